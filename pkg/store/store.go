@@ -1,0 +1,153 @@
+// Package store keeps clbcert's small state files (pending DNS records,
+// what was deployed where) in one directory: every write is atomic and every
+// read-modify-write holds an exclusive lock, so concurrent hook processes and
+// a kill at any moment leave either the old or the new content, never a mix.
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Store is a directory of named state files.
+type Store struct {
+	dir string
+}
+
+// Open creates dir (mode 0700: state names domains and record ids) if needed.
+func Open(dir string) (*Store, error) {
+	if dir == "" {
+		return nil, errors.New("no state directory given: set --state-dir or CLBCERT_STATE_DIR")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create state directory %s: %w (set --state-dir or CLBCERT_STATE_DIR to a writable directory)", dir, err)
+	}
+	return &Store{dir: dir}, nil
+}
+
+// Dir is the directory the store lives in.
+func (s *Store) Dir() string { return s.dir }
+
+func (s *Store) path(name string) (string, error) {
+	if name == "" || strings.ContainsAny(name, `/\`) || strings.HasPrefix(name, ".") {
+		return "", fmt.Errorf("invalid state file name %q", name)
+	}
+	return filepath.Join(s.dir, name), nil
+}
+
+// Read returns the content of name, or nil if it does not exist yet.
+func (s *Store) Read(name string) ([]byte, error) {
+	p, err := s.path(name)
+	if err != nil {
+		return nil, err
+	}
+	b, err := os.ReadFile(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	return b, err
+}
+
+// Update calls fn with the current content of name (nil if none) while
+// holding name's lock, and atomically replaces the content with what fn
+// returns. If fn fails, nothing is written.
+func (s *Store) Update(ctx context.Context, name string, fn func(old []byte) ([]byte, error)) error {
+	p, err := s.path(name)
+	if err != nil {
+		return err
+	}
+	unlock, err := lock(ctx, p+".lock")
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	old, err := os.ReadFile(p)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("read state %s: %w", p, err)
+	}
+	data, err := fn(old)
+	if err != nil {
+		return err
+	}
+	return writeAtomic(p, data)
+}
+
+// UpdateJSON is Update for a JSON document decoded into T.
+func UpdateJSON[T any](ctx context.Context, s *Store, name string, fn func(*T) error) error {
+	return s.Update(ctx, name, func(old []byte) ([]byte, error) {
+		var v T
+		if len(old) > 0 {
+			if err := json.Unmarshal(old, &v); err != nil {
+				return nil, fmt.Errorf("state file %s is corrupt (%v): move it aside and run again", filepath.Join(s.dir, name), err)
+			}
+		}
+		if err := fn(&v); err != nil {
+			return nil, err
+		}
+		return json.MarshalIndent(v, "", "  ")
+	})
+}
+
+func writeAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("write state %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write state %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write state %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write state %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write state %s: %w", path, err)
+	}
+	// The rename is durable only once the directory entry is.
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// lock takes an exclusive flock on path, polling so that ctx can end the
+// wait; the kernel drops the lock if the process dies, so a killed hook never
+// leaves a stale lock behind.
+func lock(ctx context.Context, path string) (func(), error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("lock state %s: %w", path, err)
+	}
+	wait := time.Millisecond
+	for {
+		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+		if err == nil {
+			return func() { unix.Flock(int(f.Fd()), unix.LOCK_UN); f.Close() }, nil
+		}
+		if !errors.Is(err, unix.EWOULDBLOCK) {
+			f.Close()
+			return nil, fmt.Errorf("lock state %s: %w", path, err)
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, fmt.Errorf("lock state %s: another clbcert process holds it: %w", path, ctx.Err())
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 50*time.Millisecond)
+	}
+}

@@ -1,0 +1,115 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestConcurrentUpdatesAreSerialised(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "state"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type counter struct{ N int }
+	var wg sync.WaitGroup
+	for i := 0; i < 40; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := UpdateJSON(context.Background(), s, "count.json", func(c *counter) error {
+				n := c.N
+				time.Sleep(time.Millisecond) // widen the window a lost update would need
+				c.N = n + 1
+				return nil
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	var got counter
+	if err := UpdateJSON(context.Background(), s, "count.json", func(c *counter) error { got = *c; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if got.N != 40 {
+		t.Fatalf("N = %d after 40 concurrent increments", got.N)
+	}
+	if fi, err := os.Stat(s.Dir()); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("state dir mode = %v, %v; want 0700", fi.Mode().Perm(), err)
+	}
+}
+
+func TestFailedUpdateWritesNothing(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := s.Update(ctx, "f", func([]byte) ([]byte, error) { return []byte("one"), nil }); err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("boom")
+	if err := s.Update(ctx, "f", func([]byte) ([]byte, error) { return []byte("two"), boom }); !errors.Is(err, boom) {
+		t.Fatalf("err = %v", err)
+	}
+	if b, _ := s.Read("f"); string(b) != "one" {
+		t.Fatalf("content = %q, want the old one", b)
+	}
+	entries, _ := os.ReadDir(s.Dir())
+	for _, e := range entries {
+		if strings.Contains(e.Name(), ".tmp") {
+			t.Fatalf("temp file left behind: %s", e.Name())
+		}
+	}
+}
+
+func TestBadNamesAndCorruptState(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"", "../x", "a/b", ".hidden"} {
+		if _, err := s.Read(name); err == nil {
+			t.Errorf("Read(%q) accepted", name)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(s.Dir(), "c.json"), []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err = UpdateJSON(context.Background(), s, "c.json", func(*struct{}) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "is corrupt") || !strings.Contains(err.Error(), "move it aside") {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := Open(""); err == nil {
+		t.Fatal("Open(\"\") accepted")
+	}
+}
+
+func TestLockWaitEndsWithContext(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := make(chan struct{})
+	release := make(chan struct{})
+	go s.Update(context.Background(), "x", func([]byte) ([]byte, error) {
+		close(held)
+		<-release
+		return nil, nil
+	})
+	<-held
+	defer close(release)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	err = s.Update(ctx, "x", func([]byte) ([]byte, error) { return nil, nil })
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "another clbcert process holds it") {
+		t.Fatalf("err = %v", err)
+	}
+}

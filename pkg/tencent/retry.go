@@ -1,0 +1,116 @@
+package tencent
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+)
+
+// RetryPolicy bounds how long a call may take in the worst case: at most
+// MaxAttempts tries with capped exponential backoff and jitter in between.
+type RetryPolicy struct {
+	// MaxAttempts including the first; default 5.
+	MaxAttempts int
+	// Base is the first backoff; it doubles per attempt. Default 250 ms.
+	Base time.Duration
+	// Cap is the longest single backoff. Default 4 s.
+	Cap time.Duration
+}
+
+// DefaultRetry gives a call about 7 s of backoff over 5 attempts: enough to
+// ride out a burst of throttling or a brief outage, short enough that a hook
+// run by certbot fails while someone can still read why.
+var DefaultRetry = RetryPolicy{MaxAttempts: 5, Base: 250 * time.Millisecond, Cap: 4 * time.Second}
+
+func (p RetryPolicy) withDefaults() RetryPolicy {
+	if p.MaxAttempts <= 0 {
+		p.MaxAttempts = DefaultRetry.MaxAttempts
+	}
+	if p.Base <= 0 {
+		p.Base = DefaultRetry.Base
+	}
+	if p.Cap <= 0 {
+		p.Cap = DefaultRetry.Cap
+	}
+	return p
+}
+
+// backoff is the wait before attempt n+1 (n counts from 1): "equal jitter",
+// half fixed and half random, so that concurrent callers spread out while
+// each still waits long enough for a rate limit window to pass.
+func (p RetryPolicy) backoff(n int, jitter func(time.Duration) time.Duration) time.Duration {
+	d := p.Base << (n - 1)
+	if d > p.Cap || d <= 0 {
+		d = p.Cap
+	}
+	return d/2 + jitter(d/2)
+}
+
+func randJitter(max time.Duration) time.Duration {
+	if max <= 0 {
+		return 0
+	}
+	return rand.N(max)
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// Caller runs API calls of one product under the retry policy and turns
+// their failures into *Error.
+type Caller struct {
+	Product string
+	Host    string
+	Source  string
+	KeyHint string
+	Policy  RetryPolicy
+	Logger  *slog.Logger
+
+	sleep    func(context.Context, time.Duration) error
+	jitterFn func(time.Duration) time.Duration
+}
+
+// Do calls fn until it succeeds, fails with an error that retrying cannot
+// fix, or the policy's attempts are used up. Network errors are retried too:
+// every action clbcert calls is either read-only or safe to repeat (a repeated
+// create is answered with "already exists", which the caller handles).
+func Do[T any](ctx context.Context, c *Caller, action string, fn func(context.Context) (T, error)) (T, error) {
+	var zero T
+	log := c.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	for attempt := 1; ; attempt++ {
+		start := time.Now()
+		resp, err := fn(ctx)
+		if err == nil {
+			log.Debug("api call", "product", c.Product, "action", action, "attempt", attempt, "took", time.Since(start).Round(time.Millisecond))
+			return resp, nil
+		}
+		if ctx.Err() != nil {
+			return zero, fmt.Errorf("%s:%s: %w", c.Product, action, ctx.Err())
+		}
+		code, msg, reqID := sdkError(err)
+		kind := Classify(code)
+		log.Debug("api call failed", "product", c.Product, "action", action, "attempt", attempt, "code", code, "request_id", reqID, "took", time.Since(start).Round(time.Millisecond))
+		if !kind.Retryable() || attempt >= c.Policy.MaxAttempts {
+			return zero, &Error{Product: c.Product, Action: action, Host: c.Host, Kind: kind, Code: code, Message: msg,
+				RequestID: reqID, Attempts: attempt, Source: c.Source, KeyHint: c.KeyHint}
+		}
+		wait := c.Policy.backoff(attempt, c.jitterFn)
+		log.Info("retrying API call", "product", c.Product, "action", action, "code", code, "attempt", attempt, "wait", wait.Round(time.Millisecond))
+		if err := c.sleep(ctx, wait); err != nil {
+			return zero, fmt.Errorf("%s:%s: %w", c.Product, action, err)
+		}
+	}
+}
