@@ -80,13 +80,29 @@ func (s *Store) Update(ctx context.Context, name string, fn func(old []byte) ([]
 	return writeAtomic(p, data)
 }
 
+// ReadJSON decodes the JSON document name into v; a missing file leaves v as is.
+func ReadJSON(s *Store, name string, v any) error {
+	b, err := s.Read(name)
+	if err != nil || len(b) == 0 {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return corrupt(s, name, err)
+	}
+	return nil
+}
+
+func corrupt(s *Store, name string, err error) error {
+	return fmt.Errorf("state file %s is corrupt (%v): move it aside and run again", filepath.Join(s.dir, name), err)
+}
+
 // UpdateJSON is Update for a JSON document decoded into T.
 func UpdateJSON[T any](ctx context.Context, s *Store, name string, fn func(*T) error) error {
 	return s.Update(ctx, name, func(old []byte) ([]byte, error) {
 		var v T
 		if len(old) > 0 {
 			if err := json.Unmarshal(old, &v); err != nil {
-				return nil, fmt.Errorf("state file %s is corrupt (%v): move it aside and run again", filepath.Join(s.dir, name), err)
+				return nil, corrupt(s, name, err)
 			}
 		}
 		if err := fn(&v); err != nil {

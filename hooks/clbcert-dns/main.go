@@ -1,0 +1,191 @@
+// Command clbcert-dns answers ACME DNS-01 challenges through DNSPod: certbot
+// calls it as --manual-auth-hook and --manual-cleanup-hook, lego's exec
+// provider as "present FQDN VALUE" and "cleanup FQDN VALUE".
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/clbcert/clbcert/pkg/config"
+	"github.com/clbcert/clbcert/pkg/dns01"
+	"github.com/clbcert/clbcert/pkg/store"
+	"github.com/clbcert/clbcert/pkg/tencent"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := config.Run(app(ctx, os.Stdout, os.Stderr), os.Args, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+const certbotUsage = `certbot certonly --manual --preferred-challenges dns \
+     -d example.com -d '*.example.com' \
+     --manual-auth-hook 'clbcert-dns auth' --manual-cleanup-hook 'clbcert-dns cleanup'`
+
+func app(ctx context.Context, stdout, stderr io.Writer) *cli.App {
+	flags := append(config.CommonFlags(), config.DNSFlags()...)
+	return &cli.App{
+		Name:  "clbcert-dns",
+		Usage: "answer ACME DNS-01 challenges with TXT records in DNSPod",
+		Description: "Run by certbot:\n\n   " + certbotUsage + `
+
+   auth adds TXT _acme-challenge.<domain> (following a CNAME on it into another
+   DNSPod zone) and prints the record's identity for cleanup; the last challenge
+   of a run waits until every record of the run is served by all authoritative
+   nameservers of its zone. cleanup deletes exactly that record and nothing else.
+
+   Credentials: TENCENTCLOUD_SECRET_ID / TENCENTCLOUD_SECRET_KEY
+   (+ TENCENTCLOUD_SESSION_TOKEN), secret_id/secret_key in the config file,
+   ~/.tencentcloud/credentials, or the CVM role.
+   Exit status: 0 done, 1 failed, 2 usage or configuration error.`,
+		HideHelpCommand: true,
+		Commands: []*cli.Command{
+			{
+				Name:  "auth",
+				Usage: "certbot --manual-auth-hook: add the TXT record (reads CERTBOT_DOMAIN, CERTBOT_VALIDATION, CERTBOT_REMAINING_CHALLENGES, CERTBOT_ALL_DOMAINS)",
+				Flags: flags,
+				Action: func(c *cli.Context) error {
+					if c.Args().Present() {
+						return config.Usagef("auth takes no arguments (certbot passes CERTBOT_* variables); for lego use: clbcert-dns present FQDN VALUE")
+					}
+					ch, err := challengeFromEnv(false)
+					if err != nil {
+						return err
+					}
+					hook, err := newHook(ctx, c, stderr)
+					if err != nil {
+						return err
+					}
+					rec, err := hook.Auth(ctx, ch)
+					if rec.ID != 0 {
+						fmt.Fprintln(stdout, rec)
+					}
+					return err
+				},
+			},
+			{
+				Name:      "cleanup",
+				Usage:     "certbot --manual-cleanup-hook (no arguments; reads CERTBOT_* and CERTBOT_AUTH_OUTPUT), or lego exec: cleanup FQDN VALUE",
+				ArgsUsage: "[FQDN VALUE]",
+				Flags:     flags,
+				Action: func(c *cli.Context) error {
+					if c.NArg() == 2 {
+						hook, err := newHook(ctx, c, stderr)
+						if err != nil {
+							return err
+						}
+						return hook.CleanupFQDN(ctx, c.Args().Get(0), c.Args().Get(1))
+					}
+					if c.NArg() != 0 {
+						return config.Usagef("cleanup takes no arguments (certbot) or exactly FQDN VALUE (lego exec), got %d", c.NArg())
+					}
+					ch, err := challengeFromEnv(true)
+					if err != nil {
+						return err
+					}
+					hook, err := newHook(ctx, c, stderr)
+					if err != nil {
+						return err
+					}
+					return hook.Cleanup(ctx, ch, os.Getenv("CERTBOT_AUTH_OUTPUT"))
+				},
+			},
+			{
+				Name:      "present",
+				Usage:     "lego exec provider: add TXT VALUE at FQDN and wait until it is served",
+				ArgsUsage: "FQDN VALUE",
+				Flags:     flags,
+				Action: func(c *cli.Context) error {
+					if c.NArg() != 2 {
+						return config.Usagef("present takes FQDN VALUE, e.g. clbcert-dns present _acme-challenge.example.com. TOKEN")
+					}
+					hook, err := newHook(ctx, c, stderr)
+					if err != nil {
+						return err
+					}
+					rec, err := hook.Present(ctx, c.Args().Get(0), c.Args().Get(1))
+					if rec.ID != 0 {
+						fmt.Fprintln(stdout, rec)
+					}
+					return err
+				},
+			},
+		},
+	}
+}
+
+// challengeFromEnv reads the variables certbot sets for manual hooks.
+func challengeFromEnv(cleanup bool) (dns01.Challenge, error) {
+	hook := "--manual-auth-hook"
+	if cleanup {
+		hook = "--manual-cleanup-hook"
+	}
+	var missing []string
+	get := func(name string) string {
+		v := strings.TrimSpace(os.Getenv(name))
+		if v == "" {
+			missing = append(missing, name)
+		}
+		return v
+	}
+	ch := dns01.Challenge{Domain: get("CERTBOT_DOMAIN"), Value: get("CERTBOT_VALIDATION")}
+	if len(missing) > 0 {
+		return ch, config.Usagef("%s not set: run this as certbot's %s (certbot sets it), or use: clbcert-dns present FQDN VALUE", strings.Join(missing, ", "), hook)
+	}
+	if r := strings.TrimSpace(os.Getenv("CERTBOT_REMAINING_CHALLENGES")); r != "" {
+		n, err := strconv.Atoi(r)
+		if err != nil || n < 0 {
+			return ch, config.Usagef("CERTBOT_REMAINING_CHALLENGES=%q is not a count", r)
+		}
+		ch.Remaining = n
+	}
+	for _, d := range strings.Split(os.Getenv("CERTBOT_ALL_DOMAINS"), ",") {
+		if d = strings.TrimSpace(d); d != "" {
+			ch.AllDomains = append(ch.AllDomains, d)
+		}
+	}
+	return ch, nil
+}
+
+func newHook(ctx context.Context, c *cli.Context, stderr io.Writer) (*dns01.Hook, error) {
+	s, err := config.Resolve(c, stderr)
+	if err != nil {
+		return nil, err
+	}
+	cred, err := s.Credential(ctx)
+	if err != nil {
+		return nil, err
+	}
+	resolvers := s.Resolvers
+	if len(resolvers) == 0 && s.DNSServer == "" {
+		if resolvers, err = dns01.SystemResolvers("/etc/resolv.conf"); err != nil {
+			return nil, config.UsageError{Err: fmt.Errorf("%w: set --resolver or --dns-server", err)}
+		}
+	}
+	provider, err := dns01.New(tencent.Config{Credential: cred, Endpoint: s.Endpoint, Logger: s.Logger}, dns01.Options{
+		TTL:                s.TTL,
+		PropagationTimeout: s.PropagationTimeout,
+		DNSServer:          s.DNSServer,
+		Resolvers:          resolvers,
+		NameserverPort:     s.NameserverPort,
+		Logger:             s.Logger,
+	})
+	if err != nil {
+		return nil, config.UsageError{Err: err}
+	}
+	st, err := store.Open(s.StateDir)
+	if err != nil {
+		return nil, config.UsageError{Err: err}
+	}
+	return &dns01.Hook{Provider: provider, Store: st, Log: s.Logger}, nil
+}

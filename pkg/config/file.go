@@ -1,0 +1,79 @@
+// Package config turns flags, environment variables and the optional config
+// file into the plain settings the other packages take. Precedence: a flag
+// wins over its environment variable, which wins over the config file.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// DefaultPath is where the config file is looked for when none is named.
+const DefaultPath = "/etc/clbcert/config.toml"
+
+// File is the config file. Every field is optional.
+type File struct {
+	Regions            []string `toml:"regions"`
+	Endpoint           string   `toml:"endpoint"`
+	DNSServer          string   `toml:"dns_server"`
+	Resolvers          []string `toml:"resolvers"`
+	PropagationTimeout Duration `toml:"propagation_timeout"`
+	TTL                uint64   `toml:"ttl"`
+	CertbotDir         string   `toml:"certbot_dir"`
+	StateDir           string   `toml:"state_dir"`
+	LogLevel           string   `toml:"log_level"`
+	// SecretID and SecretKey are an API key kept in the file; the file must
+	// then be readable by its owner only.
+	SecretID  string `toml:"secret_id"`
+	SecretKey string `toml:"secret_key"`
+
+	// Path is where the file was read from ("" when there was none).
+	Path string `toml:"-"`
+}
+
+// Duration is a time.Duration written as "90s" or "3m" in TOML.
+type Duration struct{ time.Duration }
+
+// UnmarshalText parses a Go duration string.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("%q is not a duration like 90s or 3m", b)
+	}
+	d.Duration = v
+	return nil
+}
+
+// Load reads the config file at path. A missing file is an empty config
+// unless the user named it explicitly.
+func Load(path string, explicit bool) (*File, error) {
+	info, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) && !explicit {
+		return &File{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("config file %s: %w", path, err)
+	}
+	f := File{Path: path}
+	md, err := toml.DecodeFile(path, &f)
+	if err != nil {
+		return nil, fmt.Errorf("config file %s: %w", path, err)
+	}
+	if undecoded := md.Undecoded(); len(undecoded) > 0 {
+		keys := make([]string, len(undecoded))
+		for i, k := range undecoded {
+			keys[i] = k.String()
+		}
+		return nil, fmt.Errorf("config file %s: unknown setting %s: check the spelling against the README", path, strings.Join(keys, ", "))
+	}
+	if (f.SecretID != "" || f.SecretKey != "") && info.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("config file %s holds a secret but is readable by others (mode %04o): run chmod 600 %s", path, info.Mode().Perm(), path)
+	}
+	return &f, nil
+}

@@ -1,0 +1,227 @@
+package config
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/clbcert/clbcert/pkg/tencent"
+)
+
+// Flag names shared by the binaries.
+const (
+	flagConfig             = "config"
+	flagEndpoint           = "endpoint"
+	flagDNSServer          = "dns-server"
+	flagResolver           = "resolver"
+	flagNameserverPort     = "nameserver-port"
+	flagPropagationTimeout = "propagation-timeout"
+	flagTTL                = "ttl"
+	flagCertbotDir         = "certbot-dir"
+	flagStateDir           = "state-dir"
+	flagLogLevel           = "log-level"
+)
+
+// CommonFlags are the flags every binary takes (DESIGN.md, "Common flags").
+func CommonFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: flagConfig, EnvVars: []string{"CLBCERT_CONFIG"}, Value: DefaultPath, Usage: "config `FILE` (optional; must be mode 0600 if it holds a secret)"},
+		&cli.StringFlag{Name: flagEndpoint, EnvVars: []string{"CLBCERT_ENDPOINT"}, Usage: "one API `URL` for all products instead of the public ones, e.g. http://127.0.0.1:18080 (plain http only for loopback)"},
+		&cli.StringFlag{Name: flagLogLevel, EnvVars: []string{"CLBCERT_LOG_LEVEL"}, Usage: "log `LEVEL` on stderr: debug, info, warn, error (default warn)"},
+		&cli.StringFlag{Name: flagStateDir, EnvVars: []string{"CLBCERT_STATE_DIR"}, Value: "/var/lib/clbcert", Usage: "`DIR` for pending DNS records and deploy history"},
+	}
+}
+
+// DNSFlags are the flags of the DNS-01 hook.
+func DNSFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: flagDNSServer, EnvVars: []string{"CLBCERT_DNS_SERVER"}, Usage: "check propagation (and CNAMEs) against this `HOST:PORT` only, instead of each zone's authoritative nameservers"},
+		&cli.DurationFlag{Name: flagPropagationTimeout, EnvVars: []string{"CLBCERT_PROPAGATION_TIMEOUT"}, Value: 180 * time.Second, Usage: "give up waiting for TXT records after `DURATION`"},
+		&cli.Uint64Flag{Name: flagTTL, EnvVars: []string{"CLBCERT_DNS_TTL"}, Value: 600, Usage: "`TTL` of the TXT records (600 is the DNSPod free plan's minimum)"},
+		&cli.StringSliceFlag{Name: flagResolver, EnvVars: []string{"CLBCERT_RESOLVER"}, Usage: "resolver `HOST:PORT` used only to find a zone's nameservers (default: /etc/resolv.conf)"},
+		&cli.IntFlag{Name: flagNameserverPort, EnvVars: []string{"CLBCERT_NAMESERVER_PORT"}, Value: 53, Usage: "`PORT` authoritative nameservers are asked on"},
+	}
+}
+
+// Settings is what the flags, the environment and the config file resolve to.
+type Settings struct {
+	File               *File
+	Endpoint           tencent.Endpoint
+	StateDir           string
+	DNSServer          string
+	Resolvers          []string
+	NameserverPort     int
+	PropagationTimeout time.Duration
+	TTL                uint64
+	Logger             *slog.Logger
+}
+
+// UsageError is bad input: exit status 2.
+type UsageError struct{ Err error }
+
+func (e UsageError) Error() string { return e.Err.Error() }
+func (e UsageError) Unwrap() error { return e.Err }
+
+// Usagef builds a UsageError.
+func Usagef(format string, args ...any) error {
+	return UsageError{fmt.Errorf(format, args...)}
+}
+
+// Resolve reads the common flags (and the DNS flags where the command has
+// them) and fills in from the config file what neither a flag nor the
+// environment set.
+func Resolve(c *cli.Context, stderr io.Writer) (*Settings, error) {
+	f, err := Load(c.String(flagConfig), c.IsSet(flagConfig))
+	if err != nil {
+		return nil, UsageError{err}
+	}
+	s := &Settings{File: f}
+	str := func(name, fromFile string) string {
+		if c.IsSet(name) || fromFile == "" {
+			return strings.TrimSpace(c.String(name))
+		}
+		return fromFile
+	}
+	level := str(flagLogLevel, f.LogLevel)
+	if s.Logger, err = NewLogger(stderr, level); err != nil {
+		return nil, UsageError{err}
+	}
+	if s.Endpoint, err = tencent.ParseEndpoint(str(flagEndpoint, f.Endpoint)); err != nil {
+		return nil, UsageError{fmt.Errorf("--endpoint / CLBCERT_ENDPOINT: %w", err)}
+	}
+	s.StateDir = str(flagStateDir, f.StateDir)
+	if !hasFlag(c, flagDNSServer) {
+		return s, nil
+	}
+	if s.DNSServer = str(flagDNSServer, f.DNSServer); s.DNSServer != "" {
+		if err := checkHostPort(s.DNSServer); err != nil {
+			return nil, Usagef("--dns-server / CLBCERT_DNS_SERVER %q: %v: give it as HOST:PORT, e.g. 127.0.0.1:53", s.DNSServer, err)
+		}
+	}
+	for _, r := range pick(c, flagResolver, f.Resolvers) {
+		if err := checkHostPort(r); err != nil {
+			return nil, Usagef("--resolver / CLBCERT_RESOLVER %q: %v: give it as HOST:PORT, e.g. 127.0.0.1:53", r, err)
+		}
+		s.Resolvers = append(s.Resolvers, r)
+	}
+	s.NameserverPort = c.Int(flagNameserverPort)
+	if s.NameserverPort <= 0 || s.NameserverPort > 65535 {
+		return nil, Usagef("--nameserver-port %d: give a port between 1 and 65535", s.NameserverPort)
+	}
+	s.PropagationTimeout = c.Duration(flagPropagationTimeout)
+	if !c.IsSet(flagPropagationTimeout) && f.PropagationTimeout.Duration != 0 {
+		s.PropagationTimeout = f.PropagationTimeout.Duration
+	}
+	if s.PropagationTimeout <= 0 {
+		return nil, Usagef("--propagation-timeout %s: give a positive duration such as 180s", s.PropagationTimeout)
+	}
+	s.TTL = c.Uint64(flagTTL)
+	if !c.IsSet(flagTTL) && f.TTL != 0 {
+		s.TTL = f.TTL
+	}
+	if s.TTL == 0 || s.TTL > 604800 {
+		return nil, Usagef("--ttl %d: give a TTL between 1 and 604800 seconds (600 on DNSPod's free plan)", s.TTL)
+	}
+	return s, nil
+}
+
+func hasFlag(c *cli.Context, name string) bool {
+	for _, n := range c.FlagNames() {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}
+
+func pick(c *cli.Context, name string, fromFile []string) []string {
+	if c.IsSet(name) || len(fromFile) == 0 {
+		return c.StringSlice(name)
+	}
+	return fromFile
+}
+
+func checkHostPort(s string) error {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return err
+	}
+	if host == "" || port == "" {
+		return errors.New("host or port missing")
+	}
+	return nil
+}
+
+// NewLogger makes the stderr logger; level "" means warn, so a hook that
+// succeeds prints nothing that certbot would show as "error output".
+func NewLogger(w io.Writer, level string) (*slog.Logger, error) {
+	var l slog.Level
+	switch strings.ToLower(level) {
+	case "", "warn", "warning":
+		l = slog.LevelWarn
+	case "debug":
+		l = slog.LevelDebug
+	case "info":
+		l = slog.LevelInfo
+	case "error":
+		l = slog.LevelError
+	default:
+		return nil, fmt.Errorf("--log-level / CLBCERT_LOG_LEVEL %q: use debug, info, warn or error", level)
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
+
+// Credential loads the API key: the environment, then the config file, then
+// Tencent Cloud's profile file and CVM role.
+func (s *Settings) Credential(ctx context.Context) (*tencent.Credential, error) {
+	home, _ := os.UserHomeDir()
+	cred, err := tencent.LoadCredential(ctx, tencent.CredentialOptions{
+		LookupEnv:  os.LookupEnv,
+		Home:       home,
+		FileID:     s.File.SecretID,
+		FileKey:    s.File.SecretKey,
+		FileSource: "config file " + s.File.Path,
+	})
+	if err != nil {
+		return nil, UsageError{err}
+	}
+	return cred, nil
+}
+
+// ExitCode maps an error to the exit status of DESIGN.md: 0 done, 1 failed,
+// 2 usage or configuration error.
+func ExitCode(err error) int {
+	if err == nil {
+		return 0
+	}
+	var u UsageError
+	if errors.As(err, &u) {
+		return 2
+	}
+	return 1
+}
+
+// Run runs a binary's app and returns its exit status, printing a failure as
+// one line on stderr.
+func Run(app *cli.App, args []string, stderr io.Writer) int {
+	app.ErrWriter = stderr
+	app.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return UsageError{err} }
+	app.ExitErrHandler = func(*cli.Context, error) {}
+	err := app.Run(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %s\n", app.Name, oneLine(err.Error()))
+	}
+	return ExitCode(err)
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}

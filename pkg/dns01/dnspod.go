@@ -1,0 +1,165 @@
+package dns01
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
+	dnspod "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/dnspod/v20210323"
+
+	"github.com/clbcert/clbcert/pkg/tencent"
+)
+
+// defaultLine is DNSPod's default resolution line; RecordLine is required
+// and must be given by its Chinese name.
+const defaultLine = "默认"
+
+// zone is a DNSPod domain of the account.
+type zone struct {
+	Name     string // lower case, no trailing dot
+	Punycode string
+	Status   string // ENABLE, PAUSE, SPAM
+}
+
+// txtRecord is a TXT record as DescribeRecordList shows it.
+type txtRecord struct {
+	ID    uint64
+	Value string
+}
+
+// dnspodAPI is the only place that builds DNSPod SDK requests.
+type dnspodAPI struct {
+	client   *dnspod.Client
+	caller   *tencent.Caller
+	pageSize uint64
+}
+
+func (a *dnspodAPI) zones(ctx context.Context) ([]zone, error) {
+	var out []zone
+	for offset := int64(0); ; {
+		req := dnspod.NewDescribeDomainListRequest()
+		req.Offset = common.Int64Ptr(offset)
+		req.Limit = common.Int64Ptr(int64(a.pageSize))
+		resp, err := tencent.Do(ctx, a.caller, "DescribeDomainList", func(ctx context.Context) (*dnspod.DescribeDomainListResponse, error) {
+			return a.client.DescribeDomainListWithContext(ctx, req)
+		})
+		if err != nil {
+			return nil, err
+		}
+		page := resp.Response.DomainList
+		for _, d := range page {
+			out = append(out, zone{
+				Name:     normalize(deref(d.Name)),
+				Punycode: normalize(deref(d.Punycode)),
+				Status:   deref(d.Status),
+			})
+		}
+		offset += int64(len(page))
+		var total uint64
+		if info := resp.Response.DomainCountInfo; info != nil {
+			total = deref(info.AllTotal)
+		}
+		if len(page) == 0 || uint64(offset) >= total {
+			return out, nil
+		}
+	}
+}
+
+func (a *dnspodAPI) createTXT(ctx context.Context, zoneName, sub, value string, ttl uint64) (uint64, error) {
+	req := dnspod.NewCreateRecordRequest()
+	req.Domain = common.StringPtr(zoneName)
+	req.SubDomain = common.StringPtr(sub)
+	req.RecordType = common.StringPtr("TXT")
+	req.RecordLine = common.StringPtr(defaultLine)
+	req.Value = common.StringPtr(value)
+	req.TTL = common.Uint64Ptr(ttl)
+	resp, err := tencent.Do(ctx, a.caller, "CreateRecord", func(ctx context.Context) (*dnspod.CreateRecordResponse, error) {
+		return a.client.CreateRecordWithContext(ctx, req)
+	})
+	if err != nil {
+		return 0, err
+	}
+	return deref(resp.Response.RecordId), nil
+}
+
+func (a *dnspodAPI) deleteRecord(ctx context.Context, zoneName string, id uint64) error {
+	req := dnspod.NewDeleteRecordRequest()
+	req.Domain = common.StringPtr(zoneName)
+	req.RecordId = common.Uint64Ptr(id)
+	_, err := tencent.Do(ctx, a.caller, "DeleteRecord", func(ctx context.Context) (*dnspod.DeleteRecordResponse, error) {
+		return a.client.DeleteRecordWithContext(ctx, req)
+	})
+	return err
+}
+
+// listTXT returns the TXT records at sub. DescribeRecordList answers an empty
+// result with ResourceNotFound.NoDataOfRecord, which here means "none".
+func (a *dnspodAPI) listTXT(ctx context.Context, zoneName, sub string) ([]txtRecord, error) {
+	var out []txtRecord
+	for offset := uint64(0); ; {
+		req := dnspod.NewDescribeRecordListRequest()
+		req.Domain = common.StringPtr(zoneName)
+		req.Subdomain = common.StringPtr(sub)
+		req.RecordType = common.StringPtr("TXT")
+		req.Offset = common.Uint64Ptr(offset)
+		req.Limit = common.Uint64Ptr(a.pageSize)
+		resp, err := tencent.Do(ctx, a.caller, "DescribeRecordList", func(ctx context.Context) (*dnspod.DescribeRecordListResponse, error) {
+			return a.client.DescribeRecordListWithContext(ctx, req)
+		})
+		if tencent.IsCode(err, "ResourceNotFound.NoDataOfRecord") {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		page := resp.Response.RecordList
+		for _, r := range page {
+			if strings.EqualFold(deref(r.Type), "TXT") && strings.EqualFold(deref(r.Name), sub) {
+				out = append(out, txtRecord{ID: deref(r.RecordId), Value: unquote(deref(r.Value))})
+			}
+		}
+		offset += uint64(len(page))
+		var total uint64
+		if info := resp.Response.RecordCountInfo; info != nil {
+			total = deref(info.TotalCount)
+		}
+		if len(page) == 0 || offset >= total {
+			return out, nil
+		}
+	}
+}
+
+// unquote strips the quotes some consoles and APIs put around TXT values.
+func unquote(v string) string {
+	if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+		return v[1 : len(v)-1]
+	}
+	return v
+}
+
+func normalize(name string) string {
+	return strings.ToLower(strings.TrimSuffix(strings.TrimSpace(name), "."))
+}
+
+// relative is the DNSPod SubDomain of fqdn in zone: "@" at the apex. Passing
+// the FQDN instead would create "<fqdn>.<zone>".
+func relative(fqdn, zoneName string) string {
+	if fqdn == zoneName {
+		return "@"
+	}
+	return strings.TrimSuffix(fqdn, "."+zoneName)
+}
+
+func ttlError(err error, ttl uint64, zoneName string) error {
+	return fmt.Errorf("DNSPod refused TTL %d for a record in zone %s (LimitExceeded.RecordTtlLimit): the zone's plan has a higher minimum; set --ttl or CLBCERT_DNS_TTL to 600 (the free plan's minimum) or more: %w", ttl, zoneName, err)
+}
+
+// deref reads an optional SDK field: the SDK models every field as a pointer.
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
