@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -133,9 +134,14 @@ func Resolve(c *cli.Context, stderr io.Writer) (*Settings, error) {
 	return s, nil
 }
 
+// hasFlag reports whether the running command defines the flag at all
+// (FlagNames would list only the flags that were set).
 func hasFlag(c *cli.Context, name string) bool {
-	for _, n := range c.FlagNames() {
-		if n == name {
+	if c.Command == nil {
+		return false
+	}
+	for _, f := range c.Command.Flags {
+		if slices.Contains(f.Names(), name) {
 			return true
 		}
 	}
@@ -213,7 +219,11 @@ func ExitCode(err error) int {
 // one line on stderr.
 func Run(app *cli.App, args []string, stderr io.Writer) int {
 	app.ErrWriter = stderr
-	app.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return UsageError{err} }
+	usage := func(_ *cli.Context, err error, _ bool) error { return UsageError{err} }
+	app.OnUsageError = usage
+	for _, cmd := range app.Commands {
+		cmd.OnUsageError = usage
+	}
 	app.ExitErrHandler = func(*cli.Context, error) {}
 	err := app.Run(args)
 	if err != nil {

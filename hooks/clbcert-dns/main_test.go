@@ -1,0 +1,288 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/clbcert/clbcert/internal/simtest"
+	"github.com/clbcert/clbcert/pkg/tcsim"
+)
+
+var bins simtest.Binaries
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	bins.Remove()
+	os.Exit(code)
+}
+
+// hookEnv is what certbot would give the hook, minus the CERTBOT_* values:
+// the sim's key and endpoint, a private state dir and home, and the sim's
+// first nameserver as the resolver that finds each zone's nameservers.
+func hookEnv(t *testing.T, sim *tcsim.Sim) []string {
+	return append(simtest.Env(sim),
+		"PATH="+os.Getenv("PATH"),
+		"HOME="+t.TempDir(),
+		"CLBCERT_STATE_DIR="+filepath.Join(t.TempDir(), "state"),
+		"CLBCERT_RESOLVER="+sim.NameserverAddrs()[0],
+		fmt.Sprintf("CLBCERT_NAMESERVER_PORT=%d", sim.DNSPort()),
+		"CLBCERT_LOG_LEVEL=debug",
+	)
+}
+
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+// outputs collects everything every hook process printed, to check for secrets.
+type outputs struct{ all []string }
+
+func (o *outputs) run(t *testing.T, env []string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(bins.Dir(t, "clbcert-dns"), "clbcert-dns"), args...)
+	cmd.Env = env
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	r := result{stdout: out.String(), stderr: errb.String()}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	o.all = append(o.all, r.stdout, r.stderr)
+	return r
+}
+
+func (o *outputs) assertNoSecrets(t *testing.T, secrets ...string) {
+	t.Helper()
+	for _, out := range o.all {
+		for _, s := range secrets {
+			if s != "" && strings.Contains(out, s) {
+				t.Fatalf("a secret (%.4s…) appears in the output:\n%s", s, out)
+			}
+		}
+	}
+}
+
+func with(env []string, kv ...string) []string {
+	return append(slices.Clone(env), kv...)
+}
+
+func txtAt(sim *tcsim.Sim, zone, name string) []string {
+	var out []string
+	for _, r := range sim.Records(zone) {
+		if r.Type == "TXT" && r.Name == name {
+			out = append(out, r.Value)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func servedTXT(t *testing.T, addr, name string) []string {
+	t.Helper()
+	m := new(dns.Msg)
+	m.SetQuestion(dns.Fqdn(name), dns.TypeTXT)
+	r, err := dns.Exchange(m, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, rr := range r.Answer {
+		if txt, ok := rr.(*dns.TXT); ok {
+			out = append(out, strings.Join(txt.Txt, ""))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// A certbot run for example.test + *.example.test, hook by hook: two auth
+// calls (the second waits for both values on both nameservers, one lagging)
+// and two cleanups that leave another client's record alone.
+func TestCertbotRun(t *testing.T) {
+	sim := simtest.Start(t, tcsim.Options{
+		Credentials: []tcsim.Credential{{SecretID: "AKIDsimtoken0000000000000000000000", SecretKey: "sim-secret-key-0123456789abcdef", Token: "sim-session-token-xyz"}},
+		Zones: []tcsim.ZoneSpec{{Name: "example.test", Records: []tcsim.RecordSpec{
+			{Name: "_acme-challenge", Type: "TXT", Value: "another-clients-record"},
+		}}},
+		Nameservers: []tcsim.NameserverSpec{
+			{Host: "ns1.tcsim.test.", IP: "127.0.0.1"},
+			{Host: "ns2.tcsim.test.", IP: "127.0.0.2", Lag: time.Second},
+		},
+		PropagationDelay: 500 * time.Millisecond,
+	})
+	var o outputs
+	env := with(hookEnv(t, sim), "CERTBOT_DOMAIN=example.test", "CERTBOT_ALL_DOMAINS=example.test,*.example.test")
+
+	first := o.run(t, with(env, "CERTBOT_VALIDATION=apex-value", "CERTBOT_REMAINING_CHALLENGES=1"), "auth")
+	if first.code != 0 || !strings.HasPrefix(first.stdout, "zone=example.test id=") {
+		t.Fatalf("first auth: %+v", first)
+	}
+	start := time.Now()
+	second := o.run(t, with(env, "CERTBOT_VALIDATION=wildcard-value", "CERTBOT_REMAINING_CHALLENGES=0"), "auth")
+	if second.code != 0 {
+		t.Fatalf("second auth: %+v", second)
+	}
+	took := time.Since(start)
+	want := []string{"another-clients-record", "apex-value", "wildcard-value"}
+	for _, addr := range sim.NameserverAddrs() {
+		if got := servedTXT(t, addr, "_acme-challenge.example.test"); !slices.Equal(got, want) {
+			t.Fatalf("the last auth returned (after %v) while %s serves %v", took, addr, got)
+		}
+	}
+	if took > 4*time.Second {
+		t.Errorf("the last auth took %v for a 1.5 s propagation", took)
+	}
+
+	for _, c := range []struct{ value, out string }{{"apex-value", first.stdout}, {"wildcard-value", second.stdout}} {
+		r := o.run(t, with(env, "CERTBOT_VALIDATION="+c.value, "CERTBOT_AUTH_OUTPUT="+strings.TrimSpace(c.out)), "cleanup")
+		if r.code != 0 {
+			t.Fatalf("cleanup: %+v", r)
+		}
+	}
+	if got := txtAt(sim, "example.test", "_acme-challenge"); !slices.Equal(got, []string{"another-clients-record"}) {
+		t.Fatalf("after cleanup: %v", got)
+	}
+	cred := sim.Credential()
+	o.assertNoSecrets(t, cred.SecretKey, cred.Token, cred.SecretID)
+}
+
+func TestBadInput(t *testing.T) {
+	sim := simtest.Start(t, tcsim.Options{Zones: []tcsim.ZoneSpec{{Name: "example.test"}}})
+	cred := sim.Credential()
+	base := hookEnv(t, sim)
+	certbot := with(base, "CERTBOT_DOMAIN=example.test", "CERTBOT_VALIDATION=v", "CERTBOT_REMAINING_CHALLENGES=0")
+	noCreds := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "CLBCERT_ENDPOINT=" + sim.Endpoint(),
+		"CLBCERT_STATE_DIR=" + t.TempDir(), "CLBCERT_RESOLVER=" + sim.NameserverAddrs()[0], "CERTBOT_DOMAIN=example.test", "CERTBOT_VALIDATION=v"}
+
+	tests := []struct {
+		name     string
+		env      []string
+		args     []string
+		wantCode int
+		wantErr  string
+	}{
+		{name: "no CERTBOT variables", env: base, args: []string{"auth"}, wantCode: 2, wantErr: "CERTBOT_DOMAIN, CERTBOT_VALIDATION not set"},
+		{name: "no CERTBOT_VALIDATION on cleanup", env: with(base, "CERTBOT_DOMAIN=example.test"), args: []string{"cleanup"}, wantCode: 2, wantErr: "CERTBOT_VALIDATION not set"},
+		{name: "bad CERTBOT_REMAINING_CHALLENGES", env: with(certbot, "CERTBOT_REMAINING_CHALLENGES=many"), args: []string{"auth"}, wantCode: 2, wantErr: `CERTBOT_REMAINING_CHALLENGES="many" is not a count`},
+		{name: "domain in no zone", env: with(certbot, "CERTBOT_DOMAIN=other.invalid"), args: []string{"auth"}, wantCode: 1, wantErr: "in no DNSPod zone of this account (zones: example.test)"},
+		{name: "wrong secret key", env: with(certbot, "TENCENTCLOUD_SECRET_KEY=wrong-key-0123456789abcdef01234"), args: []string{"auth"}, wantCode: 1,
+			wantErr: "AuthFailure.SignatureFailure"},
+		{name: "unknown secret id", env: with(certbot, "TENCENTCLOUD_SECRET_ID=AKIDunknown000000000000000000000000"), args: []string{"auth"}, wantCode: 1,
+			wantErr: "Tencent Cloud does not know SecretId AKID"},
+		{name: "legacy DNSPod token", env: with(certbot, "TENCENTCLOUD_SECRET_ID=123456", "TENCENTCLOUD_SECRET_KEY=0123456789abcdef0123456789abcdef"), args: []string{"auth"}, wantCode: 2,
+			wantErr: "looks like a legacy DNSPod token (ID,Token)"},
+		{name: "no credentials anywhere", env: noCreds, args: []string{"auth"}, wantCode: 2, wantErr: "no Tencent Cloud API key found"},
+		{name: "plain http to a remote endpoint", env: with(certbot, "CLBCERT_ENDPOINT=http://192.0.2.1:80"), args: []string{"auth"}, wantCode: 2, wantErr: "plain http is allowed only for loopback"},
+		{name: "bad log level", env: with(certbot, "CLBCERT_LOG_LEVEL=loud"), args: []string{"auth"}, wantCode: 2, wantErr: "use debug, info, warn or error"},
+		{name: "bad dns server", env: with(certbot, "CLBCERT_DNS_SERVER=127.0.0.1"), args: []string{"auth"}, wantCode: 2, wantErr: "give it as HOST:PORT"},
+		{name: "present without value", env: base, args: []string{"present", "_acme-challenge.example.test."}, wantCode: 2, wantErr: "present takes FQDN VALUE"},
+		{name: "unknown flag", env: certbot, args: []string{"auth", "--no-such-flag"}, wantCode: 2, wantErr: "flag provided but not defined"},
+	}
+	var o outputs
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := total(sim.CallCounts())
+			r := o.run(t, tt.env, tt.args...)
+			lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+			last := lines[len(lines)-1]
+			if r.code != tt.wantCode || !strings.Contains(last, tt.wantErr) || !strings.HasPrefix(last, "clbcert-dns: ") {
+				t.Fatalf("exit %d, stderr:\n%s\nwant exit %d and a last line with %q", r.code, r.stderr, tt.wantCode, tt.wantErr)
+			}
+			if r.stdout != "" {
+				t.Fatalf("stdout = %q, want nothing (certbot would pass it to cleanup)", r.stdout)
+			}
+			if tt.wantCode == 2 && total(sim.CallCounts()) != before {
+				t.Fatalf("a usage error still called the API: %v", sim.CallCounts())
+			}
+		})
+	}
+	if n := sim.Calls("CreateRecord"); n != 0 {
+		t.Fatalf("CreateRecord called %d times", n)
+	}
+	o.assertNoSecrets(t, cred.SecretKey, "0123456789abcdef0123456789abcdef", "wrong-key-0123456789abcdef01234")
+}
+
+func total(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+func TestPropagationTimeoutThenCleanup(t *testing.T) {
+	sim := simtest.Start(t, tcsim.Options{Zones: []tcsim.ZoneSpec{{Name: "example.test"}}, PropagationDelay: time.Hour})
+	var o outputs
+	env := with(hookEnv(t, sim), "CERTBOT_DOMAIN=example.test", "CERTBOT_VALIDATION=v", "CERTBOT_REMAINING_CHALLENGES=0",
+		"CLBCERT_PROPAGATION_TIMEOUT=700ms")
+	auth := o.run(t, env, "auth")
+	if auth.code != 1 || !strings.Contains(auth.stderr, "TXT records not visible after") || !strings.HasPrefix(auth.stdout, "zone=example.test") {
+		t.Fatalf("auth: %+v", auth)
+	}
+	if got := txtAt(sim, "example.test", "_acme-challenge"); len(got) != 1 {
+		t.Fatalf("records after auth: %v", got)
+	}
+	// certbot runs cleanup after a failed auth too, with its output.
+	cl := o.run(t, with(env, "CERTBOT_AUTH_OUTPUT="+strings.TrimSpace(auth.stdout)), "cleanup")
+	if cl.code != 0 {
+		t.Fatalf("cleanup: %+v", cl)
+	}
+	if got := txtAt(sim, "example.test", "_acme-challenge"); len(got) != 0 {
+		t.Fatalf("records left: %v", got)
+	}
+}
+
+func TestRateLimitedThenSuccess(t *testing.T) {
+	sim := simtest.Start(t, tcsim.Options{Zones: []tcsim.ZoneSpec{{Name: "example.test"}}})
+	sim.FailNext("CreateRecord", "RequestLimitExceeded", 2)
+	var o outputs
+	env := with(hookEnv(t, sim), "CERTBOT_DOMAIN=example.test", "CERTBOT_VALIDATION=v", "CERTBOT_REMAINING_CHALLENGES=0")
+	r := o.run(t, env, "auth")
+	if r.code != 0 {
+		t.Fatalf("auth: %+v", r)
+	}
+	if n := sim.Calls("CreateRecord"); n != 3 {
+		t.Fatalf("CreateRecord calls = %d, want 2 refused + 1", n)
+	}
+	if got := txtAt(sim, "example.test", "_acme-challenge"); !slices.Equal(got, []string{"v"}) {
+		t.Fatalf("records = %v, want exactly one", got)
+	}
+}
+
+// lego's exec provider: present FQDN VALUE, then cleanup FQDN VALUE with no
+// auth output; the id comes from the state dir.
+func TestLegoExec(t *testing.T) {
+	sim := simtest.Start(t, tcsim.Options{Zones: []tcsim.ZoneSpec{{Name: "example.test"}}})
+	var o outputs
+	env := hookEnv(t, sim)
+	if r := o.run(t, env, "present", "_acme-challenge.www.example.test.", "lego-value"); r.code != 0 {
+		t.Fatalf("present: %+v", r)
+	}
+	if got := txtAt(sim, "example.test", "_acme-challenge.www"); !slices.Equal(got, []string{"lego-value"}) {
+		t.Fatalf("records = %v", got)
+	}
+	if r := o.run(t, env, "cleanup", "_acme-challenge.www.example.test.", "lego-value"); r.code != 0 {
+		t.Fatalf("cleanup: %+v", r)
+	}
+	if got := txtAt(sim, "example.test", "_acme-challenge.www"); len(got) != 0 {
+		t.Fatalf("records left: %v", got)
+	}
+	if n := sim.Calls("DescribeRecordList"); n != 0 {
+		t.Fatalf("cleanup listed records %d times; the state dir knew the id", n)
+	}
+}

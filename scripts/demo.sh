@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The main job, on this machine only: `clbcert sim` plays Tencent Cloud
+# (DNSPod API + two authoritative nameservers with a 2 s propagation delay),
+# pebble plays Let's Encrypt, and certbot issues a wildcard + apex
+# certificate through `clbcert-dns`. Nothing leaves 127.0.0.0/8.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+. scripts/deps.sh
+
+work=$(mktemp -d /tmp/clbcert-demo.XXXXXX)
+pids=()
+finish() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap finish EXIT
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "build the binaries into $work/bin"
+go build -o "$work/bin/" ./hooks/...
+export PATH="$work/bin:$PATH"
+
+step "start the simulated Tencent Cloud"
+clbcert sim --zone example.test --nameserver 127.0.0.1 --nameserver 127.0.0.2 \
+  --propagation-delay 2s --env-file "$work/sim.env" >"$work/sim.out" 2>"$work/sim.log" &
+pids+=($!)
+for _ in $(seq 100); do [ -s "$work/sim.env" ] && break; sleep 0.1; done
+[ -s "$work/sim.env" ] || { cat "$work/sim.log" >&2; exit 1; }
+cat "$work/sim.out"
+. "$work/sim.env"
+export CLBCERT_STATE_DIR="$work/state"
+
+step "start pebble, a local ACME CA that resolves through the simulator"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+  -subj /CN=clbcert-demo-ca -keyout "$work/ca.key" -out "$work/ca.pem" 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=127.0.0.1 \
+  -keyout "$work/pebble.key" -out "$work/pebble.csr" 2>/dev/null
+openssl x509 -req -in "$work/pebble.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial -days 1 \
+  -extfile <(printf 'subjectAltName=IP:127.0.0.1,DNS:localhost') -out "$work/pebble.pem" 2>/dev/null
+acme_port=$(free_port)
+cat >"$work/pebble.json" <<JSON
+{"pebble": {"listenAddress": "127.0.0.1:$acme_port", "managementListenAddress": "127.0.0.1:$(free_port)",
+  "certificate": "$work/pebble.pem", "privateKey": "$work/pebble.key",
+  "httpPort": $(free_port), "tlsPort": $(free_port), "ocspResponderURL": "", "externalAccountBindingRequired": false}}
+JSON
+dns_server=${CLBCERT_RESOLVER}
+PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 PEBBLE_AUTHZREUSE=0 \
+  pebble -config "$work/pebble.json" -dnsserver "$dns_server" >"$work/pebble.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$acme_port") 2>/dev/null && break; sleep 0.1; done
+echo "pebble at https://127.0.0.1:$acme_port/dir, resolving through $dns_server"
+
+step "certbot issues example.test + *.example.test with the clbcert-dns hooks"
+set -x
+REQUESTS_CA_BUNDLE="$work/ca.pem" certbot certonly --manual --preferred-challenges dns \
+  -d example.test -d '*.example.test' \
+  --manual-auth-hook 'clbcert-dns auth' --manual-cleanup-hook 'clbcert-dns cleanup' \
+  --server "https://127.0.0.1:$acme_port/dir" --non-interactive --agree-tos -m demo@example.test \
+  --config-dir "$work/letsencrypt" --work-dir "$work/work" --logs-dir "$work/logs"
+{ set +x; } 2>/dev/null
+
+step "the certificate certbot saved"
+openssl x509 -in "$work/letsencrypt/live/example.test/cert.pem" -noout -subject -issuer -ext subjectAltName -enddate
+echo
+echo "Everything is in $work (certbot's config dir: $work/letsencrypt)."
