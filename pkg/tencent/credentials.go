@@ -69,13 +69,16 @@ type CredentialOptions struct {
 	// HTTPClient talks to the metadata service; nil means a client with a 2 s
 	// timeout, so that a machine that is not a CVM finds out quickly.
 	HTTPClient *http.Client
+	// FileID and FileKey are a key from clbcert's config file, consulted after
+	// the environment; FileSource names that file in error messages.
+	FileID, FileKey, FileSource string
 }
 
 // ErrNoCredential means no link of the chain produced a key.
 var ErrNoCredential = errors.New("no Tencent Cloud API key found")
 
 // LoadCredential walks Tencent Cloud's credential chain in its order: the
-// environment, the profile file, the CVM instance role.
+// environment, (clbcert's config file,) the profile file, the CVM instance role.
 func LoadCredential(ctx context.Context, opts CredentialOptions) (*Credential, error) {
 	env := opts.LookupEnv
 	if env == nil {
@@ -83,6 +86,15 @@ func LoadCredential(ctx context.Context, opts CredentialOptions) (*Credential, e
 	}
 	if cred, err := fromEnv(env); cred != nil || err != nil {
 		return cred, err
+	}
+	if opts.FileID != "" || opts.FileKey != "" {
+		if opts.FileID == "" || opts.FileKey == "" {
+			return nil, fmt.Errorf("%s has only one of secret_id and secret_key: set both, or remove both", opts.FileSource)
+		}
+		if err := CheckKeyShape(opts.FileID, opts.FileKey, opts.FileSource); err != nil {
+			return nil, err
+		}
+		return &Credential{CredentialIface: common.NewCredential(opts.FileID, opts.FileKey), Source: opts.FileSource}, nil
 	}
 	if cred, err := fromProfile(env, opts.Home); cred != nil || err != nil {
 		return cred, err

@@ -46,6 +46,7 @@ func TestLoadCredential(t *testing.T) {
 	tests := []struct {
 		name       string
 		env        map[string]string
+		file       [2]string
 		home       string
 		wantID     string
 		wantToken  string
@@ -63,11 +64,16 @@ func TestLoadCredential(t *testing.T) {
 		{name: "legacy ID,Token in key", env: map[string]string{EnvSecretID: "AKIDx", EnvSecretKey: "123456,0123456789abcdef"}, wantErr: "legacy DNSPod token"},
 		{name: "explicit profile missing", env: map[string]string{EnvCredentialsFile: filepath.Join(home, "nope")}, wantErr: "read credentials profile"},
 		{name: "profile without key", env: map[string]string{EnvCredentialsFile: badProfile}, wantErr: "has no secret_id and secret_key"},
+		{name: "config file after env", env: map[string]string{EnvSecretID: "AKIDenv000000", EnvSecretKey: "envkey"}, file: [2]string{"AKIDfile00000", "filekey"},
+			wantID: "AKIDenv000000"},
+		{name: "config file before profile", file: [2]string{"AKIDfile00000", "filekey"}, home: home, wantID: "AKIDfile00000", wantSource: "config file /etc/clbcert/config.toml"},
+		{name: "config file with half a key", file: [2]string{"AKIDfile00000", ""}, wantErr: "has only one of secret_id and secret_key"},
 		{name: "nothing anywhere", home: t.TempDir(), wantErr: "no Tencent Cloud API key found"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cred, err := LoadCredential(context.Background(), CredentialOptions{LookupEnv: envOf(tt.env), Home: tt.home, MetadataURL: noMetadata(t)})
+			cred, err := LoadCredential(context.Background(), CredentialOptions{LookupEnv: envOf(tt.env), Home: tt.home, MetadataURL: noMetadata(t),
+				FileID: tt.file[0], FileKey: tt.file[1], FileSource: "config file /etc/clbcert/config.toml"})
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want it to contain %q", err, tt.wantErr)

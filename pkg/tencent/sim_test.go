@@ -1,0 +1,59 @@
+package tencent_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
+	dnspod "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/dnspod/v20210323"
+
+	"github.com/clbcert/clbcert/internal/simtest"
+	"github.com/clbcert/clbcert/pkg/tcsim"
+	"github.com/clbcert/clbcert/pkg/tencent"
+)
+
+// The clients sign for the endpoint they are given: tcsim checks every
+// signature, so a call that succeeds proves host, scheme and key are right.
+func TestClientsTalkToTheEndpoint(t *testing.T) {
+	sim := simtest.Start(t, tcsim.Options{Zones: []tcsim.ZoneSpec{{Name: "example.test"}}})
+	cfg := simtest.Config(t, sim)
+	client, err := cfg.DNSPod()
+	if err != nil {
+		t.Fatal(err)
+	}
+	caller := cfg.Caller("dnspod")
+	sim.FailNext("DescribeDomainList", "RequestLimitExceeded", 1)
+	resp, err := tencent.Do(context.Background(), caller, "DescribeDomainList", func(ctx context.Context) (*dnspod.DescribeDomainListResponse, error) {
+		return client.DescribeDomainListWithContext(ctx, dnspod.NewDescribeDomainListRequest())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(resp.Response.DomainList); n != 1 || sim.Calls("DescribeDomainList") != 2 {
+		t.Fatalf("%d zones after %d calls", n, sim.Calls("DescribeDomainList"))
+	}
+
+	// A parameter error is final, and says which call failed.
+	req := dnspod.NewDeleteRecordRequest()
+	req.Domain, req.RecordId = common.StringPtr("example.test"), common.Uint64Ptr(42)
+	_, err = tencent.Do(context.Background(), caller, "DeleteRecord", func(ctx context.Context) (*dnspod.DeleteRecordResponse, error) {
+		return client.DeleteRecordWithContext(ctx, req)
+	})
+	if tencent.KindOf(err) != tencent.KindInvalid || !strings.HasPrefix(err.Error(), "dnspod:DeleteRecord failed (InvalidParameter.RecordIdInvalid") {
+		t.Fatalf("err = %v", err)
+	}
+	if sim.Calls("DeleteRecord") != 1 {
+		t.Fatalf("a parameter error was retried: %d calls", sim.Calls("DeleteRecord"))
+	}
+
+	if _, err := cfg.SSL(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cfg.CLB(""); err == nil || !strings.Contains(err.Error(), "pass --region") {
+		t.Fatalf("CLB without region: %v", err)
+	}
+	if c, err := cfg.CLB("ap-guangzhou"); err != nil || c.GetRegion() != "ap-guangzhou" {
+		t.Fatalf("CLB client: %v", err)
+	}
+}
