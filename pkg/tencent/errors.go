@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	tcerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
 )
@@ -86,6 +87,7 @@ type Error struct {
 	Message   string // the service's message
 	RequestID string
 	Attempts  int
+	Elapsed   time.Duration
 	Source    string // where the key came from
 	KeyHint   string // masked SecretId
 }
@@ -110,7 +112,7 @@ func (e *Error) Error() string {
 	case KindTransient:
 		advice = fmt.Sprintf("Tencent Cloud failed %d times in a row: try again later, and quote the RequestId to support if it persists", e.Attempts)
 	case KindUnreachable:
-		return fmt.Sprintf("%s: cannot reach %s after %d attempts (%s): check the network, proxy and firewall, or --endpoint", call, e.Host, e.Attempts, e.Message)
+		return fmt.Sprintf("%s: cannot reach %s after %d attempts over %s (%s): check the network, proxy and firewall, or --endpoint", call, e.Host, e.Attempts, e.Elapsed.Round(100*time.Millisecond), e.Message)
 	case KindBusy:
 		advice = fmt.Sprintf("the resource was still busy with another task after %d attempts: wait for it and run again", e.Attempts)
 	}

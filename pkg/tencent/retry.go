@@ -9,10 +9,15 @@ import (
 )
 
 // RetryPolicy bounds how long a call may take in the worst case: at most
-// MaxAttempts tries with capped exponential backoff and jitter in between.
+// MaxAttempts tries with capped exponential backoff and jitter in between,
+// and no new attempt once MaxElapsed has passed.
 type RetryPolicy struct {
 	// MaxAttempts including the first; default 5.
 	MaxAttempts int
+	// MaxElapsed stops retrying once this much time has gone by since the
+	// first attempt, so an API that accepts connections but never answers
+	// costs a bounded time, not MaxAttempts request timeouts. Default 30 s.
+	MaxElapsed time.Duration
 	// Base is the first backoff; it doubles per attempt. Default 250 ms.
 	Base time.Duration
 	// Cap is the longest single backoff. Default 4 s.
@@ -22,11 +27,14 @@ type RetryPolicy struct {
 // DefaultRetry gives a call about 7 s of backoff over 5 attempts: enough to
 // ride out a burst of throttling or a brief outage, short enough that a hook
 // run by certbot fails while someone can still read why.
-var DefaultRetry = RetryPolicy{MaxAttempts: 5, Base: 250 * time.Millisecond, Cap: 4 * time.Second}
+var DefaultRetry = RetryPolicy{MaxAttempts: 5, MaxElapsed: 30 * time.Second, Base: 250 * time.Millisecond, Cap: 4 * time.Second}
 
 func (p RetryPolicy) withDefaults() RetryPolicy {
 	if p.MaxAttempts <= 0 {
 		p.MaxAttempts = DefaultRetry.MaxAttempts
+	}
+	if p.MaxElapsed <= 0 {
+		p.MaxElapsed = DefaultRetry.MaxElapsed
 	}
 	if p.Base <= 0 {
 		p.Base = DefaultRetry.Base
@@ -86,6 +94,7 @@ type Caller struct {
 // create is answered with "already exists", which the caller handles).
 func Do[T any](ctx context.Context, c *Caller, action string, fn func(context.Context) (T, error)) (T, error) {
 	var zero T
+	first := time.Now()
 	log := c.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -103,11 +112,11 @@ func Do[T any](ctx context.Context, c *Caller, action string, fn func(context.Co
 		code, msg, reqID := sdkError(err)
 		kind := Classify(code)
 		log.Debug("api call failed", "product", c.Product, "action", action, "attempt", attempt, "code", code, "request_id", reqID, "took", time.Since(start).Round(time.Millisecond))
-		if !kind.Retryable() || attempt >= c.Policy.MaxAttempts {
-			return zero, &Error{Product: c.Product, Action: action, Host: c.Host, Kind: kind, Code: code, Message: msg,
-				RequestID: reqID, Attempts: attempt, Source: c.Source, KeyHint: c.KeyHint}
-		}
 		wait := c.Policy.backoff(attempt, c.jitterFn)
+		if !kind.Retryable() || attempt >= c.Policy.MaxAttempts || time.Since(first)+wait > c.Policy.MaxElapsed {
+			return zero, &Error{Product: c.Product, Action: action, Host: c.Host, Kind: kind, Code: code, Message: msg,
+				RequestID: reqID, Attempts: attempt, Elapsed: time.Since(first), Source: c.Source, KeyHint: c.KeyHint}
+		}
 		log.Info("retrying API call", "product", c.Product, "action", action, "code", code, "attempt", attempt, "wait", wait.Round(time.Millisecond))
 		if err := c.sleep(ctx, wait); err != nil {
 			return zero, fmt.Errorf("%s:%s: %w", c.Product, action, err)

@@ -2,8 +2,11 @@ package tencent_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 	dnspod "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/dnspod/v20210323"
@@ -55,5 +58,39 @@ func TestClientsTalkToTheEndpoint(t *testing.T) {
 	}
 	if c, err := cfg.CLB("ap-guangzhou"); err != nil || c.GetRegion() != "ap-guangzhou" {
 		t.Fatalf("CLB client: %v", err)
+	}
+}
+
+// An API that accepts the connection and never answers must cost a bounded
+// time and an error that says where the call went.
+func TestUnresponsiveAPIIsBounded(t *testing.T) {
+	hang := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-hang }))
+	defer srv.Close()
+	defer close(hang)
+	ep, err := tencent.ParseEndpoint(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := tencent.Config{
+		Credential: &tencent.Credential{CredentialIface: common.NewCredential("AKIDx", "k"), Source: "test"},
+		Endpoint:   ep,
+		Timeout:    time.Second,
+		Retry:      tencent.RetryPolicy{MaxElapsed: 2 * time.Second},
+	}
+	client, err := cfg.DNSPod()
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = tencent.Do(context.Background(), cfg.Caller("dnspod"), "DescribeDomainList", func(ctx context.Context) (*dnspod.DescribeDomainListResponse, error) {
+		return client.DescribeDomainListWithContext(ctx, dnspod.NewDescribeDomainListRequest())
+	})
+	took := time.Since(start)
+	if tencent.KindOf(err) != tencent.KindUnreachable || !strings.Contains(err.Error(), "cannot reach "+srv.URL) {
+		t.Fatalf("err = %v", err)
+	}
+	if took > 5*time.Second {
+		t.Fatalf("gave up only after %v", took)
 	}
 }

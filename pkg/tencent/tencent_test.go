@@ -273,7 +273,7 @@ func TestDoStopsWhenContextEnds(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	c := testCaller(new([]time.Duration))
 	c.sleep = sleepCtx
-	c.Policy = RetryPolicy{MaxAttempts: 100, Base: time.Hour, Cap: time.Hour}
+	c.Policy = RetryPolicy{MaxAttempts: 100, MaxElapsed: 10 * time.Hour, Base: time.Hour, Cap: time.Hour}
 	go func() { time.Sleep(20 * time.Millisecond); cancel() }()
 	_, err := Do(ctx, c, "DescribeDomainList", func(context.Context) (int, error) {
 		return 0, tcerr.NewTencentCloudSDKError("InternalError", "", "")
