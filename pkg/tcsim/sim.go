@@ -1,0 +1,414 @@
+// Package tcsim is a local Tencent Cloud for tests and demos: an API gateway that the real
+// tencentcloud-sdk-go can be pointed at (TC3-HMAC-SHA256 signatures verified, the real
+// envelopes and error codes, rate limits and injected faults), the DNSPod API, and
+// authoritative DNS servers that serve the DNSPod zones with a propagation delay.
+//
+// It is strict where Tencent Cloud is strict, because a lenient stand-in hides exactly the
+// bugs that break renewals. It imports none of clbcert's own packages: a stand-in that shares
+// the product's logic shares its bugs.
+package tcsim
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// Credential is an API key the simulated account accepts. Token empty means a permanent key;
+// a non-empty Token makes it a temporary (STS) key whose calls must carry X-TC-Token equal to it.
+type Credential struct{ SecretID, SecretKey, Token string }
+
+// Options configures a simulator. The zero value is a working account with one generated key,
+// no zones and one nameserver.
+type Options struct {
+	// Credentials are the keys the account accepts. If empty, Start generates one random
+	// permanent key (see Sim.Credential).
+	Credentials []Credential
+	// APIAddr is where the API listens; default "127.0.0.1:0" (a free port).
+	APIAddr string
+	// Zones are the account's DNSPod zones.
+	Zones []ZoneSpec
+	// Nameservers are the authoritative DNS servers of every zone; default one, Host
+	// "ns1.tcsim.test.", IP "127.0.0.1".
+	Nameservers []NameserverSpec
+	// DNSPort is the port every nameserver listens on, UDP and TCP, the same on every IP.
+	// 0 picks one that is free on all IPs.
+	DNSPort int
+	// PropagationDelay is how long after an API change (or AddRecord) the nameservers start
+	// serving it, plus each nameserver's Lag.
+	PropagationDelay time.Duration
+	// ListingDelay is how long a new record stays out of DescribeRecordList; the real
+	// service documents up to ~30 s. Default 0.
+	ListingDelay time.Duration
+	// RateLimits maps an action name to requests per second (token bucket, burst = rate).
+	// Absent or 0 means unlimited. Over the limit the answer is RequestLimitExceeded.
+	RateLimits map[string]int
+	// FaultRate is the probability that an authenticated call fails: half of the faults
+	// answer InternalError, half drop the connection without an answer.
+	FaultRate float64
+	// Seed seeds the fault generator, so a failing sequence can be replayed.
+	Seed int64
+	// Now is the clock for signature skew, propagation and listing delay; default time.Now.
+	// The SDK stamps requests with the real time, so a test clock must stay within 5 minutes
+	// of it or every call fails with AuthFailure.SignatureExpire. Rate limits use real time.
+	Now func() time.Time
+	// Logger receives debug logs of every call; default discards. Secrets, signatures and
+	// Authorization headers are never logged.
+	Logger *slog.Logger
+}
+
+// ZoneSpec is one DNSPod zone of the account.
+type ZoneSpec struct {
+	Name    string       // "example.test": no trailing dot, lower case
+	MinTTL  uint64       // the plan's minimum TTL; 0 means 600 (DNSPod free plan)
+	Records []RecordSpec // initial records, served on DNS and listed at once
+}
+
+// RecordSpec is a record to create outside the API (initial records, Sim.AddRecord).
+type RecordSpec struct {
+	Name  string // relative host: "@" for apex, "_acme-challenge", "_acme-challenge.www", "www"
+	Type  string // "TXT", "CNAME", "A", "AAAA", "NS", "MX", "CAA", "SRV"
+	Value string // TXT value unquoted; CNAME target as FQDN with trailing dot
+	TTL   uint64 // 0 means 600
+	MX    uint64 // MX preference; only for MX records
+}
+
+// NameserverSpec is one authoritative DNS server.
+type NameserverSpec struct {
+	Host string        // FQDN with trailing dot, e.g. "ns1.tcsim.test."
+	IP   string        // loopback IP, e.g. "127.0.0.2"
+	Lag  time.Duration // extra propagation delay of this server on top of PropagationDelay
+}
+
+// Record is a record as DescribeRecordList would show it, plus the facts that decide when
+// DNS serves it: nameserver i serves the current content from Updated+PropagationDelay+Lag_i
+// (initial records from the start).
+type Record struct {
+	ID        uint64
+	Zone      string
+	Name      string
+	Type      string
+	Value     string
+	Line      string
+	TTL       uint64
+	Created   time.Time
+	MX        uint64
+	Status    string // ENABLE or DISABLE; disabled records are never served
+	DefaultNS bool   // one of the NS records DNSPod keeps at the apex
+	Updated   time.Time
+}
+
+const (
+	defaultNSHost = "ns1.tcsim.test."
+	defaultNSIP   = "127.0.0.1"
+	// firstDomainID and firstRecordID make ids look like the real service's (large, increasing).
+	firstDomainID = 98_000_001
+	firstRecordID = 1_700_000_001
+)
+
+// Sim is a running simulator. Its methods are safe for concurrent use.
+type Sim struct {
+	opts   Options
+	now    func() time.Time
+	log    *slog.Logger
+	store  *zoneStore
+	dnspod *dnspod
+	gw     *gateway
+	dns    *dnsServers
+	api    *http.Server
+	apiURL string
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Start validates opts, starts the DNS servers and the API, and returns when both listen.
+func Start(opts Options) (*Sim, error) {
+	o, err := normalize(opts)
+	if err != nil {
+		return nil, err
+	}
+	s := &Sim{opts: o, now: o.Now, log: o.Logger}
+	start := s.now()
+
+	nss := make([]nameserver, len(o.Nameservers))
+	hosts := make([]string, len(o.Nameservers))
+	for i, ns := range o.Nameservers {
+		nss[i] = nameserver{host: ns.Host, ip: net.ParseIP(ns.IP), delay: o.PropagationDelay + ns.Lag}
+		hosts[i] = ns.Host
+	}
+	s.store = newZoneStore(firstRecordID)
+	s.dnspod = &dnspod{store: s.store, nsHosts: hosts, listingDelay: o.ListingDelay}
+	for i, z := range o.Zones {
+		s.store.addZone(firstDomainID+uint64(i), z.Name, z.MinTTL, start)
+		s.dnspod.addDefaultNS(z.Name, start)
+	}
+	for _, z := range o.Zones {
+		for _, r := range z.Records {
+			if _, err := s.dnspod.addRecord(z.Name, r, start, insertInitial); err != nil {
+				return nil, fmt.Errorf("tcsim: zone %s: initial record %s %s: %w", z.Name, r.Name, r.Type, err)
+			}
+		}
+	}
+
+	rt := newRoutes()
+	s.dnspod.register(rt)
+	for action, rate := range o.RateLimits {
+		if !rt.hasAction(action) {
+			return nil, fmt.Errorf("tcsim: RateLimits names unknown action %q", action)
+		}
+		if rate < 0 {
+			return nil, fmt.Errorf("tcsim: RateLimits[%q] is negative", action)
+		}
+	}
+	s.gw = newGateway(gatewayConfig{
+		credentials: o.Credentials,
+		now:         o.Now,
+		routes:      rt,
+		limiter:     newRateLimiter(o.RateLimits, time.Now),
+		faultRate:   o.FaultRate,
+		seed:        o.Seed,
+		log:         o.Logger,
+	})
+
+	s.dns, err = startDNS(nss, o.DNSPort, &authority{store: s.store, nameservers: nss, now: o.Now})
+	if err != nil {
+		return nil, fmt.Errorf("tcsim: %w", err)
+	}
+	ln, err := net.Listen("tcp", o.APIAddr)
+	if err != nil {
+		_ = s.dns.close()
+		return nil, fmt.Errorf("tcsim: API listen: %w", err)
+	}
+	s.apiURL = "http://" + ln.Addr().String()
+	s.api = &http.Server{
+		Handler:           s.gw,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(o.Logger.Handler(), slog.LevelDebug),
+	}
+	go func() { _ = s.api.Serve(ln) }()
+	s.log.Info("tcsim started", "endpoint", s.apiURL, "dns", s.dns.addrs, "zones", len(o.Zones))
+	return s, nil
+}
+
+// normalize applies defaults and rejects options that cannot describe a Tencent Cloud account.
+func normalize(o Options) (Options, error) {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.APIAddr == "" {
+		o.APIAddr = "127.0.0.1:0"
+	}
+	if o.DNSPort < 0 || o.DNSPort > math.MaxUint16 {
+		return o, fmt.Errorf("tcsim: DNSPort %d is out of range", o.DNSPort)
+	}
+	rates := make(map[string]int, len(o.RateLimits))
+	for action, rate := range o.RateLimits {
+		rates[action] = rate
+	}
+	o.RateLimits = rates
+	if o.PropagationDelay < 0 || o.ListingDelay < 0 {
+		return o, errors.New("tcsim: delays must not be negative")
+	}
+	if !(o.FaultRate >= 0 && o.FaultRate <= 1) {
+		return o, fmt.Errorf("tcsim: FaultRate %v is not a probability", o.FaultRate)
+	}
+	if len(o.Credentials) == 0 {
+		o.Credentials = []Credential{generateCredential()}
+	} else {
+		o.Credentials = append([]Credential(nil), o.Credentials...)
+	}
+	ids := map[string]bool{}
+	for i, c := range o.Credentials {
+		if c.SecretID == "" || c.SecretKey == "" {
+			return o, fmt.Errorf("tcsim: credential %d has an empty SecretID or SecretKey", i)
+		}
+		if ids[c.SecretID] {
+			return o, fmt.Errorf("tcsim: credential %d repeats a SecretID", i)
+		}
+		ids[c.SecretID] = true
+	}
+
+	if len(o.Nameservers) == 0 {
+		o.Nameservers = []NameserverSpec{{Host: defaultNSHost, IP: defaultNSIP}}
+	} else {
+		o.Nameservers = append([]NameserverSpec(nil), o.Nameservers...)
+	}
+	ips := map[string]bool{}
+	for i := range o.Nameservers {
+		ns := &o.Nameservers[i]
+		if _, ok := dns.IsDomainName(ns.Host); !ok || !dns.IsFqdn(ns.Host) || ns.Host == "." {
+			return o, fmt.Errorf("tcsim: nameserver host %q is not an FQDN with a trailing dot", ns.Host)
+		}
+		ns.Host = strings.ToLower(ns.Host)
+		ip := net.ParseIP(ns.IP)
+		if ip == nil {
+			return o, fmt.Errorf("tcsim: nameserver %s: IP %q is not an IP address", ns.Host, ns.IP)
+		}
+		ns.IP = ip.String()
+		if ips[ns.IP] {
+			return o, fmt.Errorf("tcsim: nameserver IP %s is used twice", ns.IP)
+		}
+		ips[ns.IP] = true
+		if ns.Lag < 0 {
+			return o, fmt.Errorf("tcsim: nameserver %s: negative Lag", ns.Host)
+		}
+	}
+
+	o.Zones = append([]ZoneSpec(nil), o.Zones...)
+	names := map[string]bool{}
+	for i := range o.Zones {
+		z := &o.Zones[i]
+		if _, ok := dns.IsDomainName(z.Name); !ok || z.Name == "" || strings.HasSuffix(z.Name, ".") ||
+			z.Name != strings.ToLower(z.Name) || !strings.Contains(z.Name, ".") || !isASCII(z.Name) {
+			// Non-ASCII (IDN) zones are refused rather than served under a wrong Punycode.
+			return o, fmt.Errorf("tcsim: zone name %q must be a lower-case ASCII domain without a trailing dot", z.Name)
+		}
+		if names[z.Name] {
+			return o, fmt.Errorf("tcsim: zone %s is listed twice", z.Name)
+		}
+		names[z.Name] = true
+		if z.MinTTL == 0 {
+			z.MinTTL = freePlanMinTTL
+		}
+	}
+	return o, nil
+}
+
+func isASCII(s string) bool {
+	for i := range len(s) {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// generateCredential makes a key shaped like Tencent Cloud's: "AKID" + 32 characters, and a
+// 32-character secret.
+func generateCredential() Credential {
+	return Credential{SecretID: "AKID" + randomAlnum(32), SecretKey: randomAlnum(32)}
+}
+
+func randomAlnum(n int) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
+}
+
+// Close stops the API and the DNS servers. It is safe to call more than once.
+func (s *Sim) Close() error {
+	s.closeOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		apiErr := s.api.Shutdown(ctx)
+		if apiErr != nil {
+			apiErr = errors.Join(apiErr, s.api.Close())
+		}
+		s.closeErr = errors.Join(apiErr, s.dns.close())
+	})
+	return s.closeErr
+}
+
+// Endpoint is the API's base URL, "http://127.0.0.1:PORT" (what CLBCERT_ENDPOINT gets). For
+// the SDK, set HttpProfile.Endpoint to the part after "http://" and Scheme to "HTTP".
+func (s *Sim) Endpoint() string { return s.apiURL }
+
+// Credential is the first key the account accepts.
+func (s *Sim) Credential() Credential { return s.opts.Credentials[0] }
+
+// NameserverAddrs are "IP:PORT" of each nameserver, in Options order.
+func (s *Sim) NameserverAddrs() []string { return append([]string(nil), s.dns.addrs...) }
+
+// DNSPort is the port all nameservers listen on.
+func (s *Sim) DNSPort() int { return s.dns.port }
+
+// Records are the live records of zone (deleted ones excluded, default NS records included),
+// sorted by ID, whatever DescribeRecordList's listing delay and the nameservers' lag.
+func (s *Sim) Records(zone string) []Record {
+	listed := s.store.live(zone)
+	out := make([]Record, 0, len(listed))
+	for _, r := range listed {
+		out = append(out, Record{
+			ID: r.ID, Zone: zone, Name: r.Data.Name, Type: r.Data.Type, Value: r.Data.Value,
+			Line: r.Data.Line, TTL: r.Data.TTL, Created: r.Created, MX: r.Data.MX,
+			Status: r.Data.Status, DefaultNS: r.DefaultNS, Updated: r.Updated,
+		})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// AddRecord creates a record as another client would through the console: validated like
+// CreateRecord, served on DNS after the propagation delay and listed after the listing delay.
+func (s *Sim) AddRecord(zone string, r RecordSpec) (uint64, error) {
+	id, err := s.dnspod.addRecord(zone, r, s.now(), insertChange)
+	if err != nil {
+		return 0, fmt.Errorf("tcsim: add record to %s: %w", zone, err)
+	}
+	return id, nil
+}
+
+// Calls is the number of calls to action that passed authentication, including those that
+// then failed by FailNext, rate limit or fault.
+func (s *Sim) Calls(action string) int { return s.gw.calledCount(action) }
+
+// CallCounts is Calls for every action called so far.
+func (s *Sim) CallCounts() map[string]int { return s.gw.callCounts() }
+
+// FailNext makes the next n authenticated calls of action answer with error code (or, with
+// code "", drop the connection without an answer). n <= 0 cancels pending failures of action.
+func (s *Sim) FailNext(action, code string, n int) { s.gw.injectFailures(action, code, n) }
+
+// Dump is the whole state as indented JSON (zones with every record's history, call counts,
+// the options that shape behaviour), for test failure messages. It holds no secrets.
+func (s *Sim) Dump() ([]byte, error) {
+	zones, err := s.store.dump()
+	if err != nil {
+		return nil, err
+	}
+	nameservers := make([]map[string]string, len(s.opts.Nameservers))
+	for i, ns := range s.opts.Nameservers {
+		nameservers[i] = map[string]string{"host": ns.Host, "addr": s.dns.addrs[i], "lag": ns.Lag.String()}
+	}
+	return json.MarshalIndent(struct {
+		Now              time.Time           `json:"now"`
+		Endpoint         string              `json:"endpoint"`
+		Nameservers      []map[string]string `json:"nameservers"`
+		PropagationDelay string              `json:"propagationDelay"`
+		ListingDelay     string              `json:"listingDelay"`
+		RateLimits       map[string]int      `json:"rateLimits,omitempty"`
+		FaultRate        float64             `json:"faultRate,omitempty"`
+		Calls            map[string]int      `json:"calls"`
+		Zones            json.RawMessage     `json:"zones"`
+	}{
+		Now:              s.now(),
+		Endpoint:         s.apiURL,
+		Nameservers:      nameservers,
+		PropagationDelay: s.opts.PropagationDelay.String(),
+		ListingDelay:     s.opts.ListingDelay.String(),
+		RateLimits:       s.opts.RateLimits,
+		FaultRate:        s.opts.FaultRate,
+		Calls:            s.gw.callCounts(),
+		Zones:            zones,
+	}, "", "  ")
+}
