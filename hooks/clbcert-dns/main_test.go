@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/miekg/dns"
-
 	"github.com/clbcert/clbcert/internal/simtest"
 	"github.com/clbcert/clbcert/pkg/tcsim"
 )
@@ -81,35 +79,6 @@ func with(env []string, kv ...string) []string {
 	return append(slices.Clone(env), kv...)
 }
 
-func txtAt(sim *tcsim.Sim, zone, name string) []string {
-	var out []string
-	for _, r := range sim.Records(zone) {
-		if r.Type == "TXT" && r.Name == name {
-			out = append(out, r.Value)
-		}
-	}
-	slices.Sort(out)
-	return out
-}
-
-func servedTXT(t *testing.T, addr, name string) []string {
-	t.Helper()
-	m := new(dns.Msg)
-	m.SetQuestion(dns.Fqdn(name), dns.TypeTXT)
-	r, err := dns.Exchange(m, addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, rr := range r.Answer {
-		if txt, ok := rr.(*dns.TXT); ok {
-			out = append(out, strings.Join(txt.Txt, ""))
-		}
-	}
-	slices.Sort(out)
-	return out
-}
-
 // A certbot run for example.test + *.example.test, hook by hook: two auth
 // calls (the second waits for both values on both nameservers, one lagging)
 // and two cleanups that leave another client's record alone.
@@ -140,7 +109,7 @@ func TestCertbotRun(t *testing.T) {
 	took := time.Since(start)
 	want := []string{"another-clients-record", "apex-value", "wildcard-value"}
 	for _, addr := range sim.NameserverAddrs() {
-		if got := servedTXT(t, addr, "_acme-challenge.example.test"); !slices.Equal(got, want) {
+		if got := simtest.ServedTXT(t, addr, "_acme-challenge.example.test"); !slices.Equal(got, want) {
 			t.Fatalf("the last auth returned (after %v) while %s serves %v", took, addr, got)
 		}
 	}
@@ -154,7 +123,7 @@ func TestCertbotRun(t *testing.T) {
 			t.Fatalf("cleanup: %+v", r)
 		}
 	}
-	if got := txtAt(sim, "example.test", "_acme-challenge"); !slices.Equal(got, []string{"another-clients-record"}) {
+	if got := simtest.TXT(sim, "example.test", "_acme-challenge"); !slices.Equal(got, []string{"another-clients-record"}) {
 		t.Fatalf("after cleanup: %v", got)
 	}
 	cred := sim.Credential()
@@ -234,7 +203,7 @@ func TestPropagationTimeoutThenCleanup(t *testing.T) {
 	if auth.code != 1 || !strings.Contains(auth.stderr, "TXT records not visible after") || !strings.HasPrefix(auth.stdout, "zone=example.test") {
 		t.Fatalf("auth: %+v", auth)
 	}
-	if got := txtAt(sim, "example.test", "_acme-challenge"); len(got) != 1 {
+	if got := simtest.TXT(sim, "example.test", "_acme-challenge"); len(got) != 1 {
 		t.Fatalf("records after auth: %v", got)
 	}
 	// certbot runs cleanup after a failed auth too, with its output.
@@ -242,7 +211,7 @@ func TestPropagationTimeoutThenCleanup(t *testing.T) {
 	if cl.code != 0 {
 		t.Fatalf("cleanup: %+v", cl)
 	}
-	if got := txtAt(sim, "example.test", "_acme-challenge"); len(got) != 0 {
+	if got := simtest.TXT(sim, "example.test", "_acme-challenge"); len(got) != 0 {
 		t.Fatalf("records left: %v", got)
 	}
 }
@@ -259,7 +228,7 @@ func TestRateLimitedThenSuccess(t *testing.T) {
 	if n := sim.Calls("CreateRecord"); n != 3 {
 		t.Fatalf("CreateRecord calls = %d, want 2 refused + 1", n)
 	}
-	if got := txtAt(sim, "example.test", "_acme-challenge"); !slices.Equal(got, []string{"v"}) {
+	if got := simtest.TXT(sim, "example.test", "_acme-challenge"); !slices.Equal(got, []string{"v"}) {
 		t.Fatalf("records = %v, want exactly one", got)
 	}
 }
@@ -273,13 +242,13 @@ func TestLegoExec(t *testing.T) {
 	if r := o.run(t, env, "present", "_acme-challenge.www.example.test.", "lego-value"); r.code != 0 {
 		t.Fatalf("present: %+v", r)
 	}
-	if got := txtAt(sim, "example.test", "_acme-challenge.www"); !slices.Equal(got, []string{"lego-value"}) {
+	if got := simtest.TXT(sim, "example.test", "_acme-challenge.www"); !slices.Equal(got, []string{"lego-value"}) {
 		t.Fatalf("records = %v", got)
 	}
 	if r := o.run(t, env, "cleanup", "_acme-challenge.www.example.test.", "lego-value"); r.code != 0 {
 		t.Fatalf("cleanup: %+v", r)
 	}
-	if got := txtAt(sim, "example.test", "_acme-challenge.www"); len(got) != 0 {
+	if got := simtest.TXT(sim, "example.test", "_acme-challenge.www"); len(got) != 0 {
 		t.Fatalf("records left: %v", got)
 	}
 	if n := sim.Calls("DescribeRecordList"); n != 0 {

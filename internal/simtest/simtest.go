@@ -7,9 +7,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/miekg/dns"
 
 	"github.com/clbcert/clbcert/pkg/tcsim"
 	"github.com/clbcert/clbcert/pkg/tencent"
@@ -123,3 +126,35 @@ type buildError struct {
 }
 
 func (e *buildError) Error() string { return e.err.Error() + "\n" + e.out }
+
+// TXT returns the sorted TXT values the sim's API holds at name (relative,
+// "@" for the apex) in zone.
+func TXT(sim *tcsim.Sim, zone, name string) []string {
+	var out []string
+	for _, r := range sim.Records(zone) {
+		if r.Type == "TXT" && r.Name == name {
+			out = append(out, r.Value)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// ServedTXT returns the sorted TXT values nameserver addr answers for name.
+func ServedTXT(t testing.TB, addr, name string) []string {
+	t.Helper()
+	m := new(dns.Msg)
+	m.SetQuestion(dns.Fqdn(name), dns.TypeTXT)
+	r, err := dns.Exchange(m, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, rr := range r.Answer {
+		if txt, ok := rr.(*dns.TXT); ok {
+			out = append(out, strings.Join(txt.Txt, ""))
+		}
+	}
+	slices.Sort(out)
+	return out
+}

@@ -42,7 +42,7 @@ func TestOnlyTheLastChallengeWaits(t *testing.T) {
 		{sim.NameserverAddrs()[0], "_acme-challenge.example.test", "v1"},
 		{sim.NameserverAddrs()[0], "_acme-challenge.example2.test", "v2"},
 	} {
-		if !slices.Contains(served(t, c.addr, c.name), c.value) {
+		if !slices.Contains(simtest.ServedTXT(t, c.addr, c.name), c.value) {
 			t.Fatalf("%s = %s not served after the last auth", c.name, c.value)
 		}
 	}
@@ -56,7 +56,7 @@ func TestOnlyTheLastChallengeWaits(t *testing.T) {
 		t.Fatalf("DescribeRecordList called %d times", n)
 	}
 	for _, z := range []string{"example.test", "example2.test"} {
-		if got := txtValues(sim, z, "_acme-challenge"); len(got) != 0 {
+		if got := simtest.TXT(sim, z, "_acme-challenge"); len(got) != 0 {
 			t.Fatalf("%s still holds %v", z, got)
 		}
 	}
@@ -84,7 +84,7 @@ func TestLeftoversOfAnInterruptedRunAreRemoved(t *testing.T) {
 	if _, err := h.Auth(ctx, ch); err != nil {
 		t.Fatal(err)
 	}
-	if got := txtValues(sim, "example.test", "_acme-challenge"); !slices.Equal(got, []string{"new", "other-run"}) {
+	if got := simtest.TXT(sim, "example.test", "_acme-challenge"); !slices.Equal(got, []string{"new", "other-run"}) {
 		t.Fatalf("records = %v, want the leftover gone and the other run's record kept", got)
 	}
 }

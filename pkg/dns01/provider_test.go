@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/miekg/dns"
-
 	"github.com/clbcert/clbcert/internal/simtest"
 	"github.com/clbcert/clbcert/pkg/tcsim"
 	"github.com/clbcert/clbcert/pkg/tencent"
@@ -35,37 +33,6 @@ func newProvider(t *testing.T, sim *tcsim.Sim, opts Options) *Provider {
 	return p
 }
 
-// served returns the TXT values nameserver addr serves at name.
-func served(t *testing.T, addr, name string) []string {
-	t.Helper()
-	m := new(dns.Msg)
-	m.SetQuestion(dns.Fqdn(name), dns.TypeTXT)
-	r, err := dns.Exchange(m, addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, rr := range r.Answer {
-		if txt, ok := rr.(*dns.TXT); ok {
-			out = append(out, strings.Join(txt.Txt, ""))
-		}
-	}
-	slices.Sort(out)
-	return out
-}
-
-// txtValues returns the TXT values the API holds at name in zone.
-func txtValues(sim *tcsim.Sim, zone, name string) []string {
-	var out []string
-	for _, r := range sim.Records(zone) {
-		if r.Type == "TXT" && r.Name == name {
-			out = append(out, r.Value)
-		}
-	}
-	slices.Sort(out)
-	return out
-}
-
 func TestWildcardAndApexShareOneName(t *testing.T) {
 	sim := simtest.Start(t, tcsim.Options{Zones: []tcsim.ZoneSpec{{
 		Name:    "example.test",
@@ -86,19 +53,19 @@ func TestWildcardAndApexShareOneName(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"someone-elses", "value-apex", "value-wildcard"}
-	if got := served(t, sim.NameserverAddrs()[0], "_acme-challenge.example.test"); !slices.Equal(got, want) {
+	if got := simtest.ServedTXT(t, sim.NameserverAddrs()[0], "_acme-challenge.example.test"); !slices.Equal(got, want) {
 		t.Fatalf("served %v, want %v", got, want)
 	}
 	if err := p.CleanUp(ctx, apex); err != nil {
 		t.Fatal(err)
 	}
-	if got := txtValues(sim, "example.test", "_acme-challenge"); !slices.Equal(got, []string{"someone-elses", "value-wildcard"}) {
+	if got := simtest.TXT(sim, "example.test", "_acme-challenge"); !slices.Equal(got, []string{"someone-elses", "value-wildcard"}) {
 		t.Fatalf("after cleaning the apex value: %v", got)
 	}
 	if err := p.CleanUp(ctx, wild); err != nil {
 		t.Fatal(err)
 	}
-	if got := txtValues(sim, "example.test", "_acme-challenge"); !slices.Equal(got, []string{"someone-elses"}) {
+	if got := simtest.TXT(sim, "example.test", "_acme-challenge"); !slices.Equal(got, []string{"someone-elses"}) {
 		t.Fatalf("after cleanup: %v, want only the other client's record", got)
 	}
 }
@@ -119,7 +86,7 @@ func TestZoneIsLongestSuffixAcrossPages(t *testing.T) {
 	if rec.Zone != "sub.example.test" {
 		t.Fatalf("zone = %q, want the longest match sub.example.test", rec.Zone)
 	}
-	if got := txtValues(sim, "sub.example.test", "_acme-challenge.www"); !slices.Equal(got, []string{"v"}) {
+	if got := simtest.TXT(sim, "sub.example.test", "_acme-challenge.www"); !slices.Equal(got, []string{"v"}) {
 		t.Fatalf("records = %v: the SubDomain must be relative to the zone", got)
 	}
 	if n := sim.Calls("DescribeDomainList"); n != 4 {
@@ -218,7 +185,7 @@ func TestWaitAsksEveryNameserver(t *testing.T) {
 		t.Fatalf("Wait returned after %v, before the lagging nameserver could serve the record", took)
 	}
 	for _, addr := range sim.NameserverAddrs() {
-		if got := served(t, addr, "_acme-challenge.example.test"); !slices.Equal(got, []string{"v"}) {
+		if got := simtest.ServedTXT(t, addr, "_acme-challenge.example.test"); !slices.Equal(got, []string{"v"}) {
 			t.Fatalf("%s serves %v after Wait", addr, got)
 		}
 	}
@@ -239,7 +206,7 @@ func TestWaitTimesOutNamingWhatIsMissing(t *testing.T) {
 	if err := p.CleanUp(ctx, rec); err != nil {
 		t.Fatal(err)
 	}
-	if got := txtValues(sim, "example.test", "_acme-challenge"); len(got) != 0 {
+	if got := simtest.TXT(sim, "example.test", "_acme-challenge"); len(got) != 0 {
 		t.Fatalf("records left: %v", got)
 	}
 }
@@ -272,7 +239,7 @@ func TestCleanUpWithoutID(t *testing.T) {
 	if err := p.CleanUp(ctx, located); err != nil {
 		t.Fatal(err)
 	}
-	if got := txtValues(sim, "example.test", "_acme-challenge"); !slices.Equal(got, []string{"other"}) {
+	if got := simtest.TXT(sim, "example.test", "_acme-challenge"); !slices.Equal(got, []string{"other"}) {
 		t.Fatalf("records = %v, want only the other client's", got)
 	}
 	// The id is gone now: cleaning up again is a no-op, not an error.
