@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
+	"golang.org/x/sys/unix"
 
 	"github.com/clbcert/clbcert/pkg/tencent"
 )
@@ -36,7 +37,7 @@ func CommonFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: flagConfig, EnvVars: []string{"CLBCERT_CONFIG"}, Value: DefaultPath, Usage: "config `FILE` (optional; must be mode 0600 if it holds a secret)"},
 		&cli.StringFlag{Name: flagEndpoint, EnvVars: []string{"CLBCERT_ENDPOINT"}, Usage: "one API `URL` for all products instead of the public ones, e.g. http://127.0.0.1:18080 (plain http only for loopback)"},
-		&cli.StringFlag{Name: flagLogLevel, EnvVars: []string{"CLBCERT_LOG_LEVEL"}, Usage: "log `LEVEL` on stderr: debug, info, warn, error (default warn)"},
+		&cli.StringFlag{Name: flagLogLevel, EnvVars: []string{"CLBCERT_LOG_LEVEL"}, Usage: "log `LEVEL` on stderr: debug, info, warn, error (default: info on a terminal, else warn)"},
 		&cli.StringFlag{Name: flagStateDir, EnvVars: []string{"CLBCERT_STATE_DIR"}, Value: "/var/lib/clbcert", Usage: "`DIR` for pending DNS records and deploy history"},
 	}
 }
@@ -92,6 +93,11 @@ func Resolve(c *cli.Context, stderr io.Writer) (*Settings, error) {
 		return fromFile
 	}
 	level := str(flagLogLevel, f.LogLevel)
+	if level == "" && isTerminal(stderr) {
+		// A person at a terminal wants the progress lines; certbot, which
+		// shows any stderr of a successful hook as "error output", does not.
+		level = "info"
+	}
 	if s.Logger, err = NewLogger(stderr, level); err != nil {
 		return nil, UsageError{err}
 	}
@@ -164,6 +170,15 @@ func checkHostPort(s string) error {
 		return errors.New("host or port missing")
 	}
 	return nil
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
 }
 
 // NewLogger makes the stderr logger; level "" means warn, so a hook that
