@@ -113,9 +113,6 @@ func TestCertbotRun(t *testing.T) {
 			t.Fatalf("the last auth returned (after %v) while %s serves %v", took, addr, got)
 		}
 	}
-	if took > 4*time.Second {
-		t.Errorf("the last auth took %v for a 1.5 s propagation", took)
-	}
 
 	for _, c := range []struct{ value, out string }{{"apex-value", first.stdout}, {"wildcard-value", second.stdout}} {
 		r := o.run(t, with(env, "CERTBOT_VALIDATION="+c.value, "CERTBOT_AUTH_OUTPUT="+strings.TrimSpace(c.out)), "cleanup")
