@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,18 +23,9 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// hookEnv is what certbot would give the hook, minus the CERTBOT_* values:
-// the sim's key and endpoint, a private state dir and home, and the sim's
-// first nameserver as the resolver that finds each zone's nameservers.
+// hookEnv is what certbot would give the hook, minus the CERTBOT_* values.
 func hookEnv(t *testing.T, sim *tcsim.Sim) []string {
-	return append(simtest.Env(sim),
-		"PATH="+os.Getenv("PATH"),
-		"HOME="+t.TempDir(),
-		"CLBCERT_STATE_DIR="+filepath.Join(t.TempDir(), "state"),
-		"CLBCERT_RESOLVER="+sim.NameserverAddrs()[0],
-		fmt.Sprintf("CLBCERT_NAMESERVER_PORT=%d", sim.DNSPort()),
-		"CLBCERT_LOG_LEVEL=debug",
-	)
+	return append(simtest.HookEnv(t, sim), "PATH="+os.Getenv("PATH"), "CLBCERT_LOG_LEVEL=debug")
 }
 
 type result struct {

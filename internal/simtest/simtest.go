@@ -4,6 +4,7 @@ package simtest
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -63,6 +64,18 @@ func Env(sim *tcsim.Sim) []string {
 		env = append(env, tencent.EnvSessionToken+"="+c.Token)
 	}
 	return env
+}
+
+// HookEnv is Env plus what a hook process needs besides the CERTBOT_*
+// variables: a private home and state dir, and the sim's first nameserver as
+// the resolver that finds each zone's nameservers (the production path).
+func HookEnv(tb testing.TB, sim *tcsim.Sim) []string {
+	return append(Env(sim),
+		"HOME="+tb.TempDir(),
+		"CLBCERT_STATE_DIR="+filepath.Join(tb.TempDir(), "state"),
+		"CLBCERT_RESOLVER="+sim.NameserverAddrs()[0],
+		fmt.Sprintf("CLBCERT_NAMESERVER_PORT=%d", sim.DNSPort()),
+	)
 }
 
 func lookup(env []string) func(string) (string, bool) {

@@ -4,9 +4,7 @@ package e2e
 
 import (
 	"context"
-	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -32,47 +30,43 @@ type world struct {
 	certbot *acmetest.Certbot
 }
 
-func newWorld(t *testing.T, opts tcsim.Options) *world {
-	t.Helper()
-	acmetest.RequireTools(t)
-	sim := simtest.Start(t, opts)
+func newWorld(tb testing.TB, opts tcsim.Options) *world {
+	tb.Helper()
+	acmetest.RequireTools(tb)
+	sim := simtest.Start(tb, opts)
 	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	peb, err := acmetest.StartPebble(ctx, acmetest.PebbleOptions{Dir: t.TempDir(), DNSServer: sim.NameserverAddrs()[0]})
+	tb.Cleanup(cancel)
+	peb, err := acmetest.StartPebble(ctx, acmetest.PebbleOptions{Dir: tb.TempDir(), DNSServer: sim.NameserverAddrs()[0]})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	t.Cleanup(func() { peb.Close() })
-	env := append(simtest.Env(sim),
-		"PATH="+bins.Dir(t, "clbcert-dns")+string(os.PathListSeparator)+os.Getenv("PATH"),
-		"HOME="+t.TempDir(),
-		"CLBCERT_STATE_DIR="+filepath.Join(t.TempDir(), "state"),
-		"CLBCERT_RESOLVER="+sim.NameserverAddrs()[0],
-		fmt.Sprintf("CLBCERT_NAMESERVER_PORT=%d", sim.DNSPort()),
-	)
-	return &world{sim: sim, certbot: acmetest.NewCertbot(peb, t.TempDir(), env)}
+	tb.Cleanup(func() { peb.Close() })
+	env := append(simtest.HookEnv(tb, sim), "PATH="+bins.Dir(tb, "clbcert-dns")+string(os.PathListSeparator)+os.Getenv("PATH"))
+	return &world{sim: sim, certbot: acmetest.NewCertbot(peb, tb.TempDir(), env)}
 }
 
-func (w *world) issue(t *testing.T, name string, domains ...string) acmetest.Result {
-	t.Helper()
+// issue runs certbot certonly for domains as lineage name, with authHook and
+// clbcert-dns cleanup, and checks the certificate carries exactly domains.
+func (w *world) issue(tb testing.TB, name, authHook string, domains ...string) acmetest.Result {
+	tb.Helper()
 	args := []string{"certonly", "--manual", "--preferred-challenges", "dns", "--cert-name", name,
-		"--manual-auth-hook", "clbcert-dns auth", "--manual-cleanup-hook", "clbcert-dns cleanup"}
+		"--manual-auth-hook", authHook, "--manual-cleanup-hook", "clbcert-dns cleanup"}
 	for _, d := range domains {
 		args = append(args, "-d", d)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute+time.Duration(len(domains))*10*time.Second)
 	defer cancel()
 	res, err := w.certbot.Run(ctx, args...)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	leaf, err := w.certbot.Leaf(name)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	got, want := slices.Sorted(slices.Values(leaf.DNSNames)), slices.Sorted(slices.Values(domains))
 	if !slices.Equal(got, want) {
-		t.Fatalf("certificate names %v, want %v", got, want)
+		tb.Fatalf("certificate names %v, want %v", got, want)
 	}
 	return res
 }
@@ -98,7 +92,7 @@ func TestWildcardAndApex(t *testing.T) {
 		},
 		PropagationDelay: 2 * time.Second,
 	})
-	res := w.issue(t, "example.test", "example.test", "*.example.test")
+	res := w.issue(t, "example.test", "clbcert-dns auth", "example.test", "*.example.test")
 	if got := w.txt("example.test"); !slices.Equal(got, []string{"_acme-challenge=put-here-by-another-client"}) {
 		t.Fatalf("TXT records after issuance: %v, want only the other client's", got)
 	}
@@ -120,7 +114,7 @@ func TestCNAMEIntoASecondZone(t *testing.T) {
 		},
 		PropagationDelay: 2 * time.Second,
 	})
-	res := w.issue(t, "alias.example.test", "alias.example.test")
+	res := w.issue(t, "alias.example.test", "clbcert-dns auth", "alias.example.test")
 	// certbot shows each hook's stdout: the record's identity names the zone
 	// and the name it really went to.
 	if !strings.Contains(res.Stdout, "zone=acme-delegate.test") || !strings.Contains(res.Stdout, "target=alias.acme-delegate.test") {
