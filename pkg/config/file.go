@@ -33,8 +33,35 @@ type File struct {
 	SecretID  string `toml:"secret_id"`
 	SecretKey string `toml:"secret_key"`
 
+	// Deploy pins what clbcert-deploy does per lineage; a lineage without an
+	// entry is deployed by discovery in the regions given by flag or env.
+	Deploy []DeployEntry `toml:"deploy"`
+
 	// Path is where the file was read from ("" when there was none).
 	Path string `toml:"-"`
+}
+
+// DeployEntry is one [[deploy]] table.
+type DeployEntry struct {
+	// Lineage is certbot's lineage name: the directory under live/.
+	Lineage string `toml:"lineage"`
+	// Regions to deploy to; empty means the regions of --region / CLBCERT_REGIONS.
+	Regions []string `toml:"regions"`
+	// Targets pins "lb-id/listener-id" or "lb-id/listener-id/sni-domain";
+	// empty means discover every target the certificate covers.
+	Targets []string `toml:"targets"`
+	// Keep is how many superseded uploads of the lineage to keep; 0 means 2.
+	Keep int `toml:"keep"`
+}
+
+// DeployFor returns the [[deploy]] entry of a lineage, if there is one.
+func (f *File) DeployFor(lineage string) (DeployEntry, bool) {
+	for _, d := range f.Deploy {
+		if d.Lineage == lineage {
+			return d, true
+		}
+	}
+	return DeployEntry{}, false
 }
 
 // Duration is a time.Duration written as "90s" or "3m" in TOML.
@@ -71,6 +98,18 @@ func Load(path string, explicit bool) (*File, error) {
 			keys[i] = k.String()
 		}
 		return nil, fmt.Errorf("config file %s: unknown setting %s: check the spelling against the README", path, strings.Join(keys, ", "))
+	}
+	seen := map[string]bool{}
+	for i, d := range f.Deploy {
+		switch {
+		case d.Lineage == "":
+			return nil, fmt.Errorf("config file %s: [[deploy]] entry %d has no lineage: name the directory under live/, e.g. lineage = \"example.com\"", path, i+1)
+		case seen[d.Lineage]:
+			return nil, fmt.Errorf("config file %s: two [[deploy]] entries for lineage %q: merge them", path, d.Lineage)
+		case d.Keep < 0:
+			return nil, fmt.Errorf("config file %s: [[deploy]] %s: keep = %d: give 0 or more", path, d.Lineage, d.Keep)
+		}
+		seen[d.Lineage] = true
 	}
 	if (f.SecretID != "" || f.SecretKey != "") && info.Mode().Perm()&0o077 != 0 {
 		return nil, fmt.Errorf("config file %s holds a secret but is readable by others (mode %04o): run chmod 600 %s", path, info.Mode().Perm(), path)

@@ -50,15 +50,15 @@ func (a *dnspodAPI) zones(ctx context.Context) ([]zone, error) {
 		page := resp.Response.DomainList
 		for _, d := range page {
 			out = append(out, zone{
-				Name:     normalize(deref(d.Name)),
-				Punycode: normalize(deref(d.Punycode)),
-				Status:   deref(d.Status),
+				Name:     normalize(tencent.Deref(d.Name)),
+				Punycode: normalize(tencent.Deref(d.Punycode)),
+				Status:   tencent.Deref(d.Status),
 			})
 		}
 		offset += int64(len(page))
 		var total uint64
 		if info := resp.Response.DomainCountInfo; info != nil {
-			total = deref(info.AllTotal)
+			total = tencent.Deref(info.AllTotal)
 		}
 		if len(page) == 0 || uint64(offset) >= total {
 			return out, nil
@@ -80,7 +80,7 @@ func (a *dnspodAPI) createTXT(ctx context.Context, zoneName, sub, value string, 
 	if err != nil {
 		return 0, err
 	}
-	return deref(resp.Response.RecordId), nil
+	return tencent.Deref(resp.Response.RecordId), nil
 }
 
 func (a *dnspodAPI) deleteRecord(ctx context.Context, zoneName string, id uint64) error {
@@ -115,14 +115,14 @@ func (a *dnspodAPI) listTXT(ctx context.Context, zoneName, sub string) ([]txtRec
 		}
 		page := resp.Response.RecordList
 		for _, r := range page {
-			if strings.EqualFold(deref(r.Type), "TXT") && strings.EqualFold(deref(r.Name), sub) {
-				out = append(out, txtRecord{ID: deref(r.RecordId), Value: unquote(deref(r.Value))})
+			if strings.EqualFold(tencent.Deref(r.Type), "TXT") && strings.EqualFold(tencent.Deref(r.Name), sub) {
+				out = append(out, txtRecord{ID: tencent.Deref(r.RecordId), Value: unquote(tencent.Deref(r.Value))})
 			}
 		}
 		offset += uint64(len(page))
 		var total uint64
 		if info := resp.Response.RecordCountInfo; info != nil {
-			total = deref(info.TotalCount)
+			total = tencent.Deref(info.TotalCount)
 		}
 		if len(page) == 0 || offset >= total {
 			return out, nil
@@ -153,13 +153,4 @@ func relative(fqdn, zoneName string) string {
 
 func ttlError(err error, ttl uint64, zoneName string) error {
 	return fmt.Errorf("DNSPod refused TTL %d for a record in zone %s (LimitExceeded.RecordTtlLimit): the zone's plan has a higher minimum; set --ttl or CLBCERT_DNS_TTL to 600 (the free plan's minimum) or more: %w", ttl, zoneName, err)
-}
-
-// deref reads an optional SDK field: the SDK models every field as a pointer.
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
 }

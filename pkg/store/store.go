@@ -140,6 +140,17 @@ func writeAtomic(path string, data []byte) error {
 	return nil
 }
 
+// Lock holds name's lock until the returned function is called: for work
+// longer than one Update, such as a whole deployment of a lineage. It is a
+// different lock from the one Update takes on the same name.
+func (s *Store) Lock(ctx context.Context, name string) (func(), error) {
+	p, err := s.path(name)
+	if err != nil {
+		return nil, err
+	}
+	return lock(ctx, p+".run.lock")
+}
+
 // lock takes an exclusive flock on path, polling so that ctx can end the
 // wait; the kernel drops the lock if the process dies, so a killed hook never
 // leaves a stale lock behind.

@@ -140,3 +140,13 @@ func (c Config) CLB(region string) (*clb.Client, error) {
 	}
 	return cl, nil
 }
+
+// Deref reads an optional SDK field: the SDK models every field as a
+// pointer, nil when the service left it out.
+func Deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
