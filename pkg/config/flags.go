@@ -30,6 +30,7 @@ const (
 	flagCertbotDir         = "certbot-dir"
 	flagStateDir           = "state-dir"
 	flagLogLevel           = "log-level"
+	flagRegion             = "region"
 )
 
 // CommonFlags are the flags every binary takes (DESIGN.md, "Common flags").
@@ -53,11 +54,21 @@ func DNSFlags() []cli.Flag {
 	}
 }
 
+// DeployFlags are the flags of the commands that work on load balancers.
+func DeployFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringSliceFlag{Name: flagRegion, EnvVars: []string{"CLBCERT_REGIONS"}, Usage: "CLB `REGION` to work on, e.g. ap-guangzhou (repeatable; env: a comma list)"},
+		&cli.BoolFlag{Name: "dry-run", Usage: "print the plan and change nothing"},
+		&cli.BoolFlag{Name: "json", Usage: "machine-readable output"},
+	}
+}
+
 // Settings is what the flags, the environment and the config file resolve to.
 type Settings struct {
 	File               *File
 	Endpoint           tencent.Endpoint
 	StateDir           string
+	Regions            []string
 	DNSServer          string
 	Resolvers          []string
 	NameserverPort     int
@@ -105,6 +116,15 @@ func Resolve(c *cli.Context, stderr io.Writer) (*Settings, error) {
 		return nil, UsageError{fmt.Errorf("--endpoint / CLBCERT_ENDPOINT: %w", err)}
 	}
 	s.StateDir = str(flagStateDir, f.StateDir)
+	if hasFlag(c, flagRegion) {
+		for _, r := range pick(c, flagRegion, f.Regions) {
+			for _, part := range strings.Split(r, ",") {
+				if part = strings.TrimSpace(part); part != "" && !slices.Contains(s.Regions, part) {
+					s.Regions = append(s.Regions, part)
+				}
+			}
+		}
+	}
 	if !hasFlag(c, flagDNSServer) {
 		return s, nil
 	}

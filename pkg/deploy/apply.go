@@ -1,0 +1,164 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+)
+
+// aliasPrefix names this tool's uploads of a lineage in the SSL service, so
+// prune finds them even when the state dir is lost.
+func aliasPrefix(lineageName string) string {
+	return "clbcert/" + lineageName + "/"
+}
+
+// dryRun reports the plan. Whether the certificate is already uploaded is
+// answered from the state dir only: asking the SSL service would mean an
+// upload, which a dry run must not make.
+func (d *Deployer) dryRun(ctx context.Context, plan *Plan) (*Report, error) {
+	st, err := d.loadState(ctx, plan.Lineage.Name)
+	if err != nil {
+		return nil, err
+	}
+	plan.CertID = st.uploadOf(plan.Fingerprint)
+	rep := newReport(plan, true)
+	for i := range rep.Targets {
+		t := &rep.Targets[i]
+		t.Status = StatusPlanned
+		if plan.CertID != "" && t.Current == plan.CertID {
+			t.Status = StatusUnchanged
+		}
+	}
+	return rep, nil
+}
+
+func (d *Deployer) apply(ctx context.Context, plan *Plan) (*Report, error) {
+	lin := plan.Lineage
+	id, uploaded, err := d.ensureUploaded(ctx, plan)
+	if err != nil {
+		return nil, err
+	}
+	plan.CertID = id
+	rep := newReport(plan, false)
+	rep.Uploaded = uploaded
+
+	byLB := map[string][]int{}
+	var lbs []string
+	for i := range rep.Targets {
+		t := &rep.Targets[i]
+		if t.Current == id {
+			t.Status = StatusUnchanged
+			continue
+		}
+		key := t.Region + "/" + t.LoadBalancerID
+		if _, ok := byLB[key]; !ok {
+			lbs = append(lbs, key)
+		}
+		byLB[key] = append(byLB[key], i)
+	}
+	slices.Sort(lbs)
+	d.log.Info("binding", "lineage", lin.Name, "cert", id, "targets", len(rep.Targets), "load_balancers", len(lbs))
+
+	sem := make(chan struct{}, d.opts.Concurrency)
+	var wg sync.WaitGroup
+	for _, key := range lbs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			// One task at a time per load balancer: CLB refuses a second
+			// change while one runs, so waiting here is cheaper than
+			// collecting ResourceInOperating errors.
+			for _, i := range byLB[key] {
+				t := &rep.Targets[i]
+				if err := d.bindOne(ctx, lin.Name, &t.Planned, id); err != nil {
+					t.Status, t.Error = StatusFailed, err.Error()
+					continue
+				}
+				t.Status = StatusUpdated
+			}
+		}()
+	}
+	wg.Wait()
+	d.verify(ctx, rep)
+	if len(plan.Failures) == 0 {
+		rep.Pruned, rep.PruneNotes = d.prune(ctx, plan)
+	} else {
+		rep.PruneNotes = []string{"prune skipped: not every load balancer could be read, so an old upload may still be in use"}
+	}
+	return rep, nil
+}
+
+// ensureUploaded returns the SSL certificate id of the lineage's leaf,
+// uploading it only if neither the state dir nor the service has it.
+func (d *Deployer) ensureUploaded(ctx context.Context, plan *Plan) (string, bool, error) {
+	name := plan.Lineage.Name
+	st, err := d.loadState(ctx, name)
+	if err != nil {
+		return "", false, err
+	}
+	if id := st.uploadOf(plan.Fingerprint); id != "" {
+		found, err := d.cloud.certificates(ctx, []string{id})
+		if err != nil {
+			return "", false, err
+		}
+		if _, ok := found[id]; ok {
+			return id, false, nil
+		}
+		d.log.Warn("the recorded upload is gone from the SSL service; uploading again", "cert", id)
+	}
+	id, err := d.cloud.upload(ctx, plan.Lineage.FullchainPEM, plan.Lineage.KeyPEM, aliasPrefix(name)+plan.Fingerprint[:16])
+	if err != nil {
+		return "", false, err
+	}
+	d.log.Info("uploaded", "lineage", name, "cert", id)
+	err = d.updateState(ctx, name, func(s *lineageState) {
+		s.addUpload(upload{CertID: id, Fingerprint: plan.Fingerprint, NotAfter: plan.Lineage.Leaf.NotAfter, At: d.opts.Now()})
+	})
+	return id, true, err
+}
+
+// bindOne records the target's current certificate for rollback, binds the
+// new one and waits for CLB's task to finish.
+func (d *Deployer) bindOne(ctx context.Context, lineageName string, t *Planned, certID string) error {
+	err := d.updateState(ctx, lineageName, func(s *lineageState) {
+		s.recordBinding(t.Target, t.Current, certID, d.opts.Now())
+	})
+	if err != nil {
+		return err
+	}
+	task, err := d.cloud.bind(ctx, t.Target, certID, t.prev)
+	if err != nil {
+		return err
+	}
+	d.log.Info("task started", "target", t.Target.String(), "task", task)
+	return d.await(ctx, t.Region, task)
+}
+
+// await polls a CLB task until it ends, within TaskTimeout.
+func (d *Deployer) await(ctx context.Context, region, task string) error {
+	ctx, cancel := context.WithTimeout(ctx, d.opts.TaskTimeout)
+	defer cancel()
+	wait := d.opts.TaskPoll
+	for {
+		status, msg, err := d.cloud.taskStatus(ctx, region, task)
+		if err != nil {
+			return fmt.Errorf("task %s: %w", task, err)
+		}
+		switch status {
+		case 0:
+			return nil
+		case 1:
+			return fmt.Errorf("CLB task %s failed: %s", task, msg)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("CLB task %s still running after %s: check the load balancer in the CLB console, then run again", task, d.opts.TaskTimeout)
+		case <-time.After(wait):
+		}
+		wait = min(wait*3/2, 2*time.Second)
+	}
+}

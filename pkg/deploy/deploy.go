@@ -1,0 +1,118 @@
+// Package deploy puts a certbot lineage onto Tencent Cloud: it uploads the
+// certificate to the SSL service once, binds it to every CLB listener and SNI
+// domain that should serve it, waits for CLB's asynchronous tasks, checks
+// what is really served, prunes superseded uploads and reports.
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/clbcert/clbcert/pkg/lineage"
+	"github.com/clbcert/clbcert/pkg/store"
+	"github.com/clbcert/clbcert/pkg/tencent"
+)
+
+// Options tunes a Deployer. Zero values take the defaults given per field.
+type Options struct {
+	// Regions are the CLB regions to discover targets in (or find pinned ones).
+	Regions []string
+	// Targets pins the targets; empty means discovery: every TLS listener and
+	// SNI domain whose current certificate's names the new one covers.
+	Targets []Target
+	// Keep is how many superseded uploads of the lineage stay in the SSL
+	// service after a deployment; the rest, if nothing uses them, are deleted.
+	// Default 2: enough to roll back twice.
+	Keep int
+	// DryRun computes and reports the plan with read-only calls only.
+	DryRun bool
+	// Concurrency is how many load balancers are worked on at once; changes
+	// to one load balancer always run one at a time (CLB refuses a second
+	// task on a busy one). Default 8.
+	Concurrency int
+	// TaskTimeout bounds the wait for one CLB task. Default 2 min.
+	TaskTimeout time.Duration
+	// TaskPoll is the first pause between DescribeTaskStatus calls; it grows
+	// to 2 s. Default 200 ms.
+	TaskPoll time.Duration
+	// VerifyTimeout bounds each TLS check of a target (connect and handshake,
+	// retried until the new certificate is served). Default 10 s.
+	VerifyTimeout time.Duration
+	// Now is the clock for the state records; nil means time.Now.
+	Now func() time.Time
+	// Logger gets progress lines; nil discards them.
+	Logger *slog.Logger
+}
+
+func (o Options) withDefaults() Options {
+	if o.Keep == 0 {
+		o.Keep = 2
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 8
+	}
+	if o.TaskTimeout <= 0 {
+		o.TaskTimeout = 2 * time.Minute
+	}
+	if o.TaskPoll <= 0 {
+		o.TaskPoll = 200 * time.Millisecond
+	}
+	if o.VerifyTimeout <= 0 {
+		o.VerifyTimeout = 10 * time.Second
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o
+}
+
+// Deployer deploys lineages with one set of options.
+type Deployer struct {
+	opts  Options
+	cloud *cloud
+	store *store.Store
+	log   *slog.Logger
+}
+
+// New builds a Deployer. st keeps, per lineage, the uploads made and the
+// certificate each target had before, for rollback.
+func New(cfg tencent.Config, st *store.Store, opts Options) (*Deployer, error) {
+	opts = opts.withDefaults()
+	if len(opts.Regions) == 0 {
+		return nil, errors.New("no CLB region given: pass --region (e.g. --region ap-guangzhou) or set CLBCERT_REGIONS")
+	}
+	c, err := newCloud(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Deployer{opts: opts, cloud: c, store: st, log: opts.Logger}, nil
+}
+
+// Deploy plans and applies lin. The report says per target what happened;
+// the error is non-nil if anything failed or was refused.
+func (d *Deployer) Deploy(ctx context.Context, lin *lineage.Lineage) (*Report, error) {
+	unlock, err := d.store.Lock(ctx, stateName(lin.Name))
+	if err != nil {
+		return nil, fmt.Errorf("another deploy of %s is running: %w", lin.Name, err)
+	}
+	defer unlock()
+	plan, err := d.Plan(ctx, lin)
+	if err != nil {
+		return nil, err
+	}
+	d.log.Info("plan", "lineage", lin.Name, "targets", len(plan.Targets), "regions", d.opts.Regions)
+	if d.opts.DryRun {
+		return d.dryRun(ctx, plan)
+	}
+	rep, err := d.apply(ctx, plan)
+	if err != nil {
+		return rep, err
+	}
+	return rep, rep.Err()
+}

@@ -1,0 +1,272 @@
+package deploy_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clbcert/clbcert/internal/simtest"
+	"github.com/clbcert/clbcert/pkg/deploy"
+	"github.com/clbcert/clbcert/pkg/lineage"
+	"github.com/clbcert/clbcert/pkg/store"
+	"github.com/clbcert/clbcert/pkg/tcsim"
+)
+
+// lineageDir is a lineage of the shared corpus (testdata/lineages).
+func lineageDir(kase, name string) string {
+	return filepath.Join("..", "..", "testdata", "lineages", kase, "live", name)
+}
+
+func load(t *testing.T, kase, name string) *lineage.Lineage {
+	t.Helper()
+	l, err := lineage.Load(lineageDir(kase, name), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// handUploaded is a lineage as a certificate someone uploaded in the console.
+func handUploaded(t *testing.T, id, kase, name string) tcsim.CertSpec {
+	l := load(t, kase, name)
+	return tcsim.CertSpec{ID: id, Alias: "uploaded by hand", CertPEM: l.FullchainPEM, KeyPEM: l.KeyPEM}
+}
+
+// account has example.test's old certificate (good-ecdsa, uploaded by hand)
+// on five targets in two regions, and other.test's on two that must stay.
+func account(t *testing.T) tcsim.Options {
+	return tcsim.Options{
+		Certificates: []tcsim.CertSpec{handUploaded(t, "HandCrt1", "good-ecdsa", "example.test"), handUploaded(t, "OtherCrt", "other", "other.test")},
+		Topology: tcsim.Topology{LoadBalancers: []tcsim.LoadBalancerSpec{
+			{ID: "lb-gz1", Region: "ap-guangzhou", VIP: "127.0.0.11", Listeners: []tcsim.ListenerSpec{
+				{ID: "lbl-https1", Protocol: "HTTPS", CertID: "HandCrt1", Rules: []tcsim.RuleSpec{{Domain: "www.example.test"}}},
+				{ID: "lbl-sni1", Protocol: "HTTPS", SNI: true, Rules: []tcsim.RuleSpec{
+					{Domain: "example.test", CertID: "HandCrt1"}, {Domain: "other.test", CertID: "OtherCrt"}}},
+				{ID: "lbl-tls1", Protocol: "TCP_SSL", CertID: "HandCrt1"},
+				{ID: "lbl-http1", Protocol: "HTTP", Rules: []tcsim.RuleSpec{{Domain: "www.example.test"}}},
+			}},
+			{ID: "lb-gz2", Region: "ap-guangzhou", VIP: "127.0.0.12", Listeners: []tcsim.ListenerSpec{
+				{ID: "lbl-other1", Protocol: "HTTPS", CertID: "OtherCrt", Rules: []tcsim.RuleSpec{{Domain: "other.test"}}},
+			}},
+			{ID: "lb-sh1", Region: "ap-shanghai", VIP: "127.0.0.21", Listeners: []tcsim.ListenerSpec{
+				{ID: "lbl-sni2", Protocol: "HTTPS", SNI: true, Rules: []tcsim.RuleSpec{{Domain: "*.example.test", CertID: "HandCrt1"}}},
+				{ID: "lbl-quic1", Protocol: "QUIC", CertID: "HandCrt1"},
+			}},
+		}},
+		TaskDelay: 50 * time.Millisecond,
+	}
+}
+
+var exampleTargets = []string{"lb-gz1/lbl-https1", "lb-gz1/lbl-sni1/example.test", "lb-gz1/lbl-tls1", "lb-sh1/lbl-quic1", "lb-sh1/lbl-sni2/*.example.test"}
+
+func newDeployer(t *testing.T, sim *tcsim.Sim, opts deploy.Options) *deploy.Deployer {
+	t.Helper()
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newDeployerWith(t, sim, st, opts)
+}
+
+func newDeployerWith(t *testing.T, sim *tcsim.Sim, st *store.Store, opts deploy.Options) *deploy.Deployer {
+	t.Helper()
+	if opts.Regions == nil {
+		opts.Regions = []string{"ap-guangzhou", "ap-shanghai"}
+	}
+	opts.TaskPoll = 20 * time.Millisecond
+	d, err := deploy.New(simtest.Config(t, sim), st, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func targetsWith(rep *deploy.Report, status string) []string {
+	var out []string
+	for _, t := range rep.Targets {
+		if t.Status == status {
+			out = append(out, t.Target.String())
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// served is the fingerprint of the leaf a client gets from a listener.
+func served(t *testing.T, sim *tcsim.Sim, lb, lbl, serverName string) string {
+	t.Helper()
+	conn, err := tls.Dial("tcp", sim.ListenerAddr(lb, lbl), &tls.Config{ServerName: serverName, InsecureSkipVerify: true})
+	if err != nil {
+		t.Fatalf("TLS to %s/%s: %v", lb, lbl, err)
+	}
+	defer conn.Close()
+	sum := sha256.Sum256(conn.ConnectionState().PeerCertificates[0].Raw)
+	return hex.EncodeToString(sum[:])
+}
+
+func mutations(sim *tcsim.Sim) int {
+	return sim.Calls("UploadCertificate") + sim.Calls("ModifyListener") + sim.Calls("ModifyDomainAttributes") + sim.Calls("DeleteCertificate")
+}
+
+func TestDeployDiscoversAndBindsEverywhere(t *testing.T) {
+	sim := simtest.Start(t, account(t))
+	renewed := load(t, "good-ecdsa-2", "example.test")
+	other := load(t, "other", "other.test")
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+
+	rep, err := newDeployerWith(t, sim, st, deploy.Options{}).Deploy(ctx, renewed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := targetsWith(rep, deploy.StatusUpdated); !slices.Equal(got, exampleTargets) {
+		t.Fatalf("updated %v, want %v", got, exampleTargets)
+	}
+	for _, tr := range rep.Targets {
+		if tr.Protocol != "QUIC" && tr.Verified != "tls" {
+			t.Errorf("%s verified %q, want a TLS handshake", tr.Target, tr.Verified)
+		}
+	}
+	if !rep.Uploaded || sim.UploadCount() != 1 {
+		t.Fatalf("uploaded=%v, store holds %d certificates; want one new upload", rep.Uploaded, sim.UploadCount())
+	}
+	for _, c := range []struct{ lb, lbl, sni, want string }{
+		{"lb-gz1", "lbl-https1", "www.example.test", renewed.Fingerprint},
+		{"lb-gz1", "lbl-sni1", "example.test", renewed.Fingerprint},
+		{"lb-gz1", "lbl-sni1", "other.test", other.Fingerprint},
+		{"lb-gz1", "lbl-tls1", "example.test", renewed.Fingerprint},
+		{"lb-gz2", "lbl-other1", "other.test", other.Fingerprint},
+		{"lb-sh1", "lbl-sni2", "a.example.test", renewed.Fingerprint},
+	} {
+		if got := served(t, sim, c.lb, c.lbl, c.sni); got != c.want {
+			t.Errorf("%s/%s (SNI %s) serves %s…, want %s…", c.lb, c.lbl, c.sni, got[:12], c.want[:12])
+		}
+	}
+
+	// Running again changes nothing: no upload, no modification.
+	before := sim.CallCounts()
+	rep, err = newDeployerWith(t, sim, st, deploy.Options{}).Deploy(ctx, renewed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := targetsWith(rep, deploy.StatusUnchanged); !slices.Equal(got, exampleTargets) || rep.Uploaded {
+		t.Fatalf("second run: unchanged %v, uploaded %v", got, rep.Uploaded)
+	}
+	after := sim.CallCounts()
+	for _, a := range []string{"UploadCertificate", "ModifyListener", "ModifyDomainAttributes", "DeleteCertificate"} {
+		if after[a] != before[a] {
+			t.Errorf("second run called %s %d times", a, after[a]-before[a])
+		}
+	}
+}
+
+func TestDeployWithoutAStateDirDoesNotUploadTwice(t *testing.T) {
+	sim := simtest.Start(t, account(t))
+	renewed := load(t, "good-ecdsa-2", "example.test")
+	ctx := context.Background()
+	if _, err := newDeployer(t, sim, deploy.Options{}).Deploy(ctx, renewed); err != nil {
+		t.Fatal(err)
+	}
+	// A fresh state dir, as after a kill before the state was written.
+	if _, err := newDeployer(t, sim, deploy.Options{}).Deploy(ctx, renewed); err != nil {
+		t.Fatal(err)
+	}
+	if n := sim.UploadCount(); n != 1 {
+		t.Fatalf("%d uploads, want 1", n)
+	}
+}
+
+func TestDryRunChangesNothing(t *testing.T) {
+	sim := simtest.Start(t, account(t))
+	rep, err := newDeployer(t, sim, deploy.Options{DryRun: true}).Deploy(context.Background(), load(t, "good-ecdsa-2", "example.test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := targetsWith(rep, deploy.StatusPlanned); !slices.Equal(got, exampleTargets) {
+		t.Fatalf("planned %v", got)
+	}
+	if n := mutations(sim); n != 0 {
+		t.Fatalf("a dry run made %d changing calls: %v", n, sim.CallCounts())
+	}
+}
+
+func TestPinnedTargets(t *testing.T) {
+	sim := simtest.Start(t, account(t))
+	renewed := load(t, "good-ecdsa-2", "example.test")
+	pin := func(ss ...string) []deploy.Target {
+		var out []deploy.Target
+		for _, s := range ss {
+			tg, err := deploy.ParseTarget(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, tg)
+		}
+		return out
+	}
+	_, err := newDeployer(t, sim, deploy.Options{Targets: pin("lb-gz1/lbl-tls1", "lb-gz1/lbl-sni1/other.test")}).Deploy(context.Background(), renewed)
+	if !errors.Is(err, deploy.ErrRefused) || !strings.Contains(err.Error(), "lb-gz1/lbl-sni1/other.test serves other.test, which example.test does not cover") {
+		t.Fatalf("err = %v", err)
+	}
+	_, err = newDeployer(t, sim, deploy.Options{Targets: pin("lb-gz1/lbl-nope")}).Deploy(context.Background(), renewed)
+	if !errors.Is(err, deploy.ErrRefused) || !strings.Contains(err.Error(), "is not a TLS listener or SNI domain") {
+		t.Fatalf("err = %v", err)
+	}
+	if n := mutations(sim); n != 0 {
+		t.Fatalf("refused deployments made %d changing calls", n)
+	}
+	rep, err := newDeployer(t, sim, deploy.Options{Targets: pin("lb-gz1/lbl-tls1")}).Deploy(context.Background(), renewed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := targetsWith(rep, deploy.StatusUpdated); !slices.Equal(got, []string{"lb-gz1/lbl-tls1"}) {
+		t.Fatalf("updated %v", got)
+	}
+}
+
+func TestFaultsConverge(t *testing.T) {
+	opts := account(t)
+	opts.FaultRate = 0.1
+	opts.Seed = 7
+	opts.RateLimits = map[string]int{"DescribeListeners": 5, "ModifyListener": 3, "ModifyDomainAttributes": 3, "DescribeTaskStatus": 10}
+	sim := simtest.Start(t, opts)
+	rep, err := newDeployer(t, sim, deploy.Options{}).Deploy(context.Background(), load(t, "good-ecdsa-2", "example.test"))
+	if err != nil {
+		t.Fatalf("%v\n%+v", err, rep)
+	}
+	if got := targetsWith(rep, deploy.StatusUpdated); !slices.Equal(got, exampleTargets) {
+		t.Fatalf("updated %v", got)
+	}
+}
+
+func TestOneFailingLoadBalancer(t *testing.T) {
+	opts := account(t)
+	opts.FailingLBs = []string{"lb-sh1"}
+	sim := simtest.Start(t, opts)
+	renewed := load(t, "good-ecdsa-2", "example.test")
+	rep, err := newDeployer(t, sim, deploy.Options{}).Deploy(context.Background(), renewed)
+	if err == nil || !strings.Contains(err.Error(), "ap-shanghai lb-sh1: could not be read") {
+		t.Fatalf("err = %v", err)
+	}
+	if len(rep.Failures) != 1 || rep.Failures[0].LoadBalancerID != "lb-sh1" {
+		t.Fatalf("failures = %+v", rep.Failures)
+	}
+	want := []string{"lb-gz1/lbl-https1", "lb-gz1/lbl-sni1/example.test", "lb-gz1/lbl-tls1"}
+	if got := targetsWith(rep, deploy.StatusUpdated); !slices.Equal(got, want) {
+		t.Fatalf("updated %v, want the reachable ones %v", got, want)
+	}
+	var table strings.Builder
+	if err := rep.WriteTable(&table); err != nil || !strings.Contains(table.String(), "lb-sh1") {
+		t.Fatalf("table does not name the failing load balancer:\n%s", table.String())
+	}
+}

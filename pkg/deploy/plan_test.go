@@ -1,0 +1,56 @@
+package deploy
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseTarget(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    Target
+		wantErr bool
+	}{
+		{in: "lb-abc/lbl-123", want: Target{LoadBalancerID: "lb-abc", ListenerID: "lbl-123"}},
+		{in: " lb-abc/lbl-456/API.example.com ", want: Target{LoadBalancerID: "lb-abc", ListenerID: "lbl-456", Domain: "api.example.com"}},
+		{in: "lb-abc", wantErr: true},
+		{in: "lbl-1/lb-2", wantErr: true},
+		{in: "lb-abc/lbl-1/", wantErr: true},
+		{in: "lb-abc/lbl-1/a/b", wantErr: true},
+	}
+	for _, tt := range tests {
+		got, err := ParseTarget(tt.in)
+		if tt.wantErr {
+			if err == nil || !strings.Contains(err.Error(), "lb-ID/lbl-ID") {
+				t.Errorf("ParseTarget(%q) err = %v", tt.in, err)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("ParseTarget(%q) = %+v, %v", tt.in, got, err)
+		}
+	}
+}
+
+// A re-run after a kill must keep the certificate the target had before the
+// first run: that is the one to roll back to.
+func TestRecordBindingKeepsTheOriginalPrevious(t *testing.T) {
+	var s lineageState
+	tg := Target{Region: "ap-guangzhou", LoadBalancerID: "lb-1", ListenerID: "lbl-1"}
+	now := time.Now()
+	s.recordBinding(tg, "old", "new", now)
+	s.recordBinding(tg, "new", "new", now.Add(time.Minute))
+	if b := s.Bindings["ap-guangzhou/lb-1/lbl-1"]; b.Previous != "old" || b.Current != "new" {
+		t.Fatalf("binding = %+v", b)
+	}
+	s.recordBinding(tg, "new", "newer", now.Add(time.Hour))
+	if b := s.Bindings["ap-guangzhou/lb-1/lbl-1"]; b.Previous != "new" || b.Current != "newer" {
+		t.Fatalf("after the next renewal: %+v", b)
+	}
+	s.addUpload(upload{CertID: "c1", Fingerprint: "f1"})
+	s.addUpload(upload{CertID: "c1", Fingerprint: "f1"})
+	if len(s.Uploads) != 1 || s.uploadOf("f1") != "c1" || s.uploadOf("f2") != "" {
+		t.Fatalf("uploads = %+v", s.Uploads)
+	}
+}
