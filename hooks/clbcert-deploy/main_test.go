@@ -1,0 +1,234 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/clbcert/clbcert/internal/simtest"
+	"github.com/clbcert/clbcert/pkg/lineage"
+	"github.com/clbcert/clbcert/pkg/tcsim"
+)
+
+var bins simtest.Binaries
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	bins.Remove()
+	os.Exit(code)
+}
+
+func corpus(kase, name string) string {
+	return filepath.Join("..", "..", "testdata", "lineages", kase, "live", name)
+}
+
+func loadCorpus(t *testing.T, kase, name string) *lineage.Lineage {
+	t.Helper()
+	l, err := lineage.Load(corpus(kase, name), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// account: example.test's old certificate (uploaded by hand) on a non-SNI
+// HTTPS listener and an SNI domain of lb-gz1, and on lb-sh1's TCP_SSL
+// listener; other.test on lb-gz1's SNI listener too.
+func account(t *testing.T, taskDelay time.Duration) tcsim.Options {
+	old, other := loadCorpus(t, "good-ecdsa", "example.test"), loadCorpus(t, "other", "other.test")
+	return tcsim.Options{
+		Certificates: []tcsim.CertSpec{
+			{ID: "HandCrt1", Alias: "by hand", CertPEM: old.FullchainPEM, KeyPEM: old.KeyPEM},
+			{ID: "OtherCrt", Alias: "by hand", CertPEM: other.FullchainPEM, KeyPEM: other.KeyPEM},
+		},
+		Topology: tcsim.Topology{LoadBalancers: []tcsim.LoadBalancerSpec{
+			{ID: "lb-gz1", Region: "ap-guangzhou", VIP: "127.0.0.11", Listeners: []tcsim.ListenerSpec{
+				{ID: "lbl-https1", Protocol: "HTTPS", CertID: "HandCrt1", Rules: []tcsim.RuleSpec{{Domain: "www.example.test"}}},
+				{ID: "lbl-sni1", Protocol: "HTTPS", SNI: true, Rules: []tcsim.RuleSpec{
+					{Domain: "example.test", CertID: "HandCrt1"}, {Domain: "other.test", CertID: "OtherCrt"}}},
+			}},
+			{ID: "lb-sh1", Region: "ap-shanghai", VIP: "127.0.0.21", Listeners: []tcsim.ListenerSpec{
+				{ID: "lbl-tls1", Protocol: "TCP_SSL", CertID: "HandCrt1"},
+			}},
+		}},
+		TaskDelay: taskDelay,
+	}
+}
+
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+func deployCmd(t *testing.T, env []string, args ...string) *exec.Cmd {
+	cmd := exec.Command(filepath.Join(bins.Dir(t, "clbcert-deploy"), "clbcert-deploy"), args...)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "CLBCERT_REGIONS=ap-guangzhou,ap-shanghai"}, env...)
+	return cmd
+}
+
+func runDeploy(t *testing.T, env []string, args ...string) result {
+	t.Helper()
+	cmd := deployCmd(t, env, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	r := result{stdout: out.String(), stderr: errb.String()}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestBadLineagesChangeNothing(t *testing.T) {
+	sim := simtest.Start(t, account(t, 0))
+	env := simtest.HookEnv(t, sim)
+	tests := []struct{ kase, wantErr string }{
+		{"key-mismatch", "does not match"},
+		{"expired", "expired"},
+		{"not-yet-valid", "not valid until"},
+		{"broken-chain", "chain"},
+		{"garbage-pem", "fullchain.pem"},
+		{"empty-file", "empty"},
+		{"missing-privkey", "privkey.pem"},
+		{"unreadable-file", "privkey.pem"},
+		{"symlink-loop", "loop"},
+		{"encrypted-key", "encrypted"},
+		{"no-san", "name"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.kase, func(t *testing.T) {
+			r := runDeploy(t, env, "--lineage", corpus(tt.kase, "example.test"))
+			lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+			if (r.code != 1 && r.code != 2) || len(lines) != 1 || !strings.Contains(strings.ToLower(lines[0]), tt.wantErr) {
+				t.Fatalf("exit %d, stderr %q: want exit 1 or 2 and one line mentioning %q", r.code, r.stderr, tt.wantErr)
+			}
+		})
+	}
+	if n := len(sim.CallCounts()); n != 0 {
+		t.Fatalf("bad lineages reached the API: %v", sim.CallCounts())
+	}
+	if r := runDeploy(t, env); r.code != 2 || !strings.Contains(r.stderr, "no lineage: pass --lineage") {
+		t.Fatalf("no lineage: %+v", r)
+	}
+}
+
+func TestPinnedTargetNotCoveredIsRefused(t *testing.T) {
+	sim := simtest.Start(t, account(t, 0))
+	cfg := filepath.Join(t.TempDir(), "config.toml")
+	body := "[[deploy]]\nlineage = \"example.test\"\ntargets = [\"lb-gz1/lbl-https1\", \"lb-gz1/lbl-sni1/other.test\"]\n"
+	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runDeploy(t, append(simtest.HookEnv(t, sim), "CLBCERT_CONFIG="+cfg), "--lineage", corpus("good-ecdsa-2", "example.test"))
+	if r.code != 2 || !strings.Contains(r.stderr, "lb-gz1/lbl-sni1/other.test serves other.test, which example.test does not cover") {
+		t.Fatalf("%+v", r)
+	}
+	for _, a := range []string{"UploadCertificate", "ModifyListener", "ModifyDomainAttributes", "DeleteCertificate"} {
+		if n := sim.Calls(a); n != 0 {
+			t.Fatalf("%s called %d times", a, n)
+		}
+	}
+}
+
+// certbot's deploy hook: RENEWED_LINEAGE, a report on stdout, and a second
+// run that changes nothing.
+func TestDeployHookReportAndRerun(t *testing.T) {
+	sim := simtest.Start(t, account(t, 0))
+	renewed := loadCorpus(t, "good-ecdsa-2", "example.test")
+	env := append(simtest.HookEnv(t, sim), "RENEWED_LINEAGE="+corpus("good-ecdsa-2", "example.test"), "RENEWED_DOMAINS=example.test *.example.test")
+
+	dry := runDeploy(t, env, "--dry-run")
+	if dry.code != 0 || !strings.Contains(dry.stdout, "not uploaded yet (dry run)") || strings.Count(dry.stdout, "planned") != 3 {
+		t.Fatalf("dry run: %+v", dry)
+	}
+	first := runDeploy(t, env)
+	if first.code != 0 || strings.Count(first.stdout, "updated") != 3 || !strings.Contains(first.stdout, "uploaded as") {
+		t.Fatalf("first run: %+v", first)
+	}
+	for _, c := range []struct{ lb, lbl, domain, want string }{
+		{"lb-gz1", "lbl-https1", "", renewed.Fingerprint},
+		{"lb-gz1", "lbl-sni1", "example.test", renewed.Fingerprint},
+		{"lb-sh1", "lbl-tls1", "", renewed.Fingerprint},
+	} {
+		id := sim.ServedCert(c.lb, c.lbl, c.domain)
+		if fp := fingerprintOf(sim, id); fp != c.want {
+			t.Errorf("%s/%s/%s serves %s", c.lb, c.lbl, c.domain, id)
+		}
+	}
+	if id := sim.ServedCert("lb-gz1", "lbl-sni1", "other.test"); id != "OtherCrt" {
+		t.Errorf("other.test now serves %s", id)
+	}
+
+	second := runDeploy(t, env, "--json")
+	var rep struct {
+		Uploaded bool
+		Targets  []struct{ Status string }
+	}
+	if err := json.Unmarshal([]byte(second.stdout), &rep); err != nil || second.code != 0 || rep.Uploaded || len(rep.Targets) != 3 {
+		t.Fatalf("second run: %v %+v", err, second)
+	}
+	for _, tr := range rep.Targets {
+		if tr.Status != "unchanged" {
+			t.Fatalf("second run: %+v", rep)
+		}
+	}
+	if sim.UploadCount() != 1 || sim.Calls("ModifyListener") != 2 || sim.Calls("ModifyDomainAttributes") != 1 {
+		t.Fatalf("calls after two runs: %v", sim.CallCounts())
+	}
+	cred := sim.Credential()
+	for _, out := range []string{dry.stdout, dry.stderr, first.stdout, first.stderr, second.stdout, second.stderr} {
+		if strings.Contains(out, cred.SecretKey) || strings.Contains(out, "PRIVATE KEY") {
+			t.Fatalf("a secret reached the output:\n%s", out)
+		}
+	}
+}
+
+func fingerprintOf(sim *tcsim.Sim, id string) string {
+	for _, c := range sim.Certificates() {
+		if c.ID == id {
+			return c.Fingerprint
+		}
+	}
+	return ""
+}
+
+// Killed in the middle of binding and run again, it finishes the job with
+// exactly one upload.
+func TestKilledHalfwayFinishesOnRerun(t *testing.T) {
+	sim := simtest.Start(t, account(t, 700*time.Millisecond))
+	env := append(simtest.HookEnv(t, sim), "RENEWED_LINEAGE="+corpus("good-ecdsa-2", "example.test"))
+	cmd := deployCmd(t, env)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(20 * time.Second); sim.Calls("ModifyListener")+sim.Calls("ModifyDomainAttributes") == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("the deploy never started binding")
+		}
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	r := runDeploy(t, env)
+	if r.code != 0 {
+		t.Fatalf("re-run: %+v", r)
+	}
+	if n := sim.UploadCount(); n != 1 {
+		t.Fatalf("%d uploads after a kill and a re-run, want 1", n)
+	}
+	for _, c := range []struct{ lb, lbl, domain string }{{"lb-gz1", "lbl-https1", ""}, {"lb-gz1", "lbl-sni1", "example.test"}, {"lb-sh1", "lbl-tls1", ""}} {
+		if id := sim.ServedCert(c.lb, c.lbl, c.domain); id == "HandCrt1" {
+			t.Errorf("%s/%s/%s still serves the old certificate", c.lb, c.lbl, c.domain)
+		}
+	}
+}
