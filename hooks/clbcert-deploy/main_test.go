@@ -68,7 +68,7 @@ type result struct {
 }
 
 func deployCmd(t *testing.T, env []string, args ...string) *exec.Cmd {
-	cmd := exec.Command(filepath.Join(bins.Dir(t, "clbcert-deploy"), "clbcert-deploy"), args...)
+	cmd := exec.Command(filepath.Join(bins.Dir(t), "clbcert-deploy"), args...)
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "CLBCERT_REGIONS=ap-guangzhou,ap-shanghai"}, env...)
 	return cmd
 }

@@ -38,7 +38,7 @@ type outputs struct{ all []string }
 
 func (o *outputs) run(t *testing.T, env []string, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(filepath.Join(bins.Dir(t, "clbcert-dns"), "clbcert-dns"), args...)
+	cmd := exec.Command(filepath.Join(bins.Dir(t), "clbcert-dns"), args...)
 	cmd.Env = env
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb

@@ -28,7 +28,7 @@ func TestMain(m *testing.M) {
 }
 
 func clbcert(t *testing.T) string {
-	return filepath.Join(bins.Dir(t, "clbcert"), "clbcert")
+	return filepath.Join(bins.Dir(t), "clbcert")
 }
 
 // The export lines `clbcert sim` prints are all a user needs: with them the

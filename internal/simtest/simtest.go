@@ -89,7 +89,7 @@ func lookup(env []string) func(string) (string, bool) {
 	}
 }
 
-// Binaries builds the named commands of ./hooks once per test process and
+// Binaries builds every command of ./hooks once per test process and
 // returns the directory that holds them, for PATH.
 type Binaries struct {
 	once sync.Once
@@ -98,7 +98,7 @@ type Binaries struct {
 }
 
 // Dir builds on first use; later calls return the same directory.
-func (b *Binaries) Dir(t testing.TB, names ...string) string {
+func (b *Binaries) Dir(t testing.TB) string {
 	t.Helper()
 	b.once.Do(func() {
 		b.dir, b.err = os.MkdirTemp("", "clbcert-bin-")
@@ -110,18 +110,14 @@ func (b *Binaries) Dir(t testing.TB, names ...string) string {
 			b.err = err
 			return
 		}
-		args := []string{"build", "-o", b.dir + string(filepath.Separator)}
-		for _, n := range names {
-			args = append(args, "./hooks/"+n)
-		}
-		cmd := exec.Command("go", args...)
+		cmd := exec.Command("go", "build", "-o", b.dir+string(filepath.Separator), "./hooks/...")
 		cmd.Dir = strings.TrimSpace(string(root))
 		if out, err := cmd.CombinedOutput(); err != nil {
 			b.err = &buildError{out: string(out), err: err}
 		}
 	})
 	if b.err != nil {
-		t.Fatalf("build %v: %v", names, b.err)
+		t.Fatalf("build ./hooks/...: %v", b.err)
 	}
 	return b.dir
 }

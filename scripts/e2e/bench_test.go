@@ -122,7 +122,7 @@ func newBenchWorld(tb testing.TB, delay time.Duration) *world {
 // otherwise keep the existing certificate) and returns certbot's wall time.
 func (w *world) issueBench(tb testing.TB, iter int, authHook string, domains []string) time.Duration {
 	tb.Helper()
-	return w.issue(tb, "bench-"+strconv.Itoa(iter), authHook, domains...).Duration
+	return w.issue(tb, "bench-"+strconv.Itoa(iter), authHook, nil, domains...).Duration
 }
 
 // sleepHook writes the baseline auth hook and returns its path. It is what
@@ -155,7 +155,7 @@ func BenchmarkHookProcess(b *testing.B) {
 		b.Skipf("%s is needed to measure peak RSS: apt-get install -y time", gnuTime)
 	}
 	sim := simtest.Start(b, tcsim.Options{Zones: []tcsim.ZoneSpec{{Name: "example.test"}}, Nameservers: benchNameservers})
-	bin := filepath.Join(bins.Dir(b, "clbcert-dns"), "clbcert-dns")
+	bin := filepath.Join(bins.Dir(b), "clbcert-dns")
 	env := append(simtest.HookEnv(b, sim),
 		"CERTBOT_DOMAIN=example.test",
 		"CERTBOT_ALL_DOMAINS=example.test",

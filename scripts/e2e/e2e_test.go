@@ -41,16 +41,19 @@ func newWorld(tb testing.TB, opts tcsim.Options) *world {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { peb.Close() })
-	env := append(simtest.HookEnv(tb, sim), "PATH="+bins.Dir(tb, "clbcert-dns")+string(os.PathListSeparator)+os.Getenv("PATH"))
+	env := append(simtest.HookEnv(tb, sim),
+		"PATH="+bins.Dir(tb)+string(os.PathListSeparator)+os.Getenv("PATH"),
+		"CLBCERT_REGIONS=ap-guangzhou,ap-shanghai")
 	return &world{sim: sim, certbot: acmetest.NewCertbot(peb, tb.TempDir(), env)}
 }
 
-// issue runs certbot certonly for domains as lineage name, with authHook and
-// clbcert-dns cleanup, and checks the certificate carries exactly domains.
-func (w *world) issue(tb testing.TB, name, authHook string, domains ...string) acmetest.Result {
+// issue runs certbot certonly for domains as lineage name, with authHook,
+// clbcert-dns cleanup and any extra flags, and checks the certificate
+// carries exactly domains.
+func (w *world) issue(tb testing.TB, name, authHook string, extra []string, domains ...string) acmetest.Result {
 	tb.Helper()
-	args := []string{"certonly", "--manual", "--preferred-challenges", "dns", "--cert-name", name,
-		"--manual-auth-hook", authHook, "--manual-cleanup-hook", "clbcert-dns cleanup"}
+	args := append([]string{"certonly", "--manual", "--preferred-challenges", "dns", "--cert-name", name,
+		"--manual-auth-hook", authHook, "--manual-cleanup-hook", "clbcert-dns cleanup"}, extra...)
 	for _, d := range domains {
 		args = append(args, "-d", d)
 	}
@@ -92,7 +95,7 @@ func TestWildcardAndApex(t *testing.T) {
 		},
 		PropagationDelay: 2 * time.Second,
 	})
-	res := w.issue(t, "example.test", "clbcert-dns auth", "example.test", "*.example.test")
+	res := w.issue(t, "example.test", "clbcert-dns auth", nil, "example.test", "*.example.test")
 	if got := w.txt("example.test"); !slices.Equal(got, []string{"_acme-challenge=put-here-by-another-client"}) {
 		t.Fatalf("TXT records after issuance: %v, want only the other client's", got)
 	}
@@ -114,7 +117,7 @@ func TestCNAMEIntoASecondZone(t *testing.T) {
 		},
 		PropagationDelay: 2 * time.Second,
 	})
-	res := w.issue(t, "alias.example.test", "clbcert-dns auth", "alias.example.test")
+	res := w.issue(t, "alias.example.test", "clbcert-dns auth", nil, "alias.example.test")
 	// certbot shows each hook's stdout: the record's identity names the zone
 	// and the name it really went to.
 	if !strings.Contains(res.Stdout, "zone=acme-delegate.test") || !strings.Contains(res.Stdout, "target=alias.acme-delegate.test") {
