@@ -74,7 +74,10 @@ func FuzzDecodeParams(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		targets := []any{&decodeTarget{}, &createRecordParams{}, &describeRecordListParams{}, &describeDomainListParams{}}
+		targets := []any{
+			&decodeTarget{}, &createRecordParams{}, &describeRecordListParams{}, &describeDomainListParams{},
+			&uploadCertificateParams{}, &describeLoadBalancersParams{}, &modifyListenerParams{}, &Topology{},
+		}
 		for _, dst := range targets {
 			if err := decodeParams(body, dst); err != nil {
 				var ae *apiError

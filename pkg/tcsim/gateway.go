@@ -85,10 +85,25 @@ type apiKey struct{ service, version, action string }
 type routes struct {
 	handlers map[apiKey]handler
 	byAction map[string][]apiKey
+	// limitCodes is the throttling code of each service that does not answer the common
+	// RequestLimitExceeded. The SDK retries only on the exact common code, so a product's own
+	// code must reach clients unchanged for them to be tested against it.
+	limitCodes map[string]string
 }
 
 func newRoutes() *routes {
-	return &routes{handlers: map[apiKey]handler{}, byAction: map[string][]apiKey{}}
+	return &routes{handlers: map[apiKey]handler{}, byAction: map[string][]apiKey{}, limitCodes: map[string]string{}}
+}
+
+// setLimitCode makes the gateway answer service's throttled calls with code.
+func (rt *routes) setLimitCode(service, code string) { rt.limitCodes[service] = code }
+
+// limitCode is the code a throttled call of service is answered with.
+func (rt *routes) limitCode(service string) string {
+	if code, ok := rt.limitCodes[service]; ok {
+		return code
+	}
+	return codeRequestLimitExceeded
 }
 
 func (rt *routes) add(service, version, action string, h handler) {
@@ -207,7 +222,7 @@ func (g *gateway) serve(w http.ResponseWriter, hr *http.Request, id string) (any
 	if err := g.authenticate(hr, body, key.service, now); err != nil {
 		return nil, err
 	}
-	if err := g.hazards(key.action); err != nil {
+	if err := g.hazards(key); err != nil {
 		return nil, err
 	}
 	return h(hr.Context(), &request{
@@ -269,7 +284,8 @@ func (g *gateway) authenticate(hr *http.Request, body []byte, service string, no
 }
 
 // hazards counts the call and decides whether it fails before reaching the handler.
-func (g *gateway) hazards(action string) error {
+func (g *gateway) hazards(key apiKey) error {
+	action := key.action
 	g.mu.Lock()
 	g.calls[action]++
 	queued := g.failNext[action]
@@ -288,7 +304,7 @@ func (g *gateway) hazards(action string) error {
 		return errorf(code, "Failure injected by tcsim FailNext.")
 	}
 	if g.cfg.limiter != nil && !g.cfg.limiter.allow(action) {
-		return errorf(codeRequestLimitExceeded, "The request frequency of action `%s` exceeds the limit of %d per second. Please reduce the frequency of calls.", action, g.cfg.limiter.rate(action))
+		return errorf(g.cfg.routes.limitCode(key.service), "The request frequency of action `%s` exceeds the limit of %d per second. Please reduce the frequency of calls.", action, g.cfg.limiter.rate(action))
 	}
 	if g.cfg.faultRate > 0 {
 		g.mu.Lock()

@@ -108,7 +108,7 @@ type rawCall struct {
 	service     string // credential scope service; default dnspod
 	body        string
 	cred        Credential
-	timestamp   int64  // default now
+	skew        int64  // seconds added to the timestamp, which is taken when the call is sent
 	contentType string // default application/json
 	// edit changes the request after it was signed.
 	edit func(r *http.Request)
@@ -134,9 +134,7 @@ func (c rawCall) do(t *testing.T, s *Sim) (int, string, []byte) {
 	if c.service == "" {
 		c.service = dnspodService
 	}
-	if c.timestamp == 0 {
-		c.timestamp = time.Now().Unix()
-	}
+	timestamp := time.Now().Unix() + c.skew
 	if c.contentType == "" {
 		c.contentType = "application/json"
 	}
@@ -147,7 +145,7 @@ func (c rawCall) do(t *testing.T, s *Sim) (int, string, []byte) {
 	req.Header.Set("Content-Type", c.contentType)
 	req.Header.Set("X-TC-Action", c.action)
 	req.Header.Set("X-TC-Version", c.version)
-	ts := strconv.FormatInt(c.timestamp, 10)
+	ts := strconv.FormatInt(timestamp, 10)
 	req.Header.Set("X-TC-Timestamp", ts)
 	if c.cred.Token != "" {
 		req.Header.Set("X-TC-Token", c.cred.Token)

@@ -1,7 +1,9 @@
 // Package tcsim is a local Tencent Cloud for tests and demos: an API gateway that the real
 // tencentcloud-sdk-go can be pointed at (TC3-HMAC-SHA256 signatures verified, the real
-// envelopes and error codes, rate limits and injected faults), the DNSPod API, and
-// authoritative DNS servers that serve the DNSPod zones with a propagation delay.
+// envelopes and error codes, rate limits and injected faults), the DNSPod API, authoritative
+// DNS servers that serve the DNSPod zones with a propagation delay, the SSL Certificates API,
+// and the CLB API over load balancers whose HTTPS and TCP_SSL listeners really serve TLS on
+// loopback with the certificate bound at the moment of the handshake.
 //
 // It is strict where Tencent Cloud is strict, because a lenient stand-in hides exactly the
 // bugs that break renewals. It imports none of clbcert's own packages: a stand-in that shares
@@ -19,6 +21,7 @@ import (
 	"net"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -53,14 +56,30 @@ type Options struct {
 	// service documents up to ~30 s. Default 0.
 	ListingDelay time.Duration
 	// RateLimits maps an action name to requests per second (token bucket, burst = rate).
-	// Absent or 0 means unlimited. Over the limit the answer is RequestLimitExceeded.
+	// Absent or 0 means unlimited. Over the limit the answer is the product's throttling
+	// code: RequestLimitExceeded, except LimitExceeded.RateLimitExceeded for SSL.
 	RateLimits map[string]int
 	// FaultRate is the probability that an authenticated call fails: half of the faults
 	// answer InternalError, half drop the connection without an answer.
 	FaultRate float64
 	// Seed seeds the fault generator, so a failing sequence can be replayed.
 	Seed int64
-	// Now is the clock for signature skew, propagation and listing delay; default time.Now.
+	// Topology is the account's CLB load balancers (see LoadTopology for files).
+	Topology Topology
+	// Certificates are in the SSL store from the start, as if uploaded by hand; the topology's
+	// certificate ids refer to them.
+	Certificates []CertSpec
+	// TaskDelay is how long an asynchronous CLB change (ModifyListener,
+	// ModifyDomainAttributes) runs before it applies. 0 means it completes when
+	// DescribeTaskStatus first asks about it: until then the load balancer stays busy, as a
+	// real one is for a few seconds, so a client that does not wait for its tasks fails.
+	TaskDelay time.Duration
+	// FailingLBs are load balancer ids whose every call answers InternalError: the calls
+	// that name one (DescribeListeners, the modifications, DescribeLoadBalancers with
+	// LoadBalancerIds). Listings still show it, and its listeners still serve.
+	FailingLBs []string
+	// Now is the clock for signature skew, propagation and listing delay, task delay and
+	// certificate expiry; default time.Now.
 	// The SDK stamps requests with the real time, so a test clock must stay within 5 minutes
 	// of it or every call fails with AuthFailure.SignatureExpire. Rate limits use real time.
 	Now func() time.Time
@@ -127,6 +146,8 @@ type Sim struct {
 	dnspod *dnspod
 	gw     *gateway
 	dns    *dnsServers
+	cloud  *cloud
+	lbNet  *lbNetwork
 	api    *http.Server
 	apiURL string
 
@@ -163,8 +184,15 @@ func Start(opts Options) (*Sim, error) {
 		}
 	}
 
+	s.cloud = newCloud(o.Now, o.TaskDelay, o.FailingLBs)
+	if err := s.cloud.loadTopology(o.Topology, o.Certificates, start); err != nil {
+		return nil, fmt.Errorf("tcsim: %w", err)
+	}
+
 	rt := newRoutes()
 	s.dnspod.register(rt)
+	s.cloud.registerSSL(rt)
+	s.cloud.registerCLB(rt)
 	for action, rate := range o.RateLimits {
 		if !rt.hasAction(action) {
 			return nil, fmt.Errorf("tcsim: RateLimits names unknown action %q", action)
@@ -187,9 +215,15 @@ func Start(opts Options) (*Sim, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tcsim: %w", err)
 	}
+	s.lbNet, err = startNetwork(s.cloud, o.Logger)
+	if err != nil {
+		_ = s.dns.close()
+		return nil, fmt.Errorf("tcsim: %w", err)
+	}
 	ln, err := net.Listen("tcp", o.APIAddr)
 	if err != nil {
 		_ = s.dns.close()
+		s.lbNet.close()
 		return nil, fmt.Errorf("tcsim: API listen: %w", err)
 	}
 	s.apiURL = "http://" + ln.Addr().String()
@@ -199,7 +233,8 @@ func Start(opts Options) (*Sim, error) {
 		ErrorLog:          slog.NewLogLogger(o.Logger.Handler(), slog.LevelDebug),
 	}
 	go func() { _ = s.api.Serve(ln) }()
-	s.log.Info("tcsim started", "endpoint", s.apiURL, "dns", s.dns.addrs, "zones", len(o.Zones))
+	s.log.Info("tcsim started", "endpoint", s.apiURL, "dns", s.dns.addrs, "zones", len(o.Zones),
+		"loadBalancers", len(o.Topology.LoadBalancers), "certificates", len(o.Certificates))
 	return s, nil
 }
 
@@ -222,7 +257,7 @@ func normalize(o Options) (Options, error) {
 		rates[action] = rate
 	}
 	o.RateLimits = rates
-	if o.PropagationDelay < 0 || o.ListingDelay < 0 {
+	if o.PropagationDelay < 0 || o.ListingDelay < 0 || o.TaskDelay < 0 {
 		return o, errors.New("tcsim: delays must not be negative")
 	}
 	if !(o.FaultRate >= 0 && o.FaultRate <= 1) {
@@ -287,6 +322,35 @@ func normalize(o Options) (Options, error) {
 			z.MinTTL = freePlanMinTTL
 		}
 	}
+	return normalizeCloud(o)
+}
+
+// normalizeCloud checks the SSL and CLB options; certificates are parsed by Start.
+func normalizeCloud(o Options) (Options, error) {
+	if err := checkTopology(o.Topology); err != nil {
+		return o, fmt.Errorf("tcsim: topology: %w", err)
+	}
+	o.Certificates = append([]CertSpec(nil), o.Certificates...)
+	certIDs := map[string]bool{}
+	for i, c := range o.Certificates {
+		if !isCertID(c.ID) {
+			return o, fmt.Errorf("tcsim: certificate %d: id %q must be letters and digits", i, c.ID)
+		}
+		if certIDs[c.ID] {
+			return o, fmt.Errorf("tcsim: certificate id %s is used twice", c.ID)
+		}
+		certIDs[c.ID] = true
+	}
+	lbIDs := map[string]bool{}
+	for _, lb := range o.Topology.LoadBalancers {
+		lbIDs[lb.ID] = true
+	}
+	o.FailingLBs = append([]string(nil), o.FailingLBs...)
+	for _, id := range o.FailingLBs {
+		if id == "" || !lbIDs[id] {
+			return o, fmt.Errorf("tcsim: FailingLBs names %q, which is not a load balancer id of the topology", id)
+		}
+	}
 	return o, nil
 }
 
@@ -324,6 +388,7 @@ func (s *Sim) Close() error {
 		if apiErr != nil {
 			apiErr = errors.Join(apiErr, s.api.Close())
 		}
+		s.lbNet.close()
 		s.closeErr = errors.Join(apiErr, s.dns.close())
 	})
 	return s.closeErr
@@ -379,8 +444,34 @@ func (s *Sim) CallCounts() map[string]int { return s.gw.callCounts() }
 // code "", drop the connection without an answer). n <= 0 cancels pending failures of action.
 func (s *Sim) FailNext(action, code string, n int) { s.gw.injectFailures(action, code, n) }
 
-// Dump is the whole state as indented JSON (zones with every record's history, call counts,
-// the options that shape behaviour), for test failure messages. It holds no secrets.
+// ListenerAddr is "VIP:PORT" of a listener, where it serves; "" for an unknown listener.
+func (s *Sim) ListenerAddr(lbID, listenerID string) string {
+	s.cloud.mu.Lock()
+	defer s.cloud.mu.Unlock()
+	lb, l := s.cloud.findLocked(lbID, listenerID)
+	if l == nil {
+		return ""
+	}
+	return net.JoinHostPort(lb.VIP, strconv.Itoa(l.Port))
+}
+
+// ServedCert is the id of the certificate a TLS handshake with server name domain gets from
+// a listener now (the listener's own certificate when SNI is off); "" for an unknown
+// listener or one without certificates.
+func (s *Sim) ServedCert(lbID, listenerID, domain string) string {
+	return s.cloud.servedCert(lbID, listenerID, domain)
+}
+
+// Certificates are the SSL store's certificates, oldest first, with where each is served.
+func (s *Sim) Certificates() []CertInfo { return s.cloud.certInfos() }
+
+// UploadCount is how many certificates UploadCertificate has created: a repeat answered with
+// RepeatCertId, a refused upload and Options.Certificates do not count.
+func (s *Sim) UploadCount() int { return s.cloud.uploadCount() }
+
+// Dump is the whole state as indented JSON (zones with every record's history, certificates
+// without their keys, load balancers and tasks, call counts, the options that shape
+// behaviour), for test failure messages. It holds no secrets.
 func (s *Sim) Dump() ([]byte, error) {
 	zones, err := s.store.dump()
 	if err != nil {
@@ -400,6 +491,7 @@ func (s *Sim) Dump() ([]byte, error) {
 		FaultRate        float64             `json:"faultRate,omitempty"`
 		Calls            map[string]int      `json:"calls"`
 		Zones            json.RawMessage     `json:"zones"`
+		Cloud            cloudDump           `json:"cloud"`
 	}{
 		Now:              s.now(),
 		Endpoint:         s.apiURL,
@@ -410,5 +502,6 @@ func (s *Sim) Dump() ([]byte, error) {
 		FaultRate:        s.opts.FaultRate,
 		Calls:            s.gw.callCounts(),
 		Zones:            zones,
+		Cloud:            s.cloud.dump(),
 	}, "", "  ")
 }

@@ -1,0 +1,368 @@
+package tcsim
+
+import (
+	"cmp"
+	"crypto/tls"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// CertInfo is a certificate in the SSL store, for tests.
+type CertInfo struct {
+	ID          string
+	Alias       string
+	Type        string // SVR or CA
+	Domain      string // the main domain: the subject CN, or the first SAN without one
+	Names       []string
+	Fingerprint string // SHA-256 of the leaf's DER, lower-case hex
+	NotBefore   time.Time
+	NotAfter    time.Time
+	Inserted    time.Time
+	Uploaded    bool // through UploadCertificate, not from Options.Certificates
+	// BoundTo is every place CLB serves it now: "lb-x/lbl-y" for a listener, "lb-x/lbl-y/DOMAIN"
+	// for an SNI domain (the target syntax of clbcert's config).
+	BoundTo []string
+}
+
+// cloud is the account's SSL certificates and CLB load balancers. They share one lock because
+// each product consults the other: SSL refuses to delete a certificate CLB uses, CLB binds only
+// certificates SSL holds, and a listener's handshake reads both.
+type cloud struct {
+	now       func() time.Time
+	taskDelay time.Duration
+	failing   map[string]bool
+
+	mu      sync.Mutex
+	certs   map[string]*sslCert
+	certSeq uint64 // insertion counter, orders certificates inserted in the same instant
+	uploads int
+	lbs     []*loadBalancer // topology order
+	lbByID  map[string]*loadBalancer
+	tasks   map[string]*clbTask
+}
+
+type loadBalancer struct {
+	ID, Name, Region, VIP string
+	Created               time.Time
+	Listeners             []*listener
+	// task is the running asynchronous change, nil when the load balancer is idle.
+	task *clbTask
+}
+
+type listener struct {
+	ID, Name, Protocol string
+	Port               int
+	SNI                bool
+	CertID             string // non-SNI HTTPS, TCP_SSL, QUIC
+	Rules              []*rule
+	Created            time.Time
+}
+
+type rule struct {
+	LocationID, Domain, URL string
+	CertID                  string // SNI listeners: the certificate of Domain
+	Created                 time.Time
+}
+
+// Task states of DescribeTaskStatus. CLB also has 1 (failed); no simulated change fails once
+// accepted, because everything that could make it fail is checked when it is requested.
+const (
+	taskSucceeded = 0
+	taskRunning   = 2
+)
+
+// clbTask is an asynchronous CLB change. It applies when it completes: at Due, or, with
+// onPoll (TaskDelay 0), when DescribeTaskStatus first asks about it.
+type clbTask struct {
+	ID, Region, LBID string
+	Created, Due     time.Time
+	onPoll           bool
+	Status           int64
+	// certIDs are the certificates the change binds. They count as in use while it runs, so
+	// they cannot be deleted between the call and the rebinding.
+	certIDs []string
+	apply   func()
+}
+
+func newCloud(now func() time.Time, taskDelay time.Duration, failing []string) *cloud {
+	c := &cloud{
+		now: now, taskDelay: taskDelay, failing: map[string]bool{},
+		certs: map[string]*sslCert{}, lbByID: map[string]*loadBalancer{}, tasks: map[string]*clbTask{},
+	}
+	for _, id := range failing {
+		c.failing[id] = true
+	}
+	return c
+}
+
+// addCertLocked stores a parsed certificate under a new or given id.
+func (c *cloud) addCertLocked(cert *sslCert, id string, at time.Time, uploaded bool) {
+	if id == "" {
+		id = c.newCertIDLocked()
+	}
+	c.certSeq++
+	cert.ID, cert.Inserted, cert.seq, cert.Uploaded = id, at, c.certSeq, uploaded
+	c.certs[id] = cert
+	if uploaded {
+		c.uploads++
+	}
+}
+
+// newCertIDLocked returns an unused id shaped like the service's: 8 letters and digits.
+func (c *cloud) newCertIDLocked() string {
+	for {
+		id := randomAlnum(8)
+		if _, taken := c.certs[id]; !taken {
+			return id
+		}
+	}
+}
+
+// settleLocked completes the tasks whose time has come. Everything that reads CLB state calls
+// it first, so a rebinding is visible to API calls and handshakes from the moment it is due.
+func (c *cloud) settleLocked(now time.Time) {
+	for _, lb := range c.lbs {
+		if t := lb.task; t != nil && !t.onPoll && !now.Before(t.Due) {
+			c.completeLocked(t)
+		}
+	}
+}
+
+func (c *cloud) completeLocked(t *clbTask) {
+	t.apply()
+	t.Status = taskSucceeded
+	if lb := c.lbByID[t.LBID]; lb != nil && lb.task == t {
+		lb.task = nil
+	}
+}
+
+// startTaskLocked makes lb busy with a change that applies later. id is the request id, which
+// CLB hands out as the task id.
+func (c *cloud) startTaskLocked(id string, lb *loadBalancer, now time.Time, certIDs []string, apply func()) {
+	t := &clbTask{
+		ID: id, Region: lb.Region, LBID: lb.ID, Created: now, Due: now.Add(c.taskDelay),
+		onPoll: c.taskDelay == 0, Status: taskRunning, certIDs: certIDs, apply: apply,
+	}
+	c.tasks[id] = t
+	lb.task = t
+}
+
+// bindingsLocked lists where CLB serves certificate id now.
+func (c *cloud) bindingsLocked(id string) []string {
+	var out []string
+	for _, lb := range c.lbs {
+		for _, l := range lb.Listeners {
+			if !l.SNI && l.CertID == id {
+				out = append(out, lb.ID+"/"+l.ID)
+			}
+			seen := map[string]bool{}
+			for _, r := range l.Rules {
+				if l.SNI && r.CertID == id && !seen[r.Domain] {
+					seen[r.Domain] = true
+					out = append(out, lb.ID+"/"+l.ID+"/"+r.Domain)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// inUseLocked reports whether certificate id is bound, or about to be by a running task.
+func (c *cloud) inUseLocked(id string) bool {
+	if len(c.bindingsLocked(id)) > 0 {
+		return true
+	}
+	for _, lb := range c.lbs {
+		if lb.task != nil && slices.Contains(lb.task.certIDs, id) {
+			return true
+		}
+	}
+	return false
+}
+
+// usesCert reports whether any listener or SNI domain of lb serves certificate id.
+func usesCert(lb *loadBalancer, id string) bool {
+	for _, l := range lb.Listeners {
+		if !l.SNI && l.CertID == id {
+			return true
+		}
+		for _, r := range l.Rules {
+			if l.SNI && r.CertID == id {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// servedCertID is the certificate a handshake with server name sni gets: the listener's
+// without SNI; with SNI the one of the rule whose domain matches exactly, else of a wildcard
+// rule domain, else of the first rule.
+func servedCertID(l *listener, sni string) string {
+	if !l.SNI {
+		return l.CertID
+	}
+	if len(l.Rules) == 0 {
+		return ""
+	}
+	name := strings.ToLower(strings.TrimSuffix(sni, "."))
+	for _, r := range l.Rules {
+		if r.Domain == name {
+			return r.CertID
+		}
+	}
+	if _, parent, ok := strings.Cut(name, "."); ok {
+		for _, r := range l.Rules {
+			if r.Domain == "*."+parent {
+				return r.CertID
+			}
+		}
+	}
+	return l.Rules[0].CertID
+}
+
+func (c *cloud) findLocked(lbID, listenerID string) (*loadBalancer, *listener) {
+	lb := c.lbByID[lbID]
+	if lb == nil {
+		return nil, nil
+	}
+	for _, l := range lb.Listeners {
+		if l.ID == listenerID {
+			return lb, l
+		}
+	}
+	return lb, nil
+}
+
+// handshakeCert is the certificate a listener presents to a ClientHello for sni right now.
+func (c *cloud) handshakeCert(lbID, listenerID, sni string) (*tls.Certificate, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.settleLocked(c.now())
+	_, l := c.findLocked(lbID, listenerID)
+	if l == nil {
+		return nil, fmt.Errorf("listener %s/%s is gone", lbID, listenerID)
+	}
+	cert := c.certs[servedCertID(l, sni)]
+	if cert == nil || cert.tlsCert == nil {
+		return nil, fmt.Errorf("listener %s/%s has no server certificate for %q", lbID, listenerID, sni)
+	}
+	return cert.tlsCert, nil
+}
+
+// servedCert is Sim.ServedCert.
+func (c *cloud) servedCert(lbID, listenerID, domain string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.settleLocked(c.now())
+	_, l := c.findLocked(lbID, listenerID)
+	if l == nil {
+		return ""
+	}
+	return servedCertID(l, domain)
+}
+
+// certInfos is Sim.Certificates: oldest first.
+func (c *cloud) certInfos() []CertInfo {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.settleLocked(c.now())
+	certs := c.sortedCertsLocked()
+	out := make([]CertInfo, 0, len(certs))
+	for _, cert := range certs {
+		leaf := cert.leaf()
+		out = append(out, CertInfo{
+			ID: cert.ID, Alias: cert.Alias, Type: cert.Type, Domain: cert.Domain,
+			Names: slices.Clone(cert.Names), Fingerprint: cert.SHA256,
+			NotBefore: leaf.NotBefore, NotAfter: leaf.NotAfter, Inserted: cert.Inserted,
+			Uploaded: cert.Uploaded, BoundTo: c.bindingsLocked(cert.ID),
+		})
+	}
+	return out
+}
+
+// sortedCertsLocked is every certificate, oldest first.
+func (c *cloud) sortedCertsLocked() []*sslCert {
+	out := make([]*sslCert, 0, len(c.certs))
+	for _, cert := range c.certs {
+		out = append(out, cert)
+	}
+	slices.SortFunc(out, func(a, b *sslCert) int { return cmp.Compare(a.seq, b.seq) })
+	return out
+}
+
+func (c *cloud) uploadCount() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.uploads
+}
+
+// cloudDump is the SSL and CLB part of Sim.Dump. It leaves out private keys.
+type cloudDump struct {
+	Certificates  []CertInfo `json:"certificates"`
+	Uploads       int        `json:"uploads"`
+	LoadBalancers []lbDump   `json:"loadBalancers"`
+	Tasks         []taskDump `json:"tasks"`
+	FailingLBs    []string   `json:"failingLBs,omitempty"`
+	TaskDelay     string     `json:"taskDelay"`
+}
+
+type lbDump struct {
+	ID        string         `json:"id"`
+	Name      string         `json:"name"`
+	Region    string         `json:"region"`
+	VIP       string         `json:"vip"`
+	Busy      string         `json:"busyWithTask,omitempty"`
+	Listeners []listenerDump `json:"listeners"`
+}
+
+type listenerDump struct {
+	ID       string     `json:"id"`
+	Name     string     `json:"name"`
+	Protocol string     `json:"protocol"`
+	Port     int        `json:"port"`
+	SNI      bool       `json:"sni"`
+	CertID   string     `json:"certId,omitempty"`
+	Rules    []RuleSpec `json:"rules,omitempty"`
+}
+
+type taskDump struct {
+	ID     string    `json:"id"`
+	LB     string    `json:"lb"`
+	Status int64     `json:"status"`
+	Due    time.Time `json:"due"`
+	OnPoll bool      `json:"completesOnPoll,omitempty"`
+}
+
+func (c *cloud) dump() cloudDump {
+	infos := c.certInfos()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	d := cloudDump{Certificates: infos, Uploads: c.uploads, LoadBalancers: []lbDump{}, Tasks: []taskDump{}, TaskDelay: c.taskDelay.String()}
+	for id := range c.failing {
+		d.FailingLBs = append(d.FailingLBs, id)
+	}
+	slices.Sort(d.FailingLBs)
+	for _, lb := range c.lbs {
+		ld := lbDump{ID: lb.ID, Name: lb.Name, Region: lb.Region, VIP: lb.VIP, Listeners: []listenerDump{}}
+		if lb.task != nil {
+			ld.Busy = lb.task.ID
+		}
+		for _, l := range lb.Listeners {
+			lis := listenerDump{ID: l.ID, Name: l.Name, Protocol: l.Protocol, Port: l.Port, SNI: l.SNI, CertID: l.CertID}
+			for _, r := range l.Rules {
+				lis.Rules = append(lis.Rules, RuleSpec{LocationID: r.LocationID, Domain: r.Domain, URL: r.URL, CertID: r.CertID})
+			}
+			ld.Listeners = append(ld.Listeners, lis)
+		}
+		d.LoadBalancers = append(d.LoadBalancers, ld)
+	}
+	for _, t := range c.tasks {
+		d.Tasks = append(d.Tasks, taskDump{ID: t.ID, LB: t.LBID, Status: t.Status, Due: t.Due, OnPoll: t.onPoll})
+	}
+	slices.SortFunc(d.Tasks, func(a, b taskDump) int { return a.Due.Compare(b.Due) })
+	return d
+}

@@ -1,0 +1,254 @@
+package tcsim
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+
+	"github.com/miekg/dns"
+)
+
+// Topology is the account's CLB load balancers, as Options.Topology or a JSON file in
+// testdata/topologies (see LoadTopology).
+type Topology struct {
+	LoadBalancers []LoadBalancerSpec `json:"loadBalancers"`
+}
+
+// LoadBalancerSpec is one load balancer. ID empty means a generated "lb-" id; VIP empty
+// means 127.0.0.1. Load balancers may share a VIP if their listeners' ports differ.
+type LoadBalancerSpec struct {
+	ID        string         `json:"id"`     // "lb-abc12345"
+	Name      string         `json:"name"`   // default: the ID
+	Region    string         `json:"region"` // "ap-guangzhou"
+	VIP       string         `json:"vip"`    // a loopback IP, "127.0.0.11"
+	Listeners []ListenerSpec `json:"listeners"`
+}
+
+// ListenerSpec is one listener. Port 0 picks a free port on the VIP; either way the port the
+// simulator listens on is the listener's port in every API answer.
+type ListenerSpec struct {
+	ID       string     `json:"id"` // "lbl-abc12345"; empty means generated
+	Name     string     `json:"name"`
+	Protocol string     `json:"protocol"` // HTTPS, TCP_SSL, QUIC, HTTP or TCP
+	Port     int        `json:"port"`
+	SNI      bool       `json:"sni"`    // HTTPS only: certificates are per domain (RuleSpec.CertID)
+	CertID   string     `json:"certId"` // the certificate of a non-SNI HTTPS, TCP_SSL or QUIC listener
+	Rules    []RuleSpec `json:"rules"`  // HTTP and HTTPS only
+}
+
+// RuleSpec is a forwarding rule of an HTTP or HTTPS listener. On an SNI listener every domain
+// needs a certificate: the first rule of a domain carries it, later rules of the same domain
+// may leave CertID empty (they share the domain's certificate, as on CLB).
+type RuleSpec struct {
+	LocationID string `json:"locationId"` // "loc-abc12345"; empty means generated
+	Domain     string `json:"domain"`     // "www.example.test" or "*.example.test", lower case
+	URL        string `json:"url"`        // default "/"
+	CertID     string `json:"certId"`
+}
+
+// CertSpec is a certificate already in the SSL store when the simulator starts (uploaded by
+// hand, say) that a topology may reference. It is validated like an upload, except that it
+// may have expired since.
+type CertSpec struct {
+	ID      string `json:"id"` // letters and digits, like the service's 8-character ids
+	Alias   string `json:"alias"`
+	CertPEM string `json:"certPem"` // leaf first, then the chain
+	KeyPEM  string `json:"keyPem"`
+}
+
+// Listener protocols.
+const (
+	protoHTTPS  = "HTTPS"
+	protoTCPSSL = "TCP_SSL"
+	protoQUIC   = "QUIC"
+	protoHTTP   = "HTTP"
+	protoTCP    = "TCP"
+)
+
+// isResourceID reports whether id is prefix followed by lower-case letters and digits, the
+// shape of CLB's ids ("lb-abc12345", "lbl-abc12345", "loc-abc12345").
+func isResourceID(id, prefix string) bool {
+	rest, ok := strings.CutPrefix(id, prefix)
+	return ok && rest != "" && strings.Trim(rest, "abcdefghijklmnopqrstuvwxyz0123456789") == ""
+}
+
+// isCertID reports whether id has the shape of an SSL certificate id: letters and digits.
+func isCertID(id string) bool {
+	return id != "" && strings.Trim(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") == ""
+}
+
+// LoadTopology reads a topology file: JSON with the field names of Topology's tags. Names
+// are matched exactly and unknown ones are errors (encoding/json alone would take "certID"
+// for "certId"), so a typo cannot silently leave a listener without a certificate.
+// Certificates are checked when the simulator starts.
+func LoadTopology(path string) (Topology, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Topology{}, fmt.Errorf("tcsim: %w", err)
+	}
+	var t Topology
+	if err := decodeParams(data, &t); err != nil {
+		var ae *apiError
+		if errors.As(err, &ae) {
+			err = errors.New(ae.Message)
+		}
+		return Topology{}, fmt.Errorf("tcsim: topology %s: %w", path, err)
+	}
+	if err := checkTopology(t); err != nil {
+		return Topology{}, fmt.Errorf("tcsim: topology %s: %w", path, err)
+	}
+	return t, nil
+}
+
+// checkTopology rejects what cannot exist on CLB. It does not need the certificates.
+func checkTopology(t Topology) error {
+	lbIDs, listenerIDs, locationIDs := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	for i, lb := range t.LoadBalancers {
+		where := fmt.Sprintf("load balancer %d (%s)", i, lb.ID)
+		if lb.ID != "" {
+			if !isResourceID(lb.ID, "lb-") {
+				return fmt.Errorf("%s: id must look like lb-abc12345", where)
+			}
+			if lbIDs[lb.ID] {
+				return fmt.Errorf("%s: id used twice", where)
+			}
+			lbIDs[lb.ID] = true
+		}
+		if !knownRegion(lb.Region) {
+			return fmt.Errorf("%s: region %q is not a Tencent Cloud region", where, lb.Region)
+		}
+		if lb.VIP != "" {
+			if ip := net.ParseIP(lb.VIP); ip == nil || !ip.IsLoopback() {
+				return fmt.Errorf("%s: VIP %q is not a loopback IP", where, lb.VIP)
+			}
+		}
+		ports := map[int]bool{}
+		for j, l := range lb.Listeners {
+			lwhere := fmt.Sprintf("%s listener %d (%s)", where, j, l.ID)
+			if l.ID != "" {
+				if !isResourceID(l.ID, "lbl-") {
+					return fmt.Errorf("%s: id must look like lbl-abc12345", lwhere)
+				}
+				if listenerIDs[l.ID] {
+					return fmt.Errorf("%s: id used twice", lwhere)
+				}
+				listenerIDs[l.ID] = true
+			}
+			if l.Port < 0 || l.Port > 65535 {
+				return fmt.Errorf("%s: port %d is out of range", lwhere, l.Port)
+			}
+			if l.Port != 0 {
+				if ports[l.Port] {
+					return fmt.Errorf("%s: port %d is used by another listener of the load balancer", lwhere, l.Port)
+				}
+				ports[l.Port] = true
+			}
+			if err := checkListenerSpec(l, locationIDs); err != nil {
+				return fmt.Errorf("%s: %w", lwhere, err)
+			}
+		}
+	}
+	return nil
+}
+
+func checkListenerSpec(l ListenerSpec, locationIDs map[string]bool) error {
+	switch l.Protocol {
+	case protoHTTPS, protoTCPSSL, protoQUIC, protoHTTP, protoTCP:
+	default:
+		return fmt.Errorf("protocol %q is not HTTPS, TCP_SSL, QUIC, HTTP or TCP", l.Protocol)
+	}
+	if l.SNI && l.Protocol != protoHTTPS {
+		return fmt.Errorf("SNI is for HTTPS listeners only")
+	}
+	needsCert := l.Protocol == protoTCPSSL || l.Protocol == protoQUIC || l.Protocol == protoHTTPS && !l.SNI
+	switch {
+	case needsCert && l.CertID == "":
+		return fmt.Errorf("a %s listener without SNI needs certId", l.Protocol)
+	case !needsCert && l.CertID != "":
+		return fmt.Errorf("a %s listener has no listener certificate (SNI: %v); certificates go on its rules", l.Protocol, l.SNI)
+	}
+	if len(l.Rules) > 0 && l.Protocol != protoHTTP && l.Protocol != protoHTTPS {
+		return fmt.Errorf("only HTTP and HTTPS listeners have forwarding rules")
+	}
+	if l.SNI && len(l.Rules) == 0 {
+		return fmt.Errorf("an SNI listener needs at least one rule with a domain and certificate")
+	}
+	domainCert := map[string]string{}
+	paths := map[string]bool{}
+	for k, r := range l.Rules {
+		if r.LocationID != "" {
+			if !isResourceID(r.LocationID, "loc-") {
+				return fmt.Errorf("rule %d: locationId must look like loc-abc12345", k)
+			}
+			if locationIDs[r.LocationID] {
+				return fmt.Errorf("rule %d: locationId %s used twice", k, r.LocationID)
+			}
+			locationIDs[r.LocationID] = true
+		}
+		if !validRuleDomain(r.Domain) {
+			return fmt.Errorf("rule %d: domain %q is not a lower-case host name or *.wildcard", k, r.Domain)
+		}
+		url := r.URL
+		if url == "" {
+			url = "/"
+		}
+		if !strings.HasPrefix(url, "/") {
+			return fmt.Errorf("rule %d: url %q must start with /", k, r.URL)
+		}
+		if paths[r.Domain+url] {
+			return fmt.Errorf("rule %d: domain %s url %s repeats another rule", k, r.Domain, url)
+		}
+		paths[r.Domain+url] = true
+		if !l.SNI {
+			if r.CertID != "" {
+				return fmt.Errorf("rule %d: certId on a listener without SNI (the listener's certificate is served)", k)
+			}
+			continue
+		}
+		prev, seen := domainCert[r.Domain]
+		switch {
+		case !seen && r.CertID == "":
+			return fmt.Errorf("rule %d: domain %s needs a certificate on an SNI listener", k, r.Domain)
+		case !seen:
+			domainCert[r.Domain] = r.CertID
+		case r.CertID != "" && r.CertID != prev:
+			return fmt.Errorf("rule %d: domain %s has two certificates; CLB keeps one per domain", k, r.Domain)
+		}
+	}
+	return nil
+}
+
+// validRuleDomain accepts a lower-case host name, optionally with "*" as its first label.
+func validRuleDomain(d string) bool {
+	if d == "" || d != strings.ToLower(d) || strings.HasSuffix(d, ".") || !isASCII(d) {
+		return false
+	}
+	if _, ok := dns.IsDomainName(d); !ok || net.ParseIP(d) != nil {
+		return false
+	}
+	for i, label := range strings.Split(d, ".") {
+		if label == "*" && i == 0 {
+			continue
+		}
+		for _, c := range label {
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// knownRegion reports whether r is a region of Tencent Cloud's public API.
+func knownRegion(r string) bool {
+	switch r {
+	case "ap-guangzhou", "ap-shanghai", "ap-nanjing", "ap-beijing", "ap-chengdu", "ap-chongqing",
+		"ap-hongkong", "ap-singapore", "ap-jakarta", "ap-seoul", "ap-tokyo", "ap-bangkok", "ap-mumbai",
+		"ap-taipei", "na-siliconvalley", "na-ashburn", "na-toronto", "sa-saopaulo", "eu-frankfurt",
+		"eu-moscow", "ap-shanghai-fsi", "ap-shenzhen-fsi", "ap-beijing-fsi", "ap-guangzhou-open":
+		return true
+	}
+	return false
+}
