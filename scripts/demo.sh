@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The main job, on this machine only: `clbcert sim` plays Tencent Cloud
-# (DNSPod API + two authoritative nameservers with a 2 s propagation delay),
-# pebble plays Let's Encrypt, and certbot issues a wildcard + apex
-# certificate through `clbcert-dns`. Nothing leaves 127.0.0.0/8.
+# (DNSPod with two authoritative nameservers and a 2 s propagation delay,
+# SSL Certificates, and a CLB whose listeners serve TLS on 127.0.0.11),
+# pebble plays Let's Encrypt, certbot issues a wildcard + apex certificate
+# through `clbcert-dns`, and `clbcert-deploy` puts it on the listeners.
+# Nothing leaves 127.0.0.0/8.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -22,8 +24,9 @@ go build -o "$work/bin/" ./hooks/...
 export PATH="$work/bin:$PATH"
 
 step "start the simulated Tencent Cloud"
-clbcert sim --zone example.test --nameserver 127.0.0.1 --nameserver 127.0.0.2 \
-  --propagation-delay 2s --env-file "$work/sim.env" >"$work/sim.out" 2>"$work/sim.log" &
+clbcert sim --zone example.test --nameserver 127.0.0.1 --nameserver 127.0.0.2 --propagation-delay 2s \
+  --topology testdata/topologies/demo.json --placeholder-cert 'Demo0001=example.test,*.example.test' \
+  --env-file "$work/sim.env" >"$work/sim.out" 2>"$work/sim.log" &
 pids+=($!)
 for _ in $(seq 100); do [ -s "$work/sim.env" ] && break; sleep 0.1; done
 [ -s "$work/sim.env" ] || { cat "$work/sim.log" >&2; exit 1; }
@@ -52,16 +55,26 @@ pids+=($!)
 for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$acme_port") 2>/dev/null && break; sleep 0.1; done
 echo "pebble at https://127.0.0.1:$acme_port/dir, resolving through $dns_server"
 
-step "certbot issues example.test + *.example.test with the clbcert-dns hooks"
+served() {
+  echo | openssl s_client -connect 127.0.0.11:8443 -servername www.example.test 2>/dev/null |
+    openssl x509 -noout -subject -issuer -ext subjectAltName -enddate
+}
+step "what the load balancer's HTTPS listener serves now (127.0.0.11:8443, SNI www.example.test)"
+served
+
+step "certbot issues example.test + *.example.test with the clbcert-dns hooks and deploys it with clbcert-deploy"
 set -x
 REQUESTS_CA_BUNDLE="$work/ca.pem" certbot certonly --manual --preferred-challenges dns \
   -d example.test -d '*.example.test' \
   --manual-auth-hook 'clbcert-dns auth' --manual-cleanup-hook 'clbcert-dns cleanup' \
+  --deploy-hook 'clbcert-deploy' \
   --server "https://127.0.0.1:$acme_port/dir" --non-interactive --agree-tos -m demo@example.test \
   --config-dir "$work/letsencrypt" --work-dir "$work/work" --logs-dir "$work/logs"
 { set +x; } 2>/dev/null
 
-step "the certificate certbot saved"
-openssl x509 -in "$work/letsencrypt/live/example.test/cert.pem" -noout -subject -issuer -ext subjectAltName -enddate
+step "what the load balancer's HTTPS listener serves now: the certificate certbot saved"
+served
 echo
+echo "certbot saved: $(openssl x509 -in "$work/letsencrypt/live/example.test/cert.pem" -noout -fingerprint -sha256)"
+echo "served:        $(echo | openssl s_client -connect 127.0.0.11:8443 -servername www.example.test 2>/dev/null | openssl x509 -noout -fingerprint -sha256)"
 echo "Everything is in $work (certbot's config dir: $work/letsencrypt)."

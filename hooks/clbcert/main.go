@@ -19,6 +19,8 @@ func main() {
 		Name:            "clbcert",
 		Usage:           "see, audit and try clbcert's work on Tencent Cloud",
 		HideHelpCommand: true,
+		// --placeholder-cert ID=a,b lists names with commas.
+		DisableSliceFlagSeparator: true,
 		Commands:        []*cli.Command{simCommand(ctx)},
 	}, os.Args, os.Stderr)
 	stop()

@@ -6,7 +6,9 @@ import (
 	"io"
 	"net"
 	"os"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -17,7 +19,7 @@ import (
 func simCommand(ctx context.Context) *cli.Command {
 	return &cli.Command{
 		Name:  "sim",
-		Usage: "run a local Tencent Cloud (DNSPod API + authoritative DNS) and print the exports that point clbcert at it",
+		Usage: "run a local Tencent Cloud (DNSPod, SSL and CLB APIs, authoritative DNS, TLS listeners) and print the exports that point clbcert at it",
 		Description: `Starts the simulator on loopback and prints shell export lines for its API key,
    endpoint and DNS server; runs until interrupted. To use it from a script:
 
@@ -33,6 +35,9 @@ func simCommand(ctx context.Context) *cli.Command {
 			&cli.StringSliceFlag{Name: "nameserver", Value: cli.NewStringSlice("127.0.0.1"), Usage: "loopback `IP` of an authoritative nameserver (repeatable; all share one port)"},
 			&cli.IntFlag{Name: "dns-port", Usage: "`PORT` of the nameservers (0 picks a free one)"},
 			&cli.DurationFlag{Name: "propagation-delay", Usage: "serve a record change on DNS only `DURATION` after the API call"},
+			&cli.StringFlag{Name: "topology", Usage: "CLB load balancers and listeners from a JSON `FILE` (see testdata/topologies/)"},
+			&cli.StringSliceFlag{Name: "placeholder-cert", Usage: "a self-signed certificate `ID=NAME,NAME…` in the SSL store for the topology to reference, e.g. Demo0001=example.test,*.example.test (repeatable)"},
+			&cli.DurationFlag{Name: "task-delay", Value: 500 * time.Millisecond, Usage: "how long an asynchronous CLB task runs (`DURATION`)"},
 			&cli.Float64Flag{Name: "fault-rate", Usage: "fail this `FRACTION` of API calls (InternalError or a dropped connection)"},
 			&cli.StringFlag{Name: "secret-id", Usage: "the simulator's `SECRETID` (default: made up)"},
 			&cli.StringFlag{Name: "secret-key", Usage: "the simulator's `SECRETKEY` (default: made up)"},
@@ -49,7 +54,7 @@ func simCommand(ctx context.Context) *cli.Command {
 				return fmt.Errorf("start simulator: %w", err)
 			}
 			defer sim.Close()
-			env := exports(sim)
+			env := exports(sim, opts.Topology)
 			if path := c.String("env-file"); path != "" {
 				if err := writeEnvFile(path, env); err != nil {
 					return err
@@ -71,6 +76,7 @@ func simOptions(c *cli.Context) (tcsim.Options, error) {
 		APIAddr:          c.String("listen"),
 		DNSPort:          c.Int("dns-port"),
 		PropagationDelay: c.Duration("propagation-delay"),
+		TaskDelay:        c.Duration("task-delay"),
 		FaultRate:        c.Float64("fault-rate"),
 		Logger:           logger,
 	}
@@ -104,6 +110,22 @@ func simOptions(c *cli.Context) (tcsim.Options, error) {
 		}
 		z.Records = append(z.Records, tcsim.RecordSpec{Name: strings.TrimSuffix(name, "."+z.Name), Type: "CNAME", Value: strings.TrimSuffix(target, ".") + "."})
 	}
+	if path := c.String("topology"); path != "" {
+		if opts.Topology, err = tcsim.LoadTopology(path); err != nil {
+			return opts, config.UsageError{Err: fmt.Errorf("--topology: %w", err)}
+		}
+	}
+	for _, pc := range c.StringSlice("placeholder-cert") {
+		id, names, ok := strings.Cut(pc, "=")
+		if !ok || id == "" || names == "" {
+			return opts, config.Usagef("--placeholder-cert %q: give ID=NAME,NAME…, e.g. Demo0001=example.test,*.example.test", pc)
+		}
+		spec, err := tcsim.SelfSigned(id, strings.Split(names, ",")...)
+		if err != nil {
+			return opts, config.UsageError{Err: fmt.Errorf("--placeholder-cert: %w", err)}
+		}
+		opts.Certificates = append(opts.Certificates, spec)
+	}
 	for i, ip := range c.StringSlice("nameserver") {
 		if !loopback(ip) {
 			return opts, config.Usagef("--nameserver %q: give a loopback IP such as 127.0.0.2", ip)
@@ -128,9 +150,15 @@ func loopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-func exports(sim *tcsim.Sim) []string {
+func exports(sim *tcsim.Sim, topo tcsim.Topology) []string {
 	cred := sim.Credential()
-	return []string{
+	var regions []string
+	for _, lb := range topo.LoadBalancers {
+		if !slices.Contains(regions, lb.Region) {
+			regions = append(regions, lb.Region)
+		}
+	}
+	env := []string{
 		"export TENCENTCLOUD_SECRET_ID=" + cred.SecretID,
 		"export TENCENTCLOUD_SECRET_KEY=" + cred.SecretKey,
 		"export CLBCERT_ENDPOINT=" + sim.Endpoint(),
@@ -139,6 +167,10 @@ func exports(sim *tcsim.Sim) []string {
 		"export CLBCERT_RESOLVER=" + sim.NameserverAddrs()[0],
 		fmt.Sprintf("export CLBCERT_NAMESERVER_PORT=%d", sim.DNSPort()),
 	}
+	if len(regions) > 0 {
+		env = append(env, "export CLBCERT_REGIONS="+strings.Join(regions, ","))
+	}
+	return env
 }
 
 func writeEnvFile(path string, env []string) error {
@@ -154,12 +186,19 @@ func writeEnvFile(path string, env []string) error {
 }
 
 func printBanner(w io.Writer, sim *tcsim.Sim, opts tcsim.Options, env []string) {
-	fmt.Fprintf(w, "# clbcert sim: DNSPod API at %s\n", sim.Endpoint())
+	fmt.Fprintf(w, "# clbcert sim: DNSPod, SSL and CLB APIs at %s\n", sim.Endpoint())
 	for i, ns := range opts.Nameservers {
 		fmt.Fprintf(w, "# nameserver %s at %s\n", strings.TrimSuffix(ns.Host, "."), sim.NameserverAddrs()[i])
 	}
 	for _, z := range opts.Zones {
 		fmt.Fprintf(w, "# zone %s\n", z.Name)
+	}
+	for _, lb := range opts.Topology.LoadBalancers {
+		for _, l := range lb.Listeners {
+			if addr := sim.ListenerAddr(lb.ID, l.ID); addr != "" {
+				fmt.Fprintf(w, "# %s listener %s/%s (%s) at %s\n", l.Protocol, lb.ID, l.ID, lb.Region, addr)
+			}
+		}
 	}
 	fmt.Fprintf(w, "# an ACME server resolves challenges here: pebble -dnsserver %s\n", sim.NameserverAddrs()[0])
 	fmt.Fprintln(w, strings.Join(env, "\n"))
