@@ -35,7 +35,7 @@ func app(ctx context.Context, stdout, stderr io.Writer) *cli.App {
 	flags := append(config.CommonFlags(), config.DeployFlags()...)
 	flags = append(flags,
 		&cli.StringFlag{Name: "lineage", Usage: "certbot lineage `DIR` (live/NAME); default: $RENEWED_LINEAGE, which certbot sets for deploy hooks"},
-		&cli.IntFlag{Name: "keep", Usage: "superseded uploads of the lineage to keep (default 2, or keep in [[deploy]])"},
+		&cli.IntFlag{Name: "keep", DefaultText: "2, or keep in [[deploy]]", Usage: "superseded uploads of the lineage to keep: `N`"},
 	)
 	return &cli.App{
 		Name:  "clbcert-deploy",
