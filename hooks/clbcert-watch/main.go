@@ -1,0 +1,279 @@
+// Command clbcert-watch is the service that deploys certbot's renewals on
+// hosts where certbot runs without a deploy hook: it watches certbot's
+// live/ directory and deploys each lineage whose leaf changed, with the
+// same engine as clbcert-deploy.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"slices"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/urfave/cli/v2"
+
+	"github.com/clbcert/clbcert/pkg/config"
+	"github.com/clbcert/clbcert/pkg/deploy"
+	"github.com/clbcert/clbcert/pkg/lineage"
+	"github.com/clbcert/clbcert/pkg/store"
+	"github.com/clbcert/clbcert/pkg/tencent"
+	"github.com/clbcert/clbcert/pkg/watch"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The first SIGTERM lets the deployment in flight finish; restoring the
+	// default makes a second one end the process at once (a deployment cut
+	// short is finished by the next one).
+	go func() { <-ctx.Done(); stop() }()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	code := config.Run(app(ctx, hup, os.Stdout, os.Stderr), os.Args, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+const (
+	flagCertbotDir    = "certbot-dir"
+	flagMetricsListen = "metrics-listen"
+	flagQuietPeriod   = "quiet-period"
+	flagRetryMin      = "retry-min"
+	flagRetryMax      = "retry-max"
+	flagLogLevel      = "log-level"
+	flagRegion        = "region"
+)
+
+// app is the command; hup delivers SIGHUP, which reloads the configuration.
+func app(ctx context.Context, hup <-chan os.Signal, stdout, stderr io.Writer) *cli.App {
+	flags := config.CommonFlags()
+	for _, f := range config.DeployFlags() {
+		// --dry-run would record lineages as deployed that were not, and the
+		// reports go to the journal as text: only --region applies here.
+		if slices.Contains(f.Names(), flagRegion) {
+			flags = append(flags, f)
+		}
+	}
+	flags = append(flags,
+		&cli.StringFlag{Name: flagCertbotDir, EnvVars: []string{"CLBCERT_CERTBOT_DIR"}, Value: "/etc/letsencrypt", Usage: "certbot's config `DIR`; its live/ is watched (config file: certbot_dir)"},
+		&cli.StringFlag{Name: flagMetricsListen, EnvVars: []string{"CLBCERT_METRICS_LISTEN"}, Usage: "serve Prometheus metrics on `ADDR` (e.g. 127.0.0.1:9419) at /metrics"},
+		&cli.DurationFlag{Name: flagQuietPeriod, EnvVars: []string{"CLBCERT_QUIET_PERIOD"}, Value: 2 * time.Second, Usage: "act on a lineage once it has not changed for `DURATION`"},
+		&cli.DurationFlag{Name: flagRetryMin, Value: 10 * time.Second, Usage: "first wait before retrying a failed deployment; it doubles per failure"},
+		&cli.DurationFlag{Name: flagRetryMax, Value: 10 * time.Minute, Usage: "longest wait between retries of a failed deployment"},
+	)
+	return &cli.App{
+		Name:  "clbcert-watch",
+		Usage: "deploy certbot lineages to Tencent Cloud CLB as soon as certbot renews them",
+		Description: `Runs as a service (scripts/systemd/clbcert-watch.service):
+
+      clbcert-watch --region ap-guangzhou
+
+   It watches certbot's live/ directory and each live/NAME/ with inotify, so
+   it notices every renewal — by certbot's timer, by hand, by another tool —
+   without a deploy hook. Once a lineage has been quiet for the quiet period
+   with none of certbot's previous_*.pem backup links left and its key
+   matches its leaf, it is deployed as clbcert-deploy would deploy it, if
+   its leaf differs from the one last deployed (kept in the state dir). At
+   start every lineage is checked, so renewals made while the service was
+   down are deployed too. A failed deployment is retried with a growing
+   wait, and reported in the log and the metrics, until it succeeds.
+
+   SIGHUP reloads the config file and credentials and checks every lineage
+   again. SIGTERM lets the deployment in flight finish, then exits; a second
+   SIGTERM exits at once.
+
+   Exit status: 0 stopped by a signal, 1 watching became impossible (an
+   inotify limit: the message names the sysctl to raise), 2 usage or
+   configuration error.`,
+		HideHelpCommand: true,
+		Flags:           flags,
+		Action: func(c *cli.Context) error {
+			if c.Args().Present() {
+				return config.Usagef("clbcert-watch takes no arguments: give certbot's config dir with --certbot-dir DIR")
+			}
+			return run(ctx, c, hup, stdout, stderr)
+		},
+	}
+}
+
+func run(ctx context.Context, c *cli.Context, hup <-chan os.Signal, stdout, stderr io.Writer) error {
+	quiet, retryMin, retryMax := c.Duration(flagQuietPeriod), c.Duration(flagRetryMin), c.Duration(flagRetryMax)
+	if quiet <= 0 || retryMin <= 0 || retryMax < retryMin {
+		return config.Usagef("--quiet-period %s, --retry-min %s, --retry-max %s: give positive durations, --retry-max at least --retry-min", quiet, retryMin, retryMax)
+	}
+	s, dep, err := load(ctx, c, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	certbotDir := c.String(flagCertbotDir)
+	if !c.IsSet(flagCertbotDir) && s.File.CertbotDir != "" {
+		certbotDir = s.File.CertbotDir
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	w, err := watch.New(watch.Options{
+		CertbotDir: certbotDir,
+		Deployer:   dep,
+		Store:      dep.store,
+		Quiet:      quiet,
+		RetryMin:   retryMin,
+		RetryMax:   retryMax,
+		Registerer: reg,
+		Logger:     s.Logger,
+	})
+	if err != nil {
+		return config.UsageError{Err: err}
+	}
+	if addr := c.String(flagMetricsListen); addr != "" {
+		url, shutdown, err := serveMetrics(addr, reg)
+		if err != nil {
+			return err
+		}
+		defer shutdown()
+		s.Logger.Info("serving metrics", "url", url)
+	}
+
+	loopCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-loopCtx.Done():
+				return
+			case <-hup:
+			}
+			ns, nd, err := load(loopCtx, c, stdout, stderr)
+			if err != nil {
+				s.Logger.Error("SIGHUP: the new configuration is refused; keeping the previous one", "err", err)
+				continue
+			}
+			ns.Logger.Info("SIGHUP: reloading the configuration", "config", ns.File.Path)
+			if err := w.Reload(loopCtx, nd); err != nil {
+				return
+			}
+		}
+	}()
+	err = w.Run(ctx)
+	cancel()
+	wg.Wait()
+	return err
+}
+
+// load resolves the settings and builds the deployer from them: at start
+// and again on SIGHUP.
+func load(ctx context.Context, c *cli.Context, stdout, stderr io.Writer) (*config.Settings, *cloudDeployer, error) {
+	s, err := config.Resolve(c, stderr)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !c.IsSet(flagLogLevel) && s.File.LogLevel == "" {
+		// A service's journal is read after the fact: say what was deployed.
+		if s.Logger, err = config.NewLogger(stderr, "info"); err != nil {
+			return nil, nil, config.UsageError{Err: err}
+		}
+	}
+	dep, err := newCloudDeployer(ctx, c, s, stdout)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, dep, nil
+}
+
+// cloudDeployer deploys a lineage as clbcert-deploy does, with the lineage's
+// [[deploy]] entry where it has one.
+type cloudDeployer struct {
+	cfg     tencent.Config
+	store   *store.Store
+	base    deploy.Options
+	pinned  map[string]deploy.Options
+	reports io.Writer
+	mu      sync.Mutex // one report at a time on reports
+}
+
+func newCloudDeployer(ctx context.Context, c *cli.Context, s *config.Settings, reports io.Writer) (*cloudDeployer, error) {
+	d := &cloudDeployer{
+		base:    deploy.Options{Regions: s.Regions, Logger: s.Logger},
+		pinned:  map[string]deploy.Options{},
+		reports: reports,
+	}
+	anyRegions := len(s.Regions) > 0
+	for _, entry := range s.File.Deploy {
+		opts := d.base
+		if len(entry.Regions) > 0 && !c.IsSet(flagRegion) {
+			opts.Regions = entry.Regions
+		}
+		anyRegions = anyRegions || len(opts.Regions) > 0
+		opts.Keep = entry.Keep
+		for _, raw := range entry.Targets {
+			t, err := deploy.ParseTarget(raw)
+			if err != nil {
+				return nil, config.UsageError{Err: fmt.Errorf("config file %s, [[deploy]] %s: %w", s.File.Path, entry.Lineage, err)}
+			}
+			opts.Targets = append(opts.Targets, t)
+		}
+		d.pinned[entry.Lineage] = opts
+	}
+	if !anyRegions {
+		return nil, config.Usagef("no CLB region given: pass --region (e.g. --region ap-guangzhou), set CLBCERT_REGIONS, or give regions in the config file")
+	}
+	cred, err := s.Credential(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d.cfg = tencent.Config{Credential: cred, Endpoint: s.Endpoint, Logger: s.Logger}
+	if d.store, err = store.Open(s.StateDir); err != nil {
+		return nil, config.UsageError{Err: err}
+	}
+	return d, nil
+}
+
+// Deploy deploys lin and writes the report, which the journal keeps.
+func (d *cloudDeployer) Deploy(ctx context.Context, lin *lineage.Lineage) error {
+	opts, ok := d.pinned[lin.Name]
+	if !ok {
+		opts = d.base
+	}
+	dep, err := deploy.New(d.cfg, d.store, opts)
+	if err != nil {
+		return err
+	}
+	rep, err := dep.Deploy(ctx, lin)
+	if rep != nil {
+		d.mu.Lock()
+		werr := rep.WriteTable(d.reports)
+		d.mu.Unlock()
+		if err == nil {
+			err = werr
+		}
+	}
+	return err
+}
+
+// serveMetrics serves reg on addr until shutdown is called.
+func serveMetrics(addr string, reg *prometheus.Registry) (url string, shutdown func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", nil, fmt.Errorf("--metrics-listen %s: %w: pick a free address, e.g. 127.0.0.1:9419", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	return "http://" + ln.Addr().String() + "/metrics", func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	}, nil
+}

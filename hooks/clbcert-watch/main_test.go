@@ -1,0 +1,274 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/clbcert/clbcert/internal/simtest"
+	"github.com/clbcert/clbcert/pkg/lineage"
+	"github.com/clbcert/clbcert/pkg/tcsim"
+)
+
+var bins simtest.Binaries
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	bins.Remove()
+	os.Exit(code)
+}
+
+// certbotDir is a copy of a corpus case (a certbot config dir, links and all).
+func certbotDir(t *testing.T, kase string) string {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), "letsencrypt")
+	if out, err := exec.Command("cp", "-a", filepath.Join("..", "..", "testdata", "lineages", kase), dst).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v: %s", err, out)
+	}
+	return dst
+}
+
+func loadLineage(t *testing.T, dir string) *lineage.Lineage {
+	t.Helper()
+	l, err := lineage.Load(dir, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// lockedBuffer is a process's stderr, read while it runs.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// metric reads one sample of the Prometheus text at url; ok is false if it
+// is not there.
+func metric(t *testing.T, url, series string) (v float64, ok bool) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0, false
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		name, value, found := strings.Cut(sc.Text(), " ")
+		if found && name == series {
+			v, err := strconv.ParseFloat(value, 64)
+			return v, err == nil
+		}
+	}
+	return 0, false
+}
+
+func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not within %s: %s", within, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func servedLeaf(t *testing.T, addr, serverName string) string {
+	t.Helper()
+	conn, err := tls.Dial("tcp", addr, &tls.Config{ServerName: serverName, InsecureSkipVerify: true})
+	if err != nil {
+		t.Fatalf("TLS to %s: %v", addr, err)
+	}
+	defer conn.Close()
+	sum := sha256.Sum256(conn.ConnectionState().PeerCertificates[0].Raw)
+	return hex.EncodeToString(sum[:])
+}
+
+// With every upload failing, the service stays up, retries with a growing
+// wait and reports each failure in the journal and the metrics; when the
+// cloud recovers the next retry deploys, and the failure count goes back
+// to 0. SIGHUP reloads; SIGTERM exits 0.
+func TestFailingDeployIsRetriedUntilItSucceeds(t *testing.T) {
+	dir := certbotDir(t, "good-ecdsa-2")
+	lin := loadLineage(t, filepath.Join(dir, "live", "example.test"))
+	old := loadLineage(t, filepath.Join("..", "..", "testdata", "lineages", "good-ecdsa", "live", "example.test"))
+	sim := simtest.Start(t, tcsim.Options{
+		Certificates: []tcsim.CertSpec{{ID: "HandCrt1", Alias: "by hand", CertPEM: old.FullchainPEM, KeyPEM: old.KeyPEM}},
+		Topology: tcsim.Topology{LoadBalancers: []tcsim.LoadBalancerSpec{
+			{ID: "lb-gz1", Region: "ap-guangzhou", VIP: "127.0.0.11", Listeners: []tcsim.ListenerSpec{
+				{ID: "lbl-https1", Protocol: "HTTPS", CertID: "HandCrt1", Rules: []tcsim.RuleSpec{{Domain: "www.example.test"}}},
+			}},
+		}},
+		TaskDelay: 50 * time.Millisecond,
+	})
+	// A code retrying cannot fix, so each attempt fails at once.
+	sim.FailNext("UploadCertificate", "FailedOperation.CertificateUploadFailed", 1000)
+
+	conf := filepath.Join(t.TempDir(), "config.toml")
+	if err := os.WriteFile(conf, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addr := freeAddr(t)
+	url := "http://" + addr + "/metrics"
+	cmd := exec.Command(filepath.Join(bins.Dir(t), "clbcert-watch"),
+		"--metrics-listen", addr, "--quiet-period", "100ms", "--retry-min", "200ms", "--retry-max", "400ms")
+	cmd.Env = append(simtest.HookEnv(t, sim),
+		"PATH="+os.Getenv("PATH"),
+		"CLBCERT_CONFIG="+conf,
+		"CLBCERT_CERTBOT_DIR="+dir,
+		"CLBCERT_REGIONS=ap-guangzhou")
+	var stdout, stderr lockedBuffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var waitErr error
+	exited := make(chan struct{})
+	go func() {
+		waitErr = cmd.Wait()
+		close(exited)
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-exited
+		if t.Failed() {
+			t.Logf("clbcert-watch stderr:\n%s\nstdout:\n%s", stderr.String(), stdout.String())
+		}
+	})
+
+	failures := `clbcert_watch_deploy_failures{lineage="example.test"}`
+	eventually(t, 10*time.Second, "three failures in the metrics", func() bool {
+		v, _ := metric(t, url, failures)
+		return v >= 3
+	})
+	select {
+	case <-exited:
+		t.Fatalf("clbcert-watch exited (%v) while the cloud was failing", waitErr)
+	default:
+	}
+	if n := strings.Count(stderr.String(), "deploy failed; retrying"); n < 3 || !strings.Contains(stderr.String(), "CertificateUploadFailed") {
+		t.Fatalf("%d failures in the log, want 3 or more naming the cause", n)
+	}
+	if v, ok := metric(t, url, `clbcert_watch_leaf_expiry_timestamp_seconds{lineage="example.test"}`); !ok || v != float64(lin.Leaf.NotAfter.Unix()) {
+		t.Fatalf("expiry metric = %v (%v), want %d", v, ok, lin.Leaf.NotAfter.Unix())
+	}
+
+	sim.FailNext("UploadCertificate", "", 0)
+	eventually(t, 10*time.Second, "a successful deployment in the metrics", func() bool {
+		v, ok := metric(t, url, failures)
+		s, _ := metric(t, url, `clbcert_watch_last_deploy_success_timestamp_seconds{lineage="example.test"}`)
+		return ok && v == 0 && s > 0
+	})
+	if got := servedLeaf(t, sim.ListenerAddr("lb-gz1", "lbl-https1"), "www.example.test"); got != lin.Fingerprint {
+		t.Fatalf("the listener serves %.12s…, want the lineage's %.12s…", got, lin.Fingerprint)
+	}
+	if n := sim.UploadCount(); n != 1 {
+		t.Fatalf("%d uploads, want 1", n)
+	}
+	if !strings.Contains(stdout.String(), "uploaded as") {
+		t.Fatalf("no deploy report on stdout:\n%s", stdout.String())
+	}
+
+	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "the reload in the log", func() bool {
+		return strings.Contains(stderr.String(), "configuration reloaded")
+	})
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-exited:
+		if waitErr != nil {
+			t.Fatalf("exit after SIGTERM: %v", waitErr)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("clbcert-watch did not exit after SIGTERM")
+	}
+	if n := sim.UploadCount(); n != 1 {
+		t.Fatalf("%d uploads after the reload, want 1", n)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	conf := filepath.Join(t.TempDir(), "config.toml")
+	if err := os.WriteFile(conf, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	badTarget := filepath.Join(t.TempDir(), "config.toml")
+	if err := os.WriteFile(badTarget, []byte("[[deploy]]\nlineage = \"example.test\"\ntargets = [\"nonsense\"]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		env  []string
+		args []string
+		want string
+	}{
+		{name: "argument", args: []string{"example.test"}, want: "takes no arguments"},
+		{name: "no region", env: []string{"CLBCERT_REGIONS="}, want: "no CLB region given"},
+		{name: "quiet period", args: []string{"--quiet-period", "0s"}, want: "--quiet-period 0s"},
+		{name: "bad target", env: []string{"CLBCERT_CONFIG=" + badTarget}, want: "[[deploy]] example.test"},
+		{name: "unknown flag", args: []string{"--dry-run"}, want: "flag provided but not defined"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cmd := exec.Command(filepath.Join(bins.Dir(t), "clbcert-watch"), tt.args...)
+			cmd.Env = append([]string{
+				"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(),
+				"CLBCERT_CONFIG=" + conf, "CLBCERT_REGIONS=ap-guangzhou",
+				"CLBCERT_STATE_DIR=" + t.TempDir(), "CLBCERT_CERTBOT_DIR=" + t.TempDir(),
+				"TENCENTCLOUD_SECRET_ID=AKIDtest", "TENCENTCLOUD_SECRET_KEY=test",
+			}, tt.env...)
+			var stderr bytes.Buffer
+			cmd.Stderr, cmd.Stdout = &stderr, io.Discard
+			err := cmd.Run()
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.ExitCode() != 2 || !strings.Contains(stderr.String(), tt.want) {
+				t.Fatalf("err %v, stderr %q: want exit 2 saying %q", err, stderr.String(), tt.want)
+			}
+			if lines := strings.Count(strings.TrimSpace(stderr.String()), "\n"); lines != 0 {
+				t.Errorf("want one line on stderr, got %d:\n%s", lines+1, stderr.String())
+			}
+		})
+	}
+}

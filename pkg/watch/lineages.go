@@ -1,0 +1,138 @@
+package watch
+
+import (
+	"errors"
+	"io/fs"
+	"path/filepath"
+	"time"
+
+	"github.com/clbcert/clbcert/pkg/lineage"
+)
+
+// check looks at live/NAME once it has been quiet, and deploys it if it is
+// complete and its leaf is not the one last deployed. Anything short of a
+// complete lineage waits for the next event on it.
+func (w *Watcher) check(name string, t *tracked) {
+	if t.deploying {
+		t.recheck = true
+		return
+	}
+	if t.queued {
+		return
+	}
+	dir := filepath.Join(w.live, name)
+	prev, err := previousLinks(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return // it went away; the Remove event on live/ follows
+	}
+	if err != nil {
+		w.log.Error("cannot read a lineage directory: waiting for it to change", "lineage", name, "err", err)
+		return
+	}
+	if len(prev) > 0 {
+		w.log.Warn("certbot's backup links are still there: certbot is swapping the links or was interrupted (its next run repairs that); waiting for them to go",
+			"lineage", name, "links", prev)
+		return
+	}
+	lin, err := lineage.Load(dir, w.opts.Clock.Now())
+	if err != nil {
+		w.log.Warn("lineage cannot be deployed as it is: waiting for it to change", "lineage", name, "err", err)
+		return
+	}
+	w.metrics.setExpiry(name, lin.Leaf.NotAfter)
+	if d, ok := w.deployed[name]; ok && d.Fingerprint == lin.Fingerprint {
+		if t.failures > 0 {
+			// The leaf that kept failing was replaced by the deployed one.
+			t.failures = 0
+			w.metrics.setFailures(name, 0)
+		}
+		w.log.Debug("lineage already deployed", "lineage", lin)
+		return
+	}
+	if w.running >= w.opts.Parallel {
+		t.queued = true
+		w.queue = append(w.queue, name)
+		return
+	}
+	w.start(name, t, lin)
+}
+
+func (w *Watcher) start(name string, t *tracked, lin *lineage.Lineage) {
+	t.deploying = true
+	w.running++
+	d, ctx, clock := w.deployer, w.deployCtx, w.opts.Clock
+	w.log.Info("deploying", "lineage", lin, "attempt", t.failures+1)
+	go func() {
+		begin := clock.Now()
+		err := d.Deploy(ctx, lin)
+		w.results <- result{name: name, lin: lin, err: err, took: clock.Now().Sub(begin)}
+	}()
+}
+
+// finished takes a deployment's result and decides what comes next: a
+// fresh look if the lineage changed meanwhile (behind the lineages already
+// waiting for a slot, first come first served), a retry after a failure,
+// the next lineage waiting for a slot.
+func (w *Watcher) finished(r result) {
+	w.record(r)
+	if t := w.lineages[r.name]; t != nil {
+		t.deploying = false
+		switch {
+		case t.recheck:
+			t.recheck = false
+			t.queued = true
+			w.queue = append(w.queue, r.name)
+		case r.err != nil:
+			w.after(r.name, t, w.backoff(t.failures))
+		}
+	}
+	for w.running < w.opts.Parallel && len(w.queue) > 0 {
+		name := w.queue[0]
+		w.queue = w.queue[1:]
+		if t := w.lineages[name]; t != nil && t.queued {
+			t.queued = false
+			w.check(name, t)
+		}
+	}
+}
+
+// record keeps a deployment's outcome in the state dir, the metrics and
+// the log.
+func (w *Watcher) record(r result) {
+	w.running--
+	t := w.lineages[r.name]
+	if r.err == nil {
+		d := deployed{Fingerprint: r.lin.Fingerprint, At: w.opts.Clock.Now()}
+		w.deployed[r.name] = d
+		if err := saveDeployed(w.deployCtx, w.opts.Store, r.name, d); err != nil {
+			w.log.Error("deployed, but not recorded", "lineage", r.name, "err", err)
+		}
+		if t != nil {
+			t.failures = 0
+			w.metrics.setSuccess(r.name, d.At)
+		}
+		w.log.Info("deployed", "lineage", r.lin, "took", r.took.Round(time.Millisecond))
+		return
+	}
+	if t == nil {
+		w.log.Error("deploy failed; the lineage has left live/ since", "lineage", r.name, "err", r.err)
+		return
+	}
+	t.failures++
+	w.metrics.setFailures(r.name, t.failures)
+	if w.stopping {
+		w.log.Error("deploy failed; it is tried again at the next start", "lineage", r.lin, "attempt", t.failures, "err", r.err)
+		return
+	}
+	w.log.Error("deploy failed; retrying", "lineage", r.lin, "attempt", t.failures,
+		"retry_in", w.backoff(t.failures), "err", r.err)
+}
+
+// backoff is the wait after the nth consecutive failure.
+func (w *Watcher) backoff(n int) time.Duration {
+	d := w.opts.RetryMin
+	for i := 1; i < n && d < w.opts.RetryMax; i++ {
+		d *= 2
+	}
+	return min(d, w.opts.RetryMax)
+}
