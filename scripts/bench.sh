@@ -3,14 +3,16 @@
 # clbcert-dns auth/cleanup as processes against the simulated Tencent Cloud,
 # then whole certbot issuances (certbot + pebble + tcsim, 2 s propagation
 # delay) for 2 and 10 names, then the fixed-sleep baseline, which takes
-# about 2.5 minutes on its own (CLBCERT_BENCH_SLOW=0 skips it).
+# about 2.5 minutes on its own (CLBCERT_BENCH_SLOW=0 skips it), then one
+# certificate deployed onto 1,000 CLB targets at the documented rate limits,
+# in process and as the clbcert-deploy binary (about a minute each).
 # Installs certbot, pebble and GNU time first if missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
 
-# GNU time measures the hook's peak RSS; os/exec's rusage cannot (see
-# BenchmarkHookProcess).
+# GNU time measures the hooks' and clbcert-deploy's peak RSS; os/exec's
+# rusage cannot (see BenchmarkHookProcess).
 if [ ! -x /usr/bin/time ]; then
   echo "installing time with apt-get" >&2
   sudo=""
@@ -31,4 +33,6 @@ if [ "${CLBCERT_BENCH_SLOW:-1}" = 1 ]; then
 else
   echo "# skipped the fixed-sleep baseline (CLBCERT_BENCH_SLOW=0)"
 fi
+# Deploy at scale: pkg/deploy's own benchmark, not an e2e one (no certbot).
+go test -run '^$' -count 1 -timeout 30m -bench 'Deploy1000' -benchtime 1x ./pkg/deploy
 echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -232,7 +232,9 @@ func newCloudDeployer(ctx context.Context, c *cli.Context, s *config.Settings, r
 	if err != nil {
 		return nil, err
 	}
-	d.cfg = tencent.Config{Credential: cred, Endpoint: s.Endpoint, Logger: s.Logger}
+	// One limiter for every deploy of the watcher: lineages deployed at once
+	// share the account's per-action rate limits.
+	d.cfg = tencent.Config{Credential: cred, Endpoint: s.Endpoint, Logger: s.Logger, Limiter: tencent.NewLimiter(nil)}
 	if d.store, err = store.Open(s.StateDir); err != nil {
 		return nil, config.UsageError{Err: err}
 	}

@@ -50,7 +50,6 @@ func (d *Deployer) apply(ctx context.Context, plan *Plan) (*Report, error) {
 		t := &rep.Targets[i]
 		if t.Current == id {
 			t.Status = StatusUnchanged
-			continue
 		}
 		key := t.Region + "/" + t.LoadBalancerID
 		if _, ok := byLB[key]; !ok {
@@ -59,14 +58,15 @@ func (d *Deployer) apply(ctx context.Context, plan *Plan) (*Report, error) {
 		byLB[key] = append(byLB[key], i)
 	}
 	slices.Sort(lbs)
+	if err := d.recordBindings(ctx, lin.Name, rep, id); err != nil {
+		return nil, err
+	}
 	d.log.Info("binding", "lineage", lin.Name, "cert", id, "targets", len(rep.Targets), "load_balancers", len(lbs))
 
 	sem := make(chan struct{}, d.opts.Concurrency)
 	var wg sync.WaitGroup
 	for _, key := range lbs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			// One task at a time per load balancer: CLB refuses a second
@@ -74,16 +74,23 @@ func (d *Deployer) apply(ctx context.Context, plan *Plan) (*Report, error) {
 			// collecting ResourceInOperating errors.
 			for _, i := range byLB[key] {
 				t := &rep.Targets[i]
-				if err := d.bindOne(ctx, lin.Name, &t.Planned, id); err != nil {
+				if t.Status == StatusUnchanged {
+					continue
+				}
+				if err := d.bindOne(ctx, &t.Planned, id); err != nil {
 					t.Status, t.Error = StatusFailed, err.Error()
 					continue
 				}
 				t.Status = StatusUpdated
 			}
-		}()
+			// Its tasks are done, so the load balancer is checked now,
+			// while others are still being changed: its describe then
+			// spends DescribeListeners budget that binding leaves idle,
+			// instead of adding a phase of its own at the end.
+			d.verifyLB(ctx, rep, byLB[key])
+		})
 	}
 	wg.Wait()
-	d.verify(ctx, rep)
 	if len(plan.Failures) == 0 {
 		rep.Pruned, rep.PruneNotes = d.prune(ctx, plan)
 	} else {
@@ -121,15 +128,38 @@ func (d *Deployer) ensureUploaded(ctx context.Context, plan *Plan) (string, bool
 	return id, true, err
 }
 
-// bindOne records the target's current certificate for rollback, binds the
-// new one and waits for CLB's task to finish.
-func (d *Deployer) bindOne(ctx context.Context, lineageName string, t *Planned, certID string) error {
+// recordBindings notes, for rollback, the certificate each target to change
+// has now. It is one state write before the first change, not one per
+// target: each rewrites the whole file, so per target they cost time
+// quadratic in the targets, all of it serialised on the file's lock. A
+// target recorded but then not changed (it failed, or the run was killed) is
+// harmless: rolling it back sets the certificate it still has, and a re-run
+// keeps the first record, whose previous certificate is the one to restore.
+func (d *Deployer) recordBindings(ctx context.Context, lineageName string, rep *Report, certID string) error {
+	var change []TargetResult
+	for _, t := range rep.Targets {
+		if t.Status != StatusUnchanged {
+			change = append(change, t)
+		}
+	}
+	if len(change) == 0 {
+		return nil
+	}
 	err := d.updateState(ctx, lineageName, func(s *lineageState) {
-		s.recordBinding(t.Target, t.Current, certID, d.opts.Now())
+		now := d.opts.Now()
+		for _, t := range change {
+			s.recordBinding(t.Target, t.Current, certID, now)
+		}
 	})
 	if err != nil {
-		return err
+		return fmt.Errorf("record the targets' current certificates for rollback (nothing was changed): %w", err)
 	}
+	return nil
+}
+
+// bindOne binds the new certificate to a target and waits for CLB's task to
+// finish.
+func (d *Deployer) bindOne(ctx context.Context, t *Planned, certID string) error {
 	task, err := d.cloud.bind(ctx, t.Target, certID, t.prev)
 	if err != nil {
 		return err
@@ -138,12 +168,19 @@ func (d *Deployer) bindOne(ctx context.Context, lineageName string, t *Planned, 
 	return d.await(ctx, t.Region, task)
 }
 
-// await polls a CLB task until it ends, within TaskTimeout.
+// await polls a CLB task until it ends, within TaskTimeout. The first
+// DescribeTaskStatus waits TaskPoll: a task is never done sooner, and every
+// early poll spends budget that the other load balancers' tasks need (the
+// limit is per action, shared by all of them).
 func (d *Deployer) await(ctx context.Context, region, task string) error {
 	ctx, cancel := context.WithTimeout(ctx, d.opts.TaskTimeout)
 	defer cancel()
-	wait := d.opts.TaskPoll
-	for {
+	for wait := d.opts.TaskPoll; ; wait = min(wait*3/2, 2*time.Second) {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("CLB task %s still running after %s: check the load balancer in the CLB console, then run again", task, d.opts.TaskTimeout)
+		case <-time.After(wait):
+		}
 		status, msg, err := d.cloud.taskStatus(ctx, region, task)
 		if err != nil {
 			return fmt.Errorf("task %s: %w", task, err)
@@ -154,11 +191,5 @@ func (d *Deployer) await(ctx context.Context, region, task string) error {
 		case 1:
 			return fmt.Errorf("CLB task %s failed: %s", task, msg)
 		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("CLB task %s still running after %s: check the load balancer in the CLB console, then run again", task, d.opts.TaskTimeout)
-		case <-time.After(wait):
-		}
-		wait = min(wait*3/2, 2*time.Second)
 	}
 }

@@ -31,12 +31,25 @@ type Options struct {
 	DryRun bool
 	// Concurrency is how many load balancers are worked on at once; changes
 	// to one load balancer always run one at a time (CLB refuses a second
-	// task on a busy one). Default 8.
+	// task on a busy one). Default 64. CLB takes 20 changes a second per
+	// action and each change holds its load balancer for at least TaskPoll
+	// plus two calls, so it takes some 25 load balancers in flight to keep
+	// the limit busy with tasks that end before the first poll; 64 keep it
+	// busy with tasks of up to ~3 s. The only cost of more is calls waiting
+	// in the client's rate limiter instead of being sent too early; with
+	// the old default of 8, deploying to 1,000 targets took twice as long
+	// (docs/BENCHMARKS.md).
 	Concurrency int
 	// TaskTimeout bounds the wait for one CLB task. Default 2 min.
 	TaskTimeout time.Duration
-	// TaskPoll is the first pause between DescribeTaskStatus calls; it grows
-	// to 2 s. Default 200 ms.
+	// TaskPoll is how long after starting a CLB task its status is first
+	// asked, and the first pause between later asks, which grows by half up
+	// to 2 s. Default 500 ms. CLB documents no task duration; asking before a
+	// task can have ended spends DescribeTaskStatus budget (20/s, shared by
+	// every load balancer in flight) on "still running", and in a large
+	// deployment that budget, not the tasks, sets the pace. A task that ends
+	// sooner costs its load balancer the difference, which the other load
+	// balancers in flight hide.
 	TaskPoll time.Duration
 	// VerifyTimeout bounds each TLS check of a target (connect and handshake,
 	// retried until the new certificate is served). Default 10 s.
@@ -52,13 +65,13 @@ func (o Options) withDefaults() Options {
 		o.Keep = 2
 	}
 	if o.Concurrency <= 0 {
-		o.Concurrency = 8
+		o.Concurrency = 64
 	}
 	if o.TaskTimeout <= 0 {
 		o.TaskTimeout = 2 * time.Minute
 	}
 	if o.TaskPoll <= 0 {
-		o.TaskPoll = 200 * time.Millisecond
+		o.TaskPoll = 500 * time.Millisecond
 	}
 	if o.VerifyTimeout <= 0 {
 		o.VerifyTimeout = 10 * time.Second

@@ -270,3 +270,55 @@ func TestOneFailingLoadBalancer(t *testing.T) {
 		t.Fatalf("table does not name the failing load balancer:\n%s", table.String())
 	}
 }
+
+// Every target to change is recorded with the certificate it had, for
+// rollback, before the first change.
+func TestDeployRecordsWhatItReplaces(t *testing.T) {
+	sim := simtest.Start(t, account(t))
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := newDeployerWith(t, sim, st, deploy.Options{}).Deploy(context.Background(), load(t, "good-ecdsa-2", "example.test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var state struct {
+		Bindings map[string]struct{ Previous, Current string }
+	}
+	if err := store.ReadJSON(st, "deploy-example.test.json", &state); err != nil {
+		t.Fatal(err)
+	}
+	var recorded []string
+	for key, b := range state.Bindings {
+		if b.Previous != "HandCrt1" || b.Current != rep.CertID {
+			t.Errorf("%s: recorded %s → %s, want HandCrt1 → %s", key, b.Previous, b.Current, rep.CertID)
+		}
+		_, target, _ := strings.Cut(key, "/")
+		recorded = append(recorded, target)
+	}
+	slices.Sort(recorded)
+	if !slices.Equal(recorded, exampleTargets) {
+		t.Fatalf("recorded %v, want %v", recorded, exampleTargets)
+	}
+}
+
+// A task is first asked about TaskPoll after it starts: with tasks shorter
+// than that, one DescribeTaskStatus per change, the budget's minimum.
+func TestTaskPolledOnceWhenItEndsBeforeTaskPoll(t *testing.T) {
+	sim := simtest.Start(t, account(t)) // TaskDelay 50 ms
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := deploy.New(simtest.Config(t, sim), st, deploy.Options{Regions: []string{"ap-guangzhou", "ap-shanghai"}, TaskPoll: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Deploy(context.Background(), load(t, "good-ecdsa-2", "example.test")); err != nil {
+		t.Fatal(err)
+	}
+	if polls := sim.Calls("DescribeTaskStatus"); polls != len(exampleTargets) {
+		t.Fatalf("%d DescribeTaskStatus calls for %d tasks", polls, len(exampleTargets))
+	}
+}

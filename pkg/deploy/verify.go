@@ -13,62 +13,40 @@ import (
 	"time"
 )
 
-// verify checks every updated target twice: CLB must describe the new
-// certificate on it, and where the listener is reachable from here a TLS
-// handshake with the target's server name must return the new leaf.
-func (d *Deployer) verify(ctx context.Context, rep *Report) {
-	type lbKey struct{ region, lb string }
-	described := map[lbKey][]listener{}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for i := range rep.Targets {
-		t := &rep.Targets[i]
-		if t.Status != StatusUpdated && t.Status != StatusUnchanged {
-			continue
+// verifyLB checks the updated and unchanged targets of one load balancer
+// (rep.Targets[i] for i in idx) twice: CLB must describe the new certificate
+// on them — one DescribeListeners for all of them — and where a listener is
+// reachable from here a TLS handshake with the target's server name must
+// return the new leaf. The handshakes run at once: they cost no API budget.
+func (d *Deployer) verifyLB(ctx context.Context, rep *Report, idx []int) {
+	var check []*TargetResult
+	for _, i := range idx {
+		if t := &rep.Targets[i]; t.Status == StatusUpdated || t.Status == StatusUnchanged {
+			check = append(check, t)
 		}
-		k := lbKey{t.Region, t.LoadBalancerID}
-		mu.Lock()
-		_, done := described[k]
-		if !done {
-			described[k] = nil
-		}
-		mu.Unlock()
-		if done {
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ls, err := d.cloud.listeners(ctx, k.region, k.lb)
-			if err != nil {
-				d.log.Warn("could not describe listeners to verify", "lb", k.lb, "error", err)
-			}
-			mu.Lock()
-			described[k] = ls
-			mu.Unlock()
-		}()
 	}
-	wg.Wait()
-
-	for i := range rep.Targets {
-		t := &rep.Targets[i]
-		if t.Status != StatusUpdated && t.Status != StatusUnchanged {
+	if len(check) == 0 {
+		return
+	}
+	ls, err := d.cloud.listeners(ctx, check[0].Region, check[0].LoadBalancerID)
+	if err != nil {
+		d.log.Warn("could not describe listeners to verify", "lb", check[0].LoadBalancerID, "error", err)
+	}
+	var wg sync.WaitGroup
+	for _, t := range check {
+		if err != nil {
+			t.Status, t.Error = StatusFailed, fmt.Sprintf("could not check what CLB serves on it: %v", err)
 			continue
 		}
-		if got := servedID(described[lbKey{t.Region, t.LoadBalancerID}], t.Target); got != rep.CertID {
+		if got := servedID(ls, t.Target); got != rep.CertID {
 			t.Status, t.Error = StatusFailed, fmt.Sprintf("CLB describes certificate %q on it, not %s", got, rep.CertID)
 			continue
 		}
 		t.Verified = "describe"
-	}
-	for i := range rep.Targets {
-		t := &rep.Targets[i]
-		if t.Verified != "describe" || t.Addr == "" {
+		if t.Addr == "" {
 			continue
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			switch err := d.handshake(ctx, t.Addr, t.ServerName, rep.Fingerprint); {
 			case err == nil:
 				t.Verified = "tls"
@@ -77,7 +55,7 @@ func (d *Deployer) verify(ctx context.Context, rep *Report) {
 			default:
 				t.Status, t.Error = StatusFailed, err.Error()
 			}
-		}()
+		})
 	}
 	wg.Wait()
 }

@@ -67,6 +67,14 @@ type Config struct {
 	Timeout time.Duration
 	// Retry is the policy for every call; the zero value means DefaultRetry.
 	Retry RetryPolicy
+	// Limiter holds every call until its action's rate limit allows it. The
+	// limits are the account's, so everything in a process that calls one
+	// account should share one Limiter: the Callers made from this Config
+	// share this one. Nil gives each Caller a limiter of its own at
+	// DefaultRate, which is enough where one Caller per product makes all
+	// of a process's calls (clbcert-deploy, clbcert-dns), and not where
+	// several run at once (clbcert-watch deploying two lineages).
+	Limiter *Limiter
 	// Logger receives one debug line per API call (never a secret).
 	Logger *slog.Logger
 }
@@ -98,6 +106,10 @@ func (c Config) host(product string) string {
 
 // Caller returns the retry-and-classify wrapper for calls to product.
 func (c Config) Caller(product string) *Caller {
+	limiter := c.Limiter
+	if limiter == nil {
+		limiter = NewLimiter(nil)
+	}
 	return &Caller{
 		Product:  product,
 		Host:     c.host(product),
@@ -105,6 +117,8 @@ func (c Config) Caller(product string) *Caller {
 		KeyHint:  c.Credential.SecretIDHint(),
 		Policy:   c.Retry.withDefaults(),
 		Logger:   c.Logger,
+		Limiter:  limiter,
+		now:      time.Now,
 		sleep:    sleepCtx,
 		jitterFn: randJitter,
 	}

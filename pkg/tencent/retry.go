@@ -74,8 +74,8 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// Caller runs API calls of one product under the retry policy and turns
-// their failures into *Error.
+// Caller runs API calls of one product under the rate limiter and the retry
+// policy, and turns their failures into *Error.
 type Caller struct {
 	Product string
 	Host    string
@@ -83,27 +83,43 @@ type Caller struct {
 	KeyHint string
 	Policy  RetryPolicy
 	Logger  *slog.Logger
+	// Limiter is waited on before every attempt; nil sends at once.
+	Limiter *Limiter
 
+	now      func() time.Time
 	sleep    func(context.Context, time.Duration) error
 	jitterFn func(time.Duration) time.Duration
 }
 
 // Do calls fn until it succeeds, fails with an error that retrying cannot
-// fix, or the policy's attempts are used up. Network errors are retried too:
-// every action clbcert calls is either read-only or safe to repeat (a repeated
-// create is answered with "already exists", which the caller handles).
+// fix, or the policy's attempts are used up. Each attempt first waits for the
+// action's rate limit. Network errors are retried too: every action clbcert
+// calls is either read-only or safe to repeat (a repeated create is answered
+// with "already exists", which the caller handles).
+//
+// Time spent waiting for the rate limit does not count against MaxElapsed:
+// that bound is for an API that does not answer, and a call queued behind
+// its own process's other calls has not yet asked.
 func Do[T any](ctx context.Context, c *Caller, action string, fn func(context.Context) (T, error)) (T, error) {
 	var zero T
-	first := time.Now()
+	first := c.now()
+	var queued time.Duration
 	log := c.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	for attempt := 1; ; attempt++ {
-		start := time.Now()
+		if c.Limiter != nil {
+			asked := c.now()
+			if err := c.Limiter.Wait(ctx, c.Product, action); err != nil {
+				return zero, fmt.Errorf("%s:%s: %w", c.Product, action, err)
+			}
+			queued += c.now().Sub(asked)
+		}
+		start := c.now()
 		resp, err := fn(ctx)
 		if err == nil {
-			log.Debug("api call", "product", c.Product, "action", action, "attempt", attempt, "took", time.Since(start).Round(time.Millisecond))
+			log.Debug("api call", "product", c.Product, "action", action, "attempt", attempt, "took", c.now().Sub(start).Round(time.Millisecond), "queued", queued.Round(time.Millisecond))
 			return resp, nil
 		}
 		if ctx.Err() != nil {
@@ -111,11 +127,11 @@ func Do[T any](ctx context.Context, c *Caller, action string, fn func(context.Co
 		}
 		code, msg, reqID := sdkError(err)
 		kind := Classify(code)
-		log.Debug("api call failed", "product", c.Product, "action", action, "attempt", attempt, "code", code, "request_id", reqID, "took", time.Since(start).Round(time.Millisecond))
+		log.Debug("api call failed", "product", c.Product, "action", action, "attempt", attempt, "code", code, "request_id", reqID, "took", c.now().Sub(start).Round(time.Millisecond))
 		wait := c.Policy.backoff(attempt, c.jitterFn)
-		if !kind.Retryable() || attempt >= c.Policy.MaxAttempts || time.Since(first)+wait > c.Policy.MaxElapsed {
+		if !kind.Retryable() || attempt >= c.Policy.MaxAttempts || c.now().Sub(first)-queued+wait > c.Policy.MaxElapsed {
 			return zero, &Error{Product: c.Product, Action: action, Host: c.Host, Kind: kind, Code: code, Message: msg,
-				RequestID: reqID, Attempts: attempt, Elapsed: time.Since(first), Source: c.Source, KeyHint: c.KeyHint}
+				RequestID: reqID, Attempts: attempt, Elapsed: c.now().Sub(first), Source: c.Source, KeyHint: c.KeyHint}
 		}
 		log.Info("retrying API call", "product", c.Product, "action", action, "code", code, "attempt", attempt, "wait", wait.Round(time.Millisecond))
 		if err := c.sleep(ctx, wait); err != nil {

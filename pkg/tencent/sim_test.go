@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -92,5 +93,39 @@ func TestUnresponsiveAPIIsBounded(t *testing.T) {
 	}
 	if took > 5*time.Second {
 		t.Fatalf("gave up only after %v", took)
+	}
+}
+
+// Many goroutines calling one action through Callers of one Config stay
+// under the service's limit: every call succeeds on its first attempt,
+// where without the limiter most of them would be throttled.
+func TestLimiterKeepsConcurrentCallersUnderTheLimit(t *testing.T) {
+	const rate, goroutines, each = 100, 20, 8 // 160 calls: past tcsim's burst of 100
+	sim := simtest.Start(t, tcsim.Options{Zones: []tcsim.ZoneSpec{{Name: "example.test"}}, RateLimits: map[string]int{"DescribeDomainList": rate}})
+	cfg := simtest.Config(t, sim)
+	cfg.Limiter = tencent.NewLimiter(map[string]tencent.Rate{"dnspod:DescribeDomainList": {PerSecond: rate}})
+	cfg.Retry = tencent.RetryPolicy{MaxAttempts: 1}
+	client, err := cfg.DNSPod()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range goroutines {
+		caller := cfg.Caller("dnspod")
+		wg.Go(func() {
+			for range each {
+				_, err := tencent.Do(context.Background(), caller, "DescribeDomainList", func(ctx context.Context) (*dnspod.DescribeDomainListResponse, error) {
+					return client.DescribeDomainListWithContext(ctx, dnspod.NewDescribeDomainListRequest())
+				})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n := sim.Calls("DescribeDomainList"); n != goroutines*each {
+		t.Fatalf("%d calls reached tcsim, want %d", n, goroutines*each)
 	}
 }

@@ -194,6 +194,7 @@ func testCaller(waits *[]time.Duration) *Caller {
 	return &Caller{
 		Product: "dnspod", Host: "http://127.0.0.1:1", Source: "environment (TENCENTCLOUD_SECRET_ID)", KeyHint: "AKID****abcd",
 		Policy:   DefaultRetry,
+		now:      time.Now,
 		sleep:    func(_ context.Context, d time.Duration) error { *waits = append(*waits, d); return nil },
 		jitterFn: func(max time.Duration) time.Duration { return max },
 	}
