@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/clbcert/clbcert/internal/simtest"
-	"github.com/clbcert/clbcert/pkg/lineage"
 	"github.com/clbcert/clbcert/pkg/tcsim"
 )
 
@@ -25,24 +24,11 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func corpus(kase, name string) string {
-	return filepath.Join("..", "..", "testdata", "lineages", kase, "live", name)
-}
-
-func loadCorpus(t *testing.T, kase, name string) *lineage.Lineage {
-	t.Helper()
-	l, err := lineage.Load(corpus(kase, name), time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return l
-}
-
 // account: example.test's old certificate (uploaded by hand) on a non-SNI
 // HTTPS listener and an SNI domain of lb-gz1, and on lb-sh1's TCP_SSL
 // listener; other.test on lb-gz1's SNI listener too.
 func account(t *testing.T, taskDelay time.Duration) tcsim.Options {
-	old, other := loadCorpus(t, "good-ecdsa", "example.test"), loadCorpus(t, "other", "other.test")
+	old, other := simtest.Lineage(t, "good-ecdsa", "example.test"), simtest.Lineage(t, "other", "other.test")
 	return tcsim.Options{
 		Certificates: []tcsim.CertSpec{
 			{ID: "HandCrt1", Alias: "by hand", CertPEM: old.FullchainPEM, KeyPEM: old.KeyPEM},
@@ -107,7 +93,7 @@ func TestBadLineagesChangeNothing(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.kase, func(t *testing.T) {
-			r := runDeploy(t, env, "--lineage", corpus(tt.kase, "example.test"))
+			r := runDeploy(t, env, "--lineage", simtest.Corpus(tt.kase, "example.test"))
 			lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
 			if (r.code != 1 && r.code != 2) || len(lines) != 1 || !strings.Contains(strings.ToLower(lines[0]), tt.wantErr) {
 				t.Fatalf("exit %d, stderr %q: want exit 1 or 2 and one line mentioning %q", r.code, r.stderr, tt.wantErr)
@@ -129,7 +115,7 @@ func TestPinnedTargetNotCoveredIsRefused(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	r := runDeploy(t, append(simtest.HookEnv(t, sim), "CLBCERT_CONFIG="+cfg), "--lineage", corpus("good-ecdsa-2", "example.test"))
+	r := runDeploy(t, append(simtest.HookEnv(t, sim), "CLBCERT_CONFIG="+cfg), "--lineage", simtest.Corpus("good-ecdsa-2", "example.test"))
 	if r.code != 2 || !strings.Contains(r.stderr, "lb-gz1/lbl-sni1/other.test serves other.test, which example.test does not cover") {
 		t.Fatalf("%+v", r)
 	}
@@ -144,8 +130,8 @@ func TestPinnedTargetNotCoveredIsRefused(t *testing.T) {
 // run that changes nothing.
 func TestDeployHookReportAndRerun(t *testing.T) {
 	sim := simtest.Start(t, account(t, 0))
-	renewed := loadCorpus(t, "good-ecdsa-2", "example.test")
-	env := append(simtest.HookEnv(t, sim), "RENEWED_LINEAGE="+corpus("good-ecdsa-2", "example.test"), "RENEWED_DOMAINS=example.test *.example.test")
+	renewed := simtest.Lineage(t, "good-ecdsa-2", "example.test")
+	env := append(simtest.HookEnv(t, sim), "RENEWED_LINEAGE="+simtest.Corpus("good-ecdsa-2", "example.test"), "RENEWED_DOMAINS=example.test *.example.test")
 
 	dry := runDeploy(t, env, "--dry-run")
 	if dry.code != 0 || !strings.Contains(dry.stdout, "not uploaded yet (dry run)") || strings.Count(dry.stdout, "planned") != 3 {
@@ -206,7 +192,7 @@ func fingerprintOf(sim *tcsim.Sim, id string) string {
 // exactly one upload.
 func TestKilledHalfwayFinishesOnRerun(t *testing.T) {
 	sim := simtest.Start(t, account(t, 700*time.Millisecond))
-	env := append(simtest.HookEnv(t, sim), "RENEWED_LINEAGE="+corpus("good-ecdsa-2", "example.test"))
+	env := append(simtest.HookEnv(t, sim), "RENEWED_LINEAGE="+simtest.Corpus("good-ecdsa-2", "example.test"))
 	cmd := deployCmd(t, env)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

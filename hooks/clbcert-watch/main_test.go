@@ -3,9 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"crypto/sha256"
-	"crypto/tls"
-	"encoding/hex"
 	"errors"
 	"io"
 	"net"
@@ -15,7 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -50,24 +46,6 @@ func loadLineage(t *testing.T, dir string) *lineage.Lineage {
 		t.Fatal(err)
 	}
 	return l
-}
-
-// lockedBuffer is a process's stderr, read while it runs.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func freeAddr(t *testing.T) string {
@@ -111,17 +89,6 @@ func eventually(t *testing.T, within time.Duration, what string, cond func() boo
 	}
 }
 
-func servedLeaf(t *testing.T, addr, serverName string) string {
-	t.Helper()
-	conn, err := tls.Dial("tcp", addr, &tls.Config{ServerName: serverName, InsecureSkipVerify: true})
-	if err != nil {
-		t.Fatalf("TLS to %s: %v", addr, err)
-	}
-	defer conn.Close()
-	sum := sha256.Sum256(conn.ConnectionState().PeerCertificates[0].Raw)
-	return hex.EncodeToString(sum[:])
-}
-
 // With every upload failing, the service stays up, retries with a growing
 // wait and reports each failure in the journal and the metrics; when the
 // cloud recovers the next retry deploys, and the failure count goes back
@@ -155,7 +122,7 @@ func TestFailingDeployIsRetriedUntilItSucceeds(t *testing.T) {
 		"CLBCERT_CONFIG="+conf,
 		"CLBCERT_CERTBOT_DIR="+dir,
 		"CLBCERT_REGIONS=ap-guangzhou")
-	var stdout, stderr lockedBuffer
+	var stdout, stderr simtest.LockedBuffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -197,7 +164,7 @@ func TestFailingDeployIsRetriedUntilItSucceeds(t *testing.T) {
 		s, _ := metric(t, url, `clbcert_watch_last_deploy_success_timestamp_seconds{lineage="example.test"}`)
 		return ok && v == 0 && s > 0
 	})
-	if got := servedLeaf(t, sim.ListenerAddr("lb-gz1", "lbl-https1"), "www.example.test"); got != lin.Fingerprint {
+	if got := simtest.ServedLeaf(t, sim.ListenerAddr("lb-gz1", "lbl-https1"), "www.example.test"); got != lin.Fingerprint {
 		t.Fatalf("the listener serves %.12s…, want the lineage's %.12s…", got, lin.Fingerprint)
 	}
 	if n := sim.UploadCount(); n != 1 {

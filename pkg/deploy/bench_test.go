@@ -90,7 +90,7 @@ func benchTargets(opts tcsim.Options) (listeners, domains int) {
 
 func benchLineage(tb testing.TB, kase string) *lineage.Lineage {
 	tb.Helper()
-	l, err := lineage.Load(lineageDir(kase, "example.test"), time.Now())
+	l, err := lineage.Load(simtest.Corpus(kase, "example.test"), time.Now())
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -235,7 +235,7 @@ func benchDeploy(b *testing.B, run deployRun) {
 		}
 		b.StartTimer()
 		start := time.Now()
-		rep, rss := run(b, sim, lineageDir("good-ecdsa-2", "example.test"))
+		rep, rss := run(b, sim, simtest.Corpus("good-ecdsa-2", "example.test"))
 		took := time.Since(start)
 		b.StopTimer()
 		checkBenchReport(b, rep, targets, newCert.Fingerprint)

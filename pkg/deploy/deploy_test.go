@@ -2,11 +2,7 @@ package deploy_test
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/tls"
-	"encoding/hex"
 	"errors"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -14,36 +10,15 @@ import (
 
 	"github.com/clbcert/clbcert/internal/simtest"
 	"github.com/clbcert/clbcert/pkg/deploy"
-	"github.com/clbcert/clbcert/pkg/lineage"
 	"github.com/clbcert/clbcert/pkg/store"
 	"github.com/clbcert/clbcert/pkg/tcsim"
 )
-
-// lineageDir is a lineage of the shared corpus (testdata/lineages).
-func lineageDir(kase, name string) string {
-	return filepath.Join("..", "..", "testdata", "lineages", kase, "live", name)
-}
-
-func load(t *testing.T, kase, name string) *lineage.Lineage {
-	t.Helper()
-	l, err := lineage.Load(lineageDir(kase, name), time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return l
-}
-
-// handUploaded is a lineage as a certificate someone uploaded in the console.
-func handUploaded(t *testing.T, id, kase, name string) tcsim.CertSpec {
-	l := load(t, kase, name)
-	return tcsim.CertSpec{ID: id, Alias: "uploaded by hand", CertPEM: l.FullchainPEM, KeyPEM: l.KeyPEM}
-}
 
 // account has example.test's old certificate (good-ecdsa, uploaded by hand)
 // on five targets in two regions, and other.test's on two that must stay.
 func account(t *testing.T) tcsim.Options {
 	return tcsim.Options{
-		Certificates: []tcsim.CertSpec{handUploaded(t, "HandCrt1", "good-ecdsa", "example.test"), handUploaded(t, "OtherCrt", "other", "other.test")},
+		Certificates: []tcsim.CertSpec{simtest.HandUploaded(t, "HandCrt1", "good-ecdsa", "example.test"), simtest.HandUploaded(t, "OtherCrt", "other", "other.test")},
 		Topology: tcsim.Topology{LoadBalancers: []tcsim.LoadBalancerSpec{
 			{ID: "lb-gz1", Region: "ap-guangzhou", VIP: "127.0.0.11", Listeners: []tcsim.ListenerSpec{
 				{ID: "lbl-https1", Protocol: "HTTPS", CertID: "HandCrt1", Rules: []tcsim.RuleSpec{{Domain: "www.example.test"}}},
@@ -99,26 +74,14 @@ func targetsWith(rep *deploy.Report, status string) []string {
 	return out
 }
 
-// served is the fingerprint of the leaf a client gets from a listener.
-func served(t *testing.T, sim *tcsim.Sim, lb, lbl, serverName string) string {
-	t.Helper()
-	conn, err := tls.Dial("tcp", sim.ListenerAddr(lb, lbl), &tls.Config{ServerName: serverName, InsecureSkipVerify: true})
-	if err != nil {
-		t.Fatalf("TLS to %s/%s: %v", lb, lbl, err)
-	}
-	defer conn.Close()
-	sum := sha256.Sum256(conn.ConnectionState().PeerCertificates[0].Raw)
-	return hex.EncodeToString(sum[:])
-}
-
 func mutations(sim *tcsim.Sim) int {
 	return sim.Calls("UploadCertificate") + sim.Calls("ModifyListener") + sim.Calls("ModifyDomainAttributes") + sim.Calls("DeleteCertificate")
 }
 
 func TestDeployDiscoversAndBindsEverywhere(t *testing.T) {
 	sim := simtest.Start(t, account(t))
-	renewed := load(t, "good-ecdsa-2", "example.test")
-	other := load(t, "other", "other.test")
+	renewed := simtest.Lineage(t, "good-ecdsa-2", "example.test")
+	other := simtest.Lineage(t, "other", "other.test")
 	st, err := store.Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -148,7 +111,7 @@ func TestDeployDiscoversAndBindsEverywhere(t *testing.T) {
 		{"lb-gz2", "lbl-other1", "other.test", other.Fingerprint},
 		{"lb-sh1", "lbl-sni2", "a.example.test", renewed.Fingerprint},
 	} {
-		if got := served(t, sim, c.lb, c.lbl, c.sni); got != c.want {
+		if got := simtest.ServedLeaf(t, sim.ListenerAddr(c.lb, c.lbl), c.sni); got != c.want {
 			t.Errorf("%s/%s (SNI %s) serves %s…, want %s…", c.lb, c.lbl, c.sni, got[:12], c.want[:12])
 		}
 	}
@@ -172,7 +135,7 @@ func TestDeployDiscoversAndBindsEverywhere(t *testing.T) {
 
 func TestDeployWithoutAStateDirDoesNotUploadTwice(t *testing.T) {
 	sim := simtest.Start(t, account(t))
-	renewed := load(t, "good-ecdsa-2", "example.test")
+	renewed := simtest.Lineage(t, "good-ecdsa-2", "example.test")
 	ctx := context.Background()
 	if _, err := newDeployer(t, sim, deploy.Options{}).Deploy(ctx, renewed); err != nil {
 		t.Fatal(err)
@@ -188,7 +151,7 @@ func TestDeployWithoutAStateDirDoesNotUploadTwice(t *testing.T) {
 
 func TestDryRunChangesNothing(t *testing.T) {
 	sim := simtest.Start(t, account(t))
-	rep, err := newDeployer(t, sim, deploy.Options{DryRun: true}).Deploy(context.Background(), load(t, "good-ecdsa-2", "example.test"))
+	rep, err := newDeployer(t, sim, deploy.Options{DryRun: true}).Deploy(context.Background(), simtest.Lineage(t, "good-ecdsa-2", "example.test"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +165,7 @@ func TestDryRunChangesNothing(t *testing.T) {
 
 func TestPinnedTargets(t *testing.T) {
 	sim := simtest.Start(t, account(t))
-	renewed := load(t, "good-ecdsa-2", "example.test")
+	renewed := simtest.Lineage(t, "good-ecdsa-2", "example.test")
 	pin := func(ss ...string) []deploy.Target {
 		var out []deploy.Target
 		for _, s := range ss {
@@ -240,7 +203,7 @@ func TestFaultsConverge(t *testing.T) {
 	opts.Seed = 7
 	opts.RateLimits = map[string]int{"DescribeListeners": 5, "ModifyListener": 3, "ModifyDomainAttributes": 3, "DescribeTaskStatus": 10}
 	sim := simtest.Start(t, opts)
-	rep, err := newDeployer(t, sim, deploy.Options{}).Deploy(context.Background(), load(t, "good-ecdsa-2", "example.test"))
+	rep, err := newDeployer(t, sim, deploy.Options{}).Deploy(context.Background(), simtest.Lineage(t, "good-ecdsa-2", "example.test"))
 	if err != nil {
 		t.Fatalf("%v\n%+v", err, rep)
 	}
@@ -253,7 +216,7 @@ func TestOneFailingLoadBalancer(t *testing.T) {
 	opts := account(t)
 	opts.FailingLBs = []string{"lb-sh1"}
 	sim := simtest.Start(t, opts)
-	renewed := load(t, "good-ecdsa-2", "example.test")
+	renewed := simtest.Lineage(t, "good-ecdsa-2", "example.test")
 	rep, err := newDeployer(t, sim, deploy.Options{}).Deploy(context.Background(), renewed)
 	if err == nil || !strings.Contains(err.Error(), "ap-shanghai lb-sh1: could not be read") {
 		t.Fatalf("err = %v", err)
@@ -279,7 +242,7 @@ func TestDeployRecordsWhatItReplaces(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := newDeployerWith(t, sim, st, deploy.Options{}).Deploy(context.Background(), load(t, "good-ecdsa-2", "example.test"))
+	rep, err := newDeployerWith(t, sim, st, deploy.Options{}).Deploy(context.Background(), simtest.Lineage(t, "good-ecdsa-2", "example.test"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -315,7 +278,7 @@ func TestTaskPolledOnceWhenItEndsBeforeTaskPoll(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.Deploy(context.Background(), load(t, "good-ecdsa-2", "example.test")); err != nil {
+	if _, err := d.Deploy(context.Background(), simtest.Lineage(t, "good-ecdsa-2", "example.test")); err != nil {
 		t.Fatal(err)
 	}
 	if polls := sim.Calls("DescribeTaskStatus"); polls != len(exampleTargets) {

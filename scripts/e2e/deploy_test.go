@@ -2,43 +2,19 @@ package e2e
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/tls"
-	"encoding/hex"
-	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/clbcert/clbcert/internal/simtest"
 	"github.com/clbcert/clbcert/pkg/lineage"
 	"github.com/clbcert/clbcert/pkg/tcsim"
 )
-
-func corpusLineage(t *testing.T, kase, name string) *lineage.Lineage {
-	t.Helper()
-	l, err := lineage.Load(filepath.Join("..", "..", "testdata", "lineages", kase, "live", name), time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return l
-}
-
-// servedLeaf is the SHA-256 of the leaf a TLS client gets from a listener.
-func servedLeaf(t *testing.T, sim *tcsim.Sim, lb, lbl, serverName string) string {
-	t.Helper()
-	conn, err := tls.Dial("tcp", sim.ListenerAddr(lb, lbl), &tls.Config{ServerName: serverName, InsecureSkipVerify: true})
-	if err != nil {
-		t.Fatalf("TLS to %s/%s: %v", lb, lbl, err)
-	}
-	defer conn.Close()
-	sum := sha256.Sum256(conn.ConnectionState().PeerCertificates[0].Raw)
-	return hex.EncodeToString(sum[:])
-}
 
 // Issue with the DNS hooks, then renew with the deploy hook: after each run
 // every listener and SNI domain that served example.test serves the new
 // leaf, in two regions and three load balancers, and other.test keeps its own.
 func TestRenewDeploysEverywhere(t *testing.T) {
-	old, other := corpusLineage(t, "good-ecdsa", "example.test"), corpusLineage(t, "other", "other.test")
+	old, other := simtest.Lineage(t, "good-ecdsa", "example.test"), simtest.Lineage(t, "other", "other.test")
 	w := newWorld(t, tcsim.Options{
 		Zones: []tcsim.ZoneSpec{{Name: "example.test"}},
 		Certificates: []tcsim.CertSpec{
@@ -83,12 +59,12 @@ func TestRenewDeploysEverywhere(t *testing.T) {
 		}
 		want := lineage.Fingerprint(leaf.Raw)
 		for _, m := range matching {
-			if got := servedLeaf(t, w.sim, m.lb, m.lbl, m.sni); got != want {
+			if got := simtest.ServedLeaf(t, w.sim.ListenerAddr(m.lb, m.lbl), m.sni); got != want {
 				t.Errorf("after %s: %s/%s (SNI %s) serves %s…, not certbot's new leaf %s…", run, m.lb, m.lbl, m.sni, got[:12], want[:12])
 			}
 		}
 		for _, u := range untouched {
-			if got := servedLeaf(t, w.sim, u.lb, u.lbl, u.sni); got != other.Fingerprint {
+			if got := simtest.ServedLeaf(t, w.sim.ListenerAddr(u.lb, u.lbl), u.sni); got != other.Fingerprint {
 				t.Errorf("after %s: %s/%s (SNI %s) no longer serves other.test's certificate", run, u.lb, u.lbl, u.sni)
 			}
 		}

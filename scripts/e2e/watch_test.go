@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -30,26 +29,9 @@ const watchDeadline = 3 * time.Second
 // watchProc is a running clbcert-watch.
 type watchProc struct {
 	cmd     *exec.Cmd
-	stderr  *lockedBuffer
+	stderr  *simtest.LockedBuffer
 	exited  chan struct{}
 	waitErr error
-}
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // startWatch runs the built clbcert-watch on the world's certbot config dir
@@ -61,7 +43,7 @@ func startWatch(t testing.TB, sim *tcsim.Sim, certbotDir string) *watchProc {
 	if err := os.WriteFile(conf, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	p := &watchProc{stderr: &lockedBuffer{}, exited: make(chan struct{})}
+	p := &watchProc{stderr: &simtest.LockedBuffer{}, exited: make(chan struct{})}
 	p.cmd = exec.Command(filepath.Join(bins.Dir(t), "clbcert-watch"))
 	p.cmd.Env = append(simtest.HookEnv(t, sim),
 		"PATH="+os.Getenv("PATH"),
@@ -118,7 +100,7 @@ func serves(sim *tcsim.Sim, lb, lbl, serverName, fp string) bool {
 // renewal in live/ and every listener serves the new leaf within 3 s of
 // certbot's exit. Five renewals in a row: five deployments, one upload each.
 func TestWatchDeploysEachRenewal(t *testing.T) {
-	old := corpusLineage(t, "good-ecdsa", "example.test")
+	old := simtest.Lineage(t, "good-ecdsa", "example.test")
 	w := newWorld(t, tcsim.Options{
 		Zones:        []tcsim.ZoneSpec{{Name: "example.test"}},
 		Certificates: []tcsim.CertSpec{{ID: "HandCrt1", Alias: "uploaded by hand", CertPEM: old.FullchainPEM, KeyPEM: old.KeyPEM}},

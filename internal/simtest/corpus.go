@@ -1,0 +1,73 @@
+package simtest
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/hex"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/clbcert/clbcert/pkg/lineage"
+	"github.com/clbcert/clbcert/pkg/tcsim"
+)
+
+// Corpus is the live/NAME directory of case kase in testdata/lineages, the
+// certificate corpus every package's tests share.
+func Corpus(kase, name string) string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..", "testdata", "lineages", kase, "live", name)
+}
+
+// Lineage loads a good lineage of the corpus.
+func Lineage(tb testing.TB, kase, name string) *lineage.Lineage {
+	tb.Helper()
+	l, err := lineage.Load(Corpus(kase, name), time.Now())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return l
+}
+
+// HandUploaded is a corpus lineage as a certificate someone uploaded in the
+// SSL console: in the sim's store from the start, under id.
+func HandUploaded(tb testing.TB, id, kase, name string) tcsim.CertSpec {
+	tb.Helper()
+	l := Lineage(tb, kase, name)
+	return tcsim.CertSpec{ID: id, Alias: "uploaded by hand", CertPEM: l.FullchainPEM, KeyPEM: l.KeyPEM}
+}
+
+// ServedLeaf is the SHA-256 of the leaf a TLS client asking for serverName
+// gets at addr (a sim listener's VIP:port).
+func ServedLeaf(tb testing.TB, addr, serverName string) string {
+	tb.Helper()
+	conn, err := tls.Dial("tcp", addr, &tls.Config{ServerName: serverName, InsecureSkipVerify: true})
+	if err != nil {
+		tb.Fatalf("TLS to %s (SNI %s): %v", addr, serverName, err)
+	}
+	defer conn.Close()
+	sum := sha256.Sum256(conn.ConnectionState().PeerCertificates[0].Raw)
+	return hex.EncodeToString(sum[:])
+}
+
+// LockedBuffer collects a running process's output for a test to read
+// while the process still writes.
+type LockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *LockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *LockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
