@@ -35,4 +35,8 @@ else
 fi
 # Deploy at scale: pkg/deploy's own benchmark, not an e2e one (no certbot).
 go test -run '^$' -count 1 -timeout 30m -bench 'Deploy1000' -benchtime 1x ./pkg/deploy
+# clbcert-watch: from the end of certbot's swap to the deploy starting, and
+# 60 s idle with 50 lineages (CPU and peak RSS of the watcher process).
+go test -run '^$' -count 1 -bench 'SwapToDeploy' -benchtime 10x ./pkg/watch
+bench -bench 'WatchIdle' -benchtime 1x
 echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
