@@ -12,6 +12,8 @@ import (
 	"github.com/clbcert/clbcert/pkg/deploy"
 	"github.com/clbcert/clbcert/pkg/store"
 	"github.com/clbcert/clbcert/pkg/tcsim"
+	clb "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/clb/v20180317"
+	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 )
 
 // account has example.test's old certificate (good-ecdsa, uploaded by hand)
@@ -283,5 +285,34 @@ func TestTaskPolledOnceWhenItEndsBeforeTaskPoll(t *testing.T) {
 	}
 	if polls := sim.Calls("DescribeTaskStatus"); polls != len(exampleTargets) {
 		t.Fatalf("%d DescribeTaskStatus calls for %d tasks", polls, len(exampleTargets))
+	}
+}
+
+// A load balancer busy with someone else's task answers ResourceInOperating:
+// deploy waits it out and converges.
+func TestBusyLoadBalancerIsWaitedOut(t *testing.T) {
+	opts := account(t)
+	opts.TaskDelay = 800 * time.Millisecond
+	sim := simtest.Start(t, opts)
+	client, err := simtest.Config(t, sim).CLB("ap-guangzhou")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := clb.NewModifyListenerRequest()
+	req.LoadBalancerId, req.ListenerId = common.StringPtr("lb-gz1"), common.StringPtr("lbl-tls1")
+	req.ListenerName = common.StringPtr("renamed by an operator")
+	if _, err := client.ModifyListener(req); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := newDeployer(t, sim, deploy.Options{}).Deploy(context.Background(), simtest.Lineage(t, "good-ecdsa-2", "example.test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := targetsWith(rep, deploy.StatusUpdated); !slices.Equal(got, exampleTargets) {
+		t.Fatalf("updated %v", got)
+	}
+	// 1 by the operator + 3 by deploy, and at least one refused while busy.
+	if n := sim.Calls("ModifyListener"); n < 5 {
+		t.Fatalf("ModifyListener called %d times: the busy load balancer was never hit", n)
 	}
 }
