@@ -95,25 +95,11 @@ func run(ctx context.Context, c *cli.Context, stdout, stderr io.Writer) error {
 			s.Logger.Warn("RENEWED_DOMAINS names what the lineage does not cover", "missing", missing)
 		}
 	}
-	opts := deploy.Options{Regions: s.Regions, Keep: c.Int("keep"), DryRun: c.Bool("dry-run"), Logger: s.Logger}
-	if entry, ok := s.File.DeployFor(filepath.Base(filepath.Clean(dir))); ok {
-		if len(entry.Regions) > 0 && !c.IsSet("region") {
-			opts.Regions = entry.Regions
-		}
-		if opts.Keep == 0 {
-			opts.Keep = entry.Keep
-		}
-		for _, raw := range entry.Targets {
-			t, err := deploy.ParseTarget(raw)
-			if err != nil {
-				return config.UsageError{Err: fmt.Errorf("config file %s, [[deploy]] %s: %w", s.File.Path, entry.Lineage, err)}
-			}
-			opts.Targets = append(opts.Targets, t)
-		}
+	opts, err := s.DeployOptions(c, filepath.Base(filepath.Clean(dir)))
+	if err != nil {
+		return err
 	}
-	if opts.Keep < 0 {
-		return config.Usagef("--keep %d: give 0 or more", opts.Keep)
-	}
+	opts.DryRun = c.Bool("dry-run")
 	cred, err := s.Credential(ctx)
 	if err != nil {
 		return err

@@ -131,7 +131,7 @@ func TestPinnedTargetNotCoveredIsRefused(t *testing.T) {
 func TestDeployHookReportAndRerun(t *testing.T) {
 	sim := simtest.Start(t, account(t, 0))
 	renewed := simtest.Lineage(t, "good-ecdsa-2", "example.test")
-	env := append(simtest.HookEnv(t, sim), "RENEWED_LINEAGE="+simtest.Corpus("good-ecdsa-2", "example.test"), "RENEWED_DOMAINS=example.test *.example.test")
+	env := append(simtest.HookEnv(t, sim), "RENEWED_LINEAGE="+simtest.Corpus("good-ecdsa-2", "example.test"), "RENEWED_DOMAINS=example.test *.example.test", "CLBCERT_LOG_LEVEL=debug")
 
 	dry := runDeploy(t, env, "--dry-run")
 	if dry.code != 0 || !strings.Contains(dry.stdout, "not uploaded yet (dry run)") || strings.Count(dry.stdout, "planned") != 3 {

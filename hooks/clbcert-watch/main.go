@@ -210,19 +210,11 @@ func newCloudDeployer(ctx context.Context, c *cli.Context, s *config.Settings, r
 	}
 	anyRegions := len(s.Regions) > 0
 	for _, entry := range s.File.Deploy {
-		opts := d.base
-		if len(entry.Regions) > 0 && !c.IsSet(flagRegion) {
-			opts.Regions = entry.Regions
+		opts, err := s.DeployOptions(c, entry.Lineage)
+		if err != nil {
+			return nil, err
 		}
 		anyRegions = anyRegions || len(opts.Regions) > 0
-		opts.Keep = entry.Keep
-		for _, raw := range entry.Targets {
-			t, err := deploy.ParseTarget(raw)
-			if err != nil {
-				return nil, config.UsageError{Err: fmt.Errorf("config file %s, [[deploy]] %s: %w", s.File.Path, entry.Lineage, err)}
-			}
-			opts.Targets = append(opts.Targets, t)
-		}
 		d.pinned[entry.Lineage] = opts
 	}
 	if !anyRegions {
