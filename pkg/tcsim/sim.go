@@ -11,7 +11,6 @@
 package tcsim
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
@@ -382,12 +381,10 @@ func randomAlnum(n int) string {
 // Close stops the API and the DNS servers. It is safe to call more than once.
 func (s *Sim) Close() error {
 	s.closeOnce.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		apiErr := s.api.Shutdown(ctx)
-		if apiErr != nil {
-			apiErr = errors.Join(apiErr, s.api.Close())
-		}
+		// Close, not Shutdown: Shutdown waits up to 5 s for connections that
+		// were opened but sent nothing yet, and a stand-in that is going away
+		// owes its clients no graceful end.
+		apiErr := s.api.Close()
 		s.lbNet.close()
 		s.closeErr = errors.Join(apiErr, s.dns.close())
 	})
