@@ -275,9 +275,14 @@ func TestMissingCertbotDirIsWaitedFor(t *testing.T) {
 	fp := e.certbot.issue("example.test")
 	expectDeploy(t, e.deployer, "example.test", fp)
 
-	// live/ going away and coming back is followed too.
-	if err := os.RemoveAll(filepath.Join(e.certbot.dir, "live")); err != nil {
-		t.Fatal(err)
+	// live/ going away and coming back is followed too. archive/ goes with
+	// it: certbot never rewrites an archive file in place, and a re-issue
+	// into the old archive would let the watcher read the old leaf through
+	// the new links before the new one is written.
+	for _, d := range []string{"live", "archive"} {
+		if err := os.RemoveAll(filepath.Join(e.certbot.dir, d)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	e.log.waitFor(t, "live directory went away")
 	if err := os.MkdirAll(filepath.Join(e.certbot.dir, "live"), 0o755); err != nil {
