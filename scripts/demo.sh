@@ -75,6 +75,12 @@ REQUESTS_CA_BUNDLE="$work/ca.pem" certbot certonly --manual --preferred-challeng
 step "what the load balancer's HTTPS listener serves now: the certificate certbot saved"
 served
 echo
-echo "certbot saved: $(openssl x509 -in "$work/letsencrypt/live/example.test/cert.pem" -noout -fingerprint -sha256)"
-echo "served:        $(echo | openssl s_client -connect 127.0.0.11:8443 -servername www.example.test 2>/dev/null | openssl x509 -noout -fingerprint -sha256)"
+saved=$(openssl x509 -in "$work/letsencrypt/live/example.test/cert.pem" -noout -fingerprint -sha256)
+now=$(echo | openssl s_client -connect 127.0.0.11:8443 -servername www.example.test 2>/dev/null | openssl x509 -noout -fingerprint -sha256)
+echo "certbot saved: $saved"
+echo "served:        $now"
+if [ "$saved" != "$now" ]; then
+  echo "the listener does not serve the certificate certbot saved" >&2
+  exit 1
+fi
 echo "Everything is in $work (certbot's config dir: $work/letsencrypt)."

@@ -13,5 +13,11 @@ if [ -n "$unformatted" ]; then
   exit 1
 fi
 go vet ./...
+# The README's first command, as a new user runs it: it fails unless the
+# simulated listener serves the certificate certbot saved.
+demo_log=$(mktemp)
+bash scripts/demo.sh >"$demo_log" 2>&1 || { cat "$demo_log" >&2; echo "scripts/demo.sh failed" >&2; exit 1; }
+tail -n 3 "$demo_log"
+rm -f "$demo_log"
 # CLBCERT_REQUIRE_E2E turns a missing certbot or pebble into a failure, not a skip.
 CLBCERT_REQUIRE_E2E=1 go test -race -count=1 -timeout 20m ./...
