@@ -2,9 +2,7 @@ package simtest
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"crypto/tls"
-	"encoding/hex"
 	"path/filepath"
 	"runtime"
 	"sync"
@@ -49,8 +47,7 @@ func ServedLeaf(tb testing.TB, addr, serverName string) string {
 		tb.Fatalf("TLS to %s (SNI %s): %v", addr, serverName, err)
 	}
 	defer conn.Close()
-	sum := sha256.Sum256(conn.ConnectionState().PeerCertificates[0].Raw)
-	return hex.EncodeToString(sum[:])
+	return lineage.Fingerprint(conn.ConnectionState().PeerCertificates[0].Raw)
 }
 
 // LockedBuffer collects a running process's output for a test to read

@@ -2,15 +2,15 @@ package deploy
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/tls"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/clbcert/clbcert/pkg/lineage"
 )
 
 // verifyLB checks the updated and unchanged targets of one load balancer
@@ -102,11 +102,11 @@ func (d *Deployer) handshake(ctx context.Context, addr, serverName, wantFP strin
 			state := conn.(*tls.Conn).ConnectionState()
 			conn.Close()
 			if len(state.PeerCertificates) > 0 {
-				sum := sha256.Sum256(state.PeerCertificates[0].Raw)
-				if hex.EncodeToString(sum[:]) == wantFP {
+				got := lineage.Fingerprint(state.PeerCertificates[0].Raw)
+				if got == wantFP {
 					return nil
 				}
-				last = "sha256 " + hex.EncodeToString(sum[:])[:16] + "…"
+				last = "sha256 " + got[:16] + "…"
 			}
 		}
 		select {
