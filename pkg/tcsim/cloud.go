@@ -42,12 +42,15 @@ type cloud struct {
 	lbs     []*loadBalancer // topology order
 	lbByID  map[string]*loadBalancer
 	tasks   map[string]*clbTask
+	configs map[string]*customConfig // layer-7 customized configurations by UconfigId
 }
 
 type loadBalancer struct {
 	ID, Name, Region, VIP string
 	Created               time.Time
 	Listeners             []*listener
+	// ConfigID is the customized configuration bound to the load balancer, "" for none.
+	ConfigID string
 	// task is the running asynchronous change, nil when the load balancer is idle.
 	task *clbTask
 }
@@ -59,12 +62,64 @@ type listener struct {
 	CertID             string // non-SNI HTTPS, TCP_SSL, QUIC
 	Rules              []*rule
 	Created            time.Time
+	// Layer 4 (TCP_SSL, QUIC, TCP) balances per listener; layer 7 per rule.
+	balancing
 }
 
 type rule struct {
 	LocationID, Domain, URL string
 	CertID                  string // SNI listeners: the certificate of Domain
 	Created                 time.Time
+	balancing
+}
+
+// balancing is how a layer-4 listener or a layer-7 rule spreads traffic: its scheduler,
+// session persistence, health check and registered targets.
+type balancing struct {
+	Scheduler     string // WRR, LEAST_CONN or IP_HASH
+	SessionExpire int    // seconds of session persistence; 0 is off
+	Health        healthCheck
+	Targets       []*target
+}
+
+// healthCheck is CLB's HealthCheck in its own units: seconds and counts.
+type healthCheck struct {
+	On          bool
+	TimeOut     int    // seconds, less than Interval
+	Interval    int    // seconds between checks
+	HealthNum   int    // consecutive successes that make a dead target alive
+	UnHealthNum int    // consecutive failures that make an alive target dead
+	HTTPCode    int    // bitmask of healthy status classes: 1 = 1xx, 2 = 2xx, 4 = 3xx, 8 = 4xx, 16 = 5xx
+	Path        string // HTTP checks
+	Domain      string // HTTP checks: the Host header; "" means the rule's domain
+	Method      string // HEAD or GET
+	CheckType   string // TCP or HTTP
+}
+
+// target is a backend registered to a listener or rule.
+type target struct {
+	IP     string
+	Port   int
+	Weight int // 0-100; 0 takes no new connections
+	// Health is what DescribeTargetHealth reports, kept by the data plane's checker:
+	// Alive, Dead, Unknown (not checked yet) or Close (health check off).
+	Health string
+	// ok and fail count consecutive check results towards HealthNum and UnHealthNum.
+	ok, fail int
+}
+
+// Target health states, as DescribeTargetHealth's HealthStatusDetail.
+const (
+	healthAlive   = "Alive"
+	healthDead    = "Dead"
+	healthUnknown = "Unknown"
+	healthClose   = "Close"
+)
+
+// customConfig is a layer-7 customized configuration ("个性化配置") of type CLB.
+type customConfig struct {
+	ID, Name, Region, Content string
+	Created, Updated          time.Time
 }
 
 // Task states of DescribeTaskStatus. CLB also has 1 (failed); no simulated change fails once
@@ -91,6 +146,7 @@ func newCloud(now func() time.Time, taskDelay time.Duration, failing []string) *
 	c := &cloud{
 		now: now, taskDelay: taskDelay, failing: map[string]bool{},
 		certs: map[string]*sslCert{}, lbByID: map[string]*loadBalancer{}, tasks: map[string]*clbTask{},
+		configs: map[string]*customConfig{},
 	}
 	for _, id := range failing {
 		c.failing[id] = true

@@ -26,7 +26,7 @@ const (
 // loadTopology fills c with the certificates and load balancers of the options. Generated
 // ids are unique and stable for the run; load balancers are created a minute apart in
 // topology order, so CreateTime orders them as listed.
-func (c *cloud) loadTopology(top Topology, certs []CertSpec, start time.Time) error {
+func (c *cloud) loadTopology(top Topology, certs []CertSpec, start time.Time, backends map[string]*net.TCPAddr) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, cs := range certs {
@@ -77,9 +77,15 @@ func (c *cloud) loadTopology(top Topology, certs []CertSpec, start time.Time) er
 				ID: newID(ls.ID, "lbl-"), Name: ls.Name, Protocol: ls.Protocol, Port: ls.Port,
 				SNI: ls.SNI, CertID: ls.CertID, Created: lb.Created,
 			}
+			if !isLayer7(l.Protocol) {
+				l.balancing = balancingFromSpec(ls.BalancingSpec, false, backends)
+			}
 			domainCert := map[string]string{}
 			for _, rs := range ls.Rules {
-				r := &rule{LocationID: newID(rs.LocationID, "loc-"), Domain: rs.Domain, URL: rs.URL, CertID: rs.CertID, Created: lb.Created}
+				r := &rule{
+					LocationID: newID(rs.LocationID, "loc-"), Domain: rs.Domain, URL: rs.URL, CertID: rs.CertID, Created: lb.Created,
+					balancing: balancingFromSpec(rs.BalancingSpec, true, backends),
+				}
 				if r.URL == "" {
 					r.URL = "/"
 				}
@@ -101,6 +107,15 @@ func (c *cloud) loadTopology(top Topology, certs []CertSpec, start time.Time) er
 		}
 		c.lbs = append(c.lbs, lb)
 		c.lbByID[lb.ID] = lb
+	}
+	for _, cs := range top.CustomizedConfigs {
+		cfg := &customConfig{ID: newID(cs.ID, "pz-"), Name: cs.Name, Region: cs.Region, Content: cs.Content, Created: start, Updated: start}
+		for _, id := range cs.LoadBalancerIDs {
+			lb := c.lbByID[id]
+			lb.ConfigID = cfg.ID
+			cfg.Region = lb.Region
+		}
+		c.configs[cfg.ID] = cfg
 	}
 	return nil
 }

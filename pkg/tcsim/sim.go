@@ -147,6 +147,7 @@ type Sim struct {
 	dns    *dnsServers
 	cloud  *cloud
 	lbNet  *lbNetwork
+	back   *backendServers
 	api    *http.Server
 	apiURL string
 
@@ -183,8 +184,13 @@ func Start(opts Options) (*Sim, error) {
 		}
 	}
 
+	s.back, err = startBackends(o.Topology.Backends)
+	if err != nil {
+		return nil, fmt.Errorf("tcsim: %w", err)
+	}
 	s.cloud = newCloud(o.Now, o.TaskDelay, o.FailingLBs)
-	if err := s.cloud.loadTopology(o.Topology, o.Certificates, start); err != nil {
+	if err := s.cloud.loadTopology(o.Topology, o.Certificates, start, s.back.addrs); err != nil {
+		s.back.close()
 		return nil, fmt.Errorf("tcsim: %w", err)
 	}
 
@@ -212,17 +218,20 @@ func Start(opts Options) (*Sim, error) {
 
 	s.dns, err = startDNS(nss, o.DNSPort, &authority{store: s.store, nameservers: nss, now: o.Now})
 	if err != nil {
+		s.back.close()
 		return nil, fmt.Errorf("tcsim: %w", err)
 	}
 	s.lbNet, err = startNetwork(s.cloud, o.Logger)
 	if err != nil {
 		_ = s.dns.close()
+		s.back.close()
 		return nil, fmt.Errorf("tcsim: %w", err)
 	}
 	ln, err := net.Listen("tcp", o.APIAddr)
 	if err != nil {
 		_ = s.dns.close()
 		s.lbNet.close()
+		s.back.close()
 		return nil, fmt.Errorf("tcsim: API listen: %w", err)
 	}
 	s.apiURL = "http://" + ln.Addr().String()
@@ -386,6 +395,7 @@ func (s *Sim) Close() error {
 		// owes its clients no graceful end.
 		apiErr := s.api.Close()
 		s.lbNet.close()
+		s.back.close()
 		s.closeErr = errors.Join(apiErr, s.dns.close())
 	})
 	return s.closeErr

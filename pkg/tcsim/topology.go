@@ -14,6 +14,30 @@ import (
 // testdata/topologies (see LoadTopology).
 type Topology struct {
 	LoadBalancers []LoadBalancerSpec `json:"loadBalancers"`
+	// Backends are HTTP servers tcsim runs on loopback for targets to name (TargetSpec.Backend),
+	// so a topology file is a whole working site without servers of its own.
+	Backends []BackendSpec `json:"backends"`
+	// CustomizedConfigs are layer-7 customized configurations of type CLB, each bound to the
+	// load balancers it lists.
+	CustomizedConfigs []CustomizedConfigSpec `json:"customizedConfigs"`
+}
+
+// BackendSpec is an HTTP server tcsim runs: it answers every request with 200 and a body that
+// names it, and its health check path with 200, or 503 while Unhealthy.
+type BackendSpec struct {
+	ID        string `json:"id"`   // a name targets refer to, e.g. "web1"
+	IP        string `json:"ip"`   // a loopback IP; default 127.0.0.1
+	Port      int    `json:"port"` // 0 picks a free port
+	Unhealthy bool   `json:"unhealthy"`
+}
+
+// CustomizedConfigSpec is a customized configuration, e.g. Content "ssl_protocols TLSv1.2 TLSv1.3;".
+type CustomizedConfigSpec struct {
+	ID              string   `json:"id"` // "pz-abc12345"; empty means generated
+	Name            string   `json:"name"`
+	Region          string   `json:"region"` // default: the region of its load balancers
+	Content         string   `json:"content"`
+	LoadBalancerIDs []string `json:"loadBalancerIds"`
 }
 
 // LoadBalancerSpec is one load balancer. ID empty means a generated "lb-" id; VIP empty
@@ -36,6 +60,42 @@ type ListenerSpec struct {
 	SNI      bool       `json:"sni"`    // HTTPS only: certificates are per domain (RuleSpec.CertID)
 	CertID   string     `json:"certId"` // the certificate of a non-SNI HTTPS, TCP_SSL or QUIC listener
 	Rules    []RuleSpec `json:"rules"`  // HTTP and HTTPS only
+	// Balancing of TCP_SSL, QUIC and TCP listeners; HTTP and HTTPS balance per rule.
+	BalancingSpec
+}
+
+// BalancingSpec is the scheduler, session persistence, health check and targets of a layer-4
+// listener or a layer-7 rule.
+type BalancingSpec struct {
+	Scheduler         string           `json:"scheduler"`         // WRR (default), LEAST_CONN or IP_HASH
+	SessionExpireTime int              `json:"sessionExpireTime"` // seconds; 0 is off, else 30-3600
+	HealthCheck       *HealthCheckSpec `json:"healthCheck"`       // nil means CLB's default check
+	Targets           []TargetSpec     `json:"targets"`
+}
+
+// HealthCheckSpec is a health check in CLB's HealthCheck terms; zero fields take CLB's
+// defaults: on, TimeOut 2, IntervalTime 5, HealthNum 3, UnHealthNum 3, HttpCode 31
+// (every status is healthy), path "/", method HEAD, type HTTP on layer 7 and TCP on layer 4.
+type HealthCheckSpec struct {
+	Off             bool   `json:"off"`
+	TimeOut         int    `json:"timeOut"`
+	IntervalTime    int    `json:"intervalTime"`
+	HealthNum       int    `json:"healthNum"`
+	UnHealthNum     int    `json:"unHealthNum"`
+	HTTPCode        int    `json:"httpCode"`
+	HTTPCheckPath   string `json:"httpCheckPath"`
+	HTTPCheckDomain string `json:"httpCheckDomain"`
+	HTTPCheckMethod string `json:"httpCheckMethod"`
+	CheckType       string `json:"checkType"`
+}
+
+// TargetSpec is a backend registered to a listener or rule: IP and Port, or Backend naming one
+// of Topology.Backends.
+type TargetSpec struct {
+	IP      string `json:"ip"` // loopback
+	Port    int    `json:"port"`
+	Backend string `json:"backend"`
+	Weight  *int   `json:"weight"` // 0-100; default 10
 }
 
 // RuleSpec is a forwarding rule of an HTTP or HTTPS listener. On an SNI listener every domain
@@ -46,6 +106,7 @@ type RuleSpec struct {
 	Domain     string `json:"domain"`     // "www.example.test" or "*.example.test", lower case
 	URL        string `json:"url"`        // default "/"
 	CertID     string `json:"certId"`
+	BalancingSpec
 }
 
 // CertSpec is a certificate already in the SSL store when the simulator starts (uploaded by
@@ -104,6 +165,10 @@ func LoadTopology(path string) (Topology, error) {
 
 // checkTopology rejects what cannot exist on CLB. It does not need the certificates.
 func checkTopology(t Topology) error {
+	backends, err := checkBackends(t.Backends)
+	if err != nil {
+		return err
+	}
 	lbIDs, listenerIDs, locationIDs := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for i, lb := range t.LoadBalancers {
 		where := fmt.Sprintf("load balancer %d (%s)", i, lb.ID)
@@ -145,15 +210,81 @@ func checkTopology(t Topology) error {
 				}
 				ports[l.Port] = true
 			}
-			if err := checkListenerSpec(l, locationIDs); err != nil {
+			if err := checkListenerSpec(l, locationIDs, backends); err != nil {
 				return fmt.Errorf("%s: %w", lwhere, err)
 			}
+		}
+	}
+	lbRegions := map[string]string{}
+	for _, lb := range t.LoadBalancers {
+		if lb.ID != "" {
+			lbRegions[lb.ID] = lb.Region
+		}
+	}
+	return checkConfigSpecs(t.CustomizedConfigs, lbRegions)
+}
+
+func checkBackends(specs []BackendSpec) (map[string]bool, error) {
+	ids := map[string]bool{}
+	for i, b := range specs {
+		where := fmt.Sprintf("backend %d (%s)", i, b.ID)
+		switch {
+		case b.ID == "":
+			return nil, fmt.Errorf("%s: needs an id for targets to refer to", where)
+		case ids[b.ID]:
+			return nil, fmt.Errorf("%s: id used twice", where)
+		case b.Port < 0 || b.Port > 65535:
+			return nil, fmt.Errorf("%s: port %d is out of range", where, b.Port)
+		}
+		if b.IP != "" {
+			if ip := net.ParseIP(b.IP); ip == nil || !ip.IsLoopback() {
+				return nil, fmt.Errorf("%s: ip %q is not a loopback IP", where, b.IP)
+			}
+		}
+		ids[b.ID] = true
+	}
+	return ids, nil
+}
+
+func checkConfigSpecs(specs []CustomizedConfigSpec, lbRegions map[string]string) error {
+	ids, bound := map[string]bool{}, map[string]string{}
+	for i, cs := range specs {
+		where := fmt.Sprintf("customized config %d (%s)", i, cs.ID)
+		if cs.ID != "" {
+			if !isResourceID(cs.ID, "pz-") {
+				return fmt.Errorf("%s: id must look like pz-abc12345", where)
+			}
+			if ids[cs.ID] {
+				return fmt.Errorf("%s: id used twice", where)
+			}
+			ids[cs.ID] = true
+		}
+		if _, err := parseCustomConfig(cs.Content); err != nil {
+			return fmt.Errorf("%s: %w", where, err)
+		}
+		if cs.Region == "" && len(cs.LoadBalancerIDs) == 0 {
+			return fmt.Errorf("%s: needs a region or load balancers", where)
+		}
+		if cs.Region != "" && !knownRegion(cs.Region) {
+			return fmt.Errorf("%s: region %q is not a Tencent Cloud region", where, cs.Region)
+		}
+		for _, lb := range cs.LoadBalancerIDs {
+			switch {
+			case lbRegions[lb] == "":
+				return fmt.Errorf("%s: load balancer %q is not in the topology (give it an id)", where, lb)
+			case bound[lb] != "":
+				return fmt.Errorf("%s: load balancer %s already has customized config %s; CLB binds one", where, lb, bound[lb])
+			}
+			if r := lbRegions[lb]; cs.Region != "" && r != cs.Region {
+				return fmt.Errorf("%s: load balancer %s is in %s, not %s", where, lb, r, cs.Region)
+			}
+			bound[lb] = fmt.Sprint(i)
 		}
 	}
 	return nil
 }
 
-func checkListenerSpec(l ListenerSpec, locationIDs map[string]bool) error {
+func checkListenerSpec(l ListenerSpec, locationIDs, backends map[string]bool) error {
 	switch l.Protocol {
 	case protoHTTPS, protoTCPSSL, protoQUIC, protoHTTP, protoTCP:
 	default:
@@ -171,6 +302,13 @@ func checkListenerSpec(l ListenerSpec, locationIDs map[string]bool) error {
 	}
 	if len(l.Rules) > 0 && l.Protocol != protoHTTP && l.Protocol != protoHTTPS {
 		return fmt.Errorf("only HTTP and HTTPS listeners have forwarding rules")
+	}
+	layer7 := isLayer7(l.Protocol)
+	if layer7 && !isZeroBalancing(l.BalancingSpec) {
+		return fmt.Errorf("an %s listener balances per rule: put scheduler, sessionExpireTime, healthCheck and targets on its rules", l.Protocol)
+	}
+	if err := checkBalancingSpec(l.BalancingSpec, false, backends); err != nil {
+		return err
 	}
 	if l.SNI && len(l.Rules) == 0 {
 		return fmt.Errorf("an SNI listener needs at least one rule with a domain and certificate")
@@ -201,6 +339,9 @@ func checkListenerSpec(l ListenerSpec, locationIDs map[string]bool) error {
 			return fmt.Errorf("rule %d: domain %s url %s repeats another rule", k, r.Domain, url)
 		}
 		paths[r.Domain+url] = true
+		if err := checkBalancingSpec(r.BalancingSpec, true, backends); err != nil {
+			return fmt.Errorf("rule %d: %w", k, err)
+		}
 		if !l.SNI {
 			if r.CertID != "" {
 				return fmt.Errorf("rule %d: certId on a listener without SNI (the listener's certificate is served)", k)
@@ -218,6 +359,10 @@ func checkListenerSpec(l ListenerSpec, locationIDs map[string]bool) error {
 		}
 	}
 	return nil
+}
+
+func isZeroBalancing(b BalancingSpec) bool {
+	return b.Scheduler == "" && b.SessionExpireTime == 0 && b.HealthCheck == nil && len(b.Targets) == 0
 }
 
 // validRuleDomain accepts a lower-case host name, optionally with "*" as its first label.
