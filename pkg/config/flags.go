@@ -54,6 +54,12 @@ func DNSFlags() []cli.Flag {
 	}
 }
 
+// CertbotDirFlag is --certbot-dir, for the commands that read certbot's
+// lineages (config file: certbot_dir).
+func CertbotDirFlag() cli.Flag {
+	return &cli.StringFlag{Name: flagCertbotDir, EnvVars: []string{"CLBCERT_CERTBOT_DIR"}, Value: "/etc/letsencrypt", Usage: "certbot's config `DIR`, whose live/* are the lineages (config file: certbot_dir)"}
+}
+
 // DeployFlags are the flags of the commands that work on load balancers.
 func DeployFlags() []cli.Flag {
 	return []cli.Flag{
@@ -68,6 +74,7 @@ type Settings struct {
 	File               *File
 	Endpoint           tencent.Endpoint
 	StateDir           string
+	CertbotDir         string // where the command has --certbot-dir
 	Regions            []string
 	DNSServer          string
 	Resolvers          []string
@@ -116,6 +123,9 @@ func Resolve(c *cli.Context, stderr io.Writer) (*Settings, error) {
 		return nil, UsageError{fmt.Errorf("--endpoint / CLBCERT_ENDPOINT: %w", err)}
 	}
 	s.StateDir = str(flagStateDir, f.StateDir)
+	if hasFlag(c, flagCertbotDir) {
+		s.CertbotDir = str(flagCertbotDir, f.CertbotDir)
+	}
 	if hasFlag(c, flagRegion) {
 		for _, r := range pick(c, flagRegion, f.Regions) {
 			for _, part := range strings.Split(r, ",") {
@@ -237,11 +247,22 @@ func (s *Settings) Credential(ctx context.Context) (*tencent.Credential, error) 
 	return cred, nil
 }
 
+// ExitStatus ends a command with that exit status and no message: the
+// answer of a check that has written its report, such as clbcert status's
+// 1 (warning), 2 (critical) and 3 (unknown).
+type ExitStatus int
+
+func (e ExitStatus) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
 // ExitCode maps an error to the exit status of DESIGN.md: 0 done, 1 failed,
-// 2 usage or configuration error.
+// 2 usage or configuration error; an ExitStatus is its own.
 func ExitCode(err error) int {
 	if err == nil {
 		return 0
+	}
+	var es ExitStatus
+	if errors.As(err, &es) {
+		return int(es)
 	}
 	var u UsageError
 	if errors.As(err, &u) {
@@ -251,17 +272,40 @@ func ExitCode(err error) int {
 }
 
 // Run runs a binary's app and returns its exit status, printing a failure as
-// one line on stderr.
+// one line on stderr. It also answers, from the app's definition, shell
+// completion requests and the packagers' arguments ManPageArg and
+// CompletionArg, which stay out of --help.
 func Run(app *cli.App, args []string, stderr io.Writer) int {
 	app.ErrWriter = stderr
-	usage := func(_ *cli.Context, err error, _ bool) error { return UsageError{err} }
-	app.OnUsageError = usage
-	for _, cmd := range app.Commands {
-		cmd.OnUsageError = usage
+	if app.Writer == nil {
+		app.Writer = os.Stdout
 	}
-	app.ExitErrHandler = func(*cli.Context, error) {}
-	err := app.Run(args)
-	if err != nil {
+	var err error
+	switch {
+	case len(args) > 1 && args[1] == ManPageArg:
+		if len(args) > 2 {
+			err = Usagef("%s takes no arguments", ManPageArg)
+			break
+		}
+		err = WriteManPage(app.Writer, app)
+	case len(args) > 1 && args[1] == CompletionArg:
+		if len(args) != 3 {
+			err = Usagef("%s takes one argument: bash or zsh", CompletionArg)
+			break
+		}
+		err = WriteCompletion(app.Writer, app.Name, args[2])
+	case completing(args):
+		err = writeCompletions(app.Writer, app, args)
+	default:
+		usage := func(_ *cli.Context, err error, _ bool) error { return UsageError{err} }
+		app.OnUsageError = usage
+		for _, cmd := range app.Commands {
+			cmd.OnUsageError = usage
+		}
+		app.ExitErrHandler = func(*cli.Context, error) {}
+		err = app.Run(args)
+	}
+	if es := ExitStatus(0); err != nil && !errors.As(err, &es) {
 		fmt.Fprintf(stderr, "%s: %s\n", app.Name, oneLine(err.Error()))
 	}
 	return ExitCode(err)

@@ -1,0 +1,436 @@
+// Package install tests install.sh, which builds the binaries and installs
+// them with their man pages, completion, config skeleton and systemd units.
+// config.toml beside this file is the skeleton it installs.
+package install
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clbcert/clbcert/pkg/config"
+)
+
+var binaries = []string{"clbcert", "clbcert-deploy", "clbcert-dns", "clbcert-watch"}
+
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+// run runs install.sh; building the binaries is most of its time.
+func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(repoRoot(t), "install.sh"), args...)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &exit):
+		code = exit.ExitCode()
+	default:
+		t.Fatalf("install.sh %s: %v", strings.Join(args, " "), err)
+	}
+	return code, out.String(), errOut.String()
+}
+
+func mustInstall(t *testing.T, args ...string) string {
+	t.Helper()
+	code, out, stderr := run(t, args...)
+	if code != 0 {
+		t.Fatalf("install.sh %s: exit %d\n%s%s", strings.Join(args, " "), code, out, stderr)
+	}
+	return out
+}
+
+// node is what a tree walk sees of one path.
+type node struct {
+	kind  string // d, f or l
+	mode  fs.FileMode
+	sum   string
+	mtime time.Time
+}
+
+func (n node) String() string { return fmt.Sprintf("%s %04o", n.kind, n.mode.Perm()) }
+
+func snapshot(t *testing.T, root string) map[string]node {
+	t.Helper()
+	tree := map[string]node{}
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || path == root {
+			return err
+		}
+		info, err := os.Lstat(path)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		n := node{mode: info.Mode().Perm(), mtime: info.ModTime()}
+		switch {
+		case info.IsDir():
+			n.kind = "d"
+		case info.Mode().IsRegular():
+			n.kind = "f"
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			h := sha256.Sum256(b)
+			n.sum = hex.EncodeToString(h[:])
+		default:
+			n.kind = "l"
+		}
+		tree[filepath.ToSlash(rel)] = n
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tree
+}
+
+// listing is a tree as "path kind mode" lines.
+func listing(tree map[string]node) []string {
+	var out []string
+	for _, p := range slices.Sorted(maps.Keys(tree)) {
+		out = append(out, p+" "+tree[p].String())
+	}
+	return out
+}
+
+// installed is what an install with --prefix /usr/local puts into an empty
+// destdir, as listing lines.
+func installed(renewalHook, certbotTimer bool) map[string]string {
+	want := map[string]string{}
+	dir := func(p string) {
+		for ; p != "."; p = filepath.Dir(p) {
+			want[p] = "d 0755"
+		}
+	}
+	file := func(p, mode string) {
+		dir(filepath.Dir(p))
+		want[p] = "f " + mode
+	}
+	for _, b := range binaries {
+		file("usr/local/bin/"+b, "0755")
+		file("usr/local/share/man/man1/"+b+".1", "0644")
+		file("usr/local/share/bash-completion/completions/"+b, "0644")
+		file("usr/local/share/zsh/site-functions/_"+b, "0644")
+	}
+	file("usr/local/share/clbcert/install-manifest", "0644")
+	file("etc/clbcert/config.toml", "0600")
+	file("etc/systemd/system/clbcert-watch.service", "0644")
+	if renewalHook {
+		file("etc/letsencrypt/renewal-hooks/deploy/clbcert-deploy", "0755")
+	}
+	if certbotTimer {
+		file("etc/systemd/system/certbot.timer.d/clbcert.conf", "0644")
+	}
+	return want
+}
+
+func asListing(m map[string]string) []string {
+	var out []string
+	for _, p := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, p+" "+m[p])
+	}
+	return out
+}
+
+func diffLines(got, want []string) string {
+	var b strings.Builder
+	for _, l := range want {
+		if !slices.Contains(got, l) {
+			fmt.Fprintf(&b, "  missing: %s\n", l)
+		}
+	}
+	for _, l := range got {
+		if !slices.Contains(want, l) {
+			fmt.Fprintf(&b, "  extra:   %s\n", l)
+		}
+	}
+	return b.String()
+}
+
+// sameTree compares two snapshots: kind, mode and content of every path,
+// and time stamps where withTimes (a directory's changes when entries come
+// and go, so a tree put back after an uninstall is compared without).
+func sameTree(t *testing.T, what string, got, want map[string]node, withTimes bool) {
+	t.Helper()
+	if d := diffLines(listing(got), listing(want)); d != "" {
+		t.Fatalf("%s: the tree differs:\n%s", what, d)
+	}
+	for p, w := range want {
+		g := got[p]
+		if g.sum != w.sum {
+			t.Errorf("%s: %s: content changed", what, p)
+		}
+		if (withTimes || w.kind == "f") && !g.mtime.Equal(w.mtime) {
+			t.Errorf("%s: %s: modified at %s, was %s", what, p, g.mtime, w.mtime)
+		}
+	}
+}
+
+// actions are the report lines of a run, before its next steps.
+func actions(out string) []string {
+	head, _, _ := strings.Cut(out, "\nNext steps:")
+	var lines []string
+	for _, l := range strings.Split(strings.TrimSpace(head), "\n") {
+		if !strings.HasPrefix(l, "building ") {
+			lines = append(lines, l)
+		}
+	}
+	return lines
+}
+
+func TestInstallBesideExistingFiles(t *testing.T) {
+	dest := t.TempDir()
+	userConfig := []byte("regions = [\"ap-shanghai\"]\n")
+	for p, mode := range map[string]fs.FileMode{"etc/clbcert/config.toml": 0o640, "usr/local/bin/other-tool": 0o755, "etc/hosts": 0o644} {
+		p = filepath.Join(dest, p)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, userConfig, mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Older time stamps, so that a rewrite of the same bytes shows.
+	old := time.Now().Add(-time.Hour).Truncate(time.Second)
+	for _, p := range []string{"etc/clbcert/config.toml", "usr/local/bin/other-tool", "etc/hosts"} {
+		if err := os.Chtimes(filepath.Join(dest, p), old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := snapshot(t, dest)
+
+	out := mustInstall(t, "--destdir", dest, "--prefix", "/usr/local")
+	first := snapshot(t, dest)
+	want := installed(false, false)
+	for p, n := range before {
+		want[p] = n.String()
+	}
+	if d := diffLines(listing(first), asListing(want)); d != "" {
+		t.Fatalf("installed tree:\n%s\ninstall.sh said:\n%s", d, out)
+	}
+	if first["etc/clbcert/config.toml"] != before["etc/clbcert/config.toml"] {
+		t.Errorf("the user's config was touched")
+	}
+	if !slices.Contains(actions(out), "kept "+dest+"/etc/clbcert/config.toml: it exists, and install.sh never overwrites a config") {
+		t.Errorf("install.sh did not say it kept the config:\n%s", out)
+	}
+	for _, l := range actions(out) {
+		if !regexp.MustCompile(`^(installed|kept|wrote) /`).MatchString(l) {
+			t.Errorf("first run: unexpected report line %q", l)
+		}
+	}
+
+	t.Run("installed files work", func(t *testing.T) {
+		bin := filepath.Join(dest, "usr/local/bin")
+		for _, b := range binaries {
+			if out, err := exec.Command(filepath.Join(bin, b), "--help").CombinedOutput(); err != nil {
+				t.Errorf("%s --help: %v\n%s", b, err, out)
+			}
+			page, err := os.ReadFile(filepath.Join(dest, "usr/local/share/man/man1", b+".1"))
+			if err != nil || !bytes.HasPrefix(page, []byte(`.TH "`+strings.ToUpper(strings.ReplaceAll(b, "-", `\-`))+`" 1`)) || !bytes.Contains(page, []byte(".SH OPTIONS")) {
+				t.Errorf("man page of %s: %v\n%.300s", b, err, page)
+			}
+			for _, f := range []string{"bash-completion/completions/" + b, "zsh/site-functions/_" + b} {
+				if info, err := os.Stat(filepath.Join(dest, "usr/local/share", f)); err != nil || info.Size() == 0 {
+					t.Errorf("%s: missing or empty: %v", f, err)
+				}
+			}
+		}
+		unit, err := os.ReadFile(filepath.Join(dest, "etc/systemd/system/clbcert-watch.service"))
+		if err != nil || !regexp.MustCompile(`(?m)^ExecStart=/usr/local/bin/clbcert-watch$`).Match(unit) {
+			t.Errorf("unit's ExecStart does not name the installed binary: %v", err)
+		}
+		// The installed bash completion, run as bash would, asks the
+		// installed program.
+		for _, tc := range []struct {
+			words []string
+			want  string
+		}{
+			{[]string{"clbcert-dns", ""}, "auth cleanup present"},
+			{[]string{"clbcert-dns", "auth", "--prop"}, "--propagation-timeout"},
+			{[]string{"clbcert-deploy", "--reg"}, "--region"},
+			{[]string{"clbcert-deploy", "--config", ""}, ""},
+		} {
+			script := filepath.Join(dest, "usr/local/share/bash-completion/completions", tc.words[0])
+			cmd := exec.Command("bash", "-c", `source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _${1//-/_}; echo "${COMPREPLY[*]}"`, "bash", script)
+			cmd.Args = append(cmd.Args, tc.words...)
+			cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+			got, err := cmd.CombinedOutput()
+			if err != nil || strings.TrimSpace(string(got)) != tc.want {
+				t.Errorf("completing %q: %v: got %q, want %q", tc.words, err, strings.TrimSpace(string(got)), tc.want)
+			}
+		}
+		if zsh, err := exec.LookPath("zsh"); err == nil {
+			for _, b := range binaries {
+				if out, err := exec.Command(zsh, "-n", filepath.Join(dest, "usr/local/share/zsh/site-functions/_"+b)).CombinedOutput(); err != nil {
+					t.Errorf("zsh -n _%s: %v\n%s", b, err, out)
+				}
+			}
+		} else {
+			t.Log("zsh not installed: the zsh completion is not parsed")
+		}
+	})
+
+	t.Run("second run changes nothing", func(t *testing.T) {
+		out := mustInstall(t, "--destdir", dest, "--prefix", "/usr/local")
+		sameTree(t, "after the second run", snapshot(t, dest), first, true)
+		for _, l := range actions(out) {
+			if !strings.HasPrefix(l, "unchanged /") && !strings.HasPrefix(l, "kept "+dest+"/etc/clbcert/config.toml:") {
+				t.Errorf("second run: %q", l)
+			}
+		}
+	})
+
+	t.Run("uninstall puts the tree back", func(t *testing.T) {
+		out := mustInstall(t, "--uninstall", "--destdir", dest)
+		sameTree(t, "after uninstall", snapshot(t, dest), before, false)
+		if !strings.Contains(out, "removed "+dest+"/usr/local/bin/clbcert-watch\n") || !strings.Contains(out, "removed "+dest+"/usr/local/share/clbcert/\n") {
+			t.Errorf("uninstall said:\n%s", out)
+		}
+	})
+}
+
+func TestInstallWithCertbotHooks(t *testing.T) {
+	dest := t.TempDir()
+	args := []string{"--destdir", dest, "--prefix", "/usr/local", "--renewal-hook", "--certbot-timer"}
+	mustInstall(t, args...)
+	first := snapshot(t, dest)
+	if d := diffLines(listing(first), asListing(installed(true, true))); d != "" {
+		t.Fatalf("installed tree:\n%s", d)
+	}
+
+	hook, err := os.ReadFile(filepath.Join(dest, "etc/letsencrypt/renewal-hooks/deploy/clbcert-deploy"))
+	if err != nil || !bytes.HasPrefix(hook, []byte("#!/bin/sh\n")) || !regexp.MustCompile(`(?m)^exec /usr/local/bin/clbcert-deploy$`).Match(hook) {
+		t.Errorf("renewal hook: %v\n%s", err, hook)
+	}
+	timer, err := os.ReadFile(filepath.Join(dest, "etc/systemd/system/certbot.timer.d/clbcert.conf"))
+	if err != nil || !regexp.MustCompile(`(?m)^\[Timer\]\nOnCalendar=\nOnCalendar=\*-\*-\* 00,12:00:00\nRandomizedDelaySec=\S+\n`).Match(timer) {
+		t.Errorf("certbot.timer drop-in: %v\n%s", err, timer)
+	}
+
+	t.Run("config skeleton", func(t *testing.T) {
+		path := filepath.Join(dest, "etc/clbcert/config.toml")
+		skeleton, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if src, err := os.ReadFile("config.toml"); err != nil || !bytes.Equal(src, skeleton) {
+			t.Fatalf("installed config differs from scripts/install/config.toml: %v", err)
+		}
+		f, err := config.Load(path, true)
+		if err != nil {
+			t.Fatalf("the loader refuses the skeleton: %v", err)
+		}
+		if f.Path != path || len(f.Regions) != 0 || f.SecretID != "" || len(f.Deploy) != 0 {
+			t.Errorf("the skeleton sets something: %+v", f)
+		}
+		// Every example is a real setting: uncommented, they all load.
+		example := regexp.MustCompile(`(?m)^# ([a-z_]+ = .*|\[\[deploy\]\])$`).ReplaceAll(skeleton, []byte("$1"))
+		uncommented := filepath.Join(t.TempDir(), "config.toml")
+		if err := os.WriteFile(uncommented, example, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		f, err = config.Load(uncommented, true)
+		if err != nil {
+			t.Fatalf("the skeleton's examples, uncommented: %v\n%s", err, example)
+		}
+		if len(f.Regions) == 0 || f.Endpoint == "" || f.DNSServer == "" || len(f.Resolvers) == 0 || f.PropagationTimeout.Duration == 0 ||
+			f.TTL == 0 || f.CertbotDir == "" || f.StateDir == "" || f.LogLevel == "" || f.SecretID == "" || f.SecretKey == "" ||
+			len(f.Deploy) != 1 || f.Deploy[0].Lineage == "" || len(f.Deploy[0].Targets) == 0 || f.Deploy[0].Keep == 0 {
+			t.Errorf("the skeleton lacks an example of some setting: %+v", f)
+		}
+	})
+
+	t.Run("second run changes nothing", func(t *testing.T) {
+		out := mustInstall(t, args...)
+		sameTree(t, "after the second run", snapshot(t, dest), first, true)
+		for _, l := range actions(out) {
+			if !strings.HasPrefix(l, "unchanged /") {
+				t.Errorf("second run: %q", l)
+			}
+		}
+	})
+
+	t.Run("uninstall keeps an edited config", func(t *testing.T) {
+		path := filepath.Join(dest, "etc/clbcert/config.toml")
+		if err := os.WriteFile(path, []byte("regions = [\"ap-guangzhou\"]\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		edited := snapshot(t, dest)["etc/clbcert/config.toml"]
+		out := mustInstall(t, "--uninstall", "--destdir", dest)
+		after := snapshot(t, dest)
+		want := []string{"etc d 0755", "etc/clbcert d 0755", "etc/clbcert/config.toml f 0600"}
+		if d := diffLines(listing(after), want); d != "" {
+			t.Fatalf("after uninstall:\n%s\nuninstall said:\n%s", d, out)
+		}
+		if after["etc/clbcert/config.toml"] != edited {
+			t.Errorf("the edited config was touched")
+		}
+		if !strings.Contains(out, "kept "+path+": changed since it was installed\n") {
+			t.Errorf("uninstall did not name the kept config:\n%s", out)
+		}
+	})
+}
+
+func TestInstallUsage(t *testing.T) {
+	code, out, stderr := run(t, "--help")
+	if code != 0 || stderr != "" {
+		t.Fatalf("--help: exit %d, %s", code, stderr)
+	}
+	for _, opt := range []string{"--prefix DIR", "--destdir DIR", "--renewal-hook", "--certbot-timer", "--uninstall", "-h, --help"} {
+		if !strings.Contains(out, "\n  "+opt) {
+			t.Errorf("--help does not explain %s", opt)
+		}
+	}
+	dest := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"--bogus"}, 2},
+		{[]string{"extra"}, 2},
+		{[]string{"--prefix"}, 2},
+		{[]string{"--prefix", "relative/dir", "--destdir", dest}, 2},
+		{[]string{"--prefix", "/opt/a b", "--destdir", dest}, 2},
+		{[]string{"--destdir="}, 2},
+		{[]string{"--uninstall", "--renewal-hook", "--destdir", dest}, 2},
+		{[]string{"--uninstall", "--destdir", dest}, 1}, // nothing installed there
+	} {
+		code, out, stderr := run(t, tc.args...)
+		if code != tc.code || out != "" || strings.Count(stderr, "\n") != 1 || !strings.HasPrefix(stderr, "install.sh: ") {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want exit %d and one line on stderr", tc.args, code, out, stderr, tc.code)
+		}
+	}
+	if entries, err := os.ReadDir(dest); err != nil || len(entries) != 0 {
+		t.Errorf("a refused run wrote into the destdir: %v %v", entries, err)
+	}
+}
