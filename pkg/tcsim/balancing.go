@@ -107,8 +107,16 @@ func checkBalancingSpec(b BalancingSpec, layer7 bool, backends map[string]bool) 
 	if b.Scheduler != "" && !validScheduler(b.Scheduler) {
 		return fmt.Errorf("scheduler %q is not WRR, LEAST_CONN or IP_HASH", b.Scheduler)
 	}
-	if b.SessionExpireTime != 0 && (b.SessionExpireTime < 30 || b.SessionExpireTime > 3600) {
-		return fmt.Errorf("sessionExpireTime %d is not 0 (off) or 30-3600", b.SessionExpireTime)
+	// Rules persist sessions up to a day (ModifyRule, doc 214/6154); TCP listeners an hour.
+	maxExpire := 3600
+	if layer7 {
+		maxExpire = 86400
+	}
+	if b.SessionExpireTime != 0 && (b.SessionExpireTime < 30 || b.SessionExpireTime > maxExpire) {
+		return fmt.Errorf("sessionExpireTime %d is not 0 (off) or 30-%d", b.SessionExpireTime, maxExpire)
+	}
+	if b.SessionExpireTime != 0 && b.Scheduler == schedLeastConn {
+		return fmt.Errorf("sessionExpireTime needs scheduler WRR or IP_HASH; CLB refuses it with LEAST_CONN")
 	}
 	if err := healthFromSpec(b.HealthCheck, layer7).check(layer7); err != nil {
 		return fmt.Errorf("healthCheck: %w", err)

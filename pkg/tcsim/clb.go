@@ -42,6 +42,15 @@ func (c *cloud) registerCLB(rt *routes) {
 	rt.add(clbService, clbVersion, "ModifyDomainAttributes", regional(c.modifyDomainAttributes))
 	rt.add(clbService, clbVersion, "DescribeTaskStatus", regional(c.describeTaskStatus))
 	rt.add(clbService, clbVersion, "DescribeLoadBalancerListByCertId", regional(c.describeLoadBalancerListByCertID))
+	rt.add(clbService, clbVersion, "ModifyRule", regional(c.modifyRule))
+	rt.add(clbService, clbVersion, "RegisterTargets", regional(c.registerTargets))
+	rt.add(clbService, clbVersion, "DeregisterTargets", regional(c.deregisterTargets))
+	rt.add(clbService, clbVersion, "ModifyTargetWeight", regional(c.modifyTargetWeight))
+	rt.add(clbService, clbVersion, "DescribeTargets", regional(c.describeTargets))
+	rt.add(clbService, clbVersion, "DescribeTargetHealth", regional(c.describeTargetHealth))
+	rt.add(clbService, clbVersion, "SetCustomizedConfigForLoadBalancer", regional(c.setCustomizedConfig))
+	rt.add(clbService, clbVersion, "DescribeCustomizedConfigList", regional(c.describeCustomizedConfigList))
+	rt.add(clbService, clbVersion, "DescribeCustomizedConfigAssociateList", regional(c.describeCustomizedConfigAssociateList))
 }
 
 // regional refuses a call without a valid X-TC-Region before its parameters are looked at, as
@@ -143,8 +152,9 @@ type certInfo struct {
 	CertKey     *string `json:"CertKey"`
 }
 
-// modifyListenerParams: only ListenerName and Certificate change what tcsim simulates; the
-// other fields are checked where CLB documents a rule for them, then accepted.
+// modifyListenerParams: ListenerName, Certificate, and for layer-4 listeners Scheduler,
+// SessionExpireTime and HealthCheck change what tcsim simulates; the other fields are checked
+// where CLB documents a rule for them, then accepted.
 type modifyListenerParams struct {
 	LoadBalancerID             *string           `json:"LoadBalancerId" tc:"required"`
 	ListenerID                 *string           `json:"ListenerId" tc:"required"`
@@ -233,6 +243,7 @@ type ruleOutput struct {
 	Domains           []string           `json:"Domains"`
 	URL               string             `json:"Url"`
 	SessionExpireTime int64              `json:"SessionExpireTime"`
+	HealthCheck       *clbHealthCheck    `json:"HealthCheck"`
 	Certificate       *certificateOutput `json:"Certificate,omitempty"`
 	Scheduler         string             `json:"Scheduler"`
 	ListenerID        string             `json:"ListenerId"`
@@ -248,6 +259,7 @@ type listenerOutput struct {
 	Protocol          string             `json:"Protocol"`
 	Port              int64              `json:"Port"`
 	Certificate       *certificateOutput `json:"Certificate,omitempty"`
+	HealthCheck       *clbHealthCheck    `json:"HealthCheck,omitempty"`
 	Scheduler         string             `json:"Scheduler,omitempty"`
 	SessionExpireTime int64              `json:"SessionExpireTime"`
 	SniSwitch         int64              `json:"SniSwitch"`
@@ -442,15 +454,8 @@ func (c *cloud) describeListeners(_ context.Context, r *request) (any, error) {
 	if len(p.ListenerIDs) > maxListenerIDs {
 		return nil, errorf(codeValueLength, "At most %d ListenerIds may be given.", maxListenerIDs)
 	}
-	if p.Protocol != nil {
-		switch *p.Protocol {
-		case protoHTTPS, protoTCPSSL, protoQUIC, protoHTTP, protoTCP, "UDP":
-		default:
-			return nil, errorf(codeInvalidParameterValue, "Protocol must be one of TCP, UDP, HTTP, HTTPS, TCP_SSL, QUIC.")
-		}
-	}
-	if p.Port != nil && (*p.Port < 1 || *p.Port > 65535) {
-		return nil, errorf(codeValueRange, "Port must be between 1 and 65535.")
+	if err := checkListenerQuery(p.Protocol, p.Port); err != nil {
+		return nil, err
 	}
 
 	c.mu.Lock()
@@ -462,13 +467,9 @@ func (c *cloud) describeListeners(_ context.Context, r *request) (any, error) {
 	}
 	resp := describeListenersResponse{Listeners: []listenerOutput{}}
 	for _, l := range lb.Listeners {
-		switch {
-		case len(p.ListenerIDs) > 0 && !slices.ContainsFunc(p.ListenerIDs, func(id *string) bool { return id != nil && *id == l.ID }),
-			p.Protocol != nil && *p.Protocol != l.Protocol,
-			p.Port != nil && *p.Port != int64(l.Port):
-			continue
+		if listenerMatches(l, p.ListenerIDs, p.Protocol, p.Port) {
+			resp.Listeners = append(resp.Listeners, listenerOut(l))
 		}
-		resp.Listeners = append(resp.Listeners, listenerOut(l))
 	}
 	resp.TotalCount = uint64(len(resp.Listeners))
 	return resp, nil
@@ -490,7 +491,8 @@ func listenerOut(l *listener) listenerOutput {
 		for _, r := range l.Rules {
 			ro := ruleOutput{
 				LocationID: r.LocationID, Domain: r.Domain, Domains: []string{r.Domain}, URL: r.URL,
-				Scheduler: "WRR", ListenerID: l.ID, DefaultServer: r.Domain == l.Rules[0].Domain,
+				SessionExpireTime: int64(r.SessionExpire), HealthCheck: healthCheckOut(r.Health),
+				Scheduler: r.Scheduler, ListenerID: l.ID, DefaultServer: r.Domain == l.Rules[0].Domain,
 				ForwardType: "HTTP", CreateTime: clbTime(r.Created), TargetType: "NODE",
 			}
 			if l.SNI {
@@ -499,7 +501,7 @@ func listenerOut(l *listener) listenerOutput {
 			out.Rules = append(out.Rules, ro)
 		}
 	} else {
-		out.Scheduler = "WRR"
+		out.Scheduler, out.SessionExpireTime, out.HealthCheck = l.Scheduler, int64(l.SessionExpire), healthCheckOut(l.Health)
 	}
 	return out
 }
@@ -556,6 +558,12 @@ func (c *cloud) modifyListener(_ context.Context, r *request) (any, error) {
 	if err := checkListenerChange(l, &p); err != nil {
 		return nil, err
 	}
+	var bal balancingChange
+	if !isLayer7(l.Protocol) {
+		if bal, err = checkBalancingChange(&l.balancing, l.Protocol, p.Scheduler, p.SessionExpireTime, p.HealthCheck); err != nil {
+			return nil, err
+		}
+	}
 	var certID string
 	var certIDs []string
 	if p.Certificate != nil {
@@ -580,6 +588,7 @@ func (c *cloud) modifyListener(_ context.Context, r *request) (any, error) {
 		if certID != "" {
 			l.CertID = certID
 		}
+		bal.apply(&l.balancing)
 	})
 	return struct{}{}, nil
 }
@@ -595,9 +604,6 @@ func checkListenerChange(l *listener, p *modifyListenerParams) error {
 	}
 	if isLayer7(l.Protocol) && (p.HealthCheck != nil || p.Scheduler != nil || p.SessionExpireTime != nil) {
 		return errorf(codeInvalidParameter, "HealthCheck, Scheduler and SessionExpireTime of an %s listener are set per rule.", l.Protocol)
-	}
-	if p.Scheduler != nil && *p.Scheduler != "WRR" && *p.Scheduler != "LEAST_CONN" && *p.Scheduler != "IP_HASH" {
-		return errorf(codeInvalidParameterValue, "Scheduler must be WRR, LEAST_CONN or IP_HASH.")
 	}
 	if p.SniSwitch != nil {
 		switch {
@@ -756,7 +762,7 @@ func (c *cloud) describeTaskStatus(_ context.Context, r *request) (any, error) {
 	if t.Status == taskRunning && t.onPoll {
 		c.completeLocked(t)
 	}
-	return describeTaskStatusResponse{Status: t.Status, LoadBalancerIDs: []string{t.LBID}}, nil
+	return describeTaskStatusResponse{Status: t.Status, LoadBalancerIDs: t.lbIDs()}, nil
 }
 
 func (c *cloud) describeLoadBalancerListByCertID(_ context.Context, r *request) (any, error) {

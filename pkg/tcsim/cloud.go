@@ -4,7 +4,9 @@ import (
 	"cmp"
 	"crypto/tls"
 	"fmt"
+	"net"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -106,6 +108,10 @@ type target struct {
 	Health string
 	// ok and fail count consecutive check results towards HealthNum and UnHealthNum.
 	ok, fail int
+	// Tag and Registered are what RegisterTargets recorded (DescribeTargets shows them); a
+	// target of the topology has no tag and counts as registered when its listener was created.
+	Tag        string
+	Registered time.Time
 }
 
 // Target health states, as DescribeTargetHealth's HealthStatusDetail.
@@ -139,7 +145,20 @@ type clbTask struct {
 	// certIDs are the certificates the change binds. They count as in use while it runs, so
 	// they cannot be deleted between the call and the rebinding.
 	certIDs []string
-	apply   func()
+	// otherLBIDs are the further load balancers a change of several keeps busy (binding a
+	// customized configuration); configID is that configuration, which cannot be deleted
+	// while the change runs.
+	otherLBIDs []string
+	configID   string
+	apply      func()
+}
+
+// lbIDs are the load balancers the task changes.
+func (t *clbTask) lbIDs() []string {
+	if t.LBID == "" {
+		return []string{}
+	}
+	return append([]string{t.LBID}, t.otherLBIDs...)
 }
 
 func newCloud(now func() time.Time, taskDelay time.Duration, failing []string) *cloud {
@@ -190,20 +209,42 @@ func (c *cloud) settleLocked(now time.Time) {
 func (c *cloud) completeLocked(t *clbTask) {
 	t.apply()
 	t.Status = taskSucceeded
-	if lb := c.lbByID[t.LBID]; lb != nil && lb.task == t {
-		lb.task = nil
+	for _, id := range t.lbIDs() {
+		if lb := c.lbByID[id]; lb != nil && lb.task == t {
+			lb.task = nil
+		}
 	}
 }
 
 // startTaskLocked makes lb busy with a change that applies later. id is the request id, which
 // CLB hands out as the task id.
 func (c *cloud) startTaskLocked(id string, lb *loadBalancer, now time.Time, certIDs []string, apply func()) {
+	t := c.startTasksLocked(id, lb.Region, []*loadBalancer{lb}, now, apply)
+	t.certIDs = certIDs
+}
+
+// startTasksLocked is startTaskLocked for a change of several load balancers, all busy until
+// it completes. A change of none (a customized configuration nothing uses) applies at once,
+// and DescribeTaskStatus reports it as succeeded.
+func (c *cloud) startTasksLocked(id, region string, lbs []*loadBalancer, now time.Time, apply func()) *clbTask {
 	t := &clbTask{
-		ID: id, Region: lb.Region, LBID: lb.ID, Created: now, Due: now.Add(c.taskDelay),
-		onPoll: c.taskDelay == 0, Status: taskRunning, certIDs: certIDs, apply: apply,
+		ID: id, Region: region, Created: now, Due: now.Add(c.taskDelay),
+		onPoll: c.taskDelay == 0, Status: taskRunning, apply: apply,
 	}
 	c.tasks[id] = t
-	lb.task = t
+	if len(lbs) == 0 {
+		t.Due, t.onPoll = now, false
+		c.completeLocked(t)
+		return t
+	}
+	t.LBID = lbs[0].ID
+	for _, lb := range lbs {
+		if lb != lbs[0] {
+			t.otherLBIDs = append(t.otherLBIDs, lb.ID)
+		}
+		lb.task = t
+	}
+	return t
 }
 
 // bindingsLocked lists where CLB serves certificate id now.
@@ -358,12 +399,13 @@ func (c *cloud) uploadCount() int {
 
 // cloudDump is the SSL and CLB part of Sim.Dump. It leaves out private keys.
 type cloudDump struct {
-	Certificates  []CertInfo `json:"certificates"`
-	Uploads       int        `json:"uploads"`
-	LoadBalancers []lbDump   `json:"loadBalancers"`
-	Tasks         []taskDump `json:"tasks"`
-	FailingLBs    []string   `json:"failingLBs,omitempty"`
-	TaskDelay     string     `json:"taskDelay"`
+	Certificates  []CertInfo   `json:"certificates"`
+	Uploads       int          `json:"uploads"`
+	LoadBalancers []lbDump     `json:"loadBalancers"`
+	Configs       []configDump `json:"customizedConfigs"`
+	Tasks         []taskDump   `json:"tasks"`
+	FailingLBs    []string     `json:"failingLBs,omitempty"`
+	TaskDelay     string       `json:"taskDelay"`
 }
 
 type lbDump struct {
@@ -372,6 +414,7 @@ type lbDump struct {
 	Region    string         `json:"region"`
 	VIP       string         `json:"vip"`
 	Busy      string         `json:"busyWithTask,omitempty"`
+	ConfigID  string         `json:"customizedConfig,omitempty"`
 	Listeners []listenerDump `json:"listeners"`
 }
 
@@ -382,7 +425,54 @@ type listenerDump struct {
 	Port     int        `json:"port"`
 	SNI      bool       `json:"sni"`
 	CertID   string     `json:"certId,omitempty"`
-	Rules    []RuleSpec `json:"rules,omitempty"`
+	Rules    []ruleDump `json:"rules,omitempty"`
+	// Balancing is a layer-4 listener's; layer-7 listeners balance per rule.
+	Balancing *balancingDump `json:"balancing,omitempty"`
+}
+
+type ruleDump struct {
+	LocationID string        `json:"locationId"`
+	Domain     string        `json:"domain"`
+	URL        string        `json:"url"`
+	CertID     string        `json:"certId,omitempty"`
+	Balancing  balancingDump `json:"balancing"`
+}
+
+// balancingDump shows the health check in the model's own terms, and each target with the
+// state the data plane's checker keeps.
+type balancingDump struct {
+	Scheduler     string       `json:"scheduler"`
+	SessionExpire int          `json:"sessionExpireTime"`
+	Health        healthCheck  `json:"healthCheck"`
+	Targets       []targetDump `json:"targets"`
+}
+
+type targetDump struct {
+	Addr   string `json:"addr"`
+	Weight int    `json:"weight"`
+	Health string `json:"health"`
+	OK     int    `json:"consecutiveOK"`
+	Fail   int    `json:"consecutiveFail"`
+	Tag    string `json:"tag,omitempty"`
+}
+
+type configDump struct {
+	ID      string    `json:"id"`
+	Name    string    `json:"name"`
+	Region  string    `json:"region"`
+	Content string    `json:"content"`
+	BoundTo []string  `json:"boundTo"`
+	Updated time.Time `json:"updated"`
+}
+
+func dumpBalancing(b *balancing) balancingDump {
+	d := balancingDump{Scheduler: b.Scheduler, SessionExpire: b.SessionExpire, Health: b.Health, Targets: []targetDump{}}
+	for _, t := range b.Targets {
+		d.Targets = append(d.Targets, targetDump{
+			Addr: net.JoinHostPort(t.IP, strconv.Itoa(t.Port)), Weight: t.Weight, Health: t.Health, OK: t.ok, Fail: t.fail, Tag: t.Tag,
+		})
+	}
+	return d
 }
 
 type taskDump struct {
@@ -391,6 +481,8 @@ type taskDump struct {
 	Status int64     `json:"status"`
 	Due    time.Time `json:"due"`
 	OnPoll bool      `json:"completesOnPoll,omitempty"`
+	// OtherLBs are the further load balancers a change of several keeps busy.
+	OtherLBs []string `json:"otherLbs,omitempty"`
 }
 
 func (c *cloud) dump() cloudDump {
@@ -403,22 +495,37 @@ func (c *cloud) dump() cloudDump {
 	}
 	slices.Sort(d.FailingLBs)
 	for _, lb := range c.lbs {
-		ld := lbDump{ID: lb.ID, Name: lb.Name, Region: lb.Region, VIP: lb.VIP, Listeners: []listenerDump{}}
+		ld := lbDump{ID: lb.ID, Name: lb.Name, Region: lb.Region, VIP: lb.VIP, ConfigID: lb.ConfigID, Listeners: []listenerDump{}}
 		if lb.task != nil {
 			ld.Busy = lb.task.ID
 		}
 		for _, l := range lb.Listeners {
 			lis := listenerDump{ID: l.ID, Name: l.Name, Protocol: l.Protocol, Port: l.Port, SNI: l.SNI, CertID: l.CertID}
+			if !isLayer7(l.Protocol) {
+				b := dumpBalancing(&l.balancing)
+				lis.Balancing = &b
+			}
 			for _, r := range l.Rules {
-				lis.Rules = append(lis.Rules, RuleSpec{LocationID: r.LocationID, Domain: r.Domain, URL: r.URL, CertID: r.CertID})
+				lis.Rules = append(lis.Rules, ruleDump{LocationID: r.LocationID, Domain: r.Domain, URL: r.URL, CertID: r.CertID, Balancing: dumpBalancing(&r.balancing)})
 			}
 			ld.Listeners = append(ld.Listeners, lis)
 		}
 		d.LoadBalancers = append(d.LoadBalancers, ld)
 	}
 	for _, t := range c.tasks {
-		d.Tasks = append(d.Tasks, taskDump{ID: t.ID, LB: t.LBID, Status: t.Status, Due: t.Due, OnPoll: t.onPoll})
+		d.Tasks = append(d.Tasks, taskDump{ID: t.ID, LB: t.LBID, Status: t.Status, Due: t.Due, OnPoll: t.onPoll, OtherLBs: t.otherLBIDs})
 	}
+	d.Configs = []configDump{}
+	for _, cfg := range c.configs {
+		cd := configDump{ID: cfg.ID, Name: cfg.Name, Region: cfg.Region, Content: cfg.Content, BoundTo: []string{}, Updated: cfg.Updated}
+		for _, lb := range c.lbs {
+			if lb.ConfigID == cfg.ID {
+				cd.BoundTo = append(cd.BoundTo, lb.ID)
+			}
+		}
+		d.Configs = append(d.Configs, cd)
+	}
+	slices.SortFunc(d.Configs, func(a, b configDump) int { return cmp.Compare(a.ID, b.ID) })
 	slices.SortFunc(d.Tasks, func(a, b taskDump) int { return a.Due.Compare(b.Due) })
 	return d
 }

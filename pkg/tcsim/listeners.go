@@ -1,20 +1,20 @@
 package tcsim
 
 import (
-	"bufio"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"strconv"
 	"sync"
 	"time"
 )
 
 const (
-	// connTimeout bounds one client connection to a listener, so Close never waits long.
+	// connTimeout bounds a client's TLS handshake and each HTTP request on a listener, and
+	// the wait for a target's answer. Piped layer-4 connections have no bound: they last
+	// until either end or Sim.Close ends them.
 	connTimeout = 10 * time.Second
 	// portAttempts is how often a port-0 listener is rebound when the kernel hands out a
 	// port another listener of the same load balancer already has on the other transport.
@@ -137,11 +137,16 @@ func randomLowerAlnum(n int) string {
 	return string(b)
 }
 
-// lbNetwork is the sockets of every listener: HTTPS and TCP_SSL terminate TLS with the
-// certificate bound at the moment of the handshake, HTTP answers 200, TCP closes at once, and
-// a QUIC listener holds its UDP port without answering (tcsim does not speak QUIC).
+// lbNetwork is the sockets of every listener and the data plane behind them. HTTPS and
+// TCP_SSL terminate TLS with the certificate bound at the moment of the handshake; HTTP and
+// HTTPS then serve HTTP/1.1 and proxy each request to a target of the rule it matches; TCP
+// and TCP_SSL pipe each connection to a target of the listener; a QUIC listener holds its
+// UDP port without answering (tcsim does not speak QUIC). The health checker keeps the
+// targets' states that decide who gets traffic.
 type lbNetwork struct {
 	servers []*portServer
+	dp      *dataPlane
+	checker *healthChecker
 }
 
 // portServer serves one listener's port.
@@ -150,6 +155,10 @@ type portServer struct {
 	pc     net.PacketConn // QUIC
 	handle func(net.Conn)
 	log    *slog.Logger
+	// l7 serves HTTP on the connections handle hands it; nil for layer-4 listeners.
+	l7 *layer7
+	// closing is closed when the server closes, to end connections piped to targets.
+	closing chan struct{}
 
 	wg     sync.WaitGroup
 	mu     sync.Mutex
@@ -158,9 +167,19 @@ type portServer struct {
 }
 
 // startNetwork binds every listener's port on its VIP, records ports picked for Port 0, and
-// starts serving.
-func startNetwork(c *cloud, log *slog.Logger) (*lbNetwork, error) {
-	n := &lbNetwork{}
+// starts serving and health checking; healthUnit is how long one second of the health
+// checks' IntervalTime and TimeOut lasts.
+func startNetwork(c *cloud, log *slog.Logger, healthUnit time.Duration) (*lbNetwork, error) {
+	n, err := bindNetwork(c, log)
+	if err != nil {
+		return nil, err
+	}
+	n.checker = startHealthChecker(c, healthUnit, log)
+	return n, nil
+}
+
+func bindNetwork(c *cloud, log *slog.Logger) (*lbNetwork, error) {
+	n := &lbNetwork{dp: newDataPlane(c)}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, lb := range c.lbs {
@@ -195,7 +214,7 @@ func (n *lbNetwork) bindLB(c *cloud, lb *loadBalancer, log *slog.Logger) error {
 		}
 	}
 	for _, l := range ordered {
-		ps, err := bindListener(c, lb, l, taken, log)
+		ps, err := bindListener(c, n.dp, lb, l, taken, log)
 		if err != nil {
 			return fmt.Errorf("load balancer %s listener %s (%s) on %s: %w", lb.ID, l.ID, l.Protocol, lb.VIP, err)
 		}
@@ -204,7 +223,7 @@ func (n *lbNetwork) bindLB(c *cloud, lb *loadBalancer, log *slog.Logger) error {
 	return nil
 }
 
-func bindListener(c *cloud, lb *loadBalancer, l *listener, taken map[int]bool, log *slog.Logger) (*portServer, error) {
+func bindListener(c *cloud, dp *dataPlane, lb *loadBalancer, l *listener, taken map[int]bool, log *slog.Logger) (*portServer, error) {
 	attempts := 1
 	if l.Port == 0 {
 		attempts = portAttempts
@@ -228,7 +247,7 @@ func bindListener(c *cloud, lb *loadBalancer, l *listener, taken map[int]bool, l
 		taken[port] = true
 		l.Port = port
 		ps.log = log.With("lb", lb.ID, "listener", l.ID, "protocol", l.Protocol, "addr", net.JoinHostPort(lb.VIP, strconv.Itoa(port)))
-		ps.handle = listenerHandler(c, lb.ID, l, ps.log)
+		ps.setHandler(c, dp, lb.ID, l)
 		return ps, nil
 	}
 	return nil, fmt.Errorf("no free port unused by the other listeners after %d attempts", attempts)
@@ -241,63 +260,102 @@ func listenPort(vip string, port int, udp bool) (*portServer, int, error) {
 		if err != nil {
 			return nil, 0, err
 		}
-		return &portServer{pc: pc, conns: map[net.Conn]struct{}{}}, pc.LocalAddr().(*net.UDPAddr).Port, nil
+		return &portServer{pc: pc, conns: map[net.Conn]struct{}{}, closing: make(chan struct{})}, pc.LocalAddr().(*net.UDPAddr).Port, nil
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, 0, err
 	}
-	return &portServer{ln: ln, conns: map[net.Conn]struct{}{}}, ln.Addr().(*net.TCPAddr).Port, nil
+	return &portServer{ln: ln, conns: map[net.Conn]struct{}{}, closing: make(chan struct{})}, ln.Addr().(*net.TCPAddr).Port, nil
 }
 
-// listenerHandler is what a listener does with one client connection.
-func listenerHandler(c *cloud, lbID string, l *listener, log *slog.Logger) func(net.Conn) {
+// setHandler makes ps serve listener l: what it does with one client connection.
+func (ps *portServer) setHandler(c *cloud, dp *dataPlane, lbID string, l *listener) {
 	listenerID := l.ID
-	cfg := &tls.Config{
-		GetCertificate: func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
-			return c.handshakeCert(lbID, listenerID, hello.ServerName)
-		},
-	}
-	body := "tcsim " + lbID + "/" + listenerID + "\n"
+	cfg := listenerTLS(c, lbID, listenerID, isLayer7(l.Protocol))
 	switch l.Protocol {
-	case protoHTTPS:
-		return func(conn net.Conn) {
-			tc := tls.Server(conn, cfg)
-			if err := tc.Handshake(); err != nil {
-				log.Debug("tcsim listener: TLS handshake failed", "err", err)
-				return
+	case protoHTTPS, protoHTTP:
+		https, scheme := l.Protocol == protoHTTPS, "http"
+		if https {
+			scheme = "https"
+		}
+		ps.l7 = newLayer7(dp, lbID, listenerID, scheme, ps.ln.Addr(), ps.log)
+		ps.handle = func(conn net.Conn) {
+			nc := newNotifyConn(conn)
+			served := net.Conn(nc)
+			if https {
+				tc := tls.Server(nc, cfg)
+				if err := tc.Handshake(); err != nil {
+					ps.log.Debug("tcsim listener: TLS handshake failed", "err", err)
+					return
+				}
+				served = tc
 			}
-			answerHTTP(tc, body)
-			_ = tc.Close()
+			ps.l7.handle(served, nc.done)
 		}
 	case protoTCPSSL:
-		return func(conn net.Conn) {
+		ps.handle = func(conn net.Conn) {
 			tc := tls.Server(conn, cfg)
 			if err := tc.Handshake(); err != nil {
-				log.Debug("tcsim listener: TLS handshake failed", "err", err)
+				ps.log.Debug("tcsim listener: TLS handshake failed", "err", err)
 				return
 			}
-			_ = tc.Close()
+			dp.pipe(tc, lbID, listenerID, ps.closing, ps.log)
 		}
-	case protoHTTP:
-		return func(conn net.Conn) { answerHTTP(conn, body) }
+	case protoTCP:
+		ps.handle = func(conn net.Conn) { dp.pipe(conn, lbID, listenerID, ps.closing, ps.log) }
+	default:
+		ps.handle = func(net.Conn) {}
 	}
-	return func(net.Conn) {}
 }
 
-// answerHTTP reads one HTTP/1.1 request and answers 200 with body, then the connection ends.
-func answerHTTP(conn net.Conn, body string) {
-	req, err := http.ReadRequest(bufio.NewReader(conn))
-	if err != nil {
-		return
+// listenerTLS terminates TLS with the certificate bound at the moment of each handshake and
+// the protocol versions allowed at that moment. HTTPS (layer 7) allows what the load
+// balancer's customized configuration's ssl_protocols says, CLB's default TLS 1.0-1.2
+// without one. TCP_SSL takes no customized configuration on CLB; tcsim allows it TLS 1.0
+// to 1.3. MinVersion is always set explicitly: Go's server refuses TLS 1.0 and 1.1 by
+// default, CLB does not.
+func listenerTLS(c *cloud, lbID, listenerID string, layer7 bool) *tls.Config {
+	getCert := func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+		return c.handshakeCert(lbID, listenerID, hello.ServerName)
 	}
-	_ = req.Body.Close()
-	_, _ = fmt.Fprintf(conn, "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(body), body)
+	return &tls.Config{
+		GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) {
+			minVersion, maxVersion := uint16(tls.VersionTLS10), uint16(tls.VersionTLS13)
+			if layer7 {
+				var err error
+				if minVersion, maxVersion, err = c.handshakeVersions(lbID); err != nil {
+					return nil, err
+				}
+			}
+			return &tls.Config{MinVersion: minVersion, MaxVersion: maxVersion, GetCertificate: getCert}, nil
+		},
+	}
+}
+
+// handshakeVersions is the TLS version range lb's HTTPS listeners allow right now.
+func (c *cloud) handshakeVersions(lbID string) (minVersion, maxVersion uint16, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.settleLocked(c.now())
+	lb := c.lbByID[lbID]
+	if lb == nil {
+		return 0, 0, fmt.Errorf("load balancer %s is gone", lbID)
+	}
+	minVersion, maxVersion = tlsVersions(c.sslProtocolsLocked(lb))
+	return minVersion, maxVersion, nil
 }
 
 func (ps *portServer) start() {
 	if ps.ln == nil {
 		return
+	}
+	if ps.l7 != nil {
+		ps.wg.Add(1)
+		go func() {
+			defer ps.wg.Done()
+			ps.l7.serve()
+		}()
 	}
 	ps.wg.Add(1)
 	go ps.acceptLoop()
@@ -337,8 +395,13 @@ func (ps *portServer) acceptLoop() {
 	}
 }
 
+// close ends the port and every connection on it, idle or not, without waiting for them to
+// finish.
 func (ps *portServer) close() {
 	ps.mu.Lock()
+	if !ps.closed {
+		close(ps.closing)
+	}
 	ps.closed = true
 	for conn := range ps.conns {
 		_ = conn.Close()
@@ -350,12 +413,19 @@ func (ps *portServer) close() {
 	if ps.pc != nil {
 		_ = ps.pc.Close()
 	}
+	if ps.l7 != nil {
+		ps.l7.stop()
+	}
 	ps.wg.Wait()
 }
 
 func (n *lbNetwork) close() {
+	if n.checker != nil {
+		n.checker.stop()
+	}
 	for _, ps := range n.servers {
 		ps.close()
 	}
 	n.servers = nil
+	n.dp.close()
 }

@@ -3,7 +3,9 @@
 // envelopes and error codes, rate limits and injected faults), the DNSPod API, authoritative
 // DNS servers that serve the DNSPod zones with a propagation delay, the SSL Certificates API,
 // and the CLB API over load balancers whose HTTPS and TCP_SSL listeners really serve TLS on
-// loopback with the certificate bound at the moment of the handshake.
+// loopback with the certificate bound at the moment of the handshake, and whose listeners
+// forward to the targets registered on them (HTTP servers tcsim runs, or the caller's) by
+// their scheduler, health-checking them and taking the unhealthy ones out.
 //
 // It is strict where Tencent Cloud is strict, because a lenient stand-in hides exactly the
 // bugs that break renewals. It imports none of clbcert's own packages: a stand-in that shares
@@ -69,7 +71,8 @@ type Options struct {
 	// certificate ids refer to them.
 	Certificates []CertSpec
 	// TaskDelay is how long an asynchronous CLB change (ModifyListener,
-	// ModifyDomainAttributes) runs before it applies. 0 means it completes when
+	// ModifyDomainAttributes, ModifyRule, the target changes, and binding or updating a bound
+	// customized configuration) runs before it applies. 0 means it completes when
 	// DescribeTaskStatus first asks about it: until then the load balancer stays busy, as a
 	// real one is for a few seconds, so a client that does not wait for its tasks fails.
 	TaskDelay time.Duration
@@ -77,6 +80,10 @@ type Options struct {
 	// that name one (DescribeListeners, the modifications, DescribeLoadBalancers with
 	// LoadBalancerIds). Listings still show it, and its listeners still serve.
 	FailingLBs []string
+	// HealthCheckUnit is how long one second of a health check's IntervalTime and TimeOut
+	// lasts; default 1 s. Tests shrink it (10 ms: a check every 50 ms with CLB's default
+	// interval of 5 s) so targets go Dead and Alive in a fraction of a second.
+	HealthCheckUnit time.Duration
 	// Now is the clock for signature skew, propagation and listing delay, task delay and
 	// certificate expiry; default time.Now.
 	// The SDK stamps requests with the real time, so a test clock must stay within 5 minutes
@@ -221,7 +228,7 @@ func Start(opts Options) (*Sim, error) {
 		s.back.close()
 		return nil, fmt.Errorf("tcsim: %w", err)
 	}
-	s.lbNet, err = startNetwork(s.cloud, o.Logger)
+	s.lbNet, err = startNetwork(s.cloud, o.Logger, o.HealthCheckUnit)
 	if err != nil {
 		_ = s.dns.close()
 		s.back.close()
@@ -265,8 +272,11 @@ func normalize(o Options) (Options, error) {
 		rates[action] = rate
 	}
 	o.RateLimits = rates
-	if o.PropagationDelay < 0 || o.ListingDelay < 0 || o.TaskDelay < 0 {
-		return o, errors.New("tcsim: delays must not be negative")
+	if o.PropagationDelay < 0 || o.ListingDelay < 0 || o.TaskDelay < 0 || o.HealthCheckUnit < 0 {
+		return o, errors.New("tcsim: delays and HealthCheckUnit must not be negative")
+	}
+	if o.HealthCheckUnit == 0 {
+		o.HealthCheckUnit = time.Second
 	}
 	if !(o.FaultRate >= 0 && o.FaultRate <= 1) {
 		return o, fmt.Errorf("tcsim: FaultRate %v is not a probability", o.FaultRate)
@@ -461,6 +471,13 @@ func (s *Sim) ListenerAddr(lbID, listenerID string) string {
 	}
 	return net.JoinHostPort(lb.VIP, strconv.Itoa(l.Port))
 }
+
+// BackendAddr is "IP:PORT" where backend id of Topology.Backends listens, "" if there is none.
+func (s *Sim) BackendAddr(id string) string { return s.back.backendAddr(id) }
+
+// SetBackendHealthy makes backend id's HealthPath answer 200 (true) or 503 (false), for the
+// health checks to notice; its other paths answer 200 either way.
+func (s *Sim) SetBackendHealthy(id string, healthy bool) error { return s.back.setHealthy(id, healthy) }
 
 // ServedCert is the id of the certificate a TLS handshake with server name domain gets from
 // a listener now (the listener's own certificate when SNI is off); "" for an unknown

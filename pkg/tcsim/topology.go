@@ -307,6 +307,9 @@ func checkListenerSpec(l ListenerSpec, locationIDs, backends map[string]bool) er
 	if layer7 && !isZeroBalancing(l.BalancingSpec) {
 		return fmt.Errorf("an %s listener balances per rule: put scheduler, sessionExpireTime, healthCheck and targets on its rules", l.Protocol)
 	}
+	if (l.Protocol == protoTCPSSL || l.Protocol == protoQUIC) && l.SessionExpireTime != 0 {
+		return fmt.Errorf("a %s listener has no session persistence (sessionExpireTime is for TCP listeners and rules)", l.Protocol)
+	}
 	if err := checkBalancingSpec(l.BalancingSpec, false, backends); err != nil {
 		return err
 	}

@@ -1,0 +1,50 @@
+package tcsim
+
+import (
+	"net"
+	"slices"
+	"strconv"
+)
+
+// TargetHealth is the health of the targets of a layer-4 listener (locationID "") or of a
+// layer-7 rule, by "IP:PORT": Alive, Dead, Unknown (not checked enough yet) or Close (health
+// check off), as DescribeTargetHealth reports it now. It is nil for an unknown listener or
+// rule.
+func (s *Sim) TargetHealth(lbID, listenerID, locationID string) map[string]string {
+	c := s.cloud
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.settleLocked(c.now())
+	_, l := c.findLocked(lbID, listenerID)
+	if l == nil || isLayer7(l.Protocol) == (locationID == "") {
+		return nil
+	}
+	b := &l.balancing
+	if locationID != "" {
+		i := slices.IndexFunc(l.Rules, func(r *rule) bool { return r.LocationID == locationID })
+		if i < 0 {
+			return nil
+		}
+		b = &l.Rules[i].balancing
+	}
+	out := map[string]string{}
+	for _, t := range b.Targets {
+		out[net.JoinHostPort(t.IP, strconv.Itoa(t.Port))] = t.Health
+	}
+	return out
+}
+
+// SSLProtocols are the TLS versions ("TLSv1.2", ...) a load balancer's HTTPS listeners allow
+// now: the ssl_protocols of its customized configuration, else CLB's default. It is nil for
+// an unknown load balancer.
+func (s *Sim) SSLProtocols(lbID string) []string {
+	c := s.cloud
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.settleLocked(c.now())
+	lb := c.lbByID[lbID]
+	if lb == nil {
+		return nil
+	}
+	return slices.Clone(c.sslProtocolsLocked(lb))
+}
