@@ -938,3 +938,24 @@ func TestCLBAndSSLRawRequests(t *testing.T) {
 		})
 	}
 }
+
+// TestDemoTopologyBalancing loads the README demo's topology: the balancing fields of rules
+// and listeners are embedded (BalancingSpec) and must decode like the outer object's.
+func TestDemoTopologyBalancing(t *testing.T) {
+	top, err := LoadTopology(filepath.Join("..", "..", "testdata", "topologies", "demo.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lb := top.LoadBalancers[0]
+	rule, tcpSSL := lb.Listeners[0].Rules[0], lb.Listeners[1]
+	switch {
+	case len(top.Backends) != 2:
+		t.Errorf("backends %+v, want web1 and web2", top.Backends)
+	case len(rule.Targets) != 2 || rule.Targets[0].Backend != "web1":
+		t.Errorf("rule targets %+v, want web1 and web2", rule.Targets)
+	case rule.HealthCheck == nil || rule.HealthCheck.HTTPCheckPath != HealthPath || rule.HealthCheck.HTTPCode != 2:
+		t.Errorf("rule health check %+v, want %s with 2xx healthy", rule.HealthCheck, HealthPath)
+	case len(tcpSSL.Targets) != 2 || tcpSSL.HealthCheck == nil:
+		t.Errorf("TCP_SSL listener balancing %+v, want two targets and a health check", tcpSSL.BalancingSpec)
+	}
+}

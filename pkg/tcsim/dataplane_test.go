@@ -835,3 +835,13 @@ func TestCloseEndsOpenConnections(t *testing.T) {
 		t.Errorf("the request in flight should fail when the simulator closes")
 	}
 }
+
+func TestHealthCheckUnitOption(t *testing.T) {
+	if _, err := Start(Options{HealthCheckUnit: -time.Millisecond}); err == nil || !strings.Contains(err.Error(), "HealthCheckUnit") {
+		t.Errorf("a negative HealthCheckUnit: %v", err)
+	}
+	s := startSim(t, Options{})
+	if s.opts.HealthCheckUnit != time.Second {
+		t.Errorf("default HealthCheckUnit %v, want 1s", s.opts.HealthCheckUnit)
+	}
+}

@@ -84,13 +84,13 @@ func decodeObject(raw []byte, v reflect.Value, path string) error {
 	}
 	for _, f := range fields {
 		if m, ok := members[f.name]; ok {
-			if err := decodeValue(m, v.Field(f.index), joinPath(path, f.name)); err != nil {
+			if err := decodeValue(m, v.FieldByIndex(f.index), joinPath(path, f.name)); err != nil {
 				return err
 			}
 		}
 	}
 	for _, f := range fields {
-		if f.required && v.Field(f.index).IsZero() {
+		if f.required && v.FieldByIndex(f.index).IsZero() {
 			return errorf(codeMissingParameter, "The request is missing a required parameter `%s`.", joinPath(path, f.name))
 		}
 	}
@@ -99,7 +99,7 @@ func decodeObject(raw []byte, v reflect.Value, path string) error {
 
 type paramField struct {
 	name     string
-	index    int
+	index    []int // for reflect.Value.FieldByIndex: embedded structs' fields count as the outer's
 	required bool
 }
 
@@ -110,10 +110,18 @@ func paramFields(t reflect.Type) []paramField {
 	for i := range t.NumField() {
 		sf := t.Field(i)
 		name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
+		if sf.Anonymous && name == "" && sf.Type.Kind() == reflect.Struct {
+			// An embedded struct's fields are the outer object's, as in encoding/json.
+			for _, inner := range paramFields(sf.Type) {
+				inner.index = append([]int{i}, inner.index...)
+				fields = append(fields, inner)
+			}
+			continue
+		}
 		if !sf.IsExported() || name == "" || name == "-" {
 			continue
 		}
-		fields = append(fields, paramField{name: name, index: i, required: sf.Tag.Get("tc") == "required"})
+		fields = append(fields, paramField{name: name, index: []int{i}, required: sf.Tag.Get("tc") == "required"})
 	}
 	return fields
 }
