@@ -21,7 +21,7 @@ func main() {
 		HideHelpCommand: true,
 		// --placeholder-cert ID=a,b lists names with commas.
 		DisableSliceFlagSeparator: true,
-		Commands:                  []*cli.Command{simCommand(ctx)},
+		Commands:                  []*cli.Command{simCommand(ctx), statusCommand(ctx), rollbackCommand(ctx), pruneCommand(ctx), doctorCommand(ctx), listenersCommand(ctx), tuneCommand(ctx)},
 	}, os.Args, os.Stderr)
 	stop()
 	os.Exit(code)

@@ -10,13 +10,19 @@ import (
 
 // DeployOptions is how lineageName is deployed: the regions of --region /
 // CLBCERT_REGIONS, or else its [[deploy]] entry's; the entry's pinned
-// targets; and keep from --keep where the command has it and it is set, else
-// from the entry. Both clbcert-deploy and clbcert-watch use it, so a lineage
+// targets; and keep from --keep where the command has it and it is set
+// (--keep 0 keeps none), else from the entry (where 0 means the default). Both clbcert-deploy and clbcert-watch use it, so a lineage
 // goes to the same targets however its renewal is noticed.
 func (s *Settings) DeployOptions(c *cli.Context, lineageName string) (deploy.Options, error) {
 	opts := deploy.Options{Regions: s.Regions, Logger: s.Logger}
-	if hasFlag(c, "keep") {
-		opts.Keep = c.Int("keep")
+	if hasFlag(c, "keep") && c.IsSet("keep") {
+		if opts.Keep = c.Int("keep"); opts.Keep < 0 {
+			return opts, Usagef("--keep %d: give 0 or more", opts.Keep)
+		}
+		if opts.Keep == 0 {
+			// Zero in deploy.Options means the default.
+			opts.Keep = deploy.KeepNone
+		}
 	}
 	entry, ok := s.File.DeployFor(lineageName)
 	if ok {
@@ -33,9 +39,6 @@ func (s *Settings) DeployOptions(c *cli.Context, lineageName string) (deploy.Opt
 			}
 			opts.Targets = append(opts.Targets, t)
 		}
-	}
-	if opts.Keep < 0 {
-		return opts, Usagef("--keep %d: give 0 or more", opts.Keep)
 	}
 	return opts, nil
 }

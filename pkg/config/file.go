@@ -37,6 +37,10 @@ type File struct {
 	// entry is deployed by discovery in the regions given by flag or env.
 	Deploy []DeployEntry `toml:"deploy"`
 
+	// Tune holds the settings clbcert tune applies where no flag gives
+	// them (see TuneTable).
+	Tune TuneTable `toml:"tune"`
+
 	// Path is where the file was read from ("" when there was none).
 	Path string `toml:"-"`
 }

@@ -43,26 +43,52 @@ func (d *Deployer) apply(ctx context.Context, plan *Plan) (*Report, error) {
 	plan.CertID = id
 	rep := newReport(plan, false)
 	rep.Uploaded = uploaded
-
-	byLB := map[string][]int{}
-	var lbs []string
+	changes := make([]change, len(rep.Targets))
 	for i := range rep.Targets {
 		t := &rep.Targets[i]
 		if t.Current == id {
 			t.Status = StatusUnchanged
 		}
-		key := t.Region + "/" + t.LoadBalancerID
-		if _, ok := byLB[key]; !ok {
-			lbs = append(lbs, key)
-		}
-		byLB[key] = append(byLB[key], i)
+		changes[i] = change{t: t, certID: id, fingerprint: plan.Fingerprint}
 	}
-	slices.Sort(lbs)
 	if err := d.recordBindings(ctx, lin.Name, rep, id); err != nil {
 		return nil, err
 	}
-	d.log.Info("binding", "lineage", lin.Name, "cert", id, "targets", len(rep.Targets), "load_balancers", len(lbs))
+	d.log.Info("binding", "lineage", lin.Name, "cert", id, "targets", len(rep.Targets))
+	d.bindAll(ctx, changes)
+	if len(plan.Failures) == 0 {
+		res := d.pruneLineage(ctx, lin.Name, id, false)
+		rep.Pruned, rep.PruneNotes = res.deployNotes()
+	} else {
+		rep.PruneNotes = []string{"prune skipped: not every load balancer could be read, so an old upload may still be in use"}
+	}
+	return rep, nil
+}
 
+// change is one target to point at a certificate.
+type change struct {
+	t      *TargetResult
+	certID string
+	// fingerprint is the certificate's leaf SHA-256, which a TLS handshake
+	// must then see; "" leaves the check to CLB's description.
+	fingerprint string
+}
+
+// bindAll binds each change's target whose Status is not yet
+// StatusUnchanged to its certificate, then verifies it, setting Status,
+// Verified and Error. Load balancers proceed in parallel, Concurrency at a
+// time; the changes of one run one after another.
+func (d *Deployer) bindAll(ctx context.Context, changes []change) {
+	byLB := map[string][]change{}
+	var lbs []string
+	for _, c := range changes {
+		key := c.t.Region + "/" + c.t.LoadBalancerID
+		if _, ok := byLB[key]; !ok {
+			lbs = append(lbs, key)
+		}
+		byLB[key] = append(byLB[key], c)
+	}
+	slices.Sort(lbs)
 	sem := make(chan struct{}, d.opts.Concurrency)
 	var wg sync.WaitGroup
 	for _, key := range lbs {
@@ -72,31 +98,24 @@ func (d *Deployer) apply(ctx context.Context, plan *Plan) (*Report, error) {
 			// One task at a time per load balancer: CLB refuses a second
 			// change while one runs, so waiting here is cheaper than
 			// collecting ResourceInOperating errors.
-			for _, i := range byLB[key] {
-				t := &rep.Targets[i]
-				if t.Status == StatusUnchanged {
+			for _, c := range byLB[key] {
+				if c.t.Status == StatusUnchanged {
 					continue
 				}
-				if err := d.bindOne(ctx, &t.Planned, id); err != nil {
-					t.Status, t.Error = StatusFailed, err.Error()
+				if err := d.bindOne(ctx, &c.t.Planned, c.certID); err != nil {
+					c.t.Status, c.t.Error = StatusFailed, err.Error()
 					continue
 				}
-				t.Status = StatusUpdated
+				c.t.Status = StatusUpdated
 			}
 			// Its tasks are done, so the load balancer is checked now,
 			// while others are still being changed: its describe then
 			// spends DescribeListeners budget that binding leaves idle,
 			// instead of adding a phase of its own at the end.
-			d.verifyLB(ctx, rep, byLB[key])
+			d.verifyLB(ctx, byLB[key])
 		})
 	}
 	wg.Wait()
-	if len(plan.Failures) == 0 {
-		rep.Pruned, rep.PruneNotes = d.prune(ctx, plan)
-	} else {
-		rep.PruneNotes = []string{"prune skipped: not every load balancer could be read, so an old upload may still be in use"}
-	}
-	return rep, nil
 }
 
 // ensureUploaded returns the SSL certificate id of the lineage's leaf,
@@ -108,7 +127,7 @@ func (d *Deployer) ensureUploaded(ctx context.Context, plan *Plan) (string, bool
 		return "", false, err
 	}
 	if id := st.uploadOf(plan.Fingerprint); id != "" {
-		found, err := d.cloud.certificates(ctx, []string{id})
+		found, err := d.inv.Certificates(ctx, []string{id})
 		if err != nil {
 			return "", false, err
 		}

@@ -1,7 +1,10 @@
 // Package deploy puts a certbot lineage onto Tencent Cloud: it uploads the
 // certificate to the SSL service once, binds it to every CLB listener and SNI
 // domain that should serve it, waits for CLB's asynchronous tasks, checks
-// what is really served, prunes superseded uploads and reports.
+// what is really served, prunes superseded uploads and reports. It also
+// rolls a lineage's targets back to the certificates they had before
+// (Rollback) and prunes on its own (Prune), with the same binding, waiting
+// and checking. What it reads of load balancers comes from pkg/inventory.
 package deploy
 
 import (
@@ -11,6 +14,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/clbcert/clbcert/pkg/inventory"
 	"github.com/clbcert/clbcert/pkg/lineage"
 	"github.com/clbcert/clbcert/pkg/store"
 	"github.com/clbcert/clbcert/pkg/tencent"
@@ -24,8 +28,9 @@ type Options struct {
 	// SNI domain whose current certificate's names the new one covers.
 	Targets []Target
 	// Keep is how many superseded uploads of the lineage stay in the SSL
-	// service after a deployment; the rest, if nothing uses them, are deleted.
-	// Default 2: enough to roll back twice.
+	// service after a deployment (or a prune); the rest are deleted if no
+	// load balancer uses them and no recorded rollback needs them. Default
+	// 2: enough to roll back twice; KeepNone keeps none.
 	Keep int
 	// DryRun computes and reports the plan with read-only calls only.
 	DryRun bool
@@ -60,10 +65,11 @@ type Options struct {
 	Logger *slog.Logger
 }
 
+// KeepNone is Options.Keep for keeping no superseded upload: 0 means the
+// default, as for every other option.
+const KeepNone = -1
+
 func (o Options) withDefaults() Options {
-	if o.Keep == 0 {
-		o.Keep = 2
-	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = 64
 	}
@@ -85,9 +91,11 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// Deployer deploys lineages with one set of options.
+// Deployer deploys, rolls back and prunes lineages with one set of options.
 type Deployer struct {
 	opts  Options
+	keep  int // Options.Keep resolved
+	inv   *inventory.Client
 	cloud *cloud
 	store *store.Store
 	log   *slog.Logger
@@ -100,11 +108,26 @@ func New(cfg tencent.Config, st *store.Store, opts Options) (*Deployer, error) {
 	if len(opts.Regions) == 0 {
 		return nil, errors.New("no CLB region given: pass --region (e.g. --region ap-guangzhou) or set CLBCERT_REGIONS")
 	}
+	if cfg.Limiter == nil {
+		// Discovery and changes spend the same account's per-action budgets.
+		cfg.Limiter = tencent.NewLimiter(nil)
+	}
+	inv, err := inventory.New(cfg, inventory.Options{Concurrency: opts.Concurrency})
+	if err != nil {
+		return nil, err
+	}
 	c, err := newCloud(cfg)
 	if err != nil {
 		return nil, err
 	}
-	return &Deployer{opts: opts, cloud: c, store: st, log: opts.Logger}, nil
+	keep := opts.Keep
+	switch {
+	case keep == 0:
+		keep = 2
+	case keep < 0:
+		keep = 0
+	}
+	return &Deployer{opts: opts, keep: keep, inv: inv, cloud: c, store: st, log: opts.Logger}, nil
 }
 
 // Deploy plans and applies lin. The report says per target what happened;

@@ -4,13 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
-	"net"
 	"slices"
-	"strconv"
 	"strings"
-	"sync"
 
+	"github.com/clbcert/clbcert/pkg/inventory"
 	"github.com/clbcert/clbcert/pkg/lineage"
 )
 
@@ -59,7 +56,7 @@ type Planned struct {
 	CurrentNames     []string `json:"currentNames,omitempty"`
 	UpToDate         bool     `json:"upToDate"`
 
-	prev certRef
+	prev inventory.CertRef
 }
 
 // Plan is everything a deployment would change, computed with read-only calls.
@@ -76,93 +73,32 @@ type Plan struct {
 }
 
 // Failure is a load balancer or region discovery could not read.
-type Failure struct {
-	Region         string `json:"region"`
-	LoadBalancerID string `json:"loadBalancerId,omitempty"`
-	Error          string `json:"error"`
-}
-
-// tlsProtocols are the listener protocols that carry a certificate.
-var tlsProtocols = []string{"HTTPS", "TCP_SSL", "QUIC"}
+type Failure = inventory.Failure
 
 // candidates lists every certificate binding of TLS listeners in the
-// regions, and the load balancers or regions it could not read.
-func (d *Deployer) candidates(ctx context.Context, regions []string) ([]Planned, []Failure) {
-	var (
-		mu  sync.Mutex
-		out []Planned
-	)
-	failures := d.forEachLB(ctx, regions, func(ctx context.Context, lb loadBalancer) error {
-		ls, err := d.cloud.listeners(ctx, lb.Region, lb.ID)
-		if err != nil {
-			return err
-		}
-		var found []Planned
-		for _, l := range ls {
-			if !slices.Contains(tlsProtocols, l.Protocol) {
-				continue
-			}
-			base := Planned{Target: Target{Region: lb.Region, LoadBalancerID: lb.ID, ListenerID: l.ID}, LoadBalancerName: lb.Name, Protocol: l.Protocol}
-			if len(lb.VIPs) > 0 && l.Protocol != "QUIC" {
-				base.Addr = net.JoinHostPort(lb.VIPs[0], strconv.FormatInt(l.Port, 10))
-			}
-			if !l.SNI {
-				p := base
-				p.Current, p.prev = l.Cert.ID, l.Cert
-				if len(l.Domains) > 0 {
-					p.ServerName = l.Domains[0].Name
-				}
-				found = append(found, p)
-				continue
-			}
-			for _, dom := range l.Domains {
-				p := base
-				p.Domain, p.ServerName, p.Current, p.prev = dom.Name, dom.Name, dom.Cert.ID, dom.Cert
-				found = append(found, p)
-			}
-		}
-		mu.Lock()
-		out = append(out, found...)
-		mu.Unlock()
-		return nil
-	})
-	slices.SortFunc(out, func(a, b Planned) int { return strings.Compare(a.Region+a.Target.String(), b.Region+b.Target.String()) })
-	return out, failures
+// regions, the certificates they serve, and the load balancers or regions
+// that could not be read.
+func (d *Deployer) candidates(ctx context.Context, regions []string) ([]Planned, map[string]inventory.Certificate, []Failure, error) {
+	inv, err := d.inv.Collect(ctx, regions)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var out []Planned
+	for _, b := range inv.Bindings() {
+		out = append(out, planned(b))
+	}
+	return out, inv.Certificates, inv.Failures, nil
 }
 
-// forEachLB runs fn for every load balancer of the regions, several at once,
-// and returns what failed: one load balancer that cannot be read must not
-// keep the others from their certificate.
-func (d *Deployer) forEachLB(ctx context.Context, regions []string, fn func(context.Context, loadBalancer) error) []Failure {
-	var lbs []loadBalancer
-	var failures []Failure
-	for _, r := range regions {
-		found, err := d.cloud.loadBalancers(ctx, r)
-		if err != nil {
-			failures = append(failures, Failure{Region: r, Error: err.Error()})
-			continue
-		}
-		lbs = append(lbs, found...)
+func planned(b inventory.Binding) Planned {
+	p := Planned{
+		Target:           Target{Region: b.Region, LoadBalancerID: b.LoadBalancerID, ListenerID: b.ListenerID, Domain: b.Domain},
+		LoadBalancerName: b.LoadBalancerName, Protocol: b.Protocol, Addr: b.Addr, ServerName: b.ServerName,
 	}
-	sem := make(chan struct{}, d.opts.Concurrency)
-	var wg sync.WaitGroup
-	errs := make([]error, len(lbs))
-	for i, lb := range lbs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			errs[i] = fn(ctx, lb)
-		}()
+	if b.Certificate != nil {
+		p.Current, p.prev = b.Certificate.ID, *b.Certificate
 	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			failures = append(failures, Failure{Region: lbs[i].Region, LoadBalancerID: lbs[i].ID, Error: err.Error()})
-		}
-	}
-	return failures
+	return p
 }
 
 // Plan finds the targets of lin and what each serves now. Without pinned
@@ -170,14 +106,7 @@ func (d *Deployer) forEachLB(ctx context.Context, regions []string, fn func(cont
 // covered by lin; pinned targets must exist and be covered, or the whole
 // deployment is refused.
 func (d *Deployer) Plan(ctx context.Context, lin *lineage.Lineage) (*Plan, error) {
-	cands, failures := d.candidates(ctx, d.opts.Regions)
-	ids := map[string]bool{}
-	for _, c := range cands {
-		if c.Current != "" {
-			ids[c.Current] = true
-		}
-	}
-	certs, err := d.cloud.certificates(ctx, slices.Sorted(maps.Keys(ids)))
+	cands, certs, failures, err := d.candidates(ctx, d.opts.Regions)
 	if err != nil {
 		return nil, err
 	}
@@ -198,17 +127,21 @@ func (d *Deployer) Plan(ctx context.Context, lin *lineage.Lineage) (*Plan, error
 	return plan, nil
 }
 
-// unreadable reports whether discovery failed for lb (or for every region).
+// unreadable reports whether discovery failed for lb (or for its region).
 func (p *Plan) unreadable(lb string) bool {
-	for _, f := range p.Failures {
-		if f.LoadBalancerID == lb || f.LoadBalancerID == "" {
+	return unreadable(p.Failures, lb)
+}
+
+func unreadable(failures []Failure, lb string) bool {
+	for _, f := range failures {
+		if f.LoadBalancerID == lb || (f.LoadBalancerID == "" && f.CertificateID == "") {
 			return true
 		}
 	}
 	return false
 }
 
-func (d *Deployer) pinned(plan *Plan, cands []Planned, certs map[string]storedCert) error {
+func (d *Deployer) pinned(plan *Plan, cands []Planned, certs map[string]inventory.Certificate) error {
 	var problems []string
 	for _, want := range d.opts.Targets {
 		i := slices.IndexFunc(cands, func(c Planned) bool {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 )
 
 // Target outcomes.
@@ -127,4 +128,90 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// WriteJSON writes the rollback report for scripts.
+func (r *RollbackReport) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// WriteTable writes the rollback report for people.
+func (r *RollbackReport) WriteTable(w io.Writer) error {
+	if r.Note != "" {
+		_, err := fmt.Fprintln(w, r.Note)
+		return err
+	}
+	head := fmt.Sprintf("rollback of %s: %d targets", r.Lineage, len(r.Targets))
+	if r.DryRun {
+		head += " (dry run: nothing changed)"
+	}
+	fmt.Fprintln(w, head)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "REGION\tTARGET\tFROM\tTO\tSTATUS\tVERIFIED")
+	for _, t := range r.Targets {
+		status := t.Status
+		if t.Error != "" {
+			status += ": " + t.Error
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Region, t.Target, dash(t.Current), t.To, status, dash(t.Verified))
+	}
+	for _, f := range r.Failures {
+		fmt.Fprintf(tw, "%s\t%s\t-\t-\tfailed: could not be read: %s\t-\n", f.Region, dash(f.LoadBalancerID), f.Error)
+	}
+	return tw.Flush()
+}
+
+// WriteJSON writes the prune report for scripts.
+func (r *PruneReport) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// WriteTable writes the prune report for people: one line per upload.
+func (r *PruneReport) WriteTable(w io.Writer) error {
+	deleted := "deleted"
+	if r.DryRun {
+		deleted = "would delete"
+		fmt.Fprintln(w, "dry run: nothing deleted")
+	}
+	if len(r.Lineages) == 0 {
+		_, err := fmt.Fprintln(w, "nothing to prune: no lineage given, and none recorded in the state dir")
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "LINEAGE\tCERT\tNOT AFTER\tACTION")
+	for _, l := range r.Lineages {
+		if l.Error != "" {
+			fmt.Fprintf(tw, "%s\t-\t-\tfailed: %s\n", l.Lineage, l.Error)
+		}
+		if l.Error == "" && len(l.Kept)+len(l.Deleted) == 0 {
+			fmt.Fprintf(tw, "%s\t-\t-\tno uploads\n", l.Lineage)
+		}
+		for _, c := range l.Deleted {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", l.Lineage, c.ID, c.NotAfter.UTC().Format(time.DateOnly), deleted)
+		}
+		for _, c := range l.Kept {
+			fmt.Fprintf(tw, "%s\t%s\t%s\tkept: %s\n", l.Lineage, c.ID, c.NotAfter.UTC().Format(time.DateOnly), keptWhy(c))
+		}
+	}
+	return tw.Flush()
+}
+
+func keptWhy(c PrunedCert) string {
+	switch c.Reason {
+	case KeptCurrent:
+		return "newest"
+	case KeptKeep:
+		return "among the newest superseded kept"
+	case KeptBound:
+		return "bound to " + c.Detail
+	case KeptRollback:
+		return "rollback needs it on " + c.Detail
+	case KeptError:
+		return "delete failed: " + c.Detail
+	}
+	return c.Reason
 }

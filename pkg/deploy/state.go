@@ -2,6 +2,10 @@ package deploy
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/clbcert/clbcert/pkg/store"
@@ -24,14 +28,81 @@ type upload struct {
 }
 
 type binding struct {
-	Target   Target    `json:"target"`
+	Target Target `json:"target"`
+	// Previous is what rollback puts back; "" once it has (or if the
+	// target had no certificate).
 	Previous string    `json:"previous"`
 	Current  string    `json:"current"`
 	At       time.Time `json:"at"`
+	// RolledBackFrom is the certificate a rollback replaced with Current.
+	RolledBackFrom string `json:"rolledBackFrom,omitempty"`
 }
 
+const (
+	statePrefix = "deploy-"
+	stateSuffix = ".json"
+)
+
 func stateName(lineageName string) string {
-	return "deploy-" + lineageName + ".json"
+	return statePrefix + lineageName + stateSuffix
+}
+
+// RecordedLineages lists, sorted, the lineages deploy has recorded in st.
+func RecordedLineages(st *store.Store) ([]string, error) {
+	entries, err := os.ReadDir(st.Dir())
+	if err != nil {
+		return nil, fmt.Errorf("list the state dir: %w", err)
+	}
+	var out []string
+	for _, e := range entries {
+		name, ok := strings.CutPrefix(e.Name(), statePrefix)
+		if name, ok2 := strings.CutSuffix(name, stateSuffix); ok && ok2 && name != "" && e.Type().IsRegular() {
+			out = append(out, name)
+		}
+	}
+	return out, nil
+}
+
+// RecordedRegions lists, sorted, the regions of the targets deploy
+// recorded for the lineages: where rollback works, and where prune must
+// look for load balancers that still use an upload.
+func RecordedRegions(st *store.Store, lineages ...string) ([]string, error) {
+	var out []string
+	for _, name := range lineages {
+		var s lineageState
+		if err := store.ReadJSON(st, stateName(name), &s); err != nil {
+			return nil, err
+		}
+		for _, b := range s.Bindings {
+			if !slices.Contains(out, b.Target.Region) {
+				out = append(out, b.Target.Region)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// rollbackNeeds maps each certificate that a recorded rollback of any
+// lineage in the state dir would put back to one target that needs it.
+func (d *Deployer) rollbackNeeds() (map[string]string, error) {
+	names, err := RecordedLineages(d.store)
+	if err != nil {
+		return nil, err
+	}
+	needs := map[string]string{}
+	for _, name := range names {
+		var s lineageState
+		if err := store.ReadJSON(d.store, stateName(name), &s); err != nil {
+			return nil, err
+		}
+		for _, b := range s.Bindings {
+			if b.Previous != "" {
+				needs[b.Previous] = fmt.Sprintf("%s %s (rollback of %s)", b.Target.Region, b.Target, name)
+			}
+		}
+	}
+	return needs, nil
 }
 
 func (s *lineageState) uploadOf(fingerprint string) string {

@@ -10,44 +10,47 @@ import (
 	"sync"
 	"time"
 
+	"github.com/clbcert/clbcert/pkg/inventory"
 	"github.com/clbcert/clbcert/pkg/lineage"
 )
 
 // verifyLB checks the updated and unchanged targets of one load balancer
-// (rep.Targets[i] for i in idx) twice: CLB must describe the new certificate
-// on them — one DescribeListeners for all of them — and where a listener is
-// reachable from here a TLS handshake with the target's server name must
-// return the new leaf. The handshakes run at once: they cost no API budget.
-func (d *Deployer) verifyLB(ctx context.Context, rep *Report, idx []int) {
-	var check []*TargetResult
-	for _, i := range idx {
-		if t := &rep.Targets[i]; t.Status == StatusUpdated || t.Status == StatusUnchanged {
-			check = append(check, t)
+// twice: CLB must describe each one's certificate on it — one
+// DescribeListeners for all of them — and where a listener is reachable
+// from here a TLS handshake with the target's server name must return that
+// certificate's leaf. The handshakes run at once: they cost no API budget.
+func (d *Deployer) verifyLB(ctx context.Context, changes []change) {
+	var check []change
+	for _, c := range changes {
+		if c.t.Status == StatusUpdated || c.t.Status == StatusUnchanged {
+			check = append(check, c)
 		}
 	}
 	if len(check) == 0 {
 		return
 	}
-	ls, err := d.cloud.listeners(ctx, check[0].Region, check[0].LoadBalancerID)
+	first := check[0].t
+	ls, err := d.inv.Listeners(ctx, first.Region, first.LoadBalancerID)
 	if err != nil {
-		d.log.Warn("could not describe listeners to verify", "lb", check[0].LoadBalancerID, "error", err)
+		d.log.Warn("could not describe listeners to verify", "lb", first.LoadBalancerID, "error", err)
 	}
 	var wg sync.WaitGroup
-	for _, t := range check {
+	for _, c := range check {
+		t := c.t
 		if err != nil {
 			t.Status, t.Error = StatusFailed, fmt.Sprintf("could not check what CLB serves on it: %v", err)
 			continue
 		}
-		if got := servedID(ls, t.Target); got != rep.CertID {
-			t.Status, t.Error = StatusFailed, fmt.Sprintf("CLB describes certificate %q on it, not %s", got, rep.CertID)
+		if got := servedID(ls, t.Target); got != c.certID {
+			t.Status, t.Error = StatusFailed, fmt.Sprintf("CLB describes certificate %q on it, not %s", got, c.certID)
 			continue
 		}
 		t.Verified = "describe"
-		if t.Addr == "" {
+		if t.Addr == "" || c.fingerprint == "" {
 			continue
 		}
 		wg.Go(func() {
-			switch err := d.handshake(ctx, t.Addr, t.ServerName, rep.Fingerprint); {
+			switch err := d.handshake(ctx, t.Addr, t.ServerName, c.fingerprint); {
 			case err == nil:
 				t.Verified = "tls"
 			case errors.Is(err, errUnreachable):
@@ -60,18 +63,13 @@ func (d *Deployer) verifyLB(ctx context.Context, rep *Report, idx []int) {
 	wg.Wait()
 }
 
-func servedID(ls []listener, t Target) string {
+func servedID(ls []inventory.Listener, t Target) string {
 	for _, l := range ls {
 		if l.ID != t.ListenerID {
 			continue
 		}
-		if t.Domain == "" {
-			return l.Cert.ID
-		}
-		for _, d := range l.Domains {
-			if d.Name == t.Domain {
-				return d.Cert.ID
-			}
+		if c := l.CertificateFor(t.Domain); c != nil {
+			return c.ID
 		}
 	}
 	return ""
@@ -111,7 +109,7 @@ func (d *Deployer) handshake(ctx context.Context, addr, serverName, wantFP strin
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%s (SNI %s) still serves %s after %s, not the new certificate", addr, serverName, last, d.opts.VerifyTimeout)
+			return fmt.Errorf("%s (SNI %s) still serves %s after %s, not the certificate just bound", addr, serverName, last, d.opts.VerifyTimeout)
 		case <-time.After(wait):
 		}
 	}

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/clbcert/clbcert/pkg/config"
+	"github.com/clbcert/clbcert/pkg/doctor"
+	"github.com/clbcert/clbcert/pkg/inventory"
+	"github.com/clbcert/clbcert/pkg/tencent"
+	"github.com/clbcert/clbcert/pkg/tune"
+)
+
+func doctorCommand(ctx context.Context) *cli.Command {
+	flags := append(config.CommonFlags(), config.CertbotDirFlag())
+	flags = append(flags, config.DeployFlags()...)
+	flags = append(flags, config.ExpiryFlags()...)
+	flags = append(flags,
+		&cli.BoolFlag{Name: "fix", Usage: "apply the safe fixes through clbcert tune (with --dry-run: show them only), then check again"},
+		&cli.DurationFlag{Name: "probe-timeout", Value: 5 * time.Second, Usage: "give each TLS handshake with a listener `DURATION`"},
+	)
+	return &cli.Command{
+		Name:  "doctor",
+		Usage: "audit load balancers and lineages: certificates, chains, keys, SNI, what clients get, TLS versions, health checks, backends",
+		Description: fmt.Sprintf(`Reads the load balancers of the regions, validates certbot's lineages, shakes
+   hands with every listener it can reach, and reports each problem with its
+   severity, its place and the fix:
+
+   - served certificates expired, not yet valid, or expiring (--warn-days,
+     --critical-days); local lineages whose chain does not link or whose key
+     does not match (--certbot-dir; skipped if the default dir is absent)
+   - an HTTPS listener without SNI whose certificate does not cover all its
+     domains; an SNI domain whose certificate does not cover it
+   - a TLS handshake with each listener (VIP:port, with the domain as SNI)
+     that does not return the bound certificate, or a chain that does not
+     link; a listener this host cannot reach is info only
+   - HTTPS listeners that accept TLS below 1.2 (ssl_protocols of the load
+     balancer's customized configuration, and a handshake offering TLS 1.1)
+   - health checks off, on "/", counting 4xx/5xx as healthy, every more than
+     %d s, waiting more than %d s, or with thresholds other than unhealthy %d /
+     healthy %d
+   - backends that fail their health check, rules and listeners without any
+
+      clbcert doctor --region ap-guangzhou
+      clbcert doctor --region ap-guangzhou --fix --dry-run   # the safe fixes, as a diff
+      clbcert doctor --region ap-guangzhou --fix             # apply them, check again
+
+   --fix applies only what cannot break a working site: health check on,
+   interval, timeout, thresholds, and ssl_protocols %s. A health check
+   path or status codes the backends may not serve, SNI, certificates and
+   backends are advised, never changed.
+
+   Exit status, as monitoring plugins read it:
+      0  OK        nothing above info
+      1  WARNING   warnings, nothing critical
+      2  CRITICAL  something critical; also a usage or configuration error
+                   (the message on stderr says which)
+      3  UNKNOWN   part of the cloud could not be read (the output lists
+                   what and why), and nothing is critical
+   With --fix the status is that of the check after the fixes.`,
+			doctor.MaxInterval, doctor.MaxTimeout, doctor.UnhealthyThreshold, doctor.HealthyThreshold, strings.Join(doctor.SafeTLSProtocols(), " ")),
+		Flags: flags,
+		Action: func(c *cli.Context) error {
+			if c.Args().Present() {
+				return config.Usagef("clbcert doctor takes no arguments: give the regions with --region")
+			}
+			return runDoctor(ctx, c)
+		},
+	}
+}
+
+func runDoctor(ctx context.Context, c *cli.Context) error {
+	s, err := config.Resolve(c, c.App.ErrWriter)
+	if err != nil {
+		return err
+	}
+	warn, crit, err := config.ExpiryDays(c)
+	if err != nil {
+		return err
+	}
+	fix, dryRun := c.Bool("fix"), c.Bool("dry-run")
+	if dryRun && !fix {
+		return config.Usagef("--dry-run goes with --fix: doctor changes nothing without --fix")
+	}
+	if c.Duration("probe-timeout") <= 0 {
+		return config.Usagef("--probe-timeout %s: give a positive duration such as 5s", c.Duration("probe-timeout"))
+	}
+	regions := s.Regions
+	if len(regions) == 0 {
+		// The regions the lineages are deployed to are the ones to audit.
+		for _, d := range s.File.Deploy {
+			for _, r := range d.Regions {
+				if !slices.Contains(regions, r) {
+					regions = append(regions, r)
+				}
+			}
+		}
+	}
+	if len(regions) == 0 {
+		return config.Usagef("no region to audit: give --region (or CLBCERT_REGIONS), e.g. --region ap-guangzhou")
+	}
+	certbotDir := s.CertbotDir
+	if !c.IsSet("certbot-dir") && s.File.CertbotDir == "" {
+		// Doctor audits the cloud from any host; only a certbot dir asked
+		// for must be there.
+		if _, err := os.Stat(filepath.Join(certbotDir, "live")); err != nil {
+			certbotDir = ""
+		}
+	}
+	cred, err := s.Credential(ctx)
+	if err != nil {
+		return err
+	}
+	// Reading and tuning spend the same per-action budgets.
+	cfg := tencent.Config{Credential: cred, Endpoint: s.Endpoint, Logger: s.Logger, Limiter: tencent.NewLimiter(nil)}
+	inv, err := inventory.New(cfg, inventory.Options{Fingerprints: true})
+	if err != nil {
+		return config.UsageError{Err: err}
+	}
+	d, err := doctor.New(doctor.Options{Regions: regions, CertbotDir: certbotDir, WarnDays: warn, CriticalDays: crit, ProbeTimeout: c.Duration("probe-timeout")}, inv)
+	if err != nil {
+		return config.UsageError{Err: err}
+	}
+	rep, err := d.Examine(ctx)
+	if err != nil {
+		return config.UsageError{Err: err}
+	}
+	var fixErr error
+	if fix {
+		tn, err := tune.New(cfg, tune.Options{Logger: s.Logger})
+		if err != nil {
+			return config.UsageError{Err: err}
+		}
+		fixed, err := d.Fix(ctx, rep, tn, dryRun)
+		if fixed != nil {
+			rep = fixed
+		}
+		fixErr = err
+	}
+	if err := writeReport(c, rep); err != nil {
+		return err
+	}
+	if fixErr != nil {
+		return fmt.Errorf("--fix: %w", fixErr)
+	}
+	if rep.ExitCode != 0 {
+		return config.ExitStatus(rep.ExitCode)
+	}
+	return nil
+}

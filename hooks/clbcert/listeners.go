@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/clbcert/clbcert/pkg/config"
+	"github.com/clbcert/clbcert/pkg/inventory"
+	"github.com/clbcert/clbcert/pkg/listeners"
+	"github.com/clbcert/clbcert/pkg/tencent"
+)
+
+func listenersCommand(ctx context.Context) *cli.Command {
+	flags := config.CommonFlags()
+	for _, f := range config.DeployFlags() {
+		if !slices.Contains(f.Names(), "dry-run") {
+			flags = append(flags, f)
+		}
+	}
+	return &cli.Command{
+		Name:  "listeners",
+		Usage: "show every listener and forwarding rule: certificate, SNI, scheduler, session persistence, health check, backends, TLS protocols",
+		Description: `Reads the load balancers of the regions and prints, per load balancer, its
+   TLS protocols (from its layer-7 customized configuration, or CLB's default),
+   then each listener and each forwarding rule of its HTTP/HTTPS listeners.
+   Read-only.
+
+      clbcert listeners --region ap-guangzhou
+      clbcert listeners --region ap-guangzhou --json   # a stable document for scripts
+
+   ` + listeners.Legend + `
+
+   --json prints {"regions", "loadBalancers": [{"region", "id", "name", "vips",
+   "tlsProtocols", "tlsProtocolsDefault", "customizedConfigId", "listeners":
+   [{"id", "name", "protocol", "port", "tls", "sni", "certificate": {"id",
+   "names", "notAfter", "daysLeft", "known"}, "scheduler", "sessionExpireTime",
+   "healthCheck", "backends": [{"ip", "port", "weight", "healthy", "status"}],
+   "rules": [{"locationId", "domain", "url", "certificate", "scheduler",
+   "sessionExpireTime", "healthCheck", "backends"}]}]}], "failures": [{"region",
+   "loadBalancerId", "error"}]}. Fields may be added, never renamed.
+
+   Exit status: 0 everything was read; 2 usage or configuration error;
+   3 a region, load balancer, configuration or backend health could not be
+   read (named under UNREADABLE, or in "failures"; the rest is still shown).`,
+		Flags: flags,
+		Action: func(c *cli.Context) error {
+			if c.Args().Present() {
+				return config.Usagef("clbcert listeners takes no arguments: give regions with --region REGION")
+			}
+			return runListeners(ctx, c)
+		},
+	}
+}
+
+func runListeners(ctx context.Context, c *cli.Context) error {
+	s, err := config.Resolve(c, c.App.ErrWriter)
+	if err != nil {
+		return err
+	}
+	if len(s.Regions) == 0 {
+		return config.Usagef("no region: pass --region (e.g. --region ap-guangzhou), set CLBCERT_REGIONS, or put regions in the config file")
+	}
+	cred, err := s.Credential(ctx)
+	if err != nil {
+		return err
+	}
+	inv, err := inventory.New(tencent.Config{Credential: cred, Endpoint: s.Endpoint, Logger: s.Logger}, inventory.Options{})
+	if err != nil {
+		return config.UsageError{Err: err}
+	}
+	v, err := listeners.Collect(ctx, inv, s.Regions, time.Now())
+	if err != nil {
+		return err
+	}
+	if c.Bool("json") {
+		err = v.WriteJSON(c.App.Writer)
+	} else {
+		err = v.WriteTable(c.App.Writer)
+	}
+	if err != nil {
+		return err
+	}
+	if v.Unreadable() {
+		return config.ExitStatus(3)
+	}
+	return nil
+}

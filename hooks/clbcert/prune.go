@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/clbcert/clbcert/pkg/config"
+	"github.com/clbcert/clbcert/pkg/deploy"
+	"github.com/clbcert/clbcert/pkg/store"
+	"github.com/clbcert/clbcert/pkg/tencent"
+)
+
+func pruneCommand(ctx context.Context) *cli.Command {
+	flags := append(config.CommonFlags(), config.DeployFlags()...)
+	flags = append(flags, &cli.IntFlag{Name: "keep", DefaultText: "2, or keep in [[deploy]]", Usage: "superseded uploads to keep per lineage besides the newest: `N` (0 keeps none)"})
+	return &cli.Command{
+		Name:      "prune",
+		Usage:     "delete this tool's uploads that nothing uses any more, keeping the newest per lineage",
+		ArgsUsage: "[LINEAGE...]",
+		Description: `Deletes from the SSL service the uploads clbcert-deploy made of each lineage
+   (alias clbcert/LINEAGE/…) that are not needed: the newest upload and the
+   --keep newest superseded ones stay, and so does every upload that a load
+   balancer in the regions uses or that a recorded rollback would put back.
+   clbcert-deploy prunes the same way after each deployment.
+
+      clbcert prune --dry-run                 # every lineage in the state dir
+      clbcert prune example.com --keep 0
+
+   LINEAGE is the directory name under certbot's live/ (options go before
+   it); without one, every
+   lineage recorded in the state dir. The regions looked at are those of
+   --region (or CLBCERT_REGIONS, or the config file) and every region deploy
+   recorded a target in.
+
+   Exit status: 0 done (or nothing to prune), 1 a lineage could not be
+   pruned (the message says why), 2 usage or configuration error.`,
+		Flags: flags,
+		Action: func(c *cli.Context) error {
+			if err := flagsFirst(c, "prune"); err != nil {
+				return err
+			}
+			return runPrune(ctx, c)
+		},
+	}
+}
+
+func runPrune(ctx context.Context, c *cli.Context) error {
+	s, err := config.Resolve(c, c.App.ErrWriter)
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(s.StateDir)
+	if err != nil {
+		return config.UsageError{Err: err}
+	}
+	recorded, err := deploy.RecordedLineages(st)
+	if err != nil {
+		return config.UsageError{Err: err}
+	}
+	var names []string
+	for _, a := range c.Args().Slice() {
+		names = append(names, filepath.Base(filepath.Clean(a)))
+	}
+	if len(names) == 0 {
+		names = recorded
+	}
+	rep := &deploy.PruneReport{DryRun: c.Bool("dry-run"), Lineages: []deploy.PruneResult{}}
+	if len(names) == 0 {
+		return writeReport(c, rep)
+	}
+	inState, err := deploy.RecordedRegions(st, recorded...)
+	if err != nil {
+		return err
+	}
+	rep.Regions = slices.Clone(s.Regions)
+	for _, r := range inState {
+		if !slices.Contains(rep.Regions, r) {
+			rep.Regions = append(rep.Regions, r)
+		}
+	}
+	if len(rep.Regions) == 0 {
+		return config.Usagef("no CLB region to check that nothing uses the uploads of %s: give --region (e.g. --region ap-guangzhou) or set CLBCERT_REGIONS", strings.Join(names, ", "))
+	}
+	cred, err := s.Credential(ctx)
+	if err != nil {
+		return err
+	}
+	// One limiter for all lineages: they share the account's limits.
+	cfg := tencent.Config{Credential: cred, Endpoint: s.Endpoint, Logger: s.Logger, Limiter: tencent.NewLimiter(nil)}
+	for _, name := range names {
+		// Each lineage keeps what its [[deploy]] entry says unless --keep is given.
+		opts, err := s.DeployOptions(c, name)
+		if err != nil {
+			return err
+		}
+		opts.Regions, opts.Targets, opts.DryRun = rep.Regions, nil, c.Bool("dry-run")
+		d, err := deploy.New(cfg, st, opts)
+		if err != nil {
+			return config.UsageError{Err: err}
+		}
+		// The lineage's error is in its result, which rep.Err reports.
+		one, _ := d.Prune(ctx, []string{name})
+		rep.Lineages = append(rep.Lineages, one.Lineages...)
+	}
+	if err := writeReport(c, rep); err != nil {
+		return err
+	}
+	return rep.Err()
+}

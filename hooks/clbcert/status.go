@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"slices"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/clbcert/clbcert/pkg/config"
+	"github.com/clbcert/clbcert/pkg/inventory"
+	"github.com/clbcert/clbcert/pkg/status"
+	"github.com/clbcert/clbcert/pkg/tencent"
+)
+
+func statusCommand(ctx context.Context) *cli.Command {
+	flags := append(config.CommonFlags(), config.CertbotDirFlag())
+	for _, f := range config.DeployFlags() {
+		if !slices.Contains(f.Names(), "dry-run") {
+			flags = append(flags, f)
+		}
+	}
+	flags = append(flags,
+		&cli.IntFlag{Name: "warn-days", Value: 30, Usage: "WARNING when a lineage has `N` days left or fewer"},
+		&cli.IntFlag{Name: "critical-days", Value: 7, Usage: "CRITICAL when a lineage has `N` days left or fewer"},
+	)
+	return &cli.Command{
+		Name:  "status",
+		Usage: "per certbot lineage: names, expiry, where it is served and where an older certificate still is (drift)",
+		Description: `For each lineage in certbot's live/ directory: its names, expiry and days left,
+   and — with --region, CLBCERT_REGIONS or regions in the config file — every
+   listener and SNI domain whose certificate has this lineage's fingerprint
+   (served), and every one that still serves an older certificate whose names
+   the lineage covers (drift: a deployment missed it). Read-only.
+
+      clbcert status --region ap-guangzhou
+      clbcert status --json        # a stable document for scripts
+
+   Exit status, as monitoring plugins (Nagios, Icinga, Zabbix) read it:
+      0  OK        every lineage valid, more than --warn-days days left, no drift
+      1  WARNING   a lineage has --warn-days days left or fewer (default 30)
+      2  CRITICAL  a lineage has --critical-days days left or fewer (default 7),
+                   fails validation, or has drift; also a usage or
+                   configuration error (the message on stderr says which)
+      3  UNKNOWN   a region, load balancer or certificate could not be read
+                   (the output names it and why), and nothing is critical
+   A known CRITICAL outranks UNKNOWN: part of the cloud being unreadable does
+   not hide an expiring certificate.`,
+		Flags: flags,
+		Action: func(c *cli.Context) error {
+			if c.Args().Present() {
+				return config.Usagef("clbcert status takes no arguments: give certbot's config dir with --certbot-dir DIR")
+			}
+			return runStatus(ctx, c)
+		},
+	}
+}
+
+func runStatus(ctx context.Context, c *cli.Context) error {
+	s, err := config.Resolve(c, c.App.ErrWriter)
+	if err != nil {
+		return err
+	}
+	warn, crit := c.Int("warn-days"), c.Int("critical-days")
+	if crit < 1 || warn < crit {
+		return config.Usagef("--warn-days %d, --critical-days %d: give days of 1 or more, --warn-days at least --critical-days", warn, crit)
+	}
+	regions := s.Regions
+	if len(regions) == 0 {
+		// The regions the lineages are deployed to are where they are served.
+		for _, d := range s.File.Deploy {
+			for _, r := range d.Regions {
+				if !slices.Contains(regions, r) {
+					regions = append(regions, r)
+				}
+			}
+		}
+	}
+	var inv *inventory.Client
+	if len(regions) > 0 {
+		cred, err := s.Credential(ctx)
+		if err != nil {
+			return err
+		}
+		cfg := tencent.Config{Credential: cred, Endpoint: s.Endpoint, Logger: s.Logger}
+		if inv, err = inventory.New(cfg, inventory.Options{Fingerprints: true}); err != nil {
+			return config.UsageError{Err: err}
+		}
+	}
+	checker, err := status.New(status.Options{CertbotDir: s.CertbotDir, Regions: regions, WarnDays: warn, CriticalDays: crit}, inv)
+	if err != nil {
+		return config.UsageError{Err: err}
+	}
+	rep, err := checker.Check(ctx)
+	if err != nil {
+		return config.UsageError{Err: err}
+	}
+	if c.Bool("json") {
+		err = rep.WriteJSON(c.App.Writer)
+	} else {
+		err = rep.WriteTable(c.App.Writer)
+	}
+	if err != nil {
+		return err
+	}
+	if rep.ExitCode != 0 {
+		return config.ExitStatus(rep.ExitCode)
+	}
+	return nil
+}

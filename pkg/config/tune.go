@@ -1,0 +1,245 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/clbcert/clbcert/pkg/tune"
+)
+
+// TuneTable is the config file's [tune] table: the settings `clbcert tune`
+// applies when no flag gives them. Every key is optional; one left out
+// leaves that setting as each listener has it.
+//
+//	[tune]
+//	scheduler = "WRR"                 # WRR, LEAST_CONN or IP_HASH
+//	session_persistence = 0           # seconds; 0 off, else 30-86400 (30-3600 on TCP)
+//	health_check = true               # on (true) or off (false)
+//	health_check_type = "HTTP"        # TCP or HTTP (HTTP/HTTPS rules: HTTP only)
+//	health_check_path = "/healthz"
+//	health_check_domain = "www.example.com"  # Host of an HTTP check (TCP listeners need one)
+//	health_check_interval = 30        # seconds, 2-300
+//	health_check_timeout = 5          # seconds, 2-60, below the interval
+//	healthy_threshold = 2             # 2-10
+//	unhealthy_threshold = 3           # 2-10
+//	health_check_http_codes = ["2xx", "3xx"]   # status classes that count as healthy
+//	tls_protocols = ["TLSv1.2", "TLSv1.3"]     # per load balancer, HTTP/HTTPS listeners
+type TuneTable struct {
+	Scheduler            *string  `toml:"scheduler"`
+	SessionPersistence   *int64   `toml:"session_persistence"`
+	HealthCheck          *bool    `toml:"health_check"`
+	HealthCheckType      *string  `toml:"health_check_type"`
+	HealthCheckPath      *string  `toml:"health_check_path"`
+	HealthCheckDomain    *string  `toml:"health_check_domain"`
+	HealthCheckInterval  *int64   `toml:"health_check_interval"`
+	HealthCheckTimeout   *int64   `toml:"health_check_timeout"`
+	HealthyThreshold     *int64   `toml:"healthy_threshold"`
+	UnhealthyThreshold   *int64   `toml:"unhealthy_threshold"`
+	HealthCheckHTTPCodes []string `toml:"health_check_http_codes"`
+	TLSProtocols         []string `toml:"tls_protocols"`
+}
+
+// TuneFlags are clbcert tune's settings, named as tune.Field* names them.
+func TuneFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: tune.FieldScheduler, Usage: "scheduling: `WRR`, LEAST_CONN or IP_HASH"},
+		&cli.StringFlag{Name: tune.FieldSessionPersistence, Usage: "session persistence `SECONDS` (30s, 10m), 0 or off to turn it off"},
+		&cli.StringFlag{Name: tune.FieldHealthCheck, Usage: "health check `on` or off"},
+		&cli.StringFlag{Name: tune.FieldHealthCheckType, Usage: "health check `TYPE`: TCP or HTTP"},
+		&cli.StringFlag{Name: tune.FieldHealthCheckPath, Usage: "HTTP health check `PATH`, e.g. /healthz"},
+		&cli.StringFlag{Name: tune.FieldHealthCheckDomain, Usage: "HTTP health check Host `NAME` (a TCP listener's HTTP check needs one)"},
+		&cli.StringFlag{Name: tune.FieldHealthCheckInterval, Usage: "`SECONDS` between checks, 2-300 (30 or 30s)"},
+		&cli.StringFlag{Name: tune.FieldHealthCheckTimeout, Usage: "`SECONDS` a check may take, 2-60 and below the interval"},
+		&cli.Int64Flag{Name: tune.FieldHealthyThreshold, Usage: "successes that make a backend healthy: `N`, 2-10"},
+		&cli.Int64Flag{Name: tune.FieldUnhealthyThreshold, Usage: "failures that make a backend unhealthy: `N`, 2-10"},
+		&cli.StringFlag{Name: tune.FieldHTTPCodes, Usage: "HTTP status `CLASSES` that count as healthy, e.g. 2xx,3xx (or CLB's bit mask, 6)"},
+		&cli.StringFlag{Name: tune.FieldTLSProtocols, Usage: "TLS `VERSIONS` of the load balancer's HTTP/HTTPS listeners, e.g. TLSv1.2,TLSv1.3"},
+	}
+}
+
+// fileKeys are the [tune] keys of the flags.
+var fileKeys = map[string]string{
+	tune.FieldScheduler: "scheduler", tune.FieldSessionPersistence: "session_persistence",
+	tune.FieldHealthCheck: "health_check", tune.FieldHealthCheckType: "health_check_type",
+	tune.FieldHealthCheckPath: "health_check_path", tune.FieldHealthCheckDomain: "health_check_domain",
+	tune.FieldHealthCheckInterval: "health_check_interval", tune.FieldHealthCheckTimeout: "health_check_timeout",
+	tune.FieldHealthyThreshold: "healthy_threshold", tune.FieldUnhealthyThreshold: "unhealthy_threshold",
+	tune.FieldHTTPCodes: "health_check_http_codes", tune.FieldTLSProtocols: "tls_protocols",
+}
+
+// TuneSettings are the settings of TuneFlags, each from its flag if set,
+// else from the config file's [tune] table, checked against CLB's ranges.
+// A bad value is a UsageError naming the flag (or the file's key) and what
+// to give instead.
+func (s *Settings) TuneSettings(c *cli.Context) (tune.Settings, error) {
+	var out tune.Settings
+	f := s.File.Tune
+	fromFile := map[string]bool{}
+	bad := func(field, value, fix string) error {
+		return s.tuneError(field, fromFile[field], value, fix)
+	}
+	str := func(field string, file *string) (*string, bool) {
+		if c.IsSet(field) {
+			v := strings.TrimSpace(c.String(field))
+			return &v, true
+		}
+		if file != nil {
+			fromFile[field] = true
+		}
+		return file, false
+	}
+	num := func(field string, file *int64) (*int64, error) {
+		if c.IsSet(field) {
+			v := c.Int64(field)
+			return &v, nil
+		}
+		if file != nil {
+			fromFile[field] = true
+		}
+		return file, nil
+	}
+	seconds := func(field string, file *int64) (*int64, error) {
+		v, flag := str(field, nil)
+		if !flag {
+			return num(field, file)
+		}
+		n, err := parseSeconds(*v)
+		if err != nil {
+			return nil, bad(field, *v, "give whole seconds, e.g. 30 or 30s")
+		}
+		return &n, nil
+	}
+	var err error
+	out.Scheduler, _ = str(tune.FieldScheduler, f.Scheduler)
+	if out.Scheduler != nil {
+		up := strings.ToUpper(*out.Scheduler)
+		out.Scheduler = &up
+	}
+	if v, flag := str(tune.FieldSessionPersistence, nil); flag {
+		n := int64(0)
+		if *v != "off" {
+			if n, err = parseSeconds(*v); err != nil {
+				return out, bad(tune.FieldSessionPersistence, *v, "give seconds (0 or off to turn it off, else 30-86400), e.g. 600 or 10m")
+			}
+		}
+		out.SessionExpireTime = &n
+	} else if out.SessionExpireTime, err = num(tune.FieldSessionPersistence, f.SessionPersistence); err != nil {
+		return out, err
+	}
+	if v, flag := str(tune.FieldHealthCheck, nil); flag {
+		on, err := parseOnOff(*v)
+		if err != nil {
+			return out, bad(tune.FieldHealthCheck, *v, "give on or off")
+		}
+		out.HealthCheck.On = &on
+	} else if f.HealthCheck != nil {
+		fromFile[tune.FieldHealthCheck] = true
+		out.HealthCheck.On = f.HealthCheck
+	}
+	h := &out.HealthCheck
+	if h.Type, _ = str(tune.FieldHealthCheckType, f.HealthCheckType); h.Type != nil {
+		up := strings.ToUpper(*h.Type)
+		h.Type = &up
+	}
+	h.Path, _ = str(tune.FieldHealthCheckPath, f.HealthCheckPath)
+	h.Domain, _ = str(tune.FieldHealthCheckDomain, f.HealthCheckDomain)
+	if h.Interval, err = seconds(tune.FieldHealthCheckInterval, f.HealthCheckInterval); err != nil {
+		return out, err
+	}
+	if h.Timeout, err = seconds(tune.FieldHealthCheckTimeout, f.HealthCheckTimeout); err != nil {
+		return out, err
+	}
+	if h.HealthyThreshold, err = num(tune.FieldHealthyThreshold, f.HealthyThreshold); err != nil {
+		return out, err
+	}
+	if h.UnhealthyThreshold, err = num(tune.FieldUnhealthyThreshold, f.UnhealthyThreshold); err != nil {
+		return out, err
+	}
+	codes := f.HealthCheckHTTPCodes
+	if c.IsSet(tune.FieldHTTPCodes) {
+		codes = splitList(c.String(tune.FieldHTTPCodes))
+	} else if codes != nil {
+		fromFile[tune.FieldHTTPCodes] = true
+	}
+	if codes != nil {
+		mask, err := parseHTTPCodes(codes)
+		if err != nil {
+			return out, bad(tune.FieldHTTPCodes, strings.Join(codes, ","), "give status classes such as 2xx,3xx (1xx-5xx), or a bit mask 1-31")
+		}
+		h.HTTPCodes = &mask
+	}
+	if c.IsSet(tune.FieldTLSProtocols) {
+		out.TLSProtocols = splitList(c.String(tune.FieldTLSProtocols))
+		if out.TLSProtocols == nil {
+			out.TLSProtocols = []string{}
+		}
+	} else if f.TLSProtocols != nil {
+		fromFile[tune.FieldTLSProtocols] = true
+		out.TLSProtocols = f.TLSProtocols
+	}
+	if err := out.Validate(); err != nil {
+		var fe *tune.FieldError
+		if errors.As(err, &fe) {
+			return out, s.tuneError(fe.Field, fromFile[fe.Field], fe.Value, fe.Fix)
+		}
+		return out, UsageError{err}
+	}
+	return out, nil
+}
+
+func (s *Settings) tuneError(field string, fromFile bool, value, fix string) error {
+	if fromFile {
+		return Usagef("config file %s, [tune] %s = %s: %s", s.File.Path, fileKeys[field], value, fix)
+	}
+	return Usagef("--%s %s: %s", field, value, fix)
+}
+
+// parseSeconds reads "30" or a Go duration of whole seconds ("30s", "10m").
+func parseSeconds(s string) (int64, error) {
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return n, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d%time.Second != 0 {
+		return 0, errors.New("not whole seconds")
+	}
+	return int64(d / time.Second), nil
+}
+
+func parseOnOff(s string) (bool, error) {
+	switch strings.ToLower(s) {
+	case "on", "true", "yes", "1":
+		return true, nil
+	case "off", "false", "no", "0":
+		return false, nil
+	}
+	return false, errors.New("not on or off")
+}
+
+// parseHTTPCodes reads status classes ("2xx") or one bit mask ("6").
+func parseHTTPCodes(codes []string) (int64, error) {
+	if len(codes) == 1 {
+		if n, err := strconv.ParseInt(codes[0], 10, 64); err == nil {
+			return n, nil
+		}
+	}
+	var mask int64
+	for _, c := range codes {
+		c = strings.ToLower(c)
+		if len(c) != 3 || c[1:] != "xx" || c[0] < '1' || c[0] > '5' {
+			return 0, fmt.Errorf("%q is not a status class", c)
+		}
+		mask |= 1 << (c[0] - '1')
+	}
+	return mask, nil
+}
+
+// splitList splits on commas and spaces; nil when there is nothing.
+func splitList(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' })
+}

@@ -1,0 +1,236 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/clbcert/clbcert/pkg/inventory"
+)
+
+// StatusSkipped is a rollback target left alone: it is gone, or serves a
+// certificate that clbcert did not put there.
+const StatusSkipped = "skipped"
+
+// RollbackReport is what a rollback did, per target.
+type RollbackReport struct {
+	Lineage string           `json:"lineage"`
+	DryRun  bool             `json:"dryRun"`
+	Targets []RollbackTarget `json:"targets"`
+	// Failures are load balancers or regions that could not be read: their
+	// targets were not rolled back.
+	Failures []Failure `json:"failures,omitempty"`
+	// Note says why there was nothing to do.
+	Note string `json:"note,omitempty"`
+}
+
+// RollbackTarget is one target's outcome. Current (currentCertId) is what it
+// served before the rollback, To what it serves after.
+type RollbackTarget struct {
+	TargetResult
+	To         string    `json:"to"`
+	ToNotAfter time.Time `json:"toNotAfter"`
+}
+
+// NothingToRollBack is the report of a rollback with nothing to do: no
+// target of the lineage has a certificate recorded from before clbcert
+// changed it. A command that finds no record of the lineage at all answers
+// with it without building a Deployer.
+func NothingToRollBack(lineageName string) *RollbackReport {
+	return &RollbackReport{Lineage: lineageName, Targets: []RollbackTarget{},
+		Note: "nothing to roll back: no target of " + lineageName + " has a certificate recorded from before clbcert changed it (already rolled back, or never deployed)"}
+}
+
+// Err summarises the failed targets, or is nil.
+func (r *RollbackReport) Err() error {
+	var parts []string
+	for _, f := range r.Failures {
+		parts = append(parts, fmt.Sprintf("%s: could not be read: %s", f.Where(), f.Error))
+	}
+	failed := 0
+	for _, t := range r.Targets {
+		if t.Status == StatusFailed {
+			failed++
+			parts = append(parts, fmt.Sprintf("%s %s: %s", t.Region, t.Target, t.Error))
+		}
+	}
+	if len(parts) == 0 {
+		return nil
+	}
+	return fmt.Errorf("rollback of %s: %d of %d targets failed (%s); the others are done: fix the cause and run clbcert rollback %s again to finish",
+		r.Lineage, failed+len(r.Failures), len(r.Targets), strings.Join(parts, "; "), r.Lineage)
+}
+
+// Rollback puts back, on every target that deploy changed for the lineage,
+// the certificate the target had before, awaited and verified as a
+// deployment is. It then records the restored certificates as the
+// targets' current ones with nothing before them, so a second rollback has
+// nothing to do (rather than flip back to the newer certificate: the way
+// forward again is clbcert-deploy).
+//
+// Before any change it refuses (ErrRefused) if a certificate to put back is
+// gone from the SSL service or has expired. A target that no longer exists,
+// or that serves neither certificate clbcert recorded for it (someone
+// changed it since), is skipped and forgotten. With DryRun it reports the
+// plan only.
+func (d *Deployer) Rollback(ctx context.Context, lineageName string) (*RollbackReport, error) {
+	unlock, err := d.store.Lock(ctx, stateName(lineageName))
+	if err != nil {
+		return nil, fmt.Errorf("another clbcert run holds %s: %w", lineageName, err)
+	}
+	defer unlock()
+	st, err := d.loadState(ctx, lineageName)
+	if err != nil {
+		return nil, err
+	}
+	var todo []binding
+	for _, key := range slices.Sorted(maps.Keys(st.Bindings)) {
+		if b := st.Bindings[key]; b.Previous != "" && b.Previous != b.Current {
+			todo = append(todo, b)
+		}
+	}
+	if len(todo) == 0 {
+		rep := NothingToRollBack(lineageName)
+		rep.DryRun = d.opts.DryRun
+		return rep, nil
+	}
+	prev, err := d.rollbackCerts(ctx, todo)
+	if err != nil {
+		return nil, err
+	}
+	var regions []string
+	for _, b := range todo {
+		if !slices.Contains(regions, b.Target.Region) {
+			regions = append(regions, b.Target.Region)
+		}
+	}
+	inv, err := d.inv.Collect(ctx, regions)
+	if err != nil {
+		return nil, err
+	}
+	rep := &RollbackReport{Lineage: lineageName, DryRun: d.opts.DryRun, Targets: []RollbackTarget{}, Failures: inv.Failures}
+	where := map[string]inventory.Binding{}
+	for _, b := range inv.Bindings() {
+		where[b.Region+"/"+b.String()] = b
+	}
+	for _, b := range todo {
+		rep.Targets = append(rep.Targets, rollbackTarget(b, where, inv.Failures, prev[b.Previous]))
+	}
+	if d.opts.DryRun {
+		return rep, nil
+	}
+
+	var changes []change
+	fingerprints := map[string]string{}
+	for i := range rep.Targets {
+		t := &rep.Targets[i]
+		if t.Status != StatusPlanned && t.Status != StatusUnchanged {
+			continue
+		}
+		if t.Status == StatusPlanned {
+			t.Status = ""
+		}
+		fp, ok := fingerprints[t.To]
+		if !ok {
+			// Without a fingerprint the TLS check cannot tell the leaves
+			// apart: CLB's description is then the only check.
+			fp, _, err = d.inv.Fingerprint(ctx, t.To)
+			if err != nil {
+				d.log.Warn("no fingerprint to check the handshake against", "cert", t.To, "error", err)
+			}
+			fingerprints[t.To] = fp
+		}
+		changes = append(changes, change{t: &t.TargetResult, certID: t.To, fingerprint: fp})
+	}
+	d.log.Info("rolling back", "lineage", lineageName, "targets", len(changes))
+	d.bindAll(ctx, changes)
+	if err := d.recordRollback(ctx, lineageName, rep); err != nil {
+		return rep, err
+	}
+	return rep, rep.Err()
+}
+
+// rollbackCerts describes the certificates the bindings would put back and
+// refuses if one is gone or expired.
+func (d *Deployer) rollbackCerts(ctx context.Context, todo []binding) (map[string]inventory.Certificate, error) {
+	var ids []string
+	for _, b := range todo {
+		if !slices.Contains(ids, b.Previous) {
+			ids = append(ids, b.Previous)
+		}
+	}
+	certs, err := d.inv.Certificates(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	now := d.opts.Now()
+	var problems []string
+	for _, id := range ids {
+		var users []string
+		for _, b := range todo {
+			if b.Previous == id {
+				users = append(users, b.Target.String())
+			}
+		}
+		c, ok := certs[id]
+		switch {
+		case !ok:
+			problems = append(problems, fmt.Sprintf("certificate %s, which %s served before, is no longer in the SSL service (deleted or pruned)", id, strings.Join(users, ", ")))
+		case !c.NotAfter.IsZero() && !now.Before(c.NotAfter):
+			problems = append(problems, fmt.Sprintf("certificate %s, which %s served before, expired on %s", id, strings.Join(users, ", "), c.NotAfter.UTC().Format(time.DateOnly)))
+		}
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("%w: cannot roll back: %s; nothing was changed: deploy a valid certificate with clbcert-deploy instead", ErrRefused, strings.Join(problems, "; "))
+	}
+	return certs, nil
+}
+
+// rollbackTarget is what rollback will do with b, given where things are now.
+func rollbackTarget(b binding, where map[string]inventory.Binding, failures []Failure, to inventory.Certificate) RollbackTarget {
+	t := RollbackTarget{TargetResult: TargetResult{Planned: Planned{Target: b.Target}}, To: b.Previous, ToNotAfter: to.NotAfter}
+	now, ok := where[b.Target.Region+"/"+b.Target.String()]
+	switch {
+	case !ok && unreadable(failures, b.Target.LoadBalancerID):
+		t.Status, t.Error = StatusFailed, "its load balancer could not be read"
+		return t
+	case !ok:
+		t.Status, t.Error = StatusSkipped, "no longer a TLS listener or SNI domain"
+		return t
+	}
+	t.Planned = planned(now)
+	switch t.Current {
+	case b.Previous:
+		t.Status = StatusUnchanged
+	case b.Current:
+		t.Status = StatusPlanned
+	default:
+		t.Status, t.Error = StatusSkipped, fmt.Sprintf("serves %s now, not %s that clbcert-deploy put there: left as it is", dash(t.Current), b.Current)
+	}
+	return t
+}
+
+// recordRollback notes each target put back (or found so) as serving the
+// restored certificate with nothing to roll back to, and forgets skipped
+// ones; failed targets keep their record, so running again finishes.
+func (d *Deployer) recordRollback(ctx context.Context, lineageName string, rep *RollbackReport) error {
+	now := d.opts.Now()
+	err := d.updateState(ctx, lineageName, func(s *lineageState) {
+		for _, t := range rep.Targets {
+			key := t.Region + "/" + t.Target.String()
+			switch t.Status {
+			case StatusUpdated, StatusUnchanged:
+				s.Bindings[key] = binding{Target: t.Target, Current: t.To, At: now, RolledBackFrom: s.Bindings[key].Current}
+			case StatusSkipped:
+				delete(s.Bindings, key)
+			}
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("the rollback is done but could not be recorded (a second rollback would do it again): %w", err)
+	}
+	return nil
+}

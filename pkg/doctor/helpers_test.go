@@ -1,0 +1,164 @@
+package doctor_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clbcert/clbcert/internal/simtest"
+	"github.com/clbcert/clbcert/pkg/doctor"
+	"github.com/clbcert/clbcert/pkg/inventory"
+	"github.com/clbcert/clbcert/pkg/tcsim"
+	"github.com/clbcert/clbcert/pkg/tencent"
+)
+
+const region = "ap-guangzhou"
+
+// issued is a certificate for names valid from notBefore to notAfter, signed
+// by a CA made for it, as uploaded by hand under id: leaf and CA in
+// CertPEM. The corpus has no certificate that expires within days of now.
+func issued(t *testing.T, id string, notBefore, notAfter time.Time, names ...string) tcsim.CertSpec {
+	t.Helper()
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "doctor test CA " + id},
+		NotBefore: notBefore.AddDate(-1, 0, 0), NotAfter: notAfter.AddDate(1, 0, 0),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ = x509.ParseCertificate(caDER)
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf := &x509.Certificate{
+		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: names[0]}, DNSNames: names,
+		NotBefore: notBefore, NotAfter: notAfter,
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	leafDER, err := x509.CreateCertificate(rand.Reader, leaf, ca, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chain := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leafDER})
+	chain = append(chain, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})...)
+	return tcsim.CertSpec{ID: id, Alias: "uploaded by hand", CertPEM: string(chain), KeyPEM: string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}))}
+}
+
+// examine runs doctor against sim in region.
+func examine(t *testing.T, sim *tcsim.Sim, opts doctor.Options) *doctor.Report {
+	t.Helper()
+	d := newDoctor(t, sim, opts)
+	rep, err := d.Examine(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+// config reaches sim, retrying a failed call after milliseconds rather
+// than the production backoff of seconds.
+func config(t *testing.T, sim *tcsim.Sim) tencent.Config {
+	cfg := simtest.Config(t, sim)
+	cfg.Retry = tencent.RetryPolicy{Base: 5 * time.Millisecond, Cap: 20 * time.Millisecond}
+	return cfg
+}
+
+func newDoctor(t *testing.T, sim *tcsim.Sim, opts doctor.Options) *doctor.Doctor {
+	t.Helper()
+	inv, err := inventory.New(config(t, sim), inventory.Options{Fingerprints: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opts.Regions == nil {
+		opts.Regions = []string{region}
+	}
+	d, err := doctor.New(opts, inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// want is a finding a test expects: its check and severity, a substring
+// of its place, and substrings of its problem.
+type want struct {
+	check    string
+	severity doctor.Severity
+	where    string
+	problem  []string
+}
+
+func (w want) String() string {
+	return fmt.Sprintf("%s %s at %q %q", w.severity, w.check, w.where, w.problem)
+}
+
+func (w want) matches(f doctor.Finding) bool {
+	if f.Check != w.check || f.Severity != w.severity || !strings.Contains(f.Where.String(), w.where) {
+		return false
+	}
+	for _, p := range w.problem {
+		if !strings.Contains(f.Problem, p) {
+			return false
+		}
+	}
+	return true
+}
+
+// expectFindings fails unless the findings are exactly wants, in any order.
+func expectFindings(t *testing.T, got []doctor.Finding, wants ...want) {
+	t.Helper()
+	left := slices.Clone(got)
+	for _, w := range wants {
+		i := slices.IndexFunc(left, w.matches)
+		if i < 0 {
+			t.Errorf("missing finding %s", w)
+			continue
+		}
+		left = slices.Delete(left, i, i+1)
+	}
+	for _, f := range left {
+		t.Errorf("unexpected finding: %s %s at %s: %s (fix: %s)", f.Severity, f.Check, f.Where, f.Problem, f.Fix)
+	}
+}
+
+// waitHealth waits until the targets of a rule (or layer-4 listener, loc
+// "") are in state, as DescribeTargetHealth would report them.
+func waitHealth(t *testing.T, sim *tcsim.Sim, lb, lbl, loc string, state map[string]string) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		got := sim.TargetHealth(lb, lbl, loc)
+		ok := len(got) > 0
+		for addr, s := range state {
+			ok = ok && got[addr] == s
+		}
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("targets of %s/%s/%s are %v, want %v", lb, lbl, loc, got, state)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

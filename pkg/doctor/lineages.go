@@ -1,0 +1,55 @@
+package doctor
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/clbcert/clbcert/pkg/lineage"
+)
+
+// localLineage is a certbot lineage of the certbot dir and why it failed
+// validation (nil if it passed).
+type localLineage struct {
+	dir string
+	err error
+}
+
+// loadLineages validates every lineage in certbotDir/live with
+// lineage.Load, which checks that the chain links, the key matches the
+// leaf, and the dates.
+func loadLineages(certbotDir string, now time.Time) ([]localLineage, error) {
+	live := filepath.Join(certbotDir, "live")
+	entries, err := os.ReadDir(live)
+	if err != nil {
+		return nil, fmt.Errorf("read certbot's lineages: %w: give certbot's config dir with --certbot-dir (or CLBCERT_CERTBOT_DIR)", err)
+	}
+	var out []localLineage
+	for _, e := range entries {
+		dir := filepath.Join(live, e.Name())
+		// certbot keeps a README beside the lineages; a lineage is a
+		// directory, or a link to one.
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			continue
+		}
+		_, err := lineage.Load(dir, now)
+		out = append(out, localLineage{dir: dir, err: err})
+	}
+	return out, nil
+}
+
+// checkLineages reports each local lineage that fails validation: it would
+// be refused at its next deployment.
+func checkLineages(f *facts) []Finding {
+	var out []Finding
+	for _, l := range f.lineages {
+		if l.err == nil {
+			continue
+		}
+		out = append(out, Finding{Severity: Critical, Check: CheckLineage, Where: Where{Lineage: l.dir},
+			Problem: l.err.Error() + " (clbcert-deploy refuses the lineage until then)",
+			Fix:     "mend the lineage as the problem says, then deploy it: clbcert-deploy --lineage " + l.dir})
+	}
+	return out
+}

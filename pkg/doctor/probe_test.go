@@ -1,0 +1,147 @@
+package doctor
+
+import (
+	"context"
+	"crypto/tls"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clbcert/clbcert/internal/simtest"
+	"github.com/clbcert/clbcert/pkg/inventory"
+	"github.com/clbcert/clbcert/pkg/tcsim"
+)
+
+func testProber() prober { return prober{timeout: 5 * time.Second, dialer: &net.Dialer{}} }
+
+// twoListeners: HandCrt1 on a listener without SNI, OtherCrt on an SNI
+// domain of another.
+func twoListeners(t *testing.T) (*tcsim.Sim, *inventory.Inventory) {
+	sim := simtest.Start(t, tcsim.Options{
+		Certificates: []tcsim.CertSpec{simtest.HandUploaded(t, "HandCrt1", "good-ecdsa", "example.test"), simtest.HandUploaded(t, "OtherCrt", "other", "other.test")},
+		Topology: tcsim.Topology{LoadBalancers: []tcsim.LoadBalancerSpec{{ID: "lb-probe001", Region: "ap-guangzhou", VIP: "127.0.0.11", Listeners: []tcsim.ListenerSpec{
+			{ID: "lbl-plain001", Protocol: "HTTPS", CertID: "HandCrt1", Rules: []tcsim.RuleSpec{{Domain: "www.example.test"}}},
+			{ID: "lbl-sni00001", Protocol: "HTTPS", SNI: true, Rules: []tcsim.RuleSpec{{Domain: "other.test", CertID: "OtherCrt"}}},
+		}}}},
+	})
+	c, err := inventory.New(simtest.Config(t, sim), inventory.Options{Fingerprints: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := c.Collect(context.Background(), []string{"ap-guangzhou"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sim, inv
+}
+
+func binding(t *testing.T, inv *inventory.Inventory, target string) inventory.Binding {
+	for _, b := range inv.Bindings() {
+		if b.String() == target {
+			return b
+		}
+	}
+	t.Fatalf("no binding %s in %+v", target, inv.Bindings())
+	return inventory.Binding{}
+}
+
+// tcsim's listeners serve exactly the certificate bound at the moment of
+// the handshake, so a listener serving another certificate than the
+// inventory says cannot be built in it. What doctor does with such an
+// answer is shown by shaking hands with the wrong listener on purpose: the
+// SNI listener's other.test certificate in place of lbl-plain001's.
+func TestHandshakeServingAnotherCertificate(t *testing.T) {
+	sim, inv := twoListeners(t)
+	b := binding(t, inv, "lb-probe001/lbl-plain001")
+
+	right := testProber().handshake(context.Background(), b.Addr, b.ServerName, tls.VersionTLS12, tls.VersionTLS13)
+	if got := handshakeFindings(b, right, inv.Certificates); len(got) != 0 {
+		t.Fatalf("the right listener: %+v", got)
+	}
+	wrong := testProber().handshake(context.Background(), sim.ListenerAddr("lb-probe001", "lbl-sni00001"), "other.test", tls.VersionTLS12, tls.VersionTLS13)
+	got := handshakeFindings(b, wrong, inv.Certificates)
+	if len(got) != 1 || got[0].Severity != Critical || got[0].Check != CheckHandshake ||
+		!strings.Contains(got[0].Problem, "serves a certificate for other.test") || !strings.Contains(got[0].Problem, "not the bound certificate HandCrt1") {
+		t.Fatalf("findings %+v, want one critical mismatch", got)
+	}
+}
+
+// An address this host cannot reach says nothing about the listener.
+func TestHandshakeUnreachable(t *testing.T) {
+	_, inv := twoListeners(t)
+	b := binding(t, inv, "lb-probe001/lbl-plain001")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close()
+	p := testProber().handshake(context.Background(), closed, b.ServerName, tls.VersionTLS12, tls.VersionTLS13)
+	got := handshakeFindings(b, p, inv.Certificates)
+	if p.Reached || len(got) != 1 || got[0].Severity != Info || !strings.Contains(got[0].Problem, "could not check from this host") || got[0].Fix != unreachableFix {
+		t.Fatalf("probe %+v: findings %+v, want one info", p, got)
+	}
+}
+
+// tcsim refuses to store a chain that does not link, so the served chain
+// is checked against a TLS server of the test's own that presents the
+// corpus's broken-chain lineage (leaf from E1, followed by E2).
+func TestHandshakeChainThatDoesNotLink(t *testing.T) {
+	dir := simtest.Corpus("broken-chain", "example.test")
+	chainPEM, err := os.ReadFile(filepath.Join(dir, "fullchain.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyPEM, err := os.ReadFile(filepath.Join(dir, "privkey.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := tls.X509KeyPair(chainPEM, keyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			_ = c.(*tls.Conn).Handshake()
+			c.Close()
+		}
+	}()
+	p := testProber().handshake(context.Background(), ln.Addr().String(), "www.example.test", tls.VersionTLS12, tls.VersionTLS13)
+	if p.Err != nil {
+		t.Fatal(p.Err)
+	}
+	b := inventory.Binding{Region: "ap-guangzhou", LoadBalancerID: "lb-1", ListenerID: "lbl-1", Protocol: "HTTPS", Addr: p.Addr}
+	got := handshakeFindings(b, p, nil)
+	if len(got) != 1 || got[0].Severity != Critical || got[0].Check != CheckServedChain || !strings.Contains(got[0].Problem, "does not link") {
+		t.Fatalf("findings %+v, want one critical served-chain", got)
+	}
+}
+
+func TestProbeName(t *testing.T) {
+	for _, tc := range []struct {
+		domain string
+		others []string
+		want   string
+	}{
+		{"www.example.test", nil, "www.example.test"},
+		{"", nil, ""},
+		{"*.example.test", []string{"*.example.test", "www.example.test"}, "clbcert-doctor.example.test"},
+		{"*.example.test", []string{"clbcert-doctor.example.test"}, "clbcert-doctor-1.example.test"},
+	} {
+		if got := probeName(tc.domain, tc.others); got != tc.want {
+			t.Errorf("probeName(%q, %v) = %q, want %q", tc.domain, tc.others, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,144 @@
+package inventory
+
+import (
+	"crypto/sha1"
+	"encoding/hex"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/clbcert/clbcert/pkg/lineage"
+)
+
+// IsTLS reports whether a listener of protocol carries a certificate.
+func IsTLS(protocol string) bool {
+	switch protocol {
+	case "HTTPS", "TCP_SSL", "QUIC":
+		return true
+	}
+	return false
+}
+
+// Binding is one place a certificate is served: the certificate of a TLS
+// listener whose SNI is off, or that of one domain of an SNI listener.
+type Binding struct {
+	Region           string `json:"region"`
+	LoadBalancerID   string `json:"loadBalancerId"`
+	LoadBalancerName string `json:"loadBalancerName,omitempty"`
+	ListenerID       string `json:"listenerId"`
+	ListenerName     string `json:"listenerName,omitempty"`
+	Protocol         string `json:"protocol"`
+	Port             int64  `json:"port"`
+	// Domain is the SNI domain; "" for the listener's own certificate.
+	Domain string `json:"domain,omitempty"`
+	// ServerName is the name a TLS client would ask for here: the SNI
+	// domain, or the listener's first rule domain.
+	ServerName string `json:"serverName,omitempty"`
+	// Addr is VIP:port, where a TLS handshake can see what is served; ""
+	// for QUIC (UDP) and load balancers without a VIP.
+	Addr string `json:"addr,omitempty"`
+	// Certificate is nil where nothing is bound.
+	Certificate *CertRef `json:"certificate,omitempty"`
+}
+
+// String is "lb-id/lbl-id", or "lb-id/lbl-id/domain" for an SNI domain: the
+// way targets are written in the config file.
+func (b Binding) String() string {
+	s := b.LoadBalancerID + "/" + b.ListenerID
+	if b.Domain != "" {
+		s += "/" + b.Domain
+	}
+	return s
+}
+
+// CertID is the bound certificate's id, or "".
+func (b Binding) CertID() string {
+	if b.Certificate == nil {
+		return ""
+	}
+	return b.Certificate.ID
+}
+
+// Bindings lists every place a certificate is served in the inventory,
+// sorted by region, then load balancer, listener and domain.
+func (inv *Inventory) Bindings() []Binding {
+	var out []Binding
+	for _, lb := range inv.LoadBalancers {
+		out = append(out, lb.Bindings()...)
+	}
+	slices.SortFunc(out, func(a, b Binding) int { return strings.Compare(a.Region+"/"+a.String(), b.Region+"/"+b.String()) })
+	return out
+}
+
+// Bindings lists the places the load balancer serves a certificate, in
+// listener order.
+func (lb LoadBalancer) Bindings() []Binding {
+	var out []Binding
+	for _, l := range lb.Listeners {
+		if !IsTLS(l.Protocol) {
+			continue
+		}
+		base := Binding{Region: lb.Region, LoadBalancerID: lb.ID, LoadBalancerName: lb.Name, ListenerID: l.ID, ListenerName: l.Name, Protocol: l.Protocol, Port: l.Port}
+		if len(lb.VIPs) > 0 && l.Protocol != "QUIC" {
+			base.Addr = net.JoinHostPort(lb.VIPs[0], strconv.FormatInt(l.Port, 10))
+		}
+		domains := l.domains()
+		if !l.SNI {
+			b := base
+			b.Certificate = l.Certificate
+			if len(domains) > 0 {
+				b.ServerName = domains[0].Domain
+			}
+			out = append(out, b)
+			continue
+		}
+		for _, r := range domains {
+			b := base
+			b.Domain, b.ServerName, b.Certificate = r.Domain, r.Domain, r.Certificate
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// domains is the first rule of each distinct domain: on an SNI listener the
+// domain's certificate is the same on all its rules.
+func (l Listener) domains() []Rule {
+	var out []Rule
+	for _, r := range l.Rules {
+		if r.Domain == "" || slices.ContainsFunc(out, func(o Rule) bool { return o.Domain == r.Domain }) {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// CertificateFor is what the listener serves for domain: its own
+// certificate for "", else the SNI domain's; nil if nothing.
+func (l Listener) CertificateFor(domain string) *CertRef {
+	if domain == "" {
+		return l.Certificate
+	}
+	for _, r := range l.domains() {
+		if r.Domain == strings.ToLower(domain) {
+			return r.Certificate
+		}
+	}
+	return nil
+}
+
+// SameLeaf reports whether the certificate's leaf is the one with DER der,
+// and whether that could be told at all: only by fingerprint, which the
+// certificate has when it was collected with Options.Fingerprints.
+func (c Certificate) SameLeaf(der []byte) (same, known bool) {
+	switch {
+	case c.Fingerprint != "":
+		return c.Fingerprint == lineage.Fingerprint(der), true
+	case c.FingerprintSHA1 != "":
+		sum := sha1.Sum(der)
+		return c.FingerprintSHA1 == hex.EncodeToString(sum[:]), true
+	}
+	return false, false
+}

@@ -1,0 +1,307 @@
+// Package inventory is a read-only view of an account's load balancers and
+// the certificates they serve: in some CLB regions, every load balancer with
+// its listeners and forwarding rules (certificate, scheduler, session
+// persistence, health check), and each referenced certificate as the SSL
+// service describes it. Deploy discovers its targets with it, and the
+// operator commands (status, listeners, doctor) show and audit it; none of
+// them describes a load balancer any other way.
+//
+// It never changes anything. One load balancer (or region) that cannot be
+// read is a Failure beside the others, not an error for all of them.
+package inventory
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	clb "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/clb/v20180317"
+	ssl "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/ssl/v20191205"
+
+	"github.com/clbcert/clbcert/pkg/tencent"
+)
+
+// Inventory is what Collect found.
+type Inventory struct {
+	Regions       []string       `json:"regions"`
+	LoadBalancers []LoadBalancer `json:"loadBalancers"`
+	// Certificates are the certificates the listeners and rules reference,
+	// by id. An id the SSL service does not know (deleted, or another
+	// account's) is absent.
+	Certificates map[string]Certificate `json:"certificates"`
+	// Failures are what could not be read: a region's list of load
+	// balancers, one load balancer's listeners, one certificate's details.
+	Failures []Failure `json:"failures,omitempty"`
+}
+
+// LoadBalancer is a CLB instance with its listeners.
+type LoadBalancer struct {
+	Region    string     `json:"region"`
+	ID        string     `json:"id"`
+	Name      string     `json:"name"`
+	VIPs      []string   `json:"vips"`
+	Listeners []Listener `json:"listeners"`
+}
+
+// Listener is one listener as DescribeListeners reports it. Scheduler,
+// SessionExpireTime and HealthCheck are the listener's own for TCP_SSL,
+// QUIC and TCP listeners; HTTP and HTTPS listeners balance per rule.
+type Listener struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	Protocol string `json:"protocol"`
+	Port     int64  `json:"port"`
+	// SNI is the SNI switch of an HTTPS listener: on, each rule domain has
+	// its own certificate; off, the listener's certificate is served.
+	SNI bool `json:"sni"`
+	// Certificate is the listener's certificate, nil if it has none.
+	Certificate       *CertRef     `json:"certificate,omitempty"`
+	Scheduler         string       `json:"scheduler,omitempty"`
+	SessionExpireTime int64        `json:"sessionExpireTime"`
+	HealthCheck       *HealthCheck `json:"healthCheck,omitempty"`
+	Rules             []Rule       `json:"rules,omitempty"`
+}
+
+// Rule is a forwarding rule of an HTTP or HTTPS listener.
+type Rule struct {
+	LocationID string `json:"locationId"`
+	// Domain is lower-cased: CLB matches it without regard to case, and so
+	// do certificate names.
+	Domain string `json:"domain"`
+	URL    string `json:"url"`
+	// Certificate is the domain's certificate on an SNI listener; nil
+	// otherwise.
+	Certificate       *CertRef     `json:"certificate,omitempty"`
+	Scheduler         string       `json:"scheduler,omitempty"`
+	SessionExpireTime int64        `json:"sessionExpireTime"`
+	HealthCheck       *HealthCheck `json:"healthCheck,omitempty"`
+}
+
+// CertRef is a certificate binding as CLB reports it. SSLMode and CAID are
+// kept so that rebinding a certificate does not turn mutual TLS off.
+type CertRef struct {
+	ID      string `json:"id"`
+	SSLMode string `json:"sslMode,omitempty"` // UNIDIRECTIONAL or MUTUAL
+	CAID    string `json:"caId,omitempty"`    // the client CA of MUTUAL
+}
+
+// HealthCheck is CLB's health check of a listener or rule. A field CLB left
+// out is zero.
+type HealthCheck struct {
+	On              bool   `json:"on"`
+	TimeOut         int64  `json:"timeOut,omitempty"`      // seconds
+	IntervalTime    int64  `json:"intervalTime,omitempty"` // seconds
+	HealthNum       int64  `json:"healthNum,omitempty"`    // successes until healthy
+	UnHealthNum     int64  `json:"unHealthNum,omitempty"`  // failures until unhealthy
+	HTTPCode        int64  `json:"httpCode,omitempty"`     // bit mask: 1 = 1xx … 16 = 5xx
+	HTTPCheckPath   string `json:"httpCheckPath,omitempty"`
+	HTTPCheckDomain string `json:"httpCheckDomain,omitempty"`
+	HTTPCheckMethod string `json:"httpCheckMethod,omitempty"`
+	HTTPVersion     string `json:"httpVersion,omitempty"`
+	CheckPort       int64  `json:"checkPort,omitempty"`
+	CheckType       string `json:"checkType,omitempty"` // TCP, HTTP, HTTPS, CUSTOM, PING
+}
+
+// Certificate is a certificate in the SSL service.
+type Certificate struct {
+	ID    string `json:"id"`
+	Alias string `json:"alias"`
+	// Names are the certificate's DNS names (the main domain and the other
+	// SANs), lower-cased.
+	Names     []string  `json:"names"`
+	NotBefore time.Time `json:"notBefore"`
+	NotAfter  time.Time `json:"notAfter"`
+	// Fingerprint is the lowercase hex SHA-256 of the leaf's DER, computed
+	// from the certificate DescribeCertificateDetail returns; FingerprintSHA1
+	// is the service's own CertFingerprint. Both are empty unless
+	// Options.Fingerprints asked for them (DescribeCertificates has no
+	// fingerprint).
+	Fingerprint     string `json:"fingerprint,omitempty"`
+	FingerprintSHA1 string `json:"fingerprintSha1,omitempty"`
+}
+
+// Failure is a part of the account that could not be read.
+type Failure struct {
+	Region         string `json:"region"`
+	LoadBalancerID string `json:"loadBalancerId,omitempty"`
+	CertificateID  string `json:"certificateId,omitempty"`
+	Error          string `json:"error"`
+}
+
+// Where names the part that failed, e.g. "ap-guangzhou lb-abc",
+// "certificate Abc123" or, with nothing set but Error, "the SSL service".
+func (f Failure) Where() string {
+	switch {
+	case f.CertificateID != "":
+		return "certificate " + f.CertificateID
+	case f.LoadBalancerID != "":
+		return f.Region + " " + f.LoadBalancerID
+	case f.Region == "":
+		return "the SSL service"
+	}
+	return f.Region + " (every load balancer)"
+}
+
+// Options tunes a Client. Zero values take the defaults given per field.
+type Options struct {
+	// Concurrency is how many load balancers are described at once.
+	// Default 64: the per-action rate limit, not this, sets the pace.
+	Concurrency int
+	// Fingerprints makes Collect describe every referenced certificate in
+	// detail (DescribeCertificateDetail, one call per certificate) to learn
+	// its fingerprint. Deployment does without; status needs it.
+	Fingerprints bool
+}
+
+// Client reads load balancers and certificates.
+type Client struct {
+	opts      Options
+	cfg       tencent.Config
+	ssl       *ssl.Client
+	sslCaller *tencent.Caller
+	clbCaller *tencent.Caller
+
+	mu  sync.Mutex
+	clb map[string]*clb.Client
+}
+
+// New builds a Client. Share cfg.Limiter with everything else in the
+// process that calls the same account.
+func New(cfg tencent.Config, opts Options) (*Client, error) {
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 64
+	}
+	s, err := cfg.SSL()
+	if err != nil {
+		return nil, err
+	}
+	return &Client{opts: opts, cfg: cfg, ssl: s, sslCaller: cfg.Caller("ssl"), clbCaller: cfg.Caller("clb"), clb: map[string]*clb.Client{}}, nil
+}
+
+func (c *Client) clbIn(region string) (*clb.Client, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cl, ok := c.clb[region]; ok {
+		return cl, nil
+	}
+	cl, err := c.cfg.CLB(region)
+	if err != nil {
+		return nil, err
+	}
+	c.clb[region] = cl
+	return cl, nil
+}
+
+// Collect reads every load balancer of the regions with its listeners, and
+// the certificates they reference. Load balancers are described several at
+// once. The error is non-nil only if the certificates could not be listed;
+// the load balancers found are returned even then.
+func (c *Client) Collect(ctx context.Context, regions []string) (*Inventory, error) {
+	inv := &Inventory{Regions: slices.Clone(regions), Certificates: map[string]Certificate{}}
+	var lbs []LoadBalancer
+	for _, r := range regions {
+		found, err := c.LoadBalancers(ctx, r)
+		if err != nil {
+			inv.Failures = append(inv.Failures, Failure{Region: r, Error: err.Error()})
+			continue
+		}
+		lbs = append(lbs, found...)
+	}
+	errs := make([]error, len(lbs))
+	c.each(len(lbs), func(i int) {
+		lbs[i].Listeners, errs[i] = c.Listeners(ctx, lbs[i].Region, lbs[i].ID)
+	})
+	for i, err := range errs {
+		if err != nil {
+			inv.Failures = append(inv.Failures, Failure{Region: lbs[i].Region, LoadBalancerID: lbs[i].ID, Error: err.Error()})
+			continue
+		}
+		inv.LoadBalancers = append(inv.LoadBalancers, lbs[i])
+	}
+	slices.SortFunc(inv.LoadBalancers, func(a, b LoadBalancer) int {
+		return strings.Compare(a.Region+"/"+a.ID, b.Region+"/"+b.ID)
+	})
+
+	certs, err := c.Certificates(ctx, inv.certIDs())
+	if err != nil {
+		return inv, err
+	}
+	inv.Certificates = certs
+	if c.opts.Fingerprints {
+		inv.Failures = append(inv.Failures, c.addFingerprints(ctx, certs)...)
+	}
+	return inv, nil
+}
+
+// each runs fn(0) … fn(n-1), Concurrency at a time.
+func (c *Client) each(n int, fn func(i int)) {
+	sem := make(chan struct{}, c.opts.Concurrency)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			fn(i)
+		})
+	}
+	wg.Wait()
+}
+
+// certIDs lists, sorted, the certificates the listeners and rules reference.
+func (inv *Inventory) certIDs() []string {
+	seen := map[string]bool{}
+	for _, lb := range inv.LoadBalancers {
+		for _, l := range lb.Listeners {
+			if l.Certificate != nil {
+				seen[l.Certificate.ID] = true
+			}
+			for _, r := range l.Rules {
+				if r.Certificate != nil {
+					seen[r.Certificate.ID] = true
+				}
+			}
+		}
+	}
+	var out []string
+	for id := range seen {
+		out = append(out, id)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func (c *Client) addFingerprints(ctx context.Context, certs map[string]Certificate) []Failure {
+	ids := make([]string, 0, len(certs))
+	for id := range certs {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	type result struct {
+		sha256, sha1 string
+		err          error
+	}
+	results := make([]result, len(ids))
+	c.each(len(ids), func(i int) {
+		r := &results[i]
+		r.sha256, r.sha1, r.err = c.Fingerprint(ctx, ids[i])
+	})
+	var failures []Failure
+	for i, id := range ids {
+		r := results[i]
+		if r.err != nil {
+			failures = append(failures, Failure{CertificateID: id, Error: r.err.Error()})
+			continue
+		}
+		cert := certs[id]
+		cert.Fingerprint, cert.FingerprintSHA1 = r.sha256, r.sha1
+		certs[id] = cert
+	}
+	return failures
+}
+
+// ErrNoFingerprint is Fingerprint's answer for a certificate whose details
+// carry neither the certificate nor its fingerprint.
+var ErrNoFingerprint = errors.New("the SSL service gave neither the certificate nor its fingerprint")

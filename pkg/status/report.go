@@ -1,0 +1,91 @@
+package status
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// WriteJSON writes the report for scripts and monitoring. Every list is
+// present (empty rather than null), so consumers need no special cases.
+func (r *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// width is what the table is laid out for.
+const width = 80
+
+// WriteTable writes the report for people: a summary line, as monitoring
+// plugins start their output; then a line per lineage with indented lines
+// for its names, where it is served and where it drifted; then what could
+// not be read.
+func (r *Report) WriteTable(w io.Writer) error {
+	counts := map[Level]int{}
+	for _, l := range r.Lineages {
+		counts[l.Status]++
+	}
+	summary := fmt.Sprintf("%s: %d lineages: %d critical, %d warning, %d ok", r.Status, len(r.Lineages), counts[Critical], counts[Warning], counts[OK])
+	if len(r.Failures) > 0 {
+		summary += fmt.Sprintf("; %d parts of the cloud unreadable", len(r.Failures))
+	}
+	fmt.Fprintln(w, summary)
+	if len(r.Lineages) == 0 {
+		fmt.Fprintf(w, "no lineages in %s\n", strings.TrimSuffix(r.CertbotDir, "/")+"/live")
+	}
+	for _, l := range r.Lineages {
+		if l.Error != "" {
+			fmt.Fprintf(w, "%-8s  %s: fails validation\n", l.Status, l.Name)
+			fmt.Fprintf(w, "  error   %s\n", l.Error)
+			continue
+		}
+		fmt.Fprintf(w, "%-8s  %s: %d days left, expires %s\n", l.Status, l.Name, l.DaysLeft, l.NotAfter.Format(time.DateOnly))
+		for _, line := range wrap(l.Names, width-10) {
+			fmt.Fprintf(w, "  names   %s\n", line)
+		}
+		if len(r.Regions) > 0 && len(l.Served) == 0 {
+			fmt.Fprintf(w, "  served  nowhere in %s\n", strings.Join(r.Regions, ", "))
+		}
+		for _, p := range l.Served {
+			fmt.Fprintf(w, "  served  %s %s %s\n", p.Region, p.Target, p.Protocol)
+		}
+		for _, p := range l.Drift {
+			fmt.Fprintf(w, "  drift   %s %s %s: %s until %s\n", p.Region, p.Target, p.Protocol, p.CertID, p.CertNotAfter.UTC().Format(time.DateOnly))
+		}
+	}
+	for _, f := range r.Failures {
+		fmt.Fprintf(w, "%-8s  %s: could not be read: %s\n", Unknown, f.Where(), f.Error)
+	}
+	if len(r.Regions) == 0 {
+		fmt.Fprintln(w, "served and drift not checked: give --region (or CLBCERT_REGIONS)")
+	}
+	return nil
+}
+
+// wrap joins names with ", " into lines of at most max characters (a
+// single longer name gets a line of its own).
+func wrap(names []string, max int) []string {
+	var lines []string
+	line := ""
+	for i, n := range names {
+		if i < len(names)-1 {
+			n += ","
+		}
+		switch {
+		case line == "":
+			line = n
+		case len(line)+1+len(n) <= max:
+			line += " " + n
+		default:
+			lines = append(lines, line)
+			line = n
+		}
+	}
+	if line != "" {
+		lines = append(lines, line)
+	}
+	return lines
+}

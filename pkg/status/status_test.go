@@ -1,0 +1,319 @@
+package status_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clbcert/clbcert/internal/simtest"
+	"github.com/clbcert/clbcert/pkg/deploy"
+	"github.com/clbcert/clbcert/pkg/inventory"
+	"github.com/clbcert/clbcert/pkg/lineage"
+	"github.com/clbcert/clbcert/pkg/status"
+	"github.com/clbcert/clbcert/pkg/store"
+	"github.com/clbcert/clbcert/pkg/tcsim"
+	"github.com/clbcert/clbcert/pkg/tencent"
+)
+
+const day = 24 * time.Hour
+
+// world is a certbot dir and a sim account.
+type world struct {
+	dir  string
+	sim  *tcsim.Sim
+	now  time.Time
+	opts tcsim.Options
+}
+
+// issue adds a lineage to the certbot dir that expires in left (plus an
+// hour, so that whole days count as expected) and returns it loaded.
+func (w *world) issue(t *testing.T, name string, left time.Duration, names ...string) *lineage.Lineage {
+	t.Helper()
+	dir := simtest.Issue(t, w.dir, name, w.now.Add(-30*day), w.now.Add(left+time.Hour), names...)
+	lin, err := lineage.Load(dir, w.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lin
+}
+
+// account puts cert on lb-gz1's HTTPS listener and SNI domain and on
+// lb-sh1's TCP_SSL listener.
+func account(certs ...tcsim.CertSpec) tcsim.Options {
+	return tcsim.Options{
+		Certificates: certs,
+		Topology: tcsim.Topology{LoadBalancers: []tcsim.LoadBalancerSpec{
+			{ID: "lb-gz1", Region: "ap-guangzhou", VIP: "127.0.0.11", Listeners: []tcsim.ListenerSpec{
+				{ID: "lbl-https1", Protocol: "HTTPS", CertID: certs[0].ID, Rules: []tcsim.RuleSpec{{Domain: "www.example.test"}}},
+				{ID: "lbl-sni1", Protocol: "HTTPS", SNI: true, Rules: []tcsim.RuleSpec{{Domain: "example.test", CertID: certs[0].ID}}},
+			}},
+			{ID: "lb-sh1", Region: "ap-shanghai", VIP: "127.0.0.21", Listeners: []tcsim.ListenerSpec{
+				{ID: "lbl-tls1", Protocol: "TCP_SSL", CertID: certs[0].ID},
+			}},
+		}},
+		TaskDelay: 20 * time.Millisecond,
+	}
+}
+
+var allTargets = []string{"lb-gz1/lbl-https1", "lb-gz1/lbl-sni1/example.test", "lb-sh1/lbl-tls1"}
+
+func spec(id string, l *lineage.Lineage) tcsim.CertSpec {
+	return tcsim.CertSpec{ID: id, Alias: "by hand", CertPEM: l.FullchainPEM, KeyPEM: l.KeyPEM}
+}
+
+func check(t *testing.T, w *world, regions ...string) *status.Report {
+	t.Helper()
+	var inv *inventory.Client
+	if len(regions) > 0 {
+		cfg := simtest.Config(t, w.sim)
+		cfg.Retry = tencent.RetryPolicy{MaxAttempts: 2, Base: time.Millisecond, Cap: time.Millisecond}
+		var err error
+		if inv, err = inventory.New(cfg, inventory.Options{Fingerprints: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := status.New(status.Options{CertbotDir: w.dir, Regions: regions, Now: func() time.Time { return w.now }}, inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := c.Check(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+func targets(ps []status.Place) []string {
+	var out []string
+	for _, p := range ps {
+		out = append(out, p.Target)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Each level from an account built to have it. The lineage is served
+// everywhere, so only its days left (and, for drift, the targets a
+// deployment missed) decide.
+func TestLevels(t *testing.T) {
+	tests := []struct {
+		name       string
+		left       time.Duration
+		failingLBs []string
+		setup      func(t *testing.T, w *world)
+		want       status.Level
+		wantServed []string
+		wantDrift  []string
+		wantReason string
+	}{
+		{name: "ok", left: 60 * day, want: status.OK, wantServed: allTargets},
+		{name: "warning", left: 20 * day, want: status.Warning, wantServed: allTargets, wantReason: "20 days left (warning at 30)"},
+		{name: "critical", left: 5 * day, want: status.Critical, wantServed: allTargets, wantReason: "5 days left (critical at 7)"},
+		{
+			// A renewal deployed to one pinned target only: the two others
+			// still serve the certificate it replaced.
+			name: "drift", left: 80 * day, want: status.Critical,
+			setup: func(t *testing.T, w *world) {
+				renewed := w.issue(t, "example.test", 90*day, "example.test", "*.example.test")
+				st, err := store.Open(t.TempDir())
+				if err != nil {
+					t.Fatal(err)
+				}
+				pin, _ := deploy.ParseTarget("lb-gz1/lbl-https1")
+				d, err := deploy.New(simtest.Config(t, w.sim), st, deploy.Options{Regions: []string{"ap-guangzhou", "ap-shanghai"}, Targets: []deploy.Target{pin}, TaskPoll: 10 * time.Millisecond})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := d.Deploy(context.Background(), renewed); err != nil {
+					t.Fatal(err)
+				}
+			},
+			wantServed: []string{"lb-gz1/lbl-https1"},
+			wantDrift:  []string{"lb-gz1/lbl-sni1/example.test", "lb-sh1/lbl-tls1"},
+			wantReason: "an older certificate is still served on 2 targets",
+		},
+		{
+			name: "unknown", left: 60 * day, failingLBs: []string{"lb-sh1"}, want: status.Unknown,
+			wantServed: []string{"lb-gz1/lbl-https1", "lb-gz1/lbl-sni1/example.test"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := &world{dir: t.TempDir(), now: time.Now().Truncate(time.Second)}
+			current := w.issue(t, "example.test", tt.left, "example.test", "*.example.test")
+			opts := account(spec("CurCrt01", current))
+			opts.FailingLBs = tt.failingLBs
+			w.sim = simtest.Start(t, opts)
+			if tt.setup != nil {
+				tt.setup(t, w)
+			}
+			rep := check(t, w, "ap-guangzhou", "ap-shanghai")
+			if rep.Status != tt.want || rep.ExitCode != int(tt.want) || len(rep.Lineages) != 1 {
+				t.Fatalf("status %s (exit %d), want %s: %+v", rep.Status, rep.ExitCode, tt.want, rep)
+			}
+			l := rep.Lineages[0]
+			if got := targets(l.Served); !slices.Equal(got, tt.wantServed) {
+				t.Errorf("served %v, want %v", got, tt.wantServed)
+			}
+			if got := targets(l.Drift); !slices.Equal(got, tt.wantDrift) {
+				t.Errorf("drift %v, want %v", got, tt.wantDrift)
+			}
+			if tt.wantReason != "" && !slices.Contains(l.Reasons, tt.wantReason) {
+				t.Errorf("reasons %q, want %q among them", l.Reasons, tt.wantReason)
+			}
+			var failed []string
+			for _, f := range rep.Failures {
+				failed = append(failed, f.LoadBalancerID)
+			}
+			if !slices.Equal(failed, tt.failingLBs) {
+				t.Errorf("failures = %+v, want %v", rep.Failures, tt.failingLBs)
+			}
+		})
+	}
+}
+
+// Critical outranks unknown: a lineage known to be in trouble is reported
+// as such even when part of the cloud could not be read.
+func TestCriticalOutranksUnknown(t *testing.T) {
+	w := &world{dir: t.TempDir(), now: time.Now().Truncate(time.Second)}
+	cur := w.issue(t, "example.test", 3*day, "example.test", "*.example.test")
+	opts := account(spec("CurCrt01", cur))
+	opts.FailingLBs = []string{"lb-sh1"}
+	w.sim = simtest.Start(t, opts)
+	if rep := check(t, w, "ap-guangzhou", "ap-shanghai"); rep.Status != status.Critical || len(rep.Failures) != 1 {
+		t.Fatalf("status %s, failures %+v", rep.Status, rep.Failures)
+	}
+}
+
+// A lineage that fails validation is critical; certbot's README beside
+// the lineages is not one. Without regions the cloud is not asked at all.
+func TestLocalOnly(t *testing.T) {
+	w := &world{dir: t.TempDir(), now: time.Now().Truncate(time.Second)}
+	w.issue(t, "example.test", 60*day, "example.test", "*.example.test")
+	broken := filepath.Join(w.dir, "live", "broken.test")
+	if err := os.MkdirAll(broken, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"fullchain.pem", "privkey.pem"} {
+		if err := os.WriteFile(filepath.Join(broken, f), []byte("not PEM\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(w.dir, "live", "README"), []byte("certbot's\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep := check(t, w)
+	if rep.Status != status.Critical || len(rep.Lineages) != 2 {
+		t.Fatalf("status %s, lineages %+v", rep.Status, rep.Lineages)
+	}
+	if b := rep.Lineages[0]; b.Name != "broken.test" || b.Status != status.Critical || !strings.Contains(b.Error, "fullchain.pem") {
+		t.Errorf("broken.test = %+v", b)
+	}
+	if e := rep.Lineages[1]; e.Name != "example.test" || e.Status != status.OK || e.DaysLeft != 60 || !slices.Equal(e.Names, []string{"*.example.test", "example.test"}) {
+		t.Errorf("example.test = %+v", e)
+	}
+
+	var table bytes.Buffer
+	if err := rep.WriteTable(&table); err != nil {
+		t.Fatal(err)
+	}
+	out := table.String()
+	for _, want := range []string{
+		"CRITICAL: 2 lineages: 1 critical, 0 warning, 1 ok\n",
+		"CRITICAL  broken.test: fails validation\n",
+		"OK        example.test: 60 days left, expires " + w.now.Add(60*day).UTC().Format(time.DateOnly) + "\n",
+		"  names   *.example.test, example.test\n",
+		"served and drift not checked: give --region",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if len(line) > 80 && !strings.HasPrefix(line, "  error") {
+			t.Errorf("line longer than 80 columns: %q", line)
+		}
+	}
+
+	var js bytes.Buffer
+	if err := rep.WriteJSON(&js); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Status   string
+		ExitCode int
+		Regions  []string
+		Lineages []struct {
+			Name   string
+			Status string
+			Served []any
+		}
+		Failures []any
+	}
+	if err := json.Unmarshal(js.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Status != "CRITICAL" || doc.ExitCode != 2 || doc.Regions == nil || doc.Failures == nil || len(doc.Lineages) != 2 || doc.Lineages[1].Served == nil {
+		t.Errorf("JSON = %s", js.String())
+	}
+}
+
+// Drift is decided by names and age: an older certificate for other names,
+// or the current one of another lineage, is no drift.
+func TestDriftNeedsCoveredNamesAndAge(t *testing.T) {
+	w := &world{dir: t.TempDir(), now: time.Now().Truncate(time.Second)}
+	example := w.issue(t, "example.test", 60*day, "example.test", "*.example.test")
+	www := w.issue(t, "www.example.test", 40*day, "www.example.test")
+	older := simtest.Issue(t, t.TempDir(), "gone", w.now.Add(-60*day), w.now.Add(30*day), "api.example.test")
+	newer := simtest.Issue(t, t.TempDir(), "newer", w.now.Add(-day), w.now.Add(89*day), "example.test")
+	other := simtest.Issue(t, t.TempDir(), "other", w.now.Add(-60*day), w.now.Add(30*day), "other.test")
+	load := func(dir string) *lineage.Lineage {
+		l, err := lineage.Load(dir, w.now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	w.sim = simtest.Start(t, tcsim.Options{
+		Certificates: []tcsim.CertSpec{spec("ExCrt001", example), spec("WwwCrt01", www), spec("OldApi01", load(older)), spec("Newer001", load(newer)), spec("Other001", load(other))},
+		Topology: tcsim.Topology{LoadBalancers: []tcsim.LoadBalancerSpec{
+			{ID: "lb-gz1", Region: "ap-guangzhou", VIP: "127.0.0.11", Listeners: []tcsim.ListenerSpec{
+				{ID: "lbl-sni1", Protocol: "HTTPS", SNI: true, Rules: []tcsim.RuleSpec{
+					{Domain: "example.test", CertID: "ExCrt001"},
+					{Domain: "www.example.test", CertID: "WwwCrt01"}, // another lineage's current: served, no drift
+					{Domain: "api.example.test", CertID: "OldApi01"}, // older, covered by example.test: drift
+					{Domain: "new.example.test", CertID: "Newer001"}, // covered but newer: no drift
+					{Domain: "other.test", CertID: "Other001"},       // older, not covered: no drift
+				}},
+			}},
+		}},
+	})
+	rep := check(t, w, "ap-guangzhou")
+	byName := map[string]status.LineageState{}
+	for _, l := range rep.Lineages {
+		byName[l.Name] = l
+	}
+	if got := targets(byName["example.test"].Drift); !slices.Equal(got, []string{"lb-gz1/lbl-sni1/api.example.test"}) {
+		t.Errorf("example.test drift %v", got)
+	}
+	if got := targets(byName["www.example.test"].Served); !slices.Equal(got, []string{"lb-gz1/lbl-sni1/www.example.test"}) || len(byName["www.example.test"].Drift) != 0 {
+		t.Errorf("www.example.test = %+v", byName["www.example.test"])
+	}
+	if rep.Status != status.Critical || byName["www.example.test"].Status != status.OK {
+		t.Errorf("status %s, www %s", rep.Status, byName["www.example.test"].Status)
+	}
+}
+
+func TestBadThresholds(t *testing.T) {
+	for _, o := range []status.Options{{WarnDays: 5, CriticalDays: 10}, {WarnDays: -1}} {
+		if _, err := status.New(o, nil); err == nil || !strings.Contains(err.Error(), "critical no more than warning") {
+			t.Errorf("%+v: err = %v", o, err)
+		}
+	}
+}

@@ -1,0 +1,294 @@
+package tune
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/clbcert/clbcert/pkg/inventory"
+)
+
+// Statuses of a Result.
+const (
+	StatusChanged = "changed" // done, and describing it again shows the new values
+	StatusFailed  = "failed"  // not done, or not confirmed: Error says which and what to do
+)
+
+// Result is what happened to one Change.
+type Result struct {
+	Change
+	Status string `json:"status"`
+	Error  string `json:"error,omitempty"`
+}
+
+// Report is what Apply did.
+type Report struct {
+	Results []Result `json:"results"`
+	// Failures are the plan's unreadable load balancers: nothing was done
+	// to them.
+	Failures []inventory.Failure `json:"failures,omitempty"`
+}
+
+// Failed lists the results that failed.
+func (r *Report) Failed() []Result {
+	var out []Result
+	for _, res := range r.Results {
+		if res.Status == StatusFailed {
+			out = append(out, res)
+		}
+	}
+	return out
+}
+
+// Err is nil if every change was made and confirmed and every selected load
+// balancer could be read.
+func (r *Report) Err() error {
+	failed := r.Failed()
+	switch {
+	case len(failed) > 0:
+		return fmt.Errorf("%d of %d changes failed, first %s: %s", len(failed), len(r.Results), failed[0].Where(), failed[0].Error)
+	case len(r.Failures) > 0:
+		return fmt.Errorf("%d selected load balancers could not be read and were left unchanged, first %s: %s", len(r.Failures), r.Failures[0].Where(), r.Failures[0].Error)
+	}
+	return nil
+}
+
+// Apply makes the plan's changes: the changes of one load balancer one
+// after another, each CLB task awaited before the next starts; different
+// load balancers in parallel, Concurrency at a time. Then each load balancer
+// is described again and every changed value compared with the wanted one.
+// A plan with refusals (Plan.Err) is not applied at all. The error is for
+// that; a failed change is in the report (Report.Err).
+func (t *Tuner) Apply(ctx context.Context, plan *Plan) (*Report, error) {
+	if err := plan.Err(); err != nil {
+		return nil, err
+	}
+	rep := &Report{Failures: plan.Failures, Results: make([]Result, len(plan.Changes))}
+	for i, c := range plan.Changes {
+		rep.Results[i] = Result{Change: c}
+	}
+	sem := make(chan struct{}, t.opts.Concurrency)
+	var wg sync.WaitGroup
+	for _, group := range groups(plan.Changes) {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			results := make([]*Result, 0, len(group))
+			for _, i := range group {
+				results = append(results, &rep.Results[i])
+			}
+			t.applyGroup(ctx, results)
+		})
+	}
+	wg.Wait()
+	return rep, nil
+}
+
+// groups splits the changes, by index and in plan order, into sets that
+// touch disjoint load balancers: usually one per load balancer, but an
+// update of a configuration several share keeps them all busy, so their
+// changes go together.
+func groups(changes []Change) [][]int {
+	group := map[string]int{} // region/lb → group
+	var out [][]int
+	for i, c := range changes {
+		g := -1
+		for _, lb := range c.touches() {
+			if h, ok := group[c.Region+"/"+lb]; ok {
+				if g >= 0 && h != g {
+					// Merge h into g.
+					out[g] = append(out[g], out[h]...)
+					slices.Sort(out[g])
+					for k, v := range group {
+						if v == h {
+							group[k] = g
+						}
+					}
+					out[h] = nil
+					continue
+				}
+				g = h
+			}
+		}
+		if g < 0 {
+			g = len(out)
+			out = append(out, nil)
+		}
+		out[g] = append(out[g], i)
+		for _, lb := range c.touches() {
+			group[c.Region+"/"+lb] = g
+		}
+	}
+	return slices.DeleteFunc(out, func(g []int) bool { return len(g) == 0 })
+}
+
+// applyGroup makes the changes one after another, then confirms them per
+// load balancer.
+func (t *Tuner) applyGroup(ctx context.Context, results []*Result) {
+	for _, r := range results {
+		if err := t.applyOne(ctx, r.Change); err != nil {
+			r.Status, r.Error = StatusFailed, err.Error()
+			continue
+		}
+		r.Status = StatusChanged
+	}
+	byLB := map[string][]*Result{}
+	var lbs []string
+	for _, r := range results {
+		if _, ok := byLB[r.LoadBalancerID]; !ok {
+			lbs = append(lbs, r.LoadBalancerID)
+		}
+		byLB[r.LoadBalancerID] = append(byLB[r.LoadBalancerID], r)
+	}
+	for _, lb := range lbs {
+		t.confirm(ctx, byLB[lb])
+	}
+}
+
+func (t *Tuner) applyOne(ctx context.Context, c Change) error {
+	t.log.Info("changing", "target", c.Where(), "fields", len(c.Fields))
+	var task string
+	var err error
+	switch c.Kind {
+	case KindRule:
+		task, err = t.modifyRule(ctx, c)
+	case KindListener:
+		task, err = t.modifyListener(ctx, c)
+	case KindTLS:
+		return t.applyTLS(ctx, c)
+	}
+	if err != nil {
+		return err
+	}
+	return t.tasks.Await(ctx, c.Region, task)
+}
+
+// applyTLS gives the load balancer its new configuration content. A new
+// configuration (ConfigAdd, ConfigSplit) reuses an unbound one of the same
+// name, left by a run that stopped between creating and binding it, so a
+// re-run makes no duplicate.
+func (t *Tuner) applyTLS(ctx context.Context, c Change) error {
+	cc := c.Config
+	run := func(op configOp) (string, error) {
+		id, task, err := t.setConfig(ctx, c.Region, op)
+		if err != nil {
+			return "", err
+		}
+		if err := t.tasks.Await(ctx, c.Region, task); err != nil {
+			return "", fmt.Errorf("%s customized configuration %s: %w", op.op, id, err)
+		}
+		return id, nil
+	}
+	if cc.Action == ConfigUpdate {
+		_, err := run(configOp{op: "UPDATE", id: cc.ID, content: cc.After})
+		return err
+	}
+	existing, err := t.inv.CustomizedConfigNamed(ctx, c.Region, cc.Name)
+	if err != nil {
+		return err
+	}
+	var id string
+	switch {
+	case existing == nil:
+		if id, err = run(configOp{op: "ADD", name: cc.Name, content: cc.After}); err != nil {
+			return err
+		}
+	case len(existing.LoadBalancerIDs) > 0:
+		return fmt.Errorf("a customized configuration named %s (%s) already exists and is bound to %s: rename or unbind it in the CLB console, then run again",
+			cc.Name, existing.ID, strings.Join(existing.LoadBalancerIDs, ", "))
+	default:
+		id = existing.ID
+		if existing.Content != cc.After {
+			if _, err := run(configOp{op: "UPDATE", id: id, content: cc.After}); err != nil {
+				return err
+			}
+		}
+	}
+	if cc.Action == ConfigSplit {
+		// CLB binds one configuration per load balancer: the shared one has
+		// to come off this load balancer (only) before the new one goes on.
+		if _, err := run(configOp{op: "UNBIND", id: cc.ID, lbs: []string{c.LoadBalancerID}}); err != nil {
+			return fmt.Errorf("%w (created %s with the new content; run again to bind it)", err, id)
+		}
+	}
+	if _, err := run(configOp{op: "BIND", id: id, lbs: []string{c.LoadBalancerID}}); err != nil {
+		if cc.Action == ConfigSplit {
+			return fmt.Errorf("%w: %s is now without a customized configuration (default TLS protocols): run again to bind %s", err, c.LoadBalancerID, id)
+		}
+		return err
+	}
+	return nil
+}
+
+// confirm describes the load balancer again and fails each change whose
+// values CLB does not show.
+func (t *Tuner) confirm(ctx context.Context, results []*Result) {
+	c0 := results[0].Change
+	var listeners []inventory.Listener
+	var lerr error
+	if slices.ContainsFunc(results, func(r *Result) bool { return r.Kind != KindTLS && r.Status == StatusChanged }) {
+		listeners, lerr = t.inv.Listeners(ctx, c0.Region, c0.LoadBalancerID)
+	}
+	for _, r := range results {
+		if r.Status != StatusChanged {
+			continue
+		}
+		var err error
+		switch {
+		case r.Kind == KindTLS:
+			err = t.confirmTLS(ctx, r.Change)
+		case lerr != nil:
+			err = lerr
+		default:
+			err = confirmBalancing(listeners, r.Change)
+		}
+		if err != nil {
+			r.Status, r.Error = StatusFailed, "not confirmed: "+err.Error()
+		}
+	}
+}
+
+func confirmBalancing(listeners []inventory.Listener, c Change) error {
+	i := slices.IndexFunc(listeners, func(l inventory.Listener) bool { return l.ID == c.ListenerID })
+	if i < 0 {
+		return fmt.Errorf("listener %s is gone: check the load balancer in the CLB console", c.ListenerID)
+	}
+	p := place{listener: listeners[i]}
+	if c.Kind == KindRule {
+		j := slices.IndexFunc(p.listener.Rules, func(r inventory.Rule) bool { return r.LocationID == c.LocationID })
+		if j < 0 {
+			return fmt.Errorf("rule %s is gone: check the listener in the CLB console", c.LocationID)
+		}
+		p.rule = &p.listener.Rules[j]
+	}
+	now := p.current()
+	if left := diffBalancing(now, c.want); len(left) > 0 {
+		f := left[0]
+		return fmt.Errorf("CLB shows %s %s, not %s: run again, or set it in the CLB console", f.Name, f.Before, f.After)
+	}
+	return nil
+}
+
+func (t *Tuner) confirmTLS(ctx context.Context, c Change) error {
+	ids := append([]string{c.LoadBalancerID}, c.Config.SharedWith...)
+	configs, err := t.inv.CustomizedConfigs(ctx, c.Region, ids)
+	if err != nil {
+		return err
+	}
+	got, ok := configs[c.LoadBalancerID]
+	if !ok {
+		return fmt.Errorf("%s has no customized configuration: run again", c.LoadBalancerID)
+	}
+	want := c.Fields[0].After
+	if ps, _ := got.TLSProtocols(); strings.Join(canonicalProtocols(ps), " ") != want {
+		return fmt.Errorf("configuration %s allows %q, not %q: run again", got.ID, strings.Join(ps, " "), want)
+	}
+	for _, other := range c.Config.SharedWith {
+		if configs[other].ID != c.Config.ID {
+			return fmt.Errorf("%s no longer has configuration %s: bind it again in the CLB console", other, c.Config.ID)
+		}
+	}
+	return nil
+}
