@@ -35,7 +35,7 @@ func app(ctx context.Context, stdout, stderr io.Writer) *cli.App {
 	flags := append(config.CommonFlags(), config.DeployFlags()...)
 	flags = append(flags,
 		&cli.StringFlag{Name: "lineage", Usage: "certbot lineage `DIR` (live/NAME); default: $RENEWED_LINEAGE, which certbot sets for deploy hooks"},
-		&cli.IntFlag{Name: "keep", DefaultText: "2, or keep in [[deploy]]", Usage: "superseded uploads of the lineage to keep: `N`"},
+		&cli.IntFlag{Name: "keep", DefaultText: "2, or keep in [[deploy]]", Usage: "superseded uploads of the lineage to keep: `N` (0 keeps none)"},
 	)
 	return &cli.App{
 		Name:  "clbcert-deploy",

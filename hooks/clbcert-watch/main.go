@@ -44,7 +44,6 @@ func main() {
 }
 
 const (
-	flagCertbotDir    = "certbot-dir"
 	flagMetricsListen = "metrics-listen"
 	flagQuietPeriod   = "quiet-period"
 	flagRetryMin      = "retry-min"
@@ -64,7 +63,7 @@ func app(ctx context.Context, hup <-chan os.Signal, stdout, stderr io.Writer) *c
 		}
 	}
 	flags = append(flags,
-		&cli.StringFlag{Name: flagCertbotDir, EnvVars: []string{"CLBCERT_CERTBOT_DIR"}, Value: "/etc/letsencrypt", Usage: "certbot's config `DIR`; its live/ is watched (config file: certbot_dir)"},
+		config.CertbotDirFlag(),
 		&cli.StringFlag{Name: flagMetricsListen, EnvVars: []string{"CLBCERT_METRICS_LISTEN"}, Usage: "serve Prometheus metrics on `ADDR` (e.g. 127.0.0.1:9419) at /metrics"},
 		&cli.DurationFlag{Name: flagQuietPeriod, EnvVars: []string{"CLBCERT_QUIET_PERIOD"}, Value: 2 * time.Second, Usage: "act on a lineage once it has not changed for `DURATION`"},
 		&cli.DurationFlag{Name: flagRetryMin, Value: 10 * time.Second, Usage: "first wait before retrying a failed deployment; it doubles per failure"},
@@ -114,14 +113,10 @@ func run(ctx context.Context, c *cli.Context, hup <-chan os.Signal, stdout, stde
 	if err != nil {
 		return err
 	}
-	certbotDir := c.String(flagCertbotDir)
-	if !c.IsSet(flagCertbotDir) && s.File.CertbotDir != "" {
-		certbotDir = s.File.CertbotDir
-	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	w, err := watch.New(watch.Options{
-		CertbotDir: certbotDir,
+		CertbotDir: s.CertbotDir,
 		Deployer:   dep,
 		Store:      dep.store,
 		Quiet:      quiet,

@@ -28,13 +28,12 @@ func pruneCommand(ctx context.Context) *cli.Command {
    clbcert-deploy prunes the same way after each deployment.
 
       clbcert prune --dry-run                 # every lineage in the state dir
-      clbcert prune example.com --keep 0
+      clbcert prune --keep 0 example.com
 
    LINEAGE is the directory name under certbot's live/ (options go before
-   it); without one, every
-   lineage recorded in the state dir. The regions looked at are those of
-   --region (or CLBCERT_REGIONS, or the config file) and every region deploy
-   recorded a target in.
+   it); without one, every lineage recorded in the state dir. The regions
+   looked at are those of --region (or CLBCERT_REGIONS, or the config file)
+   and every region deploy recorded a target in.
 
    Exit status: 0 done (or nothing to prune), 1 a lineage could not be
    pruned (the message says why), 2 usage or configuration error.`,

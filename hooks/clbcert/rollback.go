@@ -37,10 +37,10 @@ func rollbackCommand(ctx context.Context) *cli.Command {
       clbcert rollback example.com
 
    LINEAGE is the directory name under certbot's live/; options go before
-   it. A second rollback has
-   nothing to do: to go forward again, run clbcert-deploy. Nothing changes if
-   a certificate to put back is gone from the SSL service or has expired.
-   A target someone has changed since the deploy is left as it is.
+   it. A second rollback has nothing to do: to go forward again, run
+   clbcert-deploy. Nothing changes if a certificate to put back is gone from
+   the SSL service or has expired. A target someone has changed since the
+   deploy is left as it is.
 
    Exit status: 0 done (or nothing to roll back), 1 failed (the report names
    each failed target; running again finishes the job), 2 usage or
