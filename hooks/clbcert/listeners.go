@@ -20,6 +20,7 @@ func listenersCommand(ctx context.Context) *cli.Command {
 			flags = append(flags, f)
 		}
 	}
+	flags = append(flags, config.ExpiryFlags()...)
 	return &cli.Command{
 		Name:  "listeners",
 		Usage: "show every listener and forwarding rule: certificate, SNI, scheduler, session persistence, health check, backends, TLS protocols",
@@ -42,9 +43,14 @@ func listenersCommand(ctx context.Context) *cli.Command {
    "sessionExpireTime", "healthCheck", "backends"}]}]}], "failures": [{"region",
    "loadBalancerId", "error"}]}. Fields may be added, never renamed.
 
-   Exit status: 0 everything was read; 2 usage or configuration error;
-   3 a region, load balancer, configuration or backend health could not be
-   read (named under UNREADABLE, or in "failures"; the rest is still shown).`,
+   Exit status, as clbcert status and monitoring plugins:
+      0  OK        every served certificate has more than --warn-days days left
+      1  WARNING   one has --warn-days days left or fewer (default 30)
+      2  CRITICAL  one has --critical-days days left or fewer (default 7), or
+                   has expired; also a usage or configuration error
+      3  UNKNOWN   a region, load balancer, configuration or backend health
+                   could not be read (named under UNREADABLE, or in
+                   "failures"; the rest is still shown), and nothing is critical`,
 		Flags: flags,
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {
@@ -57,6 +63,10 @@ func listenersCommand(ctx context.Context) *cli.Command {
 
 func runListeners(ctx context.Context, c *cli.Context) error {
 	s, err := config.Resolve(c, c.App.ErrWriter)
+	if err != nil {
+		return err
+	}
+	warn, critical, err := config.ExpiryDays(c)
 	if err != nil {
 		return err
 	}
@@ -83,8 +93,8 @@ func runListeners(ctx context.Context, c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if v.Unreadable() {
-		return config.ExitStatus(3)
+	if level := v.Level(warn, critical); level != listeners.OK {
+		return config.ExitStatus(level)
 	}
 	return nil
 }

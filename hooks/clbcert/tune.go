@@ -49,10 +49,10 @@ func tuneCommand(ctx context.Context) *cli.Command {
    balancer run one at a time, each CLB task awaited; load balancers run in
    parallel. Each load balancer is then described again to confirm the values.
 
-   Exit status: 0 done, nothing to change, or --dry-run; 1 a change failed or
-   a selected load balancer could not be read (the report says which and what
-   to do); 2 usage or configuration error, or settings that do not fit a
-   target (nothing is changed).`,
+   Exit status: 0 done, nothing to change, or --dry-run; 1 a change failed, or
+   a selected load balancer could not be read (with --dry-run too; the report
+   says which and what to do); 2 usage or configuration error, or settings
+   that do not fit a target (nothing is changed).`,
 		Flags: flags,
 		Action: func(c *cli.Context) error {
 			return runTune(ctx, c)

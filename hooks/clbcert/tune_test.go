@@ -14,13 +14,14 @@ import (
 
 // tuneSite: lb-web1 with an SNI HTTPS listener and a TCP_SSL one and no
 // customized configuration; lb-own1 with a configuration of its own;
-// lb-shr1 and lb-shr2 sharing one; lb-bad1, whose every call fails.
-func tuneSite(t *testing.T) tcsim.Options {
+// lb-shr1 and lb-shr2 sharing one; lb-bad1, whose every call fails when
+// failing is set (each run then spends its retries on it).
+func tuneSite(t *testing.T, failing bool) tcsim.Options {
 	https := func(id, loc string) tcsim.ListenerSpec {
 		return tcsim.ListenerSpec{ID: id, Protocol: "HTTPS", CertID: "HandCrt1", Rules: []tcsim.RuleSpec{{LocationID: loc, Domain: "www.example.test",
 			BalancingSpec: tcsim.BalancingSpec{Targets: []tcsim.TargetSpec{{Backend: "web1"}}}}}}
 	}
-	return tcsim.Options{
+	opts := tcsim.Options{
 		TaskDelay:       20 * time.Millisecond,
 		HealthCheckUnit: 5 * time.Millisecond,
 		Certificates:    []tcsim.CertSpec{simtest.HandUploaded(t, "HandCrt1", "good-ecdsa", "example.test")},
@@ -44,8 +45,11 @@ func tuneSite(t *testing.T) tcsim.Options {
 				{ID: "pz-shared01", Name: "shared", Content: "keepalive_timeout 60;\n", LoadBalancerIDs: []string{"lb-shr1", "lb-shr2"}},
 			},
 		},
-		FailingLBs: []string{"lb-bad1"},
 	}
+	if failing {
+		opts.FailingLBs = []string{"lb-bad1"}
+	}
+	return opts
 }
 
 // tuneEnv reaches sim with config file content conf.
@@ -102,7 +106,7 @@ type listenersDoc struct {
 // balancers without, with an unshared and with a shared configuration;
 // clbcert listeners shows each change, and a second run has nothing to do.
 func TestTuneThenListeners(t *testing.T) {
-	sim := simtest.Start(t, tuneSite(t))
+	sim := simtest.Start(t, tuneSite(t, false))
 	env := tuneEnv(t, sim, "[tune]\ntls_protocols = [\"TLSv1.2\", \"TLSv1.3\"]\n")
 	balancing := []string{"tune", "--scheduler", "least_conn", "--health-check-type", "HTTP", "--health-check-path", "/healthz",
 		"--health-check-interval", "30s", "--health-check-timeout", "5"}
@@ -133,15 +137,15 @@ func TestTuneThenListeners(t *testing.T) {
 	}
 
 	r = runOps(t, env, "clbcert", "listeners", "--json")
-	if r.code != 3 {
-		t.Fatalf("listeners: exit %d, want 3 for lb-bad1\n%s", r.code, r.stderr)
+	if r.code != 0 {
+		t.Fatalf("listeners: exit %d\n%s", r.code, r.stderr)
 	}
 	var doc listenersDoc
 	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
 		t.Fatal(err)
 	}
-	if len(doc.Failures) != 1 || doc.Failures[0].LoadBalancerID != "lb-bad1" {
-		t.Errorf("failures %+v", doc.Failures)
+	if len(doc.Failures) != 0 || len(doc.LoadBalancers) != 5 {
+		t.Errorf("failures %+v, %d load balancers", doc.Failures, len(doc.LoadBalancers))
 	}
 	tls := map[string]string{}
 	for _, lb := range doc.LoadBalancers {
@@ -187,7 +191,7 @@ func TestTuneThenListeners(t *testing.T) {
 // Bad values and selections exit 2 with one line naming the flag (or the
 // config file's key) and the fix, before any call to the cloud.
 func TestTuneUsageErrors(t *testing.T) {
-	sim := simtest.Start(t, tuneSite(t))
+	sim := simtest.Start(t, tuneSite(t, false))
 	tests := []struct {
 		name string
 		conf string
@@ -239,7 +243,7 @@ func TestTuneUsageErrors(t *testing.T) {
 // clbcert listeners through the binary: the table, and exit 3 with the
 // unreadable load balancer named beside the others.
 func TestListenersCommand(t *testing.T) {
-	sim := simtest.Start(t, tuneSite(t))
+	sim := simtest.Start(t, tuneSite(t, true))
 	r := runOps(t, tuneEnv(t, sim, ""), "clbcert", "listeners")
 	if r.code != 3 {
 		t.Fatalf("exit %d, want 3\n%s\n%s", r.code, r.stdout, r.stderr)
@@ -252,6 +256,11 @@ func TestListenersCommand(t *testing.T) {
 		if !strings.Contains(r.stdout, want+"\n") {
 			t.Errorf("table lacks %q:\n%s", want, r.stdout)
 		}
+	}
+	// The corpus certificate has decades left: days make it critical.
+	r = runOps(t, tuneEnv(t, sim, ""), "clbcert", "listeners", "--warn-days", "100000", "--critical-days", "99999")
+	if r.code != 2 || r.stderr != "" {
+		t.Errorf("critical days: exit %d, stderr %q; want 2 (critical outranks unreadable)", r.code, r.stderr)
 	}
 	r = runOps(t, tuneEnv(t, sim, ""), "clbcert", "listeners", "extra")
 	if r.code != 2 || !strings.Contains(r.stderr, "takes no arguments") {

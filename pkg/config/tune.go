@@ -47,16 +47,16 @@ type TuneTable struct {
 // TuneFlags are clbcert tune's settings, named as tune.Field* names them.
 func TuneFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: tune.FieldScheduler, Usage: "scheduling: `WRR`, LEAST_CONN or IP_HASH"},
+		&cli.StringFlag{Name: tune.FieldScheduler, Usage: "scheduling `NAME`: WRR, LEAST_CONN or IP_HASH"},
 		&cli.StringFlag{Name: tune.FieldSessionPersistence, Usage: "session persistence `SECONDS` (30s, 10m), 0 or off to turn it off"},
-		&cli.StringFlag{Name: tune.FieldHealthCheck, Usage: "health check `on` or off"},
+		&cli.StringFlag{Name: tune.FieldHealthCheck, Usage: "health check `on|off`"},
 		&cli.StringFlag{Name: tune.FieldHealthCheckType, Usage: "health check `TYPE`: TCP or HTTP"},
 		&cli.StringFlag{Name: tune.FieldHealthCheckPath, Usage: "HTTP health check `PATH`, e.g. /healthz"},
 		&cli.StringFlag{Name: tune.FieldHealthCheckDomain, Usage: "HTTP health check Host `NAME` (a TCP listener's HTTP check needs one)"},
 		&cli.StringFlag{Name: tune.FieldHealthCheckInterval, Usage: "`SECONDS` between checks, 2-300 (30 or 30s)"},
 		&cli.StringFlag{Name: tune.FieldHealthCheckTimeout, Usage: "`SECONDS` a check may take, 2-60 and below the interval"},
-		&cli.Int64Flag{Name: tune.FieldHealthyThreshold, Usage: "successes that make a backend healthy: `N`, 2-10"},
-		&cli.Int64Flag{Name: tune.FieldUnhealthyThreshold, Usage: "failures that make a backend unhealthy: `N`, 2-10"},
+		&cli.StringFlag{Name: tune.FieldHealthyThreshold, Usage: "successes that make a backend healthy: `N`, 2-10"},
+		&cli.StringFlag{Name: tune.FieldUnhealthyThreshold, Usage: "failures that make a backend unhealthy: `N`, 2-10"},
 		&cli.StringFlag{Name: tune.FieldHTTPCodes, Usage: "HTTP status `CLASSES` that count as healthy, e.g. 2xx,3xx (or CLB's bit mask, 6)"},
 		&cli.StringFlag{Name: tune.FieldTLSProtocols, Usage: "TLS `VERSIONS` of the load balancer's HTTP/HTTPS listeners, e.g. TLSv1.2,TLSv1.3"},
 	}
@@ -93,42 +93,35 @@ func (s *Settings) TuneSettings(c *cli.Context) (tune.Settings, error) {
 		}
 		return file, false
 	}
-	num := func(field string, file *int64) (*int64, error) {
-		if c.IsSet(field) {
-			v := c.Int64(field)
-			return &v, nil
+	// num reads a whole number from its flag with parse, else the file.
+	num := func(field string, file *int64, parse func(string) (int64, error), fix string) (*int64, error) {
+		if !c.IsSet(field) {
+			if file != nil {
+				fromFile[field] = true
+			}
+			return file, nil
 		}
-		if file != nil {
-			fromFile[field] = true
-		}
-		return file, nil
-	}
-	seconds := func(field string, file *int64) (*int64, error) {
-		v, flag := str(field, nil)
-		if !flag {
-			return num(field, file)
-		}
-		n, err := parseSeconds(*v)
+		v := strings.TrimSpace(c.String(field))
+		n, err := parse(v)
 		if err != nil {
-			return nil, bad(field, *v, "give whole seconds, e.g. 30 or 30s")
+			return nil, bad(field, v, fix)
 		}
 		return &n, nil
 	}
+	integer := func(s string) (int64, error) { return strconv.ParseInt(s, 10, 64) }
 	var err error
 	out.Scheduler, _ = str(tune.FieldScheduler, f.Scheduler)
 	if out.Scheduler != nil {
 		up := strings.ToUpper(*out.Scheduler)
 		out.Scheduler = &up
 	}
-	if v, flag := str(tune.FieldSessionPersistence, nil); flag {
-		n := int64(0)
-		if *v != "off" {
-			if n, err = parseSeconds(*v); err != nil {
-				return out, bad(tune.FieldSessionPersistence, *v, "give seconds (0 or off to turn it off, else 30-86400), e.g. 600 or 10m")
-			}
+	session := func(s string) (int64, error) {
+		if s == "off" {
+			return 0, nil
 		}
-		out.SessionExpireTime = &n
-	} else if out.SessionExpireTime, err = num(tune.FieldSessionPersistence, f.SessionPersistence); err != nil {
+		return parseSeconds(s)
+	}
+	if out.SessionExpireTime, err = num(tune.FieldSessionPersistence, f.SessionPersistence, session, "give seconds (0 or off to turn it off, else 30-86400), e.g. 600 or 10m"); err != nil {
 		return out, err
 	}
 	if v, flag := str(tune.FieldHealthCheck, nil); flag {
@@ -148,16 +141,17 @@ func (s *Settings) TuneSettings(c *cli.Context) (tune.Settings, error) {
 	}
 	h.Path, _ = str(tune.FieldHealthCheckPath, f.HealthCheckPath)
 	h.Domain, _ = str(tune.FieldHealthCheckDomain, f.HealthCheckDomain)
-	if h.Interval, err = seconds(tune.FieldHealthCheckInterval, f.HealthCheckInterval); err != nil {
+	const secondsFix, countFix = "give whole seconds, e.g. 30 or 30s", "give a whole number, 2-10"
+	if h.Interval, err = num(tune.FieldHealthCheckInterval, f.HealthCheckInterval, parseSeconds, secondsFix); err != nil {
 		return out, err
 	}
-	if h.Timeout, err = seconds(tune.FieldHealthCheckTimeout, f.HealthCheckTimeout); err != nil {
+	if h.Timeout, err = num(tune.FieldHealthCheckTimeout, f.HealthCheckTimeout, parseSeconds, secondsFix); err != nil {
 		return out, err
 	}
-	if h.HealthyThreshold, err = num(tune.FieldHealthyThreshold, f.HealthyThreshold); err != nil {
+	if h.HealthyThreshold, err = num(tune.FieldHealthyThreshold, f.HealthyThreshold, integer, countFix); err != nil {
 		return out, err
 	}
-	if h.UnhealthyThreshold, err = num(tune.FieldUnhealthyThreshold, f.UnhealthyThreshold); err != nil {
+	if h.UnhealthyThreshold, err = num(tune.FieldUnhealthyThreshold, f.UnhealthyThreshold, integer, countFix); err != nil {
 		return out, err
 	}
 	codes := f.HealthCheckHTTPCodes

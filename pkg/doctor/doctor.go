@@ -319,6 +319,7 @@ func (d *Doctor) probeAll(ctx context.Context, f *facts) {
 			domains[legacyKey(lb.ID, l.ID)] = ruleDomains(l)
 		}
 	}
+	legacyPlanned := map[string]bool{}
 	for _, b := range f.inv.Bindings() {
 		if b.Addr == "" {
 			continue
@@ -326,8 +327,10 @@ func (d *Doctor) probeAll(ctx context.Context, f *facts) {
 		lk := legacyKey(b.LoadBalancerID, b.ListenerID)
 		name := probeName(b.ServerName, domains[lk])
 		jobs = append(jobs, job{key: probeKey(b), addr: b.Addr, name: name, minVer: tls.VersionTLS12, maxVer: tls.VersionTLS13})
-		if _, done := f.legacy[lk]; b.Protocol == "HTTPS" && !done {
-			f.legacy[lk] = probe{}
+		// One TLS 1.1 probe per HTTPS listener: the versions belong to the
+		// load balancer, not to a domain.
+		if b.Protocol == "HTTPS" && !legacyPlanned[lk] {
+			legacyPlanned[lk] = true
 			jobs = append(jobs, job{key: lk, addr: b.Addr, name: name, legacy: true, minVer: tls.VersionTLS10, maxVer: tls.VersionTLS11})
 		}
 	}

@@ -3,6 +3,7 @@ package doctor_test
 import (
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -154,6 +155,8 @@ func TestEachFindingFromItsTopology(t *testing.T) {
 		certbotDir string
 		want       []want
 		exit       int
+		// check looks further at the report.
+		check func(t *testing.T, rep *doctor.Report)
 	}{
 		{
 			name: "certificate expires in 5 days",
@@ -222,6 +225,29 @@ func TestEachFindingFromItsTopology(t *testing.T) {
 			},
 			want: []want{{doctor.CheckTLSProtocols, doctor.Warning, lbWeb, []string{"pz-tls00001 sets ssl_protocols TLSv1 TLSv1.1", "accepted TLSv1.1"}}},
 			exit: doctor.ExitWarning,
+		},
+		{
+			name: "configuration shared with another load balancer allows TLS 1.1",
+			change: func(t *testing.T, o *tcsim.Options) {
+				o.Topology.LoadBalancers = append(o.Topology.LoadBalancers, tcsim.LoadBalancerSpec{ID: "lb-web00002", Region: region, VIP: "127.0.0.12", Listeners: []tcsim.ListenerSpec{
+					{ID: "lbl-plain002", Protocol: "HTTPS", CertID: "HandCrt1", Rules: []tcsim.RuleSpec{{Domain: "www.example.test", BalancingSpec: balanced("web1")}}},
+				}})
+				cfg := &o.Topology.CustomizedConfigs[0]
+				cfg.Content = "ssl_protocols TLSv1.1 TLSv1.2;"
+				cfg.LoadBalancerIDs = append(cfg.LoadBalancerIDs, "lb-web00002")
+			},
+			want: []want{
+				{doctor.CheckTLSProtocols, doctor.Warning, lbWeb, []string{"pz-tls00001 sets ssl_protocols TLSv1.1 TLSv1.2", "accepted TLSv1.1"}},
+				{doctor.CheckTLSProtocols, doctor.Warning, "lb-web00002", []string{"pz-tls00001 sets ssl_protocols TLSv1.1 TLSv1.2", "accepted TLSv1.1"}},
+			},
+			exit: doctor.ExitWarning,
+			check: func(t *testing.T, rep *doctor.Report) {
+				for _, f := range rep.Findings {
+					if !strings.Contains(f.Fix, "is shared with") || !strings.Contains(f.Fix, "a copy of its own") {
+						t.Errorf("fix %q does not say the configuration is shared", f.Fix)
+					}
+				}
+			},
 		},
 		{
 			name: "health check off",
@@ -325,6 +351,9 @@ func TestEachFindingFromItsTopology(t *testing.T) {
 			expectFindings(t, rep.Findings, tc.want...)
 			if rep.ExitCode != tc.exit {
 				t.Errorf("exit %d (%s), want %d", rep.ExitCode, rep.Status, tc.exit)
+			}
+			if tc.check != nil {
+				tc.check(t, rep)
 			}
 			for _, f := range rep.Findings {
 				if f.Fix == "" {

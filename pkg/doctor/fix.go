@@ -42,7 +42,8 @@ func (c *change) merge(o change) {
 	}
 }
 
-// settings is the change as tune.Settings.
+// settings is the safe part of the change as tune.Settings: the advised
+// HealthPath and HTTPCodes never reach --fix.
 func (c change) settings() tune.Settings {
 	var s tune.Settings
 	ptr := func(v int64) *int64 {
@@ -54,10 +55,6 @@ func (c change) settings() tune.Settings {
 	if c.HealthOn {
 		on := true
 		s.HealthCheck.On = &on
-	}
-	if c.HealthPath != "" {
-		p := c.HealthPath
-		s.HealthCheck.Path = &p
 	}
 	s.HealthCheck.Interval = ptr(c.Interval)
 	s.HealthCheck.Timeout = ptr(c.Timeout)

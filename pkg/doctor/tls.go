@@ -167,8 +167,8 @@ func tlsProtocolFinding(lb inventory.LoadBalancer, https []inventory.Listener, c
 	}
 	c := change{Region: lb.Region, Target: lb.ID, TLSProtocols: SafeTLSProtocols()}
 	fix := tuneCommand(c)
-	if len(cfg.shared) > 1 {
-		fix += fmt.Sprintf(" (its configuration %s is shared with %s, which change too)", cfg.configID, strings.Join(slices.DeleteFunc(slices.Clone(cfg.shared), func(id string) bool { return id == lb.ID }), ", "))
+	if others := slices.DeleteFunc(slices.Clone(cfg.shared), func(id string) bool { return id == lb.ID }); len(others) > 0 {
+		fix += fmt.Sprintf(" (its configuration %s is shared with %s: tune gives %s a copy of its own and leaves theirs as they are)", cfg.configID, strings.Join(others, ", "), lb.ID)
 	}
 	return Finding{Severity: Warning, Check: CheckTLSProtocols, Where: where,
 		Problem: "HTTPS listeners allow TLS below 1.2: " + strings.Join(why, "; "),

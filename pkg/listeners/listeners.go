@@ -228,3 +228,43 @@ func backends(health []inventory.TargetHealth, lbID, listenerID string, location
 
 // Unreadable reports whether anything could not be read.
 func (v *View) Unreadable() bool { return len(v.Failures) > 0 }
+
+// Monitoring-plugin levels, as clbcert status exits.
+const (
+	OK       = 0
+	Warning  = 1
+	Critical = 2
+	Unknown  = 3
+)
+
+// Level judges the view as a monitoring plugin would: Critical if a served
+// certificate has criticalDays days left or fewer (or has expired), else
+// Unknown if anything could not be read, else Warning if one has warnDays
+// or fewer, else OK. A known Critical outranks Unknown, as in clbcert
+// status: an unreadable load balancer does not hide an expiring
+// certificate.
+func (v *View) Level(warnDays, criticalDays int) int {
+	least := int(^uint(0) >> 1)
+	for _, lb := range v.LoadBalancers {
+		for _, l := range lb.Listeners {
+			certs := []*Cert{l.Certificate}
+			for _, r := range l.Rules {
+				certs = append(certs, r.Certificate)
+			}
+			for _, c := range certs {
+				if c != nil && c.Known {
+					least = min(least, c.DaysLeft)
+				}
+			}
+		}
+	}
+	switch {
+	case least <= criticalDays:
+		return Critical
+	case v.Unreadable():
+		return Unknown
+	case least <= warnDays:
+		return Warning
+	}
+	return OK
+}

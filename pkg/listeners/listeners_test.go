@@ -162,8 +162,11 @@ func TestWriteTable(t *testing.T) {
 	if strings.Join(header, " ") != "LISTENER PROTO:PORT RULE CERTIFICATE DAYS SCHED SESS HEALTH CHECK BACKENDS" {
 		t.Errorf("header %q", lines[0])
 	}
+	// About 120 columns: tcsim's ports have five digits and the corpus
+	// certificate five-digit days left, two more each than 443 and a
+	// Let's Encrypt certificate's.
 	for _, l := range lines {
-		if n := utf8.RuneCountInString(l); n > 120 && !strings.HasPrefix(l, "UNREADABLE") {
+		if n := utf8.RuneCountInString(l); n > 124 && !strings.HasPrefix(l, "UNREADABLE") {
 			t.Errorf("line of %d columns: %q", n, l)
 		}
 	}
@@ -273,4 +276,40 @@ func TestWriteJSON(t *testing.T) {
 		return
 	}
 	t.Errorf("no lbl-https1 in %+v", l)
+}
+
+func TestLevel(t *testing.T) {
+	view := func(days []int, unreadable bool) *listeners.View {
+		v := &listeners.View{}
+		l := listeners.Listener{Protocol: "HTTPS", SNI: true}
+		for _, d := range days {
+			l.Rules = append(l.Rules, listeners.Rule{Certificate: &listeners.Cert{Known: true, DaysLeft: d}})
+		}
+		// A certificate the SSL service does not know has no date to judge.
+		l.Rules = append(l.Rules, listeners.Rule{Certificate: &listeners.Cert{ID: "Gone1", DaysLeft: -100}})
+		v.LoadBalancers = []listeners.LoadBalancer{{Listeners: []listeners.Listener{l}}}
+		if unreadable {
+			v.Failures = []inventory.Failure{{Region: "ap-guangzhou", LoadBalancerID: "lb-x", Error: "InternalError"}}
+		}
+		return v
+	}
+	tests := []struct {
+		name       string
+		days       []int
+		unreadable bool
+		want       int
+	}{
+		{"all fresh", []int{60, 89}, false, listeners.OK},
+		{"none at all", nil, false, listeners.OK},
+		{"one within warn", []int{60, 30}, false, listeners.Warning},
+		{"one within critical", []int{60, 7}, false, listeners.Critical},
+		{"expired", []int{-1}, false, listeners.Critical},
+		{"unreadable outranks warning", []int{20}, true, listeners.Unknown},
+		{"critical outranks unreadable", []int{3}, true, listeners.Critical},
+	}
+	for _, tt := range tests {
+		if got := view(tt.days, tt.unreadable).Level(30, 7); got != tt.want {
+			t.Errorf("%s: level %d, want %d", tt.name, got, tt.want)
+		}
+	}
 }

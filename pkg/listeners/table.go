@@ -20,7 +20,7 @@ type column struct {
 
 // Columns, in this order for good: scripts may cut them.
 var columns = []column{
-	{"LISTENER", 12}, {"PROTO:PORT", 13}, {"RULE", 20}, {"CERTIFICATE", 16}, {"DAYS", 4},
+	{"LISTENER", 12}, {"PROTO:PORT", 13}, {"RULE", 20}, {"CERTIFICATE", 16}, {"DAYS", 6},
 	{"SCHED", 10}, {"SESS", 6}, {"HEALTH CHECK", 24}, {"BACKENDS", 8},
 }
 

@@ -57,8 +57,9 @@ func (r *Report) Err() error {
 
 // Apply makes the plan's changes: the changes of one load balancer one
 // after another, each CLB task awaited before the next starts; different
-// load balancers in parallel, Concurrency at a time. Then each load balancer
-// is described again and every changed value compared with the wanted one.
+// load balancers in parallel, Concurrency at a time (load balancers sharing
+// a configuration that is updated count as one). Then each load balancer is
+// described again and every changed value compared with the wanted one.
 // A plan with refusals (Plan.Err) is not applied at all. The error is for
 // that; a failed change is in the report (Report.Err).
 func (t *Tuner) Apply(ctx context.Context, plan *Plan) (*Report, error) {
@@ -168,7 +169,7 @@ func (t *Tuner) applyOne(ctx context.Context, c Change) error {
 // applyTLS gives the load balancer its new configuration content. A new
 // configuration (ConfigAdd, ConfigSplit) reuses an unbound one of the same
 // name, left by a run that stopped between creating and binding it, so a
-// re-run makes no duplicate.
+// re-run makes no duplicate and keeps what that run copied.
 func (t *Tuner) applyTLS(ctx context.Context, c Change) error {
 	cc := c.Config
 	run := func(op configOp) (string, error) {
@@ -200,8 +201,14 @@ func (t *Tuner) applyTLS(ctx context.Context, c Change) error {
 			cc.Name, existing.ID, strings.Join(existing.LoadBalancerIDs, ", "))
 	default:
 		id = existing.ID
-		if existing.Content != cc.After {
-			if _, err := run(configOp{op: "UPDATE", id: id, content: cc.After}); err != nil {
+		content := cc.After
+		if cc.Action == ConfigAdd {
+			// Made for this load balancer by a split that stopped before
+			// binding it: its other directives are the ones to keep.
+			content = withSSLProtocols(existing.Content, strings.Fields(c.Fields[0].After))
+		}
+		if existing.Content != content {
+			if _, err := run(configOp{op: "UPDATE", id: id, content: content}); err != nil {
 				return err
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // WriteDiff prints the plan for a person: per target the fields that
@@ -58,11 +59,11 @@ func (r *Report) WriteText(w io.Writer) error {
 	for _, res := range r.Results {
 		if res.Status == StatusChanged {
 			changed++
-			fmt.Fprintf(bw, "changed %s:", res.Where())
-			for _, f := range res.Fields {
-				fmt.Fprintf(bw, " %s %s → %s;", f.Name, f.Before, f.After)
+			fields := make([]string, len(res.Fields))
+			for i, f := range res.Fields {
+				fields[i] = fmt.Sprintf("%s %s → %s", f.Name, f.Before, f.After)
 			}
-			fmt.Fprintln(bw)
+			fmt.Fprintf(bw, "changed %s: %s\n", res.Where(), strings.Join(fields, "; "))
 			continue
 		}
 		fmt.Fprintf(bw, "FAILED  %s: %s\n", res.Where(), res.Error)

@@ -98,7 +98,7 @@ type FieldError struct {
 
 func (e *FieldError) Error() string { return fmt.Sprintf("%s %s: %s", e.Field, e.Value, e.Fix) }
 
-// Schedulers are the values of Settings.Scheduler.
+// schedulers are the values of Settings.Scheduler.
 var schedulers = []string{"WRR", "LEAST_CONN", "IP_HASH"}
 
 // tlsVersions are the ssl_protocols values, oldest first.

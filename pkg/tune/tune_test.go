@@ -270,6 +270,54 @@ func TestApply(t *testing.T) {
 	}
 }
 
+// A configuration of tune's name left unbound (a run stopped between
+// creating and binding it) is reused with the directives it holds; one of
+// that name bound elsewhere is not taken over.
+func TestApplyReusesItsConfiguration(t *testing.T) {
+	tests := []struct {
+		name    string
+		boundTo []string
+		wantErr string
+	}{
+		{name: "unbound: reused"},
+		{name: "bound to another: refused", boundTo: []string{"lb-own1"}, wantErr: "already exists and is bound to lb-own1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := account(t)
+			opts.Topology.CustomizedConfigs = []tcsim.CustomizedConfigSpec{
+				{ID: "pz-left0001", Name: "clbcert-lb-web1", Region: gz, Content: "keepalive_timeout 75;\nssl_protocols TLSv1;\n", LoadBalancerIDs: tt.boundTo},
+			}
+			sim := simtest.Start(t, opts)
+			tu, inv := tuner(t, sim)
+			rep, err := tu.Apply(context.Background(), plan(t, tu, targets(t, "lb-web1"), tune.Settings{TLSProtocols: []string{"TLSv1.2", "TLSv1.3"}}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.wantErr != "" {
+				if err := rep.Err(); err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("report error %v, want %q", err, tt.wantErr)
+				}
+				if n := sim.Calls("SetCustomizedConfigForLoadBalancer"); n != 0 {
+					t.Errorf("%d configuration changes", n)
+				}
+				return
+			}
+			if err := rep.Err(); err != nil {
+				t.Fatal(err)
+			}
+			c := configs(t, inv, "lb-web1")["lb-web1"]
+			if c.ID != "pz-left0001" || c.Content != "keepalive_timeout 75;\nssl_protocols TLSv1.2 TLSv1.3;\n" {
+				t.Errorf("lb-web1's configuration = %+v", c)
+			}
+			// UPDATE and BIND, no ADD.
+			if n := sim.Calls("SetCustomizedConfigForLoadBalancer"); n != 2 {
+				t.Errorf("%d configuration changes, want 2", n)
+			}
+		})
+	}
+}
+
 // A plan changes nothing, whatever it finds, and shows each field before
 // and after.
 func TestPlanChangesNothing(t *testing.T) {
