@@ -83,4 +83,22 @@ if [ "$saved" != "$now" ]; then
   echo "the listener does not serve the certificate certbot saved" >&2
   exit 1
 fi
+
+step "requests through the listener reach its two backends, taken in turn (WRR)"
+# The certificate was checked above; -k because pebble's root is not in the system's store.
+for _ in 1 2 3 4; do
+  curl -sSfk --retry 10 --retry-delay 1 --resolve www.example.test:8443:127.0.0.11 https://www.example.test:8443/
+done
+
+export CLBCERT_CERTBOT_DIR="$work/letsencrypt"
+step "clbcert status: what expires when, and where it is served"
+clbcert status
+
+step "clbcert doctor: the simulated load balancer still allows TLS 1.0 and 1.1 (exit 1: a warning)"
+clbcert doctor || echo "(exit $?)"
+
+step "clbcert doctor --fix: apply the safe fix through clbcert tune, then examine again"
+clbcert doctor --fix
+
+echo
 echo "Everything is in $work (certbot's config dir: $work/letsencrypt)."

@@ -200,6 +200,10 @@ func printBanner(w io.Writer, sim *tcsim.Sim, opts tcsim.Options, env []string) 
 			}
 		}
 	}
+	for _, b := range opts.Topology.Backends {
+		fmt.Fprintf(w, "# backend %s at %s: curl -X POST %s%s/down (or /up) makes its %s fail (or pass)\n",
+			b.ID, sim.BackendAddr(b.ID), "http://"+sim.BackendAddr(b.ID), tcsim.HealthPath, tcsim.HealthPath)
+	}
 	fmt.Fprintf(w, "# an ACME server resolves challenges here: pebble -dnsserver %s\n", sim.NameserverAddrs()[0])
 	fmt.Fprintln(w, strings.Join(env, "\n"))
 	fmt.Fprintln(w, "# the key above is the simulator's own; Ctrl-C stops it")

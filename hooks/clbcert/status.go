@@ -19,10 +19,7 @@ func statusCommand(ctx context.Context) *cli.Command {
 			flags = append(flags, f)
 		}
 	}
-	flags = append(flags,
-		&cli.IntFlag{Name: "warn-days", Value: 30, Usage: "WARNING when a lineage has `N` days left or fewer"},
-		&cli.IntFlag{Name: "critical-days", Value: 7, Usage: "CRITICAL when a lineage has `N` days left or fewer"},
-	)
+	flags = append(flags, config.ExpiryFlags()...)
 	return &cli.Command{
 		Name:  "status",
 		Usage: "per certbot lineage: names, expiry, where it is served and where an older certificate still is (drift)",
@@ -60,9 +57,9 @@ func runStatus(ctx context.Context, c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	warn, crit := c.Int("warn-days"), c.Int("critical-days")
-	if crit < 1 || warn < crit {
-		return config.Usagef("--warn-days %d, --critical-days %d: give days of 1 or more, --warn-days at least --critical-days", warn, crit)
+	warn, crit, err := config.ExpiryDays(c)
+	if err != nil {
+		return err
 	}
 	regions := s.Regions
 	if len(regions) == 0 {

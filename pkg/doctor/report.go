@@ -26,6 +26,18 @@ func (r *Report) WriteTable(w io.Writer) error {
 	for _, f := range r.Findings {
 		counts[f.Severity]++
 	}
+	// The fix comes first, so the summary and findings below it are the examination that
+	// followed it.
+	if r.Fix != nil {
+		if err := r.Fix.write(bw); err != nil {
+			return err
+		}
+		if r.Fix.Applied != nil {
+			fmt.Fprint(bw, "\nafter the fixes, ")
+		} else {
+			fmt.Fprintln(bw)
+		}
+	}
 	fmt.Fprintf(bw, "%s: %d critical, %d warning, %d info in %s", r.Status, counts[Critical], counts[Warning], counts[Info], strings.Join(r.Regions, ", "))
 	if len(r.Failures) > 0 {
 		fmt.Fprintf(bw, "; %d parts of the cloud unreadable", len(r.Failures))
@@ -33,11 +45,6 @@ func (r *Report) WriteTable(w io.Writer) error {
 	c := r.Checked
 	fmt.Fprintf(bw, " (checked %d load balancers, %d listeners, %d certificates, %d handshakes, %d local lineages)\n",
 		c.LoadBalancers, c.Listeners, c.Certificates, c.Handshakes, c.Lineages)
-	if r.Fix != nil {
-		if err := r.Fix.write(bw); err != nil {
-			return err
-		}
-	}
 	for _, sev := range []Severity{Critical, Warning, Info} {
 		if counts[sev] == 0 {
 			continue
@@ -68,12 +75,12 @@ func (r *Report) WriteTable(w io.Writer) error {
 func (fr *FixReport) write(w io.Writer) error {
 	switch {
 	case fr.Plan == nil:
-		fmt.Fprintln(w, "\nFIX: no finding has a safe fix; the fixes below are advice")
+		fmt.Fprintln(w, "FIX: no finding has a safe fix; the fixes below are advice")
 		return nil
 	case fr.DryRun:
-		fmt.Fprintf(w, "\nFIX (dry run: nothing changed): %d findings have safe fixes; clbcert tune would change\n", len(fr.Planned))
+		fmt.Fprintf(w, "FIX (dry run: nothing changed): %d findings have safe fixes; clbcert tune would change\n", len(fr.Planned))
 	default:
-		fmt.Fprintf(w, "\nFIX: %d findings have safe fixes; clbcert tune planned\n", len(fr.Planned))
+		fmt.Fprintf(w, "FIX: %d findings have safe fixes; clbcert tune planned\n", len(fr.Planned))
 	}
 	if err := fr.Plan.WriteDiff(w); err != nil {
 		return err
@@ -83,7 +90,6 @@ func (fr *FixReport) write(w io.Writer) error {
 		if err := fr.Applied.WriteText(w); err != nil {
 			return err
 		}
-		fmt.Fprintln(w, "the findings below are from a new examination after the fixes")
 	}
 	return nil
 }

@@ -11,7 +11,8 @@ import (
 )
 
 // HealthPath is the path on which the backends tcsim runs answer 503 while unhealthy; every
-// other path answers 200, so a health check on "/" does not notice (as in life).
+// other path answers 200, so a health check on "/" does not notice (as in life). A POST to
+// HealthPath+"/down" or "/up" makes a backend unhealthy or healthy again.
 const HealthPath = "/healthz"
 
 // backendServers are the HTTP servers of Topology.Backends.
@@ -56,6 +57,12 @@ func backendHandler(id string, down *atomic.Bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Header().Set("X-Backend", id)
+		if r.Method == http.MethodPost && (r.URL.Path == HealthPath+"/down" || r.URL.Path == HealthPath+"/up") {
+			// A switch for people trying the simulator: make the backend fail its checks.
+			down.Store(r.URL.Path == HealthPath+"/down")
+			fmt.Fprintf(w, "backend %s: %s now answers %d\n", id, HealthPath, map[bool]int{true: 503, false: 200}[down.Load()])
+			return
+		}
 		if r.URL.Path == HealthPath && down.Load() {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			fmt.Fprintf(w, "backend %s unhealthy\n", id)

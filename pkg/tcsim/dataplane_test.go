@@ -845,3 +845,37 @@ func TestHealthCheckUnitOption(t *testing.T) {
 		t.Errorf("default HealthCheckUnit %v, want 1s", s.opts.HealthCheckUnit)
 	}
 }
+
+// TestBackendSwitch: a person trying the simulator fails a backend's health path with a POST
+// to HealthPath+"/down" and restores it with "/up"; other paths keep answering.
+func TestBackendSwitch(t *testing.T) {
+	s := startSim(t, Options{Topology: Topology{Backends: []BackendSpec{{ID: "web1"}}}})
+	base := "http://" + s.BackendAddr("web1")
+	c := client(t, nil, "", false)
+	post := func(path string) {
+		t.Helper()
+		resp, err := c.Post(base+path, "text/plain", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+	}
+	for _, step := range []struct {
+		post       string
+		health, on int
+	}{
+		{"", http.StatusOK, http.StatusOK},
+		{HealthPath + "/down", http.StatusServiceUnavailable, http.StatusOK},
+		{HealthPath + "/up", http.StatusOK, http.StatusOK},
+	} {
+		if step.post != "" {
+			post(step.post)
+		}
+		if got := get(t, c, base+HealthPath).code; got != step.health {
+			t.Errorf("after %q: %s answers %d, want %d", step.post, HealthPath, got, step.health)
+		}
+		if got := get(t, c, base+"/").code; got != step.on {
+			t.Errorf("after %q: / answers %d, want %d", step.post, got, step.on)
+		}
+	}
+}
