@@ -354,7 +354,7 @@ func TestInstallWithCertbotHooks(t *testing.T) {
 			t.Errorf("the skeleton sets something: %+v", f)
 		}
 		// Every example is a real setting: uncommented, they all load.
-		example := regexp.MustCompile(`(?m)^# ([a-z_]+ = .*|\[\[deploy\]\])$`).ReplaceAll(skeleton, []byte("$1"))
+		example := regexp.MustCompile(`(?m)^# ([a-z_]+ = .*|\[\[deploy\]\]|\[tune\])$`).ReplaceAll(skeleton, []byte("$1"))
 		uncommented := filepath.Join(t.TempDir(), "config.toml")
 		if err := os.WriteFile(uncommented, example, 0o600); err != nil {
 			t.Fatal(err)
@@ -365,7 +365,8 @@ func TestInstallWithCertbotHooks(t *testing.T) {
 		}
 		if len(f.Regions) == 0 || f.Endpoint == "" || f.DNSServer == "" || len(f.Resolvers) == 0 || f.PropagationTimeout.Duration == 0 ||
 			f.TTL == 0 || f.CertbotDir == "" || f.StateDir == "" || f.LogLevel == "" || f.SecretID == "" || f.SecretKey == "" ||
-			len(f.Deploy) != 1 || f.Deploy[0].Lineage == "" || len(f.Deploy[0].Targets) == 0 || f.Deploy[0].Keep == 0 {
+			len(f.Deploy) != 1 || f.Deploy[0].Lineage == "" || len(f.Deploy[0].Targets) == 0 || f.Deploy[0].Keep == 0 ||
+			len(f.Tune.TLSProtocols) == 0 || f.Tune.HealthCheckPath == nil {
 			t.Errorf("the skeleton lacks an example of some setting: %+v", f)
 		}
 	})
