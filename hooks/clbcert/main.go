@@ -1,5 +1,6 @@
-// Command clbcert is the operator's tool. For now it runs `clbcert sim`, a
-// local Tencent Cloud to try the hooks against.
+// Command clbcert is the operator's tool: status, listeners and doctor show
+// and audit what is served where; tune, prune and rollback change it; sim is
+// a local Tencent Cloud to try everything against.
 package main
 
 import (
@@ -18,6 +19,21 @@ func main() {
 	code := config.Run(&cli.App{
 		Name:            "clbcert",
 		Usage:           "see, audit and try clbcert's work on Tencent Cloud",
+		Description: `Shows and audits what clbcert-deploy and clbcert-watch keep up to date on
+   Tencent Cloud CLB, changes what good practice asks for, and simulates it all:
+
+      clbcert status --region ap-guangzhou       # what expires when, where served, drift
+      clbcert listeners --region ap-guangzhou    # every listener: certificate, SNI, health
+      clbcert doctor --region ap-guangzhou       # findings with severity and the fix
+      clbcert doctor --region ap-guangzhou --fix # apply the safe fixes through tune
+      clbcert tune --dry-run --health-check-path /healthz lb-abc12345
+      clbcert rollback --dry-run example.com     # the previous certificate, back
+      clbcert prune --dry-run                    # superseded uploads nothing uses
+      clbcert sim                                # a local Tencent Cloud to try it on
+
+   status, listeners and doctor exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (part
+   of the cloud unreadable), for monitoring; the others 0 done, 1 failed, 2 usage
+   or configuration error. "clbcert COMMAND --help" explains each command.`,
 		HideHelpCommand: true,
 		// --placeholder-cert ID=a,b lists names with commas.
 		DisableSliceFlagSeparator: true,
