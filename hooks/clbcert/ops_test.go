@@ -274,3 +274,30 @@ func TestPruneCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestReadCommandsKeepSecrets: status, listeners and doctor read certificate
+// details, whose answer carries the private key, with debug logs on: neither
+// the key nor the API secret reaches their output.
+func TestReadCommandsKeepSecrets(t *testing.T) {
+	certbot := t.TempDir()
+	now := time.Now()
+	live := simtest.Issue(t, certbot, "example.test", now.Add(-24*time.Hour), now.Add(60*24*time.Hour), "example.test", "*.example.test")
+	l, err := lineage.Load(live, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim := simtest.Start(t, opsAccount(certSpec("ExCrt001", l)))
+	env := append(simtest.HookEnv(t, sim), "CLBCERT_CERTBOT_DIR="+certbot, "CLBCERT_REGIONS=ap-guangzhou,ap-shanghai", "CLBCERT_LOG_LEVEL=debug")
+	keyBody := strings.Split(strings.TrimSpace(l.KeyPEM), "\n")[1]
+	for _, args := range [][]string{{"status"}, {"status", "--json"}, {"listeners", "--json"}, {"doctor", "--json"}, {"doctor"}} {
+		r := runOps(t, env, "clbcert", args...)
+		if sim.Calls("DescribeCertificateDetail") == 0 && args[0] == "status" {
+			t.Fatalf("%v never asked for a certificate's detail; the test shows nothing", args)
+		}
+		for what, secret := range map[string]string{"the private key": keyBody, "the API secret": sim.Credential().SecretKey} {
+			if strings.Contains(r.stdout+r.stderr, secret) {
+				t.Errorf("clbcert %v printed %s", args, what)
+			}
+		}
+	}
+}
