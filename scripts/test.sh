@@ -14,10 +14,14 @@ if [ -n "$unformatted" ]; then
 fi
 go vet ./...
 # The README's first command, as a new user runs it: it fails unless the
-# simulated listener serves the certificate certbot saved.
+# simulated listener serves the certificate certbot saved. Its end is shown
+# here, from the served certificate's subject and names on, and checked.
 demo_log=$(mktemp)
 bash scripts/demo.sh >"$demo_log" 2>&1 || { cat "$demo_log" >&2; echo "scripts/demo.sh failed" >&2; exit 1; }
-tail -n 3 "$demo_log"
+sed -n '/serves now: the certificate certbot saved/,$p' "$demo_log"
+for want in 'subject=CN ?= ?example.test' 'DNS:example.test, DNS:\*.example.test' '^backend web1$' '^backend web2$' 'after the fixes, OK'; do
+  grep -Eq "$want" "$demo_log" || { cat "$demo_log" >&2; echo "scripts/demo.sh did not print /$want/" >&2; exit 1; }
+done
 rm -f "$demo_log"
 # CLBCERT_REQUIRE_E2E turns a missing certbot or pebble into a failure, not a skip.
 CLBCERT_REQUIRE_E2E=1 go test -race -count=1 -timeout 20m ./...
