@@ -23,7 +23,7 @@ func tuneSite(t *testing.T, failing bool) tcsim.Options {
 	}
 	opts := tcsim.Options{
 		TaskDelay:       20 * time.Millisecond,
-		HealthCheckUnit: 5 * time.Millisecond,
+		HealthCheckUnit: 20 * time.Millisecond,
 		Certificates:    []tcsim.CertSpec{simtest.HandUploaded(t, "HandCrt1", "good-ecdsa", "example.test")},
 		Topology: tcsim.Topology{
 			Backends: []tcsim.BackendSpec{{ID: "web1"}},

@@ -24,7 +24,7 @@ func TestClientsSeeTheNewCertificateWithoutADroppedRequest(t *testing.T) {
 	check := &tcsim.HealthCheckSpec{HTTPCheckPath: tcsim.HealthPath, HTTPCode: 2, IntervalTime: 3, TimeOut: 2, HealthNum: 2, UnHealthNum: 3}
 	sim := simtest.Start(t, tcsim.Options{
 		Certificates:    []tcsim.CertSpec{simtest.HandUploaded(t, "HandCrt1", "good-ecdsa", "example.test")},
-		HealthCheckUnit: 5 * time.Millisecond,
+		HealthCheckUnit: 20 * time.Millisecond,
 		TaskDelay:       200 * time.Millisecond,
 		Topology: tcsim.Topology{
 			Backends: []tcsim.BackendSpec{{ID: "web1"}, {ID: "web2"}},

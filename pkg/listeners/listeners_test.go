@@ -23,7 +23,7 @@ func account(t *testing.T) tcsim.Options {
 	web1, web2 := tcsim.TargetSpec{Backend: "web1"}, tcsim.TargetSpec{Backend: "web2"}
 	check := &tcsim.HealthCheckSpec{HTTPCheckPath: tcsim.HealthPath, HTTPCode: 2, IntervalTime: 5, TimeOut: 2, HealthNum: 2, UnHealthNum: 2}
 	return tcsim.Options{
-		HealthCheckUnit: 5 * time.Millisecond,
+		HealthCheckUnit: 20 * time.Millisecond,
 		Certificates:    []tcsim.CertSpec{simtest.HandUploaded(t, "HandCrt1", "good-ecdsa", "example.test"), simtest.HandUploaded(t, "OtherCrt", "other", "other.test")},
 		Topology: tcsim.Topology{
 			Backends: []tcsim.BackendSpec{{ID: "web1"}, {ID: "web2", Unhealthy: true}},

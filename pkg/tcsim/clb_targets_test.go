@@ -414,7 +414,7 @@ func TestDescribeTargetHealth(t *testing.T) {
 // backends: web2 answers 503 on /healthz, web1 200.
 func TestTargetHealthFromChecker(t *testing.T) {
 	check := &HealthCheckSpec{IntervalTime: 3, HealthNum: 2, UnHealthNum: 2, HTTPCheckPath: HealthPath, HTTPCode: 2}
-	s := startSim(t, Options{HealthCheckUnit: 5 * time.Millisecond, Topology: Topology{
+	s := startSim(t, Options{HealthCheckUnit: 20 * time.Millisecond, Topology: Topology{
 		Backends: []BackendSpec{{ID: "up"}, {ID: "down", Unhealthy: true}},
 		LoadBalancers: []LoadBalancerSpec{{ID: "lb-check001", Region: gz, VIP: "127.0.0.65", Listeners: []ListenerSpec{
 			{ID: "lbl-http0001", Protocol: "HTTP", Rules: []RuleSpec{{LocationID: "loc-check001", Domain: "www.example.test", BalancingSpec: BalancingSpec{
