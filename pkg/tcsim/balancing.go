@@ -87,10 +87,16 @@ func healthFromSpec(s *HealthCheckSpec, layer7 bool) healthCheck {
 	setIf(&h.Method, s.HTTPCheckMethod)
 	setIf(&h.CheckType, s.CheckType)
 	if h.CheckType == checkHTTP && !layer7 {
-		// An HTTP check on a layer-4 listener starts from the layer-7 defaults.
-		d := defaultHealth(true)
-		h.Path, h.Method, h.HTTPCode = cmp.Or(h.Path, d.Path), cmp.Or(h.Method, d.Method), cmp.Or(h.HTTPCode, d.HTTPCode)
+		h = h.withHTTPDefaults()
 	}
+	return h
+}
+
+// withHTTPDefaults fills what h leaves out from the layer-7 defaults: an HTTP check on a
+// layer-4 listener starts from them.
+func (h healthCheck) withHTTPDefaults() healthCheck {
+	d := defaultHealth(true)
+	h.Path, h.Method, h.HTTPCode = cmp.Or(h.Path, d.Path), cmp.Or(h.Method, d.Method), cmp.Or(h.HTTPCode, d.HTTPCode)
 	return h
 }
 
@@ -107,10 +113,9 @@ func checkBalancingSpec(b BalancingSpec, layer7 bool, backends map[string]bool) 
 	if b.Scheduler != "" && !validScheduler(b.Scheduler) {
 		return fmt.Errorf("scheduler %q is not WRR, LEAST_CONN or IP_HASH", b.Scheduler)
 	}
-	// Rules persist sessions up to a day (ModifyRule, doc 214/6154); TCP listeners an hour.
-	maxExpire := 3600
+	maxExpire := maxL4SessionExpire
 	if layer7 {
-		maxExpire = 86400
+		maxExpire = maxL7SessionExpire
 	}
 	if b.SessionExpireTime != 0 && (b.SessionExpireTime < 30 || b.SessionExpireTime > maxExpire) {
 		return fmt.Errorf("sessionExpireTime %d is not 0 (off) or 30-%d", b.SessionExpireTime, maxExpire)

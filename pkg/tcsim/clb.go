@@ -517,27 +517,33 @@ func (c *cloud) lbLocked(region, id string) (*loadBalancer, error) {
 	return lb, nil
 }
 
-// listenerForChangeLocked finds a listener to modify and refuses while its load balancer runs
-// a task.
-func (c *cloud) listenerForChangeLocked(region, lbID, listenerID string) (*loadBalancer, *listener, error) {
-	lb, err := c.lbLocked(region, lbID)
+// changeListener is the start of every action that changes listener listenerID of load
+// balancer lbID: it checks the load balancer id, takes the lock, completes due tasks, finds
+// the listener and refuses while its load balancer runs a task. change runs with the lock
+// held; it checks the rest of the request and starts the task.
+func (c *cloud) changeListener(r *request, lbID, listenerID *string, change func(lb *loadBalancer, l *listener) error) (any, error) {
+	if err := c.checkLBID(lbID); err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.settleLocked(r.Now)
+	lb, err := c.lbLocked(r.Region, *lbID)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	var l *listener
-	for _, candidate := range lb.Listeners {
-		if candidate.ID == listenerID {
-			l = candidate
-		}
-	}
+	_, l := c.findLocked(lb.ID, *listenerID)
 	if l == nil {
 		// UNCERTAIN: ListenerIdNotFound is in CLB's error list but not these actions'.
-		return nil, nil, errorf(codeListenerIDNotFound, "The listener `%s` does not exist on load balancer %s.", listenerID, lbID)
+		return nil, errorf(codeListenerIDNotFound, "The listener `%s` does not exist on load balancer %s.", *listenerID, lb.ID)
 	}
 	if lb.task != nil {
-		return nil, nil, errorf(codeResourceInOperating, "The load balancer %s is being modified by task %s; retry when it completes.", lb.ID, lb.task.ID)
+		return nil, busy(lb)
 	}
-	return lb, l, nil
+	if err := change(lb, l); err != nil {
+		return nil, err
+	}
+	return struct{}{}, nil
 }
 
 func (c *cloud) modifyListener(_ context.Context, r *request) (any, error) {
@@ -545,62 +551,49 @@ func (c *cloud) modifyListener(_ context.Context, r *request) (any, error) {
 	if err := r.decode(&p); err != nil {
 		return nil, err
 	}
-	if err := c.checkLBID(p.LoadBalancerID); err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.settleLocked(r.Now)
-	lb, l, err := c.listenerForChangeLocked(r.Region, *p.LoadBalancerID, *p.ListenerID)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkListenerChange(l, &p); err != nil {
-		return nil, err
-	}
-	var bal balancingChange
-	if !isLayer7(l.Protocol) {
-		if bal, err = checkBalancingChange(&l.balancing, l.Protocol, p.Scheduler, p.SessionExpireTime, p.HealthCheck); err != nil {
-			return nil, err
+	return c.changeListener(r, p.LoadBalancerID, p.ListenerID, func(lb *loadBalancer, l *listener) error {
+		if err := checkListenerChange(l, &p); err != nil {
+			return err
 		}
-	}
-	var certID string
-	var certIDs []string
-	if p.Certificate != nil {
-		switch {
-		case l.SNI:
-			// UNCERTAIN: the code is not documented (maybe InvalidParameter.ProtocolCheckFailed).
-			return nil, errorf(codeInvalidParameter, "Listener %s has SNI on: its certificates are per domain; use ModifyDomainAttributes.", l.ID)
-		case l.Protocol != protoHTTPS && l.Protocol != protoTCPSSL && l.Protocol != protoQUIC:
-			// UNCERTAIN: the exact code for a certificate on a plain listener.
-			return nil, errorf(codeInvalidParameter, "A %s listener takes no certificate.", l.Protocol)
+		var bal balancingChange
+		var err error
+		if !isLayer7(l.Protocol) {
+			if bal, err = checkBalancingChange(&l.balancing, l.Protocol, p.Scheduler, p.SessionExpireTime, p.HealthCheck); err != nil {
+				return err
+			}
 		}
-		if certID, err = c.bindableCertLocked(p.Certificate, r.Now); err != nil {
-			return nil, err
+		var certID string
+		if p.Certificate != nil {
+			switch {
+			case l.SNI:
+				// UNCERTAIN: the code is not documented (maybe InvalidParameter.ProtocolCheckFailed).
+				return errorf(codeInvalidParameter, "Listener %s has SNI on: its certificates are per domain; use ModifyDomainAttributes.", l.ID)
+			case l.Protocol != protoHTTPS && l.Protocol != protoTCPSSL && l.Protocol != protoQUIC:
+				// UNCERTAIN: the exact code for a certificate on a plain listener.
+				return errorf(codeInvalidParameter, "A %s listener takes no certificate.", l.Protocol)
+			}
+			if certID, err = c.bindableCertLocked(p.Certificate, r.Now); err != nil {
+				return err
+			}
 		}
-		certIDs = []string{certID}
-	}
-	name := p.ListenerName
-	c.startTaskLocked(r.RequestID, lb, r.Now, certIDs, func() {
-		if name != nil {
-			l.Name = *name
-		}
-		if certID != "" {
-			l.CertID = certID
-		}
-		bal.apply(&l.balancing)
+		c.startTaskLocked(r.RequestID, lb, r.Now, certID, func() {
+			if p.ListenerName != nil {
+				l.Name = *p.ListenerName
+			}
+			if certID != "" {
+				l.CertID = certID
+			}
+			bal.apply(&l.balancing)
+		})
+		return nil
 	})
-	return struct{}{}, nil
 }
 
 // checkListenerChange applies ModifyListener's documented rules to fields tcsim otherwise
 // ignores, so a call that CLB refuses is refused here too.
 func checkListenerChange(l *listener, p *modifyListenerParams) error {
-	if p.MultiCertInfo != nil {
-		if p.Certificate != nil {
-			return errorf(codeInvalidParameter, "Certificate and MultiCertInfo are mutually exclusive.")
-		}
-		return errorf(codeInvalidParameter, "tcsim does not simulate MultiCertInfo; bind one certificate with Certificate.CertId.")
+	if err := checkMultiCert(p.MultiCertInfo, p.Certificate); err != nil {
+		return err
 	}
 	if isLayer7(l.Protocol) && (p.HealthCheck != nil || p.Scheduler != nil || p.SessionExpireTime != nil) {
 		return errorf(codeInvalidParameter, "HealthCheck, Scheduler and SessionExpireTime of an %s listener are set per rule.", l.Protocol)
@@ -618,6 +611,17 @@ func checkListenerChange(l *listener, p *modifyListenerParams) error {
 		}
 	}
 	return nil
+}
+
+// checkMultiCert refuses MultiCertInfo, which tcsim does not simulate, with the reason.
+func checkMultiCert(multi *multiCertInfo, cert *certificateInput) error {
+	switch {
+	case multi == nil:
+		return nil
+	case cert != nil:
+		return errorf(codeInvalidParameter, "Certificate and MultiCertInfo are mutually exclusive.")
+	}
+	return errorf(codeInvalidParameter, "tcsim does not simulate MultiCertInfo; bind one certificate with Certificate.CertId.")
 }
 
 // bindableCertLocked checks a CertificateInput and returns the certificate id to bind.
@@ -657,63 +661,50 @@ func (c *cloud) modifyDomainAttributes(_ context.Context, r *request) (any, erro
 	if err := r.decode(&p); err != nil {
 		return nil, err
 	}
-	if err := c.checkLBID(p.LoadBalancerID); err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.settleLocked(r.Now)
-	lb, l, err := c.listenerForChangeLocked(r.Region, *p.LoadBalancerID, *p.ListenerID)
-	if err != nil {
-		return nil, err
-	}
-	if !isLayer7(l.Protocol) {
-		return nil, errorf(codeInvalidParameter, "A %s listener has no domains.", l.Protocol)
-	}
-	domain := strings.ToLower(*p.Domain)
-	var rules []*rule
-	for _, rl := range l.Rules {
-		if rl.Domain == domain {
-			rules = append(rules, rl)
+	return c.changeListener(r, p.LoadBalancerID, p.ListenerID, func(lb *loadBalancer, l *listener) error {
+		if !isLayer7(l.Protocol) {
+			return errorf(codeInvalidParameter, "A %s listener has no domains.", l.Protocol)
 		}
-	}
-	if len(rules) == 0 {
-		// UNCERTAIN: not in this action's documented list; CLB's code for a missing rule.
-		return nil, errorf(codeLocationNotFound, "No forwarding rule of listener %s has the domain `%s`.", l.ID, *p.Domain)
-	}
-	if p.MultiCertInfo != nil {
+		domain := strings.ToLower(*p.Domain)
+		var rules []*rule
+		for _, rl := range l.Rules {
+			if rl.Domain == domain {
+				rules = append(rules, rl)
+			}
+		}
+		if len(rules) == 0 {
+			// UNCERTAIN: not in this action's documented list; CLB's code for a missing rule.
+			return errorf(codeLocationNotFound, "No forwarding rule of listener %s has the domain `%s`.", l.ID, *p.Domain)
+		}
+		if err := checkMultiCert(p.MultiCertInfo, p.Certificate); err != nil {
+			return err
+		}
+		newDomain, err := checkNewDomain(l, domain, p.NewDomain, p.NewDomains)
+		if err != nil {
+			return err
+		}
+		var certID string
 		if p.Certificate != nil {
-			return nil, errorf(codeInvalidParameter, "Certificate and MultiCertInfo are mutually exclusive.")
-		}
-		return nil, errorf(codeInvalidParameter, "tcsim does not simulate MultiCertInfo; bind one certificate with Certificate.CertId.")
-	}
-	newDomain, err := checkNewDomain(l, domain, p.NewDomain, p.NewDomains)
-	if err != nil {
-		return nil, err
-	}
-	var certID string
-	var certIDs []string
-	if p.Certificate != nil {
-		if !l.SNI {
-			// UNCERTAIN: the code when the listener has SNI off.
-			return nil, errorf(codeInvalidParameter, "Listener %s has SNI off: its certificate is the listener's; use ModifyListener.", l.ID)
-		}
-		if certID, err = c.bindableCertLocked(p.Certificate, r.Now); err != nil {
-			return nil, err
-		}
-		certIDs = []string{certID}
-	}
-	c.startTaskLocked(r.RequestID, lb, r.Now, certIDs, func() {
-		for _, rl := range rules {
-			if certID != "" {
-				rl.CertID = certID
+			if !l.SNI {
+				// UNCERTAIN: the code when the listener has SNI off.
+				return errorf(codeInvalidParameter, "Listener %s has SNI off: its certificate is the listener's; use ModifyListener.", l.ID)
 			}
-			if newDomain != "" {
-				rl.Domain = newDomain
+			if certID, err = c.bindableCertLocked(p.Certificate, r.Now); err != nil {
+				return err
 			}
 		}
+		c.startTaskLocked(r.RequestID, lb, r.Now, certID, func() {
+			for _, rl := range rules {
+				if certID != "" {
+					rl.CertID = certID
+				}
+				if newDomain != "" {
+					rl.Domain = newDomain
+				}
+			}
+		})
+		return nil
 	})
-	return struct{}{}, nil
 }
 
 // checkNewDomain validates a rename of domain on l and returns the new name ("" for none).

@@ -11,8 +11,8 @@ import (
 // shows them. Ranges: docs/tencentcloud-api.md §3 (HealthCheck) and the session persistence
 // page (doc 214/6154).
 const (
-	maxL4SessionExpire = 3600
-	maxL7SessionExpire = 86400 // ModifyRule's and RuleInput's documented 30-86400
+	maxL4SessionExpire = 3600  // TCP and UDP listeners: an hour
+	maxL7SessionExpire = 86400 // ModifyRule's and RuleInput's documented 30-86400: a day
 	maxRuleURLLength   = 200   // RuleInput.Url: 1-200
 )
 
@@ -157,17 +157,7 @@ func mergeHealthCheck(cur healthCheck, in *clbHealthCheck, protocol string) (hea
 		return cur, err
 	}
 	if h.CheckType == checkHTTP && !layer7 {
-		// A layer-4 listener switched to an HTTP check starts from the layer-7 defaults.
-		d := defaultHealth(true)
-		if h.Path == "" {
-			h.Path = d.Path
-		}
-		if h.Method == "" {
-			h.Method = d.Method
-		}
-		if h.HTTPCode == 0 {
-			h.HTTPCode = d.HTTPCode
-		}
+		h = h.withHTTPDefaults()
 		if protocol == protoTCP && h.Domain == "" {
 			return cur, errorf(codeMissingParameter, "The request is missing a required parameter `HealthCheck.HttpCheckDomain` (an HTTP check of a TCP listener needs it).")
 		}
@@ -226,48 +216,36 @@ func (c *cloud) modifyRule(_ context.Context, r *request) (any, error) {
 	if err := r.decode(&p); err != nil {
 		return nil, err
 	}
-	if err := c.checkLBID(p.LoadBalancerID); err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.settleLocked(r.Now)
-	lb, l, err := c.listenerForChangeLocked(r.Region, *p.LoadBalancerID, *p.ListenerID)
-	if err != nil {
-		return nil, err
-	}
-	if !isLayer7(l.Protocol) {
-		// UNCERTAIN: the code; CLB's list has InvalidParameter.ProtocolCheckFailed, not this action's.
-		return nil, errorf(codeInvalidParameter, "A %s listener has no forwarding rules; change its balancing with ModifyListener.", l.Protocol)
-	}
-	var rl *rule
-	for _, candidate := range l.Rules {
-		if candidate.LocationID == *p.LocationID {
-			rl = candidate
+	return c.changeListener(r, p.LoadBalancerID, p.ListenerID, func(lb *loadBalancer, l *listener) error {
+		if !isLayer7(l.Protocol) {
+			// UNCERTAIN: the code; CLB's list has InvalidParameter.ProtocolCheckFailed, not this action's.
+			return errorf(codeInvalidParameter, "A %s listener has no forwarding rules; change its balancing with ModifyListener.", l.Protocol)
 		}
-	}
-	if rl == nil {
-		// UNCERTAIN: not in ModifyRule's documented list; CLB's code for a missing rule.
-		return nil, errorf(codeLocationNotFound, "Listener %s has no forwarding rule `%s`.", l.ID, *p.LocationID)
-	}
-	if err := checkRuleExtras(l, &p); err != nil {
-		return nil, err
-	}
-	url := rl.URL
-	if p.URL != nil {
-		if url, err = checkRuleURL(l, rl, *p.URL); err != nil {
-			return nil, err
+		rl := ruleByLocation(l, *p.LocationID)
+		if rl == nil {
+			// UNCERTAIN: not in ModifyRule's documented list; CLB's code for a missing rule.
+			return errorf(codeLocationNotFound, "Listener %s has no forwarding rule `%s`.", l.ID, *p.LocationID)
 		}
-	}
-	ch, err := checkBalancingChange(&rl.balancing, l.Protocol, p.Scheduler, p.SessionExpireTime, p.HealthCheck)
-	if err != nil {
-		return nil, err
-	}
-	c.startTaskLocked(r.RequestID, lb, r.Now, nil, func() {
-		rl.URL = url
-		ch.apply(&rl.balancing)
+		if err := checkRuleExtras(l, &p); err != nil {
+			return err
+		}
+		url := rl.URL
+		if p.URL != nil {
+			var err error
+			if url, err = checkRuleURL(l, rl, *p.URL); err != nil {
+				return err
+			}
+		}
+		ch, err := checkBalancingChange(&rl.balancing, l.Protocol, p.Scheduler, p.SessionExpireTime, p.HealthCheck)
+		if err != nil {
+			return err
+		}
+		c.startTaskLocked(r.RequestID, lb, r.Now, "", func() {
+			rl.URL = url
+			ch.apply(&rl.balancing)
+		})
+		return nil
 	})
-	return struct{}{}, nil
 }
 
 // checkRuleExtras refuses the ModifyRule fields tcsim does not simulate, each with the reason.

@@ -32,7 +32,8 @@ type clbTarget struct {
 	Tag        *string `json:"Tag"`
 }
 
-// targetsParams are RegisterTargets' and DeregisterTargets' parameters (the same fields).
+// targetsParams are RegisterTargets' and DeregisterTargets' parameters (the same fields), and
+// ModifyTargetWeight's but for its Weight.
 type targetsParams struct {
 	LoadBalancerID *string      `json:"LoadBalancerId" tc:"required"`
 	ListenerID     *string      `json:"ListenerId" tc:"required"`
@@ -43,13 +44,8 @@ type targetsParams struct {
 }
 
 type modifyTargetWeightParams struct {
-	LoadBalancerID *string      `json:"LoadBalancerId" tc:"required"`
-	ListenerID     *string      `json:"ListenerId" tc:"required"`
-	Targets        []*clbTarget `json:"Targets" tc:"required"`
-	LocationID     *string      `json:"LocationId"`
-	Domain         *string      `json:"Domain"`
-	URL            *string      `json:"Url"`
-	Weight         *int64       `json:"Weight"`
+	targetsParams
+	Weight *int64 `json:"Weight"`
 }
 
 type describeTargetsParams struct {
@@ -207,10 +203,8 @@ func balancingForTargetsLocked(l *listener, locationID, domain, url *string) (*b
 		return &l.balancing, nil
 	}
 	if locationID != nil {
-		for _, r := range l.Rules {
-			if r.LocationID == *locationID {
-				return &r.balancing, nil
-			}
+		if r := ruleByLocation(l, *locationID); r != nil {
+			return &r.balancing, nil
 		}
 		return nil, errorf(codeLocationNotFound, "Listener %s has no forwarding rule `%s`.", l.ID, *locationID)
 	}
@@ -235,22 +229,20 @@ func findTarget(b *balancing, in targetInput) *target {
 	return nil
 }
 
-// targetChangeLocked is the common part of the target actions: the checked targets, the busy
-// check and where they go.
-func (c *cloud) targetChangeLocked(r *request, lbID, listenerID *string, ts []*clbTarget, locationID, domain, url *string) (*loadBalancer, *balancing, []targetInput, error) {
-	ins, err := checkTargets(ts)
+// changeTargets is the start of the target actions: the targets are checked before anything
+// is looked up, then change runs as changeListener's with the listener or rule they go to.
+func (c *cloud) changeTargets(r *request, p *targetsParams, change func(lb *loadBalancer, b *balancing, ins []targetInput) error) (any, error) {
+	ins, err := checkTargets(p.Targets)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
-	lb, l, err := c.listenerForChangeLocked(r.Region, *lbID, *listenerID)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	b, err := balancingForTargetsLocked(l, locationID, domain, url)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return lb, b, ins, nil
+	return c.changeListener(r, p.LoadBalancerID, p.ListenerID, func(lb *loadBalancer, l *listener) error {
+		b, err := balancingForTargetsLocked(l, p.LocationID, p.Domain, p.URL)
+		if err != nil {
+			return err
+		}
+		return change(lb, b, ins)
+	})
 }
 
 func (c *cloud) registerTargets(_ context.Context, r *request) (any, error) {
@@ -258,33 +250,25 @@ func (c *cloud) registerTargets(_ context.Context, r *request) (any, error) {
 	if err := r.decode(&p); err != nil {
 		return nil, err
 	}
-	if err := c.checkLBID(p.LoadBalancerID); err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.settleLocked(r.Now)
-	lb, b, ins, err := c.targetChangeLocked(r, p.LoadBalancerID, p.ListenerID, p.Targets, p.LocationID, p.Domain, p.URL)
-	if err != nil {
-		return nil, err
-	}
-	for _, in := range ins {
-		if findTarget(b, in) != nil {
-			// UNCERTAIN: the code for a target that is already bound.
-			return nil, errorf(codeValueDuplicate, "%s is already bound here.", in.addr())
-		}
-	}
-	now := r.Now
-	c.startTaskLocked(r.RequestID, lb, now, nil, func() {
+	return c.changeTargets(r, &p, func(lb *loadBalancer, b *balancing, ins []targetInput) error {
 		for _, in := range ins {
-			t := &target{IP: in.ip, Port: in.port, Weight: defaultTargetWeight, Health: initialHealth(b.Health), Tag: in.tag, Registered: now}
-			if in.weight != nil {
-				t.Weight = *in.weight
+			if findTarget(b, in) != nil {
+				// UNCERTAIN: the code for a target that is already bound.
+				return errorf(codeValueDuplicate, "%s is already bound here.", in.addr())
 			}
-			b.Targets = append(b.Targets, t)
 		}
+		now := r.Now
+		c.startTaskLocked(r.RequestID, lb, now, "", func() {
+			for _, in := range ins {
+				t := &target{IP: in.ip, Port: in.port, Weight: defaultTargetWeight, Health: initialHealth(b.Health), Tag: in.tag, Registered: now}
+				if in.weight != nil {
+					t.Weight = *in.weight
+				}
+				b.Targets = append(b.Targets, t)
+			}
+		})
+		return nil
 	})
-	return struct{}{}, nil
 }
 
 func (c *cloud) deregisterTargets(_ context.Context, r *request) (any, error) {
@@ -292,27 +276,19 @@ func (c *cloud) deregisterTargets(_ context.Context, r *request) (any, error) {
 	if err := r.decode(&p); err != nil {
 		return nil, err
 	}
-	if err := c.checkLBID(p.LoadBalancerID); err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.settleLocked(r.Now)
 	// UNCERTAIN: DeregisterTargets' error list lacks ResourceInOperating; tcsim answers it for
 	// a busy load balancer as for every other change.
-	lb, b, ins, err := c.targetChangeLocked(r, p.LoadBalancerID, p.ListenerID, p.Targets, p.LocationID, p.Domain, p.URL)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkBound(b, ins); err != nil {
-		return nil, err
-	}
-	c.startTaskLocked(r.RequestID, lb, r.Now, nil, func() {
-		b.Targets = slices.DeleteFunc(slices.Clone(b.Targets), func(t *target) bool {
-			return slices.ContainsFunc(ins, func(in targetInput) bool { return t.IP == in.ip && t.Port == in.port })
+	return c.changeTargets(r, &p, func(lb *loadBalancer, b *balancing, ins []targetInput) error {
+		if err := checkBound(b, ins); err != nil {
+			return err
+		}
+		c.startTaskLocked(r.RequestID, lb, r.Now, "", func() {
+			b.Targets = slices.DeleteFunc(slices.Clone(b.Targets), func(t *target) bool {
+				return slices.ContainsFunc(ins, func(in targetInput) bool { return t.IP == in.ip && t.Port == in.port })
+			})
 		})
+		return nil
 	})
-	return struct{}{}, nil
 }
 
 // checkBound refuses targets that are not bound to b.
@@ -331,40 +307,32 @@ func (c *cloud) modifyTargetWeight(_ context.Context, r *request) (any, error) {
 	if err := r.decode(&p); err != nil {
 		return nil, err
 	}
-	if err := c.checkLBID(p.LoadBalancerID); err != nil {
-		return nil, err
-	}
 	if p.Weight != nil && (*p.Weight < 0 || *p.Weight > maxTargetWeight) {
 		return nil, errorf(codeInvalidParameterValue, "Weight %d is not 0-%d.", *p.Weight, maxTargetWeight)
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.settleLocked(r.Now)
-	// UNCERTAIN: ModifyTargetWeight documents no array limit; tcsim applies the 20 of
-	// RegisterTargets.
-	lb, b, ins, err := c.targetChangeLocked(r, p.LoadBalancerID, p.ListenerID, p.Targets, p.LocationID, p.Domain, p.URL)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkBound(b, ins); err != nil {
-		return nil, err
 	}
 	// A target's own Weight wins over the request's, which defaults to 10.
 	weight := defaultTargetWeight
 	if p.Weight != nil {
 		weight = int(*p.Weight)
 	}
-	c.startTaskLocked(r.RequestID, lb, r.Now, nil, func() {
-		for _, in := range ins {
-			if t := findTarget(b, in); t != nil {
-				t.Weight = weight
-				if in.weight != nil {
-					t.Weight = *in.weight
+	// UNCERTAIN: ModifyTargetWeight documents no array limit; tcsim applies the 20 of
+	// RegisterTargets.
+	return c.changeTargets(r, &p.targetsParams, func(lb *loadBalancer, b *balancing, ins []targetInput) error {
+		if err := checkBound(b, ins); err != nil {
+			return err
+		}
+		c.startTaskLocked(r.RequestID, lb, r.Now, "", func() {
+			for _, in := range ins {
+				if t := findTarget(b, in); t != nil {
+					t.Weight = weight
+					if in.weight != nil {
+						t.Weight = *in.weight
+					}
 				}
 			}
-		}
+		})
+		return nil
 	})
-	return struct{}{}, nil
 }
 
 func (c *cloud) describeTargets(_ context.Context, r *request) (any, error) {

@@ -4,9 +4,7 @@ import (
 	"cmp"
 	"crypto/tls"
 	"fmt"
-	"net"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -142,9 +140,9 @@ type clbTask struct {
 	Created, Due     time.Time
 	onPoll           bool
 	Status           int64
-	// certIDs are the certificates the change binds. They count as in use while it runs, so
-	// they cannot be deleted between the call and the rebinding.
-	certIDs []string
+	// certID is the certificate the change binds, "" for none. It counts as in use while the
+	// change runs, so it cannot be deleted between the call and the rebinding.
+	certID string
 	// otherLBIDs are the further load balancers a change of several keeps busy (binding a
 	// customized configuration); configID is that configuration, which cannot be deleted
 	// while the change runs.
@@ -216,11 +214,11 @@ func (c *cloud) completeLocked(t *clbTask) {
 	}
 }
 
-// startTaskLocked makes lb busy with a change that applies later. id is the request id, which
-// CLB hands out as the task id.
-func (c *cloud) startTaskLocked(id string, lb *loadBalancer, now time.Time, certIDs []string, apply func()) {
+// startTaskLocked makes lb busy with a change that applies later and binds certID ("" for
+// none). id is the request id, which CLB hands out as the task id.
+func (c *cloud) startTaskLocked(id string, lb *loadBalancer, now time.Time, certID string, apply func()) {
 	t := c.startTasksLocked(id, lb.Region, []*loadBalancer{lb}, now, apply)
-	t.certIDs = certIDs
+	t.certID = certID
 }
 
 // startTasksLocked is startTaskLocked for a change of several load balancers, all busy until
@@ -273,7 +271,7 @@ func (c *cloud) inUseLocked(id string) bool {
 		return true
 	}
 	for _, lb := range c.lbs {
-		if lb.task != nil && slices.Contains(lb.task.certIDs, id) {
+		if lb.task != nil && lb.task.certID == id {
 			return true
 		}
 	}
@@ -334,6 +332,16 @@ func (c *cloud) findLocked(lbID, listenerID string) (*loadBalancer, *listener) {
 	return lb, nil
 }
 
+// ruleByLocation is l's rule with LocationId id, nil if it has none.
+func ruleByLocation(l *listener, id string) *rule {
+	for _, r := range l.Rules {
+		if r.LocationID == id {
+			return r
+		}
+	}
+	return nil
+}
+
 // handshakeCert is the certificate a listener presents to a ClientHello for sni right now.
 func (c *cloud) handshakeCert(lbID, listenerID, sni string) (*tls.Certificate, error) {
 	c.mu.Lock()
@@ -367,6 +375,10 @@ func (c *cloud) certInfos() []CertInfo {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.settleLocked(c.now())
+	return c.certInfosLocked()
+}
+
+func (c *cloud) certInfosLocked() []CertInfo {
 	certs := c.sortedCertsLocked()
 	out := make([]CertInfo, 0, len(certs))
 	for _, cert := range certs {
@@ -469,7 +481,7 @@ func dumpBalancing(b *balancing) balancingDump {
 	d := balancingDump{Scheduler: b.Scheduler, SessionExpire: b.SessionExpire, Health: b.Health, Targets: []targetDump{}}
 	for _, t := range b.Targets {
 		d.Targets = append(d.Targets, targetDump{
-			Addr: net.JoinHostPort(t.IP, strconv.Itoa(t.Port)), Weight: t.Weight, Health: t.Health, OK: t.ok, Fail: t.fail, Tag: t.Tag,
+			Addr: targetAddr(t), Weight: t.Weight, Health: t.Health, OK: t.ok, Fail: t.fail, Tag: t.Tag,
 		})
 	}
 	return d
@@ -486,10 +498,11 @@ type taskDump struct {
 }
 
 func (c *cloud) dump() cloudDump {
-	infos := c.certInfos()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	d := cloudDump{Certificates: infos, Uploads: c.uploads, LoadBalancers: []lbDump{}, Tasks: []taskDump{}, TaskDelay: c.taskDelay.String()}
+	// One lock for the whole dump: certificates, bindings and tasks of the same instant.
+	c.settleLocked(c.now())
+	d := cloudDump{Certificates: c.certInfosLocked(), Uploads: c.uploads, LoadBalancers: []lbDump{}, Tasks: []taskDump{}, TaskDelay: c.taskDelay.String()}
 	for id := range c.failing {
 		d.FailingLBs = append(d.FailingLBs, id)
 	}

@@ -82,7 +82,7 @@ func (hc *healthChecker) run(ctx context.Context) {
 	for {
 		now := time.Now()
 		seen := map[string]bool{}
-		for _, t := range hc.c.checkTargets() {
+		for _, t := range hc.c.targetsToProbe() {
 			key := t.key()
 			seen[key] = true
 			if busy[key] || now.Before(due[key]) {
@@ -157,10 +157,10 @@ func statusIn(code, mask int) bool {
 	return class >= 1 && class <= 5 && mask&(1<<(class-1)) != 0
 }
 
-// checkTargets lists the targets to probe now. It also keeps the states in step with the
+// targetsToProbe lists the targets to probe now. It also keeps the states in step with the
 // switches: targets of a check that is off are Close, and those of a check just switched on
 // start over as Unknown. QUIC listeners are not checked: tcsim does not speak QUIC.
-func (c *cloud) checkTargets() []checkTarget {
+func (c *cloud) targetsToProbe() []checkTarget {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.settleLocked(c.now())
@@ -241,10 +241,8 @@ func (c *cloud) balancingLocked(lbID, listenerID, locationID string) *balancing 
 		}
 		return &l.balancing
 	}
-	for _, r := range l.Rules {
-		if r.LocationID == locationID {
-			return &r.balancing
-		}
+	if r := ruleByLocation(l, locationID); r != nil {
+		return &r.balancing
 	}
 	return nil
 }

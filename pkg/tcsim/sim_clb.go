@@ -1,10 +1,6 @@
 package tcsim
 
-import (
-	"net"
-	"slices"
-	"strconv"
-)
+import "slices"
 
 // TargetHealth is the health of the targets of a layer-4 listener (locationID "") or of a
 // layer-7 rule, by "IP:PORT": Alive, Dead, Unknown (not checked enough yet) or Close (health
@@ -15,21 +11,13 @@ func (s *Sim) TargetHealth(lbID, listenerID, locationID string) map[string]strin
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.settleLocked(c.now())
-	_, l := c.findLocked(lbID, listenerID)
-	if l == nil || isLayer7(l.Protocol) == (locationID == "") {
+	b := c.balancingLocked(lbID, listenerID, locationID)
+	if b == nil {
 		return nil
-	}
-	b := &l.balancing
-	if locationID != "" {
-		i := slices.IndexFunc(l.Rules, func(r *rule) bool { return r.LocationID == locationID })
-		if i < 0 {
-			return nil
-		}
-		b = &l.Rules[i].balancing
 	}
 	out := map[string]string{}
 	for _, t := range b.Targets {
-		out[net.JoinHostPort(t.IP, strconv.Itoa(t.Port))] = t.Health
+		out[targetAddr(t)] = t.Health
 	}
 	return out
 }
