@@ -56,7 +56,7 @@ func checkCertDates(f *facts) []Finding {
 // dateFinding judges a certificate's validity period as of now.
 func dateFinding(cert inventory.Certificate, now time.Time, warnDays, criticalDays int) (Finding, bool) {
 	names := strings.Join(cert.Names, ", ")
-	days := int(cert.NotAfter.Sub(now) / (24 * time.Hour))
+	days := lineage.DaysLeft(cert.NotAfter, now)
 	fd := Finding{Check: CheckCertDates, Fix: renewFix}
 	switch {
 	case now.Before(cert.NotBefore):

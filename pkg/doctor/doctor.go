@@ -295,7 +295,7 @@ func (d *Doctor) readLoadBalancers(ctx context.Context, f *facts, region string)
 	for _, t := range health {
 		loc := t.LocationID
 		// A layer-4 listener has one list of targets, whatever CLB calls it.
-		if !layer7(protocols[t.LoadBalancerID+"/"+t.ListenerID]) {
+		if !inventory.IsLayer7(protocols[t.LoadBalancerID+"/"+t.ListenerID]) {
 			loc = ""
 		}
 		key := t.LoadBalancerID + "/" + t.ListenerID + "/" + loc

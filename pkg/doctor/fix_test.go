@@ -118,12 +118,19 @@ func TestFixDryRunChangesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := changes(sim)
+	reads := sim.CallCounts()
 	dry, err := d.Fix(ctx, rep, tuner(t, sim), true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := changes(sim); !maps.Equal(got, before) {
 		t.Fatalf("a dry run called %v, before %v", got, before)
+	}
+	// The plan is made on the examination's inventory, not a second one.
+	for _, a := range []string{"DescribeLoadBalancers", "DescribeListeners", "DescribeCertificates", "DescribeCertificateDetail"} {
+		if n := sim.Calls(a) - reads[a]; n != 0 {
+			t.Errorf("planning the fixes called %s %d times", a, n)
+		}
 	}
 	if dry.Fix == nil || !dry.Fix.DryRun || dry.Fix.Applied != nil || len(dry.Fix.Plan.Changes) != 5 {
 		t.Fatalf("dry run fix report %+v: want the 5 changes planned, none applied", dry.Fix)

@@ -1,9 +1,6 @@
 package doctor
 
 import (
-	"fmt"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/clbcert/clbcert/pkg/lineage"
@@ -20,19 +17,12 @@ type localLineage struct {
 // lineage.Load, which checks that the chain links, the key matches the
 // leaf, and the dates.
 func loadLineages(certbotDir string, now time.Time) ([]localLineage, error) {
-	live := filepath.Join(certbotDir, "live")
-	entries, err := os.ReadDir(live)
+	dirs, err := lineage.LiveDirs(certbotDir)
 	if err != nil {
-		return nil, fmt.Errorf("read certbot's lineages: %w: give certbot's config dir with --certbot-dir (or CLBCERT_CERTBOT_DIR)", err)
+		return nil, err
 	}
 	var out []localLineage
-	for _, e := range entries {
-		dir := filepath.Join(live, e.Name())
-		// certbot keeps a README beside the lineages; a lineage is a
-		// directory, or a link to one.
-		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-			continue
-		}
+	for _, dir := range dirs {
 		_, err := lineage.Load(dir, now)
 		out = append(out, localLineage{dir: dir, err: err})
 	}

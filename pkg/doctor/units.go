@@ -13,16 +13,13 @@ type unit struct {
 	rule *inventory.Rule // nil for a layer-4 listener
 }
 
-// layer7 reports whether a listener of protocol balances per rule.
-func layer7(protocol string) bool { return protocol == "HTTP" || protocol == "HTTPS" }
-
 // units lists every rule and layer-4 listener of the inventory, in its
 // order.
 func (f *facts) units() []unit {
 	var out []unit
 	for _, lb := range f.inv.LoadBalancers {
 		for _, l := range lb.Listeners {
-			if !layer7(l.Protocol) {
+			if !inventory.IsLayer7(l.Protocol) {
 				out = append(out, unit{lb: lb, l: l})
 				continue
 			}

@@ -20,6 +20,11 @@ func IsTLS(protocol string) bool {
 	return false
 }
 
+// IsLayer7 reports whether a listener of protocol balances per forwarding
+// rule (HTTP, HTTPS): its scheduler, session persistence, health check and
+// backends are its rules', not its own.
+func IsLayer7(protocol string) bool { return protocol == "HTTP" || protocol == "HTTPS" }
+
 // Binding is one place a certificate is served: the certificate of a TLS
 // listener whose SNI is off, or that of one domain of an SNI listener.
 type Binding struct {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/clbcert/clbcert/pkg/inventory"
+	"github.com/clbcert/clbcert/pkg/lineage"
 )
 
 // View is the JSON document `clbcert listeners --json` prints. Its shape
@@ -178,7 +179,7 @@ func listener(lb inventory.LoadBalancer, l inventory.Listener, certs map[string]
 		Scheduler: l.Scheduler, SessionExpireTime: l.SessionExpireTime, HealthCheck: l.HealthCheck,
 		Backends: []Backend{}, Rules: []Rule{},
 	}
-	if l.Protocol != "HTTP" && l.Protocol != "HTTPS" {
+	if !inventory.IsLayer7(l.Protocol) {
 		out.Backends = backends(health, lb.ID, l.ID, nil)
 	}
 	if !l.SNI {
@@ -205,12 +206,7 @@ func cert(ref *inventory.CertRef, certs map[string]inventory.Certificate, now ti
 	if !ok {
 		return &Cert{ID: ref.ID, Names: []string{}}
 	}
-	left := c.NotAfter.Sub(now)
-	days := int(left / (24 * time.Hour))
-	if left < 0 && left%(24*time.Hour) != 0 {
-		days-- // an hour past expiry is day -1, not day 0
-	}
-	return &Cert{ID: c.ID, Names: slices.Clone(c.Names), NotAfter: c.NotAfter, DaysLeft: days, Known: true}
+	return &Cert{ID: c.ID, Names: slices.Clone(c.Names), NotAfter: c.NotAfter, DaysLeft: lineage.DaysLeft(c.NotAfter, now), Known: true}
 }
 
 // backends are the targets of a rule, or with locationID nil of a layer-4

@@ -139,7 +139,7 @@ func lbLine(lb LoadBalancer) string {
 
 func listenerRow(l Listener) []string {
 	proto := fmt.Sprintf("%s:%d", l.Protocol, l.Port)
-	if l.Protocol != "HTTP" && l.Protocol != "HTTPS" {
+	if !inventory.IsLayer7(l.Protocol) {
 		return []string{l.ID, proto, "-", certCell(l.TLS, l.Certificate), daysCell(l.Certificate),
 			dash(l.Scheduler), session(l.SessionExpireTime), healthCell(l.HealthCheck), backendsCell(l.Backends)}
 	}

@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"time"
@@ -191,20 +190,13 @@ func (c *Checker) Check(ctx context.Context) (*Report, error) {
 // load reads live/* into rep.Lineages and returns the lineages that loaded,
 // index for index (nil where one failed).
 func (c *Checker) load(now time.Time, rep *Report) ([]*lineage.Lineage, error) {
-	live := filepath.Join(c.opts.CertbotDir, "live")
-	entries, err := os.ReadDir(live)
+	dirs, err := lineage.LiveDirs(c.opts.CertbotDir)
 	if err != nil {
-		return nil, fmt.Errorf("read certbot's lineages: %w: give certbot's config dir with --certbot-dir (or CLBCERT_CERTBOT_DIR)", err)
+		return nil, err
 	}
 	var lins []*lineage.Lineage
-	for _, e := range entries {
-		dir := filepath.Join(live, e.Name())
-		// certbot keeps a README beside the lineages; a lineage is a
-		// directory, or a link to one.
-		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-			continue
-		}
-		st := LineageState{Name: e.Name(), Dir: dir, Reasons: []string{}, Names: []string{}, Served: []Place{}, Drift: []Place{}}
+	for _, dir := range dirs {
+		st := LineageState{Name: filepath.Base(dir), Dir: dir, Reasons: []string{}, Names: []string{}, Served: []Place{}, Drift: []Place{}}
 		lin, err := lineage.Load(dir, now)
 		if err != nil {
 			st.Status, st.Error = Critical, err.Error()
@@ -214,7 +206,7 @@ func (c *Checker) load(now time.Time, rep *Report) ([]*lineage.Lineage, error) {
 			continue
 		}
 		st.Names, st.NotBefore, st.NotAfter, st.Fingerprint = lin.Names(), lin.Leaf.NotBefore.UTC(), lin.Leaf.NotAfter.UTC(), lin.Fingerprint
-		st.DaysLeft = int(lin.Leaf.NotAfter.Sub(now) / (24 * time.Hour))
+		st.DaysLeft = lineage.DaysLeft(lin.Leaf.NotAfter, now)
 		switch {
 		case st.DaysLeft <= c.opts.CriticalDays:
 			st.Status = Critical

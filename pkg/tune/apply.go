@@ -217,16 +217,31 @@ func (t *Tuner) applyTLS(ctx context.Context, c Change) error {
 		// CLB binds one configuration per load balancer: the shared one has
 		// to come off this load balancer (only) before the new one goes on.
 		if _, err := run(configOp{op: "UNBIND", id: cc.ID, lbs: []string{c.LoadBalancerID}}); err != nil {
-			return fmt.Errorf("%w (created %s with the new content; run again to bind it)", err, id)
+			return fmt.Errorf("%w: %s should still have %s and its TLS protocols; %s holds the new content, not yet bound: run again to finish", err, c.LoadBalancerID, cc.ID, id)
 		}
 	}
 	if _, err := run(configOp{op: "BIND", id: id, lbs: []string{c.LoadBalancerID}}); err != nil {
-		if cc.Action == ConfigSplit {
-			return fmt.Errorf("%w: %s is now without a customized configuration (default TLS protocols): run again to bind %s", err, c.LoadBalancerID, id)
-		}
-		return err
+		return bindFailed(c, id, err, run)
 	}
 	return nil
+}
+
+// bindFailed says where a failed BIND of configuration id left the load
+// balancer. After a split's UNBIND it has no configuration at all: CLB's
+// default TLS protocols (TLS 1.0 included) and none of the shared
+// configuration's other directives. Rather than leave it so until someone
+// runs tune again, the shared configuration is bound back. Either way a
+// re-run finishes the job and reuses id.
+func bindFailed(c Change, id string, err error, run func(configOp) (string, error)) error {
+	cc := c.Config
+	if cc.Action != ConfigSplit {
+		return fmt.Errorf("%w: %s keeps its TLS protocols; %s holds the new content, not yet bound: run again to bind it", err, c.LoadBalancerID, id)
+	}
+	if _, rerr := run(configOp{op: "BIND", id: cc.ID, lbs: []string{c.LoadBalancerID}}); rerr != nil {
+		return fmt.Errorf("%w; binding %s back failed too (%v): %s may be left without a customized configuration (CLB's default TLS protocols, none of %s's directives): run again soon, which binds %s, holding the new content, to it",
+			err, cc.ID, rerr, c.LoadBalancerID, cc.ID, id)
+	}
+	return fmt.Errorf("%w: %s was bound back to %s, as before, and %s holds the new content, not yet bound: run again to finish", err, c.LoadBalancerID, cc.ID, id)
 }
 
 // confirm describes the load balancer again and fails each change whose

@@ -25,9 +25,6 @@ const (
 	defaultHTTPCodes   = 31
 )
 
-// isLayer7 reports whether protocol balances per forwarding rule.
-func isLayer7(protocol string) bool { return protocol == "HTTP" || protocol == "HTTPS" }
-
 // place is a rule or layer-4 listener as Plan sees it.
 type place struct {
 	lb       inventory.LoadBalancer

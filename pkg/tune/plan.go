@@ -141,7 +141,7 @@ func (t *Tuner) planTLS(ctx context.Context, plan *Plan, lbs []inventory.LoadBal
 	selected := map[string]bool{}
 	for _, p := range places {
 		selected[p.lb.ID] = true
-		if isLayer7(p.listener.Protocol) {
+		if inventory.IsLayer7(p.listener.Protocol) {
 			layer7[p.lb.ID] = true
 		}
 	}
@@ -245,7 +245,7 @@ func selectPlaces(inv *inventory.Inventory, sel Selection) ([]place, []inventory
 		n := len(places)
 		for _, l := range lb.Listeners {
 			switch {
-			case isLayer7(l.Protocol):
+			case inventory.IsLayer7(l.Protocol):
 				for i := range l.Rules {
 					r := &l.Rules[i]
 					if sel.All || slices.ContainsFunc(matchers, func(m func(inventory.LoadBalancer, inventory.Listener, *inventory.Rule) bool) bool {
@@ -307,7 +307,7 @@ func checkTarget(inv *inventory.Inventory, tg Target) error {
 		return fmt.Errorf("%w %s: %s is a UDP listener, which clbcert tune does not change: select TCP, TCP_SSL, QUIC, HTTP or HTTPS listeners", ErrUnknownTarget, tg, l.ID)
 	case tg.Domain == "" && tg.LocationID == "":
 		return nil
-	case !isLayer7(l.Protocol):
+	case !inventory.IsLayer7(l.Protocol):
 		return fmt.Errorf("%w %s: %s is a %s listener, which has no domains or rules: select it as %s/%s", ErrUnknownTarget, tg, l.ID, l.Protocol, lb.ID, l.ID)
 	}
 	if !slices.ContainsFunc(l.Rules, func(r inventory.Rule) bool {

@@ -3,8 +3,10 @@ package tune_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -75,8 +77,15 @@ func targets(t *testing.T, ss ...string) tune.Selection {
 // being retried away.
 func tuner(t *testing.T, sim *tcsim.Sim) (*tune.Tuner, *inventory.Client) {
 	t.Helper()
+	return tunerLogging(t, sim, nil)
+}
+
+// tunerLogging is tuner with the API calls' log lines going to log.
+func tunerLogging(t *testing.T, sim *tcsim.Sim, log *slog.Logger) (*tune.Tuner, *inventory.Client) {
+	t.Helper()
 	cfg := simtest.Config(t, sim)
 	cfg.Retry = tencent.RetryPolicy{MaxAttempts: 1}
+	cfg.Logger = log
 	tu, err := tune.New(cfg, tune.Options{TaskPoll: 20 * time.Millisecond, TaskTimeout: 20 * time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -313,6 +322,121 @@ func TestApplyReusesItsConfiguration(t *testing.T) {
 			// UPDATE and BIND, no ADD.
 			if n := sim.Calls("SetCustomizedConfigForLoadBalancer"); n != 2 {
 				t.Errorf("%d configuration changes, want 2", n)
+			}
+		})
+	}
+}
+
+// failAfter is a slog.Handler that, once action has succeeded after times,
+// makes sim fail its next n calls: a way to stop Apply between two steps of
+// one change. It reads pkg/tencent's debug line per successful call.
+type failAfter struct {
+	sim      *tcsim.Sim
+	action   string
+	after, n int
+
+	mu   sync.Mutex
+	seen int
+}
+
+func (h *failAfter) Enabled(context.Context, slog.Level) bool { return true }
+func (h *failAfter) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h *failAfter) WithGroup(string) slog.Handler            { return h }
+
+func (h *failAfter) Handle(_ context.Context, r slog.Record) error {
+	if r.Message != "api call" {
+		return nil
+	}
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "action" && a.Value.String() == h.action {
+			h.mu.Lock()
+			if h.seen++; h.seen == h.after {
+				h.sim.FailNext(h.action, "InternalError", h.n)
+			}
+			h.mu.Unlock()
+		}
+		return true
+	})
+	return nil
+}
+
+// A TLS change stopped between its steps says where it left the load
+// balancer, and a second run finishes it with the configuration the first
+// one created. A split whose BIND fails binds the shared configuration back
+// rather than leave the load balancer on CLB's defaults.
+func TestApplyStoppedBetweenSteps(t *testing.T) {
+	const set = "SetCustomizedConfigForLoadBalancer"
+	tls13 := []string{"TLSv1.2", "TLSv1.3"}
+	tests := []struct {
+		name string
+		lb   string
+		// after is how many configuration steps succeed; then fails more fail.
+		after, fails int
+		wantErr      string
+		// left is the configuration the load balancer has after the failure
+		// ("" none), and allows the TLS versions it allows then.
+		left, allows string
+		// rerun is how many configuration steps the second run takes.
+		rerun int
+	}{
+		{
+			name: "add: BIND fails", lb: "lb-web1", after: 1, fails: 1,
+			wantErr: "lb-web1 keeps its TLS protocols", left: "", allows: "TLSv1 TLSv1.1 TLSv1.2", rerun: 1, // BIND
+		},
+		{
+			name: "split: BIND fails, the shared configuration is bound back", lb: "lb-shr1", after: 2, fails: 1,
+			wantErr: "lb-shr1 was bound back to pz-shared01", left: "pz-shared01", allows: "TLSv1 TLSv1.1 TLSv1.2", rerun: 2, // UNBIND, BIND
+		},
+		{
+			name: "split: BIND and binding back fail", lb: "lb-shr1", after: 2, fails: 2,
+			wantErr: "lb-shr1 may be left without a customized configuration", left: "", allows: "TLSv1 TLSv1.1 TLSv1.2", rerun: 1, // BIND
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sim := simtest.Start(t, account(t))
+			tu, inv := tunerLogging(t, sim, slog.New(&failAfter{sim: sim, action: set, after: tt.after, n: tt.fails}))
+			sel := targets(t, tt.lb)
+			want := tune.Settings{TLSProtocols: tls13}
+			rep, err := tu.Apply(context.Background(), plan(t, tu, sel, want))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := rep.Err(); err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), "run again") || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("report error %v, want one line saying %q and to run again", err, tt.wantErr)
+			}
+			if got := configs(t, inv, tt.lb)[tt.lb]; got.ID != tt.left {
+				t.Errorf("%s has configuration %+v after the failure, want %q", tt.lb, got, tt.left)
+			}
+			if got := sim.SSLProtocols(tt.lb); strings.Join(got, " ") != tt.allows {
+				t.Errorf("%s allows %v after the failure, want %s", tt.lb, got, tt.allows)
+			}
+
+			before := sim.Calls(set)
+			rep, err = tu.Apply(context.Background(), plan(t, tu, sel, want))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := rep.Err(); err != nil {
+				t.Fatalf("second run: %v", err)
+			}
+			if n := sim.Calls(set) - before; n != tt.rerun {
+				t.Errorf("second run made %d configuration steps, want %d (no second ADD)", n, tt.rerun)
+			}
+			if got := sim.SSLProtocols(tt.lb); strings.Join(got, " ") != "TLSv1.2 TLSv1.3" {
+				t.Errorf("%s allows %v after the second run", tt.lb, got)
+			}
+			got := configs(t, inv, tt.lb)[tt.lb]
+			wantContent := "ssl_protocols TLSv1.2 TLSv1.3;\n"
+			if tt.lb == "lb-shr1" {
+				// The shared configuration's other directives came along.
+				wantContent = shrContent + wantContent
+				if c := configs(t, inv, "lb-shr2")["lb-shr2"]; c.ID != "pz-shared01" || c.Content != shrContent {
+					t.Errorf("lb-shr2's configuration = %+v, want pz-shared01 untouched", c)
+				}
+			}
+			if got.Name != "clbcert-"+tt.lb || got.Content != wantContent || got.Shared() {
+				t.Errorf("%s's configuration = %+v, want clbcert-%s with %q", tt.lb, got, tt.lb, wantContent)
 			}
 		})
 	}
