@@ -112,6 +112,7 @@ case $prefix in
 *[!A-Za-z0-9/._+-]*) usage_error "--prefix '$prefix': use only letters, digits and / . _ + -" ;;
 esac
 while [ "${prefix%/}" != "$prefix" ]; do prefix=${prefix%/}; done
+[ -n "$prefix" ] || usage_error "--prefix /: give a directory below /, e.g. --prefix /usr/local"
 case $destdir in
 *"$nl"*) usage_error "--destdir: a directory name with a newline is not supported" ;;
 esac
@@ -135,7 +136,24 @@ fi
 
 umask 022
 work=$(mktemp -d "${TMPDIR:-/tmp}/clbcert-install.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+# installing is 1 from the first file written until the manifest is: a run
+# that stops in between still lists what it wrote, so that running it again
+# finishes the job and --uninstall removes it.
+installing=0
+finish() {
+	_rc=$?
+	if [ "$installing" = 1 ]; then
+		installing=0
+		if write_manifest >/dev/null 2>&1; then
+			printf 'install.sh: stopped part way: %s lists what was installed: fix the cause and run install.sh again to finish (or with --uninstall to remove it)\n' "$manifest" >&2
+		else
+			printf 'install.sh: stopped part way, and could not list what was installed in %s\n' "$manifest" >&2
+		fi
+	fi
+	rm -rf "$work"
+	exit "$_rc"
+}
+trap finish EXIT
 trap 'exit 1' HUP INT TERM
 : >"$work/files"
 : >"$work/dirs"
@@ -180,7 +198,7 @@ make_dir() {
 	while [ -n "$_missing" ]; do
 		_p=${_missing%%"$nl"*}
 		_missing=${_missing#*"$nl"}
-		mkdir "$destdir$_p"
+		mkdir "$destdir$_p" || return 1
 		printf 'dir %s\n' "$_p" >>"$work/dirs"
 	done
 }
@@ -200,6 +218,7 @@ put() {
 	else
 		_verb=installed
 		if [ -e "$_dst" ] || [ -L "$_dst" ]; then _verb=updated; fi
+		installing=1
 		make_dir "$(dirname "$2")"
 		# A new file beside the old, renamed over it: a running binary or a
 		# reader never sees half a file.
@@ -210,6 +229,44 @@ put() {
 		say "$_verb $_dst"
 	fi
 	printf 'file %s %s %s\n' "$(sha256 "$1")" "$3" "$2" >>"$work/files"
+}
+
+# write_manifest lists what this run installed, the files of an earlier
+# install that this one did not write (say, the renewal hook of a run with
+# --renewal-hook: --uninstall still removes them) and the directories
+# install created, and puts the list in place of the old manifest.
+write_manifest() {
+	if [ -f "$manifest" ]; then
+		while IFS=' ' read -r _kind _sum _mode _path; do
+			[ "$_kind" = file ] || continue
+			[ -e "$destdir$_path" ] || continue
+			if cut -d' ' -f4- "$work/files" | grep -qxF -- "$_path"; then continue; fi
+			printf 'file %s %s %s\n' "$_sum" "$_mode" "$_path" >>"$work/files"
+			say "kept $destdir$_path: installed by an earlier run (--uninstall removes it)"
+		done <"$manifest"
+	fi
+	make_dir "$(dirname "$manifest_path")" || return 1
+	if [ -f "$manifest" ]; then
+		grep '^dir ' "$manifest" | while IFS=' ' read -r _kind _path; do
+			if [ -d "$destdir$_path" ]; then printf 'dir %s\n' "$_path"; fi
+		done >>"$work/dirs"
+	fi
+	{
+		say "# clbcert install manifest, written by install.sh. --uninstall removes each"
+		say "# file whose checksum still matches, then each directory, once empty."
+		LC_ALL=C sort -t' ' -k4 "$work/files"
+		LC_ALL=C sort -u "$work/dirs"
+	} >"$work/manifest" || return 1
+	if [ -f "$manifest" ] && cmp -s "$work/manifest" "$manifest"; then
+		say "unchanged $manifest"
+		return
+	fi
+	# The same care as for the other files, and explicit: after a failure
+	# this runs where set -e does not stop at the first error.
+	cp "$work/manifest" "$manifest.clbcert-new" &&
+		chmod 0644 "$manifest.clbcert-new" &&
+		mv -f "$manifest.clbcert-new" "$manifest" || return 1
+	say "wrote $manifest"
 }
 
 do_uninstall() {
@@ -361,42 +418,8 @@ else
 	say "skipped systemd units ($skipped): no systemd on this machine (/run/systemd/system is missing)"
 fi
 
-# Files of an earlier install that this one did not write (say, the renewal
-# hook of a run with --renewal-hook) stay listed, so --uninstall still
-# removes them.
-if [ -f "$manifest" ]; then
-	while IFS=' ' read -r _kind _sum _mode _path; do
-		[ "$_kind" = file ] || continue
-		[ -e "$destdir$_path" ] || continue
-		if cut -d' ' -f4- "$work/files" | grep -qxF -- "$_path"; then continue; fi
-		printf 'file %s %s %s\n' "$_sum" "$_mode" "$_path" >>"$work/files"
-		say "kept $destdir$_path: installed by an earlier run (--uninstall removes it)"
-	done <"$manifest"
-fi
-
-make_dir "$(dirname "$manifest_path")"
-if [ -f "$manifest" ]; then
-	grep '^dir ' "$manifest" | while IFS=' ' read -r _kind _path; do
-		if [ -d "$destdir$_path" ]; then printf 'dir %s\n' "$_path"; fi
-	done >>"$work/dirs"
-fi
-{
-	say "# clbcert install manifest, written by install.sh. --uninstall removes each"
-	say "# file whose checksum still matches, then each directory, once empty."
-	LC_ALL=C sort -t' ' -k4 "$work/files"
-	LC_ALL=C sort -u "$work/dirs"
-} >"$work/manifest"
-put_manifest() {
-	if [ -f "$manifest" ] && cmp -s "$work/manifest" "$manifest"; then
-		say "unchanged $manifest"
-		return
-	fi
-	cp "$work/manifest" "$manifest.clbcert-new"
-	chmod 0644 "$manifest.clbcert-new"
-	mv -f "$manifest.clbcert-new" "$manifest"
-	say "wrote $manifest"
-}
-put_manifest
+write_manifest
+installing=0
 
 if [ "$systemctl" = 1 ] && [ "$units_changed" = 1 ]; then
 	systemctl daemon-reload

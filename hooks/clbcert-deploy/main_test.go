@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,11 +26,10 @@ func TestMain(m *testing.M) {
 // HTTPS listener and an SNI domain of lb-gz1, and on lb-sh1's TCP_SSL
 // listener; other.test on lb-gz1's SNI listener too.
 func account(t *testing.T, taskDelay time.Duration) tcsim.Options {
-	old, other := simtest.Lineage(t, "good-ecdsa", "example.test"), simtest.Lineage(t, "other", "other.test")
 	return tcsim.Options{
 		Certificates: []tcsim.CertSpec{
-			{ID: "HandCrt1", Alias: "by hand", CertPEM: old.FullchainPEM, KeyPEM: old.KeyPEM},
-			{ID: "OtherCrt", Alias: "by hand", CertPEM: other.FullchainPEM, KeyPEM: other.KeyPEM},
+			simtest.HandUploaded(t, "HandCrt1", "good-ecdsa", "example.test"),
+			simtest.HandUploaded(t, "OtherCrt", "other", "other.test"),
 		},
 		Topology: tcsim.Topology{LoadBalancers: []tcsim.LoadBalancerSpec{
 			{ID: "lb-gz1", Region: "ap-guangzhou", VIP: "127.0.0.11", Listeners: []tcsim.ListenerSpec{
@@ -48,31 +45,15 @@ func account(t *testing.T, taskDelay time.Duration) tcsim.Options {
 	}
 }
 
-type result struct {
-	stdout, stderr string
-	code           int
-}
-
 func deployCmd(t *testing.T, env []string, args ...string) *exec.Cmd {
 	cmd := exec.Command(filepath.Join(bins.Dir(t), "clbcert-deploy"), args...)
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "CLBCERT_REGIONS=ap-guangzhou,ap-shanghai"}, env...)
 	return cmd
 }
 
-func runDeploy(t *testing.T, env []string, args ...string) result {
+func runDeploy(t *testing.T, env []string, args ...string) simtest.Result {
 	t.Helper()
-	cmd := deployCmd(t, env, args...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	r := result{stdout: out.String(), stderr: errb.String()}
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return r
+	return simtest.Run(t, deployCmd(t, env, args...))
 }
 
 func TestBadLineagesChangeNothing(t *testing.T) {
@@ -94,16 +75,16 @@ func TestBadLineagesChangeNothing(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.kase, func(t *testing.T) {
 			r := runDeploy(t, env, "--lineage", simtest.Corpus(tt.kase, "example.test"))
-			lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
-			if (r.code != 1 && r.code != 2) || len(lines) != 1 || !strings.Contains(strings.ToLower(lines[0]), tt.wantErr) {
-				t.Fatalf("exit %d, stderr %q: want exit 1 or 2 and one line mentioning %q", r.code, r.stderr, tt.wantErr)
+			lines := strings.Split(strings.TrimSpace(r.Stderr), "\n")
+			if (r.Code != 1 && r.Code != 2) || len(lines) != 1 || !strings.Contains(strings.ToLower(lines[0]), tt.wantErr) {
+				t.Fatalf("exit %d, stderr %q: want exit 1 or 2 and one line mentioning %q", r.Code, r.Stderr, tt.wantErr)
 			}
 		})
 	}
 	if n := len(sim.CallCounts()); n != 0 {
 		t.Fatalf("bad lineages reached the API: %v", sim.CallCounts())
 	}
-	if r := runDeploy(t, env); r.code != 2 || !strings.Contains(r.stderr, "no lineage: pass --lineage") {
+	if r := runDeploy(t, env); r.Code != 2 || !strings.Contains(r.Stderr, "no lineage: pass --lineage") {
 		t.Fatalf("no lineage: %+v", r)
 	}
 }
@@ -116,7 +97,7 @@ func TestPinnedTargetNotCoveredIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := runDeploy(t, append(simtest.HookEnv(t, sim), "CLBCERT_CONFIG="+cfg), "--lineage", simtest.Corpus("good-ecdsa-2", "example.test"))
-	if r.code != 2 || !strings.Contains(r.stderr, "lb-gz1/lbl-sni1/other.test serves other.test, which example.test does not cover") {
+	if r.Code != 2 || !strings.Contains(r.Stderr, "lb-gz1/lbl-sni1/other.test serves other.test, which example.test does not cover") {
 		t.Fatalf("%+v", r)
 	}
 	for _, a := range []string{"UploadCertificate", "ModifyListener", "ModifyDomainAttributes", "DeleteCertificate"} {
@@ -134,11 +115,11 @@ func TestDeployHookReportAndRerun(t *testing.T) {
 	env := append(simtest.HookEnv(t, sim), "RENEWED_LINEAGE="+simtest.Corpus("good-ecdsa-2", "example.test"), "RENEWED_DOMAINS=example.test *.example.test", "CLBCERT_LOG_LEVEL=debug")
 
 	dry := runDeploy(t, env, "--dry-run")
-	if dry.code != 0 || !strings.Contains(dry.stdout, "not uploaded yet (dry run)") || strings.Count(dry.stdout, "planned") != 3 {
+	if dry.Code != 0 || !strings.Contains(dry.Stdout, "not uploaded yet (dry run)") || strings.Count(dry.Stdout, "planned") != 3 {
 		t.Fatalf("dry run: %+v", dry)
 	}
 	first := runDeploy(t, env)
-	if first.code != 0 || strings.Count(first.stdout, "updated") != 3 || !strings.Contains(first.stdout, "uploaded as") {
+	if first.Code != 0 || strings.Count(first.Stdout, "updated") != 3 || !strings.Contains(first.Stdout, "uploaded as") {
 		t.Fatalf("first run: %+v", first)
 	}
 	for _, c := range []struct{ lb, lbl, domain, want string }{
@@ -160,7 +141,7 @@ func TestDeployHookReportAndRerun(t *testing.T) {
 		Uploaded bool
 		Targets  []struct{ Status string }
 	}
-	if err := json.Unmarshal([]byte(second.stdout), &rep); err != nil || second.code != 0 || rep.Uploaded || len(rep.Targets) != 3 {
+	if err := json.Unmarshal([]byte(second.Stdout), &rep); err != nil || second.Code != 0 || rep.Uploaded || len(rep.Targets) != 3 {
 		t.Fatalf("second run: %v %+v", err, second)
 	}
 	for _, tr := range rep.Targets {
@@ -172,7 +153,7 @@ func TestDeployHookReportAndRerun(t *testing.T) {
 		t.Fatalf("calls after two runs: %v", sim.CallCounts())
 	}
 	cred := sim.Credential()
-	for _, out := range []string{dry.stdout, dry.stderr, first.stdout, first.stderr, second.stdout, second.stderr} {
+	for _, out := range []string{dry.Stdout, dry.Stderr, first.Stdout, first.Stderr, second.Stdout, second.Stderr} {
 		if strings.Contains(out, cred.SecretKey) || strings.Contains(out, "PRIVATE KEY") {
 			t.Fatalf("a secret reached the output:\n%s", out)
 		}
@@ -206,7 +187,7 @@ func TestKilledHalfwayFinishesOnRerun(t *testing.T) {
 	cmd.Process.Signal(syscall.SIGKILL)
 	cmd.Wait()
 	r := runDeploy(t, env)
-	if r.code != 0 {
+	if r.Code != 0 {
 		t.Fatalf("re-run: %+v", r)
 	}
 	if n := sim.UploadCount(); n != 1 {

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,29 +26,15 @@ func hookEnv(t *testing.T, sim *tcsim.Sim) []string {
 	return append(simtest.HookEnv(t, sim), "PATH="+os.Getenv("PATH"), "CLBCERT_LOG_LEVEL=debug")
 }
 
-type result struct {
-	stdout, stderr string
-	code           int
-}
-
 // outputs collects everything every hook process printed, to check for secrets.
 type outputs struct{ all []string }
 
-func (o *outputs) run(t *testing.T, env []string, args ...string) result {
+func (o *outputs) run(t *testing.T, env []string, args ...string) simtest.Result {
 	t.Helper()
 	cmd := exec.Command(filepath.Join(bins.Dir(t), "clbcert-dns"), args...)
 	cmd.Env = env
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	r := result{stdout: out.String(), stderr: errb.String()}
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	o.all = append(o.all, r.stdout, r.stderr)
+	r := simtest.Run(t, cmd)
+	o.all = append(o.all, r.Stdout, r.Stderr)
 	return r
 }
 
@@ -88,12 +72,12 @@ func TestCertbotRun(t *testing.T) {
 	env := with(hookEnv(t, sim), "CERTBOT_DOMAIN=example.test", "CERTBOT_ALL_DOMAINS=example.test,*.example.test")
 
 	first := o.run(t, with(env, "CERTBOT_VALIDATION=apex-value", "CERTBOT_REMAINING_CHALLENGES=1"), "auth")
-	if first.code != 0 || !strings.HasPrefix(first.stdout, "zone=example.test id=") {
+	if first.Code != 0 || !strings.HasPrefix(first.Stdout, "zone=example.test id=") {
 		t.Fatalf("first auth: %+v", first)
 	}
 	start := time.Now()
 	second := o.run(t, with(env, "CERTBOT_VALIDATION=wildcard-value", "CERTBOT_REMAINING_CHALLENGES=0"), "auth")
-	if second.code != 0 {
+	if second.Code != 0 {
 		t.Fatalf("second auth: %+v", second)
 	}
 	took := time.Since(start)
@@ -104,9 +88,9 @@ func TestCertbotRun(t *testing.T) {
 		}
 	}
 
-	for _, c := range []struct{ value, out string }{{"apex-value", first.stdout}, {"wildcard-value", second.stdout}} {
+	for _, c := range []struct{ value, out string }{{"apex-value", first.Stdout}, {"wildcard-value", second.Stdout}} {
 		r := o.run(t, with(env, "CERTBOT_VALIDATION="+c.value, "CERTBOT_AUTH_OUTPUT="+strings.TrimSpace(c.out)), "cleanup")
-		if r.code != 0 {
+		if r.Code != 0 {
 			t.Fatalf("cleanup: %+v", r)
 		}
 	}
@@ -154,13 +138,13 @@ func TestBadInput(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			before := total(sim.CallCounts())
 			r := o.run(t, tt.env, tt.args...)
-			lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+			lines := strings.Split(strings.TrimSpace(r.Stderr), "\n")
 			last := lines[len(lines)-1]
-			if r.code != tt.wantCode || !strings.Contains(last, tt.wantErr) || !strings.HasPrefix(last, "clbcert-dns: ") {
-				t.Fatalf("exit %d, stderr:\n%s\nwant exit %d and a last line with %q", r.code, r.stderr, tt.wantCode, tt.wantErr)
+			if r.Code != tt.wantCode || !strings.Contains(last, tt.wantErr) || !strings.HasPrefix(last, "clbcert-dns: ") {
+				t.Fatalf("exit %d, stderr:\n%s\nwant exit %d and a last line with %q", r.Code, r.Stderr, tt.wantCode, tt.wantErr)
 			}
-			if r.stdout != "" {
-				t.Fatalf("stdout = %q, want nothing (certbot would pass it to cleanup)", r.stdout)
+			if r.Stdout != "" {
+				t.Fatalf("stdout = %q, want nothing (certbot would pass it to cleanup)", r.Stdout)
 			}
 			if tt.wantCode == 2 && total(sim.CallCounts()) != before {
 				t.Fatalf("a usage error still called the API: %v", sim.CallCounts())
@@ -187,15 +171,15 @@ func TestPropagationTimeoutThenCleanup(t *testing.T) {
 	env := with(hookEnv(t, sim), "CERTBOT_DOMAIN=example.test", "CERTBOT_VALIDATION=v", "CERTBOT_REMAINING_CHALLENGES=0",
 		"CLBCERT_PROPAGATION_TIMEOUT=700ms")
 	auth := o.run(t, env, "auth")
-	if auth.code != 1 || !strings.Contains(auth.stderr, "TXT records not visible after") || !strings.HasPrefix(auth.stdout, "zone=example.test") {
+	if auth.Code != 1 || !strings.Contains(auth.Stderr, "TXT records not visible after") || !strings.HasPrefix(auth.Stdout, "zone=example.test") {
 		t.Fatalf("auth: %+v", auth)
 	}
 	if got := simtest.TXT(sim, "example.test", "_acme-challenge"); len(got) != 1 {
 		t.Fatalf("records after auth: %v", got)
 	}
 	// certbot runs cleanup after a failed auth too, with its output.
-	cl := o.run(t, with(env, "CERTBOT_AUTH_OUTPUT="+strings.TrimSpace(auth.stdout)), "cleanup")
-	if cl.code != 0 {
+	cl := o.run(t, with(env, "CERTBOT_AUTH_OUTPUT="+strings.TrimSpace(auth.Stdout)), "cleanup")
+	if cl.Code != 0 {
 		t.Fatalf("cleanup: %+v", cl)
 	}
 	if got := simtest.TXT(sim, "example.test", "_acme-challenge"); len(got) != 0 {
@@ -209,7 +193,7 @@ func TestRateLimitedThenSuccess(t *testing.T) {
 	var o outputs
 	env := with(hookEnv(t, sim), "CERTBOT_DOMAIN=example.test", "CERTBOT_VALIDATION=v", "CERTBOT_REMAINING_CHALLENGES=0")
 	r := o.run(t, env, "auth")
-	if r.code != 0 {
+	if r.Code != 0 {
 		t.Fatalf("auth: %+v", r)
 	}
 	if n := sim.Calls("CreateRecord"); n != 3 {
@@ -226,13 +210,13 @@ func TestLegoExec(t *testing.T) {
 	sim := simtest.Start(t, tcsim.Options{Zones: []tcsim.ZoneSpec{{Name: "example.test"}}})
 	var o outputs
 	env := hookEnv(t, sim)
-	if r := o.run(t, env, "present", "_acme-challenge.www.example.test.", "lego-value"); r.code != 0 {
+	if r := o.run(t, env, "present", "_acme-challenge.www.example.test.", "lego-value"); r.Code != 0 {
 		t.Fatalf("present: %+v", r)
 	}
 	if got := simtest.TXT(sim, "example.test", "_acme-challenge.www"); !slices.Equal(got, []string{"lego-value"}) {
 		t.Fatalf("records = %v", got)
 	}
-	if r := o.run(t, env, "cleanup", "_acme-challenge.www.example.test.", "lego-value"); r.code != 0 {
+	if r := o.run(t, env, "cleanup", "_acme-challenge.www.example.test.", "lego-value"); r.Code != 0 {
 		t.Fatalf("cleanup: %+v", r)
 	}
 	if got := simtest.TXT(sim, "example.test", "_acme-challenge.www"); len(got) != 0 {

@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -49,20 +48,14 @@ const (
 	flagRetryMin      = "retry-min"
 	flagRetryMax      = "retry-max"
 	flagLogLevel      = "log-level"
-	flagRegion        = "region"
 )
 
 // app is the command; hup delivers SIGHUP, which reloads the configuration.
 func app(ctx context.Context, hup <-chan os.Signal, stdout, stderr io.Writer) *cli.App {
-	flags := config.CommonFlags()
-	for _, f := range config.DeployFlags() {
-		// --dry-run would record lineages as deployed that were not, and the
-		// reports go to the journal as text: only --region applies here.
-		if slices.Contains(f.Names(), flagRegion) {
-			flags = append(flags, f)
-		}
-	}
-	flags = append(flags,
+	// Of DeployFlags only --region: --dry-run would record lineages as
+	// deployed that were not, and the reports go to the journal as text.
+	flags := append(config.CommonFlags(),
+		config.RegionFlag(),
 		config.CertbotDirFlag(),
 		&cli.StringFlag{Name: flagMetricsListen, EnvVars: []string{"CLBCERT_METRICS_LISTEN"}, Usage: "serve Prometheus metrics on `ADDR` (e.g. 127.0.0.1:9419) at /metrics"},
 		&cli.DurationFlag{Name: flagQuietPeriod, EnvVars: []string{"CLBCERT_QUIET_PERIOD"}, Value: 2 * time.Second, Usage: "act on a lineage once it has not changed for `DURATION`"},

@@ -96,9 +96,8 @@ func eventually(t *testing.T, within time.Duration, what string, cond func() boo
 func TestFailingDeployIsRetriedUntilItSucceeds(t *testing.T) {
 	dir := certbotDir(t, "good-ecdsa-2")
 	lin := loadLineage(t, filepath.Join(dir, "live", "example.test"))
-	old := loadLineage(t, filepath.Join("..", "..", "testdata", "lineages", "good-ecdsa", "live", "example.test"))
 	sim := simtest.Start(t, tcsim.Options{
-		Certificates: []tcsim.CertSpec{{ID: "HandCrt1", Alias: "by hand", CertPEM: old.FullchainPEM, KeyPEM: old.KeyPEM}},
+		Certificates: []tcsim.CertSpec{simtest.HandUploaded(t, "HandCrt1", "good-ecdsa", "example.test")},
 		Topology: tcsim.Topology{LoadBalancers: []tcsim.LoadBalancerSpec{
 			{ID: "lb-gz1", Region: "ap-guangzhou", VIP: "127.0.0.11", Listeners: []tcsim.ListenerSpec{
 				{ID: "lbl-https1", Protocol: "HTTPS", CertID: "HandCrt1", Rules: []tcsim.RuleSpec{{Domain: "www.example.test"}}},

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -81,10 +80,6 @@ func runDoctor(ctx context.Context, c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	warn, crit, err := config.ExpiryDays(c)
-	if err != nil {
-		return err
-	}
 	fix, dryRun := c.Bool("fix"), c.Bool("dry-run")
 	if dryRun && !fix {
 		return config.Usagef("--dry-run goes with --fix: doctor changes nothing without --fix")
@@ -92,17 +87,7 @@ func runDoctor(ctx context.Context, c *cli.Context) error {
 	if c.Duration("probe-timeout") <= 0 {
 		return config.Usagef("--probe-timeout %s: give a positive duration such as 5s", c.Duration("probe-timeout"))
 	}
-	regions := s.Regions
-	if len(regions) == 0 {
-		// The regions the lineages are deployed to are the ones to audit.
-		for _, d := range s.File.Deploy {
-			for _, r := range d.Regions {
-				if !slices.Contains(regions, r) {
-					regions = append(regions, r)
-				}
-			}
-		}
-	}
+	regions := s.RegionsOrDeployed()
 	if len(regions) == 0 {
 		return config.Usagef("no region to audit: give --region (or CLBCERT_REGIONS), e.g. --region ap-guangzhou")
 	}
@@ -124,7 +109,7 @@ func runDoctor(ctx context.Context, c *cli.Context) error {
 	if err != nil {
 		return config.UsageError{Err: err}
 	}
-	d, err := doctor.New(doctor.Options{Regions: regions, CertbotDir: certbotDir, WarnDays: warn, CriticalDays: crit, ProbeTimeout: c.Duration("probe-timeout")}, inv)
+	d, err := doctor.New(doctor.Options{Regions: regions, CertbotDir: certbotDir, WarnDays: s.WarnDays, CriticalDays: s.CriticalDays, ProbeTimeout: c.Duration("probe-timeout")}, inv)
 	if err != nil {
 		return config.UsageError{Err: err}
 	}

@@ -50,8 +50,8 @@ func TestDoctorCommand(t *testing.T) {
 	args := []string{"doctor", "--region", "ap-guangzhou", "--certbot-dir", certbot}
 
 	r := runOps(t, env, "clbcert", args...)
-	if r.code != 1 || r.stderr != "" {
-		t.Fatalf("exit %d, stderr %q; want 1 (a warning) and nothing on stderr\n%s", r.code, r.stderr, r.stdout)
+	if r.Code != 1 || r.Stderr != "" {
+		t.Fatalf("exit %d, stderr %q; want 1 (a warning) and nothing on stderr\n%s", r.Code, r.Stderr, r.Stdout)
 	}
 	for _, s := range []string{
 		"WARNING: 0 critical, 1 warning, 0 info in ap-guangzhou",
@@ -60,8 +60,8 @@ func TestDoctorCommand(t *testing.T) {
 		"accepted TLSv1.1",
 		"clbcert tune --region ap-guangzhou --tls-protocols TLSv1.2,TLSv1.3 lb-doc00001  (safe: --fix applies it)",
 	} {
-		if !strings.Contains(r.stdout, s) {
-			t.Errorf("output lacks %q:\n%s", s, r.stdout)
+		if !strings.Contains(r.Stdout, s) {
+			t.Errorf("output lacks %q:\n%s", s, r.Stdout)
 		}
 	}
 
@@ -76,27 +76,27 @@ func TestDoctorCommand(t *testing.T) {
 		} `json:"findings"`
 		Failures []any `json:"failures"`
 	}
-	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
-		t.Fatalf("--json: %v\n%s", err, r.stdout)
+	if err := json.Unmarshal([]byte(r.Stdout), &doc); err != nil {
+		t.Fatalf("--json: %v\n%s", err, r.Stdout)
 	}
-	if r.code != 1 || doc.Status != "WARNING" || doc.ExitCode != 1 || len(doc.Findings) != 1 || doc.Findings[0].Check != "tls-protocols" ||
+	if r.Code != 1 || doc.Status != "WARNING" || doc.ExitCode != 1 || len(doc.Findings) != 1 || doc.Findings[0].Check != "tls-protocols" ||
 		doc.Findings[0].Severity != "warning" || !doc.Findings[0].Safe || doc.Failures == nil {
-		t.Fatalf("--json exit %d: %+v", r.code, doc)
+		t.Fatalf("--json exit %d: %+v", r.Code, doc)
 	}
 
 	r = runOps(t, env, "clbcert", append(args, "--fix", "--dry-run")...)
-	if r.code != 1 || sim.Calls("SetCustomizedConfigForLoadBalancer") != 0 {
-		t.Fatalf("--fix --dry-run: exit %d, %d configuration calls; want 1 and none\n%s%s", r.code, sim.Calls("SetCustomizedConfigForLoadBalancer"), r.stdout, r.stderr)
+	if r.Code != 1 || sim.Calls("SetCustomizedConfigForLoadBalancer") != 0 {
+		t.Fatalf("--fix --dry-run: exit %d, %d configuration calls; want 1 and none\n%s%s", r.Code, sim.Calls("SetCustomizedConfigForLoadBalancer"), r.Stdout, r.Stderr)
 	}
 	for _, s := range []string{"dry run: nothing changed", "- TLS protocols default (TLSv1 TLSv1.1 TLSv1.2)", "+ TLS protocols TLSv1.2 TLSv1.3"} {
-		if !strings.Contains(r.stdout, s) {
-			t.Errorf("--fix --dry-run output lacks %q:\n%s", s, r.stdout)
+		if !strings.Contains(r.Stdout, s) {
+			t.Errorf("--fix --dry-run output lacks %q:\n%s", s, r.Stdout)
 		}
 	}
 
 	r = runOps(t, env, "clbcert", append(args, "--fix")...)
-	if r.code != 0 || !strings.Contains(r.stdout, "OK: 0 critical, 0 warning") || !strings.Contains(r.stdout, "1 changed, 0 failed") {
-		t.Fatalf("--fix: exit %d; want 0 and the change made\n%s%s", r.code, r.stdout, r.stderr)
+	if r.Code != 0 || !strings.Contains(r.Stdout, "OK: 0 critical, 0 warning") || !strings.Contains(r.Stdout, "1 changed, 0 failed") {
+		t.Fatalf("--fix: exit %d; want 0 and the change made\n%s%s", r.Code, r.Stdout, r.Stderr)
 	}
 	if got := sim.SSLProtocols("lb-doc00001"); strings.Join(got, " ") != "TLSv1.2 TLSv1.3" {
 		t.Fatalf("ssl_protocols %v after --fix", got)
@@ -116,8 +116,8 @@ func TestDoctorUsageErrors(t *testing.T) {
 		{[]string{"doctor", "--region", "ap-guangzhou", "--certbot-dir", t.TempDir()}, "give certbot's config dir with --certbot-dir"},
 	} {
 		r := runOps(t, env, "clbcert", tc.args...)
-		if r.code != 2 || !strings.Contains(r.stderr, tc.want) || strings.Count(r.stderr, "\n") != 1 {
-			t.Errorf("%v: exit %d, stderr %q; want 2 and one line with %q", tc.args, r.code, r.stderr, tc.want)
+		if r.Code != 2 || !strings.Contains(r.Stderr, tc.want) || strings.Count(r.Stderr, "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and one line with %q", tc.args, r.Code, r.Stderr, tc.want)
 		}
 	}
 	if n := sim.Calls("DescribeLoadBalancers"); n != 0 {
@@ -140,19 +140,19 @@ func TestDoctorFixesAreCommandsThatWork(t *testing.T) {
 			Fix   string `json:"fix"`
 		} `json:"findings"`
 	}
-	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || r.code != 1 || len(doc.Findings) != 2 {
-		t.Fatalf("exit %d, %v: want 2 findings (path, TLS versions)\n%s%s", r.code, err, r.stdout, r.stderr)
+	if err := json.Unmarshal([]byte(r.Stdout), &doc); err != nil || r.Code != 1 || len(doc.Findings) != 2 {
+		t.Fatalf("exit %d, %v: want 2 findings (path, TLS versions)\n%s%s", r.Code, err, r.Stdout, r.Stderr)
 	}
 	for _, f := range doc.Findings {
 		_, cmd, ok := strings.Cut(f.Fix, "clbcert tune ")
 		if !ok {
 			t.Fatalf("fix of %s has no tune command: %q", f.Check, f.Fix)
 		}
-		if r := runOps(t, env, "clbcert", append([]string{"tune"}, strings.Fields(cmd)...)...); r.code != 0 {
-			t.Fatalf("clbcert tune %s: exit %d\n%s%s", cmd, r.code, r.stdout, r.stderr)
+		if r := runOps(t, env, "clbcert", append([]string{"tune"}, strings.Fields(cmd)...)...); r.Code != 0 {
+			t.Fatalf("clbcert tune %s: exit %d\n%s%s", cmd, r.Code, r.Stdout, r.Stderr)
 		}
 	}
-	if r := runOps(t, env, "clbcert", args...); r.code != 0 {
-		t.Fatalf("after the fixes: exit %d\n%s", r.code, r.stdout)
+	if r := runOps(t, env, "clbcert", args...); r.Code != 0 {
+		t.Fatalf("after the fixes: exit %d\n%s", r.Code, r.Stdout)
 	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"slices"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -14,12 +13,7 @@ import (
 )
 
 func listenersCommand(ctx context.Context) *cli.Command {
-	flags := config.CommonFlags()
-	for _, f := range config.DeployFlags() {
-		if !slices.Contains(f.Names(), "dry-run") {
-			flags = append(flags, f)
-		}
-	}
+	flags := append(config.CommonFlags(), config.RegionFlag(), config.JSONFlag())
 	flags = append(flags, config.ExpiryFlags()...)
 	return &cli.Command{
 		Name:  "listeners",
@@ -66,10 +60,6 @@ func runListeners(ctx context.Context, c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	warn, critical, err := config.ExpiryDays(c)
-	if err != nil {
-		return err
-	}
 	if len(s.Regions) == 0 {
 		return config.Usagef("no region: pass --region (e.g. --region ap-guangzhou), set CLBCERT_REGIONS, or put regions in the config file")
 	}
@@ -85,15 +75,10 @@ func runListeners(ctx context.Context, c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if c.Bool("json") {
-		err = v.WriteJSON(c.App.Writer)
-	} else {
-		err = v.WriteTable(c.App.Writer)
-	}
-	if err != nil {
+	if err := writeReport(c, v); err != nil {
 		return err
 	}
-	if level := v.Level(warn, critical); level != listeners.OK {
+	if level := v.Level(s.WarnDays, s.CriticalDays); level != listeners.OK {
 		return config.ExitStatus(level)
 	}
 	return nil

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,27 +37,12 @@ func certSpec(id string, l *lineage.Lineage) tcsim.CertSpec {
 	return tcsim.CertSpec{ID: id, Alias: "by hand", CertPEM: l.FullchainPEM, KeyPEM: l.KeyPEM}
 }
 
-type opsResult struct {
-	stdout, stderr string
-	code           int
-}
-
 // runOps runs a built binary of ./hooks with env only (and PATH).
-func runOps(t *testing.T, env []string, bin string, args ...string) opsResult {
+func runOps(t *testing.T, env []string, bin string, args ...string) simtest.Result {
 	t.Helper()
 	cmd := exec.Command(filepath.Join(bins.Dir(t), bin), args...)
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, env...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	r := opsResult{stdout: out.String(), stderr: errb.String()}
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return r
+	return simtest.Run(t, cmd)
 }
 
 func lines(s string) []string { return strings.Split(strings.TrimRight(s, "\n"), "\n") }
@@ -96,8 +79,8 @@ func TestStatusCommand(t *testing.T) {
 		"  names   www.example.test",
 		"  served  ap-guangzhou lb-gz1/lbl-https1 HTTPS",
 	}
-	if r.code != 1 || !slices.Equal(lines(r.stdout), want) || r.stderr != "" {
-		t.Fatalf("exit %d, stdout:\n%s\nstderr: %s\nwant exit 1 and:\n%s", r.code, r.stdout, r.stderr, strings.Join(want, "\n"))
+	if r.Code != 1 || !slices.Equal(lines(r.Stdout), want) || r.Stderr != "" {
+		t.Fatalf("exit %d, stdout:\n%s\nstderr: %s\nwant exit 1 and:\n%s", r.Code, r.Stdout, r.Stderr, strings.Join(want, "\n"))
 	}
 
 	r = runOps(t, append(env, "CLBCERT_REGIONS=ap-guangzhou,ap-shanghai"), "clbcert", "status", "--json")
@@ -111,8 +94,8 @@ func TestStatusCommand(t *testing.T) {
 			Served   []struct{ Target string }
 		}
 	}
-	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || r.code != 1 {
-		t.Fatalf("--json: exit %d, %v\n%s", r.code, err, r.stdout)
+	if err := json.Unmarshal([]byte(r.Stdout), &doc); err != nil || r.Code != 1 {
+		t.Fatalf("--json: exit %d, %v\n%s", r.Code, err, r.Stdout)
 	}
 	if doc.Status != "WARNING" || doc.ExitCode != 1 || len(doc.Lineages) != 2 || doc.Lineages[1].DaysLeft != 20 || doc.Lineages[1].Served[0].Target != "lb-gz1/lbl-https1" {
 		t.Fatalf("--json: %+v", doc)
@@ -121,16 +104,16 @@ func TestStatusCommand(t *testing.T) {
 	// Local facts only: the cloud is not asked.
 	before := len(sim.CallCounts())
 	r = runOps(t, env, "clbcert", "status")
-	if r.code != 1 || lines(r.stdout)[len(lines(r.stdout))-1] != "served and drift not checked: give --region (or CLBCERT_REGIONS)" || len(sim.CallCounts()) != before {
-		t.Fatalf("without regions: exit %d\n%s", r.code, r.stdout)
+	if r.Code != 1 || lines(r.Stdout)[len(lines(r.Stdout))-1] != "served and drift not checked: give --region (or CLBCERT_REGIONS)" || len(sim.CallCounts()) != before {
+		t.Fatalf("without regions: exit %d\n%s", r.Code, r.Stdout)
 	}
 
 	r = runOps(t, env, "clbcert", "status", "--critical-days", "40")
-	if r.code != 2 || len(lines(r.stderr)) != 1 || !strings.Contains(r.stderr, "--warn-days at least --critical-days") {
+	if r.Code != 2 || len(lines(r.Stderr)) != 1 || !strings.Contains(r.Stderr, "--warn-days at least --critical-days") {
 		t.Fatalf("bad thresholds: %+v", r)
 	}
 	r = runOps(t, append(env, "CLBCERT_CERTBOT_DIR="+filepath.Join(certbot, "nope")), "clbcert", "status")
-	if r.code != 2 || !strings.Contains(r.stderr, "--certbot-dir") {
+	if r.Code != 2 || !strings.Contains(r.Stderr, "--certbot-dir") {
 		t.Fatalf("missing certbot dir: %+v", r)
 	}
 }
@@ -147,10 +130,10 @@ func TestStatusCommandUnknown(t *testing.T) {
 	opts.FailingLBs = []string{"lb-sh1"}
 	sim := simtest.Start(t, opts)
 	r := runOps(t, append(simtest.HookEnv(t, sim), "CLBCERT_CERTBOT_DIR="+certbot, "CLBCERT_REGIONS=ap-guangzhou,ap-shanghai"), "clbcert", "status")
-	out := lines(r.stdout)
-	if r.code != 3 || out[0] != "UNKNOWN: 1 lineages: 0 critical, 0 warning, 1 ok; 1 parts of the cloud unreadable" ||
+	out := lines(r.Stdout)
+	if r.Code != 3 || out[0] != "UNKNOWN: 1 lineages: 0 critical, 0 warning, 1 ok; 1 parts of the cloud unreadable" ||
 		!strings.HasPrefix(out[len(out)-1], "UNKNOWN   ap-shanghai lb-sh1: could not be read: list listeners of lb-sh1 in ap-shanghai") {
-		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		t.Fatalf("exit %d\n%s%s", r.Code, r.Stdout, r.Stderr)
 	}
 }
 
@@ -162,7 +145,7 @@ func TestRollbackCommand(t *testing.T) {
 	sim := simtest.Start(t, opsAccount(simtest.HandUploaded(t, "HandCrt1", "good-ecdsa", "example.test")))
 	env := append(simtest.HookEnv(t, sim), "CLBCERT_REGIONS=ap-guangzhou,ap-shanghai")
 	for _, kase := range []string{"good-rsa", "good-ecdsa-2"} {
-		if r := runOps(t, env, "clbcert-deploy", "--lineage", simtest.Corpus(kase, "example.test")); r.code != 0 {
+		if r := runOps(t, env, "clbcert-deploy", "--lineage", simtest.Corpus(kase, "example.test")); r.Code != 0 {
 			t.Fatalf("deploy %s: %+v", kase, r)
 		}
 	}
@@ -186,8 +169,8 @@ func TestRollbackCommand(t *testing.T) {
 			To     string
 		}
 	}
-	if err := json.Unmarshal([]byte(r.stdout), &plan); err != nil || r.code != 0 || !plan.DryRun || len(plan.Targets) != 3 {
-		t.Fatalf("dry run: %v %+v\n%s", err, r, r.stdout)
+	if err := json.Unmarshal([]byte(r.Stdout), &plan); err != nil || r.Code != 0 || !plan.DryRun || len(plan.Targets) != 3 {
+		t.Fatalf("dry run: %v %+v\n%s", err, r, r.Stdout)
 	}
 	for _, tg := range plan.Targets {
 		if tg.Status != "planned" {
@@ -199,13 +182,13 @@ func TestRollbackCommand(t *testing.T) {
 	}
 
 	r = runOps(t, env, "clbcert", "rollback", "example.test")
-	if r.code != 0 || strings.Count(r.stdout, " updated ") != 3 || strings.Count(r.stdout, " tls\n") != 3 {
-		t.Fatalf("rollback: %+v\n%s", r, r.stdout)
+	if r.Code != 0 || strings.Count(r.Stdout, " updated ") != 3 || strings.Count(r.Stdout, " tls\n") != 3 {
+		t.Fatalf("rollback: %+v\n%s", r, r.Stdout)
 	}
 	served(first.Fingerprint)
 	before = modifies()
 	r = runOps(t, env, "clbcert", "rollback", "example.test")
-	if r.code != 0 || !strings.HasPrefix(r.stdout, "nothing to roll back") || modifies() != before {
+	if r.Code != 0 || !strings.HasPrefix(r.Stdout, "nothing to roll back") || modifies() != before {
 		t.Fatalf("second rollback: %+v", r)
 	}
 
@@ -217,7 +200,7 @@ func TestRollbackCommand(t *testing.T) {
 		{[]string{"rollback", "nope.test"}, "no deployment of nope.test is recorded"},
 		{[]string{"rollback", "example.test", "--dry-run"}, "--dry-run after the lineage: put options first"},
 	} {
-		if r := runOps(t, env, "clbcert", tt.args...); r.code != 2 || len(lines(r.stderr)) != 1 || !strings.Contains(r.stderr, tt.want) {
+		if r := runOps(t, env, "clbcert", tt.args...); r.Code != 2 || len(lines(r.Stderr)) != 1 || !strings.Contains(r.Stderr, tt.want) {
 			t.Errorf("%v: %+v, want exit 2 and %q", tt.args, r, tt.want)
 		}
 	}
@@ -234,7 +217,7 @@ func TestPruneCommand(t *testing.T) {
 	for i := range 3 {
 		from := now.Add(time.Duration(i-3) * 24 * time.Hour)
 		dir := simtest.Issue(t, certbot, "example.test", from, from.Add(90*24*time.Hour), "example.test", "*.example.test")
-		if r := runOps(t, env, "clbcert-deploy", "--lineage", dir, "--keep", "5"); r.code != 0 {
+		if r := runOps(t, env, "clbcert-deploy", "--lineage", dir, "--keep", "5"); r.Code != 0 {
 			t.Fatalf("deploy %d: %+v", i, r)
 		}
 	}
@@ -251,8 +234,8 @@ func TestPruneCommand(t *testing.T) {
 	oldest := uploads[0].ID
 
 	r := runOps(t, env, "clbcert", "prune", "--keep", "0", "--dry-run")
-	if r.code != 0 || !strings.Contains(r.stdout, "example.test  "+oldest+"  ") || !strings.Contains(r.stdout, "would delete") || sim.Calls("DeleteCertificate") != 0 {
-		t.Fatalf("dry run: %+v\n%s", r, r.stdout)
+	if r.Code != 0 || !strings.Contains(r.Stdout, "example.test  "+oldest+"  ") || !strings.Contains(r.Stdout, "would delete") || sim.Calls("DeleteCertificate") != 0 {
+		t.Fatalf("dry run: %+v\n%s", r, r.Stdout)
 	}
 	r = runOps(t, env, "clbcert", "prune", "--keep", "0", "--json")
 	var rep struct {
@@ -261,7 +244,7 @@ func TestPruneCommand(t *testing.T) {
 			Kept    []struct{ CertID, Reason string }
 		}
 	}
-	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.code != 0 || len(rep.Lineages) != 1 {
+	if err := json.Unmarshal([]byte(r.Stdout), &rep); err != nil || r.Code != 0 || len(rep.Lineages) != 1 {
 		t.Fatalf("prune: %v %+v", err, r)
 	}
 	l := rep.Lineages[0]
@@ -295,7 +278,7 @@ func TestReadCommandsKeepSecrets(t *testing.T) {
 			t.Fatalf("%v never asked for a certificate's detail; the test shows nothing", args)
 		}
 		for what, secret := range map[string]string{"the private key": keyBody, "the API secret": sim.Credential().SecretKey} {
-			if strings.Contains(r.stdout+r.stderr, secret) {
+			if strings.Contains(r.Stdout+r.Stderr, secret) {
 				t.Errorf("clbcert %v printed %s", args, what)
 			}
 		}

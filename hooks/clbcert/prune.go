@@ -39,7 +39,7 @@ func pruneCommand(ctx context.Context) *cli.Command {
    pruned (the message says why), 2 usage or configuration error.`,
 		Flags: flags,
 		Action: func(c *cli.Context) error {
-			if err := flagsFirst(c, "prune"); err != nil {
+			if err := flagsFirst(c, "prune", "the lineage", "LINEAGE"); err != nil {
 				return err
 			}
 			return runPrune(ctx, c)

@@ -9,7 +9,7 @@ import (
 	"github.com/clbcert/clbcert/pkg/config"
 )
 
-// report is what rollback and prune print: a table, or JSON with --json.
+// report is what the commands print: a table, or JSON with --json.
 type report interface {
 	WriteJSON(w io.Writer) error
 	WriteTable(w io.Writer) error
@@ -25,10 +25,12 @@ func writeReport(c *cli.Context, r report) error {
 // flagsFirst refuses an option after the arguments: urfave/cli stops
 // parsing options at the first argument, so "rollback example.com
 // --dry-run" would otherwise take --dry-run for a lineage, or ignore it.
-func flagsFirst(c *cli.Context, command string) error {
+// what names the arguments ("the lineage"), arg their placeholder
+// ("LINEAGE").
+func flagsFirst(c *cli.Context, command, what, arg string) error {
 	for _, a := range c.Args().Slice() {
 		if strings.HasPrefix(a, "-") {
-			return config.Usagef("%s after the lineage: put options first, e.g. clbcert %s %s LINEAGE", a, command, a)
+			return config.Usagef("%s after %s: put options first, e.g. clbcert %s %s %s", a, what, command, a, arg)
 		}
 	}
 	return nil

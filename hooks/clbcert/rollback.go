@@ -16,13 +16,9 @@ import (
 )
 
 func rollbackCommand(ctx context.Context) *cli.Command {
-	flags := config.CommonFlags()
-	for _, f := range config.DeployFlags() {
-		// Rollback works where deploy did: the regions are in the state dir.
-		if !slices.Contains(f.Names(), "region") {
-			flags = append(flags, f)
-		}
-	}
+	// No --region: rollback works where deploy did, in the regions the
+	// state dir records.
+	flags := append(config.CommonFlags(), config.DryRunFlag(), config.JSONFlag())
 	return &cli.Command{
 		Name:      "rollback",
 		Usage:     "put back, on every target of a lineage's last deploy, the certificate it had before",
@@ -47,7 +43,7 @@ func rollbackCommand(ctx context.Context) *cli.Command {
    configuration error, or refused (nothing changed).`,
 		Flags: flags,
 		Action: func(c *cli.Context) error {
-			if err := flagsFirst(c, "rollback"); err != nil {
+			if err := flagsFirst(c, "rollback", "the lineage", "LINEAGE"); err != nil {
 				return err
 			}
 			if c.NArg() != 1 {

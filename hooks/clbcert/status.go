@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"slices"
 
 	"github.com/urfave/cli/v2"
 
@@ -13,12 +12,7 @@ import (
 )
 
 func statusCommand(ctx context.Context) *cli.Command {
-	flags := append(config.CommonFlags(), config.CertbotDirFlag())
-	for _, f := range config.DeployFlags() {
-		if !slices.Contains(f.Names(), "dry-run") {
-			flags = append(flags, f)
-		}
-	}
+	flags := append(config.CommonFlags(), config.CertbotDirFlag(), config.RegionFlag(), config.JSONFlag())
 	flags = append(flags, config.ExpiryFlags()...)
 	return &cli.Command{
 		Name:  "status",
@@ -57,21 +51,7 @@ func runStatus(ctx context.Context, c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	warn, crit, err := config.ExpiryDays(c)
-	if err != nil {
-		return err
-	}
-	regions := s.Regions
-	if len(regions) == 0 {
-		// The regions the lineages are deployed to are where they are served.
-		for _, d := range s.File.Deploy {
-			for _, r := range d.Regions {
-				if !slices.Contains(regions, r) {
-					regions = append(regions, r)
-				}
-			}
-		}
-	}
+	regions := s.RegionsOrDeployed()
 	var inv *inventory.Client
 	if len(regions) > 0 {
 		cred, err := s.Credential(ctx)
@@ -83,7 +63,7 @@ func runStatus(ctx context.Context, c *cli.Context) error {
 			return config.UsageError{Err: err}
 		}
 	}
-	checker, err := status.New(status.Options{CertbotDir: s.CertbotDir, Regions: regions, WarnDays: warn, CriticalDays: crit}, inv)
+	checker, err := status.New(status.Options{CertbotDir: s.CertbotDir, Regions: regions, WarnDays: s.WarnDays, CriticalDays: s.CriticalDays}, inv)
 	if err != nil {
 		return config.UsageError{Err: err}
 	}
@@ -91,12 +71,7 @@ func runStatus(ctx context.Context, c *cli.Context) error {
 	if err != nil {
 		return config.UsageError{Err: err}
 	}
-	if c.Bool("json") {
-		err = rep.WriteJSON(c.App.Writer)
-	} else {
-		err = rep.WriteTable(c.App.Writer)
-	}
-	if err != nil {
+	if err := writeReport(c, rep); err != nil {
 		return err
 	}
 	if rep.ExitCode != 0 {

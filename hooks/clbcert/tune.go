@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -61,10 +60,8 @@ func tuneCommand(ctx context.Context) *cli.Command {
 }
 
 func runTune(ctx context.Context, c *cli.Context) error {
-	for _, a := range c.Args().Slice() {
-		if strings.HasPrefix(a, "-") {
-			return config.Usagef("%s after a target: put options first, e.g. clbcert tune %s TARGET", a, a)
-		}
+	if err := flagsFirst(c, "tune", "a target", "TARGET"); err != nil {
+		return err
 	}
 	sel := tune.Selection{All: c.Bool("all")}
 	for _, a := range c.Args().Slice() {

@@ -112,36 +112,36 @@ func TestTuneThenListeners(t *testing.T) {
 		"--health-check-interval", "30s", "--health-check-timeout", "5"}
 
 	r := runOps(t, env, "clbcert", append(append(balancing, "--dry-run"), "lb-web1/lbl-sni1/loc-ex1", "lb-web1/lbl-tls1", "lb-own1", "lb-shr1")...)
-	if r.code != 0 || changes(sim) != 0 {
-		t.Fatalf("dry run: exit %d, %d changing calls; stderr %s", r.code, changes(sim), r.stderr)
+	if r.Code != 0 || changes(sim) != 0 {
+		t.Fatalf("dry run: exit %d, %d changing calls; stderr %s", r.Code, changes(sim), r.Stderr)
 	}
 	for _, want := range []string{
 		"lb-web1/lbl-sni1/loc-ex1 (HTTPS:", "  - scheduler WRR\n  + scheduler LEAST_CONN\n", "  - health check interval 5s\n  + health check interval 30s\n",
 		"lb-web1/lbl-tls1 (TCP_SSL:", "  - health check type TCP\n  + health check type HTTP\n",
 		"lb-shr1 (TLS", "  - TLS protocols default (TLSv1 TLSv1.1 TLSv1.2)\n  + TLS protocols TLSv1.2 TLSv1.3\n",
 	} {
-		if !strings.Contains(r.stdout, want) {
-			t.Errorf("dry run output lacks %q:\n%s", want, r.stdout)
+		if !strings.Contains(r.Stdout, want) {
+			t.Errorf("dry run output lacks %q:\n%s", want, r.Stdout)
 		}
 	}
 
 	// Balancing from flags only: an empty [tune] table elsewhere.
 	r = runOps(t, tuneEnv(t, sim, ""), "clbcert", append(balancing, "lb-web1/lbl-sni1/loc-ex1", "lb-web1/lbl-tls1")...)
-	if r.code != 0 || !strings.Contains(r.stdout, "2 changed, 0 failed") {
-		t.Fatalf("tune balancing: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	if r.Code != 0 || !strings.Contains(r.Stdout, "2 changed, 0 failed") {
+		t.Fatalf("tune balancing: exit %d\n%s\n%s", r.Code, r.Stdout, r.Stderr)
 	}
 	// TLS protocols from the config file.
 	r = runOps(t, env, "clbcert", "tune", "lb-web1", "lb-own1", "lb-shr1/lbl-shr1")
-	if r.code != 0 || !strings.Contains(r.stdout, "3 changed, 0 failed") {
-		t.Fatalf("tune TLS: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	if r.Code != 0 || !strings.Contains(r.Stdout, "3 changed, 0 failed") {
+		t.Fatalf("tune TLS: exit %d\n%s\n%s", r.Code, r.Stdout, r.Stderr)
 	}
 
 	r = runOps(t, env, "clbcert", "listeners", "--json")
-	if r.code != 0 {
-		t.Fatalf("listeners: exit %d\n%s", r.code, r.stderr)
+	if r.Code != 0 {
+		t.Fatalf("listeners: exit %d\n%s", r.Code, r.Stderr)
 	}
 	var doc listenersDoc
-	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+	if err := json.Unmarshal([]byte(r.Stdout), &doc); err != nil {
 		t.Fatal(err)
 	}
 	if len(doc.Failures) != 0 || len(doc.LoadBalancers) != 5 {
@@ -183,8 +183,8 @@ func TestTuneThenListeners(t *testing.T) {
 
 	before := changes(sim)
 	r = runOps(t, env, "clbcert", "tune", "lb-web1", "lb-own1", "lb-shr1/lbl-shr1")
-	if r.code != 0 || !strings.Contains(r.stdout, "nothing to change") || changes(sim) != before {
-		t.Errorf("second run: exit %d, %d more changing calls\n%s", r.code, changes(sim)-before, r.stdout)
+	if r.Code != 0 || !strings.Contains(r.Stdout, "nothing to change") || changes(sim) != before {
+		t.Errorf("second run: exit %d, %d more changing calls\n%s", r.Code, changes(sim)-before, r.Stdout)
 	}
 }
 
@@ -221,8 +221,8 @@ func TestTuneUsageErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			calls := sim.CallCounts()
 			r := runOps(t, tuneEnv(t, sim, tt.conf), "clbcert", append([]string{"tune"}, tt.args...)...)
-			if r.code != 2 || !strings.Contains(r.stderr, tt.want) || len(lines(r.stderr)) != 1 {
-				t.Fatalf("exit %d, stderr %q; want 2 and one line with %q", r.code, r.stderr, tt.want)
+			if r.Code != 2 || !strings.Contains(r.Stderr, tt.want) || len(lines(r.Stderr)) != 1 {
+				t.Fatalf("exit %d, stderr %q; want 2 and one line with %q", r.Code, r.Stderr, tt.want)
 			}
 			if changes(sim) != 0 {
 				t.Fatalf("%d changing calls", changes(sim))
@@ -245,25 +245,25 @@ func TestTuneUsageErrors(t *testing.T) {
 func TestListenersCommand(t *testing.T) {
 	sim := simtest.Start(t, tuneSite(t, true))
 	r := runOps(t, tuneEnv(t, sim, ""), "clbcert", "listeners")
-	if r.code != 3 {
-		t.Fatalf("exit %d, want 3\n%s\n%s", r.code, r.stdout, r.stderr)
+	if r.Code != 3 {
+		t.Fatalf("exit %d, want 3\n%s\n%s", r.Code, r.Stdout, r.Stderr)
 	}
-	out := lines(r.stdout)
+	out := lines(r.Stdout)
 	if !strings.HasPrefix(out[0], "LISTENER") || !strings.HasPrefix(out[len(out)-1], "UNREADABLE ap-guangzhou lb-bad1:") {
-		t.Errorf("table:\n%s", r.stdout)
+		t.Errorf("table:\n%s", r.Stdout)
 	}
 	for _, want := range []string{"# ap-guangzhou lb-own1 127.0.0.12  TLS TLSv1 TLSv1.1 TLSv1.2 [pz-own00001]", "# ap-guangzhou lb-web1 127.0.0.11  TLS default (TLSv1 TLSv1.1 TLSv1.2)"} {
-		if !strings.Contains(r.stdout, want+"\n") {
-			t.Errorf("table lacks %q:\n%s", want, r.stdout)
+		if !strings.Contains(r.Stdout, want+"\n") {
+			t.Errorf("table lacks %q:\n%s", want, r.Stdout)
 		}
 	}
 	// The corpus certificate has decades left: days make it critical.
 	r = runOps(t, tuneEnv(t, sim, ""), "clbcert", "listeners", "--warn-days", "100000", "--critical-days", "99999")
-	if r.code != 2 || r.stderr != "" {
-		t.Errorf("critical days: exit %d, stderr %q; want 2 (critical outranks unreadable)", r.code, r.stderr)
+	if r.Code != 2 || r.Stderr != "" {
+		t.Errorf("critical days: exit %d, stderr %q; want 2 (critical outranks unreadable)", r.Code, r.Stderr)
 	}
 	r = runOps(t, tuneEnv(t, sim, ""), "clbcert", "listeners", "extra")
-	if r.code != 2 || !strings.Contains(r.stderr, "takes no arguments") {
-		t.Errorf("with an argument: exit %d, stderr %q", r.code, r.stderr)
+	if r.Code != 2 || !strings.Contains(r.Stderr, "takes no arguments") {
+		t.Errorf("with an argument: exit %d, stderr %q", r.Code, r.Stderr)
 	}
 }

@@ -106,3 +106,36 @@ func TestExitCodes(t *testing.T) {
 		}
 	}
 }
+
+// A config file whose secret does not parse is refused without quoting it:
+// the parser's own message would show part of the value.
+func TestUnreadableSecretIsNotQuoted(t *testing.T) {
+	const secret = "ZqXvKwPmJtRbNf"
+	for _, tt := range []struct{ body, key string }{
+		{"secret_key = " + secret + "\n", "secret_key"},
+		{"secret_key = \"" + secret + "\n", "secret_key"},
+		{"secret_id = \"AKIDx\"\nsecret_key = '" + secret + "\"\n", "secret_key"},
+		{"secret_key = \"Super\\q" + secret + "\"\n", "secret_key"},
+		{"secret_key = 123" + secret + "\n", "secret_key"},
+		{"regions = [\"ap-guangzhou\"]\nsecret_id = " + secret + "\n", "secret_id"},
+	} {
+		_, err := Load(writeFile(t, tt.body, 0o600), true)
+		if err == nil {
+			t.Errorf("%q: accepted", tt.body)
+			continue
+		}
+		for i := 0; i+4 <= len(secret); i++ {
+			if strings.Contains(err.Error(), secret[i:i+4]) {
+				t.Fatalf("%q: the error quotes the secret: %v", tt.body, err)
+			}
+		}
+		if !strings.Contains(err.Error(), "the value of "+tt.key+" cannot be read") || !strings.Contains(err.Error(), "write it as a quoted string") {
+			t.Errorf("%q: %v", tt.body, err)
+		}
+	}
+	// Elsewhere the parser's message stays: it says what is wrong.
+	_, err := Load(writeFile(t, "regions = ap-guangzhou\n", 0o600), true)
+	if err == nil || !strings.Contains(err.Error(), `last key "regions"`) {
+		t.Errorf("a bad regions line: %v", err)
+	}
+}

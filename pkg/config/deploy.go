@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/urfave/cli/v2"
 
@@ -41,4 +42,22 @@ func (s *Settings) DeployOptions(c *cli.Context, lineageName string) (deploy.Opt
 		}
 	}
 	return opts, nil
+}
+
+// RegionsOrDeployed is where the commands that only look (status, doctor)
+// look: the regions of --region, CLBCERT_REGIONS or the file's regions, or
+// else every region a [[deploy]] entry deploys to.
+func (s *Settings) RegionsOrDeployed() []string {
+	if len(s.Regions) > 0 {
+		return s.Regions
+	}
+	var out []string
+	for _, d := range s.File.Deploy {
+		for _, r := range d.Regions {
+			if !slices.Contains(out, r) {
+				out = append(out, r)
+			}
+		}
+	}
+	return out
 }

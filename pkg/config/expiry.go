@@ -9,7 +9,8 @@ const (
 )
 
 // ExpiryFlags are --warn-days and --critical-days, for the commands that
-// judge certificate dates (status, doctor). The defaults follow certbot,
+// judge certificate dates (status, listeners, doctor); Resolve reads them
+// into Settings.WarnDays and Settings.CriticalDays. The defaults follow certbot,
 // which renews at 30 days left: a certificate there has missed a renewal,
 // and at 7 it is an emergency.
 func ExpiryFlags() []cli.Flag {
@@ -19,9 +20,9 @@ func ExpiryFlags() []cli.Flag {
 	}
 }
 
-// ExpiryDays reads ExpiryFlags: days of 1 or more, warning at least
+// expiryDays reads ExpiryFlags: days of 1 or more, warning at least
 // critical.
-func ExpiryDays(c *cli.Context) (warn, critical int, err error) {
+func expiryDays(c *cli.Context) (warn, critical int, err error) {
 	warn, critical = c.Int(flagWarnDays), c.Int(flagCriticalDays)
 	if critical < 1 || warn < critical {
 		return 0, 0, Usagef("--%s %d, --%s %d: give days of 1 or more, --%s at least --%s", flagWarnDays, warn, flagCriticalDays, critical, flagWarnDays, flagCriticalDays)

@@ -91,10 +91,14 @@ func Load(path string, explicit bool) (*File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config file %s: %w", path, err)
 	}
-	f := File{Path: path}
-	md, err := toml.DecodeFile(path, &f)
+	content, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("config file %s: %w", path, err)
+	}
+	f := File{Path: path}
+	md, err := toml.Decode(string(content), &f)
+	if err != nil {
+		return nil, decodeError(path, string(content), err)
 	}
 	if undecoded := md.Undecoded(); len(undecoded) > 0 {
 		keys := make([]string, len(undecoded))
@@ -119,4 +123,27 @@ func Load(path string, explicit bool) (*File, error) {
 		return nil, fmt.Errorf("config file %s holds a secret but is readable by others (mode %04o): run chmod 600 %s", path, info.Mode().Perm(), path)
 	}
 	return &f, nil
+}
+
+// secretKeys are the settings whose values are secret.
+var secretKeys = []string{"secret_id", "secret_key"}
+
+// decodeError explains a file that does not decode. The parser's message
+// quotes what it found, which on a secret's line is part of the secret
+// (secret_key = unquoted…): there only the line and the fix are said.
+func decodeError(path, content string, err error) error {
+	var pe toml.ParseError
+	if !errors.As(err, &pe) {
+		return fmt.Errorf("config file %s: %w", path, err)
+	}
+	line := ""
+	if lines := strings.Split(content, "\n"); pe.Position.Line >= 1 && pe.Position.Line <= len(lines) {
+		line = lines[pe.Position.Line-1]
+	}
+	for _, k := range secretKeys {
+		if pe.LastKey == k || strings.Contains(line, k) {
+			return fmt.Errorf("config file %s, line %d: the value of %s cannot be read (not shown: it is secret): write it as a quoted string, e.g. %s = \"…\"", path, pe.Position.Line, k, k)
+		}
+	}
+	return fmt.Errorf("config file %s: %w", path, err)
 }

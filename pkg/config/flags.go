@@ -60,13 +60,25 @@ func CertbotDirFlag() cli.Flag {
 	return &cli.StringFlag{Name: flagCertbotDir, EnvVars: []string{"CLBCERT_CERTBOT_DIR"}, Value: "/etc/letsencrypt", Usage: "certbot's config `DIR`, whose live/* are the lineages (config file: certbot_dir)"}
 }
 
-// DeployFlags are the flags of the commands that work on load balancers.
+// DeployFlags are the flags of the commands that change load balancers:
+// RegionFlag, DryRunFlag and JSONFlag.
 func DeployFlags() []cli.Flag {
-	return []cli.Flag{
-		&cli.StringSliceFlag{Name: flagRegion, EnvVars: []string{"CLBCERT_REGIONS"}, Usage: "CLB `REGION` to work on, e.g. ap-guangzhou (repeatable; env: a comma list)"},
-		&cli.BoolFlag{Name: "dry-run", Usage: "print the plan and change nothing"},
-		&cli.BoolFlag{Name: "json", Usage: "machine-readable output"},
-	}
+	return []cli.Flag{RegionFlag(), DryRunFlag(), JSONFlag()}
+}
+
+// RegionFlag is --region (CLBCERT_REGIONS; config file: regions).
+func RegionFlag() cli.Flag {
+	return &cli.StringSliceFlag{Name: flagRegion, EnvVars: []string{"CLBCERT_REGIONS"}, Usage: "CLB `REGION` to work on, e.g. ap-guangzhou (repeatable; env: a comma list)"}
+}
+
+// DryRunFlag is --dry-run.
+func DryRunFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "dry-run", Usage: "print the plan and change nothing"}
+}
+
+// JSONFlag is --json.
+func JSONFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "json", Usage: "machine-readable output"}
 }
 
 // Settings is what the flags, the environment and the config file resolve to.
@@ -82,6 +94,9 @@ type Settings struct {
 	PropagationTimeout time.Duration
 	TTL                uint64
 	Logger             *slog.Logger
+	// WarnDays and CriticalDays judge expiry where the command has
+	// ExpiryFlags: 1 or more, WarnDays at least CriticalDays.
+	WarnDays, CriticalDays int
 }
 
 // UsageError is bad input: exit status 2.
@@ -133,6 +148,11 @@ func Resolve(c *cli.Context, stderr io.Writer) (*Settings, error) {
 					s.Regions = append(s.Regions, part)
 				}
 			}
+		}
+	}
+	if hasFlag(c, flagWarnDays) {
+		if s.WarnDays, s.CriticalDays, err = expiryDays(c); err != nil {
+			return nil, err
 		}
 	}
 	if !hasFlag(c, flagDNSServer) {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/urfave/cli/v2"
@@ -97,6 +99,47 @@ func TestExitStatusIsQuiet(t *testing.T) {
 		got := Run(opsApp(func(*cli.Context) error { return fmt.Errorf("checked: %w", ExitStatus(code)) }), []string{"x", "op"}, &stderr)
 		if got != code || stderr.Len() != 0 {
 			t.Errorf("ExitStatus(%d): exit %d, stderr %q", code, got, stderr.String())
+		}
+	}
+}
+
+// Resolve reads --warn-days and --critical-days where the command has
+// them, and refuses days that cannot be; the read-only commands look in
+// the regions given, or else in those the [[deploy]] entries deploy to.
+func TestExpiryDaysAndRegionsOrDeployed(t *testing.T) {
+	file := writeFile(t, "[[deploy]]\nlineage = \"a.test\"\nregions = [\"ap-shanghai\", \"ap-guangzhou\"]\n\n[[deploy]]\nlineage = \"b.test\"\nregions = [\"ap-guangzhou\", \"ap-beijing\"]\n", 0o600)
+	tests := []struct {
+		args       []string
+		warn, crit int
+		regions    []string
+		code       int
+	}{
+		{nil, 30, 7, []string{"ap-shanghai", "ap-guangzhou", "ap-beijing"}, 0},
+		{[]string{"--warn-days", "10", "--critical-days", "10", "--region", "ap-hongkong"}, 10, 10, []string{"ap-hongkong"}, 0},
+		{[]string{"--warn-days", "3"}, 0, 0, nil, 2},
+		{[]string{"--critical-days", "0"}, 0, 0, nil, 2},
+	}
+	for _, tt := range tests {
+		var got *Settings
+		flags := append(CommonFlags(), RegionFlag(), JSONFlag())
+		app := &cli.App{Name: "x", Commands: []*cli.Command{{Name: "status", Flags: append(flags, ExpiryFlags()...), Action: func(c *cli.Context) error {
+			var err error
+			got, err = Resolve(c, io.Discard)
+			return err
+		}}}}
+		err := app.Run(append([]string{"x", "status", "--config", file}, tt.args...))
+		if code := ExitCode(err); code != tt.code {
+			t.Errorf("%v: exit %d (%v), want %d", tt.args, code, err, tt.code)
+			continue
+		}
+		if tt.code != 0 {
+			if !strings.Contains(err.Error(), "--warn-days at least --critical-days") {
+				t.Errorf("%v: %v", tt.args, err)
+			}
+			continue
+		}
+		if got.WarnDays != tt.warn || got.CriticalDays != tt.crit || !slices.Equal(got.RegionsOrDeployed(), tt.regions) {
+			t.Errorf("%v: warn %d, critical %d, regions %v; want %d, %d, %v", tt.args, got.WarnDays, got.CriticalDays, got.RegionsOrDeployed(), tt.warn, tt.crit, tt.regions)
 		}
 	}
 }

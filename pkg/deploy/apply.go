@@ -127,6 +127,10 @@ func (d *Deployer) ensureUploaded(ctx context.Context, plan *Plan) (string, bool
 		return "", false, err
 	}
 	if id := st.uploadOf(plan.Fingerprint); id != "" {
+		if _, ok := plan.certs[id]; ok {
+			// Discovery just described it, bound somewhere: a re-run.
+			return id, false, nil
+		}
 		found, err := d.inv.Certificates(ctx, []string{id})
 		if err != nil {
 			return "", false, err

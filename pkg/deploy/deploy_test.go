@@ -133,6 +133,11 @@ func TestDeployDiscoversAndBindsEverywhere(t *testing.T) {
 			t.Errorf("second run called %s %d times", a, after[a]-before[a])
 		}
 	}
+	// Discovery describes the bound certificates, prune lists the uploads;
+	// the recorded upload, which discovery found bound, is not asked again.
+	if n := after["DescribeCertificates"] - before["DescribeCertificates"]; n != 2 {
+		t.Errorf("second run called DescribeCertificates %d times, want 2", n)
+	}
 }
 
 func TestDeployWithoutAStateDirDoesNotUploadTwice(t *testing.T) {

@@ -70,6 +70,10 @@ type Plan struct {
 	// looked at: their targets are unknown, so the deployment cannot succeed,
 	// but every other target is still deployed.
 	Failures []Failure `json:"failures,omitempty"`
+
+	// certs are the certificates discovery found bound in the regions, as
+	// the SSL service described them.
+	certs map[string]inventory.Certificate
 }
 
 // Failure is a load balancer or region discovery could not read.
@@ -110,7 +114,7 @@ func (d *Deployer) Plan(ctx context.Context, lin *lineage.Lineage) (*Plan, error
 	if err != nil {
 		return nil, err
 	}
-	plan := &Plan{Lineage: lin, Fingerprint: lin.Fingerprint, Names: lin.Names(), Failures: failures}
+	plan := &Plan{Lineage: lin, Fingerprint: lin.Fingerprint, Names: lin.Names(), Failures: failures, certs: certs}
 	if len(d.opts.Targets) > 0 {
 		return plan, d.pinned(plan, cands, certs)
 	}

@@ -230,7 +230,7 @@ func (d *Deployer) recordRollback(ctx context.Context, lineageName string, rep *
 		}
 	})
 	if err != nil {
-		return fmt.Errorf("the rollback is done but could not be recorded (a second rollback would do it again): %w", err)
+		return fmt.Errorf("the rollback is done but could not be recorded: %w: fix the state dir and run clbcert rollback %s again, which finds the targets rolled back and records them", err, lineageName)
 	}
 	return nil
 }

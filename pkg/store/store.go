@@ -5,6 +5,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -58,7 +59,8 @@ func (s *Store) Read(name string) ([]byte, error) {
 
 // Update calls fn with the current content of name (nil if none) while
 // holding name's lock, and atomically replaces the content with what fn
-// returns. If fn fails, nothing is written.
+// returns. If fn fails, or returns the content unchanged, nothing is
+// written: a hook that only looks for leftovers pays no synced write.
 func (s *Store) Update(ctx context.Context, name string, fn func(old []byte) ([]byte, error)) error {
 	p, err := s.path(name)
 	if err != nil {
@@ -74,7 +76,7 @@ func (s *Store) Update(ctx context.Context, name string, fn func(old []byte) ([]
 		return fmt.Errorf("read state %s: %w", p, err)
 	}
 	data, err := fn(old)
-	if err != nil {
+	if err != nil || bytes.Equal(data, old) {
 		return err
 	}
 	return writeAtomic(p, data)

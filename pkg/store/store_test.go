@@ -70,6 +70,45 @@ func TestFailedUpdateWritesNothing(t *testing.T) {
 	}
 }
 
+// An update that changes nothing leaves the file as it is: no new inode,
+// no time stamp moved.
+func TestUnchangedUpdateWritesNothing(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	type doc struct{ Records []string }
+	if err := UpdateJSON(ctx, s, "d.json", func(d *doc) error { d.Records = []string{"a"}; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(s.Dir(), "d.json")
+	old := time.Now().Add(-time.Hour).Truncate(time.Second)
+	if err := os.Chtimes(p, old, old); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := UpdateJSON(ctx, s, "d.json", func(*doc) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	after, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !os.SameFile(before, after) || !after.ModTime().Equal(old) {
+		t.Fatalf("an update that changed nothing rewrote the file: mtime %s, was %s", after.ModTime(), old)
+	}
+	if err := UpdateJSON(ctx, s, "d.json", func(d *doc) error { d.Records = nil; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := s.Read("d.json"); strings.Contains(string(b), `"a"`) {
+		t.Fatalf("a real change was not written: %s", b)
+	}
+}
+
 func TestBadNamesAndCorruptState(t *testing.T) {
 	s, err := Open(t.TempDir())
 	if err != nil {

@@ -1,7 +1,6 @@
 package watch_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -16,6 +15,7 @@ import (
 	"github.com/fsnotify/fsnotify"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/clbcert/clbcert/internal/simtest"
 	"github.com/clbcert/clbcert/pkg/store"
 	"github.com/clbcert/clbcert/pkg/watch"
 )
@@ -28,22 +28,7 @@ const quiet = 100 * time.Millisecond
 const soon = 3 * time.Second
 
 // syncBuffer collects log output from the watcher's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type syncBuffer struct{ simtest.LockedBuffer }
 
 // waitFor polls the log until it contains s: the only way to know that the
 // watcher reached a state that has no other outward sign.

@@ -402,6 +402,54 @@ func TestInstallWithCertbotHooks(t *testing.T) {
 	})
 }
 
+// A run that stops part way lists what it installed: running it again
+// finishes the job, and --uninstall removes all of it.
+func TestInstallStoppedPartWay(t *testing.T) {
+	dest := t.TempDir()
+	share := filepath.Join(dest, "usr/local/share")
+	if err := os.MkdirAll(share, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, dest)
+	// A file where the man pages' directory goes: the binaries are
+	// installed, then creating share/man/man1 fails.
+	blocker := filepath.Join(share, "man")
+	if err := os.WriteFile(blocker, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--destdir", dest, "--prefix", "/usr/local"}
+	code, out, stderr := run(t, args...)
+	if code != 1 || !strings.Contains(stderr, "install.sh: stopped part way: "+dest+"/usr/local/share/clbcert/install-manifest lists what was installed") {
+		t.Fatalf("exit %d; want 1 and the manifest named\n%s%s", code, out, stderr)
+	}
+	manifest, err := os.ReadFile(filepath.Join(dest, "usr/local/share/clbcert/install-manifest"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range binaries {
+		if !regexp.MustCompile(`(?m)^file [0-9a-f]{64} 0755 /usr/local/bin/` + b + `$`).Match(manifest) {
+			t.Errorf("the manifest does not list the installed %s:\n%s", b, manifest)
+		}
+	}
+	if bytes.Contains(manifest, []byte("/man1/")) {
+		t.Errorf("the manifest lists man pages that were not installed:\n%s", manifest)
+	}
+
+	if err := os.Remove(blocker); err != nil {
+		t.Fatal(err)
+	}
+	mustInstall(t, args...)
+	want := installed(false, false)
+	for p, n := range before {
+		want[p] = n.String()
+	}
+	if d := diffLines(listing(snapshot(t, dest)), asListing(want)); d != "" {
+		t.Fatalf("after running again:\n%s", d)
+	}
+	mustInstall(t, "--uninstall", "--destdir", dest)
+	sameTree(t, "after uninstall", snapshot(t, dest), before, false)
+}
+
 func TestInstallUsage(t *testing.T) {
 	code, out, stderr := run(t, "--help")
 	if code != 0 || stderr != "" {
@@ -422,6 +470,7 @@ func TestInstallUsage(t *testing.T) {
 		{[]string{"--prefix"}, 2},
 		{[]string{"--prefix", "relative/dir", "--destdir", dest}, 2},
 		{[]string{"--prefix", "/opt/a b", "--destdir", dest}, 2},
+		{[]string{"--prefix", "//", "--destdir", dest}, 2},
 		{[]string{"--destdir="}, 2},
 		{[]string{"--uninstall", "--renewal-hook", "--destdir", dest}, 2},
 		{[]string{"--uninstall", "--destdir", dest}, 1}, // nothing installed there
