@@ -21,7 +21,6 @@ import (
 	"github.com/clbcert/clbcert/pkg/deploy"
 	"github.com/clbcert/clbcert/pkg/lineage"
 	"github.com/clbcert/clbcert/pkg/store"
-	"github.com/clbcert/clbcert/pkg/tencent"
 )
 
 func main() {
@@ -100,7 +99,7 @@ func run(ctx context.Context, c *cli.Context, stdout, stderr io.Writer) error {
 		return err
 	}
 	opts.DryRun = c.Bool("dry-run")
-	cred, err := s.Credential(ctx)
+	cloud, err := s.Cloud(ctx)
 	if err != nil {
 		return err
 	}
@@ -108,7 +107,7 @@ func run(ctx context.Context, c *cli.Context, stdout, stderr io.Writer) error {
 	if err != nil {
 		return config.UsageError{Err: err}
 	}
-	d, err := deploy.New(tencent.Config{Credential: cred, Endpoint: s.Endpoint, Logger: s.Logger}, st, opts)
+	d, err := deploy.New(cloud, st, opts)
 	if err != nil {
 		return config.UsageError{Err: err}
 	}

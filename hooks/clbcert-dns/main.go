@@ -18,7 +18,6 @@ import (
 	"github.com/clbcert/clbcert/pkg/config"
 	"github.com/clbcert/clbcert/pkg/dns01"
 	"github.com/clbcert/clbcert/pkg/store"
-	"github.com/clbcert/clbcert/pkg/tencent"
 )
 
 func main() {
@@ -162,7 +161,7 @@ func newHook(ctx context.Context, c *cli.Context, stderr io.Writer) (*dns01.Hook
 	if err != nil {
 		return nil, err
 	}
-	cred, err := s.Credential(ctx)
+	cloud, err := s.Cloud(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +171,7 @@ func newHook(ctx context.Context, c *cli.Context, stderr io.Writer) (*dns01.Hook
 			return nil, config.UsageError{Err: fmt.Errorf("%w: set --resolver or --dns-server", err)}
 		}
 	}
-	provider, err := dns01.New(tencent.Config{Credential: cred, Endpoint: s.Endpoint, Logger: s.Logger}, dns01.Options{
+	provider, err := dns01.New(cloud, dns01.Options{
 		TTL:                s.TTL,
 		PropagationTimeout: s.PropagationTimeout,
 		DNSServer:          s.DNSServer,

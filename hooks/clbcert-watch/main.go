@@ -208,13 +208,13 @@ func newCloudDeployer(ctx context.Context, c *cli.Context, s *config.Settings, r
 	if !anyRegions {
 		return nil, config.Usagef("no CLB region given: pass --region (e.g. --region ap-guangzhou), set CLBCERT_REGIONS, or give regions in the config file")
 	}
-	cred, err := s.Credential(ctx)
+	cloud, err := s.Cloud(ctx)
 	if err != nil {
 		return nil, err
 	}
 	// One limiter for every deploy of the watcher: lineages deployed at once
 	// share the account's per-action rate limits.
-	d.cfg = tencent.Config{Credential: cred, Endpoint: s.Endpoint, Logger: s.Logger, Limiter: tencent.NewLimiter(nil)}
+	d.cfg = cloud
 	if d.store, err = store.Open(s.StateDir); err != nil {
 		return nil, config.UsageError{Err: err}
 	}

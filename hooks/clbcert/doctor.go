@@ -13,7 +13,6 @@ import (
 	"github.com/clbcert/clbcert/pkg/config"
 	"github.com/clbcert/clbcert/pkg/doctor"
 	"github.com/clbcert/clbcert/pkg/inventory"
-	"github.com/clbcert/clbcert/pkg/tencent"
 	"github.com/clbcert/clbcert/pkg/tune"
 )
 
@@ -99,12 +98,12 @@ func runDoctor(ctx context.Context, c *cli.Context) error {
 			certbotDir = ""
 		}
 	}
-	cred, err := s.Credential(ctx)
+	cloud, err := s.Cloud(ctx)
 	if err != nil {
 		return err
 	}
 	// Reading and tuning spend the same per-action budgets.
-	cfg := tencent.Config{Credential: cred, Endpoint: s.Endpoint, Logger: s.Logger, Limiter: tencent.NewLimiter(nil)}
+	cfg := cloud
 	inv, err := inventory.New(cfg, inventory.Options{Fingerprints: true})
 	if err != nil {
 		return config.UsageError{Err: err}

@@ -9,7 +9,6 @@ import (
 	"github.com/clbcert/clbcert/pkg/config"
 	"github.com/clbcert/clbcert/pkg/inventory"
 	"github.com/clbcert/clbcert/pkg/listeners"
-	"github.com/clbcert/clbcert/pkg/tencent"
 )
 
 func listenersCommand(ctx context.Context) *cli.Command {
@@ -63,11 +62,11 @@ func runListeners(ctx context.Context, c *cli.Context) error {
 	if len(s.Regions) == 0 {
 		return config.Usagef("no region: pass --region (e.g. --region ap-guangzhou), set CLBCERT_REGIONS, or put regions in the config file")
 	}
-	cred, err := s.Credential(ctx)
+	cloud, err := s.Cloud(ctx)
 	if err != nil {
 		return err
 	}
-	inv, err := inventory.New(tencent.Config{Credential: cred, Endpoint: s.Endpoint, Logger: s.Logger}, inventory.Options{})
+	inv, err := inventory.New(cloud, inventory.Options{})
 	if err != nil {
 		return config.UsageError{Err: err}
 	}

@@ -11,7 +11,6 @@ import (
 	"github.com/clbcert/clbcert/pkg/config"
 	"github.com/clbcert/clbcert/pkg/deploy"
 	"github.com/clbcert/clbcert/pkg/store"
-	"github.com/clbcert/clbcert/pkg/tencent"
 )
 
 func pruneCommand(ctx context.Context) *cli.Command {
@@ -84,12 +83,12 @@ func runPrune(ctx context.Context, c *cli.Context) error {
 	if len(rep.Regions) == 0 {
 		return config.Usagef("no CLB region to check that nothing uses the uploads of %s: give --region (e.g. --region ap-guangzhou) or set CLBCERT_REGIONS", strings.Join(names, ", "))
 	}
-	cred, err := s.Credential(ctx)
+	cloud, err := s.Cloud(ctx)
 	if err != nil {
 		return err
 	}
 	// One limiter for all lineages: they share the account's limits.
-	cfg := tencent.Config{Credential: cred, Endpoint: s.Endpoint, Logger: s.Logger, Limiter: tencent.NewLimiter(nil)}
+	cfg := cloud
 	for _, name := range names {
 		// Each lineage keeps what its [[deploy]] entry says unless --keep is given.
 		opts, err := s.DeployOptions(c, name)

@@ -12,7 +12,6 @@ import (
 	"github.com/clbcert/clbcert/pkg/config"
 	"github.com/clbcert/clbcert/pkg/deploy"
 	"github.com/clbcert/clbcert/pkg/store"
-	"github.com/clbcert/clbcert/pkg/tencent"
 )
 
 func rollbackCommand(ctx context.Context) *cli.Command {
@@ -83,11 +82,11 @@ func runRollback(ctx context.Context, c *cli.Context, name string) error {
 		rep.DryRun = c.Bool("dry-run")
 		return writeReport(c, rep)
 	}
-	cred, err := s.Credential(ctx)
+	cloud, err := s.Cloud(ctx)
 	if err != nil {
 		return err
 	}
-	d, err := deploy.New(tencent.Config{Credential: cred, Endpoint: s.Endpoint, Logger: s.Logger}, st, deploy.Options{Regions: regions, DryRun: c.Bool("dry-run"), Logger: s.Logger})
+	d, err := deploy.New(cloud, st, deploy.Options{Regions: regions, DryRun: c.Bool("dry-run"), Logger: s.Logger})
 	if err != nil {
 		return config.UsageError{Err: err}
 	}

@@ -8,7 +8,6 @@ import (
 	"github.com/clbcert/clbcert/pkg/config"
 	"github.com/clbcert/clbcert/pkg/inventory"
 	"github.com/clbcert/clbcert/pkg/status"
-	"github.com/clbcert/clbcert/pkg/tencent"
 )
 
 func statusCommand(ctx context.Context) *cli.Command {
@@ -54,11 +53,11 @@ func runStatus(ctx context.Context, c *cli.Context) error {
 	regions := s.RegionsOrDeployed()
 	var inv *inventory.Client
 	if len(regions) > 0 {
-		cred, err := s.Credential(ctx)
+		cloud, err := s.Cloud(ctx)
 		if err != nil {
 			return err
 		}
-		cfg := tencent.Config{Credential: cred, Endpoint: s.Endpoint, Logger: s.Logger}
+		cfg := cloud
 		if inv, err = inventory.New(cfg, inventory.Options{Fingerprints: true}); err != nil {
 			return config.UsageError{Err: err}
 		}

@@ -8,7 +8,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/clbcert/clbcert/pkg/config"
-	"github.com/clbcert/clbcert/pkg/tencent"
 	"github.com/clbcert/clbcert/pkg/tune"
 )
 
@@ -91,11 +90,11 @@ func runTune(ctx context.Context, c *cli.Context) error {
 	if len(s.Regions) == 0 {
 		return config.Usagef("no region: pass --region (e.g. --region ap-guangzhou), set CLBCERT_REGIONS, or put regions in the config file")
 	}
-	cred, err := s.Credential(ctx)
+	cloud, err := s.Cloud(ctx)
 	if err != nil {
 		return err
 	}
-	tuner, err := tune.New(tencent.Config{Credential: cred, Endpoint: s.Endpoint, Logger: s.Logger}, tune.Options{Logger: s.Logger})
+	tuner, err := tune.New(cloud, tune.Options{Logger: s.Logger})
 	if err != nil {
 		return config.UsageError{Err: err}
 	}

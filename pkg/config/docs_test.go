@@ -191,7 +191,7 @@ func TestCompletions(t *testing.T) {
 		{[]string{"push", "--config", ""}, nil},                           // a value: file names
 		{[]string{"push", "--config=/x", ""}, nil},
 		{[]string{"push", "--config=/x", "--con"}, nil},
-		{[]string{"push", "--wait", "5s", "--"}, []string{"--config", "--endpoint", "--log-level", "--state-dir", "--region", "--dry-run", "--help"}},
+		{[]string{"push", "--wait", "5s", "--"}, []string{"--config", "--endpoint", "--site", "--log-level", "--state-dir", "--region", "--dry-run", "--help"}},
 		{[]string{"push", "--secret"}, nil}, // hidden
 		{[]string{"debug"}, nil},            // hidden
 		{[]string{"pull", ""}, []string{"all"}},

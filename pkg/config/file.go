@@ -21,6 +21,7 @@ const DefaultPath = "/etc/clbcert/config.toml"
 type File struct {
 	Regions            []string `toml:"regions"`
 	Endpoint           string   `toml:"endpoint"`
+	Site               string   `toml:"site"`
 	DNSServer          string   `toml:"dns_server"`
 	Resolvers          []string `toml:"resolvers"`
 	PropagationTimeout Duration `toml:"propagation_timeout"`

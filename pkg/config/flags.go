@@ -22,6 +22,7 @@ import (
 const (
 	flagConfig             = "config"
 	flagEndpoint           = "endpoint"
+	flagSite               = "site"
 	flagDNSServer          = "dns-server"
 	flagResolver           = "resolver"
 	flagNameserverPort     = "nameserver-port"
@@ -37,7 +38,8 @@ const (
 func CommonFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: flagConfig, EnvVars: []string{"CLBCERT_CONFIG"}, Value: DefaultPath, Usage: "config `FILE` (optional; must be mode 0600 if it holds a secret)"},
-		&cli.StringFlag{Name: flagEndpoint, EnvVars: []string{"CLBCERT_ENDPOINT"}, Usage: "one API `URL` for all products instead of the public ones, e.g. http://127.0.0.1:18080 (plain http only for loopback)"},
+		&cli.StringFlag{Name: flagEndpoint, EnvVars: []string{"CLBCERT_ENDPOINT"}, Usage: "connect every API request to this `URL`, e.g. http://127.0.0.1:18080 (plain http only for loopback); each request keeps its real host name (clb.ap-guangzhou.tencentcloudapi.com, ...)"},
+		&cli.StringFlag{Name: flagSite, EnvVars: []string{"CLBCERT_SITE"}, Usage: "API `SITE`: china (*.tencentcloudapi.com, default) or intl (*.intl.tencentcloudapi.com, for tencentcloud.com accounts)"},
 		&cli.StringFlag{Name: flagLogLevel, EnvVars: []string{"CLBCERT_LOG_LEVEL"}, Usage: "log `LEVEL` on stderr: debug, info, warn, error (default: info on a terminal, else warn)"},
 		&cli.StringFlag{Name: flagStateDir, EnvVars: []string{"CLBCERT_STATE_DIR"}, Value: "/var/lib/clbcert", Usage: "`DIR` for pending DNS records and deploy history"},
 	}
@@ -85,6 +87,7 @@ func JSONFlag() cli.Flag {
 type Settings struct {
 	File               *File
 	Endpoint           tencent.Endpoint
+	Site               tencent.Site
 	StateDir           string
 	CertbotDir         string // where the command has --certbot-dir
 	Regions            []string
@@ -136,6 +139,9 @@ func Resolve(c *cli.Context, stderr io.Writer) (*Settings, error) {
 	}
 	if s.Endpoint, err = tencent.ParseEndpoint(str(flagEndpoint, f.Endpoint)); err != nil {
 		return nil, UsageError{fmt.Errorf("--endpoint / CLBCERT_ENDPOINT: %w", err)}
+	}
+	if s.Site, err = tencent.ParseSite(str(flagSite, f.Site)); err != nil {
+		return nil, Usagef("--site / CLBCERT_SITE / site: %v", err)
 	}
 	s.StateDir = str(flagStateDir, f.StateDir)
 	if hasFlag(c, flagCertbotDir) {
@@ -265,6 +271,17 @@ func (s *Settings) Credential(ctx context.Context) (*tencent.Credential, error) 
 		return nil, UsageError{err}
 	}
 	return cred, nil
+}
+
+// Cloud loads the API key and returns what every API client is built from:
+// the key, the endpoint and site, the logger, and one rate limiter that
+// every client of the process shares, since the limits are the account's.
+func (s *Settings) Cloud(ctx context.Context) (tencent.Config, error) {
+	cred, err := s.Credential(ctx)
+	if err != nil {
+		return tencent.Config{}, err
+	}
+	return tencent.Config{Credential: cred, Endpoint: s.Endpoint, Site: s.Site, Logger: s.Logger, Limiter: tencent.NewLimiter(nil)}, nil
 }
 
 // ExitStatus ends a command with that exit status and no message: the

@@ -3,7 +3,6 @@ package deploy
 import (
 	"context"
 	"fmt"
-	"sync"
 
 	clb "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/clb/v20180317"
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
@@ -19,10 +18,7 @@ type cloud struct {
 	cfg       tencent.Config
 	ssl       *ssl.Client
 	sslCaller *tencent.Caller
-	clbCaller *tencent.Caller
-
-	mu  sync.Mutex
-	clb map[string]*clb.Client
+	clbs      *tencent.CLBClients
 }
 
 func newCloud(cfg tencent.Config) (*cloud, error) {
@@ -30,21 +26,7 @@ func newCloud(cfg tencent.Config) (*cloud, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &cloud{cfg: cfg, ssl: s, sslCaller: cfg.Caller("ssl"), clbCaller: cfg.Caller("clb"), clb: map[string]*clb.Client{}}, nil
-}
-
-func (c *cloud) clbIn(region string) (*clb.Client, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if cl, ok := c.clb[region]; ok {
-		return cl, nil
-	}
-	cl, err := c.cfg.CLB(region)
-	if err != nil {
-		return nil, err
-	}
-	c.clb[region] = cl
-	return cl, nil
+	return &cloud{cfg: cfg, ssl: s, sslCaller: cfg.Caller("ssl"), clbs: cfg.CLBClients()}, nil
 }
 
 // upload stores the certificate once: with Repeatable=false the service
@@ -84,7 +66,7 @@ func (c *cloud) deleteCert(ctx context.Context, id string) error {
 // ModifyListener and an SNI domain's through ModifyDomainAttributes; each
 // refuses the other's.
 func (c *cloud) bind(ctx context.Context, t Target, id string, prev inventory.CertRef) (string, error) {
-	cl, err := c.clbIn(t.Region)
+	cl, err := c.clbs.In(t.Region)
 	if err != nil {
 		return "", err
 	}
@@ -96,7 +78,7 @@ func (c *cloud) bind(ctx context.Context, t Target, id string, prev inventory.Ce
 	if t.Domain == "" {
 		req := clb.NewModifyListenerRequest()
 		req.LoadBalancerId, req.ListenerId, req.Certificate = common.StringPtr(t.LoadBalancerID), common.StringPtr(t.ListenerID), in
-		resp, err := tencent.Do(ctx, c.clbCaller, "ModifyListener", func(ctx context.Context) (*clb.ModifyListenerResponse, error) {
+		resp, err := tencent.Do(ctx, cl.Caller, "ModifyListener", func(ctx context.Context) (*clb.ModifyListenerResponse, error) {
 			return cl.ModifyListenerWithContext(ctx, req)
 		})
 		if err != nil {
@@ -106,7 +88,7 @@ func (c *cloud) bind(ctx context.Context, t Target, id string, prev inventory.Ce
 	}
 	req := clb.NewModifyDomainAttributesRequest()
 	req.LoadBalancerId, req.ListenerId, req.Domain, req.Certificate = common.StringPtr(t.LoadBalancerID), common.StringPtr(t.ListenerID), common.StringPtr(t.Domain), in
-	resp, err := tencent.Do(ctx, c.clbCaller, "ModifyDomainAttributes", func(ctx context.Context) (*clb.ModifyDomainAttributesResponse, error) {
+	resp, err := tencent.Do(ctx, cl.Caller, "ModifyDomainAttributes", func(ctx context.Context) (*clb.ModifyDomainAttributesResponse, error) {
 		return cl.ModifyDomainAttributesWithContext(ctx, req)
 	})
 	if err != nil {
@@ -117,13 +99,13 @@ func (c *cloud) bind(ctx context.Context, t Target, id string, prev inventory.Ce
 
 // taskStatus is CLB's DescribeTaskStatus: 0 succeeded, 1 failed, 2 running.
 func (c *cloud) taskStatus(ctx context.Context, region, task string) (int64, string, error) {
-	cl, err := c.clbIn(region)
+	cl, err := c.clbs.In(region)
 	if err != nil {
 		return 0, "", err
 	}
 	req := clb.NewDescribeTaskStatusRequest()
 	req.TaskId = common.StringPtr(task)
-	resp, err := tencent.Do(ctx, c.clbCaller, "DescribeTaskStatus", func(ctx context.Context) (*clb.DescribeTaskStatusResponse, error) {
+	resp, err := tencent.Do(ctx, cl.Caller, "DescribeTaskStatus", func(ctx context.Context) (*clb.DescribeTaskStatusResponse, error) {
 		return cl.DescribeTaskStatusWithContext(ctx, req)
 	})
 	if err != nil {

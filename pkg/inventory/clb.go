@@ -13,7 +13,7 @@ import (
 
 // LoadBalancers lists the load balancers of region, without their listeners.
 func (c *Client) LoadBalancers(ctx context.Context, region string) ([]LoadBalancer, error) {
-	cl, err := c.clbIn(region)
+	cl, err := c.clbs.In(region)
 	if err != nil {
 		return nil, err
 	}
@@ -22,7 +22,7 @@ func (c *Client) LoadBalancers(ctx context.Context, region string) ([]LoadBalanc
 		req := clb.NewDescribeLoadBalancersRequest()
 		req.Offset = common.Int64Ptr(offset)
 		req.Limit = common.Int64Ptr(100)
-		resp, err := tencent.Do(ctx, c.clbCaller, "DescribeLoadBalancers", func(ctx context.Context) (*clb.DescribeLoadBalancersResponse, error) {
+		resp, err := tencent.Do(ctx, cl.Caller, "DescribeLoadBalancers", func(ctx context.Context) (*clb.DescribeLoadBalancersResponse, error) {
 			return cl.DescribeLoadBalancersWithContext(ctx, req)
 		})
 		if err != nil {
@@ -41,13 +41,13 @@ func (c *Client) LoadBalancers(ctx context.Context, region string) ([]LoadBalanc
 
 // Listeners describes the listeners of one load balancer.
 func (c *Client) Listeners(ctx context.Context, region, lbID string) ([]Listener, error) {
-	cl, err := c.clbIn(region)
+	cl, err := c.clbs.In(region)
 	if err != nil {
 		return nil, err
 	}
 	req := clb.NewDescribeListenersRequest()
 	req.LoadBalancerId = common.StringPtr(lbID)
-	resp, err := tencent.Do(ctx, c.clbCaller, "DescribeListeners", func(ctx context.Context) (*clb.DescribeListenersResponse, error) {
+	resp, err := tencent.Do(ctx, cl.Caller, "DescribeListeners", func(ctx context.Context) (*clb.DescribeListenersResponse, error) {
 		return cl.DescribeListenersWithContext(ctx, req)
 	})
 	if err != nil {
@@ -104,7 +104,7 @@ func healthCheckOf(h *clb.HealthCheck) *HealthCheck {
 // BoundLoadBalancers returns, per certificate id, the load balancers in
 // region that use it (DescribeLoadBalancerListByCertId, 20 ids a call).
 func (c *Client) BoundLoadBalancers(ctx context.Context, region string, ids []string) (map[string][]string, error) {
-	cl, err := c.clbIn(region)
+	cl, err := c.clbs.In(region)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +112,7 @@ func (c *Client) BoundLoadBalancers(ctx context.Context, region string, ids []st
 	for start := 0; start < len(ids); start += 20 {
 		req := clb.NewDescribeLoadBalancerListByCertIdRequest()
 		req.CertIds = common.StringPtrs(ids[start:min(start+20, len(ids))])
-		resp, err := tencent.Do(ctx, c.clbCaller, "DescribeLoadBalancerListByCertId", func(ctx context.Context) (*clb.DescribeLoadBalancerListByCertIdResponse, error) {
+		resp, err := tencent.Do(ctx, cl.Caller, "DescribeLoadBalancerListByCertId", func(ctx context.Context) (*clb.DescribeLoadBalancerListByCertIdResponse, error) {
 			return cl.DescribeLoadBalancerListByCertIdWithContext(ctx, req)
 		})
 		if err != nil {

@@ -139,7 +139,7 @@ func (c *Client) CustomizedConfigs(ctx context.Context, region string, lbIDs []s
 	if len(lbIDs) == 0 {
 		return out, nil
 	}
-	cl, err := c.clbIn(region)
+	cl, err := c.clbs.In(region)
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +173,7 @@ func (c *Client) CustomizedConfigs(ctx context.Context, region string, lbIDs []s
 	return out, nil
 }
 
-func (c *Client) configsBoundTo(ctx context.Context, cl *clb.Client, region string, lbIDs []string) ([]CustomizedConfig, error) {
+func (c *Client) configsBoundTo(ctx context.Context, cl *tencent.RegionalCLB, region string, lbIDs []string) ([]CustomizedConfig, error) {
 	var out []CustomizedConfig
 	for offset := int64(0); ; {
 		req := clb.NewDescribeCustomizedConfigListRequest()
@@ -181,7 +181,7 @@ func (c *Client) configsBoundTo(ctx context.Context, cl *clb.Client, region stri
 		req.Offset = common.Int64Ptr(offset)
 		req.Limit = common.Int64Ptr(configPageSize)
 		req.Filters = []*clb.Filter{{Name: common.StringPtr("loadbalancer-id"), Values: common.StringPtrs(lbIDs)}}
-		resp, err := tencent.Do(ctx, c.clbCaller, "DescribeCustomizedConfigList", func(ctx context.Context) (*clb.DescribeCustomizedConfigListResponse, error) {
+		resp, err := tencent.Do(ctx, cl.Caller, "DescribeCustomizedConfigList", func(ctx context.Context) (*clb.DescribeCustomizedConfigListResponse, error) {
 			return cl.DescribeCustomizedConfigListWithContext(ctx, req)
 		})
 		if err != nil {
@@ -202,14 +202,14 @@ func (c *Client) configsBoundTo(ctx context.Context, cl *clb.Client, region stri
 
 // configLoadBalancers lists, sorted, the load balancers configuration id is
 // bound to.
-func (c *Client) configLoadBalancers(ctx context.Context, cl *clb.Client, region, id string) ([]string, error) {
+func (c *Client) configLoadBalancers(ctx context.Context, cl *tencent.RegionalCLB, region, id string) ([]string, error) {
 	var out []string
 	for offset := int64(0); ; {
 		req := clb.NewDescribeCustomizedConfigAssociateListRequest()
 		req.UconfigId = common.StringPtr(id)
 		req.Offset = common.Int64Ptr(offset)
 		req.Limit = common.Int64Ptr(configPageSize)
-		resp, err := tencent.Do(ctx, c.clbCaller, "DescribeCustomizedConfigAssociateList", func(ctx context.Context) (*clb.DescribeCustomizedConfigAssociateListResponse, error) {
+		resp, err := tencent.Do(ctx, cl.Caller, "DescribeCustomizedConfigAssociateList", func(ctx context.Context) (*clb.DescribeCustomizedConfigAssociateListResponse, error) {
 			return cl.DescribeCustomizedConfigAssociateListWithContext(ctx, req)
 		})
 		if err != nil {
@@ -256,7 +256,7 @@ func (c *Client) TLSProtocols(ctx context.Context, region string, lbIDs []string
 // exactly name, with the load balancers it is bound to; nil if there is
 // none. (ConfigName filters by substring; the match is made exact here.)
 func (c *Client) CustomizedConfigNamed(ctx context.Context, region, name string) (*CustomizedConfig, error) {
-	cl, err := c.clbIn(region)
+	cl, err := c.clbs.In(region)
 	if err != nil {
 		return nil, err
 	}
@@ -266,7 +266,7 @@ func (c *Client) CustomizedConfigNamed(ctx context.Context, region, name string)
 		req.ConfigName = common.StringPtr(name)
 		req.Offset = common.Int64Ptr(offset)
 		req.Limit = common.Int64Ptr(configPageSize)
-		resp, err := tencent.Do(ctx, c.clbCaller, "DescribeCustomizedConfigList", func(ctx context.Context) (*clb.DescribeCustomizedConfigListResponse, error) {
+		resp, err := tencent.Do(ctx, cl.Caller, "DescribeCustomizedConfigList", func(ctx context.Context) (*clb.DescribeCustomizedConfigListResponse, error) {
 			return cl.DescribeCustomizedConfigListWithContext(ctx, req)
 		})
 		if err != nil {

@@ -18,7 +18,6 @@ import (
 	"sync"
 	"time"
 
-	clb "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/clb/v20180317"
 	ssl "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/ssl/v20191205"
 
 	"github.com/clbcert/clbcert/pkg/tencent"
@@ -162,10 +161,7 @@ type Client struct {
 	cfg       tencent.Config
 	ssl       *ssl.Client
 	sslCaller *tencent.Caller
-	clbCaller *tencent.Caller
-
-	mu  sync.Mutex
-	clb map[string]*clb.Client
+	clbs      *tencent.CLBClients
 }
 
 // New builds a Client. Share cfg.Limiter with everything else in the
@@ -178,21 +174,7 @@ func New(cfg tencent.Config, opts Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{opts: opts, cfg: cfg, ssl: s, sslCaller: cfg.Caller("ssl"), clbCaller: cfg.Caller("clb"), clb: map[string]*clb.Client{}}, nil
-}
-
-func (c *Client) clbIn(region string) (*clb.Client, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if cl, ok := c.clb[region]; ok {
-		return cl, nil
-	}
-	cl, err := c.cfg.CLB(region)
-	if err != nil {
-		return nil, err
-	}
-	c.clb[region] = cl
-	return cl, nil
+	return &Client{opts: opts, cfg: cfg, ssl: s, sslCaller: cfg.Caller("ssl"), clbs: cfg.CLBClients()}, nil
 }
 
 // Collect reads every load balancer of the regions with its listeners, and

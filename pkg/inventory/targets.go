@@ -63,7 +63,7 @@ func (c *Client) TargetHealth(ctx context.Context, region string, lbIDs []string
 	if len(lbIDs) == 0 {
 		return nil, nil
 	}
-	cl, err := c.clbIn(region)
+	cl, err := c.clbs.In(region)
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +72,7 @@ func (c *Client) TargetHealth(ctx context.Context, region string, lbIDs []string
 		ids := lbIDs[start:min(start+maxHealthLBs, len(lbIDs))]
 		req := clb.NewDescribeTargetHealthRequest()
 		req.LoadBalancerIds = common.StringPtrs(ids)
-		resp, err := tencent.Do(ctx, c.clbCaller, "DescribeTargetHealth", func(ctx context.Context) (*clb.DescribeTargetHealthResponse, error) {
+		resp, err := tencent.Do(ctx, cl.Caller, "DescribeTargetHealth", func(ctx context.Context) (*clb.DescribeTargetHealthResponse, error) {
 			return cl.DescribeTargetHealthWithContext(ctx, req)
 		})
 		if err != nil {

@@ -222,7 +222,11 @@ func (g *gateway) serve(w http.ResponseWriter, hr *http.Request, id string) (any
 	if err := g.authenticate(hr, body, key.service, now); err != nil {
 		return nil, err
 	}
-	if err := g.hazards(key); err != nil {
+	host, ok := parseHost(hr.Host, key.service)
+	if !ok || (host.intl && intlMissing[key.action]) {
+		return nil, errorf(codeInvalidAction, "The action `%s` is not found or not supported at %s.", key.action, hr.Host)
+	}
+	if err := g.hazards(key, host); err != nil {
 		return nil, err
 	}
 	return h(hr.Context(), &request{
@@ -283,8 +287,9 @@ func (g *gateway) authenticate(hr *http.Request, body []byte, service string, no
 	return nil
 }
 
-// hazards counts the call and decides whether it fails before reaching the handler.
-func (g *gateway) hazards(key apiKey) error {
+// hazards counts the call and decides whether it fails before reaching the handler. The rate
+// limit counts per action and access region, as Tencent Cloud's does.
+func (g *gateway) hazards(key apiKey, host accessHost) error {
 	action := key.action
 	g.mu.Lock()
 	g.calls[action]++
@@ -303,7 +308,7 @@ func (g *gateway) hazards(key apiKey) error {
 		}
 		return errorf(code, "Failure injected by tcsim FailNext.")
 	}
-	if g.cfg.limiter != nil && !g.cfg.limiter.allow(action) {
+	if g.cfg.limiter != nil && !g.cfg.limiter.allow(action, host.budgetKey(action)) {
 		return errorf(g.cfg.routes.limitCode(key.service), "The request frequency of action `%s` exceeds the limit of %d per second. Please reduce the frequency of calls.", action, g.cfg.limiter.rate(action))
 	}
 	if g.cfg.faultRate > 0 {

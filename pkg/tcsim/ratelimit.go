@@ -5,8 +5,8 @@ import (
 	"time"
 )
 
-// rateLimiter is a token bucket per action with a burst equal to the per-second rate, which
-// is how Tencent Cloud's per-action frequency limits behave from the outside. It uses its own
+// rateLimiter is a token bucket per action and access region with a burst equal to the
+// per-second rate, which is how Tencent Cloud's frequency limits behave from the outside. It uses its own
 // clock (real time in the simulator) so that tests which freeze the simulated clock do not
 // freeze the buckets too.
 type rateLimiter struct {
@@ -35,8 +35,9 @@ func newRateLimiter(rates map[string]int, now func() time.Time) *rateLimiter {
 // rate is the configured limit of action; 0 means unlimited.
 func (l *rateLimiter) rate(action string) int { return l.rates[action] }
 
-// allow takes one token from the action's bucket if there is one.
-func (l *rateLimiter) allow(action string) bool {
+// allow takes one token from the bucket of key (action's budget in one access region) if
+// there is one.
+func (l *rateLimiter) allow(action, key string) bool {
 	rate := l.rates[action]
 	if rate == 0 {
 		return true
@@ -44,10 +45,10 @@ func (l *rateLimiter) allow(action string) bool {
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	b, ok := l.buckets[action]
+	b, ok := l.buckets[key]
 	if !ok {
 		b = &tokenBucket{tokens: float64(rate), last: now}
-		l.buckets[action] = b
+		l.buckets[key] = b
 	}
 	if elapsed := now.Sub(b.last).Seconds(); elapsed > 0 {
 		b.tokens = min(float64(rate), b.tokens+elapsed*float64(rate))

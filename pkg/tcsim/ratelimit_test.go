@@ -26,7 +26,7 @@ func TestRateLimiter(t *testing.T) {
 	}
 	for i, st := range steps {
 		clock.Advance(st.advance)
-		if got := l.allow(st.action); got != st.want {
+		if got := l.allow(st.action, st.action); got != st.want {
 			t.Errorf("step %d (%s after %v): allow = %v, want %v", i, st.action, st.advance, got, st.want)
 		}
 	}

@@ -1,24 +1,32 @@
 package tencent
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	clb "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/clb/v20180317"
+	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/profile"
 	dnspod "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/dnspod/v20210323"
 	ssl "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/ssl/v20191205"
 )
 
-// Endpoint is one API address used for every product instead of the public
-// <product>.tencentcloudapi.com hosts. The zero value means the public hosts.
+// Endpoint is an address every API request is connected to instead of the
+// address its host name resolves to. Each request keeps its real host name
+// (clb.ap-guangzhou.tencentcloudapi.com, ssl.tencentcloudapi.com, …) in its
+// Host header and signature, so the server at Endpoint — a simulator, a
+// forward proxy's listener — still sees which API and access region each
+// request meant. The zero value connects to the real hosts.
 type Endpoint struct {
 	Scheme string // "HTTP" or "HTTPS", as the SDK spells it
-	Host   string // host[:port]
+	Host   string // host[:port] to dial
 }
 
 // ParseEndpoint accepts "https://host[:port]" and, for loopback hosts only,
@@ -49,7 +57,7 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// String renders the endpoint as a URL, or "" for the public hosts.
+// String renders the endpoint as a URL, or "" for the real hosts.
 func (e Endpoint) String() string {
 	if e.Host == "" {
 		return ""
@@ -60,59 +68,91 @@ func (e Endpoint) String() string {
 // Config is what every client is built from.
 type Config struct {
 	Credential *Credential
-	// Endpoint replaces the public hosts of every product; zero means public.
+	// Endpoint is where every request is connected; zero means each
+	// request's own host. See Endpoint.
 	Endpoint Endpoint
+	// Site picks the China or the international API hosts; zero is China.
+	Site Site
 	// Timeout bounds each HTTP request; zero means 15 s. The retry policy
 	// bounds the attempts, so the worst case of a call is known up front.
 	Timeout time.Duration
 	// Retry is the policy for every call; the zero value means DefaultRetry.
 	Retry RetryPolicy
-	// Limiter holds every call until its action's rate limit allows it. The
-	// limits are the account's, so everything in a process that calls one
-	// account should share one Limiter: the Callers made from this Config
-	// share this one. Nil gives each Caller a limiter of its own at
-	// DefaultRate, which is enough where one Caller per product makes all
-	// of a process's calls (clbcert-deploy, clbcert-dns), and not where
-	// several run at once (clbcert-watch deploying two lineages).
+	// Limiter holds every call until its action's rate limit in its access
+	// region allows it. The limits are the account's, so everything in a
+	// process that calls one account should share one Limiter: the Callers
+	// made from this Config share this one. Nil gives each Caller a limiter
+	// of its own at DefaultRate, which is enough where one Caller per
+	// product and access region makes all of a process's calls there
+	// (clbcert-deploy, clbcert-dns), and not where several run at once
+	// (clbcert-watch deploying two lineages).
 	Limiter *Limiter
 	// Logger receives one debug line per API call (never a secret).
 	Logger *slog.Logger
 }
 
-func (c Config) profile() *profile.ClientProfile {
+func (c Config) profile(host string) *profile.ClientProfile {
 	cpf := profile.NewClientProfile()
 	timeout := c.Timeout
 	if timeout <= 0 {
 		timeout = 15 * time.Second
 	}
 	cpf.HttpProfile.ReqTimeout = int((timeout + time.Second - 1) / time.Second)
+	cpf.HttpProfile.Endpoint = host
 	if c.Endpoint.Host != "" {
-		cpf.HttpProfile.Endpoint = c.Endpoint.Host
 		cpf.HttpProfile.Scheme = c.Endpoint.Scheme
 	}
 	// The SDK's own retries and circuit breaker stay off: retries happen in
-	// Do, where every error is classified once, and the breaker would switch a
-	// custom endpoint to a public backup host.
+	// Do, where every error is classified once, and the breaker would switch
+	// a regional host to a public backup host with another rate budget.
 	cpf.DisableRegionBreaker = true
 	return cpf
 }
 
-func (c Config) host(product string) string {
-	if c.Endpoint.Host != "" {
-		return c.Endpoint.String()
+// transport connects every request to the Endpoint, whatever its host name;
+// nil when there is no Endpoint and requests go where their hosts resolve.
+func (c Config) transport() http.RoundTripper {
+	if c.Endpoint.Host == "" {
+		return nil
 	}
-	return product + ".tencentcloudapi.com"
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.Proxy = nil
+	addr := c.Endpoint.Host
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		addr = net.JoinHostPort(addr, map[string]string{"HTTP": "80", "HTTPS": "443"}[c.Endpoint.Scheme])
+	}
+	var d net.Dialer
+	tr.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return d.DialContext(ctx, network, addr)
+	}
+	return tr
 }
 
-// Caller returns the retry-and-classify wrapper for calls to product.
+// Host is the API host a product's calls for region go to: CLB's regional
+// host (each access region has its own rate budget), or the product's global
+// host where region is "" or the product takes no region.
+func (c Config) Host(product, region string) string {
+	return c.Site.host(product, region)
+}
+
+// Caller returns the retry-and-classify wrapper for calls to a product's
+// global host.
 func (c Config) Caller(product string) *Caller {
+	return c.RegionCaller(product, "")
+}
+
+// RegionCaller returns the retry-and-classify wrapper for a product's calls
+// in region, sent to the host Host names.
+func (c Config) RegionCaller(product, region string) *Caller {
 	limiter := c.Limiter
 	if limiter == nil {
 		limiter = NewLimiter(nil)
 	}
 	return &Caller{
 		Product:  product,
-		Host:     c.host(product),
+		Host:     c.Host(product, region),
+		Via:      c.Endpoint.String(),
+		Site:     c.Site,
 		Source:   c.Credential.Source,
 		KeyHint:  c.Credential.SecretIDHint(),
 		Policy:   c.Retry.withDefaults(),
@@ -126,33 +166,42 @@ func (c Config) Caller(product string) *Caller {
 
 // DNSPod returns a DNSPod client; DNSPod needs no region.
 func (c Config) DNSPod() (*dnspod.Client, error) {
-	cl, err := dnspod.NewClient(c.Credential, "", c.profile())
+	cl, err := dnspod.NewClient(c.Credential, "", c.profile(c.Host("dnspod", "")))
 	if err != nil {
 		return nil, fmt.Errorf("create DNSPod client: %w", err)
 	}
+	c.withTransport(&cl.Client)
 	return cl, nil
 }
 
 // SSL returns an SSL Certificates client; the service needs no region.
 func (c Config) SSL() (*ssl.Client, error) {
-	cl, err := ssl.NewClient(c.Credential, "", c.profile())
+	cl, err := ssl.NewClient(c.Credential, "", c.profile(c.Host("ssl", "")))
 	if err != nil {
 		return nil, fmt.Errorf("create SSL client: %w", err)
 	}
+	c.withTransport(&cl.Client)
 	return cl, nil
 }
 
-// CLB returns a load balancer client for one region; CLB requires a region
-// on every call.
+// CLB returns a load balancer client for one region, sent to that region's
+// host; CLB requires a region on every call.
 func (c Config) CLB(region string) (*clb.Client, error) {
 	if region == "" {
-		return nil, fmt.Errorf("create CLB client: no region given: pass --region (e.g. ap-guangzhou)")
+		return nil, fmt.Errorf("create CLB client: %w", ErrNoRegion)
 	}
-	cl, err := clb.NewClient(c.Credential, region, c.profile())
+	cl, err := clb.NewClient(c.Credential, region, c.profile(c.Host("clb", region)))
 	if err != nil {
 		return nil, fmt.Errorf("create CLB client for %s: %w", region, err)
 	}
+	c.withTransport(&cl.Client)
 	return cl, nil
+}
+
+func (c Config) withTransport(cl *common.Client) {
+	if tr := c.transport(); tr != nil {
+		cl.WithHttpTransport(tr)
+	}
 }
 
 // Deref reads an optional SDK field: the SDK models every field as a
@@ -163,4 +212,40 @@ func Deref[T any](p *T) T {
 		return zero
 	}
 	return *p
+}
+
+// RegionalCLB is a CLB client for one region with the Caller for its
+// regional host, whose rate budget the region's calls spend.
+type RegionalCLB struct {
+	*clb.Client
+	Caller *Caller
+}
+
+// CLBClients builds each region's client once and keeps it; safe for
+// concurrent use.
+type CLBClients struct {
+	cfg Config
+	mu  sync.Mutex
+	in  map[string]*RegionalCLB
+}
+
+// CLBClients returns an empty cache of CLB clients built from c.
+func (c Config) CLBClients() *CLBClients {
+	return &CLBClients{cfg: c, in: map[string]*RegionalCLB{}}
+}
+
+// In returns region's client.
+func (p *CLBClients) In(region string) (*RegionalCLB, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if r, ok := p.in[region]; ok {
+		return r, nil
+	}
+	cl, err := p.cfg.CLB(region)
+	if err != nil {
+		return nil, err
+	}
+	r := &RegionalCLB{Client: cl, Caller: p.cfg.RegionCaller("clb", region)}
+	p.in[region] = r
+	return r, nil
 }

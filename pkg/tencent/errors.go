@@ -75,6 +75,23 @@ func Classify(code string) Kind {
 	return KindOther
 }
 
+// ErrNoRegion is a CLB call asked for without a region; the caller names
+// where regions are configured.
+var ErrNoRegion = errors.New("no CLB region given")
+
+// ErrUnknownSite is a site name other than "china" and "intl".
+var ErrUnknownSite = errors.New(`the API sites are "china" (cloud.tencent.com accounts) and "intl" (tencentcloud.com accounts)`)
+
+// SiteError is a call to an action that the configured site does not offer.
+type SiteError struct {
+	Product, Action string
+	Site            Site
+}
+
+func (e *SiteError) Error() string {
+	return fmt.Sprintf("%s:%s is not offered on Tencent Cloud's %s site (%s): this step needs a China-site account, or leave it out", e.Product, e.Action, e.Site, e.Site.host(e.Product, ""))
+}
+
 // Error is an API call that failed for good: after the retries the policy
 // allows, or at once for errors retrying cannot fix. Its message is one line
 // that names the call and says what to do next.
@@ -82,6 +99,7 @@ type Error struct {
 	Product   string // "dnspod", "ssl", "clb"
 	Action    string // "CreateRecord"
 	Host      string // where the call went
+	Via       string // the endpoint it was connected to, if not Host itself
 	Kind      Kind
 	Code      string
 	Message   string // the service's message
@@ -112,7 +130,11 @@ func (e *Error) Error() string {
 	case KindTransient:
 		advice = fmt.Sprintf("Tencent Cloud failed %d times in a row: try again later, and quote the RequestId to support if it persists", e.Attempts)
 	case KindUnreachable:
-		return fmt.Sprintf("%s: cannot reach %s after %d attempts over %s (%s): check the network, proxy and firewall, or --endpoint", call, e.Host, e.Attempts, e.Elapsed.Round(100*time.Millisecond), e.Message)
+		where := e.Host
+		if e.Via != "" {
+			where += " at " + e.Via
+		}
+		return fmt.Sprintf("%s: cannot reach %s after %d attempts over %s (%s): check the network, proxy and firewall, or --endpoint", call, where, e.Attempts, e.Elapsed.Round(100*time.Millisecond), e.Message)
 	case KindBusy:
 		advice = fmt.Sprintf("the resource was still busy with another task after %d attempts: wait for it and run again", e.Attempts)
 	}

@@ -42,12 +42,13 @@ func DefaultRate(product, action string) Rate {
 }
 
 // Limiter spaces API calls so that they stay under Tencent Cloud's
-// per-action rate limits, however many goroutines make them: each action of
-// a product has its own budget, as on the service. Regions share it: the
-// documentation gives one figure per action without saying it is per
-// region, and if the service counts per account, budgets per region here
-// would overshoot it as many times over as there are regions (tcsim counts
-// per action too). Calls wait in the order they asked (no starvation), and
+// per-action rate limits, however many goroutines make them. The service
+// counts each limit per action and access region — the region of the API
+// server a request reaches, which is its host: clb.ap-guangzhou.… and
+// clb.ap-shanghai.… have a budget each, while every call through the plain
+// clb.tencentcloudapi.com shares one whatever its Region parameter
+// (docs/tencentcloud-api.md §0). The limiter keeps one bucket per action and
+// host the same way. Calls wait in the order they asked (no starvation), and
 // a call that is throttled anyway is still retried by Do.
 //
 // A Limiter is safe for concurrent use; share one between everything in a
@@ -96,23 +97,24 @@ func (l *Limiter) rate(product, action string) Rate {
 	return DefaultRate(product, action)
 }
 
-// Wait blocks until a call to product's action may be sent, or ctx ends. A
+// Wait blocks until a call to product's action through host may be sent,
+// or ctx ends. A
 // wait that ctx ends keeps its slot: the limiter only grows more cautious,
 // and an ended context usually ends the run anyway.
-func (l *Limiter) Wait(ctx context.Context, product, action string) error {
+func (l *Limiter) Wait(ctx context.Context, host, product, action string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if d := l.reserve(product, action); d > 0 {
+	if d := l.reserve(host, product, action); d > 0 {
 		return l.sleep(ctx, d)
 	}
 	return nil
 }
 
-// reserve takes the next free slot of the action's bucket and returns how
-// long until it comes.
-func (l *Limiter) reserve(product, action string) time.Duration {
-	key := product + ":" + action
+// reserve takes the next free slot of the action's bucket at host and
+// returns how long until it comes.
+func (l *Limiter) reserve(host, product, action string) time.Duration {
+	key := host + " " + product + ":" + action
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b, ok := l.buckets[key]

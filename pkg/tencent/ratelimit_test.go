@@ -131,7 +131,7 @@ func TestLimiterSpacesCalls(t *testing.T) {
 			for i, c := range tt.calls {
 				clock.add(start.Add(c.at).Sub(clock.now()))
 				before := len(clock.sleeps())
-				if err := l.Wait(context.Background(), c.product, c.action); err != nil {
+				if err := l.Wait(context.Background(), c.product+".tencentcloudapi.com", c.product, c.action); err != nil {
 					t.Fatal(err)
 				}
 				var got time.Duration
@@ -156,7 +156,7 @@ func TestLimiterConcurrentCallers(t *testing.T) {
 	for range n {
 		for _, action := range []string{"ModifyListener", "DescribeTaskStatus"} {
 			wg.Go(func() {
-				if err := l.Wait(context.Background(), "clb", action); err != nil {
+				if err := l.Wait(context.Background(), "clb.tencentcloudapi.com", "clb", action); err != nil {
 					t.Error(err)
 				}
 			})
@@ -177,12 +177,12 @@ func TestLimiterConcurrentCallers(t *testing.T) {
 func TestLimiterWaitEndsWithContext(t *testing.T) {
 	t.Run("a waiting call returns when its context ends", func(t *testing.T) {
 		l := NewLimiter(map[string]Rate{"clb": {PerSecond: 1.0 / 3600}})
-		if err := l.Wait(context.Background(), "clb", "ModifyListener"); err != nil {
+		if err := l.Wait(context.Background(), "clb.tencentcloudapi.com", "clb", "ModifyListener"); err != nil {
 			t.Fatal(err)
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error)
-		go func() { done <- l.Wait(ctx, "clb", "ModifyListener") }()
+		go func() { done <- l.Wait(ctx, "clb.tencentcloudapi.com", "clb", "ModifyListener") }()
 		cancel()
 		if err := <-done; !errors.Is(err, context.Canceled) {
 			t.Fatalf("err = %v, want context.Canceled", err)
@@ -193,13 +193,13 @@ func TestLimiterWaitEndsWithContext(t *testing.T) {
 		l := fakeLimiter(map[string]Rate{"clb": {PerSecond: 20, Burst: 1}}, clock)
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		if err := l.Wait(context.Background(), "clb", "ModifyListener"); err != nil {
+		if err := l.Wait(context.Background(), "clb.tencentcloudapi.com", "clb", "ModifyListener"); err != nil {
 			t.Fatal(err)
 		}
-		if err := l.Wait(ctx, "clb", "ModifyListener"); !errors.Is(err, context.Canceled) {
+		if err := l.Wait(ctx, "clb.tencentcloudapi.com", "clb", "ModifyListener"); !errors.Is(err, context.Canceled) {
 			t.Fatalf("err = %v, want context.Canceled", err)
 		}
-		if err := l.Wait(context.Background(), "clb", "ModifyListener"); err != nil {
+		if err := l.Wait(context.Background(), "clb.tencentcloudapi.com", "clb", "ModifyListener"); err != nil {
 			t.Fatal(err)
 		}
 		if got := clock.sleeps(); !slices.Equal(got, []time.Duration{50 * time.Millisecond}) {
@@ -244,5 +244,35 @@ func TestDoWaitsForTheLimiter(t *testing.T) {
 	})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+}
+
+// The service counts each action's calls per access region, the host a call
+// reaches: regional hosts have a budget each, the plain host one of its own.
+func TestLimiterBudgetPerAccessRegion(t *testing.T) {
+	clock := newFakeClock(false)
+	l := fakeLimiter(map[string]Rate{"clb": {PerSecond: 20, Burst: 1}}, clock)
+	calls := []struct {
+		host string
+		wait time.Duration
+	}{
+		{"clb.ap-guangzhou.tencentcloudapi.com", 0},
+		{"clb.ap-shanghai.tencentcloudapi.com", 0},
+		{"clb.tencentcloudapi.com", 0},
+		{"clb.ap-guangzhou.tencentcloudapi.com", 50 * time.Millisecond},
+		{"clb.ap-shanghai.tencentcloudapi.com", 50 * time.Millisecond},
+	}
+	for i, c := range calls {
+		before := len(clock.sleeps())
+		if err := l.Wait(context.Background(), c.host, "clb", "ModifyListener"); err != nil {
+			t.Fatal(err)
+		}
+		var got time.Duration
+		if s := clock.sleeps(); len(s) > before {
+			got = s[before]
+		}
+		if got != c.wait {
+			t.Fatalf("call %d through %s waited %v, want %v", i, c.host, got, c.wait)
+		}
 	}
 }

@@ -78,7 +78,15 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 // policy, and turns their failures into *Error.
 type Caller struct {
 	Product string
-	Host    string
+	// Host is the API host the calls go to; the rate limiter keeps a budget
+	// per action and Host, as the service does per action and access region.
+	Host string
+	// Via is the endpoint every request is connected to instead of Host's
+	// own address, "" for none; errors name it beside Host.
+	Via string
+	// Site is checked before each call: the international site lacks some
+	// actions, and saying so beats the service's bare InvalidAction.
+	Site    Site
 	Source  string
 	KeyHint string
 	Policy  RetryPolicy
@@ -108,10 +116,13 @@ func Do[T any](ctx context.Context, c *Caller, action string, fn func(context.Co
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if !c.Site.Has(c.Product, action) {
+		return zero, &SiteError{Product: c.Product, Action: action, Site: c.Site}
+	}
 	for attempt := 1; ; attempt++ {
 		if c.Limiter != nil {
 			asked := c.now()
-			if err := c.Limiter.Wait(ctx, c.Product, action); err != nil {
+			if err := c.Limiter.Wait(ctx, c.Host, c.Product, action); err != nil {
 				return zero, fmt.Errorf("%s:%s: %w", c.Product, action, err)
 			}
 			queued += c.now().Sub(asked)
@@ -130,7 +141,7 @@ func Do[T any](ctx context.Context, c *Caller, action string, fn func(context.Co
 		log.Debug("api call failed", "product", c.Product, "action", action, "attempt", attempt, "code", code, "request_id", reqID, "took", c.now().Sub(start).Round(time.Millisecond))
 		wait := c.Policy.backoff(attempt, c.jitterFn)
 		if !kind.Retryable() || attempt >= c.Policy.MaxAttempts || c.now().Sub(first)-queued+wait > c.Policy.MaxElapsed {
-			return zero, &Error{Product: c.Product, Action: action, Host: c.Host, Kind: kind, Code: code, Message: msg,
+			return zero, &Error{Product: c.Product, Action: action, Host: c.Host, Via: c.Via, Kind: kind, Code: code, Message: msg,
 				RequestID: reqID, Attempts: attempt, Elapsed: c.now().Sub(first), Source: c.Source, KeyHint: c.KeyHint}
 		}
 		log.Info("retrying API call", "product", c.Product, "action", action, "code", code, "attempt", attempt, "wait", wait.Round(time.Millisecond))

@@ -2,6 +2,8 @@ package tencent_test
 
 import (
 	"context"
+	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -9,8 +11,12 @@ import (
 	"testing"
 	"time"
 
+	clb "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/clb/v20180317"
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
+	tcerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
+	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/profile"
 	dnspod "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/dnspod/v20210323"
+	ssl "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/ssl/v20191205"
 
 	"github.com/clbcert/clbcert/internal/simtest"
 	"github.com/clbcert/clbcert/pkg/tcsim"
@@ -54,7 +60,7 @@ func TestClientsTalkToTheEndpoint(t *testing.T) {
 	if _, err := cfg.SSL(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cfg.CLB(""); err == nil || !strings.Contains(err.Error(), "pass --region") {
+	if _, err := cfg.CLB(""); !errors.Is(err, tencent.ErrNoRegion) {
 		t.Fatalf("CLB without region: %v", err)
 	}
 	if c, err := cfg.CLB("ap-guangzhou"); err != nil || c.GetRegion() != "ap-guangzhou" {
@@ -88,7 +94,7 @@ func TestUnresponsiveAPIIsBounded(t *testing.T) {
 		return client.DescribeDomainListWithContext(ctx, dnspod.NewDescribeDomainListRequest())
 	})
 	took := time.Since(start)
-	if tencent.KindOf(err) != tencent.KindUnreachable || !strings.Contains(err.Error(), "cannot reach "+srv.URL) {
+	if tencent.KindOf(err) != tencent.KindUnreachable || !strings.Contains(err.Error(), "cannot reach dnspod.tencentcloudapi.com at "+srv.URL) {
 		t.Fatalf("err = %v", err)
 	}
 	if took > 5*time.Second {
@@ -127,5 +133,98 @@ func TestLimiterKeepsConcurrentCallersUnderTheLimit(t *testing.T) {
 	wg.Wait()
 	if n := sim.Calls("DescribeDomainList"); n != goroutines*each {
 		t.Fatalf("%d calls reached tcsim, want %d", n, goroutines*each)
+	}
+}
+
+// Tencent Cloud counts each action's calls per access region, the API server
+// a request reaches: each CLB region's calls go to its regional host and so
+// are not throttled by another region's, while calls of two regions through
+// the plain host share one budget. tcsim counts the way the service does;
+// this shows the product's clients reach the hosts that give that.
+func TestRateBudgetPerAccessRegion(t *testing.T) {
+	sim := simtest.Start(t, tcsim.Options{RateLimits: map[string]int{"DescribeLoadBalancers": 1}})
+	cfg := simtest.Config(t, sim)
+	call := func(cl *clb.Client) error {
+		_, err := cl.DescribeLoadBalancersWithContext(context.Background(), clb.NewDescribeLoadBalancersRequest())
+		return err
+	}
+	throttled := func(err error) bool {
+		var se *tcerr.TencentCloudSDKError
+		return errors.As(err, &se) && se.Code == "RequestLimitExceeded"
+	}
+
+	for _, region := range []string{"ap-guangzhou", "ap-shanghai"} {
+		if h := cfg.Host("clb", region); h != "clb."+region+".tencentcloudapi.com" {
+			t.Fatalf("CLB host for %s = %s", region, h)
+		}
+		cl, err := cfg.CLB(region)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := call(cl); err != nil {
+			t.Fatalf("first call in %s through its regional host: %v", region, err)
+		}
+	}
+
+	// The same two regions through the plain host: the second region's call
+	// finds the budget spent by the first's.
+	dial := func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, strings.TrimPrefix(sim.Endpoint(), "http://"))
+	}
+	var errs []error
+	for _, region := range []string{"ap-guangzhou", "ap-shanghai"} {
+		cpf := profile.NewClientProfile()
+		cpf.HttpProfile.Endpoint, cpf.HttpProfile.Scheme = "clb.tencentcloudapi.com", "HTTP"
+		cl, err := clb.NewClient(cfg.Credential, region, cpf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cl.WithHttpTransport(&http.Transport{DialContext: dial})
+		errs = append(errs, call(cl))
+	}
+	if errs[0] != nil || !throttled(errs[1]) {
+		t.Fatalf("two regions through one host: %v, %v; want the second throttled", errs[0], errs[1])
+	}
+}
+
+// The international site's hosts carry .intl., except CLB's regional hosts,
+// which both sites share; an action the site lacks fails before any request
+// with a message that names it.
+func TestSiteHosts(t *testing.T) {
+	sim := simtest.Start(t, tcsim.Options{})
+	cfg := simtest.Config(t, sim)
+	cfg.Site = tencent.SiteIntl
+	for _, c := range []struct{ product, region, want string }{
+		{"ssl", "", "ssl.intl.tencentcloudapi.com"},
+		{"dnspod", "", "dnspod.intl.tencentcloudapi.com"},
+		{"clb", "", "clb.intl.tencentcloudapi.com"},
+		{"clb", "ap-singapore", "clb.ap-singapore.tencentcloudapi.com"},
+		{"ssl", "ap-singapore", "ssl.intl.tencentcloudapi.com"},
+	} {
+		if got := cfg.Host(c.product, c.region); got != c.want {
+			t.Errorf("intl host of %s in %q = %s, want %s", c.product, c.region, got, c.want)
+		}
+	}
+	client, err := cfg.SSL()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tencent.Do(context.Background(), cfg.Caller("ssl"), "DescribeCertificates", func(ctx context.Context) (*ssl.DescribeCertificatesResponse, error) {
+		return client.DescribeCertificatesWithContext(ctx, ssl.NewDescribeCertificatesRequest())
+	}); err != nil {
+		t.Fatalf("DescribeCertificates through the intl host: %v", err)
+	}
+	called := false
+	_, err = tencent.Do(context.Background(), cfg.Caller("ssl"), "DeployCertificateInstance", func(ctx context.Context) (*ssl.DeployCertificateInstanceResponse, error) {
+		called = true
+		return nil, nil
+	})
+	var se *tencent.SiteError
+	if !errors.As(err, &se) || called || !strings.Contains(err.Error(), "ssl:DeployCertificateInstance is not offered on Tencent Cloud's intl site") {
+		t.Fatalf("an action the intl site lacks: called %v, err %v", called, err)
+	}
+	if _, err := tencent.ParseSite("mars"); !errors.Is(err, tencent.ErrUnknownSite) {
+		t.Fatalf("ParseSite(mars) = %v", err)
 	}
 }

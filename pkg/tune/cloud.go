@@ -13,20 +13,6 @@ import (
 // The calls that change something. Each returns the task id CLB answers
 // with (the RequestId); everything read-only goes through pkg/inventory.
 
-func (t *Tuner) clbIn(region string) (*clb.Client, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if cl, ok := t.clb[region]; ok {
-		return cl, nil
-	}
-	cl, err := t.cfg.CLB(region)
-	if err != nil {
-		return nil, err
-	}
-	t.clb[region] = cl
-	return cl, nil
-}
-
 // healthCheckInput is the whole wanted check, not only the fields that
 // change: CLB documents no merge of a partial HealthCheck, so sending all
 // of it leaves nothing to its defaults.
@@ -53,7 +39,7 @@ func healthCheckInput(b balancing) *clb.HealthCheck {
 
 // modifyRule sets the balancing of an HTTP/HTTPS listener's rule.
 func (t *Tuner) modifyRule(ctx context.Context, c Change) (string, error) {
-	cl, err := t.clbIn(c.Region)
+	cl, err := t.clbs.In(c.Region)
 	if err != nil {
 		return "", err
 	}
@@ -68,7 +54,7 @@ func (t *Tuner) modifyRule(ctx context.Context, c Change) (string, error) {
 	if c.want.sendHealth {
 		req.HealthCheck = healthCheckInput(c.want)
 	}
-	resp, err := tencent.Do(ctx, t.clbCaller, "ModifyRule", func(ctx context.Context) (*clb.ModifyRuleResponse, error) {
+	resp, err := tencent.Do(ctx, cl.Caller, "ModifyRule", func(ctx context.Context) (*clb.ModifyRuleResponse, error) {
 		return cl.ModifyRuleWithContext(ctx, req)
 	})
 	if err != nil {
@@ -79,7 +65,7 @@ func (t *Tuner) modifyRule(ctx context.Context, c Change) (string, error) {
 
 // modifyListener sets the balancing of a TCP, TCP_SSL or QUIC listener.
 func (t *Tuner) modifyListener(ctx context.Context, c Change) (string, error) {
-	cl, err := t.clbIn(c.Region)
+	cl, err := t.clbs.In(c.Region)
 	if err != nil {
 		return "", err
 	}
@@ -94,7 +80,7 @@ func (t *Tuner) modifyListener(ctx context.Context, c Change) (string, error) {
 	if c.want.sendHealth {
 		req.HealthCheck = healthCheckInput(c.want)
 	}
-	resp, err := tencent.Do(ctx, t.clbCaller, "ModifyListener", func(ctx context.Context) (*clb.ModifyListenerResponse, error) {
+	resp, err := tencent.Do(ctx, cl.Caller, "ModifyListener", func(ctx context.Context) (*clb.ModifyListenerResponse, error) {
 		return cl.ModifyListenerWithContext(ctx, req)
 	})
 	if err != nil {
@@ -115,7 +101,7 @@ type configOp struct {
 // setConfig runs op and returns the configuration's id (the new one for
 // ADD) and the task id.
 func (t *Tuner) setConfig(ctx context.Context, region string, op configOp) (id, task string, err error) {
-	cl, err := t.clbIn(region)
+	cl, err := t.clbs.In(region)
 	if err != nil {
 		return "", "", err
 	}
@@ -133,7 +119,7 @@ func (t *Tuner) setConfig(ctx context.Context, region string, op configOp) (id, 
 	if len(op.lbs) > 0 {
 		req.LoadBalancerIds = common.StringPtrs(op.lbs)
 	}
-	resp, err := tencent.Do(ctx, t.clbCaller, "SetCustomizedConfigForLoadBalancer", func(ctx context.Context) (*clb.SetCustomizedConfigForLoadBalancerResponse, error) {
+	resp, err := tencent.Do(ctx, cl.Caller, "SetCustomizedConfigForLoadBalancer", func(ctx context.Context) (*clb.SetCustomizedConfigForLoadBalancerResponse, error) {
 		return cl.SetCustomizedConfigForLoadBalancerWithContext(ctx, req)
 	})
 	if err != nil {

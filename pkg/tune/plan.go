@@ -7,10 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
-	"sync"
 	"time"
-
-	clb "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/clb/v20180317"
 
 	"github.com/clbcert/clbcert/pkg/deploy"
 	"github.com/clbcert/clbcert/pkg/inventory"
@@ -33,15 +30,12 @@ type Options struct {
 
 // Tuner plans and applies settings.
 type Tuner struct {
-	opts      Options
-	cfg       tencent.Config
-	inv       *inventory.Client
-	tasks     *deploy.TaskAwaiter
-	clbCaller *tencent.Caller
-	log       *slog.Logger
-
-	mu  sync.Mutex
-	clb map[string]*clb.Client
+	opts  Options
+	cfg   tencent.Config
+	inv   *inventory.Client
+	tasks *deploy.TaskAwaiter
+	clbs  *tencent.CLBClients
+	log   *slog.Logger
 }
 
 // New builds a Tuner. Share cfg.Limiter with everything else in the process
@@ -65,7 +59,7 @@ func New(cfg tencent.Config, opts Options) (*Tuner, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Tuner{opts: opts, cfg: cfg, inv: inv, tasks: tasks, clbCaller: cfg.Caller("clb"), log: opts.Logger, clb: map[string]*clb.Client{}}, nil
+	return &Tuner{opts: opts, cfg: cfg, inv: inv, tasks: tasks, clbs: cfg.CLBClients(), log: opts.Logger}, nil
 }
 
 // Collect reads the regions' load balancers, for Plan.
