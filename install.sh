@@ -9,7 +9,7 @@ usage() {
 	cat <<'EOF'
 Usage: ./install.sh [OPTIONS]
 
-Builds clbcert-dns, clbcert-deploy, clbcert-watch and clbcert from this source
+Builds clbcert-dns, clbcert-deploy, clbcert-watch, clbcert and clbcert-sim from this source
 tree with the local Go toolchain and installs them with their manual pages and
 bash and zsh completion. Running it again rewrites only what differs; a file
 already as it should be is reported "unchanged" and left alone.
@@ -331,7 +331,7 @@ fi
 command -v "$go" >/dev/null 2>&1 || die "GO=$go: no such command"
 command -v sha256sum >/dev/null 2>&1 || die "sha256sum (coreutils) is missing: install it and run this again"
 
-binaries="clbcert-dns clbcert-deploy clbcert-watch clbcert"
+binaries="clbcert-dns clbcert-deploy clbcert-watch clbcert clbcert-sim"
 mkdir "$work/bin" "$work/gen"
 # go build stamps the git revision into the binaries, and fails where git
 # refuses to read the clone (one owned by another user, as under sudo):
@@ -342,7 +342,7 @@ if [ -e "$src/.git" ] && ! git -C "$src" status --porcelain >/dev/null 2>&1; the
 fi
 say "building $binaries with $("$go" version)"
 (cd "$src" && CGO_ENABLED=0 "$go" build -trimpath "$buildvcs" -o "$work/bin/" \
-	./hooks/clbcert-dns ./hooks/clbcert-deploy ./hooks/clbcert-watch ./hooks/clbcert) ||
+	./hooks/clbcert-dns ./hooks/clbcert-deploy ./hooks/clbcert-watch ./hooks/clbcert ./hooks/clbcert-sim) ||
 	die "go build failed (its messages are above)"
 
 for b in $binaries; do
@@ -464,5 +464,5 @@ fi
 cat <<EOF
   Try a deploy without changing anything:
        $bin/clbcert-deploy --lineage /etc/letsencrypt/live/example.com --dry-run
-  Manual: man clbcert-deploy (and clbcert-dns, clbcert-watch, clbcert).
+  Manual: man clbcert-deploy (and clbcert-dns, clbcert-watch, clbcert, clbcert-sim).
 EOF

@@ -24,7 +24,7 @@ import (
 	"github.com/clbcert/clbcert/pkg/config"
 )
 
-var binaries = []string{"clbcert", "clbcert-deploy", "clbcert-dns", "clbcert-watch"}
+var binaries = []string{"clbcert", "clbcert-deploy", "clbcert-dns", "clbcert-sim", "clbcert-watch"}
 
 func repoRoot(t *testing.T) string {
 	t.Helper()

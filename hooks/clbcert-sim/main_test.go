@@ -27,15 +27,17 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func clbcert(t *testing.T) string {
-	return filepath.Join(bins.Dir(t), "clbcert")
+func bin(t *testing.T, name string) string {
+	return filepath.Join(bins.Dir(t), name)
 }
 
-// The export lines `clbcert sim` prints are all a user needs: with them the
-// real SDK reaches the sim's DNSPod API and the resolver finds its zones.
+// The export lines the simulator prints are all a user needs: with them the
+// real SDK reaches the sim's DNSPod API and the resolver finds its zones. It
+// runs here as users start it, through `clbcert sim`, which passes every
+// argument on and Ctrl-C too.
 func TestSimPrintsWorkingExports(t *testing.T) {
 	envFile := filepath.Join(t.TempDir(), "sim.env")
-	cmd := exec.Command(clbcert(t), "sim", "--zone", "example.test", "--zone", "acme.test",
+	cmd := exec.Command(bin(t, "clbcert"), "sim", "--zone", "example.test", "--zone", "acme.test",
 		"--cname", "_acme-challenge.alias.example.test=alias.acme.test", "--env-file", envFile)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -102,7 +104,7 @@ func TestSimBadFlags(t *testing.T) {
 		{[]string{"--fault-rate", "1.5"}, "give a fraction"},
 	}
 	for _, tt := range tests {
-		cmd := exec.Command(clbcert(t), append([]string{"sim"}, tt.args...)...)
+		cmd := exec.Command(bin(t, "clbcert-sim"), tt.args...)
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		err := cmd.Run()
