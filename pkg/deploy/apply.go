@@ -77,7 +77,9 @@ type change struct {
 // bindAll binds each change's target whose Status is not yet
 // StatusUnchanged to its certificate, then verifies it, setting Status,
 // Verified and Error. Load balancers proceed in parallel, Concurrency at a
-// time; the changes of one run one after another.
+// time in each region — each region's calls spend the budget of its own
+// access region, so one region's queue must not hold back another's; the
+// changes of one load balancer run one after another.
 func (d *Deployer) bindAll(ctx context.Context, changes []change) {
 	byLB := map[string][]change{}
 	var lbs []string
@@ -89,9 +91,15 @@ func (d *Deployer) bindAll(ctx context.Context, changes []change) {
 		byLB[key] = append(byLB[key], c)
 	}
 	slices.Sort(lbs)
-	sem := make(chan struct{}, d.opts.Concurrency)
+	sems := map[string]chan struct{}{}
+	for _, c := range changes {
+		if sems[c.t.Region] == nil {
+			sems[c.t.Region] = make(chan struct{}, d.opts.Concurrency)
+		}
+	}
 	var wg sync.WaitGroup
 	for _, key := range lbs {
+		sem := sems[byLB[key][0].t.Region]
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()

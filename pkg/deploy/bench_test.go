@@ -221,7 +221,13 @@ func benchDeploy(b *testing.B, run deployRun) {
 	opts := benchOptions(b)
 	listeners, domains := benchTargets(opts)
 	targets := listeners + domains
-	lb := lowerBound(benchLBs, listeners, domains, benchCLBRate, benchTaskDelay)
+	// Each CLB region's calls go to its regional host, an access region with
+	// its own budget per action: the regions proceed side by side, so the
+	// bound is one region's share. The bound with one budget for all (calls
+	// through the plain host) is reported beside it.
+	r := len(benchRegions)
+	lb := lowerBound(benchLBs/r, listeners/r, domains/r, benchCLBRate, benchTaskDelay)
+	shared := lowerBound(benchLBs, listeners, domains, benchCLBRate, benchTaskDelay)
 	newCert := benchLineage(b, "good-ecdsa-2")
 	var wall time.Duration
 	var calls, polls int
@@ -252,14 +258,15 @@ func benchDeploy(b *testing.B, run deployRun) {
 	mean := wall.Seconds() / float64(iters)
 	b.ReportMetric(mean, "wall-s")
 	b.ReportMetric(lb.total, "bound-s")
+	b.ReportMetric(shared.total, "one-budget-bound-s")
 	b.ReportMetric(mean/lb.total, "ratio")
 	b.ReportMetric(float64(calls)/float64(iters*targets), "calls/target")
 	b.ReportMetric(float64(polls)/float64(iters*targets), "polls/task")
 	if maxRSS > 0 {
 		b.ReportMetric(float64(maxRSS)/1024, "maxrss-MiB")
 	}
-	b.Logf("%d targets on %d load balancers: wall %.1f s, lower bound %.1f s (discovery %.1f + binding %.1f + verification %.1f), ratio %.2f (goal 1.25)",
-		targets, benchLBs, mean, lb.total, lb.discovery, lb.binding, lb.verify, mean/lb.total)
+	b.Logf("%d targets on %d load balancers in %d regions: wall %.1f s, lower bound with a budget per access region %.1f s (discovery %.1f + binding %.1f + verification %.1f), ratio %.2f (goal 1.25); with one budget for all regions the bound would be %.1f s",
+		targets, benchLBs, r, mean, lb.total, lb.discovery, lb.binding, lb.verify, mean/lb.total, shared.total)
 }
 
 // checkBenchReport fails b unless every target was updated and a TLS

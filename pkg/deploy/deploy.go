@@ -34,7 +34,8 @@ type Options struct {
 	Keep int
 	// DryRun computes and reports the plan with read-only calls only.
 	DryRun bool
-	// Concurrency is how many load balancers are worked on at once; changes
+	// Concurrency is how many load balancers of one region are worked on at
+	// once (each region has its own rate budget, see bindAll); changes
 	// to one load balancer always run one at a time (CLB refuses a second
 	// task on a busy one). Default 64. CLB takes 20 changes a second per
 	// action and each change holds its load balancer for at least TaskPoll
