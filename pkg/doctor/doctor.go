@@ -275,13 +275,13 @@ func (d *Doctor) readLoadBalancers(ctx context.Context, f *facts, region string)
 		failures = append(failures, inventory.Failure{Region: region, Error: err.Error()})
 	} else {
 		for _, id := range withHTTPS {
-			c := lbConfig{protocols: inventory.DefaultTLSProtocols()}
+			var c lbConfig
+			var bound *inventory.CustomizedConfig
 			if cfg, ok := configs[id]; ok {
 				c.configID, c.shared = cfg.ID, cfg.LoadBalancerIDs
-				if p, ok := cfg.TLSProtocols(); ok {
-					c.protocols, c.configured = p, true
-				}
+				bound = &cfg
 			}
+			c.protocols, c.configured = inventory.EffectiveTLSProtocols(bound)
 			f.configs[id] = c
 		}
 	}

@@ -29,9 +29,22 @@ const configFilterChunk = 20
 // UNCERTAIN: the documented maximum was not found; 100 is CLB's usual one.
 const configPageSize = 100
 
-// DefaultTLSProtocols is what HTTPS listeners allow when their load
+// defaultTLSProtocols is what HTTPS listeners allow when their load
 // balancer's configuration does not say: TLSv1 TLSv1.1 TLSv1.2.
-func DefaultTLSProtocols() []string { return []string{"TLSv1", "TLSv1.1", "TLSv1.2"} }
+func defaultTLSProtocols() []string { return []string{"TLSv1", "TLSv1.1", "TLSv1.2"} }
+
+// EffectiveTLSProtocols is what a load balancer's HTTPS listeners allow:
+// the ssl_protocols of its customized configuration cfg (nil when none is
+// bound), else CLB's default TLSv1 TLSv1.1 TLSv1.2. configured tells the
+// two apart.
+func EffectiveTLSProtocols(cfg *CustomizedConfig) (protocols []string, configured bool) {
+	if cfg != nil {
+		if ps, ok := cfg.TLSProtocols(); ok {
+			return ps, true
+		}
+	}
+	return defaultTLSProtocols(), false
+}
 
 // CustomizedConfig is a layer-7 customized configuration of type CLB.
 type CustomizedConfig struct {
@@ -230,26 +243,6 @@ func (c *Client) configLoadBalancers(ctx context.Context, cl *tencent.RegionalCL
 			return out, nil
 		}
 	}
-}
-
-// TLSProtocols returns, for every load balancer of lbIDs in region, the TLS
-// versions its HTTPS listeners allow: its customized configuration's
-// ssl_protocols, else DefaultTLSProtocols. Use CustomizedConfigs to tell
-// the two apart.
-func (c *Client) TLSProtocols(ctx context.Context, region string, lbIDs []string) (map[string][]string, error) {
-	configs, err := c.CustomizedConfigs(ctx, region, lbIDs)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string][]string, len(lbIDs))
-	for _, id := range lbIDs {
-		if protocols, ok := configs[id].TLSProtocols(); ok {
-			out[id] = protocols
-			continue
-		}
-		out[id] = DefaultTLSProtocols()
-	}
-	return out, nil
 }
 
 // CustomizedConfigNamed finds the CLB-type configuration of region named

@@ -77,13 +77,14 @@ func TestCustomizedConfigs(t *testing.T) {
 		t.Errorf("lb-cfg2's = %+v", shared)
 	}
 
-	protocols, err := c.TLSProtocols(ctx, "ap-guangzhou", []string{"lb-cfg1", "lb-cfg2", "lb-cfg4"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	for lb, want := range map[string]string{"lb-cfg1": "TLSv1.2 TLSv1.3", "lb-cfg2": "TLSv1 TLSv1.1 TLSv1.2", "lb-cfg4": "TLSv1 TLSv1.1 TLSv1.2"} {
-		if got := strings.Join(protocols[lb], " "); got != want {
-			t.Errorf("TLSProtocols[%s] = %q, want %q", lb, got, want)
+		var cfg *inventory.CustomizedConfig
+		if own, ok := got[lb]; ok {
+			cfg = &own
+		}
+		protocols, configured := inventory.EffectiveTLSProtocols(cfg)
+		if got := strings.Join(protocols, " "); got != want || configured != (lb == "lb-cfg1") {
+			t.Errorf("EffectiveTLSProtocols(%s) = %q, %v; want %q", lb, got, configured, want)
 		}
 		// tcsim's listeners enforce the same.
 		if served := strings.Join(sim.SSLProtocols(lb), " "); served != want {

@@ -154,13 +154,13 @@ func Collect(ctx context.Context, c *inventory.Client, regions []string, now tim
 	for _, lb := range inv.LoadBalancers {
 		out := LoadBalancer{Region: lb.Region, ID: lb.ID, Name: lb.Name, VIPs: lb.VIPs, TLSProtocols: []string{}, Listeners: []Listener{}}
 		if configRead[lb.Region] {
-			cfg, ok := configs[lb.ID]
-			out.CustomizedConfigID = cfg.ID
-			if ps, set := cfg.TLSProtocols(); ok && set {
-				out.TLSProtocols = ps
-			} else {
-				out.TLSProtocols, out.TLSProtocolsDefault = inventory.DefaultTLSProtocols(), true
+			var bound *inventory.CustomizedConfig
+			if cfg, ok := configs[lb.ID]; ok {
+				out.CustomizedConfigID, bound = cfg.ID, &cfg
 			}
+			var configured bool
+			out.TLSProtocols, configured = inventory.EffectiveTLSProtocols(bound)
+			out.TLSProtocolsDefault = !configured
 		}
 		for _, l := range lb.Listeners {
 			out.Listeners = append(out.Listeners, listener(lb, l, inv.Certificates, health, now))

@@ -26,13 +26,10 @@ func canonicalProtocols(ps []string) []string {
 // for all of them, one shared with any other is split off.
 func planTLS(lb inventory.LoadBalancer, cfg *inventory.CustomizedConfig, protocols []string, selected map[string]bool) *Change {
 	want := canonicalProtocols(protocols)
-	before := "default (" + strings.Join(inventory.DefaultTLSProtocols(), " ") + ")"
-	cur := inventory.DefaultTLSProtocols()
-	if cfg != nil {
-		if ps, ok := cfg.TLSProtocols(); ok {
-			cur = ps
-			before = strings.Join(ps, " ")
-		}
+	cur, configured := inventory.EffectiveTLSProtocols(cfg)
+	before := strings.Join(cur, " ")
+	if !configured {
+		before = "default (" + before + ")"
 	}
 	if slices.Equal(canonicalProtocols(cur), want) && len(cur) == len(want) {
 		return nil

@@ -38,11 +38,6 @@ type Deployer interface {
 	Deploy(ctx context.Context, lin *lineage.Lineage) error
 }
 
-// DeployFunc adapts a function to Deployer.
-type DeployFunc func(ctx context.Context, lin *lineage.Lineage) error
-
-// Deploy calls f.
-func (f DeployFunc) Deploy(ctx context.Context, lin *lineage.Lineage) error { return f(ctx, lin) }
 
 // Options configures a Watcher. Zero values take the defaults given per
 // field; CertbotDir, Deployer and Store are required.
