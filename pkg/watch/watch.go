@@ -38,7 +38,6 @@ type Deployer interface {
 	Deploy(ctx context.Context, lin *lineage.Lineage) error
 }
 
-
 // Options configures a Watcher. Zero values take the defaults given per
 // field; CertbotDir, Deployer and Store are required.
 type Options struct {
