@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -70,7 +71,7 @@ func app(ctx context.Context, stdout, stderr io.Writer) *cli.App {
 					if rec.ID != 0 {
 						fmt.Fprintln(stdout, rec)
 					}
-					return err
+					return stateError(err)
 				},
 			},
 			{
@@ -117,7 +118,7 @@ func app(ctx context.Context, stdout, stderr io.Writer) *cli.App {
 					if rec.ID != 0 {
 						fmt.Fprintln(stdout, rec)
 					}
-					return err
+					return stateError(err)
 				},
 			},
 		},
@@ -155,6 +156,15 @@ func challengeFromEnv(cleanup bool) (dns01.Challenge, error) {
 		}
 	}
 	return ch, nil
+}
+
+// stateError makes an unwritable state dir a configuration error (exit 2):
+// auth and present find it out before creating anything.
+func stateError(err error) error {
+	if errors.Is(err, store.ErrNotWritable) {
+		return config.UsageError{Err: fmt.Errorf("%w; make it writable for this user, or set --state-dir / CLBCERT_STATE_DIR to a directory that is", err)}
+	}
+	return err
 }
 
 func newHook(ctx context.Context, c *cli.Context, stderr io.Writer) (*dns01.Hook, error) {

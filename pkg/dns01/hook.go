@@ -88,6 +88,9 @@ func (h *Hook) log() *slog.Logger {
 // run, waits once for every record of the run. The record is returned even
 // when the wait fails, so its identity still reaches the cleanup call.
 func (h *Hook) Auth(ctx context.Context, ch Challenge) (Record, error) {
+	if err := h.checkState(ctx); err != nil {
+		return Record{}, err
+	}
 	run := ch.run()
 	h.removeLeftovers(ctx, run)
 	rec, err := h.Provider.Present(ctx, ch.fqdn(), ch.Value)
@@ -135,6 +138,9 @@ func (h *Hook) Cleanup(ctx context.Context, ch Challenge, authOutput string) err
 
 // Present is lego's exec "present": create the record and wait for it.
 func (h *Hook) Present(ctx context.Context, fqdn, value string) (Record, error) {
+	if err := h.checkState(ctx); err != nil {
+		return Record{}, err
+	}
 	run := "exec:" + normalize(fqdn) + ":" + value
 	h.removeLeftovers(ctx, run)
 	rec, err := h.Provider.Present(ctx, fqdn, value)
@@ -186,6 +192,16 @@ func (h *Hook) cleanup(ctx context.Context, fqdn, value string, claimed uint64) 
 		h.log().Warn("CERTBOT_AUTH_OUTPUT names a record that is not this challenge's TXT record: left it alone and deleted by name and value instead", "named", claimed, "name", rec.Target, "deleted", ids)
 	}
 	return h.forget(ctx, fqdn, value)
+}
+
+// checkState fails, wrapping store.ErrNotWritable, if a record created now
+// could not be remembered: no later run could then delete it.
+// Tested by TestUnwritableStateDir (hooks/clbcert-dns).
+func (h *Hook) checkState(ctx context.Context) error {
+	if err := h.Store.CheckWritable(ctx, pendingFile); err != nil {
+		return fmt.Errorf("%w: the TXT record would be created but not recorded there, so no cleanup could find it", err)
+	}
+	return nil
 }
 
 func (h *Hook) load() (pendingState, error) {
