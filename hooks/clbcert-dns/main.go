@@ -81,6 +81,9 @@ func app(ctx context.Context, stdout, stderr io.Writer) *cli.App {
 				Flags:     flags,
 				Action: func(c *cli.Context) error {
 					if c.NArg() == 2 {
+						if err := dns01.CheckName(c.Args().Get(0)); err != nil {
+							return config.UsageError{Err: fmt.Errorf("FQDN: %w", err)}
+						}
 						hook, err := newHook(ctx, c, stderr)
 						if err != nil {
 							return err
@@ -110,6 +113,9 @@ func app(ctx context.Context, stdout, stderr io.Writer) *cli.App {
 					if c.NArg() != 2 {
 						return config.Usagef("present takes FQDN VALUE, e.g. clbcert-dns present _acme-challenge.example.com. TOKEN")
 					}
+					if err := dns01.CheckName(c.Args().Get(0)); err != nil {
+						return config.UsageError{Err: fmt.Errorf("FQDN: %w", err)}
+					}
 					hook, err := newHook(ctx, c, stderr)
 					if err != nil {
 						return err
@@ -127,9 +133,9 @@ func app(ctx context.Context, stdout, stderr io.Writer) *cli.App {
 
 // challengeFromEnv reads the variables certbot sets for manual hooks.
 func challengeFromEnv(cleanup bool) (dns01.Challenge, error) {
-	hook := "--manual-auth-hook"
+	hook, lego := "--manual-auth-hook", "present"
 	if cleanup {
-		hook = "--manual-cleanup-hook"
+		hook, lego = "--manual-cleanup-hook", "cleanup"
 	}
 	var missing []string
 	get := func(name string) string {
@@ -141,7 +147,10 @@ func challengeFromEnv(cleanup bool) (dns01.Challenge, error) {
 	}
 	ch := dns01.Challenge{Domain: get("CERTBOT_DOMAIN"), Value: get("CERTBOT_VALIDATION")}
 	if len(missing) > 0 {
-		return ch, config.Usagef("%s not set: run this as certbot's %s (certbot sets it), or use: clbcert-dns present FQDN VALUE", strings.Join(missing, ", "), hook)
+		return ch, config.Usagef("%s not set: run this as certbot's %s (certbot sets it), or use: clbcert-dns %s FQDN VALUE", strings.Join(missing, ", "), hook, lego)
+	}
+	if err := dns01.CheckName(ch.Domain); err != nil {
+		return ch, config.Usagef("CERTBOT_DOMAIN: %w", err)
 	}
 	if r := strings.TrimSpace(os.Getenv("CERTBOT_REMAINING_CHALLENGES")); r != "" {
 		n, err := strconv.Atoi(r)

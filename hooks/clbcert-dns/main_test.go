@@ -119,7 +119,17 @@ func TestBadInput(t *testing.T) {
 		wantErr  string
 	}{
 		{name: "no CERTBOT variables", env: base, args: []string{"auth"}, wantCode: 2, wantErr: "CERTBOT_DOMAIN, CERTBOT_VALIDATION not set"},
-		{name: "no CERTBOT_VALIDATION on cleanup", env: with(base, "CERTBOT_DOMAIN=example.test"), args: []string{"cleanup"}, wantCode: 2, wantErr: "CERTBOT_VALIDATION not set"},
+		{name: "no CERTBOT_VALIDATION on cleanup", env: with(base, "CERTBOT_DOMAIN=example.test"), args: []string{"cleanup"}, wantCode: 2,
+			wantErr: "CERTBOT_VALIDATION not set: run this as certbot's --manual-cleanup-hook (certbot sets it), or use: clbcert-dns cleanup FQDN VALUE"},
+		{name: "no CERTBOT variables on auth", env: base, args: []string{"auth"}, wantCode: 2, wantErr: "or use: clbcert-dns present FQDN VALUE"},
+		{name: "unknown subcommand", env: certbot, args: []string{"foo"}, wantCode: 2, wantErr: `unknown command "foo": run clbcert-dns --help for the commands`},
+		{name: "internationalized domain", env: with(certbot, "CERTBOT_DOMAIN=bücher.example.test"), args: []string{"auth"}, wantCode: 2,
+			wantErr: `CERTBOT_DOMAIN: "bücher.example.test" is an internationalized name: give its ASCII (punycode) form`},
+		{name: "empty label on auth", env: with(certbot, "CERTBOT_DOMAIN=a..example.test"), args: []string{"auth"}, wantCode: 2, wantErr: `CERTBOT_DOMAIN: "a..example.test" has an empty label`},
+		{name: "empty label on cleanup", env: with(certbot, "CERTBOT_DOMAIN=.example.test"), args: []string{"cleanup"}, wantCode: 2, wantErr: `CERTBOT_DOMAIN: ".example.test" has an empty label`},
+		{name: "two trailing dots", env: with(certbot, "CERTBOT_DOMAIN=example.test.."), args: []string{"auth"}, wantCode: 2, wantErr: "has an empty label"},
+		{name: "empty label on present", env: base, args: []string{"present", "_acme-challenge..example.test.", "v"}, wantCode: 2, wantErr: `FQDN: "_acme-challenge..example.test." has an empty label`},
+		{name: "internationalized FQDN on lego cleanup", env: base, args: []string{"cleanup", "_acme-challenge.bücher.example.test.", "v"}, wantCode: 2, wantErr: "is an internationalized name"},
 		{name: "bad CERTBOT_REMAINING_CHALLENGES", env: with(certbot, "CERTBOT_REMAINING_CHALLENGES=many"), args: []string{"auth"}, wantCode: 2, wantErr: `CERTBOT_REMAINING_CHALLENGES="many" is not a count`},
 		{name: "domain in no zone", env: with(certbot, "CERTBOT_DOMAIN=other.invalid"), args: []string{"auth"}, wantCode: 1, wantErr: "in no DNSPod zone of this account (zones: example.test)"},
 		{name: "wrong secret key", env: with(certbot, "TENCENTCLOUD_SECRET_KEY=wrong-key-0123456789abcdef01234"), args: []string{"auth"}, wantCode: 1,

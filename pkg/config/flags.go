@@ -323,6 +323,16 @@ func Run(app *cli.App, args []string, stderr io.Writer) int {
 			cmd.OnUsageError = usage
 		}
 		app.ExitErrHandler = func(*cli.Context, error) {}
+		if app.Action == nil && len(app.Commands) > 0 {
+			// Without this, urfave/cli answers an unknown command with
+			// "No help topic" and exit 1. Tested by TestUnknownCommand.
+			app.Action = func(c *cli.Context) error {
+				if c.Args().Present() {
+					return Usagef("unknown command %q: run %s --help for the commands", c.Args().First(), app.Name)
+				}
+				return cli.ShowAppHelp(c)
+			}
+		}
 		err = app.Run(args)
 	}
 	if es := ExitStatus(0); err != nil && !errors.As(err, &es) {
