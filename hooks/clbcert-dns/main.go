@@ -168,7 +168,8 @@ func challengeFromEnv(cleanup bool) (dns01.Challenge, error) {
 }
 
 // stateError makes an unwritable state dir a configuration error (exit 2):
-// auth and present find it out before creating anything.
+// auth and present find it out before creating anything. Tested by
+// TestUnwritableStateDir.
 func stateError(err error) error {
 	if errors.Is(err, store.ErrNotWritable) {
 		return config.UsageError{Err: fmt.Errorf("%w; make it writable for this user, or set --state-dir / CLBCERT_STATE_DIR to a directory that is", err)}

@@ -275,7 +275,9 @@ type ExitStatus int
 func (e ExitStatus) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
 
 // ExitCode maps an error to the exit status of DESIGN.md: 0 done, 1 failed,
-// 2 usage or configuration error; an ExitStatus is its own.
+// 2 usage or configuration error; an ExitStatus is its own. Tested by
+// TestExitCodes, and for clbcert-dns's README table (2: nothing changed in
+// the cloud) by TestBadInput and TestUnwritableStateDir in hooks/clbcert-dns.
 func ExitCode(err error) int {
 	if err == nil {
 		return 0
