@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -69,7 +70,7 @@ func app(ctx context.Context, stdout, stderr io.Writer) *cli.App {
 					if rec.ID != 0 {
 						fmt.Fprintln(stdout, rec)
 					}
-					return err
+					return stateError(err)
 				},
 			},
 			{
@@ -79,6 +80,9 @@ func app(ctx context.Context, stdout, stderr io.Writer) *cli.App {
 				Flags:     flags,
 				Action: func(c *cli.Context) error {
 					if c.NArg() == 2 {
+						if err := dns01.CheckName(c.Args().Get(0)); err != nil {
+							return config.UsageError{Err: fmt.Errorf("FQDN: %w", err)}
+						}
 						hook, err := newHook(ctx, c, stderr)
 						if err != nil {
 							return err
@@ -108,6 +112,9 @@ func app(ctx context.Context, stdout, stderr io.Writer) *cli.App {
 					if c.NArg() != 2 {
 						return config.Usagef("present takes FQDN VALUE, e.g. clbcert-dns present _acme-challenge.example.com. TOKEN")
 					}
+					if err := dns01.CheckName(c.Args().Get(0)); err != nil {
+						return config.UsageError{Err: fmt.Errorf("FQDN: %w", err)}
+					}
 					hook, err := newHook(ctx, c, stderr)
 					if err != nil {
 						return err
@@ -116,7 +123,7 @@ func app(ctx context.Context, stdout, stderr io.Writer) *cli.App {
 					if rec.ID != 0 {
 						fmt.Fprintln(stdout, rec)
 					}
-					return err
+					return stateError(err)
 				},
 			},
 		},
@@ -125,9 +132,9 @@ func app(ctx context.Context, stdout, stderr io.Writer) *cli.App {
 
 // challengeFromEnv reads the variables certbot sets for manual hooks.
 func challengeFromEnv(cleanup bool) (dns01.Challenge, error) {
-	hook := "--manual-auth-hook"
+	hook, lego := "--manual-auth-hook", "present"
 	if cleanup {
-		hook = "--manual-cleanup-hook"
+		hook, lego = "--manual-cleanup-hook", "cleanup"
 	}
 	var missing []string
 	get := func(name string) string {
@@ -139,7 +146,10 @@ func challengeFromEnv(cleanup bool) (dns01.Challenge, error) {
 	}
 	ch := dns01.Challenge{Domain: get("CERTBOT_DOMAIN"), Value: get("CERTBOT_VALIDATION")}
 	if len(missing) > 0 {
-		return ch, config.Usagef("%s not set: run this as certbot's %s (certbot sets it), or use: clbcert-dns present FQDN VALUE", strings.Join(missing, ", "), hook)
+		return ch, config.Usagef("%s not set: run this as certbot's %s (certbot sets it), or use: clbcert-dns %s FQDN VALUE", strings.Join(missing, ", "), hook, lego)
+	}
+	if err := dns01.CheckName(ch.Domain); err != nil {
+		return ch, config.Usagef("CERTBOT_DOMAIN: %w", err)
 	}
 	if r := strings.TrimSpace(os.Getenv("CERTBOT_REMAINING_CHALLENGES")); r != "" {
 		n, err := strconv.Atoi(r)
@@ -154,6 +164,16 @@ func challengeFromEnv(cleanup bool) (dns01.Challenge, error) {
 		}
 	}
 	return ch, nil
+}
+
+// stateError makes an unwritable state dir a configuration error (exit 2):
+// auth and present find it out before creating anything. Tested by
+// TestUnwritableStateDir.
+func stateError(err error) error {
+	if errors.Is(err, store.ErrNotWritable) {
+		return config.UsageError{Err: fmt.Errorf("%w; make it writable for this user, or set --state-dir / CLBCERT_STATE_DIR to a directory that is", err)}
+	}
+	return err
 }
 
 func newHook(ctx context.Context, c *cli.Context, stderr io.Writer) (*dns01.Hook, error) {

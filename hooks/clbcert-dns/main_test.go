@@ -1,9 +1,11 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -117,7 +119,17 @@ func TestBadInput(t *testing.T) {
 		wantErr  string
 	}{
 		{name: "no CERTBOT variables", env: base, args: []string{"auth"}, wantCode: 2, wantErr: "CERTBOT_DOMAIN, CERTBOT_VALIDATION not set"},
-		{name: "no CERTBOT_VALIDATION on cleanup", env: with(base, "CERTBOT_DOMAIN=example.test"), args: []string{"cleanup"}, wantCode: 2, wantErr: "CERTBOT_VALIDATION not set"},
+		{name: "no CERTBOT_VALIDATION on cleanup", env: with(base, "CERTBOT_DOMAIN=example.test"), args: []string{"cleanup"}, wantCode: 2,
+			wantErr: "CERTBOT_VALIDATION not set: run this as certbot's --manual-cleanup-hook (certbot sets it), or use: clbcert-dns cleanup FQDN VALUE"},
+		{name: "no CERTBOT variables on auth", env: base, args: []string{"auth"}, wantCode: 2, wantErr: "or use: clbcert-dns present FQDN VALUE"},
+		{name: "unknown subcommand", env: certbot, args: []string{"foo"}, wantCode: 2, wantErr: `unknown command "foo": run clbcert-dns --help for the commands`},
+		{name: "internationalized domain", env: with(certbot, "CERTBOT_DOMAIN=bücher.example.test"), args: []string{"auth"}, wantCode: 2,
+			wantErr: `CERTBOT_DOMAIN: "bücher.example.test" is an internationalized name: give its ASCII (punycode) form`},
+		{name: "empty label on auth", env: with(certbot, "CERTBOT_DOMAIN=a..example.test"), args: []string{"auth"}, wantCode: 2, wantErr: `CERTBOT_DOMAIN: "a..example.test" has an empty label`},
+		{name: "empty label on cleanup", env: with(certbot, "CERTBOT_DOMAIN=.example.test"), args: []string{"cleanup"}, wantCode: 2, wantErr: `CERTBOT_DOMAIN: ".example.test" has an empty label`},
+		{name: "two trailing dots", env: with(certbot, "CERTBOT_DOMAIN=example.test.."), args: []string{"auth"}, wantCode: 2, wantErr: "has an empty label"},
+		{name: "empty label on present", env: base, args: []string{"present", "_acme-challenge..example.test.", "v"}, wantCode: 2, wantErr: `FQDN: "_acme-challenge..example.test." has an empty label`},
+		{name: "internationalized FQDN on lego cleanup", env: base, args: []string{"cleanup", "_acme-challenge.bücher.example.test.", "v"}, wantCode: 2, wantErr: "is an internationalized name"},
 		{name: "bad CERTBOT_REMAINING_CHALLENGES", env: with(certbot, "CERTBOT_REMAINING_CHALLENGES=many"), args: []string{"auth"}, wantCode: 2, wantErr: `CERTBOT_REMAINING_CHALLENGES="many" is not a count`},
 		{name: "domain in no zone", env: with(certbot, "CERTBOT_DOMAIN=other.invalid"), args: []string{"auth"}, wantCode: 1, wantErr: "in no DNSPod zone of this account (zones: example.test)"},
 		{name: "wrong secret key", env: with(certbot, "TENCENTCLOUD_SECRET_KEY=wrong-key-0123456789abcdef01234"), args: []string{"auth"}, wantCode: 1,
@@ -224,5 +236,45 @@ func TestLegoExec(t *testing.T) {
 	}
 	if n := sim.Calls("DescribeRecordList"); n != 0 {
 		t.Fatalf("cleanup listed records %d times; the state dir knew the id", n)
+	}
+}
+
+// The README's promise: cleanup deletes exactly the record its auth created,
+// whatever CERTBOT_AUTH_OUTPUT says; a foreign id is named on one stderr
+// line, its record left intact, and our own TXT still removed — with the
+// state dir of the auth, and with a fresh one (a cleanup run elsewhere).
+func TestCleanupRefusesForeignRecord(t *testing.T) {
+	for _, sameStateDir := range []bool{true, false} {
+		t.Run(fmt.Sprintf("same state dir=%v", sameStateDir), func(t *testing.T) {
+			sim := simtest.Start(t, tcsim.Options{Zones: []tcsim.ZoneSpec{{Name: "example.test", Records: []tcsim.RecordSpec{
+				{Name: "www", Type: "A", Value: "192.0.2.10"},
+				{Name: "_acme-challenge", Type: "TXT", Value: "wildcard-value"},
+			}}}})
+			var o outputs
+			env := with(hookEnv(t, sim), "CERTBOT_DOMAIN=example.test", "CERTBOT_VALIDATION=apex-value", "CERTBOT_REMAINING_CHALLENGES=0")
+			auth := o.run(t, env, "auth")
+			if auth.Code != 0 {
+				t.Fatalf("auth: %+v", auth)
+			}
+			before := sim.Records("example.test")
+			var aID uint64
+			for _, r := range before {
+				if r.Type == "A" {
+					aID = r.ID
+				}
+			}
+			if !sameStateDir {
+				env = with(env, "CLBCERT_STATE_DIR="+t.TempDir())
+			}
+			forged := regexp.MustCompile(`id=\d+`).ReplaceAllString(strings.TrimSpace(auth.Stdout), fmt.Sprintf("id=%d", aID))
+			r := o.run(t, with(env, "CLBCERT_LOG_LEVEL=warn", "CERTBOT_AUTH_OUTPUT="+forged), "cleanup")
+			if r.Code != 0 || strings.Count(r.Stderr, "\n") != 1 || !strings.Contains(r.Stderr, "CERTBOT_AUTH_OUTPUT names") {
+				t.Fatalf("cleanup: %+v; want exit 0 and one warning line", r)
+			}
+			want := slices.DeleteFunc(before, func(r tcsim.Record) bool { return r.Type == "TXT" && r.Value == "apex-value" })
+			if got := sim.Records("example.test"); !slices.EqualFunc(got, want, func(a, b tcsim.Record) bool { return a.ID == b.ID }) || len(want) != len(before)-1 {
+				t.Fatalf("records after cleanup: %v, want %v", got, want)
+			}
+		})
 	}
 }

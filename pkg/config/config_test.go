@@ -70,7 +70,7 @@ func TestBadSettings(t *testing.T) {
 		wantErr string
 	}{
 		{name: "secret in a world-readable file", env: map[string]string{"CLBCERT_CONFIG": secretFile}, wantErr: "holds a secret but is readable by others (mode 0644): run chmod 600"},
-		{name: "unknown key", env: map[string]string{"CLBCERT_CONFIG": writeFile(t, "ttll = 5\n", 0o600)}, wantErr: "unknown setting ttll"},
+		{name: "unknown key", env: map[string]string{"CLBCERT_CONFIG": writeFile(t, "ttll = 5\n", 0o600)}, wantErr: "unknown setting on line 1 (name not shown: it could be a secret), did you mean ttl?"},
 		{name: "bad duration in file", env: map[string]string{"CLBCERT_CONFIG": writeFile(t, "propagation_timeout = \"soon\"\n", 0o600)}, wantErr: `"soon" is not a duration`},
 		{name: "named file missing", args: []string{"--config", "/nonexistent/clbcert.toml"}, wantErr: "config file /nonexistent/clbcert.toml"},
 		{name: "ttl zero", args: []string{"--ttl", "0"}, wantErr: "--ttl 0: give a TTL between 1 and 604800"},
@@ -137,5 +137,34 @@ func TestUnreadableSecretIsNotQuoted(t *testing.T) {
 	_, err := Load(writeFile(t, "regions = ap-guangzhou\n", 0o600), true)
 	if err == nil || !strings.Contains(err.Error(), `last key "regions"`) {
 		t.Errorf("a bad regions line: %v", err)
+	}
+}
+
+// Whatever the file's text, an error names a line and the fix, never the
+// text itself where it could be a secret: pasted as a setting's name, alone
+// on a line, or twice as secret_key.
+func TestConfigNeverQuotesASecret(t *testing.T) {
+	const secret = "ZqXvKwPmJtRbNf"
+	for _, tt := range []struct{ body, want string }{
+		{secret + " = 1\n", "unknown setting on line 1 (name not shown"},
+		{"regions = [\"ap-guangzhou\"]\n\"" + secret + "\" = \"x\"\n", "unknown setting on line 2 (name not shown"},
+		{"[tune]\nscheduler = \"WRR\"\n" + secret + " = 2\n", "unknown setting on line 3 (name not shown"},
+		{"[[deploy]]\nlineage = \"a\"\n" + secret + ".x = 2\n", "unknown setting on line 3 (name not shown"},
+		{"regions = [\"ap-guangzhou\"]\n" + secret + "\n", "line 2 cannot be read (not shown: it could hold a secret)"},
+		{secret + " =\n", "line 1 cannot be read (not shown: it could hold a secret)"},
+		{"ttl = 600 " + secret + "\n", "line 1"},
+		{"secret_key = \"a\"\nsecret_key = \"" + secret + "\"\n", "line 2: secret_key is set twice (values not shown): keep one"},
+		{"secret_id = \"" + secret + "\"\nsecret_id = \"AKIDx\"\n", "line 2: secret_id is set twice"},
+	} {
+		_, err := Load(writeFile(t, tt.body, 0o600), true)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%q: %v, want %q", tt.body, err, tt.want)
+			continue
+		}
+		for i := 0; i+4 <= len(secret); i++ {
+			if strings.Contains(err.Error(), secret[i:i+4]) {
+				t.Fatalf("%q: the error quotes the secret: %v", tt.body, err)
+			}
+		}
 	}
 }

@@ -316,3 +316,16 @@ func TestCompletionScriptNames(t *testing.T) {
 		t.Errorf("zsh script:\n%s", b.String())
 	}
 }
+
+// An unknown command is a usage error (exit 2) naming it; no command at all
+// shows the help.
+func TestUnknownCommand(t *testing.T) {
+	code, _, stderr := runApp(t, docsApp(t), "frobnicate")
+	if code != 2 || stderr != "clbtest: unknown command \"frobnicate\": run clbtest --help for the commands\n" {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	code, stdout, stderr := runApp(t, docsApp(t))
+	if code != 0 || !strings.Contains(stdout, "push a certificate") || stderr != "" {
+		t.Fatalf("no command: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"reflect"
 	"strings"
 	"time"
 
@@ -102,11 +103,7 @@ func Load(path string, explicit bool) (*File, error) {
 		return nil, decodeError(path, string(content), err)
 	}
 	if undecoded := md.Undecoded(); len(undecoded) > 0 {
-		keys := make([]string, len(undecoded))
-		for i, k := range undecoded {
-			keys[i] = k.String()
-		}
-		return nil, fmt.Errorf("config file %s: unknown setting %s: check the spelling against the README", path, strings.Join(keys, ", "))
+		return nil, unknownSettings(path, string(content), undecoded)
 	}
 	seen := map[string]bool{}
 	for i, d := range f.Deploy {
@@ -129,22 +126,144 @@ func Load(path string, explicit bool) (*File, error) {
 // secretKeys are the settings whose values are secret.
 var secretKeys = []string{"secret_id", "secret_key"}
 
+// settingNames are the names the file may use, at any depth. Any other name
+// may be a secret pasted in the wrong place, so it is never quoted back.
+func settingNames() map[string]bool {
+	names := map[string]bool{}
+	var walk func(reflect.Type)
+	walk = func(t reflect.Type) {
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct {
+			return
+		}
+		for i := 0; i < t.NumField(); i++ {
+			name, _, _ := strings.Cut(t.Field(i).Tag.Get("toml"), ",")
+			if name != "" && name != "-" {
+				names[name] = true
+				walk(t.Field(i).Type)
+			}
+		}
+	}
+	walk(reflect.TypeOf(File{}))
+	return names
+}
+
+// known reports whether every part of a dotted name is a setting's name.
+func known(names map[string]bool, parts ...string) bool {
+	for _, p := range parts {
+		if !names[p] {
+			return false
+		}
+	}
+	return len(parts) > 0
+}
+
+// lineKey is the dotted name a line sets or the table it opens, split into
+// its parts, with any quotes removed.
+func lineKey(line string) []string {
+	line = strings.TrimSpace(line)
+	if strings.HasPrefix(line, "[") {
+		line = strings.Trim(line, "[] \t")
+	} else if k, _, ok := strings.Cut(line, "="); ok {
+		line = k
+	} else {
+		return nil
+	}
+	parts := strings.Split(line, ".")
+	for i, p := range parts {
+		parts[i] = strings.Trim(strings.TrimSpace(p), `"'`)
+	}
+	return parts
+}
+
+// unknownSettings names each unknown setting by its line, never by its
+// text (it may be a secret), and suggests the setting it resembles.
+func unknownSettings(path, content string, keys []toml.Key) error {
+	names := settingNames()
+	lines := strings.Split(content, "\n")
+	var what []string
+	for _, k := range keys {
+		if known(names, k...) {
+			what = append(what, k.String())
+			continue
+		}
+		desc := "(name not shown: it could be a secret)"
+		for i, line := range lines {
+			if parts := lineKey(line); len(parts) > 0 && parts[len(parts)-1] == k[len(k)-1] {
+				desc = fmt.Sprintf("on line %d (name not shown: it could be a secret)", i+1)
+				break
+			}
+		}
+		if near := nearest(names, k[len(k)-1]); near != "" {
+			desc += fmt.Sprintf(", did you mean %s?", near)
+		}
+		what = append(what, desc)
+	}
+	return fmt.Errorf("config file %s: unknown setting %s: check the spelling against the README", path, strings.Join(what, "; "))
+}
+
+// nearest is the setting name within two edits of name, if there is one.
+func nearest(names map[string]bool, name string) string {
+	best, bestDist := "", 3
+	for n := range names {
+		if d := editDistance(n, name); d < bestDist || (d == bestDist && best != "" && n < best) {
+			best, bestDist = n, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
 // decodeError explains a file that does not decode. The parser's message
-// quotes what it found, which on a secret's line is part of the secret
-// (secret_key = unquoted…): there only the line and the fix are said.
+// quotes what it found, which may be part of a secret: on a secret's line
+// (secret_key = unquoted…), or on a line whose name is no setting (a secret
+// pasted alone or as a name). There only the line and the fix are said.
 func decodeError(path, content string, err error) error {
 	var pe toml.ParseError
 	if !errors.As(err, &pe) {
 		return fmt.Errorf("config file %s: %w", path, err)
 	}
+	n := pe.Position.Line
 	line := ""
-	if lines := strings.Split(content, "\n"); pe.Position.Line >= 1 && pe.Position.Line <= len(lines) {
-		line = lines[pe.Position.Line-1]
+	if lines := strings.Split(content, "\n"); n >= 1 && n <= len(lines) {
+		line = lines[n-1]
+	}
+	names := settingNames()
+	lastKey := strings.Split(pe.LastKey, ".")
+	if pe.LastKey == "" {
+		lastKey = nil
+	}
+	if strings.Contains(pe.Message, "has already been defined") && known(names, lastKey...) {
+		return fmt.Errorf("config file %s, line %d: %s is set twice (values not shown): keep one", path, n, pe.LastKey)
 	}
 	for _, k := range secretKeys {
 		if pe.LastKey == k || strings.Contains(line, k) {
-			return fmt.Errorf("config file %s, line %d: the value of %s cannot be read (not shown: it is secret): write it as a quoted string, e.g. %s = \"…\"", path, pe.Position.Line, k, k)
+			return fmt.Errorf("config file %s, line %d: the value of %s cannot be read (not shown: it is secret): write it as a quoted string, e.g. %s = \"…\"", path, n, k, k)
 		}
 	}
-	return fmt.Errorf("config file %s: %w", path, err)
+	if known(names, lineKey(line)...) && (lastKey == nil || known(names, lastKey...)) {
+		return fmt.Errorf("config file %s: %w", path, err)
+	}
+	return fmt.Errorf("config file %s, line %d cannot be read (not shown: it could hold a secret): write each setting as name = \"value\" with a name from the README", path, n)
 }

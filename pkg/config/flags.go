@@ -292,7 +292,9 @@ type ExitStatus int
 func (e ExitStatus) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
 
 // ExitCode maps an error to the exit status of DESIGN.md: 0 done, 1 failed,
-// 2 usage or configuration error; an ExitStatus is its own.
+// 2 usage or configuration error; an ExitStatus is its own. Tested by
+// TestExitCodes, and for clbcert-dns's README table (2: nothing changed in
+// the cloud) by TestBadInput and TestUnwritableStateDir in hooks/clbcert-dns.
 func ExitCode(err error) int {
 	if err == nil {
 		return 0
@@ -340,6 +342,16 @@ func Run(app *cli.App, args []string, stderr io.Writer) int {
 			cmd.OnUsageError = usage
 		}
 		app.ExitErrHandler = func(*cli.Context, error) {}
+		if app.Action == nil && len(app.Commands) > 0 {
+			// Without this, urfave/cli answers an unknown command with
+			// "No help topic" and exit 1. Tested by TestUnknownCommand.
+			app.Action = func(c *cli.Context) error {
+				if c.Args().Present() {
+					return Usagef("unknown command %q: run %s --help for the commands", c.Args().First(), app.Name)
+				}
+				return cli.ShowAppHelp(c)
+			}
+		}
 		err = app.Run(args)
 	}
 	if es := ExitStatus(0); err != nil && !errors.As(err, &es) {

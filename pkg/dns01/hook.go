@@ -88,6 +88,9 @@ func (h *Hook) log() *slog.Logger {
 // run, waits once for every record of the run. The record is returned even
 // when the wait fails, so its identity still reaches the cleanup call.
 func (h *Hook) Auth(ctx context.Context, ch Challenge) (Record, error) {
+	if err := h.checkState(ctx); err != nil {
+		return Record{}, err
+	}
 	run := ch.run()
 	h.removeLeftovers(ctx, run)
 	rec, err := h.Provider.Present(ctx, ch.fqdn(), ch.Value)
@@ -113,22 +116,31 @@ func (h *Hook) Auth(ctx context.Context, ch Challenge) (Record, error) {
 	return rec, h.Provider.Wait(ctx, recs)
 }
 
-// Cleanup deletes the record that the matching Auth call created: the one
-// named by authOutput, else the one remembered for this name and value, else
-// whatever TXT record at the name carries exactly this value.
+// Cleanup deletes the record that the matching Auth call created, and no
+// other. authOutput (CERTBOT_AUTH_OUTPUT) comes from the environment, so the
+// record id it names is never deleted on its word alone: the record
+// remembered in the state dir for this name and value is deleted, or,
+// without one, the TXT records at this challenge's name (after its CNAME)
+// that hold this challenge's value. An id naming anything else is reported
+// on stderr and left alone.
+// Tested by TestCleanupRefusesForeignRecord (pkg/dns01 and hooks/clbcert-dns).
 func (h *Hook) Cleanup(ctx context.Context, ch Challenge, authOutput string) error {
-	var rec Record
+	var claimed uint64
 	if strings.TrimSpace(authOutput) != "" {
-		var err error
-		if rec, err = ParseRecord(authOutput); err != nil {
+		rec, err := ParseRecord(authOutput)
+		if err != nil {
 			h.log().Warn("ignoring CERTBOT_AUTH_OUTPUT; looking the record up instead", "error", err)
 		}
+		claimed = rec.ID
 	}
-	return h.cleanup(ctx, ch.fqdn(), ch.Value, rec)
+	return h.cleanup(ctx, ch.fqdn(), ch.Value, claimed)
 }
 
 // Present is lego's exec "present": create the record and wait for it.
 func (h *Hook) Present(ctx context.Context, fqdn, value string) (Record, error) {
+	if err := h.checkState(ctx); err != nil {
+		return Record{}, err
+	}
 	run := "exec:" + normalize(fqdn) + ":" + value
 	h.removeLeftovers(ctx, run)
 	rec, err := h.Provider.Present(ctx, fqdn, value)
@@ -143,32 +155,53 @@ func (h *Hook) Present(ctx context.Context, fqdn, value string) (Record, error) 
 
 // CleanupFQDN is lego's exec "cleanup": delete what Present created.
 func (h *Hook) CleanupFQDN(ctx context.Context, fqdn, value string) error {
-	return h.cleanup(ctx, normalize(fqdn), value, Record{})
+	return h.cleanup(ctx, normalize(fqdn), value, 0)
 }
 
-func (h *Hook) cleanup(ctx context.Context, fqdn, value string, rec Record) error {
-	if rec.ID == 0 {
-		state, err := h.load()
-		if err != nil {
-			return err
-		}
-		for _, p := range state.Records {
-			if p.Name == fqdn && p.Value == value {
-				rec = p.Record
-			}
-		}
-	}
-	if rec.ID == 0 {
-		var err error
-		if rec, err = h.Provider.Locate(ctx, fqdn, value); err != nil {
-			return err
-		}
-	}
-	rec.Value = value
-	if err := h.Provider.CleanUp(ctx, rec); err != nil {
+// cleanup deletes the TXT record of fqdn and value: by the id the state dir
+// remembers, else by name and value. claimed, if not 0, is the id the caller
+// was handed; it is only compared with what was deleted.
+func (h *Hook) cleanup(ctx context.Context, fqdn, value string, claimed uint64) error {
+	state, err := h.load()
+	if err != nil {
 		return err
 	}
+	var rec Record
+	for _, p := range state.Records {
+		if p.Name == fqdn && p.Value == value {
+			rec = p.Record
+		}
+	}
+	if rec.ID != 0 {
+		if claimed != 0 && claimed != rec.ID {
+			h.log().Warn("CERTBOT_AUTH_OUTPUT names another record than the one auth created for this challenge: left it alone", "named", claimed, "deleting", rec.ID, "name", rec.Target)
+		}
+		if err := h.Provider.CleanUp(ctx, rec); err != nil {
+			return err
+		}
+		return h.forget(ctx, fqdn, value)
+	}
+	if rec, err = h.Provider.Locate(ctx, fqdn, value); err != nil {
+		return err
+	}
+	ids, err := h.Provider.DeleteByValue(ctx, rec)
+	if err != nil {
+		return err
+	}
+	if claimed != 0 && !slices.Contains(ids, claimed) {
+		h.log().Warn("CERTBOT_AUTH_OUTPUT names a record that is not this challenge's TXT record: left it alone and deleted by name and value instead", "named", claimed, "name", rec.Target, "deleted", ids)
+	}
 	return h.forget(ctx, fqdn, value)
+}
+
+// checkState fails, wrapping store.ErrNotWritable, if a record created now
+// could not be remembered: no later run could then delete it.
+// Tested by TestUnwritableStateDir (hooks/clbcert-dns).
+func (h *Hook) checkState(ctx context.Context) error {
+	if err := h.Store.CheckWritable(ctx, pendingFile); err != nil {
+		return fmt.Errorf("%w: the TXT record would be created but not recorded there, so no cleanup could find it", err)
+	}
+	return nil
 }
 
 func (h *Hook) load() (pendingState, error) {

@@ -205,8 +205,10 @@ func (p *Provider) adopt(ctx context.Context, rec Record) (uint64, error) {
 
 // CleanUp deletes the record rec.ID if it still exists; if the id is gone
 // or unknown (0), it deletes the TXT records at rec.Target whose value is
-// rec.Value — and never any other.
+// rec.Value — and never any other. rec.ID must be one this tool recorded
+// itself: an id from outside goes through DeleteByValue.
 func (p *Provider) CleanUp(ctx context.Context, rec Record) error {
+	grace := p.opts.ListingGrace
 	if rec.ID != 0 {
 		err := p.api.deleteRecord(ctx, rec.Zone, rec.ID)
 		if err == nil {
@@ -217,23 +219,31 @@ func (p *Provider) CleanUp(ctx context.Context, rec Record) error {
 			return fmt.Errorf("delete TXT record %d (%s) from DNSPod zone %s: %w", rec.ID, rec.Target, rec.Zone, err)
 		}
 		p.log.Info("record id is gone; looking the value up by name", "id", rec.ID, "name", rec.Target)
-	}
-	grace := p.opts.ListingGrace
-	if rec.ID != 0 {
 		// A record that had an id is old enough to be listed already.
 		grace = 0
 	}
+	_, err := p.deleteByValue(ctx, rec, grace)
+	return err
+}
+
+// DeleteByValue deletes the TXT records at rec.Target whose value is
+// rec.Value, ignoring rec.ID, and returns their ids.
+func (p *Provider) DeleteByValue(ctx context.Context, rec Record) ([]uint64, error) {
+	return p.deleteByValue(ctx, rec, p.opts.ListingGrace)
+}
+
+func (p *Provider) deleteByValue(ctx context.Context, rec Record, grace time.Duration) ([]uint64, error) {
 	ids, err := p.findByValue(ctx, rec, grace)
 	if err != nil {
-		return fmt.Errorf("find TXT %s = %q in DNSPod zone %s: %w", rec.Target, rec.Value, rec.Zone, err)
+		return nil, fmt.Errorf("find TXT %s = %q in DNSPod zone %s: %w", rec.Target, rec.Value, rec.Zone, err)
 	}
 	for _, id := range ids {
 		if err := p.api.deleteRecord(ctx, rec.Zone, id); err != nil && !tencent.IsCode(err, "InvalidParameter.RecordIdInvalid") {
-			return fmt.Errorf("delete TXT record %d (%s) from DNSPod zone %s: %w", id, rec.Target, rec.Zone, err)
+			return nil, fmt.Errorf("delete TXT record %d (%s) from DNSPod zone %s: %w", id, rec.Target, rec.Zone, err)
 		}
 		p.log.Info("deleted TXT record", "name", rec.Target, "zone", rec.Zone, "id", id)
 	}
-	return nil
+	return ids, nil
 }
 
 // Locate fills in where a challenge name's record lives (its CNAME target and

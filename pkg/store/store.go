@@ -82,6 +82,33 @@ func (s *Store) Update(ctx context.Context, name string, fn func(old []byte) ([]
 	return writeAtomic(p, data)
 }
 
+// ErrNotWritable is wrapped by CheckWritable's errors.
+var ErrNotWritable = errors.New("not writable")
+
+// CheckWritable makes sure that name could be updated now — its lock taken,
+// a new version written beside it — without changing it: for a caller that
+// must not change anything elsewhere that it then could not record here.
+func (s *Store) CheckWritable(ctx context.Context, name string) error {
+	p, err := s.path(name)
+	if err != nil {
+		return err
+	}
+	unlock, err := lock(ctx, p+".lock")
+	if err != nil {
+		return fmt.Errorf("state directory %s is %w (%w)", s.dir, ErrNotWritable, err)
+	}
+	defer unlock()
+	if info, err := os.Stat(p); err == nil && !info.Mode().IsRegular() {
+		return fmt.Errorf("state directory %s is %w: %s is not a regular file (move it aside)", s.dir, ErrNotWritable, p)
+	}
+	tmp, err := os.CreateTemp(s.dir, "."+name+".tmp*")
+	if err != nil {
+		return fmt.Errorf("state directory %s is %w (%w)", s.dir, ErrNotWritable, err)
+	}
+	tmp.Close()
+	return os.Remove(tmp.Name())
+}
+
 // ReadJSON decodes the JSON document name into v; a missing file leaves v as is.
 func ReadJSON(s *Store, name string, v any) error {
 	b, err := s.Read(name)

@@ -152,3 +152,26 @@ func TestLockWaitEndsWithContext(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// CheckWritable proves a write would succeed without making one, and refuses
+// a name that an update could never replace.
+func TestCheckWritable(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := s.CheckWritable(ctx, "pending.json"); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(s.Dir())
+	if err != nil || len(entries) != 1 || entries[0].Name() != "pending.json.lock" {
+		t.Fatalf("after CheckWritable the dir holds %v (%v), want only the lock Update takes too", entries, err)
+	}
+	if err := os.Mkdir(filepath.Join(s.Dir(), "dir.json"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CheckWritable(ctx, "dir.json"); !errors.Is(err, ErrNotWritable) || !strings.Contains(err.Error(), "dir.json is not a regular file") {
+		t.Fatalf("a directory in the file's place: %v", err)
+	}
+}

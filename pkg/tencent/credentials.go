@@ -39,8 +39,22 @@ const apiKeyConsole = "https://console.cloud.tencent.com/cam/capi"
 // authentication failure can name the variable, file or role to fix.
 type Credential struct {
 	common.CredentialIface
-	// Source describes the origin, e.g. "environment (TENCENTCLOUD_SECRET_ID)".
+	// Source describes the origin, e.g. "config file /etc/clbcert/config.toml",
+	// or "environment" for the variables, which errors name part by part.
 	Source string
+}
+
+// envSource is the Source of a key from the environment, where the SecretId,
+// SecretKey and session token each have a variable of their own.
+const envSource = "environment"
+
+// from names where one part of a key came from: that part's variable for a
+// key from the environment, else the key's source.
+func from(source, envVar string) string {
+	if source == envSource {
+		return envVar
+	}
+	return source
 }
 
 // SecretIDHint is the SecretId with all but its first four and last four
@@ -123,11 +137,10 @@ func fromEnv(env func(string) (string, bool)) (*Credential, error) {
 	case key == "":
 		return nil, fmt.Errorf("%s is set but %s is empty: set both, or unset both to use the profile file or CVM role", EnvSecretID, EnvSecretKey)
 	}
-	src := "environment (" + EnvSecretID + ")"
-	if err := CheckKeyShape(id, key, src); err != nil {
+	if err := CheckKeyShape(id, key, envSource); err != nil {
 		return nil, err
 	}
-	return &Credential{CredentialIface: common.NewTokenCredential(id, key, token), Source: src}, nil
+	return &Credential{CredentialIface: common.NewTokenCredential(id, key, token), Source: envSource}, nil
 }
 
 func fromProfile(env func(string) (string, bool), home string) (*Credential, error) {
@@ -190,10 +203,12 @@ func CheckKeyShape(id, key, source string) error {
 	legacy := strings.Contains(id, ",") || strings.Contains(key, ",") || isDigits(id)
 	if legacy {
 		return fmt.Errorf("the key from %s looks like a legacy DNSPod token (ID,Token), which the Tencent Cloud API does not accept: create a Tencent Cloud API key (SecretId/SecretKey) at %s and set %s and %s",
-			source, apiKeyConsole, EnvSecretID, EnvSecretKey)
+			from(source, EnvSecretID+" and "+EnvSecretKey), apiKeyConsole, EnvSecretID, EnvSecretKey)
 	}
-	if strings.IndexFunc(id+key, unicode.IsSpace) >= 0 {
-		return fmt.Errorf("the key from %s contains white space: copy the SecretId and SecretKey again from %s", source, apiKeyConsole)
+	for _, part := range []struct{ name, value, env string }{{"SecretId", id, EnvSecretID}, {"SecretKey", key, EnvSecretKey}} {
+		if strings.IndexFunc(part.value, unicode.IsSpace) >= 0 {
+			return fmt.Errorf("the %s from %s contains white space: copy it again from %s", part.name, from(source, part.env), apiKeyConsole)
+		}
 	}
 	return nil
 }

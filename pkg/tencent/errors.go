@@ -124,7 +124,7 @@ func (e *Error) Error() string {
 	case KindAuth:
 		advice = authAdvice(e)
 	case KindPermission:
-		advice = fmt.Sprintf("the key %s from %s is valid but CAM does not allow %s: grant that action to its user or role", e.KeyHint, e.Source, call)
+		advice = fmt.Sprintf("the key %s from %s is valid but CAM does not allow %s: grant that action to its user or role", e.KeyHint, from(e.Source, EnvSecretID), call)
 	case KindThrottled:
 		advice = fmt.Sprintf("still rate-limited after %d attempts: try again in a minute, or make fewer concurrent calls", e.Attempts)
 	case KindTransient:
@@ -149,11 +149,11 @@ func authAdvice(e *Error) string {
 	case "AuthFailure.SignatureExpire":
 		return "this machine's clock is more than 5 minutes off: sync it (e.g. timedatectl set-ntp true)"
 	case "AuthFailure.SignatureFailure":
-		return fmt.Sprintf("the SecretKey from %s does not belong to SecretId %s: copy the pair again from %s", e.Source, e.KeyHint, apiKeyConsole)
+		return fmt.Sprintf("the SecretKey from %s does not belong to SecretId %s: copy the pair again from %s", from(e.Source, EnvSecretKey), e.KeyHint, apiKeyConsole)
 	case "AuthFailure.TokenFailure":
-		return fmt.Sprintf("the session token from %s is invalid or expired: fetch fresh temporary keys, or unset %s for a permanent key", e.Source, EnvSessionToken)
+		return fmt.Sprintf("the session token from %s is invalid or expired: fetch fresh temporary keys, or unset %s for a permanent key", from(e.Source, EnvSessionToken), EnvSessionToken)
 	}
-	return fmt.Sprintf("Tencent Cloud does not know SecretId %s from %s, or it is disabled: use an enabled API key from %s", e.KeyHint, e.Source, apiKeyConsole)
+	return fmt.Sprintf("Tencent Cloud does not know SecretId %s from %s, or it is disabled: use an enabled API key from %s", e.KeyHint, from(e.Source, EnvSecretID), apiKeyConsole)
 }
 
 // sdkError extracts code, message and request id from whatever the SDK returned.

@@ -228,3 +228,60 @@ func TestSiteHosts(t *testing.T) {
 		t.Fatalf("ParseSite(mars) = %v", err)
 	}
 }
+
+// Each credential error names the variable (or file) that holds the part to
+// fix: the SecretKey's, the session token's, the SecretId's.
+func TestCredentialErrorsNameTheirPart(t *testing.T) {
+	real := tcsim.Credential{SecretID: "AKIDsimtoken0000000000000000000000", SecretKey: "sim-secret-key-0123456789abcdef", Token: "sim-session-token-xyz"}
+	sim := simtest.Start(t, tcsim.Options{Credentials: []tcsim.Credential{real}, Zones: []tcsim.ZoneSpec{{Name: "example.test"}}})
+	ep, err := tencent.ParseEndpoint(sim.Endpoint())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name                string
+		id, key, token      string
+		fileID, fileKey     string
+		wantErr, notWantErr string
+	}{
+		{name: "wrong secret key", id: real.SecretID, key: "wrong-key-0123456789abcdef01234", token: real.Token,
+			wantErr: "the SecretKey from TENCENTCLOUD_SECRET_KEY does not belong to SecretId AKID", notWantErr: tencent.EnvSecretID},
+		{name: "wrong session token", id: real.SecretID, key: real.SecretKey, token: "stale-token",
+			wantErr: "the session token from TENCENTCLOUD_SESSION_TOKEN is invalid", notWantErr: tencent.EnvSecretID},
+		{name: "unknown secret id", id: "AKIDunknown000000000000000000000000", key: real.SecretKey, token: real.Token,
+			wantErr: "0000 from TENCENTCLOUD_SECRET_ID, or it is disabled"},
+		{name: "white space in the secret key", id: real.SecretID, key: "sim-secret-key 0123456789abcdef",
+			wantErr: "the SecretKey from TENCENTCLOUD_SECRET_KEY contains white space", notWantErr: tencent.EnvSecretID},
+		{name: "white space in the secret id", id: "AKID sim", key: real.SecretKey,
+			wantErr: "the SecretId from TENCENTCLOUD_SECRET_ID contains white space", notWantErr: tencent.EnvSecretKey},
+		{name: "wrong secret key in the config file", fileID: real.SecretID, fileKey: "wrong-key-0123456789abcdef01234",
+			wantErr: "the SecretKey from config file /etc/clbcert/config.toml does not belong", notWantErr: "TENCENTCLOUD_"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{}
+			for k, v := range map[string]string{tencent.EnvSecretID: tt.id, tencent.EnvSecretKey: tt.key, tencent.EnvSessionToken: tt.token} {
+				if v != "" {
+					env[k] = v
+				}
+			}
+			cred, err := tencent.LoadCredential(context.Background(), tencent.CredentialOptions{
+				LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
+				FileID:    tt.fileID, FileKey: tt.fileKey, FileSource: "config file /etc/clbcert/config.toml",
+			})
+			if err == nil {
+				cfg := tencent.Config{Credential: cred, Endpoint: ep}
+				client, cerr := cfg.DNSPod()
+				if cerr != nil {
+					t.Fatal(cerr)
+				}
+				_, err = tencent.Do(context.Background(), cfg.Caller("dnspod"), "DescribeDomainList", func(ctx context.Context) (*dnspod.DescribeDomainListResponse, error) {
+					return client.DescribeDomainListWithContext(ctx, dnspod.NewDescribeDomainListRequest())
+				})
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || (tt.notWantErr != "" && strings.Contains(err.Error(), tt.notWantErr)) {
+				t.Fatalf("err = %v\nwant %q, and not %q", err, tt.wantErr, tt.notWantErr)
+			}
+		})
+	}
+}

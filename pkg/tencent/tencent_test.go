@@ -54,7 +54,7 @@ func TestLoadCredential(t *testing.T) {
 		wantErr    string
 	}{
 		{name: "env wins over profile", env: map[string]string{EnvSecretID: "AKIDenv000000", EnvSecretKey: "envkey"}, home: home,
-			wantID: "AKIDenv000000", wantSource: "environment (TENCENTCLOUD_SECRET_ID)"},
+			wantID: "AKIDenv000000", wantSource: "environment"},
 		{name: "env with session token", env: map[string]string{EnvSecretID: "AKIDtmp000000", EnvSecretKey: "k", EnvSessionToken: "tok"},
 			wantID: "AKIDtmp000000", wantToken: "tok", wantSource: "environment"},
 		{name: "profile when env unset", home: home, wantID: "AKIDprofile0000", wantSource: "profile " + profile + " [default]"},
@@ -192,7 +192,7 @@ func TestClassify(t *testing.T) {
 
 func testCaller(waits *[]time.Duration) *Caller {
 	return &Caller{
-		Product: "dnspod", Host: "http://127.0.0.1:1", Source: "environment (TENCENTCLOUD_SECRET_ID)", KeyHint: "AKID****abcd",
+		Product: "dnspod", Host: "http://127.0.0.1:1", Source: "environment", KeyHint: "AKID****abcd",
 		Policy:   DefaultRetry,
 		now:      time.Now,
 		sleep:    func(_ context.Context, d time.Duration) error { *waits = append(*waits, d); return nil },
@@ -213,7 +213,7 @@ func TestDoRetries(t *testing.T) {
 		{name: "throttled then ok", errs: []error{sdk("RequestLimitExceeded"), sdk("LimitExceeded.RateLimitExceeded"), nil},
 			wantCalls: 3, wantWaits: []time.Duration{250 * time.Millisecond, 500 * time.Millisecond}},
 		{name: "auth failure is not retried", errs: []error{sdk("AuthFailure.SecretIdNotFound")},
-			wantCalls: 1, wantKind: KindAuth, wantMsg: "Tencent Cloud does not know SecretId AKID****abcd from environment (TENCENTCLOUD_SECRET_ID)"},
+			wantCalls: 1, wantKind: KindAuth, wantMsg: "Tencent Cloud does not know SecretId AKID****abcd from TENCENTCLOUD_SECRET_ID"},
 		{name: "invalid parameter is not retried", errs: []error{sdk("InvalidParameter.RecordLineInvalid")},
 			wantCalls: 1, wantKind: KindInvalid, wantMsg: "dnspod:CreateRecord failed (InvalidParameter.RecordLineInvalid: m, RequestId req-1)"},
 		{name: "internal errors until attempts run out", errs: []error{sdk("InternalError"), sdk("InternalError"), sdk("InternalError"), sdk("InternalError"), sdk("InternalError")},
