@@ -152,7 +152,7 @@ type certInfo struct {
 	CertKey     *string `json:"CertKey"`
 }
 
-// modifyListenerParams: ListenerName, Certificate, and for layer-4 listeners Scheduler,
+// modifyListenerParams: ListenerName, Certificate or MultiCertInfo, and for layer-4 listeners Scheduler,
 // SessionExpireTime and HealthCheck change what tcsim simulates; the other fields are checked
 // where CLB documents a rule for them, then accepted.
 type modifyListenerParams struct {
@@ -182,7 +182,7 @@ type modifyListenerParams struct {
 	RescheduleInterval         *int64            `json:"RescheduleInterval"`
 }
 
-// modifyDomainAttributesParams: Certificate and NewDomain change what tcsim simulates; Http2,
+// modifyDomainAttributesParams: Certificate or MultiCertInfo, and NewDomain change what tcsim simulates; Http2,
 // DefaultServer, Quic and NewDefaultServerDomain are accepted and change nothing.
 type modifyDomainAttributesParams struct {
 	LoadBalancerID         *string           `json:"LoadBalancerId" tc:"required"`
