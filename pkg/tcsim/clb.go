@@ -152,7 +152,7 @@ type certInfo struct {
 	CertKey     *string `json:"CertKey"`
 }
 
-// modifyListenerParams: ListenerName, Certificate, and for layer-4 listeners Scheduler,
+// modifyListenerParams: ListenerName, Certificate or MultiCertInfo, and for layer-4 listeners Scheduler,
 // SessionExpireTime and HealthCheck change what tcsim simulates; the other fields are checked
 // where CLB documents a rule for them, then accepted.
 type modifyListenerParams struct {
@@ -182,7 +182,7 @@ type modifyListenerParams struct {
 	RescheduleInterval         *int64            `json:"RescheduleInterval"`
 }
 
-// modifyDomainAttributesParams: Certificate and NewDomain change what tcsim simulates; Http2,
+// modifyDomainAttributesParams: Certificate or MultiCertInfo, and NewDomain change what tcsim simulates; Http2,
 // DefaultServer, Quic and NewDefaultServerDomain are accepted and change nothing.
 type modifyDomainAttributesParams struct {
 	LoadBalancerID         *string           `json:"LoadBalancerId" tc:"required"`
@@ -233,8 +233,11 @@ type describeLoadBalancersResponse struct {
 }
 
 type certificateOutput struct {
-	SSLMode string `json:"SSLMode"`
-	CertID  string `json:"CertId"`
+	SSLMode         string   `json:"SSLMode"`
+	SSLVerifyClient string   `json:"SSLVerifyClient,omitempty"`
+	CertID          string   `json:"CertId"`
+	CertCaID        string   `json:"CertCaId,omitempty"`
+	ExtCertIDs      []string `json:"ExtCertIds,omitempty"`
 }
 
 type ruleOutput struct {
@@ -483,8 +486,8 @@ func listenerOut(l *listener) listenerOutput {
 	if l.SNI {
 		out.SniSwitch = 1
 	}
-	if l.CertID != "" {
-		out.Certificate = &certificateOutput{SSLMode: sslModeOneWay, CertID: l.CertID}
+	if !l.SNI {
+		out.Certificate = l.Cert.output()
 	}
 	if isLayer7(l.Protocol) {
 		out.Rules = []ruleOutput{}
@@ -496,7 +499,7 @@ func listenerOut(l *listener) listenerOutput {
 				ForwardType: "HTTP", CreateTime: clbTime(r.Created), TargetType: "NODE",
 			}
 			if l.SNI {
-				ro.Certificate = &certificateOutput{SSLMode: sslModeOneWay, CertID: r.CertID}
+				ro.Certificate = r.Cert.output()
 			}
 			out.Rules = append(out.Rules, ro)
 		}
@@ -562,8 +565,7 @@ func (c *cloud) modifyListener(_ context.Context, r *request) (any, error) {
 				return err
 			}
 		}
-		var certID string
-		if p.Certificate != nil {
+		if p.Certificate != nil || p.MultiCertInfo != nil {
 			switch {
 			case l.SNI:
 				// UNCERTAIN: the code is not documented (maybe InvalidParameter.ProtocolCheckFailed).
@@ -571,17 +573,21 @@ func (c *cloud) modifyListener(_ context.Context, r *request) (any, error) {
 			case l.Protocol != protoHTTPS && l.Protocol != protoTCPSSL && l.Protocol != protoQUIC:
 				// UNCERTAIN: the exact code for a certificate on a plain listener.
 				return errorf(codeInvalidParameter, "A %s listener takes no certificate.", l.Protocol)
-			}
-			if certID, err = c.bindableCertLocked(p.Certificate, r.Now); err != nil {
-				return err
+			case p.MultiCertInfo != nil && l.Protocol == protoQUIC:
+				// §3: MultiCertInfo is for HTTPS without SNI and TCP_SSL.
+				return errorf(codeInvalidParameter, "MultiCertInfo is for HTTPS listeners without SNI and TCP_SSL listeners, not %s.", l.Protocol)
 			}
 		}
-		c.startTaskLocked(r.RequestID, lb, r.Now, certID, func() {
+		cert, rebind, err := c.bindingLocked(p.Certificate, p.MultiCertInfo, r.Now)
+		if err != nil {
+			return err
+		}
+		c.startTaskLocked(r.RequestID, lb, r.Now, boundIDs(cert), func() {
 			if p.ListenerName != nil {
 				l.Name = *p.ListenerName
 			}
-			if certID != "" {
-				l.CertID = certID
+			if rebind {
+				l.Cert = cert
 			}
 			bal.apply(&l.balancing)
 		})
@@ -592,9 +598,6 @@ func (c *cloud) modifyListener(_ context.Context, r *request) (any, error) {
 // checkListenerChange applies ModifyListener's documented rules to fields tcsim otherwise
 // ignores, so a call that CLB refuses is refused here too.
 func checkListenerChange(l *listener, p *modifyListenerParams) error {
-	if err := checkMultiCert(p.MultiCertInfo, p.Certificate); err != nil {
-		return err
-	}
 	if isLayer7(l.Protocol) && (p.HealthCheck != nil || p.Scheduler != nil || p.SessionExpireTime != nil) {
 		return errorf(codeInvalidParameter, "HealthCheck, Scheduler and SessionExpireTime of an %s listener are set per rule.", l.Protocol)
 	}
@@ -613,47 +616,16 @@ func checkListenerChange(l *listener, p *modifyListenerParams) error {
 	return nil
 }
 
-// checkMultiCert refuses MultiCertInfo, which tcsim does not simulate, with the reason.
-func checkMultiCert(multi *multiCertInfo, cert *certificateInput) error {
-	switch {
-	case multi == nil:
+// boundIDs are the certificates a binding uses, nil for none.
+func boundIDs(b certBinding) []string {
+	if b.empty() {
 		return nil
-	case cert != nil:
-		return errorf(codeInvalidParameter, "Certificate and MultiCertInfo are mutually exclusive.")
 	}
-	return errorf(codeInvalidParameter, "tcsim does not simulate MultiCertInfo; bind one certificate with Certificate.CertId.")
-}
-
-// bindableCertLocked checks a CertificateInput and returns the certificate id to bind.
-func (c *cloud) bindableCertLocked(in *certificateInput, now time.Time) (string, error) {
-	mode := sslModeOneWay
-	if in.SSLMode != nil {
-		mode = *in.SSLMode
+	ids := slices.Clone(b.CertIDs)
+	if b.CaID != "" {
+		ids = append(ids, b.CaID)
 	}
-	switch {
-	case mode == sslModeMutual:
-		return "", errorf(codeInvalidParameter, "tcsim does not simulate mutual TLS; use SSLMode UNIDIRECTIONAL.")
-	case mode != sslModeOneWay:
-		return "", errorf(codeInvalidParameterValue, "SSLMode must be UNIDIRECTIONAL or MUTUAL.")
-	case in.CertCaID != nil || in.CertCaName != nil || in.CertCaContent != nil || in.SSLVerifyClient != nil:
-		return "", errorf(codeInvalidParameter, "A client CA and SSLVerifyClient apply to MUTUAL mode only.")
-	case in.CertContent != nil || in.CertKey != nil || in.CertName != nil:
-		return "", errorf(codeInvalidParameter, "tcsim does not simulate uploading a certificate inline; upload it with SSL UploadCertificate and pass CertId.")
-	case deref(in.CertID) == "":
-		return "", errorf(codeMissingParameter, "The request is missing a required parameter `Certificate.CertId`.")
-	}
-	cert := c.certs[*in.CertID]
-	switch {
-	case cert == nil:
-		// UNCERTAIN: the code and wording for an unknown certificate id.
-		return "", errorf(codeInvalidParameter, "The certificate `%s` is not found.", *in.CertID)
-	case cert.Type != certTypeServer:
-		return "", errorf(codeInvalidParameter, "The certificate `%s` is a CA certificate, not a server certificate.", cert.ID)
-	case cert.expired(now):
-		// UNCERTAIN: the code CLB answers for an expired certificate.
-		return "", errorf(codeInvalidParameter, "The certificate `%s` expired at %s.", cert.ID, sslTime(cert.leaf().NotAfter))
-	}
-	return cert.ID, nil
+	return ids
 }
 
 func (c *cloud) modifyDomainAttributes(_ context.Context, r *request) (any, error) {
@@ -676,27 +648,22 @@ func (c *cloud) modifyDomainAttributes(_ context.Context, r *request) (any, erro
 			// UNCERTAIN: not in this action's documented list; CLB's code for a missing rule.
 			return errorf(codeLocationNotFound, "No forwarding rule of listener %s has the domain `%s`.", l.ID, *p.Domain)
 		}
-		if err := checkMultiCert(p.MultiCertInfo, p.Certificate); err != nil {
-			return err
-		}
 		newDomain, err := checkNewDomain(l, domain, p.NewDomain, p.NewDomains)
 		if err != nil {
 			return err
 		}
-		var certID string
-		if p.Certificate != nil {
-			if !l.SNI {
-				// UNCERTAIN: the code when the listener has SNI off.
-				return errorf(codeInvalidParameter, "Listener %s has SNI off: its certificate is the listener's; use ModifyListener.", l.ID)
-			}
-			if certID, err = c.bindableCertLocked(p.Certificate, r.Now); err != nil {
-				return err
-			}
+		if (p.Certificate != nil || p.MultiCertInfo != nil) && !l.SNI {
+			// UNCERTAIN: the code when the listener has SNI off.
+			return errorf(codeInvalidParameter, "Listener %s has SNI off: its certificate is the listener's; use ModifyListener.", l.ID)
 		}
-		c.startTaskLocked(r.RequestID, lb, r.Now, certID, func() {
+		cert, rebind, err := c.bindingLocked(p.Certificate, p.MultiCertInfo, r.Now)
+		if err != nil {
+			return err
+		}
+		c.startTaskLocked(r.RequestID, lb, r.Now, boundIDs(cert), func() {
 			for _, rl := range rules {
-				if certID != "" {
-					rl.CertID = certID
+				if rebind {
+					rl.Cert = cert
 				}
 				if newDomain != "" {
 					rl.Domain = newDomain

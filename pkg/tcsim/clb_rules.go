@@ -240,7 +240,7 @@ func (c *cloud) modifyRule(_ context.Context, r *request) (any, error) {
 		if err != nil {
 			return err
 		}
-		c.startTaskLocked(r.RequestID, lb, r.Now, "", func() {
+		c.startTaskLocked(r.RequestID, lb, r.Now, nil, func() {
 			rl.URL = url
 			ch.apply(&rl.balancing)
 		})

@@ -258,7 +258,7 @@ func (c *cloud) registerTargets(_ context.Context, r *request) (any, error) {
 			}
 		}
 		now := r.Now
-		c.startTaskLocked(r.RequestID, lb, now, "", func() {
+		c.startTaskLocked(r.RequestID, lb, now, nil, func() {
 			for _, in := range ins {
 				t := &target{IP: in.ip, Port: in.port, Weight: defaultTargetWeight, Health: initialHealth(b.Health), Tag: in.tag, Registered: now}
 				if in.weight != nil {
@@ -282,7 +282,7 @@ func (c *cloud) deregisterTargets(_ context.Context, r *request) (any, error) {
 		if err := checkBound(b, ins); err != nil {
 			return err
 		}
-		c.startTaskLocked(r.RequestID, lb, r.Now, "", func() {
+		c.startTaskLocked(r.RequestID, lb, r.Now, nil, func() {
 			b.Targets = slices.DeleteFunc(slices.Clone(b.Targets), func(t *target) bool {
 				return slices.ContainsFunc(ins, func(in targetInput) bool { return t.IP == in.ip && t.Port == in.port })
 			})
@@ -321,7 +321,7 @@ func (c *cloud) modifyTargetWeight(_ context.Context, r *request) (any, error) {
 		if err := checkBound(b, ins); err != nil {
 			return err
 		}
-		c.startTaskLocked(r.RequestID, lb, r.Now, "", func() {
+		c.startTaskLocked(r.RequestID, lb, r.Now, nil, func() {
 			for _, in := range ins {
 				if t := findTarget(b, in); t != nil {
 					t.Weight = weight

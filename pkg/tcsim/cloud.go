@@ -21,9 +21,10 @@ type CertInfo struct {
 	NotBefore   time.Time
 	NotAfter    time.Time
 	Inserted    time.Time
-	Uploaded    bool // through UploadCertificate, not from Options.Certificates
-	// BoundTo is every place CLB serves it now: "lb-x/lbl-y" for a listener, "lb-x/lbl-y/DOMAIN"
-	// for an SNI domain (the target syntax of clbcert's config).
+	Uploaded    bool   // through UploadCertificate, not from Options.Certificates
+	Algorithm   string // the key algorithm as DescribeCertificates' EncryptAlgorithm: RSA or ECC
+	// BoundTo is every place CLB serves it, or verifies clients with it, now: "lb-x/lbl-y" for a
+	// listener, "lb-x/lbl-y/DOMAIN" for an SNI domain (the target syntax of clbcert's config).
 	BoundTo []string
 }
 
@@ -59,7 +60,7 @@ type listener struct {
 	ID, Name, Protocol string
 	Port               int
 	SNI                bool
-	CertID             string // non-SNI HTTPS, TCP_SSL, QUIC
+	Cert               certBinding // non-SNI HTTPS, TCP_SSL, QUIC
 	Rules              []*rule
 	Created            time.Time
 	// Layer 4 (TCP_SSL, QUIC, TCP) balances per listener; layer 7 per rule.
@@ -68,7 +69,7 @@ type listener struct {
 
 type rule struct {
 	LocationID, Domain, URL string
-	CertID                  string // SNI listeners: the certificate of Domain
+	Cert                    certBinding // SNI listeners: the certificates of Domain
 	Created                 time.Time
 	balancing
 }
@@ -140,9 +141,10 @@ type clbTask struct {
 	Created, Due     time.Time
 	onPoll           bool
 	Status           int64
-	// certID is the certificate the change binds, "" for none. It counts as in use while the
-	// change runs, so it cannot be deleted between the call and the rebinding.
-	certID string
+	// certIDs are the certificates the change binds (server certificates and client CA). They
+	// count as in use while the change runs, so none can be deleted between the call and the
+	// rebinding.
+	certIDs []string
 	// otherLBIDs are the further load balancers a change of several keeps busy (binding a
 	// customized configuration); configID is that configuration, which cannot be deleted
 	// while the change runs.
@@ -214,11 +216,11 @@ func (c *cloud) completeLocked(t *clbTask) {
 	}
 }
 
-// startTaskLocked makes lb busy with a change that applies later and binds certID ("" for
-// none). id is the request id, which CLB hands out as the task id.
-func (c *cloud) startTaskLocked(id string, lb *loadBalancer, now time.Time, certID string, apply func()) {
+// startTaskLocked makes lb busy with a change that applies later and binds certIDs (none
+// for nil). id is the request id, which CLB hands out as the task id.
+func (c *cloud) startTaskLocked(id string, lb *loadBalancer, now time.Time, certIDs []string, apply func()) {
 	t := c.startTasksLocked(id, lb.Region, []*loadBalancer{lb}, now, apply)
-	t.certID = certID
+	t.certIDs = certIDs
 }
 
 // startTasksLocked is startTaskLocked for a change of several load balancers, all busy until
@@ -245,17 +247,17 @@ func (c *cloud) startTasksLocked(id, region string, lbs []*loadBalancer, now tim
 	return t
 }
 
-// bindingsLocked lists where CLB serves certificate id now.
+// bindingsLocked lists where CLB serves certificate id, or verifies clients with it, now.
 func (c *cloud) bindingsLocked(id string) []string {
 	var out []string
 	for _, lb := range c.lbs {
 		for _, l := range lb.Listeners {
-			if !l.SNI && l.CertID == id {
+			if !l.SNI && l.Cert.uses(id) {
 				out = append(out, lb.ID+"/"+l.ID)
 			}
 			seen := map[string]bool{}
 			for _, r := range l.Rules {
-				if l.SNI && r.CertID == id && !seen[r.Domain] {
+				if l.SNI && r.Cert.uses(id) && !seen[r.Domain] {
 					seen[r.Domain] = true
 					out = append(out, lb.ID+"/"+l.ID+"/"+r.Domain)
 				}
@@ -271,21 +273,22 @@ func (c *cloud) inUseLocked(id string) bool {
 		return true
 	}
 	for _, lb := range c.lbs {
-		if lb.task != nil && lb.task.certID == id {
+		if lb.task != nil && slices.Contains(lb.task.certIDs, id) {
 			return true
 		}
 	}
 	return false
 }
 
-// usesCert reports whether any listener or SNI domain of lb serves certificate id.
+// usesCert reports whether any listener or SNI domain of lb serves certificate id or
+// verifies clients with it.
 func usesCert(lb *loadBalancer, id string) bool {
 	for _, l := range lb.Listeners {
-		if !l.SNI && l.CertID == id {
+		if !l.SNI && l.Cert.uses(id) {
 			return true
 		}
 		for _, r := range l.Rules {
-			if l.SNI && r.CertID == id {
+			if l.SNI && r.Cert.uses(id) {
 				return true
 			}
 		}
@@ -293,30 +296,30 @@ func usesCert(lb *loadBalancer, id string) bool {
 	return false
 }
 
-// servedCertID is the certificate a handshake with server name sni gets: the listener's
+// servedBinding is the binding a handshake with server name sni gets: the listener's
 // without SNI; with SNI the one of the rule whose domain matches exactly, else of a wildcard
 // rule domain, else of the first rule.
-func servedCertID(l *listener, sni string) string {
+func servedBinding(l *listener, sni string) certBinding {
 	if !l.SNI {
-		return l.CertID
+		return l.Cert
 	}
 	if len(l.Rules) == 0 {
-		return ""
+		return certBinding{}
 	}
 	name := strings.ToLower(strings.TrimSuffix(sni, "."))
 	for _, r := range l.Rules {
 		if r.Domain == name {
-			return r.CertID
+			return r.Cert
 		}
 	}
 	if _, parent, ok := strings.Cut(name, "."); ok {
 		for _, r := range l.Rules {
 			if r.Domain == "*."+parent {
-				return r.CertID
+				return r.Cert
 			}
 		}
 	}
-	return l.Rules[0].CertID
+	return l.Rules[0].Cert
 }
 
 func (c *cloud) findLocked(lbID, listenerID string) (*loadBalancer, *listener) {
@@ -342,32 +345,32 @@ func ruleByLocation(l *listener, id string) *rule {
 	return nil
 }
 
-// handshakeCert is the certificate a listener presents to a ClientHello for sni right now.
-func (c *cloud) handshakeCert(lbID, listenerID, sni string) (*tls.Certificate, error) {
+// handshakeBinding sets cfg up to answer hello on a listener as its binding for the server
+// name stands right now: the server certificate and, with mutual TLS, client verification.
+func (c *cloud) handshakeBinding(lbID, listenerID string, hello *tls.ClientHelloInfo, cfg *tls.Config) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.settleLocked(c.now())
 	_, l := c.findLocked(lbID, listenerID)
 	if l == nil {
-		return nil, fmt.Errorf("listener %s/%s is gone", lbID, listenerID)
+		return fmt.Errorf("listener %s/%s is gone", lbID, listenerID)
 	}
-	cert := c.certs[servedCertID(l, sni)]
-	if cert == nil || cert.tlsCert == nil {
-		return nil, fmt.Errorf("listener %s/%s has no server certificate for %q", lbID, listenerID, sni)
+	if err := c.handshakeConfigLocked(servedBinding(l, hello.ServerName), hello, cfg); err != nil {
+		return fmt.Errorf("listener %s/%s: %w", lbID, listenerID, err)
 	}
-	return cert.tlsCert, nil
+	return nil
 }
 
-// servedCert is Sim.ServedCert.
-func (c *cloud) servedCert(lbID, listenerID, domain string) string {
+// servedBindingOf is Sim.ServedCert and Sim.Binding; ok is false for an unknown listener.
+func (c *cloud) servedBindingOf(lbID, listenerID, domain string) (b certBinding, ok bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.settleLocked(c.now())
 	_, l := c.findLocked(lbID, listenerID)
 	if l == nil {
-		return ""
+		return certBinding{}, false
 	}
-	return servedCertID(l, domain)
+	return servedBinding(l, domain), true
 }
 
 // certInfos is Sim.Certificates: oldest first.
@@ -387,7 +390,7 @@ func (c *cloud) certInfosLocked() []CertInfo {
 			ID: cert.ID, Alias: cert.Alias, Type: cert.Type, Domain: cert.Domain,
 			Names: slices.Clone(cert.Names), Fingerprint: cert.SHA256,
 			NotBefore: leaf.NotBefore, NotAfter: leaf.NotAfter, Inserted: cert.Inserted,
-			Uploaded: cert.Uploaded, BoundTo: c.bindingsLocked(cert.ID),
+			Uploaded: cert.Uploaded, Algorithm: encryptAlgorithm(cert), BoundTo: c.bindingsLocked(cert.ID),
 		})
 	}
 	return out
@@ -436,7 +439,7 @@ type listenerDump struct {
 	Protocol string     `json:"protocol"`
 	Port     int        `json:"port"`
 	SNI      bool       `json:"sni"`
-	CertID   string     `json:"certId,omitempty"`
+	Cert     *bindDump  `json:"certificate,omitempty"`
 	Rules    []ruleDump `json:"rules,omitempty"`
 	// Balancing is a layer-4 listener's; layer-7 listeners balance per rule.
 	Balancing *balancingDump `json:"balancing,omitempty"`
@@ -446,8 +449,23 @@ type ruleDump struct {
 	LocationID string        `json:"locationId"`
 	Domain     string        `json:"domain"`
 	URL        string        `json:"url"`
-	CertID     string        `json:"certId,omitempty"`
+	Cert       *bindDump     `json:"certificate,omitempty"`
 	Balancing  balancingDump `json:"balancing"`
+}
+
+// bindDump is a binding in the model's terms: every member, in the order written.
+type bindDump struct {
+	CertIDs []string `json:"certIds"`
+	Mode    string   `json:"sslMode"`
+	CaID    string   `json:"certCaId,omitempty"`
+	Verify  string   `json:"sslVerifyClient,omitempty"`
+}
+
+func dumpBinding(b certBinding) *bindDump {
+	if b.empty() {
+		return nil
+	}
+	return &bindDump{CertIDs: b.CertIDs, Mode: b.Mode, CaID: b.CaID, Verify: b.Verify}
 }
 
 // balancingDump shows the health check in the model's own terms, and each target with the
@@ -513,13 +531,13 @@ func (c *cloud) dump() cloudDump {
 			ld.Busy = lb.task.ID
 		}
 		for _, l := range lb.Listeners {
-			lis := listenerDump{ID: l.ID, Name: l.Name, Protocol: l.Protocol, Port: l.Port, SNI: l.SNI, CertID: l.CertID}
+			lis := listenerDump{ID: l.ID, Name: l.Name, Protocol: l.Protocol, Port: l.Port, SNI: l.SNI, Cert: dumpBinding(l.Cert)}
 			if !isLayer7(l.Protocol) {
 				b := dumpBalancing(&l.balancing)
 				lis.Balancing = &b
 			}
 			for _, r := range l.Rules {
-				lis.Rules = append(lis.Rules, ruleDump{LocationID: r.LocationID, Domain: r.Domain, URL: r.URL, CertID: r.CertID, Balancing: dumpBalancing(&r.balancing)})
+				lis.Rules = append(lis.Rules, ruleDump{LocationID: r.LocationID, Domain: r.Domain, URL: r.URL, Cert: dumpBinding(r.Cert), Balancing: dumpBalancing(&r.balancing)})
 			}
 			ld.Listeners = append(ld.Listeners, lis)
 		}

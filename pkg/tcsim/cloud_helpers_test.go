@@ -54,7 +54,12 @@ type testLeaf struct {
 // issue signs a leaf for names (the first is the CN) valid from notBefore to notAfter.
 func (p *testPKI) issue(t *testing.T, notBefore, notAfter time.Time, names ...string) testLeaf {
 	t.Helper()
-	key := newKey(t)
+	return p.issueKey(t, newKey(t), notBefore, notAfter, names...)
+}
+
+// issueKey is issue for a given key.
+func (p *testPKI) issueKey(t *testing.T, key crypto.Signer, notBefore, notAfter time.Time, names ...string) testLeaf {
+	t.Helper()
 	leaf := signCert(t, &x509.Certificate{
 		Subject: pkix.Name{CommonName: names[0]}, DNSNames: names, NotBefore: notBefore, NotAfter: notAfter,
 		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},

@@ -1,6 +1,7 @@
 package tcsim
 
 import (
+	"cmp"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -30,7 +31,7 @@ func (c *cloud) loadTopology(top Topology, certs []CertSpec, start time.Time, ba
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, cs := range certs {
-		cert, err := parseCert(cs.CertPEM, cs.KeyPEM, certTypeServer, start, false)
+		cert, err := parseCert(cs.CertPEM, cs.KeyPEM, cmp.Or(cs.Type, certTypeServer), start, false)
 		if err != nil {
 			return fmt.Errorf("certificate %s: %w", cs.ID, err)
 		}
@@ -75,32 +76,32 @@ func (c *cloud) loadTopology(top Topology, certs []CertSpec, start time.Time, ba
 		for _, ls := range spec.Listeners {
 			l := &listener{
 				ID: newID(ls.ID, "lbl-"), Name: ls.Name, Protocol: ls.Protocol, Port: ls.Port,
-				SNI: ls.SNI, CertID: ls.CertID, Created: lb.Created,
+				SNI: ls.SNI, Cert: ls.binding().model(), Created: lb.Created,
 			}
 			if !isLayer7(l.Protocol) {
 				l.balancing = balancingFromSpec(ls.BalancingSpec, false, backends)
 			}
-			domainCert := map[string]string{}
+			domainCert := map[string]certBinding{}
 			for _, rs := range ls.Rules {
 				r := &rule{
-					LocationID: newID(rs.LocationID, "loc-"), Domain: rs.Domain, URL: rs.URL, CertID: rs.CertID, Created: lb.Created,
+					LocationID: newID(rs.LocationID, "loc-"), Domain: rs.Domain, URL: rs.URL, Cert: rs.binding().model(), Created: lb.Created,
 					balancing: balancingFromSpec(rs.BalancingSpec, true, backends),
 				}
 				if r.URL == "" {
 					r.URL = "/"
 				}
-				// The rules of one domain share its certificate, as on CLB.
+				// The rules of one domain share its certificates, as on CLB.
 				if ls.SNI {
-					if r.CertID == "" {
-						r.CertID = domainCert[r.Domain]
+					if r.Cert.empty() {
+						r.Cert = domainCert[r.Domain]
 					}
-					domainCert[r.Domain] = r.CertID
+					domainCert[r.Domain] = r.Cert
 				}
 				l.Rules = append(l.Rules, r)
 			}
-			for _, id := range append([]string{l.CertID}, ruleCertIDs(l)...) {
-				if id != "" && c.certs[id] == nil {
-					return fmt.Errorf("load balancer %s listener %s: certificate %q is not in Options.Certificates", lb.ID, l.ID, id)
+			for _, b := range append([]certBinding{l.Cert}, ruleBindings(l)...) {
+				if err := c.checkBindingLocked(b); err != nil {
+					return fmt.Errorf("load balancer %s listener %s: %w", lb.ID, l.ID, err)
 				}
 			}
 			lb.Listeners = append(lb.Listeners, l)
@@ -120,10 +121,10 @@ func (c *cloud) loadTopology(top Topology, certs []CertSpec, start time.Time, ba
 	return nil
 }
 
-func ruleCertIDs(l *listener) []string {
-	var out []string
+func ruleBindings(l *listener) []certBinding {
+	var out []certBinding
 	for _, r := range l.Rules {
-		out = append(out, r.CertID)
+		out = append(out, r.Cert)
 	}
 	return out
 }
@@ -316,11 +317,8 @@ func (ps *portServer) setHandler(c *cloud, dp *dataPlane, lbID string, l *listen
 // to 1.3. MinVersion is always set explicitly: Go's server refuses TLS 1.0 and 1.1 by
 // default, CLB does not.
 func listenerTLS(c *cloud, lbID, listenerID string, layer7 bool) *tls.Config {
-	getCert := func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
-		return c.handshakeCert(lbID, listenerID, hello.ServerName)
-	}
 	return &tls.Config{
-		GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) {
+		GetConfigForClient: func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
 			minVersion, maxVersion := uint16(tls.VersionTLS10), uint16(tls.VersionTLS13)
 			if layer7 {
 				var err error
@@ -328,7 +326,11 @@ func listenerTLS(c *cloud, lbID, listenerID string, layer7 bool) *tls.Config {
 					return nil, err
 				}
 			}
-			return &tls.Config{MinVersion: minVersion, MaxVersion: maxVersion, GetCertificate: getCert}, nil
+			cfg := &tls.Config{MinVersion: minVersion, MaxVersion: maxVersion}
+			if err := c.handshakeBinding(lbID, listenerID, hello, cfg); err != nil {
+				return nil, err
+			}
+			return cfg, nil
 		},
 	}
 }

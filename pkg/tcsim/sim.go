@@ -357,6 +357,12 @@ func normalizeCloud(o Options) (Options, error) {
 		if certIDs[c.ID] {
 			return o, fmt.Errorf("tcsim: certificate id %s is used twice", c.ID)
 		}
+		switch {
+		case c.Type != "" && c.Type != certTypeServer && c.Type != certTypeCA:
+			return o, fmt.Errorf("tcsim: certificate %s: type %q is not SVR or CA", c.ID, c.Type)
+		case c.Type == certTypeCA && c.KeyPEM != "":
+			return o, fmt.Errorf("tcsim: certificate %s: a CA certificate is stored without its key; drop keyPem", c.ID)
+		}
 		certIDs[c.ID] = true
 	}
 	lbIDs := map[string]bool{}
@@ -481,9 +487,29 @@ func (s *Sim) SetBackendHealthy(id string, healthy bool) error { return s.back.s
 
 // ServedCert is the id of the certificate a TLS handshake with server name domain gets from
 // a listener now (the listener's own certificate when SNI is off); "" for an unknown
-// listener or one without certificates.
+// listener or one without certificates. Of a binding with several certificates it is the
+// one DescribeListeners reports as CertId; Binding has them all.
 func (s *Sim) ServedCert(lbID, listenerID, domain string) string {
-	return s.cloud.servedCert(lbID, listenerID, domain)
+	b, _ := s.cloud.servedBindingOf(lbID, listenerID, domain)
+	if b.empty() {
+		return ""
+	}
+	return b.reported()[0]
+}
+
+// Binding is a listener's certificate binding (without SNI), or an SNI domain's.
+type Binding struct {
+	CertIDs         []string // server certificates, sorted
+	SSLMode         string   // UNIDIRECTIONAL or MUTUAL
+	CertCaID        string   // MUTUAL: the client CA
+	SSLVerifyClient string   // MUTUAL: ON or OPTIONAL
+}
+
+// Binding is what a TLS handshake with server name domain meets on a listener now; ok is
+// false for an unknown listener.
+func (s *Sim) Binding(lbID, listenerID, domain string) (b Binding, ok bool) {
+	cb, ok := s.cloud.servedBindingOf(lbID, listenerID, domain)
+	return Binding{CertIDs: cb.reported(), SSLMode: cb.Mode, CertCaID: cb.CaID, SSLVerifyClient: cb.Verify}, ok
 }
 
 // Certificates are the SSL store's certificates, oldest first, with where each is served.

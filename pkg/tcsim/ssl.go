@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -168,7 +169,6 @@ type describeCertificateDetailResponse struct {
 	Deployable            bool            `json:"Deployable"`
 	Tags                  []sslTag        `json:"Tags"`
 	CertFingerprint       string          `json:"CertFingerprint"`
-	EncryptAlgorithm      string          `json:"EncryptAlgorithm"`
 	CertChainInfo         []certBasicInfo `json:"CertChainInfo"`
 	DomainType            uint64          `json:"DomainType"`
 }
@@ -373,9 +373,11 @@ func (c *cloud) describeCertificateDetail(_ context.Context, r *request) (any, e
 		Tags:                  tagsOrEmpty(cert.Tags),
 		// UNCERTAIN: the documentation says "SHA1 fingerprint" without the spelling;
 		// tcsim answers lower-case hex without separators.
-		CertFingerprint:  cert.SHA1,
-		EncryptAlgorithm: encryptAlgorithm(cert),
-		DomainType:       domainType(cert),
+		CertFingerprint: cert.SHA1,
+		// UNCERTAIN: the SDK documents this answer's EncryptAlgorithm for SM certificates only
+		// ("证书加密算法（国密证书特有）"), and tcsim holds none, so it is left out: a client must
+		// read the algorithm from DescribeCertificates or from CertificatePublicKey.
+		DomainType: domainType(cert),
 	}
 	for _, ch := range cert.Chain {
 		sum := sha1Hex(ch.Raw)
@@ -451,16 +453,31 @@ func isExpiring(cert *sslCert, now time.Time) bool {
 	return !cert.expired(now) && cert.leaf().NotAfter.Sub(now) <= certExpiringWithin
 }
 
+// Key algorithms as the SDK names them in EncryptAlgorithm: RSA, ECC and SM2. Go parses no SM2
+// certificate, so tcsim holds none.
+const (
+	algRSA = "RSA"
+	algECC = "ECC"
+)
+
+// encryptAlgorithm is DescribeCertificates' EncryptAlgorithm; "" for a key the SDK names no
+// algorithm for (Ed25519).
 func encryptAlgorithm(cert *sslCert) string {
 	switch cert.leaf().PublicKey.(type) {
 	case *rsa.PublicKey:
-		return "RSA"
+		return algRSA
 	case *ecdsa.PublicKey:
-		return "ECC"
-	case ed25519.PublicKey:
-		return "ED25519"
+		return algECC
 	}
 	return ""
+}
+
+// keyName names the leaf's key for messages.
+func keyName(cert *sslCert) string {
+	if _, ok := cert.leaf().PublicKey.(ed25519.PublicKey); ok {
+		return "Ed25519"
+	}
+	return fmt.Sprintf("%T", cert.leaf().PublicKey)
 }
 
 // domainType: 1 single domain, 2 several, 3 one wildcard, 4 several with a wildcard.

@@ -1,10 +1,12 @@
 package tcsim
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -60,6 +62,12 @@ type ListenerSpec struct {
 	SNI      bool       `json:"sni"`    // HTTPS only: certificates are per domain (RuleSpec.CertID)
 	CertID   string     `json:"certId"` // the certificate of a non-SNI HTTPS, TCP_SSL or QUIC listener
 	Rules    []RuleSpec `json:"rules"`  // HTTP and HTTPS only
+	// ExtCertIDs, SSLMode, CertCaID and SSLVerifyClient complete the listener's certificate
+	// binding, as BindingSpec says.
+	ExtCertIDs      []string `json:"extCertIds"`
+	SSLMode         string   `json:"sslMode"`
+	CertCaID        string   `json:"certCaId"`
+	SSLVerifyClient string   `json:"sslVerifyClient"`
 	// Balancing of TCP_SSL, QUIC and TCP listeners; HTTP and HTTPS balance per rule.
 	BalancingSpec
 }
@@ -106,7 +114,77 @@ type RuleSpec struct {
 	Domain     string `json:"domain"`     // "www.example.test" or "*.example.test", lower case
 	URL        string `json:"url"`        // default "/"
 	CertID     string `json:"certId"`
+	// ExtCertIDs, SSLMode, CertCaID and SSLVerifyClient complete the domain's certificate
+	// binding, as on a listener; later rules of the domain leave them empty too.
+	ExtCertIDs      []string `json:"extCertIds"`
+	SSLMode         string   `json:"sslMode"`
+	CertCaID        string   `json:"certCaId"`
+	SSLVerifyClient string   `json:"sslVerifyClient"`
 	BalancingSpec
+}
+
+// A certificate binding of a topology (a listener without SNI, or an SNI domain) is CertID,
+// plus ExtCertIDs for more server certificates, each of a key algorithm of its own (an RSA
+// and an ECC one); SSLMode UNIDIRECTIONAL (default) or MUTUAL, which needs CertCaID, a CA
+// certificate of Options.Certificates (CertSpec.Type "CA"); and SSLVerifyClient ON (default
+// with MUTUAL) or OPTIONAL.
+type bindingSpec struct {
+	certID, mode, caID, verify string
+	ext                        []string
+}
+
+func (l ListenerSpec) binding() bindingSpec {
+	return bindingSpec{certID: l.CertID, ext: l.ExtCertIDs, mode: l.SSLMode, caID: l.CertCaID, verify: l.SSLVerifyClient}
+}
+
+func (r RuleSpec) binding() bindingSpec {
+	return bindingSpec{certID: r.CertID, ext: r.ExtCertIDs, mode: r.SSLMode, caID: r.CertCaID, verify: r.SSLVerifyClient}
+}
+
+func (b bindingSpec) none() bool {
+	return b.certID == "" && len(b.ext) == 0 && b.mode == "" && b.caID == "" && b.verify == ""
+}
+
+func (b bindingSpec) equal(o bindingSpec) bool {
+	return b.certID == o.certID && slices.Equal(b.ext, o.ext) && b.mode == o.mode && b.caID == o.caID && b.verify == o.verify
+}
+
+// check applies the rules that need no certificates.
+func (b bindingSpec) check() error {
+	ids := map[string]bool{}
+	for _, id := range append([]string{b.certID}, b.ext...) {
+		if ids[id] {
+			return fmt.Errorf("certificate %s is bound twice", id)
+		}
+		ids[id] = true
+	}
+	switch {
+	case b.certID == "":
+		return fmt.Errorf("extCertIds, sslMode, certCaId and sslVerifyClient need certId")
+	case slices.Contains(b.ext, ""):
+		return fmt.Errorf("extCertIds holds an empty id")
+	case b.mode != "" && b.mode != sslModeOneWay && b.mode != sslModeMutual:
+		return fmt.Errorf("sslMode %q is not UNIDIRECTIONAL or MUTUAL", b.mode)
+	case b.mode == sslModeMutual && b.caID == "":
+		return fmt.Errorf("sslMode MUTUAL needs certCaId, the client CA")
+	case b.mode != sslModeMutual && (b.caID != "" || b.verify != ""):
+		return fmt.Errorf("certCaId and sslVerifyClient apply to sslMode MUTUAL only")
+	case b.verify != "" && b.verify != verifyOn && b.verify != verifyOptional:
+		return fmt.Errorf("sslVerifyClient %q is not ON or OPTIONAL", b.verify)
+	}
+	return nil
+}
+
+// model is the binding the topology describes, with CLB's defaults filled in.
+func (b bindingSpec) model() certBinding {
+	if b.certID == "" {
+		return certBinding{}
+	}
+	out := certBinding{CertIDs: append([]string{b.certID}, b.ext...), Mode: cmp.Or(b.mode, sslModeOneWay)}
+	if out.Mode == sslModeMutual {
+		out.CaID, out.Verify = b.caID, cmp.Or(b.verify, verifyOn)
+	}
+	return out
 }
 
 // CertSpec is a certificate already in the SSL store when the simulator starts (uploaded by
@@ -116,7 +194,9 @@ type CertSpec struct {
 	ID      string `json:"id"` // letters and digits, like the service's 8-character ids
 	Alias   string `json:"alias"`
 	CertPEM string `json:"certPem"` // leaf first, then the chain
-	KeyPEM  string `json:"keyPem"`
+	KeyPEM  string `json:"keyPem"`  // empty for a CA certificate
+	// Type is SVR (default), a server certificate, or CA, a client CA for mutual TLS.
+	Type string `json:"type"`
 }
 
 // Listener protocols.
@@ -297,8 +377,15 @@ func checkListenerSpec(l ListenerSpec, locationIDs, backends map[string]bool) er
 	switch {
 	case needsCert && l.CertID == "":
 		return fmt.Errorf("a %s listener without SNI needs certId", l.Protocol)
-	case !needsCert && l.CertID != "":
+	case !needsCert && !l.binding().none():
 		return fmt.Errorf("a %s listener has no listener certificate (SNI: %v); certificates go on its rules", l.Protocol, l.SNI)
+	case needsCert && l.Protocol == protoQUIC && len(l.ExtCertIDs) > 0:
+		return fmt.Errorf("a QUIC listener binds one certificate; extCertIds are for HTTPS without SNI and TCP_SSL")
+	}
+	if needsCert {
+		if err := l.binding().check(); err != nil {
+			return err
+		}
 	}
 	if len(l.Rules) > 0 && l.Protocol != protoHTTP && l.Protocol != protoHTTPS {
 		return fmt.Errorf("only HTTP and HTTPS listeners have forwarding rules")
@@ -316,7 +403,7 @@ func checkListenerSpec(l ListenerSpec, locationIDs, backends map[string]bool) er
 	if l.SNI && len(l.Rules) == 0 {
 		return fmt.Errorf("an SNI listener needs at least one rule with a domain and certificate")
 	}
-	domainCert := map[string]string{}
+	domainCert := map[string]bindingSpec{}
 	paths := map[string]bool{}
 	for k, r := range l.Rules {
 		if r.LocationID != "" {
@@ -345,8 +432,9 @@ func checkListenerSpec(l ListenerSpec, locationIDs, backends map[string]bool) er
 		if err := checkBalancingSpec(r.BalancingSpec, true, backends); err != nil {
 			return fmt.Errorf("rule %d: %w", k, err)
 		}
+		rb := r.binding()
 		if !l.SNI {
-			if r.CertID != "" {
+			if !rb.none() {
 				return fmt.Errorf("rule %d: certId on a listener without SNI (the listener's certificate is served)", k)
 			}
 			continue
@@ -356,9 +444,12 @@ func checkListenerSpec(l ListenerSpec, locationIDs, backends map[string]bool) er
 		case !seen && r.CertID == "":
 			return fmt.Errorf("rule %d: domain %s needs a certificate on an SNI listener", k, r.Domain)
 		case !seen:
-			domainCert[r.Domain] = r.CertID
-		case r.CertID != "" && r.CertID != prev:
-			return fmt.Errorf("rule %d: domain %s has two certificates; CLB keeps one per domain", k, r.Domain)
+			if err := rb.check(); err != nil {
+				return fmt.Errorf("rule %d: %w", k, err)
+			}
+			domainCert[r.Domain] = rb
+		case !rb.none() && !rb.equal(prev):
+			return fmt.Errorf("rule %d: domain %s has two certificate bindings; CLB keeps one per domain (leave later rules' certificate fields empty)", k, r.Domain)
 		}
 	}
 	return nil

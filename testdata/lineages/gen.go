@@ -132,10 +132,26 @@ func main() {
 			must(os.Mkdir(p, 0o755))
 			write(filepath.Join(p, ".keep"), nil, 0o644)
 		}},
+
+		// One config dir holding several lineages, as an operator who keeps an RSA and an
+		// ECDSA certificate for the same names has it (certbot --key-type rsa, then
+		// --key-type ecdsa --cert-name example.test-ecdsa), beside lineages that pair with
+		// nothing: an ECDSA one for www only, an RSA one for other names, and one whose
+		// fullchain.pem is garbage.
+		{dir: "dual", name: "example.test", gens: []files{issue(e1, 0x1010, apex, rsaKey(), goodFrom, goodUntil)}},
+		{dir: "dual", name: "example.test-ecdsa", gens: []files{issue(e1, 0x1011, apex, ecKey(), goodFrom, goodUntil)}},
+		{dir: "dual", name: "www.example.test", gens: []files{issue(e1, 0x1012, []string{"www.example.test"}, ecKey(), goodFrom, goodUntil)}},
+		{dir: "dual", name: "other.test", gens: []files{issue(e1, 0x1013, []string{"other.test"}, rsaKey(), goodFrom, goodUntil)}},
+		{dir: "dual", name: "broken.test", gens: []files{withFiles(issue(e1, 0x1014, []string{"broken.test"}, ecKey(), goodFrom, goodUntil), files{"cert": garbage, "fullchain": garbage})}},
 	}
+	cleared := map[string]bool{}
 	for _, c := range cases {
 		base := filepath.Join(*out, c.dir)
-		must(os.RemoveAll(base))
+		// A case dir may hold several lineages: clear it before its first one only.
+		if !cleared[base] {
+			must(os.RemoveAll(base))
+			cleared[base] = true
+		}
 		live := filepath.Join(base, "live", c.name)
 		archive := filepath.Join(base, "archive", c.name)
 		// certbot makes archive/ 0700 and keys 0600, but git keeps no modes
