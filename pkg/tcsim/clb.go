@@ -36,21 +36,21 @@ const (
 )
 
 func (c *cloud) registerCLB(rt *routes) {
-	rt.add(clbService, clbVersion, "DescribeLoadBalancers", regional(c.describeLoadBalancers))
-	rt.add(clbService, clbVersion, "DescribeListeners", regional(c.describeListeners))
-	rt.add(clbService, clbVersion, "ModifyListener", regional(c.modifyListener))
-	rt.add(clbService, clbVersion, "ModifyDomainAttributes", regional(c.modifyDomainAttributes))
-	rt.add(clbService, clbVersion, "DescribeTaskStatus", regional(c.describeTaskStatus))
-	rt.add(clbService, clbVersion, "DescribeLoadBalancerListByCertId", regional(c.describeLoadBalancerListByCertID))
-	rt.add(clbService, clbVersion, "ModifyRule", regional(c.modifyRule))
-	rt.add(clbService, clbVersion, "RegisterTargets", regional(c.registerTargets))
-	rt.add(clbService, clbVersion, "DeregisterTargets", regional(c.deregisterTargets))
-	rt.add(clbService, clbVersion, "ModifyTargetWeight", regional(c.modifyTargetWeight))
-	rt.add(clbService, clbVersion, "DescribeTargets", regional(c.describeTargets))
-	rt.add(clbService, clbVersion, "DescribeTargetHealth", regional(c.describeTargetHealth))
-	rt.add(clbService, clbVersion, "SetCustomizedConfigForLoadBalancer", regional(c.setCustomizedConfig))
-	rt.add(clbService, clbVersion, "DescribeCustomizedConfigList", regional(c.describeCustomizedConfigList))
-	rt.add(clbService, clbVersion, "DescribeCustomizedConfigAssociateList", regional(c.describeCustomizedConfigAssociateList))
+	rt.add(clbService, clbVersion, "DescribeLoadBalancers", regional(typed(c.describeLoadBalancers)))
+	rt.add(clbService, clbVersion, "DescribeListeners", regional(typed(c.describeListeners)))
+	rt.add(clbService, clbVersion, "ModifyListener", regional(typed(c.modifyListener)))
+	rt.add(clbService, clbVersion, "ModifyDomainAttributes", regional(typed(c.modifyDomainAttributes)))
+	rt.add(clbService, clbVersion, "DescribeTaskStatus", regional(typed(c.describeTaskStatus)))
+	rt.add(clbService, clbVersion, "DescribeLoadBalancerListByCertId", regional(typed(c.describeLoadBalancerListByCertID)))
+	rt.add(clbService, clbVersion, "ModifyRule", regional(typed(c.modifyRule)))
+	rt.add(clbService, clbVersion, "RegisterTargets", regional(typed(c.registerTargets)))
+	rt.add(clbService, clbVersion, "DeregisterTargets", regional(typed(c.deregisterTargets)))
+	rt.add(clbService, clbVersion, "ModifyTargetWeight", regional(typed(c.modifyTargetWeight)))
+	rt.add(clbService, clbVersion, "DescribeTargets", regional(typed(c.describeTargets)))
+	rt.add(clbService, clbVersion, "DescribeTargetHealth", regional(typed(c.describeTargetHealth)))
+	rt.add(clbService, clbVersion, "SetCustomizedConfigForLoadBalancer", regional(typed(c.setCustomizedConfig)))
+	rt.add(clbService, clbVersion, "DescribeCustomizedConfigList", regional(typed(c.describeCustomizedConfigList)))
+	rt.add(clbService, clbVersion, "DescribeCustomizedConfigAssociateList", regional(typed(c.describeCustomizedConfigAssociateList)))
 }
 
 // regional refuses a call without a valid X-TC-Region before its parameters are looked at, as
@@ -295,11 +295,7 @@ type describeLoadBalancerListByCertIDResponse struct {
 	CertSet []certIDRelatedWithLoadBalancers `json:"CertSet"`
 }
 
-func (c *cloud) describeLoadBalancers(_ context.Context, r *request) (any, error) {
-	var p describeLoadBalancersParams
-	if err := r.decode(&p); err != nil {
-		return nil, err
-	}
+func (c *cloud) describeLoadBalancers(_ context.Context, r *request, p *describeLoadBalancersParams) (any, error) {
 	if len(p.LoadBalancerIDs) > maxLBIDs {
 		return nil, errorf(codeValueLength, "At most %d LoadBalancerIds may be given.", maxLBIDs)
 	}
@@ -308,13 +304,7 @@ func (c *cloud) describeLoadBalancers(_ context.Context, r *request) (any, error
 			return nil, err
 		}
 	}
-	offset, limit := int64(0), int64(lbListDefaultLimit)
-	if p.Offset != nil {
-		offset = *p.Offset
-	}
-	if p.Limit != nil {
-		limit = *p.Limit
-	}
+	offset, limit := window(p.Offset, p.Limit, lbListDefaultLimit)
 	// UNCERTAIN: CLB documents the range but not the answer outside it; tcsim refuses.
 	if offset < 0 || limit < 1 || limit > lbListMaxLimit {
 		return nil, errorf(codeValueRange, "Offset must be at least 0 and Limit between 1 and %d.", lbListMaxLimit)
@@ -339,7 +329,7 @@ func (c *cloud) describeLoadBalancers(_ context.Context, r *request) (any, error
 	defer c.mu.Unlock()
 	var matched []*loadBalancer
 	for _, lb := range c.lbs {
-		if lb.Region == r.Region && lbMatches(lb, &p) {
+		if lb.Region == r.Region && lbMatches(lb, p) {
 			matched = append(matched, lb)
 		}
 	}
@@ -446,11 +436,7 @@ func lbOutput(lb *loadBalancer) loadBalancerOutput {
 	}
 }
 
-func (c *cloud) describeListeners(_ context.Context, r *request) (any, error) {
-	var p describeListenersParams
-	if err := r.decode(&p); err != nil {
-		return nil, err
-	}
+func (c *cloud) describeListeners(_ context.Context, r *request, p *describeListenersParams) (any, error) {
 	if err := c.checkLBID(p.LoadBalancerID); err != nil {
 		return nil, err
 	}
@@ -549,13 +535,9 @@ func (c *cloud) changeListener(r *request, lbID, listenerID *string, change func
 	return struct{}{}, nil
 }
 
-func (c *cloud) modifyListener(_ context.Context, r *request) (any, error) {
-	var p modifyListenerParams
-	if err := r.decode(&p); err != nil {
-		return nil, err
-	}
+func (c *cloud) modifyListener(_ context.Context, r *request, p *modifyListenerParams) (any, error) {
 	return c.changeListener(r, p.LoadBalancerID, p.ListenerID, func(lb *loadBalancer, l *listener) error {
-		if err := checkListenerChange(l, &p); err != nil {
+		if err := checkListenerChange(l, p); err != nil {
 			return err
 		}
 		var bal balancingChange
@@ -628,11 +610,7 @@ func boundIDs(b certBinding) []string {
 	return ids
 }
 
-func (c *cloud) modifyDomainAttributes(_ context.Context, r *request) (any, error) {
-	var p modifyDomainAttributesParams
-	if err := r.decode(&p); err != nil {
-		return nil, err
-	}
+func (c *cloud) modifyDomainAttributes(_ context.Context, r *request, p *modifyDomainAttributesParams) (any, error) {
 	return c.changeListener(r, p.LoadBalancerID, p.ListenerID, func(lb *loadBalancer, l *listener) error {
 		if !isLayer7(l.Protocol) {
 			return errorf(codeInvalidParameter, "A %s listener has no domains.", l.Protocol)
@@ -695,11 +673,7 @@ func checkNewDomain(l *listener, domain string, newDomain *string, newDomains []
 	return nd, nil
 }
 
-func (c *cloud) describeTaskStatus(_ context.Context, r *request) (any, error) {
-	var p describeTaskStatusParams
-	if err := r.decode(&p); err != nil {
-		return nil, err
-	}
+func (c *cloud) describeTaskStatus(_ context.Context, r *request, p *describeTaskStatusParams) (any, error) {
 	switch {
 	case p.TaskID != nil && p.DealName != nil:
 		return nil, errorf(codeInvalidParameter, "Give TaskId or DealName, not both.")
@@ -723,11 +697,7 @@ func (c *cloud) describeTaskStatus(_ context.Context, r *request) (any, error) {
 	return describeTaskStatusResponse{Status: t.Status, LoadBalancerIDs: t.lbIDs()}, nil
 }
 
-func (c *cloud) describeLoadBalancerListByCertID(_ context.Context, r *request) (any, error) {
-	var p describeLoadBalancerListByCertIDParams
-	if err := r.decode(&p); err != nil {
-		return nil, err
-	}
+func (c *cloud) describeLoadBalancerListByCertID(_ context.Context, r *request, p *describeLoadBalancerListByCertIDParams) (any, error) {
 	switch {
 	case len(p.CertIDs) == 0:
 		return nil, errorf(codeMissingParameter, "The request is missing a required parameter `CertIds`.")

@@ -90,13 +90,9 @@ type describeCustomizedConfigAssociateListResponse struct {
 	TotalCount int64            `json:"TotalCount"`
 }
 
-func (c *cloud) setCustomizedConfig(_ context.Context, r *request) (any, error) {
-	var p setCustomizedConfigParams
-	if err := r.decode(&p); err != nil {
-		return nil, err
-	}
+func (c *cloud) setCustomizedConfig(_ context.Context, r *request, p *setCustomizedConfigParams) (any, error) {
 	op := *p.OperationType
-	if err := checkConfigOperation(op, &p); err != nil {
+	if err := checkConfigOperation(op, p); err != nil {
 		return nil, err
 	}
 	lbIDs, err := c.checkConfigLBIDs(p.LoadBalancerIDs)
@@ -306,11 +302,7 @@ func busy(lb *loadBalancer) error {
 	return errorf(codeResourceInOperating, "The load balancer %s is being modified by task %s; retry when it completes.", lb.ID, lb.task.ID)
 }
 
-func (c *cloud) describeCustomizedConfigList(_ context.Context, r *request) (any, error) {
-	var p describeCustomizedConfigListParams
-	if err := r.decode(&p); err != nil {
-		return nil, err
-	}
+func (c *cloud) describeCustomizedConfigList(_ context.Context, r *request, p *describeCustomizedConfigListParams) (any, error) {
 	switch *p.ConfigType {
 	case configTypeCLB, "SERVER", "LOCATION":
 	default:
@@ -378,13 +370,7 @@ func (c *cloud) boundToAnyLocked(id string, lbIDs, vips []string) bool {
 
 // configPage applies the default paging and refuses values outside it.
 func configPage(offset, limit *int64) (uint64, uint64, error) {
-	o, l := int64(0), int64(configListDefaultLimit)
-	if offset != nil {
-		o = *offset
-	}
-	if limit != nil {
-		l = *limit
-	}
+	o, l := window(offset, limit, configListDefaultLimit)
 	if o < 0 || l < 1 || l > configListMaxLimit {
 		// UNCERTAIN: CLB documents the defaults, not the answer outside the range.
 		return 0, 0, errorf(codeValueRange, "Offset must be at least 0 and Limit between 1 and %d.", configListMaxLimit)
@@ -392,11 +378,7 @@ func configPage(offset, limit *int64) (uint64, uint64, error) {
 	return uint64(o), uint64(l), nil
 }
 
-func (c *cloud) describeCustomizedConfigAssociateList(_ context.Context, r *request) (any, error) {
-	var p describeCustomizedConfigAssociateListParams
-	if err := r.decode(&p); err != nil {
-		return nil, err
-	}
+func (c *cloud) describeCustomizedConfigAssociateList(_ context.Context, r *request, p *describeCustomizedConfigAssociateListParams) (any, error) {
 	if !isResourceID(*p.UconfigID, "pz-") {
 		return nil, errorf(codeFormatError, "The customized configuration id `%s` is malformed; it looks like pz-abc12345.", *p.UconfigID)
 	}

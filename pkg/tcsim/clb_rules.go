@@ -211,11 +211,7 @@ func healthCheckOut(h healthCheck) *clbHealthCheck {
 
 func ptrTo[T any](v T) *T { return &v }
 
-func (c *cloud) modifyRule(_ context.Context, r *request) (any, error) {
-	var p modifyRuleParams
-	if err := r.decode(&p); err != nil {
-		return nil, err
-	}
+func (c *cloud) modifyRule(_ context.Context, r *request, p *modifyRuleParams) (any, error) {
 	return c.changeListener(r, p.LoadBalancerID, p.ListenerID, func(lb *loadBalancer, l *listener) error {
 		if !isLayer7(l.Protocol) {
 			// UNCERTAIN: the code; CLB's list has InvalidParameter.ProtocolCheckFailed, not this action's.
@@ -226,7 +222,7 @@ func (c *cloud) modifyRule(_ context.Context, r *request) (any, error) {
 			// UNCERTAIN: not in ModifyRule's documented list; CLB's code for a missing rule.
 			return errorf(codeLocationNotFound, "Listener %s has no forwarding rule `%s`.", l.ID, *p.LocationID)
 		}
-		if err := checkRuleExtras(l, &p); err != nil {
+		if err := checkRuleExtras(l, p); err != nil {
 			return err
 		}
 		url := rl.URL

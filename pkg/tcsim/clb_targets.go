@@ -245,12 +245,8 @@ func (c *cloud) changeTargets(r *request, p *targetsParams, change func(lb *load
 	})
 }
 
-func (c *cloud) registerTargets(_ context.Context, r *request) (any, error) {
-	var p targetsParams
-	if err := r.decode(&p); err != nil {
-		return nil, err
-	}
-	return c.changeTargets(r, &p, func(lb *loadBalancer, b *balancing, ins []targetInput) error {
+func (c *cloud) registerTargets(_ context.Context, r *request, p *targetsParams) (any, error) {
+	return c.changeTargets(r, p, func(lb *loadBalancer, b *balancing, ins []targetInput) error {
 		for _, in := range ins {
 			if findTarget(b, in) != nil {
 				// UNCERTAIN: the code for a target that is already bound.
@@ -271,14 +267,10 @@ func (c *cloud) registerTargets(_ context.Context, r *request) (any, error) {
 	})
 }
 
-func (c *cloud) deregisterTargets(_ context.Context, r *request) (any, error) {
-	var p targetsParams
-	if err := r.decode(&p); err != nil {
-		return nil, err
-	}
+func (c *cloud) deregisterTargets(_ context.Context, r *request, p *targetsParams) (any, error) {
 	// UNCERTAIN: DeregisterTargets' error list lacks ResourceInOperating; tcsim answers it for
 	// a busy load balancer as for every other change.
-	return c.changeTargets(r, &p, func(lb *loadBalancer, b *balancing, ins []targetInput) error {
+	return c.changeTargets(r, p, func(lb *loadBalancer, b *balancing, ins []targetInput) error {
 		if err := checkBound(b, ins); err != nil {
 			return err
 		}
@@ -302,11 +294,7 @@ func checkBound(b *balancing, ins []targetInput) error {
 	return nil
 }
 
-func (c *cloud) modifyTargetWeight(_ context.Context, r *request) (any, error) {
-	var p modifyTargetWeightParams
-	if err := r.decode(&p); err != nil {
-		return nil, err
-	}
+func (c *cloud) modifyTargetWeight(_ context.Context, r *request, p *modifyTargetWeightParams) (any, error) {
 	if p.Weight != nil && (*p.Weight < 0 || *p.Weight > maxTargetWeight) {
 		return nil, errorf(codeInvalidParameterValue, "Weight %d is not 0-%d.", *p.Weight, maxTargetWeight)
 	}
@@ -335,11 +323,7 @@ func (c *cloud) modifyTargetWeight(_ context.Context, r *request) (any, error) {
 	})
 }
 
-func (c *cloud) describeTargets(_ context.Context, r *request) (any, error) {
-	var p describeTargetsParams
-	if err := r.decode(&p); err != nil {
-		return nil, err
-	}
+func (c *cloud) describeTargets(_ context.Context, r *request, p *describeTargetsParams) (any, error) {
 	if err := c.checkLBID(p.LoadBalancerID); err != nil {
 		return nil, err
 	}
@@ -461,11 +445,7 @@ func backendsOut(b *balancing, created time.Time, keep func(*target) bool) []bac
 	return out
 }
 
-func (c *cloud) describeTargetHealth(_ context.Context, r *request) (any, error) {
-	var p describeTargetHealthParams
-	if err := r.decode(&p); err != nil {
-		return nil, err
-	}
+func (c *cloud) describeTargetHealth(_ context.Context, r *request, p *describeTargetHealthParams) (any, error) {
 	switch {
 	case len(p.LoadBalancerIDs) == 0:
 		return nil, errorf(codeMissingParameter, "The request is missing a required parameter `LoadBalancerIds`.")

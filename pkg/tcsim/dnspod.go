@@ -69,12 +69,12 @@ type dnspod struct {
 }
 
 func (d *dnspod) register(rt *routes) {
-	rt.add(dnspodService, dnspodVersion, "DescribeDomainList", d.describeDomainList)
-	rt.add(dnspodService, dnspodVersion, "DescribeDomain", d.describeDomain)
-	rt.add(dnspodService, dnspodVersion, "DescribeRecordList", d.describeRecordList)
-	rt.add(dnspodService, dnspodVersion, "CreateRecord", d.createRecord)
-	rt.add(dnspodService, dnspodVersion, "ModifyRecord", d.modifyRecord)
-	rt.add(dnspodService, dnspodVersion, "DeleteRecord", d.deleteRecord)
+	rt.add(dnspodService, dnspodVersion, "DescribeDomainList", typed(d.describeDomainList))
+	rt.add(dnspodService, dnspodVersion, "DescribeDomain", typed(d.describeDomain))
+	rt.add(dnspodService, dnspodVersion, "DescribeRecordList", typed(d.describeRecordList))
+	rt.add(dnspodService, dnspodVersion, "CreateRecord", typed(d.createRecord))
+	rt.add(dnspodService, dnspodVersion, "ModifyRecord", typed(d.modifyRecord))
+	rt.add(dnspodService, dnspodVersion, "DeleteRecord", typed(d.deleteRecord))
 }
 
 // Request parameters. Every field the SDK can send is listed (a test compares the names with
@@ -280,18 +280,8 @@ type recordIDResponse struct {
 	RecordID uint64 `json:"RecordId"`
 }
 
-func (d *dnspod) describeDomainList(_ context.Context, r *request) (any, error) {
-	var p describeDomainListParams
-	if err := r.decode(&p); err != nil {
-		return nil, err
-	}
-	offset, limit := int64(0), int64(domainListDefaultLimit)
-	if p.Offset != nil {
-		offset = *p.Offset
-	}
-	if p.Limit != nil {
-		limit = *p.Limit
-	}
+func (d *dnspod) describeDomainList(_ context.Context, r *request, p *describeDomainListParams) (any, error) {
+	offset, limit := window(p.Offset, p.Limit, domainListDefaultLimit)
 	if offset < 0 {
 		return nil, errorf(codeOffsetInvalid, "The offset %d is invalid.", offset)
 	}
@@ -357,11 +347,7 @@ func (d *dnspod) describeDomainList(_ context.Context, r *request) (any, error) 
 	return resp, nil
 }
 
-func (d *dnspod) describeDomain(_ context.Context, r *request) (any, error) {
-	var p describeDomainParams
-	if err := r.decode(&p); err != nil {
-		return nil, err
-	}
+func (d *dnspod) describeDomain(_ context.Context, r *request, p *describeDomainParams) (any, error) {
 	zi, err := d.resolveZone(p.Domain, p.DomainID)
 	if err != nil {
 		return nil, err
@@ -396,22 +382,12 @@ func (d *dnspod) describeDomain(_ context.Context, r *request) (any, error) {
 	}}, nil
 }
 
-func (d *dnspod) describeRecordList(_ context.Context, r *request) (any, error) {
-	var p describeRecordListParams
-	if err := r.decode(&p); err != nil {
-		return nil, err
-	}
+func (d *dnspod) describeRecordList(_ context.Context, r *request, p *describeRecordListParams) (any, error) {
 	zi, err := d.resolveZone(p.Domain, p.DomainID)
 	if err != nil {
 		return nil, err
 	}
-	offset, limit := uint64(0), uint64(recordListDefaultLimit)
-	if p.Offset != nil {
-		offset = *p.Offset
-	}
-	if p.Limit != nil {
-		limit = *p.Limit
-	}
+	offset, limit := window(p.Offset, p.Limit, recordListDefaultLimit)
 	if limit < 1 || limit > recordListMaxLimit {
 		return nil, errorf(codeLimitInvalid, "The limit %d is invalid; it must be between 1 and %d.", limit, recordListMaxLimit)
 	}
@@ -484,11 +460,7 @@ func (d *dnspod) describeRecordList(_ context.Context, r *request) (any, error) 
 	return resp, nil
 }
 
-func (d *dnspod) createRecord(_ context.Context, r *request) (any, error) {
-	var p createRecordParams
-	if err := r.decode(&p); err != nil {
-		return nil, err
-	}
+func (d *dnspod) createRecord(_ context.Context, r *request, p *createRecordParams) (any, error) {
 	zi, err := d.resolveZone(p.Domain, p.DomainID)
 	if err != nil {
 		return nil, err
@@ -507,11 +479,7 @@ func (d *dnspod) createRecord(_ context.Context, r *request) (any, error) {
 	return recordIDResponse{RecordID: id}, nil
 }
 
-func (d *dnspod) modifyRecord(_ context.Context, r *request) (any, error) {
-	var p modifyRecordParams
-	if err := r.decode(&p); err != nil {
-		return nil, err
-	}
+func (d *dnspod) modifyRecord(_ context.Context, r *request, p *modifyRecordParams) (any, error) {
 	zi, err := d.resolveZone(p.Domain, p.DomainID)
 	if err != nil {
 		return nil, err
@@ -530,11 +498,7 @@ func (d *dnspod) modifyRecord(_ context.Context, r *request) (any, error) {
 	return recordIDResponse{RecordID: *p.RecordID}, nil
 }
 
-func (d *dnspod) deleteRecord(_ context.Context, r *request) (any, error) {
-	var p deleteRecordParams
-	if err := r.decode(&p); err != nil {
-		return nil, err
-	}
+func (d *dnspod) deleteRecord(_ context.Context, r *request, p *deleteRecordParams) (any, error) {
 	zi, err := d.resolveZone(p.Domain, p.DomainID)
 	if err != nil {
 		return nil, err
@@ -802,15 +766,6 @@ func changeError(err error) error {
 		return errorf(codeOperateFailed, "The default NS records of a domain cannot be modified or deleted.")
 	}
 	return err
-}
-
-// page returns items[offset:offset+limit], clamped.
-func page[T any](items []T, offset, limit uint64) []T {
-	n := uint64(len(items))
-	if offset >= n {
-		return nil
-	}
-	return items[offset:min(n, offset+min(limit, n))]
 }
 
 // dnspodTime formats t the way DNSPod does: Beijing time, "YYYY-MM-DD HH:MM:SS".

@@ -79,6 +79,18 @@ type request struct {
 // decode strictly decodes the JSON body into dst; see decodeParams.
 func (r *request) decode(dst any) error { return decodeParams(r.body, dst) }
 
+// typed is a handler whose parameters the gateway decodes before it runs, strictly (see
+// decodeParams): a handler sees only a request whose every name and type was valid.
+func typed[P any](h func(ctx context.Context, r *request, p *P) (any, error)) handler {
+	return func(ctx context.Context, r *request) (any, error) {
+		p := new(P)
+		if err := r.decode(p); err != nil {
+			return nil, err
+		}
+		return h(ctx, r, p)
+	}
+}
+
 type apiKey struct{ service, version, action string }
 
 // routes is the (service, version, action) table products register their handlers in.

@@ -39,10 +39,10 @@ const (
 
 func (c *cloud) registerSSL(rt *routes) {
 	rt.setLimitCode(sslService, codeSSLRateLimit)
-	rt.add(sslService, sslVersion, "UploadCertificate", c.uploadCertificate)
-	rt.add(sslService, sslVersion, "DescribeCertificates", c.describeCertificates)
-	rt.add(sslService, sslVersion, "DescribeCertificateDetail", c.describeCertificateDetail)
-	rt.add(sslService, sslVersion, "DeleteCertificate", c.deleteCertificate)
+	rt.add(sslService, sslVersion, "UploadCertificate", typed(c.uploadCertificate))
+	rt.add(sslService, sslVersion, "DescribeCertificates", typed(c.describeCertificates))
+	rt.add(sslService, sslVersion, "DescribeCertificateDetail", typed(c.describeCertificateDetail))
+	rt.add(sslService, sslVersion, "DeleteCertificate", typed(c.deleteCertificate))
 }
 
 // Request parameters: every name the SDK can send (a test compares them with the SDK's).
@@ -177,11 +177,7 @@ type deleteCertificateResponse struct {
 	DeleteResult bool `json:"DeleteResult"`
 }
 
-func (c *cloud) uploadCertificate(_ context.Context, r *request) (any, error) {
-	var p uploadCertificateParams
-	if err := r.decode(&p); err != nil {
-		return nil, err
-	}
+func (c *cloud) uploadCertificate(_ context.Context, r *request, p *uploadCertificateParams) (any, error) {
 	certType := certTypeServer
 	if p.CertificateType != nil {
 		certType = *p.CertificateType
@@ -222,20 +218,14 @@ func (c *cloud) uploadCertificate(_ context.Context, r *request) (any, error) {
 	return uploadCertificateResponse{CertificateID: cert.ID}, nil
 }
 
-func (c *cloud) describeCertificates(_ context.Context, r *request) (any, error) {
-	var p describeCertificatesParams
-	if err := r.decode(&p); err != nil {
-		return nil, err
-	}
-	offset, limit := uint64(0), uint64(certListDefaultLimit)
-	if p.Offset != nil {
-		offset = *p.Offset
-	}
+func (c *cloud) describeCertificates(_ context.Context, r *request, p *describeCertificatesParams) (any, error) {
+	offset, limit := window(p.Offset, p.Limit, certListDefaultLimit)
 	// UNCERTAIN: Limit 0 is taken as the default. Over the maximum is documented to be
 	// treated as the maximum.
-	if p.Limit != nil && *p.Limit > 0 {
-		limit = min(*p.Limit, certListMaxLimit)
+	if limit == 0 {
+		limit = certListDefaultLimit
 	}
+	limit = min(limit, certListMaxLimit)
 	if p.ExpirationSort != nil && *p.ExpirationSort != "ASC" && *p.ExpirationSort != "DESC" {
 		return nil, errorf(codeSSLInvalidParam, "The parameter `ExpirationSort` must be ASC or DESC.")
 	}
@@ -247,7 +237,7 @@ func (c *cloud) describeCertificates(_ context.Context, r *request) (any, error)
 	defer c.mu.Unlock()
 	var matched []*sslCert
 	for _, cert := range c.sortedCertsLocked() {
-		if certMatches(cert, &p, r.Now) {
+		if certMatches(cert, p, r.Now) {
 			matched = append(matched, cert)
 		}
 	}
@@ -333,11 +323,7 @@ func certMatches(cert *sslCert, p *describeCertificatesParams, now time.Time) bo
 	return true
 }
 
-func (c *cloud) describeCertificateDetail(_ context.Context, r *request) (any, error) {
-	var p certificateIDParams
-	if err := r.decode(&p); err != nil {
-		return nil, err
-	}
+func (c *cloud) describeCertificateDetail(_ context.Context, r *request, p *certificateIDParams) (any, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	cert := c.certs[*p.CertificateID]
@@ -389,11 +375,7 @@ func (c *cloud) describeCertificateDetail(_ context.Context, r *request) (any, e
 	return resp, nil
 }
 
-func (c *cloud) deleteCertificate(_ context.Context, r *request) (any, error) {
-	var p deleteCertificateParams
-	if err := r.decode(&p); err != nil {
-		return nil, err
-	}
+func (c *cloud) deleteCertificate(_ context.Context, r *request, p *deleteCertificateParams) (any, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.settleLocked(r.Now)
