@@ -78,31 +78,25 @@ func (c *Client) Move(ctx context.Context, oldID, newID string, resources []Reso
 	req := updateRequest(oldID, newID, resources)
 	what := fmt.Sprintf("move %s from certificate %s to %s", strings.Join(types(resources), ", "), oldID, newID)
 	recordID, err := c.startUpdate(ctx, req, what)
-	if errors.Is(err, errNothingToMove) {
-		return outcomes(resources, oldID, nil, true), nil
-	}
-	if err != nil {
+	nothingLeft := errors.Is(err, errNothingToMove)
+	if err != nil && !nothingLeft {
 		return nil, err
 	}
-	details, err := c.awaitRecord(ctx, recordID, what)
-	if err != nil {
-		return nil, err
-	}
-	if slices.ContainsFunc(details, func(d *sslsdk.UpdateRecordDetail) bool { return tencent.Deref(d.Status) == detailFailed }) {
-		c.opts.Logger.Debug("retrying failed resources", "record", recordID)
-		retry := sslsdk.NewUpdateCertificateRecordRetryRequest()
-		retry.DeployRecordId = ptr(int64(recordID))
-		_, err := tencent.Do(ctx, c.caller, "UpdateCertificateRecordRetry", func(ctx context.Context) (*sslsdk.UpdateCertificateRecordRetryResponse, error) {
-			return c.api.UpdateCertificateRecordRetryWithContext(ctx, retry)
-		})
-		if err != nil {
-			return nil, fmt.Errorf("%s: retry the failed resources of deploy record %d: %w", what, recordID, err)
-		}
+	var details []*sslsdk.UpdateRecordDetail
+	if !nothingLeft {
 		if details, err = c.awaitRecord(ctx, recordID, what); err != nil {
 			return nil, err
 		}
+		if slices.ContainsFunc(details, func(d *sslsdk.UpdateRecordDetail) bool { return tencent.Deref(d.Status) == detailFailed }) {
+			if details, err = c.retry(ctx, recordID, what); err != nil {
+				return nil, err
+			}
+		}
 	}
-	out := outcomes(resources, oldID, details, false)
+	out := outcomes(resources, oldID, details)
+	if err := c.checkUnlisted(ctx, out, newID, what); err != nil {
+		return nil, err
+	}
 	moveErr := &MoveError{OldCertID: oldID, NewCertID: newID, RecordID: recordID}
 	for _, o := range out {
 		if o.Status == StatusFailed {
@@ -113,6 +107,46 @@ func (c *Client) Move(ctx context.Context, oldID, newID string, resources []Reso
 		return out, moveErr
 	}
 	return out, nil
+}
+
+// retry retries a record's failed resources once and waits for them.
+func (c *Client) retry(ctx context.Context, recordID uint64, what string) ([]*sslsdk.UpdateRecordDetail, error) {
+	c.opts.Logger.Debug("retrying failed resources", "record", recordID)
+	req := sslsdk.NewUpdateCertificateRecordRetryRequest()
+	req.DeployRecordId = ptr(int64(recordID))
+	_, err := tencent.Do(ctx, c.caller, "UpdateCertificateRecordRetry", func(ctx context.Context) (*sslsdk.UpdateCertificateRecordRetryResponse, error) {
+		return c.api.UpdateCertificateRecordRetryWithContext(ctx, req)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: retry the failed resources of SSL deploy record %d: %w", what, recordID, err)
+	}
+	return c.awaitRecord(ctx, recordID, what)
+}
+
+// checkUnlisted settles the outcomes of resources the deploy record does not list: the
+// service updates every resource that holds the old certificate, so one it left out did not
+// hold it any more. If it holds the new one (a run before this one, or someone in the console,
+// moved it), it is already there; if not, it is a failure to look into.
+func (c *Client) checkUnlisted(ctx context.Context, out []Outcome, newID, what string) error {
+	if !slices.ContainsFunc(out, func(o Outcome) bool { return o.Status == statusUnlisted }) {
+		return nil
+	}
+	onNew, err := c.Bindings(ctx, []string{newID})
+	if err != nil {
+		return fmt.Errorf("%s: check the resources the update left out: %w", what, err)
+	}
+	for i := range out {
+		if out[i].Status != statusUnlisted {
+			continue
+		}
+		if slices.ContainsFunc(onNew, func(r Resource) bool { return sameAs(out[i].Resource, r) }) {
+			out[i].Status = StatusAlready
+			continue
+		}
+		out[i].Status = StatusFailed
+		out[i].Error = fmt.Sprintf("holds neither the old nor the new certificate (%s): check it in its product's console", newID)
+	}
+	return nil
 }
 
 // types are the resources' types, sorted.
@@ -253,35 +287,28 @@ func (c *Client) recordDetails(ctx context.Context, id uint64) ([]*sslsdk.Update
 	}
 }
 
-// outcomes matches the record's details to the resources: each resource gets its detail's
-// status. nothingLeft means the service answered that no resource of these types holds the
-// old certificate any more: each is already where it should be. Otherwise a resource without
-// a detail is a failure to look into, and details of resources not asked about are reported
-// too.
-func outcomes(resources []Resource, oldID string, details []*sslsdk.UpdateRecordDetail, nothingLeft bool) []Outcome {
+// statusUnlisted marks, inside Move only, a resource the deploy record does not list.
+const statusUnlisted Status = "unlisted"
+
+// outcomes matches the record's details to the resources; details of resources not asked
+// about are reported too.
+func outcomes(resources []Resource, oldID string, details []*sslsdk.UpdateRecordDetail) []Outcome {
 	var out []Outcome
 	used := make([]bool, len(details))
 	for _, r := range resources {
-		o := Outcome{Resource: r, Before: oldID}
-		i := slices.IndexFunc(details, func(d *sslsdk.UpdateRecordDetail) bool { return sameResource(r, d) })
-		switch {
-		case nothingLeft:
-			o.Status = StatusAlready
-		case i < 0:
-			o.Status, o.Error = StatusFailed, "the SSL service's deploy record does not list it: check it in its product's console"
-		default:
+		o := Outcome{Resource: r, Before: oldID, Status: statusUnlisted}
+		if i := slices.IndexFunc(details, func(d *sslsdk.UpdateRecordDetail) bool { return sameAs(r, detailResource(d)) }); i >= 0 {
 			used[i] = true
 			o.Status, o.Error = detailStatus(details[i])
 		}
 		out = append(out, o)
 	}
 	for i, d := range details {
-		if used[i] {
-			continue
+		if !used[i] {
+			o := Outcome{Resource: detailResource(d), Before: oldID}
+			o.Status, o.Error = detailStatus(d)
+			out = append(out, o)
 		}
-		o := Outcome{Resource: detailResource(d), Before: oldID}
-		o.Status, o.Error = detailStatus(d)
-		out = append(out, o)
 	}
 	return out
 }
@@ -315,21 +342,20 @@ func detailResource(d *sslsdk.UpdateRecordDetail) Resource {
 	return r
 }
 
-// sameResource reports whether detail d is about resource r: CLB by load balancer, listener
-// and domain; the other types by domain (the bind-resource lists and the deploy records name
+// sameAs reports whether a and b are the same resource: CLB by load balancer, listener and
+// domain; the other types by domain (the bind-resource lists and the deploy records name
 // instances differently, and some not at all), and region where both give one.
-func sameResource(r Resource, d *sslsdk.UpdateRecordDetail) bool {
-	dr := detailResource(d)
-	if r.Type != dr.Type {
+func sameAs(a, b Resource) bool {
+	if a.Type != b.Type {
 		return false
 	}
-	if r.Type == "clb" {
-		return r.Instance == dr.Instance && r.Listener == dr.Listener && r.Domain == dr.Domain
+	if a.Type == "clb" {
+		return a.Instance == b.Instance && a.Listener == b.Listener && a.Domain == b.Domain
 	}
-	if r.Region != "" && dr.Region != "" && r.Region != dr.Region {
+	if a.Region != "" && b.Region != "" && a.Region != b.Region {
 		return false
 	}
-	return r.Domain != "" && slices.ContainsFunc(d.Domains, func(s *string) bool { return tencent.Deref(s) == r.Domain })
+	return a.Domain != "" && a.Domain == b.Domain
 }
 
 func ptrs(s []string) []*string {
