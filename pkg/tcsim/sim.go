@@ -5,7 +5,10 @@
 // and the CLB API over load balancers whose HTTPS and TCP_SSL listeners really serve TLS on
 // loopback with the certificate bound at the moment of the handshake, and whose listeners
 // forward to the targets registered on them (HTTP servers tcsim runs, or the caller's) by
-// their scheduler, health-checking them and taking the unhealthy ones out.
+// their scheduler, health-checking them and taking the unhealthy ones out. CDN domains,
+// EdgeOne hosts, WAF domains and resources of other products hold certificates too: the SSL
+// service finds them (bind-resource tasks) and moves them (UpdateCertificateInstance), and the
+// CDN domains and EdgeOne hosts serve TLS on loopback as the listeners do.
 //
 // It is strict where Tencent Cloud is strict, because a lenient stand-in hides exactly the
 // bugs that break renewals. It imports none of clbcert's own packages: a stand-in that shares
