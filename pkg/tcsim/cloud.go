@@ -44,6 +44,8 @@ type cloud struct {
 	lbByID  map[string]*loadBalancer
 	tasks   map[string]*clbTask
 	configs map[string]*customConfig // layer-7 customized configurations by UconfigId
+	// prod is the other products' resources and the SSL service's work over them.
+	prod *products
 }
 
 type loadBalancer struct {
@@ -165,7 +167,7 @@ func newCloud(now func() time.Time, taskDelay time.Duration, failing []string) *
 	c := &cloud{
 		now: now, taskDelay: taskDelay, failing: map[string]bool{},
 		certs: map[string]*sslCert{}, lbByID: map[string]*loadBalancer{}, tasks: map[string]*clbTask{},
-		configs: map[string]*customConfig{},
+		configs: map[string]*customConfig{}, prod: newProducts(0),
 	}
 	for _, id := range failing {
 		c.failing[id] = true
@@ -269,7 +271,7 @@ func (c *cloud) bindingsLocked(id string) []string {
 
 // inUseLocked reports whether certificate id is bound, or about to be by a running task.
 func (c *cloud) inUseLocked(id string) bool {
-	if len(c.bindingsLocked(id)) > 0 {
+	if len(c.bindingsLocked(id)) > 0 || c.productsUseLocked(id) {
 		return true
 	}
 	for _, lb := range c.lbs {

@@ -5,7 +5,10 @@
 // and the CLB API over load balancers whose HTTPS and TCP_SSL listeners really serve TLS on
 // loopback with the certificate bound at the moment of the handshake, and whose listeners
 // forward to the targets registered on them (HTTP servers tcsim runs, or the caller's) by
-// their scheduler, health-checking them and taking the unhealthy ones out.
+// their scheduler, health-checking them and taking the unhealthy ones out. CDN domains,
+// EdgeOne hosts, WAF domains and resources of other products hold certificates too: the SSL
+// service finds them (bind-resource tasks) and moves them (UpdateCertificateInstance), and the
+// CDN domains and EdgeOne hosts serve TLS on loopback as the listeners do.
 //
 // It is strict where Tencent Cloud is strict, because a lenient stand-in hides exactly the
 // bugs that break renewals. It imports none of clbcert's own packages: a stand-in that shares
@@ -80,6 +83,12 @@ type Options struct {
 	// that name one (DescribeListeners, the modifications, DescribeLoadBalancers with
 	// LoadBalancerIds). Listings still show it, and its listeners still serve.
 	FailingLBs []string
+	// ProductTaskDelay is how long each step of the SSL service's work over the other
+	// products takes: a bind-resource task runs this long, and an UpdateCertificateInstance
+	// detail stays this long pending and this long deploying before it ends. 0 means each
+	// moves when asked about: a bind-resource task ends at the second look, and a detail moves
+	// one state per DescribeHostUpdateRecordDetail call.
+	ProductTaskDelay time.Duration
 	// HealthCheckUnit is how long one second of a health check's IntervalTime and TimeOut
 	// lasts; default 1 s. Tests shrink it (10 ms: a check every 50 ms with CLB's default
 	// interval of 5 s) so targets go Dead and Alive in a fraction of a second.
@@ -145,18 +154,19 @@ const (
 
 // Sim is a running simulator. Its methods are safe for concurrent use.
 type Sim struct {
-	opts   Options
-	now    func() time.Time
-	log    *slog.Logger
-	store  *zoneStore
-	dnspod *dnspod
-	gw     *gateway
-	dns    *dnsServers
-	cloud  *cloud
-	lbNet  *lbNetwork
-	back   *backendServers
-	api    *http.Server
-	apiURL string
+	opts    Options
+	now     func() time.Time
+	log     *slog.Logger
+	store   *zoneStore
+	dnspod  *dnspod
+	gw      *gateway
+	dns     *dnsServers
+	cloud   *cloud
+	lbNet   *lbNetwork
+	prodNet *productNetwork
+	back    *backendServers
+	api     *http.Server
+	apiURL  string
 
 	closeOnce sync.Once
 	closeErr  error
@@ -196,7 +206,12 @@ func Start(opts Options) (*Sim, error) {
 		return nil, fmt.Errorf("tcsim: %w", err)
 	}
 	s.cloud = newCloud(o.Now, o.TaskDelay, o.FailingLBs)
+	s.cloud.prod.delay = o.ProductTaskDelay
 	if err := s.cloud.loadTopology(o.Topology, o.Certificates, start, s.back.addrs); err != nil {
+		s.back.close()
+		return nil, fmt.Errorf("tcsim: %w", err)
+	}
+	if err := s.cloud.loadProducts(o.Topology); err != nil {
 		s.back.close()
 		return nil, fmt.Errorf("tcsim: %w", err)
 	}
@@ -205,6 +220,7 @@ func Start(opts Options) (*Sim, error) {
 	s.dnspod.register(rt)
 	s.cloud.registerSSL(rt)
 	s.cloud.registerCLB(rt)
+	s.cloud.registerSSLProducts(rt)
 	for action, rate := range o.RateLimits {
 		if !rt.hasAction(action) {
 			return nil, fmt.Errorf("tcsim: RateLimits names unknown action %q", action)
@@ -234,10 +250,18 @@ func Start(opts Options) (*Sim, error) {
 		s.back.close()
 		return nil, fmt.Errorf("tcsim: %w", err)
 	}
+	s.prodNet, err = startProductNetwork(s.cloud, o.Logger)
+	if err != nil {
+		_ = s.dns.close()
+		s.lbNet.close()
+		s.back.close()
+		return nil, fmt.Errorf("tcsim: %w", err)
+	}
 	ln, err := net.Listen("tcp", o.APIAddr)
 	if err != nil {
 		_ = s.dns.close()
 		s.lbNet.close()
+		s.prodNet.close()
 		s.back.close()
 		return nil, fmt.Errorf("tcsim: API listen: %w", err)
 	}
@@ -272,7 +296,7 @@ func normalize(o Options) (Options, error) {
 		rates[action] = rate
 	}
 	o.RateLimits = rates
-	if o.PropagationDelay < 0 || o.ListingDelay < 0 || o.TaskDelay < 0 || o.HealthCheckUnit < 0 {
+	if o.PropagationDelay < 0 || o.ListingDelay < 0 || o.TaskDelay < 0 || o.HealthCheckUnit < 0 || o.ProductTaskDelay < 0 {
 		return o, errors.New("tcsim: delays and HealthCheckUnit must not be negative")
 	}
 	if o.HealthCheckUnit == 0 {
@@ -411,6 +435,7 @@ func (s *Sim) Close() error {
 		// owes its clients no graceful end.
 		apiErr := s.api.Close()
 		s.lbNet.close()
+		s.prodNet.close()
 		s.back.close()
 		s.closeErr = errors.Join(apiErr, s.dns.close())
 	})
@@ -542,6 +567,7 @@ func (s *Sim) Dump() ([]byte, error) {
 		Calls            map[string]int      `json:"calls"`
 		Zones            json.RawMessage     `json:"zones"`
 		Cloud            cloudDump           `json:"cloud"`
+		Products         productsDump        `json:"products"`
 	}{
 		Now:              s.now(),
 		Endpoint:         s.apiURL,
@@ -553,5 +579,6 @@ func (s *Sim) Dump() ([]byte, error) {
 		Calls:            s.gw.callCounts(),
 		Zones:            zones,
 		Cloud:            s.cloud.dump(),
+		Products:         s.cloud.productsDump(),
 	}, "", "  ")
 }

@@ -22,6 +22,15 @@ type Topology struct {
 	// CustomizedConfigs are layer-7 customized configurations of type CLB, each bound to the
 	// load balancers it lists.
 	CustomizedConfigs []CustomizedConfigSpec `json:"customizedConfigs"`
+	// CDNDomains, EdgeOneZones, WAFDomains and Resources are the resources of the other
+	// products that hold certificates of the SSL store (see products.go).
+	CDNDomains   []CDNDomainSpec   `json:"cdnDomains"`
+	EdgeOneZones []EdgeOneZoneSpec `json:"edgeOneZones"`
+	WAFDomains   []WAFDomainSpec   `json:"wafDomains"`
+	Resources    []ResourceSpec    `json:"resources"`
+	// SSLRoleMissing: the account has not authorised the SSL service's role, so it can neither
+	// find nor update the resources of other products (FailedOperation.RoleNotFoundAuthorization).
+	SSLRoleMissing bool `json:"sslRoleMissing"`
 }
 
 // BackendSpec is an HTTP server tcsim runs: it answers every request with 200 and a body that
@@ -301,7 +310,10 @@ func checkTopology(t Topology) error {
 			lbRegions[lb.ID] = lb.Region
 		}
 	}
-	return checkConfigSpecs(t.CustomizedConfigs, lbRegions)
+	if err := checkConfigSpecs(t.CustomizedConfigs, lbRegions); err != nil {
+		return err
+	}
+	return checkProducts(t)
 }
 
 func checkBackends(specs []BackendSpec) (map[string]bool, error) {

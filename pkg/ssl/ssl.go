@@ -1,0 +1,147 @@
+// Package ssl is clbcert's use of the SSL Certificates service: where certificates are bound
+// across Tencent Cloud's products (the bind-resource tasks), and moving the resources of
+// every product from an old certificate to a new one (UpdateCertificateInstance and its deploy
+// records). It is meant to become the one place that imports the SSL SDK.
+//
+// Both are asynchronous on the service: this package starts the work, polls it with an
+// injected clock until it ends or Options.Timeout passes, and reports per resource.
+package ssl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	sslsdk "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/ssl/v20191205"
+
+	"github.com/clbcert/clbcert/pkg/tencent"
+)
+
+// Error codes this package acts on.
+const (
+	codeRoleMissing      = "FailedOperation.RoleNotFoundAuthorization"
+	codeHasPending       = "FailedOperation.CertificateDeployHasPendingRecord"
+	codeInstanceEmpty    = "FailedOperation.CertificateDeployInstanceEmpty"
+	codeNotDeployInstace = "FailedOperation.CertificateNotDeployInstance"
+)
+
+// RoleName is the service role the SSL service needs to find and update the resources of
+// other products.
+const RoleName = "SSL_QCSLinkedRoleInReplaceLoadCertificate"
+
+// Clock is the time source of the polling: a test moves time instead of sleeping.
+type Clock interface {
+	Now() time.Time
+	// Sleep returns after d, or with ctx's error when ctx ends first.
+	Sleep(ctx context.Context, d time.Duration) error
+}
+
+type wallClock struct{}
+
+func (wallClock) Now() time.Time { return time.Now() }
+
+func (wallClock) Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// Options tunes the polling. The zero value is usable.
+type Options struct {
+	// Poll is the first pause between two looks at a running task; each pause is half as
+	// long again as the one before, up to MaxPoll. Default 2 s: a bind-resource task or an
+	// update of a few resources takes seconds, and the SSL service allows 10 calls a second.
+	Poll time.Duration
+	// MaxPoll caps the pause. Default 15 s.
+	MaxPoll time.Duration
+	// Timeout bounds each wait: for the bind-resource tasks, for an update record to be
+	// created, and for its resources to end. Default 10 min: CDN and EdgeOne take minutes to
+	// push a certificate to their edges.
+	Timeout time.Duration
+	// Clock is the time source; nil is the wall clock.
+	Clock Clock
+	// Logger receives progress at debug level; nil discards.
+	Logger *slog.Logger
+}
+
+func (o Options) withDefaults() Options {
+	if o.Poll <= 0 {
+		o.Poll = 2 * time.Second
+	}
+	if o.MaxPoll <= 0 {
+		o.MaxPoll = 15 * time.Second
+	}
+	if o.MaxPoll < o.Poll {
+		o.MaxPoll = o.Poll
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 10 * time.Minute
+	}
+	if o.Clock == nil {
+		o.Clock = wallClock{}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o
+}
+
+// Client calls the SSL service.
+type Client struct {
+	api    *sslsdk.Client
+	caller *tencent.Caller
+	opts   Options
+}
+
+// New builds a Client from the project's API configuration: its credential, endpoint, retry
+// policy and rate limiter.
+func New(cfg tencent.Config, opts Options) (*Client, error) {
+	api, err := cfg.SSL()
+	if err != nil {
+		return nil, err
+	}
+	return &Client{api: api, caller: cfg.Caller("ssl"), opts: opts.withDefaults()}, nil
+}
+
+// poller paces the looks at one asynchronous task.
+type poller struct {
+	clock    Clock
+	wait     time.Duration
+	max      time.Duration
+	deadline time.Time
+}
+
+func (c *Client) poller() *poller {
+	o := c.opts
+	return &poller{clock: o.Clock, wait: o.Poll, max: o.MaxPoll, deadline: o.Clock.Now().Add(o.Timeout)}
+}
+
+// errTimeout is what next returns once the deadline has passed.
+var errTimeout = errors.New("timed out")
+
+// next sleeps before the next look; errTimeout once the deadline would pass.
+func (p *poller) next(ctx context.Context) error {
+	if !p.clock.Now().Add(p.wait).Before(p.deadline) {
+		return errTimeout
+	}
+	if err := p.clock.Sleep(ctx, p.wait); err != nil {
+		return err
+	}
+	p.wait = min(p.wait*3/2, p.max)
+	return nil
+}
+
+// roleError explains FailedOperation.RoleNotFoundAuthorization.
+func roleError(what string, err error) error {
+	return fmt.Errorf("%s: the SSL service may not look at or change other products' resources until its service role %s is authorised: "+
+		"grant it once, in the SSL Certificates console (start a certificate update or deployment and accept the authorisation prompt) "+
+		"or in the CAM console under Roles (create the service-linked role for the SSL Certificates service), then run again: %w",
+		what, RoleName, err)
+}
