@@ -86,41 +86,37 @@ type place struct {
 	lbID, listenerID, domain string
 }
 
-func (c *cloud) placeCertLocked(p place) string {
+// placeCertsLocked is what p serves: a resource's certificate, or every server certificate
+// of a CLB binding (an RSA and an ECC one may share it); nil where p is gone.
+func (c *cloud) placeCertsLocked(p place) *[]string {
 	if p.res != nil {
-		return p.res.CertID
+		return &[]string{p.res.CertID}
 	}
 	_, l := c.findLocked(p.lbID, p.listenerID)
 	switch {
 	case l == nil:
-		return ""
+		return nil
 	case p.domain == "":
-		return l.CertID
+		return &l.Cert.CertIDs
 	}
 	for _, r := range l.Rules {
 		if r.Domain == p.domain {
-			return r.CertID
+			return &r.Cert.CertIDs
 		}
 	}
-	return ""
+	return nil
 }
 
-func (c *cloud) setPlaceCertLocked(p place, id string) {
+// swapPlaceCertLocked makes p serve newID where it served oldID; a CLB binding keeps its
+// other members, its mode, CA and client verification, as the SSL service's update does.
+func (c *cloud) swapPlaceCertLocked(p place, oldID, newID string) {
 	if p.res != nil {
-		p.res.CertID = id
+		p.res.CertID = newID
 		return
 	}
-	_, l := c.findLocked(p.lbID, p.listenerID)
-	if l == nil {
-		return
-	}
-	if p.domain == "" {
-		l.CertID = id
-		return
-	}
-	for _, r := range l.Rules {
-		if r.Domain == p.domain {
-			r.CertID = id
+	if ids := c.placeCertsLocked(p); ids != nil {
+		if i := slices.Index(*ids, oldID); i >= 0 {
+			(*ids)[i] = newID
 		}
 	}
 }
@@ -486,7 +482,10 @@ func (c *cloud) stepDetailLocked(rec *updateRecord, d *updateDetail, at time.Tim
 		d.Status = detailDeploying
 		return
 	}
-	cur := c.placeCertLocked(d.at)
+	var cur []string
+	if ids := c.placeCertsLocked(d.at); ids != nil {
+		cur = *ids
+	}
 	var failure string
 	switch res := d.at.res; {
 	case res != nil && res.fault != FaultNone:
@@ -496,11 +495,11 @@ func (c *cloud) stepDetailLocked(rec *updateRecord, d *updateDetail, at time.Tim
 		}
 	case c.certs[rec.CertID] == nil:
 		failure = fmt.Sprintf("the certificate %s no longer exists", rec.CertID)
-	case cur != rec.OldCertID && cur != rec.CertID:
-		failure = fmt.Sprintf("the resource holds the certificate %q now, not %s", cur, rec.OldCertID)
+	case !slices.Contains(cur, rec.OldCertID) && !slices.Contains(cur, rec.CertID):
+		failure = fmt.Sprintf("the resource holds the certificate %q now, not %s", strings.Join(cur, ","), rec.OldCertID)
 	}
 	if failure == "" {
-		c.setPlaceCertLocked(d.at, rec.CertID)
+		c.swapPlaceCertLocked(d.at, rec.OldCertID, rec.CertID)
 		d.Status, d.ErrorMsg = detailSuccess, ""
 	} else {
 		d.Status, d.ErrorMsg = detailFailed, failure
