@@ -256,6 +256,29 @@ func TestPruneCommand(t *testing.T) {
 			t.Fatalf("%s is still in the store", oldest)
 		}
 	}
+
+	// A lineage neither recorded nor uploaded is a typo, as for rollback.
+	for _, args := range [][]string{{"prune", "--dry-run", "nope.test"}, {"prune", "nope.test"}} {
+		if r := runOps(t, env, "clbcert", args...); r.Code != 2 || len(lines(r.Stderr)) != 1 || !strings.Contains(r.Stderr, "no upload of nope.test") || !strings.Contains(r.Stderr, "recorded: example.test") {
+			t.Errorf("%v: %+v, want exit 2 naming the recorded lineages", args, r)
+		}
+	}
+}
+
+// Usage errors exit 2, with one line that says what to do.
+func TestUsageErrorsExit2(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
+		{[]string{"frobnicate", "--region", "x"}, `unknown command "frobnicate"`},
+	} {
+		r := runOps(t, []string{"HOME=" + t.TempDir()}, "clbcert", tt.args...)
+		if r.Code != 2 || len(lines(r.Stderr)) != 1 || !strings.Contains(r.Stderr, tt.want) {
+			t.Errorf("%v: %+v, want exit 2 and %q", tt.args, r, tt.want)
+		}
+	}
 }
 
 // TestReadCommandsKeepSecrets: status, listeners and doctor read certificate

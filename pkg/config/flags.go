@@ -319,6 +319,16 @@ func Run(app *cli.App, args []string, stderr io.Writer) int {
 	default:
 		usage := func(_ *cli.Context, err error, _ bool) error { return UsageError{err} }
 		app.OnUsageError = usage
+		if app.Action == nil && len(app.Commands) > 0 {
+			// Without an action of its own, urfave/cli answers an unknown
+			// command with "No help topic" and exit status 3.
+			app.Action = func(c *cli.Context) error {
+				if c.Args().Present() {
+					return Usagef("unknown command %q: run %s --help for the commands", c.Args().First(), app.Name)
+				}
+				return cli.ShowAppHelp(c)
+			}
+		}
 		for _, cmd := range app.Commands {
 			cmd.OnUsageError = usage
 		}
