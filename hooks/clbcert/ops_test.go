@@ -131,7 +131,7 @@ func TestStatusCommandUnknown(t *testing.T) {
 	sim := simtest.Start(t, opts)
 	r := runOps(t, append(simtest.HookEnv(t, sim), "CLBCERT_CERTBOT_DIR="+certbot, "CLBCERT_REGIONS=ap-guangzhou,ap-shanghai"), "clbcert", "status")
 	out := lines(r.Stdout)
-	if r.Code != 3 || out[0] != "UNKNOWN: 1 lineages: 0 critical, 0 warning, 1 ok; 1 parts of the cloud unreadable" ||
+	if r.Code != 3 || out[0] != "UNKNOWN: 1 lineage: 0 critical, 0 warning, 1 ok; 1 part of the cloud unreadable" ||
 		!strings.HasPrefix(out[len(out)-1], "UNKNOWN   ap-shanghai lb-sh1: could not be read: list listeners of lb-sh1 in ap-shanghai") {
 		t.Fatalf("exit %d\n%s%s", r.Code, r.Stdout, r.Stderr)
 	}
