@@ -275,7 +275,11 @@ type ExitStatus int
 func (e ExitStatus) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
 
 // ExitCode maps an error to the exit status of DESIGN.md: 0 done, 1 failed,
-// 2 usage or configuration error; an ExitStatus is its own.
+// 2 usage or configuration error; an ExitStatus is its own. The README's
+// exit codes table rests on TestExitCodes, clbcert's TestUsageErrorsExit2,
+// clbcert-deploy's TestBadLineagesChangeNothing,
+// TestMissingLineageDirIsAUsageError and
+// TestSIGTERMReportsInterruptedAndRerunFinishes.
 func ExitCode(err error) int {
 	if err == nil {
 		return 0
