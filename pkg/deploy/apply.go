@@ -84,7 +84,9 @@ type change struct {
 // bindAll binds each change's target whose Status is not yet
 // StatusUnchanged to its certificate, then verifies it, setting Status,
 // Verified and Error. Load balancers proceed in parallel, Concurrency at a
-// time; the changes of one run one after another.
+// time; the changes of one run one after another. Once ctx ends, the
+// targets not yet done are StatusInterrupted, with the Task submitted for
+// one, and nothing is verified.
 func (d *Deployer) bindAll(ctx context.Context, changes []change) {
 	byLB := map[string][]change{}
 	var lbs []string
