@@ -87,6 +87,12 @@ func run(ctx context.Context, c *cli.Context, stdout, stderr io.Writer) error {
 		if errors.Is(err, lineage.ErrInvalid) {
 			return config.UsageError{Err: fmt.Errorf("refusing to deploy: %w", err)}
 		}
+		// A directory that is not there is a wrong --lineage (exit 2); a
+		// file missing in it may be certbot's link swap (exit 1, retry).
+		var le *lineage.Error
+		if errors.As(err, &le) && le.Path == dir {
+			return config.UsageError{Err: err}
+		}
 		return err
 	}
 	if renewed := strings.Fields(os.Getenv("RENEWED_DOMAINS")); c.String("lineage") == "" && len(renewed) > 0 {

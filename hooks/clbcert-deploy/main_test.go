@@ -199,3 +199,61 @@ func TestKilledHalfwayFinishesOnRerun(t *testing.T) {
 		}
 	}
 }
+
+// SIGTERM in the middle of binding: the report says the run was
+// interrupted, names the CLB tasks still running and that running again
+// finishes the job (exit 1, no timeout blamed); the re-run finishes with the
+// one upload.
+func TestSIGTERMReportsInterruptedAndRerunFinishes(t *testing.T) {
+	sim := simtest.Start(t, account(t, time.Second))
+	env := append(simtest.HookEnv(t, sim), "RENEWED_LINEAGE="+simtest.Corpus("good-ecdsa-2", "example.test"))
+	cmd := deployCmd(t, env)
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(20 * time.Second); sim.Calls("ModifyListener")+sim.Calls("ModifyDomainAttributes") < 2; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("the deploy never started binding")
+		}
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	start := time.Now()
+	cmd.Wait()
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("took %s to stop after SIGTERM", took)
+	}
+	code := cmd.ProcessState.ExitCode()
+	msg := stderr.String()
+	if code != 1 || !strings.Contains(msg, "interrupted") || !strings.Contains(msg, "running again finishes the job") || !strings.Contains(msg, "lb-gz1 task ") || !strings.Contains(msg, "lb-sh1 task ") {
+		t.Fatalf("exit %d, stderr %q: want 1, interrupted, the running tasks and how to finish", code, msg)
+	}
+	if strings.Contains(msg, "still running after") || strings.Contains(msg, "console") {
+		t.Fatalf("an interrupted run blames a timeout: %s", msg)
+	}
+	if !strings.Contains(stdout.String(), "interrupted") || !strings.Contains(stdout.String(), "finishes on its own") {
+		t.Fatalf("report:\n%s", stdout.String())
+	}
+	r := runDeploy(t, env)
+	if r.Code != 0 || sim.UploadCount() != 1 {
+		t.Fatalf("re-run: %+v; %d uploads, want 1", r, sim.UploadCount())
+	}
+	for _, c := range []struct{ lb, lbl, domain string }{{"lb-gz1", "lbl-https1", ""}, {"lb-gz1", "lbl-sni1", "example.test"}, {"lb-sh1", "lbl-tls1", ""}} {
+		if id := sim.ServedCert(c.lb, c.lbl, c.domain); id == "HandCrt1" {
+			t.Errorf("%s/%s/%s still serves the old certificate", c.lb, c.lbl, c.domain)
+		}
+	}
+}
+
+func TestMissingLineageDirIsAUsageError(t *testing.T) {
+	sim := simtest.Start(t, account(t, 0))
+	r := runDeploy(t, simtest.HookEnv(t, sim), "--lineage", filepath.Join(t.TempDir(), "live", "nowhere.test"))
+	if r.Code != 2 || !strings.Contains(r.Stderr, "does not exist") {
+		t.Fatalf("%+v: want exit 2 naming the missing directory", r)
+	}
+	if n := len(sim.CallCounts()); n != 0 {
+		t.Fatalf("calls: %v", sim.CallCounts())
+	}
+}

@@ -38,7 +38,8 @@ func doctorCommand(ctx context.Context) *cli.Command {
      domains; an SNI domain whose certificate does not cover it
    - a TLS handshake with each listener (VIP:port, with the domain as SNI)
      that does not return the bound certificate, or a chain that does not
-     link; a listener this host cannot reach is info only
+     link or lacks the leaf's issuer; a listener this host cannot reach is
+     info only
    - HTTPS listeners that accept TLS below 1.2 (ssl_protocols of the load
      balancer's customized configuration, and a handshake offering TLS 1.1)
    - health checks off, on "/", counting 4xx/5xx as healthy, every more than

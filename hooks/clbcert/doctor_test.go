@@ -55,7 +55,7 @@ func TestDoctorCommand(t *testing.T) {
 	}
 	for _, s := range []string{
 		"WARNING: 0 critical, 1 warning, 0 info in ap-guangzhou",
-		"1 local lineages",
+		"1 local lineage)",
 		"ap-guangzhou lb-doc00001  [tls-protocols]",
 		"accepted TLSv1.1",
 		"clbcert tune --region ap-guangzhou --tls-protocols TLSv1.2,TLSv1.3 lb-doc00001  (safe: --fix applies it)",

@@ -37,8 +37,12 @@ func main() {
 		HideHelpCommand: true,
 		// --placeholder-cert ID=a,b lists names with commas.
 		DisableSliceFlagSeparator: true,
-		Commands:                  []*cli.Command{simCommand(ctx), statusCommand(ctx), rollbackCommand(ctx), pruneCommand(ctx), doctorCommand(ctx), listenersCommand(ctx), tuneCommand(ctx)},
+		Commands:                  commands(ctx),
 	}, os.Args, os.Stderr)
 	stop()
 	os.Exit(code)
+}
+
+func commands(ctx context.Context) []*cli.Command {
+	return []*cli.Command{simCommand(ctx), statusCommand(ctx), rollbackCommand(ctx), pruneCommand(ctx), doctorCommand(ctx), listenersCommand(ctx), tuneCommand(ctx)}
 }

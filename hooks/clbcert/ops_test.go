@@ -131,7 +131,7 @@ func TestStatusCommandUnknown(t *testing.T) {
 	sim := simtest.Start(t, opts)
 	r := runOps(t, append(simtest.HookEnv(t, sim), "CLBCERT_CERTBOT_DIR="+certbot, "CLBCERT_REGIONS=ap-guangzhou,ap-shanghai"), "clbcert", "status")
 	out := lines(r.Stdout)
-	if r.Code != 3 || out[0] != "UNKNOWN: 1 lineages: 0 critical, 0 warning, 1 ok; 1 parts of the cloud unreadable" ||
+	if r.Code != 3 || out[0] != "UNKNOWN: 1 lineage: 0 critical, 0 warning, 1 ok; 1 part of the cloud unreadable" ||
 		!strings.HasPrefix(out[len(out)-1], "UNKNOWN   ap-shanghai lb-sh1: could not be read: list listeners of lb-sh1 in ap-shanghai") {
 		t.Fatalf("exit %d\n%s%s", r.Code, r.Stdout, r.Stderr)
 	}
@@ -254,6 +254,29 @@ func TestPruneCommand(t *testing.T) {
 	for _, c := range sim.Certificates() {
 		if c.ID == oldest {
 			t.Fatalf("%s is still in the store", oldest)
+		}
+	}
+
+	// A lineage neither recorded nor uploaded is a typo, as for rollback.
+	for _, args := range [][]string{{"prune", "--dry-run", "nope.test"}, {"prune", "nope.test"}} {
+		if r := runOps(t, env, "clbcert", args...); r.Code != 2 || len(lines(r.Stderr)) != 1 || !strings.Contains(r.Stderr, "no upload of nope.test") || !strings.Contains(r.Stderr, "recorded: example.test") {
+			t.Errorf("%v: %+v, want exit 2 naming the recorded lineages", args, r)
+		}
+	}
+}
+
+// Usage errors exit 2, with one line that says what to do.
+func TestUsageErrorsExit2(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
+		{[]string{"frobnicate", "--region", "x"}, `unknown command "frobnicate"`},
+	} {
+		r := runOps(t, []string{"HOME=" + t.TempDir()}, "clbcert", tt.args...)
+		if r.Code != 2 || len(lines(r.Stderr)) != 1 || !strings.Contains(r.Stderr, tt.want) {
+			t.Errorf("%v: %+v, want exit 2 and %q", tt.args, r, tt.want)
 		}
 	}
 }

@@ -89,20 +89,45 @@ func runPrune(ctx context.Context, c *cli.Context) error {
 	}
 	// One limiter for all lineages: they share the account's limits.
 	cfg := cloud
-	for _, name := range names {
+	prune := func(name string, dryRun bool) (deploy.PruneResult, error) {
 		// Each lineage keeps what its [[deploy]] entry says unless --keep is given.
 		opts, err := s.DeployOptions(c, name)
 		if err != nil {
-			return err
+			return deploy.PruneResult{}, err
 		}
-		opts.Regions, opts.Targets, opts.DryRun = rep.Regions, nil, c.Bool("dry-run")
+		opts.Regions, opts.Targets, opts.DryRun = rep.Regions, nil, dryRun
 		d, err := deploy.New(cfg, st, opts)
 		if err != nil {
-			return config.UsageError{Err: err}
+			return deploy.PruneResult{}, config.UsageError{Err: err}
 		}
 		// The lineage's error is in its result, which rep.Err reports.
 		one, _ := d.Prune(ctx, []string{name})
-		rep.Lineages = append(rep.Lineages, one.Lineages...)
+		return one.Lineages[0], nil
+	}
+	// A lineage neither recorded nor uploaded is a typo: refused, as by
+	// rollback, before anything is deleted.
+	for _, name := range names {
+		if slices.Contains(recorded, name) {
+			continue
+		}
+		l, err := prune(name, true)
+		if err != nil {
+			return err
+		}
+		if l.Error == "" && len(l.Kept)+len(l.Deleted) == 0 {
+			known := "none"
+			if len(recorded) > 0 {
+				known = strings.Join(recorded, ", ")
+			}
+			return config.Usagef("no upload of %s is recorded in %s or found in the SSL service (recorded: %s): name the lineage as under live/, or give the --state-dir clbcert-deploy used", name, st.Dir(), known)
+		}
+	}
+	for _, name := range names {
+		l, err := prune(name, c.Bool("dry-run"))
+		if err != nil {
+			return err
+		}
+		rep.Lineages = append(rep.Lineages, l)
 	}
 	if err := writeReport(c, rep); err != nil {
 		return err

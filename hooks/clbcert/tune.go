@@ -23,8 +23,8 @@ func tuneCommand(ctx context.Context) *cli.Command {
    settings given by flags (or the config file's [tune] table; a flag wins),
    prints what would change as a diff, and then makes the changes:
 
-      clbcert tune --region ap-guangzhou --health-check-path /healthz \
-          --health-check-interval 30 --unhealthy-threshold 3 lb-abc12345 --dry-run
+      clbcert tune --dry-run --region ap-guangzhou --health-check-path /healthz \
+          --health-check-interval 30 --unhealthy-threshold 3 lb-abc12345
       clbcert tune --region ap-guangzhou --tls-protocols TLSv1.2,TLSv1.3 --all
 
    A TARGET is one of

@@ -208,7 +208,7 @@ func TestTuneUsageErrors(t *testing.T) {
 		{"tls allows nothing", "", []string{"--tls-protocols", "", "lb-web1"}, "--tls-protocols \"\": allows no TLS version"},
 		{"http codes", "", []string{"--health-check-http-codes", "2xx,6xx", "lb-web1"}, "--health-check-http-codes 2xx,6xx: give status classes"},
 		{"config file value", "[tune]\nhealth_check_interval = 1\n", []string{"lb-web1"}, "[tune] health_check_interval = 1: give 2-300 seconds"},
-		{"config file key", "[tune]\nhealth_interval = 30\n", []string{"lb-web1"}, "unknown setting tune.health_interval"},
+		{"config file key", "[tune]\nhealth_interval = 30\n", []string{"lb-web1"}, "unknown setting on line 2"},
 		{"no settings", "", []string{"lb-web1"}, "nothing to set"},
 		{"no selection", "", []string{"--scheduler", "WRR"}, "nothing selected"},
 		{"both", "", []string{"--scheduler", "WRR", "--all", "lb-web1"}, "both --all and targets"},

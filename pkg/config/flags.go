@@ -292,9 +292,13 @@ type ExitStatus int
 func (e ExitStatus) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
 
 // ExitCode maps an error to the exit status of DESIGN.md: 0 done, 1 failed,
-// 2 usage or configuration error; an ExitStatus is its own. Tested by
-// TestExitCodes, and for clbcert-dns's README table (2: nothing changed in
-// the cloud) by TestBadInput and TestUnwritableStateDir in hooks/clbcert-dns.
+// 2 usage or configuration error; an ExitStatus is its own. The README's
+// exit codes table rests on TestExitCodes, clbcert's TestUsageErrorsExit2,
+// clbcert-deploy's TestBadLineagesChangeNothing,
+// TestMissingLineageDirIsAUsageError and
+// TestSIGTERMReportsInterruptedAndRerunFinishes, and for clbcert-dns's
+// (2: nothing changed in the cloud) on TestBadInput and
+// TestUnwritableStateDir.
 func ExitCode(err error) int {
 	if err == nil {
 		return 0
@@ -338,6 +342,16 @@ func Run(app *cli.App, args []string, stderr io.Writer) int {
 	default:
 		usage := func(_ *cli.Context, err error, _ bool) error { return UsageError{err} }
 		app.OnUsageError = usage
+		if app.Action == nil && len(app.Commands) > 0 {
+			// Without an action of its own, urfave/cli answers an unknown
+			// command with "No help topic" and exit status 3.
+			app.Action = func(c *cli.Context) error {
+				if c.Args().Present() {
+					return Usagef("unknown command %q: run %s --help for the commands", c.Args().First(), app.Name)
+				}
+				return cli.ShowAppHelp(c)
+			}
+		}
 		for _, cmd := range app.Commands {
 			cmd.OnUsageError = usage
 		}

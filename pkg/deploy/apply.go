@@ -2,10 +2,13 @@ package deploy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/clbcert/clbcert/pkg/tencent"
 )
 
 // aliasPrefix names this tool's uploads of a lineage in the SSL service, so
@@ -56,10 +59,14 @@ func (d *Deployer) apply(ctx context.Context, plan *Plan) (*Report, error) {
 	}
 	d.log.Info("binding", "lineage", lin.Name, "cert", id, "targets", len(rep.Targets))
 	d.bindAll(ctx, changes)
-	if len(plan.Failures) == 0 {
+	rep.Interrupted = ctx.Err() != nil
+	switch {
+	case rep.Interrupted:
+		rep.PruneNotes = []string{"prune skipped: the run was interrupted"}
+	case len(plan.Failures) == 0:
 		res := d.pruneLineage(ctx, lin.Name, id, false)
 		rep.Pruned, rep.PruneNotes = res.deployNotes()
-	} else {
+	default:
 		rep.PruneNotes = []string{"prune skipped: not every load balancer could be read, so an old upload may still be in use"}
 	}
 	return rep, nil
@@ -79,7 +86,9 @@ type change struct {
 // Verified and Error. Load balancers proceed in parallel, Concurrency at a
 // time in each region — each region's calls spend the budget of its own
 // access region, so one region's queue must not hold back another's; the
-// changes of one load balancer run one after another.
+// changes of one load balancer run one after another. Once ctx ends, the
+// targets not yet done are StatusInterrupted, with the Task submitted for
+// one, and nothing is verified.
 func (d *Deployer) bindAll(ctx context.Context, changes []change) {
 	byLB := map[string][]change{}
 	var lbs []string
@@ -110,11 +119,24 @@ func (d *Deployer) bindAll(ctx context.Context, changes []change) {
 				if c.t.Status == StatusUnchanged {
 					continue
 				}
-				if err := d.bindOne(ctx, &c.t.Planned, c.certID); err != nil {
-					c.t.Status, c.t.Error = StatusFailed, err.Error()
+				if ctx.Err() != nil {
+					c.t.Status = StatusInterrupted
 					continue
 				}
-				c.t.Status = StatusUpdated
+				task, err := d.bindOne(ctx, &c.t.Planned, c.certID)
+				switch {
+				case err == nil:
+					c.t.Status = StatusUpdated
+				case ctx.Err() != nil:
+					c.t.Status, c.t.Task = StatusInterrupted, task
+				default:
+					c.t.Status, c.t.Error = StatusFailed, err.Error()
+				}
+			}
+			if ctx.Err() != nil {
+				// Interrupted: what was bound is checked by the re-run,
+				// which finds it unchanged.
+				return
 			}
 			// Its tasks are done, so the load balancer is checked now,
 			// while others are still being changed: its describe then
@@ -189,31 +211,74 @@ func (d *Deployer) recordBindings(ctx context.Context, lineageName string, rep *
 }
 
 // bindOne binds the new certificate to a target and waits for CLB's task to
-// finish.
-func (d *Deployer) bindOne(ctx context.Context, t *Planned, certID string) error {
-	task, err := d.cloud.bind(ctx, t.Target, certID, t.prev)
+// finish. It returns the task's id once CLB has accepted the change.
+func (d *Deployer) bindOne(ctx context.Context, t *Planned, certID string) (string, error) {
+	task, err := d.whenIdle(ctx, t.LoadBalancerID, func(ctx context.Context) (string, error) {
+		return d.cloud.bind(ctx, t.Target, certID, t.prev)
+	})
 	if err != nil {
-		return err
+		return "", err
 	}
 	d.log.Info("task started", "target", t.Target.String(), "task", task)
-	return d.await(ctx, t.Region, task)
+	return task, d.await(ctx, t.Region, task)
+}
+
+// whenIdle starts a change on load balancer lb, and while CLB answers that
+// lb is busy with another task (ResourceInOperating, still so after the API
+// retries) asks again with the pauses of await, for up to TaskTimeout. The
+// other task is often a killed run's, which CLB finishes on its own: a
+// re-run waits it out instead of failing, so running again finishes the
+// job however slow CLB's tasks are (TestRerunWaitsOutAnOrphanedTask).
+func (d *Deployer) whenIdle(ctx context.Context, lb string, start func(context.Context) (string, error)) (string, error) {
+	wctx, cancel := context.WithTimeout(ctx, d.opts.TaskTimeout)
+	defer cancel()
+	for wait := d.opts.TaskPoll; ; wait = min(wait*3/2, 2*time.Second) {
+		task, err := start(ctx)
+		if tencent.KindOf(err) != tencent.KindBusy {
+			return task, err
+		}
+		d.log.Info("load balancer busy with another task; waiting", "lb", lb, "wait", wait)
+		select {
+		case <-wctx.Done():
+			if ctx.Err() != nil {
+				return "", interrupted(ctx)
+			}
+			return "", fmt.Errorf("load balancer %s stayed busy with another CLB task for %s (a killed run's, or another tool's): wait for it to end, then run again", lb, d.opts.TaskTimeout)
+		case <-time.After(wait):
+		}
+	}
+}
+
+// ErrInterrupted marks work stopped by the caller (SIGINT, SIGTERM): a CLB
+// task already submitted finishes on its own.
+var ErrInterrupted = errors.New("interrupted")
+
+func interrupted(ctx context.Context) error {
+	return fmt.Errorf("%w (%w)", ErrInterrupted, context.Cause(ctx))
 }
 
 // await polls a CLB task until it ends, within TaskTimeout. The first
 // DescribeTaskStatus waits TaskPoll: a task is never done sooner, and every
 // early poll spends budget that the other load balancers' tasks need (the
-// limit is per action, shared by all of them).
+// limit is per action, shared by all of them). Stopped by ctx, it says the
+// task runs on (ErrInterrupted), not that it timed out.
 func (d *Deployer) await(ctx context.Context, region, task string) error {
-	ctx, cancel := context.WithTimeout(ctx, d.opts.TaskTimeout)
+	tctx, cancel := context.WithTimeout(ctx, d.opts.TaskTimeout)
 	defer cancel()
 	for wait := d.opts.TaskPoll; ; wait = min(wait*3/2, 2*time.Second) {
 		select {
-		case <-ctx.Done():
+		case <-tctx.Done():
+			if ctx.Err() != nil {
+				return fmt.Errorf("%w while CLB task %s runs: it finishes on its own", interrupted(ctx), task)
+			}
 			return fmt.Errorf("CLB task %s still running after %s: check the load balancer in the CLB console, then run again", task, d.opts.TaskTimeout)
 		case <-time.After(wait):
 		}
-		status, msg, err := d.cloud.taskStatus(ctx, region, task)
+		status, msg, err := d.cloud.taskStatus(tctx, region, task)
 		if err != nil {
+			if ctx.Err() != nil {
+				return fmt.Errorf("%w while CLB task %s runs: it finishes on its own", interrupted(ctx), task)
+			}
 			return fmt.Errorf("task %s: %w", task, err)
 		}
 		switch status {

@@ -141,7 +141,7 @@ func (d *Deployer) Deploy(ctx context.Context, lin *lineage.Lineage) (*Report, e
 	defer unlock()
 	plan, err := d.Plan(ctx, lin)
 	if err != nil {
-		return nil, err
+		return nil, beforeChanges(ctx, err)
 	}
 	d.log.Info("plan", "lineage", lin.Name, "targets", len(plan.Targets), "regions", d.opts.Regions)
 	if d.opts.DryRun {
@@ -149,7 +149,16 @@ func (d *Deployer) Deploy(ctx context.Context, lin *lineage.Lineage) (*Report, e
 	}
 	rep, err := d.apply(ctx, plan)
 	if err != nil {
-		return rep, err
+		return rep, beforeChanges(ctx, err)
 	}
 	return rep, rep.Err()
+}
+
+// beforeChanges is err of a run that stopped before it changed a load
+// balancer, or, if the run was interrupted, says that.
+func beforeChanges(ctx context.Context, err error) error {
+	if ctx.Err() == nil {
+		return err
+	}
+	return fmt.Errorf("%w before any listener was changed; running again finishes the job: run clbcert-deploy again", interrupted(ctx))
 }

@@ -225,7 +225,7 @@ func TestOneFailingLoadBalancer(t *testing.T) {
 	sim := simtest.Start(t, opts)
 	renewed := simtest.Lineage(t, "good-ecdsa-2", "example.test")
 	rep, err := newDeployer(t, sim, deploy.Options{}).Deploy(context.Background(), renewed)
-	if err == nil || !strings.Contains(err.Error(), "ap-shanghai lb-sh1: could not be read") {
+	if err == nil || !strings.Contains(err.Error(), "1 load balancer could not be read (ap-shanghai lb-sh1)") {
 		t.Fatalf("err = %v", err)
 	}
 	if len(rep.Failures) != 1 || rep.Failures[0].LoadBalancerID != "lb-sh1" {
@@ -236,7 +236,7 @@ func TestOneFailingLoadBalancer(t *testing.T) {
 		t.Fatalf("updated %v, want the reachable ones %v", got, want)
 	}
 	var table strings.Builder
-	if err := rep.WriteTable(&table); err != nil || !strings.Contains(table.String(), "lb-sh1") {
+	if err := rep.WriteTable(&table); err != nil || !strings.Contains(table.String(), "ap-shanghai lb-sh1: could not be read: ") {
 		t.Fatalf("table does not name the failing load balancer:\n%s", table.String())
 	}
 }

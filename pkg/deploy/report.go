@@ -2,11 +2,14 @@ package deploy
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/clbcert/clbcert/pkg/plural"
 )
 
 // Target outcomes.
@@ -15,16 +18,22 @@ const (
 	StatusUnchanged = "unchanged" // already served the certificate
 	StatusUpdated   = "updated"
 	StatusFailed    = "failed"
+	// StatusInterrupted: the run was stopped (SIGINT, SIGTERM) before the
+	// target's change was done; TargetResult.Task names its CLB task if
+	// one was submitted, which then finishes on its own.
+	StatusInterrupted = "interrupted"
 )
 
 // Report is what a deployment did, per target.
 type Report struct {
-	Lineage     string         `json:"lineage"`
-	Names       []string       `json:"names"`
-	Fingerprint string         `json:"fingerprint"`
-	CertID      string         `json:"certId,omitempty"`
-	Uploaded    bool           `json:"uploaded"`
-	DryRun      bool           `json:"dryRun"`
+	Lineage     string   `json:"lineage"`
+	Names       []string `json:"names"`
+	Fingerprint string   `json:"fingerprint"`
+	CertID      string   `json:"certId,omitempty"`
+	Uploaded    bool     `json:"uploaded"`
+	DryRun      bool     `json:"dryRun"`
+	// Interrupted: the run was stopped (SIGINT, SIGTERM) before it was done.
+	Interrupted bool           `json:"interrupted,omitempty"`
 	Targets     []TargetResult `json:"targets"`
 	Failures    []Failure      `json:"failures,omitempty"`
 	Pruned      []string       `json:"pruned,omitempty"`
@@ -37,6 +46,9 @@ type TargetResult struct {
 	Status   string `json:"status"`
 	Verified string `json:"verified,omitempty"` // "tls", or "describe" when only CLB's word was checked
 	Error    string `json:"error,omitempty"`
+	// Task is the CLB task an interrupted run submitted for the target and
+	// did not see end.
+	Task string `json:"task,omitempty"`
 }
 
 func newReport(plan *Plan, dryRun bool) *Report {
@@ -58,21 +70,99 @@ func (r *Report) Failed() []TargetResult {
 	return out
 }
 
-// Err summarises the failures in one line, or is nil.
+// Err summarises the failures in one line, or is nil. It names the failed
+// targets, not their errors, which the table lists (or the JSON holds):
+// one error is told once.
 func (r *Report) Err() error {
+	if r.Interrupted {
+		return r.interruptedErr()
+	}
 	failed := r.Failed()
 	if len(failed) == 0 && len(r.Failures) == 0 {
 		return nil
 	}
-	var parts []string
-	for _, f := range r.Failures {
-		parts = append(parts, fmt.Sprintf("%s %s: could not be read: %s", f.Region, dash(f.LoadBalancerID), f.Error))
+	var what []string
+	if len(failed) > 0 {
+		var names []string
+		for _, t := range failed {
+			names = append(names, t.Region+" "+t.Target.String())
+		}
+		what = append(what, fmt.Sprintf("%d of %s failed (%s)", len(failed), plural.Of(len(r.Targets), "target"), strings.Join(names, ", ")))
 	}
-	for _, t := range failed {
-		parts = append(parts, fmt.Sprintf("%s %s: %s", t.Region, t.Target, t.Error))
+	if len(r.Failures) > 0 {
+		what = append(what, unreadableSummary(r.Failures))
 	}
-	return fmt.Errorf("%d of %d targets failed and %d load balancers could not be read (%s); the others are done: fix the cause and run clbcert-deploy again to finish",
-		len(failed), len(r.Targets), len(r.Failures), strings.Join(parts, "; "))
+	msg := strings.Join(what, " and ") + ": the report says why"
+	switch done := r.done(); {
+	case done == 1:
+		msg += "; the other target is done"
+	case done > 1:
+		msg += fmt.Sprintf("; the other %s are done", plural.Of(done, "target"))
+	}
+	return fmt.Errorf("%s: fix the cause and run clbcert-deploy again to finish", msg)
+}
+
+// interruptedErr says what an interrupted run leaves behind: the CLB tasks
+// it submitted, which finish on their own, and what a re-run does. The
+// README's "running it again finishes the job" after a kill rests on
+// TestInterruptedDeployNamesItsRunningTasks and
+// TestSIGTERMReportsInterruptedAndRerunFinishes.
+func (r *Report) interruptedErr() error {
+	var tasks []string
+	for _, t := range r.Targets {
+		if t.Task != "" {
+			tasks = append(tasks, t.LoadBalancerID+" task "+t.Task)
+		}
+	}
+	msg := fmt.Sprintf("interrupted before the deployment was done (%d of %s done)", r.done(), plural.Of(len(r.Targets), "target"))
+	switch len(tasks) {
+	case 0:
+	case 1:
+		msg += fmt.Sprintf(": 1 CLB task it submitted is still running and finishes on its own (%s)", tasks[0])
+	default:
+		msg += fmt.Sprintf(": %d CLB tasks it submitted are still running and finish on their own (%s)", len(tasks), strings.Join(tasks, ", "))
+	}
+	return errors.New(msg + "; running again finishes the job: run clbcert-deploy again")
+}
+
+// done counts the targets that serve the certificate now.
+func (r *Report) done() int {
+	n := 0
+	for _, t := range r.Targets {
+		if t.Status == StatusUpdated || t.Status == StatusUnchanged {
+			n++
+		}
+	}
+	return n
+}
+
+// unreadableSummary says which parts of the cloud could not be read, counting
+// regions, load balancers and certificates each by its name.
+func unreadableSummary(failures []Failure) string {
+	var regions, lbs, certs, services, where []string
+	for _, f := range failures {
+		switch {
+		case f.CertificateID != "":
+			certs = append(certs, f.Where())
+		case f.LoadBalancerID != "":
+			lbs = append(lbs, f.Where())
+		case f.Region != "":
+			regions = append(regions, f.Where())
+		default:
+			services = append(services, f.Where())
+		}
+		where = append(where, f.Where())
+	}
+	var counts []string
+	for _, c := range []struct {
+		n    int
+		noun string
+	}{{len(regions), "region"}, {len(lbs), "load balancer"}, {len(certs), "certificate"}, {len(services), "service"}} {
+		if c.n > 0 {
+			counts = append(counts, plural.Of(c.n, c.noun))
+		}
+	}
+	return strings.Join(counts, ", ") + " could not be read (" + strings.Join(where, "; ") + ")"
 }
 
 // WriteJSON writes the report for scripts.
@@ -101,19 +191,21 @@ func (r *Report) WriteTable(w io.Writer) error {
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "REGION\tTARGET\tPROTOCOL\tBEFORE\tSTATUS\tVERIFIED")
+	var why []string
 	for _, t := range r.Targets {
-		status := t.Status
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Region, t.Target, t.Protocol, dash(t.Current), t.Status, dash(t.Verified))
 		if t.Error != "" {
-			status += ": " + t.Error
+			why = append(why, fmt.Sprintf("%s %s: %s", t.Region, t.Target, t.Error))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Region, t.Target, t.Protocol, dash(t.Current), status, dash(t.Verified))
+		if t.Task != "" {
+			why = append(why, fmt.Sprintf("%s %s: CLB task %s was submitted and finishes on its own", t.Region, t.Target, t.Task))
+		}
 	}
-	for _, f := range r.Failures {
-		fmt.Fprintf(tw, "%s\t%s\t-\t-\tfailed: could not be read: %s\t-\n", f.Region, dash(f.LoadBalancerID), f.Error)
-	}
+	why = append(why, unreadableRows(tw, r.Failures)...)
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	writeWhy(w, why)
 	for _, id := range r.Pruned {
 		fmt.Fprintf(w, "deleted superseded upload %s\n", id)
 	}
@@ -143,24 +235,48 @@ func (r *RollbackReport) WriteTable(w io.Writer) error {
 		_, err := fmt.Fprintln(w, r.Note)
 		return err
 	}
-	head := fmt.Sprintf("rollback of %s: %d targets", r.Lineage, len(r.Targets))
+	head := fmt.Sprintf("rollback of %s: %s", r.Lineage, plural.Of(len(r.Targets), "target"))
 	if r.DryRun {
 		head += " (dry run: nothing changed)"
 	}
 	fmt.Fprintln(w, head)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "REGION\tTARGET\tFROM\tTO\tSTATUS\tVERIFIED")
+	var why []string
 	for _, t := range r.Targets {
-		status := t.Status
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Region, t.Target, dash(t.Current), t.To, t.Status, dash(t.Verified))
 		if t.Error != "" {
-			status += ": " + t.Error
+			why = append(why, fmt.Sprintf("%s %s: %s", t.Region, t.Target, t.Error))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Region, t.Target, dash(t.Current), t.To, status, dash(t.Verified))
+		if t.Task != "" {
+			why = append(why, fmt.Sprintf("%s %s: CLB task %s was submitted and finishes on its own", t.Region, t.Target, t.Task))
+		}
 	}
-	for _, f := range r.Failures {
-		fmt.Fprintf(tw, "%s\t%s\t-\t-\tfailed: could not be read: %s\t-\n", f.Region, dash(f.LoadBalancerID), f.Error)
+	why = append(why, unreadableRows(tw, r.Failures)...)
+	if err := tw.Flush(); err != nil {
+		return err
 	}
-	return tw.Flush()
+	writeWhy(w, why)
+	return nil
+}
+
+// unreadableRows writes a row per part of the cloud that could not be read
+// and returns why, for below the table.
+func unreadableRows(tw io.Writer, failures []Failure) []string {
+	var why []string
+	for _, f := range failures {
+		fmt.Fprintf(tw, "%s\t%s\t-\t-\tunreadable\t-\n", f.Region, dash(f.LoadBalancerID))
+		why = append(why, fmt.Sprintf("%s: could not be read: %s", f.Where(), f.Error))
+	}
+	return why
+}
+
+// writeWhy lists the errors of a table's rows below it, so that the rows
+// stay short.
+func writeWhy(w io.Writer, why []string) {
+	for _, s := range why {
+		fmt.Fprintln(w, "  "+s)
+	}
 }
 
 // WriteJSON writes the prune report for scripts.

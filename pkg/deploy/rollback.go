@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/clbcert/clbcert/pkg/inventory"
+	"github.com/clbcert/clbcert/pkg/plural"
 )
 
 // StatusSkipped is a rollback target left alone: it is gone, or serves a
@@ -44,24 +45,42 @@ func NothingToRollBack(lineageName string) *RollbackReport {
 		Note: "nothing to roll back: no target of " + lineageName + " has a certificate recorded from before clbcert changed it (already rolled back, or never deployed)"}
 }
 
-// Err summarises the failed targets, or is nil.
+// Err summarises the failed targets, or is nil. Like Report.Err it names
+// them; the table says why.
 func (r *RollbackReport) Err() error {
-	var parts []string
-	for _, f := range r.Failures {
-		parts = append(parts, fmt.Sprintf("%s: could not be read: %s", f.Where(), f.Error))
-	}
-	failed := 0
+	var names []string
+	done, interrupted := 0, false
 	for _, t := range r.Targets {
-		if t.Status == StatusFailed {
-			failed++
-			parts = append(parts, fmt.Sprintf("%s %s: %s", t.Region, t.Target, t.Error))
+		switch t.Status {
+		case StatusFailed:
+			names = append(names, t.Region+" "+t.Target.String())
+		case StatusInterrupted:
+			interrupted = true
+		case StatusUpdated, StatusUnchanged:
+			done++
 		}
 	}
-	if len(parts) == 0 {
+	if interrupted {
+		return fmt.Errorf("rollback of %s interrupted: %d of %s done; running again finishes the job: run clbcert rollback %s again", r.Lineage, done, plural.Of(len(r.Targets), "target"), r.Lineage)
+	}
+	var what []string
+	if len(names) > 0 {
+		what = append(what, fmt.Sprintf("%d of %s failed (%s)", len(names), plural.Of(len(r.Targets), "target"), strings.Join(names, ", ")))
+	}
+	if len(r.Failures) > 0 {
+		what = append(what, unreadableSummary(r.Failures))
+	}
+	if len(what) == 0 {
 		return nil
 	}
-	return fmt.Errorf("rollback of %s: %d of %d targets failed (%s); the others are done: fix the cause and run clbcert rollback %s again to finish",
-		r.Lineage, failed+len(r.Failures), len(r.Targets), strings.Join(parts, "; "), r.Lineage)
+	msg := fmt.Sprintf("rollback of %s: %s: the report says why", r.Lineage, strings.Join(what, " and "))
+	switch {
+	case done == 1:
+		msg += "; the other target is done"
+	case done > 1:
+		msg += fmt.Sprintf("; the other %s are done", plural.Of(done, "target"))
+	}
+	return fmt.Errorf("%s: fix the cause and run clbcert rollback %s again to finish", msg, r.Lineage)
 }
 
 // Rollback puts back, on every target that deploy changed for the lineage,
@@ -147,7 +166,8 @@ func (d *Deployer) Rollback(ctx context.Context, lineageName string) (*RollbackR
 	}
 	d.log.Info("rolling back", "lineage", lineageName, "targets", len(changes))
 	d.bindAll(ctx, changes)
-	if err := d.recordRollback(ctx, lineageName, rep); err != nil {
+	// Even when interrupted: what was put back is recorded.
+	if err := d.recordRollback(context.WithoutCancel(ctx), lineageName, rep); err != nil {
 		return rep, err
 	}
 	return rep, rep.Err()

@@ -239,3 +239,47 @@ func TestRollbackRefusesAGoneOrExpiredCertificate(t *testing.T) {
 		}
 	})
 }
+
+// A target changed outside clbcert between two deploys: the second deploy
+// replaces what it found there (its BEFORE column), and rollback puts that
+// back, not what the first deploy replaced.
+func TestRollbackRestoresWhatTheLastDeployReplaced(t *testing.T) {
+	opts := account(t)
+	opts.Certificates = append(opts.Certificates, simtest.HandUploaded(t, "HandCrt2", "good-rsa", "example.test"))
+	sim := simtest.Start(t, opts)
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lin := simtest.Lineage(t, "good-ecdsa-2", "example.test")
+	ctx := context.Background()
+	if _, err := newDeployerWith(t, sim, st, deploy.Options{}).Deploy(ctx, lin); err != nil {
+		t.Fatal(err)
+	}
+	bindByHand(t, sim, "lb-gz1", "lbl-tls1", "HandCrt2")
+	rep, err := newDeployerWith(t, sim, st, deploy.Options{}).Deploy(ctx, lin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tr := range rep.Targets {
+		if tr.Target.String() == "lb-gz1/lbl-tls1" && (tr.Current != "HandCrt2" || tr.Status != deploy.StatusUpdated) {
+			t.Fatalf("second deploy on lb-gz1/lbl-tls1: before %s, %s; want HandCrt2 replaced", tr.Current, tr.Status)
+		}
+	}
+	back, err := newDeployerWith(t, sim, st, deploy.Options{}).Rollback(ctx, "example.test")
+	if err != nil {
+		t.Fatalf("%v\n%+v", err, back)
+	}
+	for _, tr := range back.Targets {
+		want := "HandCrt1"
+		if tr.Target.String() == "lb-gz1/lbl-tls1" {
+			want = "HandCrt2"
+		}
+		if tr.To != want {
+			t.Errorf("rollback of %s to %s, want %s", tr.Target, tr.To, want)
+		}
+	}
+	if got := sim.ServedCert("lb-gz1", "lbl-tls1", ""); got != "HandCrt2" {
+		t.Errorf("lb-gz1/lbl-tls1 serves %s after the rollback, want HandCrt2 (what the last deploy replaced)", got)
+	}
+}

@@ -123,15 +123,19 @@ func (s *lineageState) addUpload(u upload) {
 	s.Uploads = append(s.Uploads, u)
 }
 
-// recordBinding notes that t goes from previous to current. A re-run after a
-// kill finds t already recorded with the same current certificate and keeps
-// the original previous one, which is the one to roll back to.
+// recordBinding notes that t goes from previous, what this deploy saw on it
+// (its report's BEFORE), to current. That is what rollback puts back, even
+// when an earlier deploy to the same certificate recorded another one: the
+// target was changed outside clbcert since, and rollback undoes the last
+// deploy (TestRollbackRestoresWhatTheLastDeployReplaced). A re-run after a
+// kill sees the same previous certificate, or the current one where the
+// killed run got that far, and keeps the first record.
 func (s *lineageState) recordBinding(t Target, previous, current string, at time.Time) {
 	if s.Bindings == nil {
 		s.Bindings = map[string]binding{}
 	}
 	key := t.Region + "/" + t.String()
-	if b, ok := s.Bindings[key]; ok && b.Current == current {
+	if b, ok := s.Bindings[key]; ok && b.Current == current && (b.Previous == previous || previous == current) {
 		return
 	}
 	s.Bindings[key] = binding{Target: t, Previous: previous, Current: current, At: at}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/clbcert/clbcert/pkg/inventory"
+	"github.com/clbcert/clbcert/pkg/plural"
 )
 
 // checkBackends judges the backends of every rule and layer-4 listener as
@@ -48,7 +49,7 @@ func backendFindings(u unit, targets []inventory.TargetHealth) []Finding {
 	var out []Finding
 	for _, addr := range dead {
 		out = append(out, Finding{Severity: Critical, Check: CheckBackends, Where: where,
-			Problem: fmt.Sprintf("backend %s fails its health check (%s) and gets no traffic; %d of %d backends are left", addr, check, len(targets)-len(dead), len(targets)),
+			Problem: fmt.Sprintf("backend %s fails its health check (%s) and gets no traffic; %d of %s left", addr, check, len(targets)-len(dead), plural.Of(len(targets), "backend")),
 			Fix:     "repair it or deregister it: " + probeAdvice(u.health(), addr)})
 	}
 	return out

@@ -8,6 +8,7 @@ import (
 
 	"github.com/clbcert/clbcert/pkg/inventory"
 	"github.com/clbcert/clbcert/pkg/lineage"
+	"github.com/clbcert/clbcert/pkg/plural"
 )
 
 // renewFix is what to do about a served certificate that is expiring.
@@ -68,10 +69,10 @@ func dateFinding(cert inventory.Certificate, now time.Time, warnDays, criticalDa
 		fd.Problem = fmt.Sprintf("the certificate for %s expired on %s: clients refuse it", names, cert.NotAfter.UTC().Format(time.DateOnly))
 	case days <= criticalDays:
 		fd.Severity = Critical
-		fd.Problem = fmt.Sprintf("the certificate for %s expires in %d days, on %s (critical at %d)", names, days, cert.NotAfter.UTC().Format(time.DateOnly), criticalDays)
+		fd.Problem = fmt.Sprintf("the certificate for %s expires in %s, on %s (critical at %d)", names, plural.Of(days, "day"), cert.NotAfter.UTC().Format(time.DateOnly), criticalDays)
 	case days <= warnDays:
 		fd.Severity = Warning
-		fd.Problem = fmt.Sprintf("the certificate for %s expires in %d days, on %s (warning at %d; certbot renews at 30)", names, days, cert.NotAfter.UTC().Format(time.DateOnly), warnDays)
+		fd.Problem = fmt.Sprintf("the certificate for %s expires in %s, on %s (warning at %d; certbot renews at 30)", names, plural.Of(days, "day"), cert.NotAfter.UTC().Format(time.DateOnly), warnDays)
 	default:
 		return fd, false
 	}

@@ -310,7 +310,7 @@ func TestEachFindingFromItsTopology(t *testing.T) {
 				waitHealth(t, sim, lbWeb, lblHTTP, locHTTP, map[string]string{web3: "Dead"})
 			},
 			want: []want{
-				{doctor.CheckBackends, doctor.Critical, "www.example.test/", []string{"fails its health check (HTTP HEAD /healthz)", "1 of 2 backends are left"}},
+				{doctor.CheckBackends, doctor.Critical, "www.example.test/", []string{"fails its health check (HTTP HEAD /healthz)", "1 of 2 backends left"}},
 				{doctor.CheckBackends, doctor.Critical, lblHTTP, []string{"every backend fails its health check (HTTP HEAD /healthz)"}},
 			},
 			exit: doctor.ExitCritical,

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/clbcert/clbcert/pkg/inventory"
+	"github.com/clbcert/clbcert/pkg/plural"
 )
 
 // The health check doctor calls sane. They are in one place so that the
@@ -98,8 +99,8 @@ func healthCheckFindings(u unit) []Finding {
 			h.TimeOut, h.IntervalTime, MaxTimeout), change{Timeout: saneTimeout(interval)})
 	}
 	if h.UnHealthNum > 0 && h.HealthNum > 0 && (h.UnHealthNum != UnhealthyThreshold || h.HealthNum != HealthyThreshold) {
-		safe(Info, fmt.Sprintf("the health check takes a backend out after %d failures and back after %d successes; %d and %d are the usual balance",
-			h.UnHealthNum, h.HealthNum, UnhealthyThreshold, HealthyThreshold), change{UnhealthyNum: UnhealthyThreshold, HealthyNum: HealthyThreshold})
+		safe(Info, fmt.Sprintf("the health check takes a backend out after %s and back after %s; %d and %d are the usual balance",
+			plural.Of(int(h.UnHealthNum), "failure"), plural.Of(int(h.HealthNum), "success"), UnhealthyThreshold, HealthyThreshold), change{UnhealthyNum: UnhealthyThreshold, HealthyNum: HealthyThreshold})
 	}
 	return out
 }

@@ -94,8 +94,14 @@ func probeName(domain string, others []string) string {
 
 // chainLinks reports where a presented chain breaks: each certificate must
 // be issued and signed by the next one, as TLS 1.2 requires and clients
-// that build no paths of their own expect.
+// that build no paths of their own expect, and a leaf that a CA issued
+// must come with its issuer: alone, it fails with "unable to verify the
+// first certificate" in every client that does not fetch intermediates
+// (TestHandshakeLeafOnlyChain). Only the root may be left out.
 func chainLinks(chain []*x509.Certificate) error {
+	if len(chain) == 1 && !bytes.Equal(chain[0].RawIssuer, chain[0].RawSubject) {
+		return fmt.Errorf("only the leaf, without its issuer %q", chain[0].Issuer.String())
+	}
 	for i := 0; i+1 < len(chain); i++ {
 		child, parent := chain[i], chain[i+1]
 		if !bytes.Equal(child.RawIssuer, parent.RawSubject) {

@@ -3,6 +3,8 @@ package doctor
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
 	"net"
 	"os"
 	"path/filepath"
@@ -143,5 +145,89 @@ func TestProbeName(t *testing.T) {
 		if got := probeName(tc.domain, tc.others); got != tc.want {
 			t.Errorf("probeName(%q, %v) = %q, want %q", tc.domain, tc.others, got, tc.want)
 		}
+	}
+}
+
+// A listener serving its leaf without the intermediate that issued it, over
+// a real handshake with tcsim: clients that do not fetch intermediates fail
+// with "unable to verify the first certificate", so doctor reports it with
+// the fix.
+func TestHandshakeLeafOnlyChain(t *testing.T) {
+	leafPEM, err := os.ReadFile(filepath.Join(simtest.Corpus("good-ecdsa", "example.test"), "cert.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := simtest.Lineage(t, "good-ecdsa", "example.test")
+	sim := simtest.Start(t, tcsim.Options{
+		Certificates: []tcsim.CertSpec{{ID: "LeafOnly", Alias: "uploaded by hand", CertPEM: string(leafPEM), KeyPEM: l.KeyPEM}},
+		Topology: tcsim.Topology{LoadBalancers: []tcsim.LoadBalancerSpec{{ID: "lb-probe001", Region: "ap-guangzhou", VIP: "127.0.0.11", Listeners: []tcsim.ListenerSpec{
+			{ID: "lbl-plain001", Protocol: "HTTPS", CertID: "LeafOnly", Rules: []tcsim.RuleSpec{{Domain: "www.example.test"}}},
+		}}}},
+	})
+	c, err := inventory.New(simtest.Config(t, sim), inventory.Options{Fingerprints: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := c.Collect(context.Background(), []string{"ap-guangzhou"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := binding(t, inv, "lb-probe001/lbl-plain001")
+	p := testProber().handshake(context.Background(), b.Addr, b.ServerName, tls.VersionTLS12, tls.VersionTLS13)
+	if p.Err != nil || len(p.Chain) != 1 {
+		t.Fatalf("handshake: %v, %d certificates", p.Err, len(p.Chain))
+	}
+	got := handshakeFindings(b, p, inv.Certificates)
+	if len(got) != 1 || got[0].Severity != Critical || got[0].Check != CheckServedChain ||
+		!strings.Contains(got[0].Problem, `only the leaf, without its issuer "CN=clbcert Test E1`) || !strings.Contains(got[0].Fix, "fullchain.pem") {
+		t.Fatalf("findings %+v, want one critical served-chain naming the missing issuer", got)
+	}
+}
+
+func TestChainLinks(t *testing.T) {
+	load := func(kase, file string) []*x509.Certificate {
+		b, err := os.ReadFile(filepath.Join(simtest.Corpus(kase, "example.test"), file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []*x509.Certificate
+		for blk, rest := pem.Decode(b); blk != nil; blk, rest = pem.Decode(rest) {
+			c, err := x509.ParseCertificate(blk.Bytes)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, c)
+		}
+		return out
+	}
+	root := func() []*x509.Certificate {
+		b, err := os.ReadFile(filepath.Join(simtest.Corpus("good-ecdsa", "example.test"), "..", "..", "..", "root.pem"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		blk, _ := pem.Decode(b)
+		c, err := x509.ParseCertificate(blk.Bytes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return []*x509.Certificate{c}
+	}
+	tests := []struct {
+		name  string
+		chain []*x509.Certificate
+		want  string
+	}{
+		{"leaf and intermediate", load("good-ecdsa", "fullchain.pem"), ""},
+		{"self-signed root alone", root(), ""},
+		{"leaf alone", load("good-ecdsa", "cert.pem"), "only the leaf, without its issuer"},
+		{"wrong intermediate", load("broken-chain", "fullchain.pem"), "was issued by"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := chainLinks(tt.chain)
+			if (tt.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.want)) {
+				t.Fatalf("chainLinks = %v, want %q", err, tt.want)
+			}
+		})
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/clbcert/clbcert/pkg/plural"
 )
 
 // WriteJSON writes the report for scripts and monitoring. Every list is
@@ -40,11 +42,11 @@ func (r *Report) WriteTable(w io.Writer) error {
 	}
 	fmt.Fprintf(bw, "%s: %d critical, %d warning, %d info in %s", r.Status, counts[Critical], counts[Warning], counts[Info], strings.Join(r.Regions, ", "))
 	if len(r.Failures) > 0 {
-		fmt.Fprintf(bw, "; %d parts of the cloud unreadable", len(r.Failures))
+		fmt.Fprintf(bw, "; %s of the cloud unreadable", plural.Of(len(r.Failures), "part"))
 	}
 	c := r.Checked
-	fmt.Fprintf(bw, " (checked %d load balancers, %d listeners, %d certificates, %d handshakes, %d local lineages)\n",
-		c.LoadBalancers, c.Listeners, c.Certificates, c.Handshakes, c.Lineages)
+	fmt.Fprintf(bw, " (checked %s, %s, %s, %s, %s)\n", plural.Of(c.LoadBalancers, "load balancer"), plural.Of(c.Listeners, "listener"),
+		plural.Of(c.Certificates, "certificate"), plural.Of(c.Handshakes, "handshake"), plural.Of(c.Lineages, "local lineage"))
 	for _, sev := range []Severity{Critical, Warning, Info} {
 		if counts[sev] == 0 {
 			continue
@@ -78,9 +80,9 @@ func (fr *FixReport) write(w io.Writer) error {
 		fmt.Fprintln(w, "FIX: no finding has a safe fix; the fixes below are advice")
 		return nil
 	case fr.DryRun:
-		fmt.Fprintf(w, "FIX (dry run: nothing changed): %d findings have safe fixes; clbcert tune would change\n", len(fr.Planned))
+		fmt.Fprintf(w, "FIX (dry run: nothing changed): %s with a safe fix; clbcert tune would change\n", plural.Of(len(fr.Planned), "finding"))
 	default:
-		fmt.Fprintf(w, "FIX: %d findings have safe fixes; clbcert tune planned\n", len(fr.Planned))
+		fmt.Fprintf(w, "FIX: %s with a safe fix; clbcert tune planned\n", plural.Of(len(fr.Planned), "finding"))
 	}
 	if err := fr.Plan.WriteDiff(w); err != nil {
 		return err

@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/clbcert/clbcert/pkg/plural"
 )
 
 // WriteJSON writes the report for scripts and monitoring. Every list is
@@ -28,9 +30,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 	for _, l := range r.Lineages {
 		counts[l.Status]++
 	}
-	summary := fmt.Sprintf("%s: %d lineages: %d critical, %d warning, %d ok", r.Status, len(r.Lineages), counts[Critical], counts[Warning], counts[OK])
+	summary := fmt.Sprintf("%s: %s: %d critical, %d warning, %d ok", r.Status, plural.Of(len(r.Lineages), "lineage"), counts[Critical], counts[Warning], counts[OK])
 	if len(r.Failures) > 0 {
-		summary += fmt.Sprintf("; %d parts of the cloud unreadable", len(r.Failures))
+		summary += fmt.Sprintf("; %s of the cloud unreadable", plural.Of(len(r.Failures), "part"))
 	}
 	fmt.Fprintln(w, summary)
 	if len(r.Lineages) == 0 {
@@ -42,7 +44,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 			fmt.Fprintf(w, "  error   %s\n", l.Error)
 			continue
 		}
-		fmt.Fprintf(w, "%-8s  %s: %d days left, expires %s\n", l.Status, l.Name, l.DaysLeft, l.NotAfter.Format(time.DateOnly))
+		fmt.Fprintf(w, "%-8s  %s: %s left, expires %s\n", l.Status, l.Name, plural.Of(l.DaysLeft, "day"), l.NotAfter.Format(time.DateOnly))
 		for _, line := range wrap(l.Names, width-10) {
 			fmt.Fprintf(w, "  names   %s\n", line)
 		}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/clbcert/clbcert/pkg/inventory"
 	"github.com/clbcert/clbcert/pkg/lineage"
+	"github.com/clbcert/clbcert/pkg/plural"
 )
 
 // Level is a monitoring state; its value is the exit status monitoring
@@ -210,10 +211,10 @@ func (c *Checker) load(now time.Time, rep *Report) ([]*lineage.Lineage, error) {
 		switch {
 		case st.DaysLeft <= c.opts.CriticalDays:
 			st.Status = Critical
-			st.Reasons = append(st.Reasons, fmt.Sprintf("%d days left (critical at %d)", st.DaysLeft, c.opts.CriticalDays))
+			st.Reasons = append(st.Reasons, fmt.Sprintf("%s left (critical at %d)", plural.Of(st.DaysLeft, "day"), c.opts.CriticalDays))
 		case st.DaysLeft <= c.opts.WarnDays:
 			st.Status = Warning
-			st.Reasons = append(st.Reasons, fmt.Sprintf("%d days left (warning at %d)", st.DaysLeft, c.opts.WarnDays))
+			st.Reasons = append(st.Reasons, fmt.Sprintf("%s left (warning at %d)", plural.Of(st.DaysLeft, "day"), c.opts.WarnDays))
 		}
 		rep.Lineages = append(rep.Lineages, st)
 		lins = append(lins, lin)
@@ -263,7 +264,7 @@ func places(rep *Report, lins []*lineage.Lineage, inv *inventory.Inventory) {
 		st := &rep.Lineages[i]
 		if n := len(st.Drift); n > 0 {
 			st.Status = Critical
-			st.Reasons = append(st.Reasons, fmt.Sprintf("an older certificate is still served on %d targets", n))
+			st.Reasons = append(st.Reasons, fmt.Sprintf("an older certificate is still served on %s", plural.Of(n, "target")))
 		}
 	}
 }

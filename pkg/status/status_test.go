@@ -317,3 +317,18 @@ func TestBadThresholds(t *testing.T) {
 		}
 	}
 }
+
+// One of each is written in the singular.
+func TestReportSingular(t *testing.T) {
+	rep := status.Report{Status: status.Unknown, Lineages: []status.LineageState{{Name: "example.test", Status: status.Critical, DaysLeft: 1}},
+		Failures: []inventory.Failure{{Region: "ap-nowhere", Error: "no such region"}}}
+	var table bytes.Buffer
+	if err := rep.WriteTable(&table); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"UNKNOWN: 1 lineage: 1 critical", "; 1 part of the cloud unreadable", "example.test: 1 day left"} {
+		if !strings.Contains(table.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, table.String())
+		}
+	}
+}

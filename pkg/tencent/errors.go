@@ -7,6 +7,8 @@ import (
 	"time"
 
 	tcerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
+
+	"github.com/clbcert/clbcert/pkg/plural"
 )
 
 // Kind is what an operator has to do about an error, which is all a caller
@@ -126,17 +128,17 @@ func (e *Error) Error() string {
 	case KindPermission:
 		advice = fmt.Sprintf("the key %s from %s is valid but CAM does not allow %s: grant that action to its user or role", e.KeyHint, from(e.Source, EnvSecretID), call)
 	case KindThrottled:
-		advice = fmt.Sprintf("still rate-limited after %d attempts: try again in a minute, or make fewer concurrent calls", e.Attempts)
+		advice = fmt.Sprintf("still rate-limited after %s: try again in a minute, or make fewer concurrent calls", plural.Of(e.Attempts, "attempt"))
 	case KindTransient:
-		advice = fmt.Sprintf("Tencent Cloud failed %d times in a row: try again later, and quote the RequestId to support if it persists", e.Attempts)
+		advice = fmt.Sprintf("Tencent Cloud failed %s in a row: try again later, and quote the RequestId to support if it persists", plural.Of(e.Attempts, "time"))
 	case KindUnreachable:
 		where := e.Host
 		if e.Via != "" {
 			where += " at " + e.Via
 		}
-		return fmt.Sprintf("%s: cannot reach %s after %d attempts over %s (%s): check the network, proxy and firewall, or --endpoint", call, where, e.Attempts, e.Elapsed.Round(100*time.Millisecond), e.Message)
+		return fmt.Sprintf("%s: cannot reach %s after %s over %s (%s): check the network, proxy and firewall, or --endpoint", call, where, plural.Of(e.Attempts, "attempt"), e.Elapsed.Round(100*time.Millisecond), e.Message)
 	case KindBusy:
-		advice = fmt.Sprintf("the resource was still busy with another task after %d attempts: wait for it and run again", e.Attempts)
+		advice = fmt.Sprintf("the resource was still busy with another task after %s: wait for it and run again", plural.Of(e.Attempts, "attempt"))
 	}
 	if advice == "" {
 		return fmt.Sprintf("%s failed (%s)", call, what)

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/clbcert/clbcert/pkg/inventory"
+	"github.com/clbcert/clbcert/pkg/plural"
 )
 
 // Statuses of a Result.
@@ -48,9 +49,9 @@ func (r *Report) Err() error {
 	failed := r.Failed()
 	switch {
 	case len(failed) > 0:
-		return fmt.Errorf("%d of %d changes failed, first %s: %s", len(failed), len(r.Results), failed[0].Where(), failed[0].Error)
+		return fmt.Errorf("%d of %s failed, first %s: %s", len(failed), plural.Of(len(r.Results), "change"), failed[0].Where(), failed[0].Error)
 	case len(r.Failures) > 0:
-		return fmt.Errorf("%d selected load balancers could not be read and were left unchanged, first %s: %s", len(r.Failures), r.Failures[0].Where(), r.Failures[0].Error)
+		return fmt.Errorf("%s could not be read and left unchanged, first %s: %s", plural.Of(len(r.Failures), "selected load balancer"), r.Failures[0].Where(), r.Failures[0].Error)
 	}
 	return nil
 }

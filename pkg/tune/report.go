@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/clbcert/clbcert/pkg/plural"
 )
 
 // WriteDiff prints the plan for a person: per target the fields that
@@ -30,11 +32,11 @@ func (p *Plan) WriteDiff(w io.Writer) error {
 	}
 	switch {
 	case len(p.Refused) > 0:
-		fmt.Fprintf(bw, "refused: %d targets need other settings first; nothing will be changed\n", len(p.Refused))
+		fmt.Fprintf(bw, "refused: other settings are needed first on %s; nothing will be changed\n", plural.Of(len(p.Refused), "target"))
 	case p.Empty():
 		fmt.Fprintf(bw, "nothing to change (%d already as wanted)\n", p.Unchanged)
 	default:
-		fmt.Fprintf(bw, "%d changes on %d load balancers; %d already as wanted\n", len(p.Changes), len(lbs), p.Unchanged)
+		fmt.Fprintf(bw, "%s on %s; %d already as wanted\n", plural.Of(len(p.Changes), "change"), plural.Of(len(lbs), "load balancer"), p.Unchanged)
 	}
 	return bw.Flush()
 }
