@@ -14,28 +14,81 @@ func aliasPrefix(lineageName string) string {
 	return "clbcert/" + lineageName + "/"
 }
 
-// dryRun reports the plan. Whether the certificate is already uploaded is
-// answered from the state dir only: asking the SSL service would mean an
-// upload, which a dry run must not make.
+// dryRun reports the plan, and fails as the deployment would: a load
+// balancer or region that could not be read is a failure in both. Whether
+// the certificate is already uploaded is answered from the state dir and by
+// its alias, with read-only calls: asking the SSL service by content would
+// mean an upload, which a dry run must not make.
+// Tested by TestDryRunFailsLikeTheRun and TestDryRunSaysAlreadyUploaded.
 func (d *Deployer) dryRun(ctx context.Context, plan *Plan) (*Report, error) {
-	st, err := d.loadState(ctx, plan.Lineage.Name)
+	id, err := d.uploaded(ctx, plan)
 	if err != nil {
 		return nil, err
 	}
-	plan.CertID = st.uploadOf(plan.Fingerprint)
+	plan.CertID = id
 	rep := newReport(plan, true)
 	for i := range rep.Targets {
 		t := &rep.Targets[i]
-		t.Status = StatusPlanned
-		if plan.CertID != "" && t.Current == plan.CertID {
+		switch {
+		case t.Kept != "":
+			t.Status = StatusKept
+		case plan.CertID != "" && t.Current == plan.CertID:
 			t.Status = StatusUnchanged
+		default:
+			t.Status = StatusPlanned
 		}
 	}
-	return rep, nil
+	return rep, rep.Err()
+}
+
+// uploaded finds, without changing anything, the id of the lineage's leaf in
+// the SSL service: recorded in the state dir and still there, or under the
+// alias this tool gives its uploads. "" if neither.
+func (d *Deployer) uploaded(ctx context.Context, plan *Plan) (string, error) {
+	st, err := d.loadState(ctx, plan.Lineage.Name)
+	if err != nil {
+		return "", err
+	}
+	if id := st.uploadOf(plan.Fingerprint); id != "" {
+		if _, ok := plan.certs[id]; ok {
+			return id, nil
+		}
+		found, err := d.inv.Certificates(ctx, []string{id})
+		if err != nil {
+			return "", err
+		}
+		if _, ok := found[id]; ok {
+			return id, nil
+		}
+	}
+	alias := uploadAlias(plan)
+	found, err := d.inv.CertificatesByAlias(ctx, alias)
+	if err != nil {
+		return "", err
+	}
+	for _, c := range found {
+		if c.Alias == alias {
+			return c.ID, nil
+		}
+	}
+	return "", nil
+}
+
+func uploadAlias(plan *Plan) string {
+	return aliasPrefix(plan.Lineage.Name) + plan.Fingerprint[:16]
 }
 
 func (d *Deployer) apply(ctx context.Context, plan *Plan) (*Report, error) {
 	lin := plan.Lineage
+	if plan.toBind() == 0 && !d.opts.UploadAnyway {
+		// Every target keeps a newer certificate, or none could be read:
+		// an upload now would only be pruned later.
+		rep := newReport(plan, false)
+		for i := range rep.Targets {
+			rep.Targets[i].Status = StatusKept
+		}
+		return rep, nil
+	}
 	id, uploaded, err := d.ensureUploaded(ctx, plan)
 	if err != nil {
 		return nil, err
@@ -46,7 +99,10 @@ func (d *Deployer) apply(ctx context.Context, plan *Plan) (*Report, error) {
 	changes := make([]change, len(rep.Targets))
 	for i := range rep.Targets {
 		t := &rep.Targets[i]
-		if t.Current == id {
+		switch {
+		case t.Kept != "":
+			t.Status = StatusKept
+		case t.Current == id:
 			t.Status = StatusUnchanged
 		}
 		changes[i] = change{t: t, certID: id, fingerprint: plan.Fingerprint}
@@ -99,7 +155,7 @@ func (d *Deployer) bindAll(ctx context.Context, changes []change) {
 			// change while one runs, so waiting here is cheaper than
 			// collecting ResourceInOperating errors.
 			for _, c := range byLB[key] {
-				if c.t.Status == StatusUnchanged {
+				if c.t.Status == StatusUnchanged || c.t.Status == StatusKept {
 					continue
 				}
 				if err := d.bindOne(ctx, &c.t.Planned, c.certID); err != nil {
@@ -140,7 +196,7 @@ func (d *Deployer) ensureUploaded(ctx context.Context, plan *Plan) (string, bool
 		}
 		d.log.Warn("the recorded upload is gone from the SSL service; uploading again", "cert", id)
 	}
-	id, err := d.cloud.upload(ctx, plan.Lineage.FullchainPEM, plan.Lineage.KeyPEM, aliasPrefix(name)+plan.Fingerprint[:16])
+	id, err := d.cloud.upload(ctx, plan.Lineage.FullchainPEM, plan.Lineage.KeyPEM, uploadAlias(plan))
 	if err != nil {
 		return "", false, err
 	}
@@ -161,7 +217,7 @@ func (d *Deployer) ensureUploaded(ctx context.Context, plan *Plan) (string, bool
 func (d *Deployer) recordBindings(ctx context.Context, lineageName string, rep *Report, certID string) error {
 	var change []TargetResult
 	for _, t := range rep.Targets {
-		if t.Status != StatusUnchanged {
+		if t.Status != StatusUnchanged && t.Status != StatusKept {
 			change = append(change, t)
 		}
 	}

@@ -15,6 +15,7 @@ const (
 	StatusUnchanged = "unchanged" // already served the certificate
 	StatusUpdated   = "updated"
 	StatusFailed    = "failed"
+	StatusKept      = "kept" // serves a newer certificate; see Planned.Kept
 )
 
 // Report is what a deployment did, per target.
@@ -89,14 +90,16 @@ func (r *Report) WriteTable(w io.Writer) error {
 	case r.DryRun && r.CertID == "":
 		head += ": not uploaded yet (dry run)"
 	case r.DryRun:
-		head += ": uploaded as " + r.CertID + " (dry run)"
+		head += ": already uploaded as " + r.CertID + " (dry run)"
+	case r.CertID == "":
+		head += ": not uploaded: no target to bind it to"
 	case r.Uploaded:
 		head += ": uploaded as " + r.CertID
 	default:
 		head += ": already uploaded as " + r.CertID
 	}
 	fmt.Fprintln(w, head)
-	if len(r.Targets) == 0 {
+	if len(r.Targets) == 0 && len(r.Failures) == 0 {
 		fmt.Fprintln(w, "no target serves a certificate that this one covers")
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
@@ -105,6 +108,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 		status := t.Status
 		if t.Error != "" {
 			status += ": " + t.Error
+		}
+		if t.Status == StatusKept {
+			status += ": " + t.Kept
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Region, t.Target, t.Protocol, dash(t.Current), status, dash(t.Verified))
 	}
