@@ -21,7 +21,7 @@ func aliasPrefix(lineageName string) string {
 // mean an upload, which a dry run must not make.
 // Tested by TestDryRunFailsLikeTheRun and TestDryRunSaysAlreadyUploaded.
 func (d *Deployer) dryRun(ctx context.Context, plan *Plan) (*Report, error) {
-	id, err := d.uploaded(ctx, plan)
+	id, _, err := d.uploaded(ctx, plan)
 	if err != nil {
 		return nil, err
 	}
@@ -42,36 +42,39 @@ func (d *Deployer) dryRun(ctx context.Context, plan *Plan) (*Report, error) {
 }
 
 // uploaded finds, without changing anything, the id of the lineage's leaf in
-// the SSL service: recorded in the state dir and still there, or under the
-// alias this tool gives its uploads. "" if neither.
-func (d *Deployer) uploaded(ctx context.Context, plan *Plan) (string, error) {
+// the SSL service: recorded in the state dir and still there (recorded is
+// then true), or under the alias this tool gives its uploads. "" if
+// neither.
+func (d *Deployer) uploaded(ctx context.Context, plan *Plan) (id string, recorded bool, err error) {
 	st, err := d.loadState(ctx, plan.Lineage.Name)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	if id := st.uploadOf(plan.Fingerprint); id != "" {
 		if _, ok := plan.certs[id]; ok {
-			return id, nil
+			// Discovery just described it, bound somewhere: a re-run.
+			return id, true, nil
 		}
 		found, err := d.inv.Certificates(ctx, []string{id})
 		if err != nil {
-			return "", err
+			return "", false, err
 		}
 		if _, ok := found[id]; ok {
-			return id, nil
+			return id, true, nil
 		}
+		d.log.Warn("the recorded upload is gone from the SSL service", "cert", id)
 	}
 	alias := uploadAlias(plan)
 	found, err := d.inv.CertificatesByAlias(ctx, alias)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	for _, c := range found {
 		if c.Alias == alias {
-			return c.ID, nil
+			return c.ID, false, nil
 		}
 	}
-	return "", nil
+	return "", false, nil
 }
 
 func uploadAlias(plan *Plan) string {
@@ -174,37 +177,30 @@ func (d *Deployer) bindAll(ctx context.Context, changes []change) {
 	wg.Wait()
 }
 
-// ensureUploaded returns the SSL certificate id of the lineage's leaf,
-// uploading it only if neither the state dir nor the service has it.
+// ensureUploaded returns the SSL certificate id of the lineage's leaf and
+// whether this run uploaded it: only if neither the state dir nor the
+// service has it. An upload the service already held under another id
+// (Repeatable=false answers with that id) counts as found, not made.
 func (d *Deployer) ensureUploaded(ctx context.Context, plan *Plan) (string, bool, error) {
 	name := plan.Lineage.Name
-	st, err := d.loadState(ctx, name)
+	id, recorded, err := d.uploaded(ctx, plan)
 	if err != nil {
 		return "", false, err
 	}
-	if id := st.uploadOf(plan.Fingerprint); id != "" {
-		if _, ok := plan.certs[id]; ok {
-			// Discovery just described it, bound somewhere: a re-run.
-			return id, false, nil
-		}
-		found, err := d.inv.Certificates(ctx, []string{id})
-		if err != nil {
+	fresh := false
+	if id == "" {
+		if id, fresh, err = d.cloud.upload(ctx, plan.Lineage.FullchainPEM, plan.Lineage.KeyPEM, uploadAlias(plan)); err != nil {
 			return "", false, err
 		}
-		if _, ok := found[id]; ok {
-			return id, false, nil
-		}
-		d.log.Warn("the recorded upload is gone from the SSL service; uploading again", "cert", id)
+		d.log.Info("uploaded", "lineage", name, "cert", id, "new", fresh)
 	}
-	id, err := d.cloud.upload(ctx, plan.Lineage.FullchainPEM, plan.Lineage.KeyPEM, uploadAlias(plan))
-	if err != nil {
-		return "", false, err
+	if recorded {
+		return id, false, nil
 	}
-	d.log.Info("uploaded", "lineage", name, "cert", id)
 	err = d.updateState(ctx, name, func(s *lineageState) {
 		s.addUpload(upload{CertID: id, Fingerprint: plan.Fingerprint, NotAfter: plan.Lineage.Leaf.NotAfter, At: d.opts.Now()})
 	})
-	return id, true, err
+	return id, fresh, err
 }
 
 // recordBindings notes, for rollback, the certificate each target to change
