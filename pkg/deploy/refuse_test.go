@@ -215,7 +215,7 @@ func TestDeployUnwritableStateDir(t *testing.T) {
 	lin := simtest.Lineage(t, "good-ecdsa-2", "example.test")
 	tests := []struct {
 		name  string
-		break_ func(dir string) error
+		spoil func(dir string) error
 		want  string
 	}{
 		{"replaced by a file", func(dir string) error {
@@ -235,7 +235,7 @@ func TestDeployUnwritableStateDir(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := tt.break_(dir); err != nil {
+			if err := tt.spoil(dir); err != nil {
 				t.Fatal(err)
 			}
 			before := len(sim.CallCounts())
