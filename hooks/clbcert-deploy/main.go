@@ -133,6 +133,8 @@ func run(ctx context.Context, c *cli.Context, stdout, stderr io.Writer) error {
 		return config.UsageError{Err: err}
 	}
 	rep, err := d.Deploy(ctx, lin)
+	// Exit 2 for whatever is refused before a change (README, exit codes).
+	// Tested by TestDeployRefusalsExitTwo and TestDeployRefusesMissingIssuer.
 	if errors.Is(err, deploy.ErrNoTarget) {
 		return config.UsageError{Err: fmt.Errorf("%w (--%s)", err, flagUploadAnyway)}
 	}

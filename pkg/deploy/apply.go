@@ -181,6 +181,10 @@ func (d *Deployer) bindAll(ctx context.Context, changes []change) {
 // whether this run uploaded it: only if neither the state dir nor the
 // service has it. An upload the service already held under another id
 // (Repeatable=false answers with that id) counts as found, not made.
+// That is half of "running it again finishes the job" (README); the other
+// half is recordBinding keeping the first previous certificate.
+// Tested by TestKilledHalfwayFinishesOnRerun and
+// TestDeployWithoutAStateDirDoesNotUploadTwice.
 func (d *Deployer) ensureUploaded(ctx context.Context, plan *Plan) (string, bool, error) {
 	name := plan.Lineage.Name
 	id, recorded, err := d.uploaded(ctx, plan)

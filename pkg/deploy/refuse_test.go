@@ -275,3 +275,25 @@ func TestDeployRemovesAKilledRunsTempFile(t *testing.T) {
 		t.Fatalf("another lineage's temp file was taken: %v", err)
 	}
 }
+
+// Rollback puts back what a target had, even a certificate of the same key
+// algorithm that expires sooner than the one it replaces.
+func TestRollbackIsNotHeldBackByExpiry(t *testing.T) {
+	sim := simtest.Start(t, account(t))
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := newDeployerWith(t, sim, st, deploy.Options{}).Deploy(ctx, simtest.Lineage(t, "good-ecdsa-2", "example.test")); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := newDeployerWith(t, sim, st, deploy.Options{}).Rollback(ctx, "example.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Targets) != len(exampleTargets) {
+		t.Fatalf("rolled back %d targets", len(rep.Targets))
+	}
+	servedEverywhere(t, sim, simtest.Lineage(t, "good-ecdsa", "example.test").Fingerprint)
+}
