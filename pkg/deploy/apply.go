@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -38,7 +39,14 @@ func (d *Deployer) dryRun(ctx context.Context, plan *Plan) (*Report, error) {
 			t.Status = StatusPlanned
 		}
 	}
-	return rep, rep.Err()
+	if len(rep.Failures) == 0 {
+		return rep, nil
+	}
+	var parts []string
+	for _, f := range rep.Failures {
+		parts = append(parts, f.Where()+" could not be read: "+f.Error)
+	}
+	return rep, fmt.Errorf("the deployment would fail, as this dry run did: %s", strings.Join(parts, "; "))
 }
 
 // uploaded finds, without changing anything, the id of the lineage's leaf in

@@ -128,7 +128,7 @@ func TestDryRunFailsLikeTheRun(t *testing.T) {
 	sim := simtest.Start(t, opts)
 	lin := simtest.Lineage(t, "good-ecdsa-2", "example.test")
 	rep, err := newDeployer(t, sim, deploy.Options{DryRun: true}).Deploy(context.Background(), lin)
-	if err == nil || !strings.Contains(err.Error(), "ap-shanghai lb-sh1: could not be read") || len(rep.Failures) != 1 {
+	if err == nil || !strings.Contains(err.Error(), "ap-shanghai lb-sh1 could not be read") || len(rep.Failures) != 1 {
 		t.Fatalf("one unreadable load balancer: %v", err)
 	}
 
