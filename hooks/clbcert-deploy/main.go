@@ -23,6 +23,13 @@ import (
 	"github.com/clbcert/clbcert/pkg/store"
 )
 
+// Flags of this command alone.
+const (
+	flagChainFromChainPEM = "chain-from-chain-pem"
+	flagForce             = "force"
+	flagUploadAnyway      = "upload-anyway"
+)
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := config.Run(app(ctx, os.Stdout, os.Stderr), os.Args, os.Stderr)
@@ -35,6 +42,9 @@ func app(ctx context.Context, stdout, stderr io.Writer) *cli.App {
 	flags = append(flags,
 		&cli.StringFlag{Name: "lineage", Usage: "certbot lineage `DIR` (live/NAME); default: $RENEWED_LINEAGE, which certbot sets for deploy hooks"},
 		&cli.IntFlag{Name: "keep", DefaultText: "2, or keep in [[deploy]]", Usage: "superseded uploads of the lineage to keep: `N` (0 keeps none)"},
+		&cli.BoolFlag{Name: flagChainFromChainPEM, Usage: "when fullchain.pem holds only the leaf, take its issuer from the lineage's chain.pem (otherwise such a lineage is refused)"},
+		&cli.BoolFlag{Name: flagForce, Usage: "replace a target's certificate even if it expires later than this one (same key algorithm)"},
+		&cli.BoolFlag{Name: flagUploadAnyway, Usage: "upload the certificate even if no target serves one it covers (otherwise refused)"},
 	)
 	return &cli.App{
 		Name:  "clbcert-deploy",
@@ -47,12 +57,16 @@ func app(ctx context.Context, stdout, stderr io.Writer) *cli.App {
 
       clbcert-deploy --lineage /etc/letsencrypt/live/example.com --region ap-guangzhou --dry-run
 
-   The lineage is checked first (key matches leaf, chain links, dates, names);
-   a bad one is refused before any call that changes something. Then the
+   The lineage is checked first (key matches leaf, chain links and carries
+   the leaf's issuer, dates, names); a bad one is refused before any call
+   that changes something, as are an unknown region, an unwritable state
+   dir and a certificate that no target serves. Then the
    certificate is uploaded to the SSL service once (deduplicated by
    fingerprint) and bound to every HTTPS, TCP_SSL and QUIC listener and SNI
    domain whose current certificate's names it covers — or to the targets
-   pinned in the config file's [[deploy]] entry. Each CLB task is awaited,
+   pinned in the config file's [[deploy]] entry. A target whose certificate
+   expires later than this one, with the same key algorithm, keeps it
+   unless --force. Each CLB task is awaited,
    the result checked by describing it again and by a TLS handshake where
    the listener is reachable, and superseded uploads that nothing uses are
    pruned. Running it again after any failure finishes the job.
@@ -82,8 +96,12 @@ func run(ctx context.Context, c *cli.Context, stdout, stderr io.Writer) error {
 	if dir == "" {
 		return config.Usagef("no lineage: pass --lineage /etc/letsencrypt/live/NAME, or run as certbot's --deploy-hook (it sets RENEWED_LINEAGE)")
 	}
-	lin, err := lineage.Load(dir, time.Now())
+	lin, err := lineage.LoadWith(dir, time.Now(), lineage.Options{ChainFromChainPEM: c.Bool(flagChainFromChainPEM)})
 	if err != nil {
+		if errors.Is(err, lineage.ErrMissingIssuer) && !c.Bool(flagChainFromChainPEM) {
+			// Tested by TestDeployRefusesMissingIssuer.
+			return config.UsageError{Err: fmt.Errorf("refusing to deploy: %w; or pass --%s to take the issuer from chain.pem", err, flagChainFromChainPEM)}
+		}
 		if errors.Is(err, lineage.ErrInvalid) {
 			return config.UsageError{Err: fmt.Errorf("refusing to deploy: %w", err)}
 		}
@@ -105,6 +123,8 @@ func run(ctx context.Context, c *cli.Context, stdout, stderr io.Writer) error {
 		return err
 	}
 	opts.DryRun = c.Bool("dry-run")
+	opts.Force = c.Bool(flagForce)
+	opts.UploadAnyway = c.Bool(flagUploadAnyway)
 	cloud, err := s.Cloud(ctx)
 	if err != nil {
 		return err
@@ -118,6 +138,11 @@ func run(ctx context.Context, c *cli.Context, stdout, stderr io.Writer) error {
 		return config.UsageError{Err: err}
 	}
 	rep, err := d.Deploy(ctx, lin)
+	// Exit 2 for whatever is refused before a change (README, exit codes).
+	// Tested by TestDeployRefusalsExitTwo and TestDeployRefusesMissingIssuer.
+	if errors.Is(err, deploy.ErrNoTarget) {
+		return config.UsageError{Err: fmt.Errorf("%w (--%s)", err, flagUploadAnyway)}
+	}
 	if errors.Is(err, deploy.ErrRefused) {
 		return config.UsageError{Err: err}
 	}

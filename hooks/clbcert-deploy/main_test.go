@@ -1,10 +1,12 @@
 package main
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -71,6 +73,7 @@ func TestBadLineagesChangeNothing(t *testing.T) {
 		{"symlink-loop", "loop"},
 		{"encrypted-key", "encrypted"},
 		{"no-san", "name"},
+		{"leaf-only", "issuer"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.kase, func(t *testing.T) {
@@ -255,5 +258,99 @@ func TestMissingLineageDirIsAUsageError(t *testing.T) {
 	}
 	if n := len(sim.CallCounts()); n != 0 {
 		t.Fatalf("calls: %v", sim.CallCounts())
+	}
+}
+
+// A fullchain.pem without the leaf's issuer is refused before any call,
+// naming the issuer and the flag; with the flag, chain.pem completes it and
+// the listener serves leaf and intermediate.
+func TestDeployRefusesMissingIssuer(t *testing.T) {
+	opts := account(t, 0)
+	opts.Certificates[0] = simtest.HandUploadedUntil(t, "HandCrt1", time.Now().Add(10*24*time.Hour), "example.test", "*.example.test")
+	sim := simtest.Start(t, opts)
+	env := simtest.HookEnv(t, sim)
+	dir := simtest.Corpus("leaf-only", "example.test")
+	for _, args := range [][]string{{"--lineage", dir}, {"--lineage", dir, "--dry-run"}} {
+		r := runDeploy(t, env, args...)
+		lines := strings.Split(strings.TrimSpace(r.Stderr), "\n")
+		if r.Code != 2 || len(lines) != 1 || !strings.Contains(lines[0], "not its issuer CN=clbcert Test E1") || !strings.Contains(lines[0], "--chain-from-chain-pem") {
+			t.Fatalf("%v: exit %d, stderr %q", args, r.Code, r.Stderr)
+		}
+	}
+	if n := len(sim.CallCounts()); n != 0 {
+		t.Fatalf("a lineage without its issuer reached the API: %v", sim.CallCounts())
+	}
+	if r := runDeploy(t, env, "--lineage", dir, "--chain-from-chain-pem"); r.Code != 0 || strings.Count(r.Stdout, "updated") != 3 {
+		t.Fatalf("with --chain-from-chain-pem: %+v", r)
+	}
+	conn, err := tls.Dial("tcp", sim.ListenerAddr("lb-gz1", "lbl-https1"), &tls.Config{ServerName: "www.example.test", InsecureSkipVerify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	chain := conn.ConnectionState().PeerCertificates
+	if len(chain) != 2 || chain[1].Subject.CommonName != "clbcert Test E1" {
+		t.Fatalf("served %d certificates, want the leaf and clbcert Test E1", len(chain))
+	}
+}
+
+// The exit codes table: what is refused before any change exits 2, in a dry
+// run as in a real one; --upload-anyway lets a certificate without targets
+// be uploaded.
+func TestDeployRefusalsExitTwo(t *testing.T) {
+	sim := simtest.Start(t, account(t, 0))
+	env := simtest.HookEnv(t, sim)
+	file := filepath.Join(t.TempDir(), "a-file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	good, single := simtest.Corpus("good-ecdsa-2", "example.test"), simtest.Corpus("single", "www.example.test")
+	tests := []struct {
+		name string
+		env  []string
+		args []string
+		want string
+	}{
+		{"unknown region", []string{"CLBCERT_REGIONS=ap-guangzhou,ap-nowhere"}, []string{"--lineage", good}, "unknown CLB region ap-nowhere"},
+		{"state dir under a file", []string{"CLBCERT_STATE_DIR=" + filepath.Join(file, "state")}, []string{"--lineage", good}, "not a directory"},
+		{"no target", nil, []string{"--lineage", single}, "nothing matched"},
+	}
+	for _, tt := range tests {
+		for _, dry := range []bool{false, true} {
+			args := tt.args
+			if dry {
+				args = append(slices.Clone(args), "--dry-run")
+			}
+			r := runDeploy(t, append(slices.Clone(env), tt.env...), args...)
+			lines := strings.Split(strings.TrimSpace(r.Stderr), "\n")
+			if r.Code != 2 || len(lines) != 1 || !strings.Contains(lines[0], tt.want) {
+				t.Errorf("%s (dry run %v): exit %d, stderr %q: want exit 2 and one line saying %q", tt.name, dry, r.Code, r.Stderr, tt.want)
+			}
+		}
+	}
+	for _, a := range []string{"UploadCertificate", "ModifyListener", "ModifyDomainAttributes", "DeleteCertificate"} {
+		if n := sim.Calls(a); n != 0 {
+			t.Fatalf("%s called %d times", a, n)
+		}
+	}
+	r := runDeploy(t, env, "--lineage", single)
+	if !strings.Contains(r.Stderr, "pin the targets in the config file") || !strings.Contains(r.Stderr, "--upload-anyway") {
+		t.Fatalf("no target: the message does not say what to do: %q", r.Stderr)
+	}
+	if r := runDeploy(t, env, "--lineage", single, "--upload-anyway"); r.Code != 0 || sim.UploadCount() != 1 {
+		t.Fatalf("--upload-anyway: %+v, %d uploads", r, sim.UploadCount())
+	}
+}
+
+// A dry run exits as the run would: 1 when a load balancer cannot be read.
+func TestDryRunExitsLikeTheRun(t *testing.T) {
+	opts := account(t, 0)
+	opts.FailingLBs = []string{"lb-sh1"}
+	sim := simtest.Start(t, opts)
+	env := append(simtest.HookEnv(t, sim), "RENEWED_LINEAGE="+simtest.Corpus("good-ecdsa-2", "example.test"))
+	dry := runDeploy(t, env, "--dry-run")
+	run := runDeploy(t, env)
+	if dry.Code != 1 || run.Code != 1 || !strings.Contains(dry.Stderr, "lb-sh1") || strings.Contains(dry.Stdout, "no target serves") {
+		t.Fatalf("dry run %+v\nrun %+v", dry, run)
 	}
 }

@@ -13,6 +13,9 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/clbcert/clbcert/pkg/lineage"
+	"github.com/clbcert/clbcert/pkg/tcsim"
 )
 
 // Issue writes a lineage under certbotDir as certbot does — live/NAME/
@@ -100,4 +103,19 @@ func issueCert(tb testing.TB, tmpl, parent *x509.Certificate, parentKey *ecdsa.P
 		tb.Fatal(err)
 	}
 	return cert, key
+}
+
+// HandUploadedUntil is a certificate for names, expiring at notAfter,
+// uploaded by hand under id: the old certificate a renewal replaces. Deploy
+// keeps a certificate that expires later than the new one, so tests whose
+// renewals are short-lived (pebble's, Issue's) start from this rather than
+// from the corpus, whose leaves run until 2125.
+func HandUploadedUntil(tb testing.TB, id string, notAfter time.Time, names ...string) tcsim.CertSpec {
+	tb.Helper()
+	dir := Issue(tb, tb.TempDir(), names[0], notAfter.Add(-90*24*time.Hour), notAfter, names...)
+	l, err := lineage.Load(dir, notAfter.Add(-time.Hour))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return tcsim.CertSpec{ID: id, Alias: "uploaded by hand", CertPEM: l.FullchainPEM, KeyPEM: l.KeyPEM}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -17,28 +18,91 @@ func aliasPrefix(lineageName string) string {
 	return "clbcert/" + lineageName + "/"
 }
 
-// dryRun reports the plan. Whether the certificate is already uploaded is
-// answered from the state dir only: asking the SSL service would mean an
-// upload, which a dry run must not make.
+// dryRun reports the plan, and fails as the deployment would: a load
+// balancer or region that could not be read is a failure in both. Whether
+// the certificate is already uploaded is answered from the state dir and by
+// its alias, with read-only calls: asking the SSL service by content would
+// mean an upload, which a dry run must not make.
+// Tested by TestDryRunFailsLikeTheRun and TestDryRunSaysAlreadyUploaded.
 func (d *Deployer) dryRun(ctx context.Context, plan *Plan) (*Report, error) {
-	st, err := d.loadState(ctx, plan.Lineage.Name)
+	id, _, err := d.uploaded(ctx, plan)
 	if err != nil {
 		return nil, err
 	}
-	plan.CertID = st.uploadOf(plan.Fingerprint)
+	plan.CertID = id
 	rep := newReport(plan, true)
 	for i := range rep.Targets {
 		t := &rep.Targets[i]
-		t.Status = StatusPlanned
-		if plan.CertID != "" && t.Current == plan.CertID {
+		switch {
+		case t.Kept != "":
+			t.Status = StatusKept
+		case plan.CertID != "" && t.Current == plan.CertID:
 			t.Status = StatusUnchanged
+		default:
+			t.Status = StatusPlanned
 		}
 	}
-	return rep, nil
+	if len(rep.Failures) == 0 {
+		return rep, nil
+	}
+	var parts []string
+	for _, f := range rep.Failures {
+		parts = append(parts, f.Where()+" could not be read: "+f.Error)
+	}
+	return rep, fmt.Errorf("the deployment would fail, as this dry run did: %s", strings.Join(parts, "; "))
+}
+
+// uploaded finds, without changing anything, the id of the lineage's leaf in
+// the SSL service: recorded in the state dir and still there (recorded is
+// then true), or under the alias this tool gives its uploads. "" if
+// neither.
+func (d *Deployer) uploaded(ctx context.Context, plan *Plan) (id string, recorded bool, err error) {
+	st, err := d.loadState(ctx, plan.Lineage.Name)
+	if err != nil {
+		return "", false, err
+	}
+	if id := st.uploadOf(plan.Fingerprint); id != "" {
+		if _, ok := plan.certs[id]; ok {
+			// Discovery just described it, bound somewhere: a re-run.
+			return id, true, nil
+		}
+		found, err := d.inv.Certificates(ctx, []string{id})
+		if err != nil {
+			return "", false, err
+		}
+		if _, ok := found[id]; ok {
+			return id, true, nil
+		}
+		d.log.Warn("the recorded upload is gone from the SSL service", "cert", id)
+	}
+	alias := uploadAlias(plan)
+	found, err := d.inv.CertificatesByAlias(ctx, alias)
+	if err != nil {
+		return "", false, err
+	}
+	for _, c := range found {
+		if c.Alias == alias {
+			return c.ID, false, nil
+		}
+	}
+	return "", false, nil
+}
+
+func uploadAlias(plan *Plan) string {
+	return aliasPrefix(plan.Lineage.Name) + plan.Fingerprint[:16]
 }
 
 func (d *Deployer) apply(ctx context.Context, plan *Plan) (*Report, error) {
 	lin := plan.Lineage
+	if plan.toBind() == 0 && !d.opts.UploadAnyway {
+		// Every target keeps a newer certificate, or none could be read:
+		// an upload now would only be pruned later.
+		rep := newReport(plan, false)
+		for i := range rep.Targets {
+			rep.Targets[i].Status = StatusKept
+		}
+		return rep, nil
+	}
 	id, uploaded, err := d.ensureUploaded(ctx, plan)
 	if err != nil {
 		return nil, err
@@ -49,7 +113,10 @@ func (d *Deployer) apply(ctx context.Context, plan *Plan) (*Report, error) {
 	changes := make([]change, len(rep.Targets))
 	for i := range rep.Targets {
 		t := &rep.Targets[i]
-		if t.Current == id {
+		switch {
+		case t.Kept != "":
+			t.Status = StatusKept
+		case t.Current == id:
 			t.Status = StatusUnchanged
 		}
 		changes[i] = change{t: t, certID: id, fingerprint: plan.Fingerprint}
@@ -116,7 +183,7 @@ func (d *Deployer) bindAll(ctx context.Context, changes []change) {
 			// change while one runs, so waiting here is cheaper than
 			// collecting ResourceInOperating errors.
 			for _, c := range byLB[key] {
-				if c.t.Status == StatusUnchanged {
+				if c.t.Status == StatusUnchanged || c.t.Status == StatusKept {
 					continue
 				}
 				if ctx.Err() != nil {
@@ -148,37 +215,34 @@ func (d *Deployer) bindAll(ctx context.Context, changes []change) {
 	wg.Wait()
 }
 
-// ensureUploaded returns the SSL certificate id of the lineage's leaf,
-// uploading it only if neither the state dir nor the service has it.
+// ensureUploaded returns the SSL certificate id of the lineage's leaf and
+// whether this run uploaded it: only if neither the state dir nor the
+// service has it. An upload the service already held under another id
+// (Repeatable=false answers with that id) counts as found, not made.
+// That is half of "running it again finishes the job" (README); the other
+// half is recordBinding keeping the first previous certificate.
+// Tested by TestKilledHalfwayFinishesOnRerun and
+// TestDeployWithoutAStateDirDoesNotUploadTwice.
 func (d *Deployer) ensureUploaded(ctx context.Context, plan *Plan) (string, bool, error) {
 	name := plan.Lineage.Name
-	st, err := d.loadState(ctx, name)
+	id, recorded, err := d.uploaded(ctx, plan)
 	if err != nil {
 		return "", false, err
 	}
-	if id := st.uploadOf(plan.Fingerprint); id != "" {
-		if _, ok := plan.certs[id]; ok {
-			// Discovery just described it, bound somewhere: a re-run.
-			return id, false, nil
-		}
-		found, err := d.inv.Certificates(ctx, []string{id})
-		if err != nil {
+	fresh := false
+	if id == "" {
+		if id, fresh, err = d.cloud.upload(ctx, plan.Lineage.FullchainPEM, plan.Lineage.KeyPEM, uploadAlias(plan)); err != nil {
 			return "", false, err
 		}
-		if _, ok := found[id]; ok {
-			return id, false, nil
-		}
-		d.log.Warn("the recorded upload is gone from the SSL service; uploading again", "cert", id)
+		d.log.Info("uploaded", "lineage", name, "cert", id, "new", fresh)
 	}
-	id, err := d.cloud.upload(ctx, plan.Lineage.FullchainPEM, plan.Lineage.KeyPEM, aliasPrefix(name)+plan.Fingerprint[:16])
-	if err != nil {
-		return "", false, err
+	if recorded {
+		return id, false, nil
 	}
-	d.log.Info("uploaded", "lineage", name, "cert", id)
 	err = d.updateState(ctx, name, func(s *lineageState) {
 		s.addUpload(upload{CertID: id, Fingerprint: plan.Fingerprint, NotAfter: plan.Lineage.Leaf.NotAfter, At: d.opts.Now()})
 	})
-	return id, true, err
+	return id, fresh, err
 }
 
 // recordBindings notes, for rollback, the certificate each target to change
@@ -191,7 +255,7 @@ func (d *Deployer) ensureUploaded(ctx context.Context, plan *Plan) (string, bool
 func (d *Deployer) recordBindings(ctx context.Context, lineageName string, rep *Report, certID string) error {
 	var change []TargetResult
 	for _, t := range rep.Targets {
-		if t.Status != StatusUnchanged {
+		if t.Status != StatusUnchanged && t.Status != StatusKept {
 			change = append(change, t)
 		}
 	}

@@ -32,7 +32,8 @@ func newCloud(cfg tencent.Config) (*cloud, error) {
 // upload stores the certificate once: with Repeatable=false the service
 // answers an upload of a fingerprint it already holds with that
 // certificate's id, so a re-run after a kill never leaves a duplicate.
-func (c *cloud) upload(ctx context.Context, fullchain, key, alias string) (string, error) {
+// fresh is false for such an answer.
+func (c *cloud) upload(ctx context.Context, fullchain, key, alias string) (id string, fresh bool, err error) {
 	req := ssl.NewUploadCertificateRequest()
 	req.CertificatePublicKey = common.StringPtr(fullchain)
 	req.CertificatePrivateKey = common.StringPtr(key)
@@ -44,12 +45,12 @@ func (c *cloud) upload(ctx context.Context, fullchain, key, alias string) (strin
 		return c.ssl.UploadCertificateWithContext(ctx, req)
 	})
 	if err != nil {
-		return "", fmt.Errorf("upload the certificate: %w", err)
+		return "", false, fmt.Errorf("upload the certificate: %w", err)
 	}
 	if id := tencent.Deref(resp.Response.RepeatCertId); id != "" {
-		return id, nil
+		return id, false, nil
 	}
-	return tencent.Deref(resp.Response.CertificateId), nil
+	return tencent.Deref(resp.Response.CertificateId), true, nil
 }
 
 func (c *cloud) deleteCert(ctx context.Context, id string) error {

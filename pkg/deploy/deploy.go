@@ -32,8 +32,20 @@ type Options struct {
 	// load balancer uses them and no recorded rollback needs them. Default
 	// 2: enough to roll back twice; KeepNone keeps none.
 	Keep int
-	// DryRun computes and reports the plan with read-only calls only.
+	// DryRun computes and reports the plan with read-only calls only. It
+	// fails where the deployment would fail before its first change.
 	DryRun bool
+	// Force replaces a target's certificate even when it expires later than
+	// the new one and has the same key algorithm. Without it such a target
+	// keeps its certificate (StatusKept): two lineages for the same names
+	// (certbot's NAME and NAME-0001) would otherwise take turns replacing
+	// each other's newer certificate with an older one.
+	Force bool
+	// UploadAnyway uploads the certificate when no target serves a
+	// certificate it covers. Without it that deployment is refused with
+	// ErrNoTarget before anything changes: an upload nothing uses is what a
+	// typo in the regions or a missing [[deploy]] entry would leave.
+	UploadAnyway bool
 	// Concurrency is how many load balancers of one region are worked on at
 	// once (each region has its own rate budget, see bindAll); changes
 	// to one load balancer always run one at a time (CLB refuses a second
@@ -133,15 +145,32 @@ func New(cfg tencent.Config, st *store.Store, opts Options) (*Deployer, error) {
 
 // Deploy plans and applies lin. The report says per target what happened;
 // the error is non-nil if anything failed or was refused.
+//
+// Before any change (and in a dry run alike) it refuses, with an error
+// wrapping ErrRefused: a state dir it cannot write; a region CLB does not
+// have; pinned targets that do not fit; no target at all (ErrNoTarget,
+// unless Options.UploadAnyway).
 func (d *Deployer) Deploy(ctx context.Context, lin *lineage.Lineage) (*Report, error) {
+	if err := d.checkState(ctx, lin.Name); err != nil {
+		return nil, err
+	}
 	unlock, err := d.store.Lock(ctx, stateName(lin.Name))
 	if err != nil {
-		return nil, fmt.Errorf("another deploy of %s is running: %w", lin.Name, err)
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("another deploy of %s is running: %w", lin.Name, err)
+		}
+		return nil, fmt.Errorf("%w: %v: make the state dir writable, or choose another one", ErrRefused, err)
 	}
 	defer unlock()
+	if err := d.removeStaleTemp(ctx, lin.Name); err != nil {
+		return nil, err
+	}
 	plan, err := d.Plan(ctx, lin)
 	if err != nil {
 		return nil, beforeChanges(ctx, err)
+	}
+	if err := d.refuse(plan); err != nil {
+		return nil, err
 	}
 	d.log.Info("plan", "lineage", lin.Name, "targets", len(plan.Targets), "regions", d.opts.Regions)
 	if d.opts.DryRun {

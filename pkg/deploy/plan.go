@@ -2,18 +2,27 @@ package deploy
 
 import (
 	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/rsa"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/clbcert/clbcert/pkg/inventory"
 	"github.com/clbcert/clbcert/pkg/lineage"
+	"github.com/clbcert/clbcert/pkg/tencent"
 )
 
-// ErrRefused marks a deployment refused before any change: the lineage or
-// the pinned targets do not allow it.
+// ErrRefused marks a deployment refused before any change: the lineage,
+// the regions, the pinned targets or the state dir do not allow it.
 var ErrRefused = errors.New("refused")
+
+// ErrNoTarget marks a deployment refused because no target serves a
+// certificate the new one covers; Options.UploadAnyway lets it upload.
+var ErrNoTarget = fmt.Errorf("%w: no target", ErrRefused)
 
 // Target is one place a certificate is served: a listener's certificate,
 // or one SNI domain of a listener.
@@ -55,6 +64,10 @@ type Planned struct {
 	Current          string   `json:"currentCertId,omitempty"`
 	CurrentNames     []string `json:"currentNames,omitempty"`
 	UpToDate         bool     `json:"upToDate"`
+	// Kept says why the target keeps its current certificate: it expires
+	// later than the new one, with the same key algorithm. "" if it is to
+	// be bound.
+	Kept string `json:"kept,omitempty"`
 
 	prev inventory.CertRef
 }
@@ -116,19 +129,94 @@ func (d *Deployer) Plan(ctx context.Context, lin *lineage.Lineage) (*Plan, error
 	}
 	plan := &Plan{Lineage: lin, Fingerprint: lin.Fingerprint, Names: lin.Names(), Failures: failures, certs: certs}
 	if len(d.opts.Targets) > 0 {
-		return plan, d.pinned(plan, cands, certs)
+		if err := d.pinned(plan, cands, certs); err != nil {
+			return plan, err
+		}
+	} else {
+		for _, c := range cands {
+			sc, ok := certs[c.Current]
+			if !ok {
+				continue
+			}
+			c.CurrentNames = sc.Names
+			if len(lineage.Uncovered(plan.Names, sc.Names)) == 0 {
+				plan.Targets = append(plan.Targets, c)
+			}
+		}
 	}
-	for _, c := range cands {
-		sc, ok := certs[c.Current]
-		if !ok {
-			continue
-		}
-		c.CurrentNames = sc.Names
-		if len(lineage.Uncovered(plan.Names, sc.Names)) == 0 {
-			plan.Targets = append(plan.Targets, c)
-		}
+	if !d.opts.Force {
+		plan.keepNewer()
 	}
 	return plan, nil
+}
+
+// keepNewer marks the targets whose certificate expires later than the
+// lineage's leaf and has the same key algorithm: replacing it would shorten
+// what clients are served. A certificate of another algorithm is replaced
+// whatever its dates, since the operator chose the lineage's key type.
+// Tested by TestDeployKeepsANewerCertificate.
+func (p *Plan) keepNewer() {
+	leaf := p.Lineage.Leaf
+	algo := keyAlgorithm(leaf.PublicKey)
+	for i := range p.Targets {
+		t := &p.Targets[i]
+		sc, ok := p.certs[t.Current]
+		if !ok || !sc.NotAfter.After(leaf.NotAfter) || (sc.Algorithm != "" && !strings.EqualFold(sc.Algorithm, algo)) {
+			continue
+		}
+		t.Kept = fmt.Sprintf("its certificate %s expires %s, later than this one (%s), with the same key algorithm %s: deploy with force to replace it",
+			sc.ID, sc.NotAfter.UTC().Format(time.DateOnly), leaf.NotAfter.UTC().Format(time.DateOnly), algo)
+	}
+}
+
+// keyAlgorithm names a public key's algorithm as the SSL service does.
+func keyAlgorithm(pub crypto.PublicKey) string {
+	switch pub.(type) {
+	case *rsa.PublicKey:
+		return "RSA"
+	case *ecdsa.PublicKey:
+		return "ECC"
+	}
+	return fmt.Sprintf("%T", pub)
+}
+
+// toBind counts the targets that are to serve the new certificate.
+func (p *Plan) toBind() int {
+	n := 0
+	for _, t := range p.Targets {
+		if t.Kept == "" {
+			n++
+		}
+	}
+	return n
+}
+
+// refuse checks, before any change, what would make the deployment
+// pointless or harmful: a region CLB does not have (its targets would be
+// silently missing), or no target at all.
+func (d *Deployer) refuse(plan *Plan) error {
+	var unknown []string
+	for _, f := range plan.Failures {
+		if f.LoadBalancerID != "" || f.CertificateID != "" || f.Region == "" {
+			continue
+		}
+		// CLB's answer decides; a region not on the list that CLB could not
+		// be asked about is taken for a typo rather than a new region.
+		if f.Code == tencent.CodeRegionNotFound || !tencent.KnownRegion(f.Region) {
+			unknown = append(unknown, f.Region)
+		}
+	}
+	if len(unknown) > 0 {
+		// Tested by TestDeployUnknownRegion.
+		return fmt.Errorf("%w: unknown CLB region %s: use one of %s",
+			ErrRefused, strings.Join(unknown, ", "), strings.Join(tencent.KnownRegions(), " "))
+	}
+	if len(plan.Targets) > 0 || len(plan.Failures) > 0 || d.opts.UploadAnyway {
+		return nil
+	}
+	// Tested by TestDeployWithoutTargetUploadsNothing.
+	return fmt.Errorf("%w: nothing matched: no HTTPS, TCP_SSL or QUIC listener and no SNI domain in %s serves a certificate whose names %s (%s) all cover, so nothing was uploaded; pin the targets in the config file ([[deploy]] lineage = %q, targets = [\"lb-ID/lbl-ID\"]), or upload it anyway to bind it yourself",
+		ErrNoTarget, strings.Join(d.opts.Regions, ", "), plan.Lineage.Name, strings.Join(plan.Names, ", "), plan.Lineage.Name)
 }
 
 // unreadable reports whether discovery failed for lb (or for its region).

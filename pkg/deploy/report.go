@@ -22,6 +22,7 @@ const (
 	// target's change was done; TargetResult.Task names its CLB task if
 	// one was submitted, which then finishes on its own.
 	StatusInterrupted = "interrupted"
+	StatusKept        = "kept" // serves a newer certificate; see Planned.Kept
 )
 
 // Report is what a deployment did, per target.
@@ -179,14 +180,16 @@ func (r *Report) WriteTable(w io.Writer) error {
 	case r.DryRun && r.CertID == "":
 		head += ": not uploaded yet (dry run)"
 	case r.DryRun:
-		head += ": uploaded as " + r.CertID + " (dry run)"
+		head += ": already uploaded as " + r.CertID + " (dry run)"
+	case r.CertID == "":
+		head += ": not uploaded: no target to bind it to"
 	case r.Uploaded:
 		head += ": uploaded as " + r.CertID
 	default:
 		head += ": already uploaded as " + r.CertID
 	}
 	fmt.Fprintln(w, head)
-	if len(r.Targets) == 0 {
+	if len(r.Targets) == 0 && len(r.Failures) == 0 {
 		fmt.Fprintln(w, "no target serves a certificate that this one covers")
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
@@ -199,6 +202,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 		}
 		if t.Task != "" {
 			why = append(why, fmt.Sprintf("%s %s: CLB task %s was submitted and finishes on its own", t.Region, t.Target, t.Task))
+		}
+		if t.Status == StatusKept {
+			why = append(why, fmt.Sprintf("%s %s: kept: %s", t.Region, t.Target, t.Kept))
 		}
 	}
 	why = append(why, unreadableRows(tw, r.Failures)...)

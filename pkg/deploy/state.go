@@ -153,3 +153,21 @@ func (d *Deployer) updateState(ctx context.Context, lineageName string, fn func(
 		return nil
 	})
 }
+
+// checkState refuses a deployment whose state dir cannot be written: every
+// change is recorded first (the upload, the certificate each target had),
+// so without it the change would be made and then not recorded, and a
+// later rollback or prune would not know of it.
+// Tested by TestDeployUnwritableStateDir.
+func (d *Deployer) checkState(ctx context.Context, lineageName string) error {
+	if err := d.store.CheckWritable(ctx, stateName(lineageName)); err != nil {
+		return fmt.Errorf("%w: cannot record the deployment of %s: %w", ErrRefused, lineageName, err)
+	}
+	return nil
+}
+
+// removeStaleTemp deletes the temp file of a run killed while it wrote the
+// lineage's state. Tested by TestDeployRemovesAKilledRunsTempFile.
+func (d *Deployer) removeStaleTemp(ctx context.Context, lineageName string) error {
+	return d.store.RemoveTemp(ctx, stateName(lineageName))
+}

@@ -110,7 +110,10 @@ type Certificate struct {
 	Alias string `json:"alias"`
 	// Names are the certificate's DNS names (the main domain and the other
 	// SANs), lower-cased.
-	Names     []string  `json:"names"`
+	Names []string `json:"names"`
+	// Algorithm is the key's algorithm as the SSL service names it: RSA,
+	// ECC, or SM2.
+	Algorithm string    `json:"algorithm,omitempty"`
 	NotBefore time.Time `json:"notBefore"`
 	NotAfter  time.Time `json:"notAfter"`
 	// Fingerprint is the lowercase hex SHA-256 of the leaf's DER, computed
@@ -128,6 +131,9 @@ type Failure struct {
 	LoadBalancerID string `json:"loadBalancerId,omitempty"`
 	CertificateID  string `json:"certificateId,omitempty"`
 	Error          string `json:"error"`
+	// Code is the API's error code when the failure was its answer, e.g.
+	// InvalidParameter.RegionNotFound for a region CLB does not have.
+	Code string `json:"code,omitempty"`
 }
 
 // Where names the part that failed, e.g. "ap-guangzhou lb-abc",
@@ -187,7 +193,7 @@ func (c *Client) Collect(ctx context.Context, regions []string) (*Inventory, err
 	for _, r := range regions {
 		found, err := c.LoadBalancers(ctx, r)
 		if err != nil {
-			inv.Failures = append(inv.Failures, Failure{Region: r, Error: err.Error()})
+			inv.Failures = append(inv.Failures, Failure{Region: r, Error: err.Error(), Code: tencent.CodeOf(err)})
 			continue
 		}
 		lbs = append(lbs, found...)

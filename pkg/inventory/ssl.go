@@ -67,7 +67,7 @@ func (c *Client) describeCerts(ctx context.Context, req *ssl.DescribeCertificate
 				names = append(names, d)
 			}
 			id := tencent.Deref(sc.CertificateId)
-			into[id] = Certificate{ID: id, Alias: tencent.Deref(sc.Alias), Names: normalize(names),
+			into[id] = Certificate{ID: id, Alias: tencent.Deref(sc.Alias), Names: normalize(names), Algorithm: tencent.Deref(sc.EncryptAlgorithm),
 				NotBefore: gmt8(tencent.Deref(sc.CertBeginTime)), NotAfter: gmt8(tencent.Deref(sc.CertEndTime))}
 		}
 		offset += uint64(len(page))

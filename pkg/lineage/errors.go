@@ -18,6 +18,11 @@ import (
 // from "this lineage is wrong".
 var ErrInvalid = errors.New("invalid certbot lineage")
 
+// ErrMissingIssuer marks a fullchain.pem that holds a leaf without the
+// certificate that issued it (and, with Options.ChainFromChainPEM, a
+// chain.pem that does not supply it either). It is an ErrInvalid.
+var ErrMissingIssuer = fmt.Errorf("%w: the leaf's issuer is missing", ErrInvalid)
+
 // Error is a problem with one file or directory of a lineage. Its message is
 // one line: the path, what is wrong and what to do about it. It never holds
 // any of the private key.

@@ -47,7 +47,29 @@ type Lineage struct {
 // syscall.ELOOP, syscall.EISDIR). While certbot swaps the links during a
 // renewal a file may be missing for a moment, or the key may not match the
 // leaf yet: a watcher should retry those rather than give up.
+//
+// A leaf that was not issued by itself must be followed by its issuer:
+// without it, clients that do not happen to hold the intermediate fail
+// with "unable to verify the first certificate". Such a lineage is refused
+// with ErrMissingIssuer unless LoadWith is asked to take the issuers from
+// chain.pem.
 func Load(dir string, now time.Time) (*Lineage, error) {
+	return LoadWith(dir, now, Options{})
+}
+
+// Options tunes LoadWith; the zero value is Load.
+type Options struct {
+	// ChainFromChainPEM completes a fullchain.pem that holds only a leaf
+	// issued by someone else with certbot's chain.pem, which must then
+	// start with that issuer. FullchainPEM is the two joined: what gets
+	// uploaded and served. Off by default: a fullchain.pem without its
+	// chain is a sign of a hand edit or a broken tool, which the operator
+	// should see rather than have mended silently.
+	ChainFromChainPEM bool
+}
+
+// LoadWith is Load with options.
+func LoadWith(dir string, now time.Time, opts Options) (*Lineage, error) {
 	if err := readDir(dir); err != nil {
 		return nil, err
 	}
@@ -60,6 +82,11 @@ func Load(dir string, now time.Time) (*Lineage, error) {
 	keyPEM, err := readFile(keyPath)
 	if err != nil {
 		return nil, err
+	}
+	if opts.ChainFromChainPEM {
+		if fullchain, err = completeChain(chainPath, fullchain, filepath.Join(dir, "chain.pem")); err != nil {
+			return nil, err
+		}
 	}
 	l, err := parse(chainPath, fullchain, keyPath, keyPEM, now)
 	if err != nil {
@@ -100,6 +127,9 @@ func parse(chainPath string, fullchain []byte, keyPath string, keyPEM []byte, no
 		return nil, err
 	}
 	if err := checkLeaf(chainPath, leaf, now); err != nil {
+		return nil, err
+	}
+	if err := checkIssuer(chainPath, certs); err != nil {
 		return nil, err
 	}
 	return &Lineage{

@@ -191,6 +191,7 @@ func TestLoadBad(t *testing.T) {
 		{"symlink-loop", "privkey.pem", syscall.ELOOP, "is a symlink loop"},
 		{"encrypted-key", "privkey.pem", ErrInvalid, "is encrypted with a passphrase"},
 		{"no-san", "fullchain.pem", ErrInvalid, "has no DNS names"},
+		{"leaf-only", "fullchain.pem", ErrInvalid, "holds only the certificate (CN=example.test), not its issuer CN=clbcert Test E1"},
 		{"unreadable-file", "privkey.pem", syscall.EISDIR, "is a directory"},
 	}
 	for _, tt := range tests {
@@ -208,6 +209,53 @@ func TestLoadBad(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A fullchain.pem without the leaf's issuer is refused as such; chain.pem
+// completes it only when asked, and only if it starts with that issuer.
+func TestLoadLeafOnly(t *testing.T) {
+	dir := live("leaf-only", "example.test")
+	if _, err := Load(dir, now); !errors.Is(err, ErrMissingIssuer) {
+		t.Fatalf("Load: %v, want ErrMissingIssuer", err)
+	}
+	l, err := LoadWith(dir, now, Options{ChainFromChainPEM: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole, err := os.ReadFile(filepath.Join(live("good-ecdsa", "example.test"), "fullchain.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.FullchainPEM != string(whole) || len(l.Intermediates) != 1 || l.Intermediates[0].Subject.CommonName != "clbcert Test E1" {
+		t.Fatalf("completed chain = %d intermediates, FullchainPEM equal to good-ecdsa's: %v", len(l.Intermediates), l.FullchainPEM == string(whole))
+	}
+	good, err := LoadWith(live("good-rsa", "example.test"), now, Options{ChainFromChainPEM: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want, _ := os.ReadFile(filepath.Join(live("good-rsa", "example.test"), "fullchain.pem")); good.FullchainPEM != string(want) {
+		t.Error("a whole fullchain.pem was changed")
+	}
+
+	// chain.pem holding the root instead of the intermediate cannot help.
+	wrong := filepath.Join(t.TempDir(), "live", "example.test")
+	if err := os.MkdirAll(wrong, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for file, from := range map[string]string{"fullchain.pem": filepath.Join(dir, "fullchain.pem"), "privkey.pem": filepath.Join(dir, "privkey.pem"), "chain.pem": filepath.Join(corpus, "root.pem")} {
+		b, err := os.ReadFile(from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(wrong, file), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err = LoadWith(wrong, now, Options{ChainFromChainPEM: true})
+	checkError(t, err, filepath.Join(wrong, "chain.pem"), ErrInvalid, "does not start with the issuer of CN=example.test (CN=clbcert Test E1, which signed it), but with CN=clbcert Test Root X1")
+	if !errors.Is(err, ErrMissingIssuer) {
+		t.Errorf("%v is not ErrMissingIssuer", err)
 	}
 }
 

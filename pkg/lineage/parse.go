@@ -165,7 +165,6 @@ func keyKind(pub crypto.PublicKey) string {
 
 // checkChain requires each certificate to be signed by the next, which is
 // how certbot writes fullchain.pem and what TLS clients expect to be served.
-// A leaf alone is accepted: some CAs issue directly from a root.
 func checkChain(path string, certs []*x509.Certificate) error {
 	fix := "fullchain.pem must be the leaf followed by each issuer in turn, as certbot writes it; " + contentFix(path)
 	for i := 0; i+1 < len(certs); i++ {
@@ -183,6 +182,51 @@ func checkChain(path string, certs []*x509.Certificate) error {
 		}
 	}
 	return nil
+}
+
+// checkIssuer refuses a leaf served without its issuer. checkChain has
+// already made sure that a second certificate, if any, is the issuer; a leaf
+// alone is enough only if it issued itself.
+// Tested by TestDeployRefusesMissingIssuer and TestLoadBad/leaf-only.
+func checkIssuer(path string, certs []*x509.Certificate) error {
+	leaf := certs[0]
+	if len(certs) > 1 || bytes.Equal(leaf.RawIssuer, leaf.RawSubject) {
+		return nil
+	}
+	return newError(path, ErrMissingIssuer, "%s holds only the certificate (%s), not its issuer %s: clients without that intermediate would fail with \"unable to verify the first certificate\"; %s",
+		path, describe(leaf), issuerName(leaf), contentFix(path))
+}
+
+// completeChain appends chain.pem to a fullchain.pem that holds only a leaf
+// issued by someone else; any other fullchain.pem is returned as it is, for
+// parse to judge. chain.pem must start with the leaf's issuer.
+func completeChain(chainPath string, fullchain []byte, issuersPath string) ([]byte, error) {
+	certs, err := parseChain(chainPath, fullchain)
+	if err != nil || len(certs) != 1 || bytes.Equal(certs[0].RawIssuer, certs[0].RawSubject) {
+		return fullchain, nil
+	}
+	leaf := certs[0]
+	data, err := readFile(issuersPath)
+	if err != nil {
+		return nil, err
+	}
+	issuers, err := parseChain(issuersPath, data)
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(leaf.RawIssuer, issuers[0].RawSubject) || leaf.CheckSignatureFrom(issuers[0]) != nil {
+		return nil, newError(issuersPath, ErrMissingIssuer, "%s does not start with the issuer of %s (%s, which signed it), but with %s, so it cannot complete %s; %s",
+			issuersPath, describe(leaf), issuerName(leaf), describe(issuers[0]), chainPath, contentFix(chainPath))
+	}
+	joined := append(bytes.TrimRight(bytes.Clone(fullchain), " \t\r\n"), '\n')
+	return append(joined, data...), nil
+}
+
+func issuerName(c *x509.Certificate) string {
+	if c.Issuer.CommonName != "" {
+		return "CN=" + c.Issuer.CommonName
+	}
+	return c.Issuer.String()
 }
 
 func describe(c *x509.Certificate) string {

@@ -154,12 +154,16 @@ func TestParseChains(t *testing.T) {
 	leaf := newLeaf(t, inter, key, "example.test")
 	selfIssued := newLeaf(t, root, key, "example.test")
 	other := newLeaf(t, inter, ecKey(t), "example.test")
+	selfSigned := sign(t, &x509.Certificate{
+		SerialNumber: big.NewInt(9), Subject: pkix.Name{CommonName: "example.test"}, DNSNames: []string{"example.test"},
+		NotBefore: now.AddDate(0, -1, 0), NotAfter: now.AddDate(0, 1, 0),
+	}, &x509.Certificate{SerialNumber: big.NewInt(9), Subject: pkix.Name{CommonName: "example.test"}}, key.Public(), key)
 
 	good := []struct {
 		name  string
 		chain string
 	}{
-		{"leaf alone", chainPEM(leaf)},
+		{"self-issued leaf alone", chainPEM(selfSigned)},
 		{"leaf, intermediate, root", chainPEM(leaf, inter.cert, root.cert)},
 		{"leaf issued by the root", chainPEM(selfIssued, root.cert)},
 		{"CRLF line ends", strings.ReplaceAll(chainPEM(leaf, inter.cert), "\n", "\r\n")},
@@ -192,6 +196,8 @@ func TestParseChains(t *testing.T) {
 		{"a block that is not a certificate", chainPEM(leaf) + pemOf("X509 CRL", []byte{1, 2, 3}), `holds a "X509 CRL" PEM block (block 2)`},
 		{"certificate that does not parse", chainPEM(leaf) + pemOf("CERTIFICATE", []byte("not DER")), "certificate 2 does not parse"},
 		{"no certificate at all", "hello\n", "holds no PEM CERTIFICATE block"},
+		{"leaf without its issuer", chainPEM(leaf), `holds only the certificate (CN=leaf), not its issuer CN=Inter`},
+		{"leaf of the root without the root", chainPEM(selfIssued), `holds only the certificate (CN=leaf), not its issuer CN=Root`},
 	}
 	for _, tt := range bad {
 		t.Run(tt.name, func(t *testing.T) {
@@ -280,7 +286,7 @@ func TestParseLeaf(t *testing.T) {
 	}
 
 	mixed := newLeaf(t, root, key, "B.Example.TEST", "a.example.test", "b.example.test.", "a.example.test")
-	l, err := parse(chainPath, []byte(chainPEM(mixed)), keyPath, []byte(pkcs8(t, key)), now)
+	l, err := parse(chainPath, []byte(chainPEM(mixed, root.cert)), keyPath, []byte(pkcs8(t, key)), now)
 	if err != nil {
 		t.Fatal(err)
 	}

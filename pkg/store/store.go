@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,6 +33,45 @@ func Open(dir string) (*Store, error) {
 		return nil, fmt.Errorf("create state directory %s: %w (set --state-dir or CLBCERT_STATE_DIR to a writable directory)", dir, err)
 	}
 	return &Store{dir: dir}, nil
+}
+
+// RemoveTemp deletes what a writer of name killed before its rename left
+// behind. It holds name's lock, so no live writer's file is taken.
+func (s *Store) RemoveTemp(ctx context.Context, name string) error {
+	p, err := s.path(name)
+	if err != nil {
+		return err
+	}
+	unlock, err := lock(ctx, p+".lock")
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	left, err := filepath.Glob(filepath.Join(s.dir, tempPattern(name)))
+	if err != nil {
+		return err
+	}
+	for _, f := range left {
+		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("remove a killed run's temp file: %w", err)
+		}
+	}
+	return nil
+}
+
+// tempPattern is what writeAtomic's temp files of name look like: hidden,
+// so that a listing of the state files never shows them.
+func tempPattern(name string) string {
+	return "." + name + ".tmp*"
+}
+
+// errnoOf drops the operation and path that an *fs.PathError repeats.
+func errnoOf(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // Dir is the directory the store lives in.
@@ -142,7 +182,7 @@ func UpdateJSON[T any](ctx context.Context, s *Store, name string, fn func(*T) e
 }
 
 func writeAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	tmp, err := os.CreateTemp(filepath.Dir(path), tempPattern(filepath.Base(path)))
 	if err != nil {
 		return fmt.Errorf("write state %s: %w", path, err)
 	}

@@ -14,11 +14,11 @@ import (
 // every listener and SNI domain that served example.test serves the new
 // leaf, in two regions and three load balancers, and other.test keeps its own.
 func TestRenewDeploysEverywhere(t *testing.T) {
-	old, other := simtest.Lineage(t, "good-ecdsa", "example.test"), simtest.Lineage(t, "other", "other.test")
+	other := simtest.Lineage(t, "other", "other.test")
 	w := newWorld(t, tcsim.Options{
 		Zones: []tcsim.ZoneSpec{{Name: "example.test"}},
 		Certificates: []tcsim.CertSpec{
-			{ID: "HandCrt1", Alias: "uploaded by hand", CertPEM: old.FullchainPEM, KeyPEM: old.KeyPEM},
+			simtest.HandUploadedUntil(t, "HandCrt1", time.Now().Add(10*24*time.Hour), "example.test", "*.example.test"),
 			{ID: "OtherCrt", Alias: "uploaded by hand", CertPEM: other.FullchainPEM, KeyPEM: other.KeyPEM},
 		},
 		Topology: tcsim.Topology{LoadBalancers: []tcsim.LoadBalancerSpec{

@@ -100,10 +100,9 @@ func serves(sim *tcsim.Sim, lb, lbl, serverName, fp string) bool {
 // renewal in live/ and every listener serves the new leaf within 3 s of
 // certbot's exit. Five renewals in a row: five deployments, one upload each.
 func TestWatchDeploysEachRenewal(t *testing.T) {
-	old := simtest.Lineage(t, "good-ecdsa", "example.test")
 	w := newWorld(t, tcsim.Options{
 		Zones:        []tcsim.ZoneSpec{{Name: "example.test"}},
-		Certificates: []tcsim.CertSpec{{ID: "HandCrt1", Alias: "uploaded by hand", CertPEM: old.FullchainPEM, KeyPEM: old.KeyPEM}},
+		Certificates: []tcsim.CertSpec{simtest.HandUploadedUntil(t, "HandCrt1", time.Now().Add(10*24*time.Hour), "example.test", "*.example.test")},
 		// One target per load balancer: load balancers are worked on in
 		// parallel, so a deployment lasts one CLB task (pkg/deploy first
 		// asks about a task 1 s after starting it), which the 3 s allow.

@@ -29,6 +29,7 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"maps"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -89,6 +90,10 @@ func main() {
 	wrongIssuer["chain"] = pemCert(e2.cert.Raw)
 	wrongIssuer["fullchain"] = append(append([]byte{}, wrongIssuer["cert"]...), wrongIssuer["chain"]...)
 
+	// fullchain.pem holds the leaf alone: its issuer E1 is only in chain.pem.
+	leafOnly := maps.Clone(ecdsa1)
+	leafOnly["fullchain"] = ecdsa1["cert"]
+
 	encKey := ecKey()
 	encrypted := issue(e1, 0x100c, apex, encKey, goodFrom, goodUntil)
 	encrypted["privkey"] = encryptPKCS8(encKey, encryptedKeyPassphrase)
@@ -115,6 +120,7 @@ func main() {
 		{dir: "not-yet-valid", name: "example.test", gens: []files{issue(e1, 0x1007, apex, ecKey(), date(2099, 1, 1), date(2099, 4, 1))}},
 		// The leaf was issued by E1, but the chain that follows it is E2.
 		{dir: "broken-chain", name: "example.test", gens: []files{wrongIssuer}},
+		{dir: "leaf-only", name: "example.test", gens: []files{leafOnly}},
 		{dir: "garbage-pem", name: "example.test", gens: []files{withFiles(issue(e1, 0x1009, apex, ecKey(), goodFrom, goodUntil), files{"cert": garbage, "fullchain": garbage})}},
 		{dir: "empty-file", name: "example.test", gens: []files{empty}},
 		{dir: "missing-privkey", name: "example.test", gens: []files{noKey}},
