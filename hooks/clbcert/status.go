@@ -14,10 +14,12 @@ import (
 func statusCommand(ctx context.Context) *cli.Command {
 	flags := append(config.CommonFlags(), config.CertbotDirFlag(), config.RegionFlag(), config.JSONFlag())
 	flags = append(flags, config.ExpiryFlags()...)
+	flags = append(flags, config.DeployGraceFlag())
 	return &cli.Command{
 		Name:  "status",
-		Usage: "per certbot lineage: names, expiry, where it is served and where an older certificate still is (drift)",
-		Description: `For each lineage in certbot's live/ directory: its names, expiry and days left,
+		Usage: "per certbot lineage: names, expiry, renewal due, level, where it is served and where an older certificate still is (drift)",
+		Description: `For each lineage in certbot's live/ directory: its names, expiry, days left,
+   lifetime, when certbot renews it and the level with the reason in words,
    and — with --region, CLBCERT_REGIONS or regions in the config file — every
    listener and SNI domain whose certificate has this lineage's fingerprint
    (served), and every one that still serves an older certificate whose names
@@ -26,12 +28,21 @@ func statusCommand(ctx context.Context) *cli.Command {
       clbcert status --region ap-guangzhou
       clbcert status --json        # a stable document for scripts
 
+   Levels follow each lineage's lifetime L, as certbot renews: the renewal is
+   due at R = notAfter - renew_before_expiry (renewal/NAME.conf), else at 2/3
+   of L (1/2 under 10 days). A 6-day, 45-day or 90-day certificate is OK all
+   its life while renewals work.
+
    Exit status, as monitoring plugins (Nagios, Icinga, Zabbix) read it:
-      0  OK        every lineage valid, more than --warn-days days left, no drift
-      1  WARNING   a lineage has --warn-days days left or fewer (default 30)
-      2  CRITICAL  a lineage has --critical-days days left or fewer (default 7),
-                   fails validation, or has drift; also a usage or
-                   configuration error (the message on stderr says which)
+      0  OK        every lineage valid, renewed in time, no drift
+      1  WARNING   a renewal is overdue: R + min(L/10, 3 days) has passed (with
+                   --warn-days: that many days left or fewer); or drift younger
+                   than --deploy-grace (default 1h) after the renewal
+      2  CRITICAL  half of the renewal window notAfter - R is gone (with
+                   --critical-days: that many days left or fewer); the lineage
+                   fails validation; drift older than --deploy-grace; also a
+                   usage or configuration error (the message on stderr says
+                   which)
       3  UNKNOWN   a region, load balancer or certificate could not be read
                    (the output names it and why), and nothing is critical
    A known CRITICAL outranks UNKNOWN: part of the cloud being unreadable does
@@ -63,7 +74,7 @@ func runStatus(ctx context.Context, c *cli.Context) error {
 			return config.UsageError{Err: err}
 		}
 	}
-	checker, err := status.New(status.Options{CertbotDir: s.CertbotDir, Regions: regions, WarnDays: s.WarnDays, CriticalDays: s.CriticalDays}, inv)
+	checker, err := status.New(status.Options{CertbotDir: s.CertbotDir, Regions: regions, Rule: s.Rule}, inv)
 	if err != nil {
 		return config.UsageError{Err: err}
 	}

@@ -28,6 +28,11 @@ type File struct {
 	CertbotDir         string   `toml:"certbot_dir"`
 	StateDir           string   `toml:"state_dir"`
 	LogLevel           string   `toml:"log_level"`
+	// WarnDays, CriticalDays and DeployGrace are --warn-days,
+	// --critical-days and --deploy-grace where no flag gives them.
+	WarnDays     int      `toml:"warn_days"`
+	CriticalDays int      `toml:"critical_days"`
+	DeployGrace  Duration `toml:"deploy_grace"`
 	// SecretID and SecretKey are an API key kept in the file; the file must
 	// then be readable by its owner only.
 	SecretID  string `toml:"secret_id"`

@@ -15,6 +15,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
 
+	"github.com/clbcert/clbcert/pkg/level"
 	"github.com/clbcert/clbcert/pkg/tencent"
 )
 
@@ -94,9 +95,9 @@ type Settings struct {
 	PropagationTimeout time.Duration
 	TTL                uint64
 	Logger             *slog.Logger
-	// WarnDays and CriticalDays judge expiry where the command has
-	// ExpiryFlags: 1 or more, WarnDays at least CriticalDays.
-	WarnDays, CriticalDays int
+	// Rule judges certificates where the command has ExpiryFlags or
+	// DeployGraceFlag.
+	Rule level.Rule
 }
 
 // UsageError is bad input: exit status 2.
@@ -150,10 +151,8 @@ func Resolve(c *cli.Context, stderr io.Writer) (*Settings, error) {
 			}
 		}
 	}
-	if hasFlag(c, flagWarnDays) {
-		if s.WarnDays, s.CriticalDays, err = expiryDays(c); err != nil {
-			return nil, err
-		}
+	if s.Rule, err = expiryRule(c, f); err != nil {
+		return nil, err
 	}
 	if !hasFlag(c, flagDNSServer) {
 		return s, nil
