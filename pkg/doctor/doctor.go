@@ -163,7 +163,7 @@ func statusName(code int) string {
 type facts struct {
 	now  time.Time
 	rule level.Rule
-	inv                    *inventory.Inventory
+	inv  *inventory.Inventory
 	// certsListed is false when the SSL service could not list the
 	// certificates: a certificate missing from inv.Certificates then says
 	// nothing.

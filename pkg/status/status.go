@@ -66,10 +66,10 @@ func New(opts Options, inv *inventory.Client) (*Checker, error) {
 
 // Report is the answer for every lineage.
 type Report struct {
-	Status       Level     `json:"status"`
-	ExitCode     int       `json:"exitCode"`
-	CheckedAt    time.Time `json:"checkedAt"`
-	CertbotDir   string    `json:"certbotDir"`
+	Status     Level     `json:"status"`
+	ExitCode   int       `json:"exitCode"`
+	CheckedAt  time.Time `json:"checkedAt"`
+	CertbotDir string    `json:"certbotDir"`
 	// WarnDays and CriticalDays are the absolute days that judged expiry;
 	// both 0 when the lifetime rule did.
 	WarnDays     int `json:"warnDays"`

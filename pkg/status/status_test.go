@@ -129,7 +129,7 @@ func TestLevels(t *testing.T) {
 			// A renewal deployed to one pinned target only: the two others
 			// still serve the certificate it replaced.
 			name: "drift", left: 80 * day, later: 2 * time.Hour, want: status.Critical,
-			setup: driftSetup,
+			setup:      driftSetup,
 			wantServed: []string{"lb-gz1/lbl-https1"},
 			wantDrift:  []string{"lb-gz1/lbl-sni1/example.test", "lb-sh1/lbl-tls1"},
 			wantReason: "an older certificate is still served on 2 targets",
