@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/clbcert/clbcert/pkg/notify"
 )
 
 // DefaultPath is where the config file is looked for when none is named.
@@ -42,6 +44,10 @@ type File struct {
 	// entry is deployed by discovery in the regions given by flag or env.
 	Deploy []DeployEntry `toml:"deploy"`
 
+	// Notify are the webhooks clbcert-deploy, clbcert-watch and clbcert
+	// status --notify tell about failures (and, with on = "all", successes).
+	Notify []NotifyEntry `toml:"notify"`
+
 	// Tune holds the settings clbcert tune applies where no flag gives
 	// them (see TuneTable).
 	Tune TuneTable `toml:"tune"`
@@ -61,6 +67,29 @@ type DeployEntry struct {
 	Targets []string `toml:"targets"`
 	// Keep is how many superseded uploads of the lineage to keep; 0 means 2.
 	Keep int `toml:"keep"`
+}
+
+// NotifyEntry is one [[notify]] table.
+type NotifyEntry struct {
+	// URL is the webhook as the service shows it; its token is a secret.
+	URL string `toml:"url"`
+	// Kind is wecom, dingtalk, feishu, slack or json; empty guesses it
+	// from the URL's host (json for an unknown one).
+	Kind string `toml:"kind"`
+	// Secret is a DingTalk or Feishu robot's signing secret.
+	Secret string `toml:"secret"`
+	// On is "failures" (the default) or "all", which adds deployments
+	// done and recoveries.
+	On string `toml:"on"`
+}
+
+// Endpoint is the entry as package notify takes it.
+func (n NotifyEntry) Endpoint() notify.Endpoint {
+	kind, raw := notify.GuessKind(n.URL)
+	if n.Kind != "" {
+		kind = notify.Kind(n.Kind)
+	}
+	return notify.Endpoint{URL: raw, Kind: kind, Secret: n.Secret, All: n.On == "all"}
 }
 
 // DeployFor returns the [[deploy]] entry of a lineage, if there is one.
@@ -124,14 +153,22 @@ func Load(path string, explicit bool) (*File, error) {
 		}
 		seen[d.Lineage] = true
 	}
-	if (f.SecretID != "" || f.SecretKey != "") && info.Mode().Perm()&0o077 != 0 {
+	for i, n := range f.Notify {
+		if n.On != "" && n.On != "failures" && n.On != "all" {
+			return nil, fmt.Errorf("config file %s: [[notify]] entry %d: on = %q: give \"failures\" or \"all\"", path, i+1, n.On)
+		}
+		if err := n.Endpoint().Check(); err != nil {
+			return nil, fmt.Errorf("config file %s: [[notify]] entry %d: %w", path, i+1, err)
+		}
+	}
+	if (f.SecretID != "" || f.SecretKey != "" || len(f.Notify) > 0) && info.Mode().Perm()&0o077 != 0 {
 		return nil, fmt.Errorf("config file %s holds a secret but is readable by others (mode %04o): run chmod 600 %s", path, info.Mode().Perm(), path)
 	}
 	return &f, nil
 }
 
 // secretKeys are the settings whose values are secret.
-var secretKeys = []string{"secret_id", "secret_key"}
+var secretKeys = []string{"secret_id", "secret_key", "secret", "url"}
 
 // decodeError explains a file that does not decode. The parser's message
 // quotes what it found, which on a secret's line is part of the secret

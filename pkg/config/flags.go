@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/clbcert/clbcert/pkg/level"
+	"github.com/clbcert/clbcert/pkg/notify"
 	"github.com/clbcert/clbcert/pkg/tencent"
 )
 
@@ -98,6 +99,9 @@ type Settings struct {
 	// Rule judges certificates where the command has ExpiryFlags or
 	// DeployGraceFlag.
 	Rule level.Rule
+	// Notify are the webhooks to notify where the command has NotifyFlag
+	// or NotifyLevelFlag: the [[notify]] entries, then the --notify URLs.
+	Notify []notify.Endpoint
 }
 
 // UsageError is bad input: exit status 2.
@@ -153,6 +157,11 @@ func Resolve(c *cli.Context, stderr io.Writer) (*Settings, error) {
 	}
 	if s.Rule, err = expiryRule(c, f); err != nil {
 		return nil, err
+	}
+	if hasFlag(c, flagNotify) {
+		if s.Notify, err = notifyEndpoints(c, f); err != nil {
+			return nil, err
+		}
 	}
 	if !hasFlag(c, flagDNSServer) {
 		return s, nil
