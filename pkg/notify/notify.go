@@ -104,8 +104,9 @@ func GuessKind(raw string) (Kind, string) {
 // level, details and command may be empty.
 type Message struct {
 	Event string `json:"event"`
-	// Failure marks something that needs a person; the rest is sent only
-	// to endpoints with All.
+	// Failure marks something that needs a person. Endpoints without All
+	// get failures and the recoveries that end them; the rest (a
+	// deployment done) only endpoints with All.
 	Failure bool   `json:"failure"`
 	Lineage string `json:"lineage"`
 	// Level is the lineage's level, where the event has one.
@@ -213,9 +214,14 @@ func (n *Notifier) addRedact(s string) {
 	}
 }
 
+// wanted reports whether e gets m.
+func wanted(e Endpoint, m Message) bool {
+	return e.All || m.Failure || m.Event == EventDeployRecovered
+}
+
 // Enabled reports whether any endpoint would get m.
 func (n *Notifier) Enabled(m Message) bool {
-	return n != nil && slices.ContainsFunc(n.endpoints, func(e Endpoint) bool { return m.Failure || e.All })
+	return n != nil && slices.ContainsFunc(n.endpoints, func(e Endpoint) bool { return wanted(e, m) })
 }
 
 // Notify sends m to every endpoint that wants it, each within the
@@ -234,7 +240,7 @@ func (n *Notifier) Notify(ctx context.Context, m Message) error {
 	m = n.scrub(m)
 	var errs []error
 	for i, e := range n.endpoints {
-		if !m.Failure && !e.All {
+		if !wanted(e, m) {
 			continue
 		}
 		if err := n.send(ctx, e, m); err != nil {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/clbcert/clbcert/pkg/level"
+	"github.com/clbcert/clbcert/pkg/store"
 )
 
 // now is 2026-01-01 00:00:00 UTC: 1767225600 s.
@@ -230,16 +231,17 @@ func TestFailuresOnlyUnlessAll(t *testing.T) {
 		t.Fatal(err)
 	}
 	done := Message{Event: EventDeployDone, Lineage: "example.test", Title: "deployed"}
+	recovered := Message{Event: EventDeployRecovered, Lineage: "example.test", Title: "deployed again"}
 	if !n.Enabled(done) || !n.Enabled(failed()) {
 		t.Error("Enabled")
 	}
-	for _, m := range []Message{failed(), done} {
+	for _, m := range []Message{failed(), done, recovered} {
 		if err := n.Notify(context.Background(), m); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if len(failures.got()) != 1 || len(all.got()) != 2 {
-		t.Errorf("failures-only got %d, all got %d; want 1 and 2", len(failures.got()), len(all.got()))
+	if len(failures.got()) != 2 || len(all.got()) != 3 {
+		t.Errorf("failures-only got %d, all got %d; want 2 (the failure, its recovery) and 3", len(failures.got()), len(all.got()))
 	}
 	var nothing *Notifier
 	if nothing.Enabled(failed()) || nothing.Notify(context.Background(), failed()) != nil {
@@ -281,5 +283,29 @@ func TestWeComTruncates(t *testing.T) {
 	got := truncate(s, wecomMaxContent)
 	if len(got) > wecomMaxContent || !strings.HasSuffix(got, "…") || !strings.HasPrefix(s, strings.TrimSuffix(got, "…")) {
 		t.Errorf("truncate: %d bytes", len(got))
+	}
+}
+
+func TestLedger(t *testing.T) {
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := NewLedger(st)
+	ctx := context.Background()
+	if lv, err := l.Last("deploy example.test"); err != nil || lv != level.OK {
+		t.Fatalf("empty ledger: %s, %v", lv, err)
+	}
+	if err := l.Record(ctx, "deploy example.test", level.Critical); err != nil {
+		t.Fatal(err)
+	}
+	if lv, _ := NewLedger(st).Last("deploy example.test"); lv != level.Critical {
+		t.Errorf("after Record: %s", lv)
+	}
+	if err := l.Record(ctx, "deploy example.test", level.OK); err != nil {
+		t.Fatal(err)
+	}
+	if lv, _ := l.Last("deploy example.test"); lv != level.OK {
+		t.Errorf("after OK: %s", lv)
 	}
 }
