@@ -114,7 +114,7 @@ type Message struct {
 	Title   string       `json:"title"`
 	Details []string     `json:"details"`
 	// Command is what finishes the job.
-	Command string    `json:"command,omitempty"`
+	Command string    `json:"command"`
 	Host    string    `json:"host"`
 	Time    time.Time `json:"time"`
 }
