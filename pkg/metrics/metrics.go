@@ -18,6 +18,7 @@ import (
 
 // The metric names; scripts/monitoring's alerts and dashboard use them.
 const (
+	NotBefore  = "clbcert_certificate_not_before_seconds"
 	NotAfter   = "clbcert_certificate_not_after_seconds"
 	RenewalDue = "clbcert_certificate_renewal_due_seconds"
 	Level      = "clbcert_certificate_level"
@@ -25,6 +26,7 @@ const (
 )
 
 var (
+	notBeforeDesc  = prometheus.NewDesc(NotBefore, "When the lineage's current leaf became valid (Unix time); with not_after its lifetime.", []string{"lineage"}, nil)
 	notAfterDesc   = prometheus.NewDesc(NotAfter, "When the lineage's current leaf expires (Unix time).", []string{"lineage"}, nil)
 	renewalDueDesc = prometheus.NewDesc(RenewalDue, "When certbot renews the lineage's current leaf (Unix time): notAfter - renew_before_expiry, else 2/3 (1/2 under 10 days) of its lifetime.", []string{"lineage"}, nil)
 	levelDesc      = prometheus.NewDesc(Level, "The lineage's level: 0 OK, 1 WARNING (renewal overdue, or a deployment lagging within the deploy grace), 2 CRITICAL, 3 UNKNOWN.", []string{"lineage"}, nil)
@@ -119,7 +121,7 @@ func (c *Certificates) Forget(name string) {
 
 // Describe sends the descriptions of the metrics.
 func (c *Certificates) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{notAfterDesc, renewalDueDesc, levelDesc, servedDesc} {
+	for _, d := range []*prometheus.Desc{notBeforeDesc, notAfterDesc, renewalDueDesc, levelDesc, servedDesc} {
 		ch <- d
 	}
 }
@@ -135,6 +137,7 @@ func (c *Certificates) Collect(ch chan<- prometheus.Metric) {
 		if l.Cert.NotAfter.IsZero() {
 			continue
 		}
+		ch <- prometheus.MustNewConstMetric(notBeforeDesc, prometheus.GaugeValue, float64(l.Cert.NotBefore.Unix()), name)
 		ch <- prometheus.MustNewConstMetric(notAfterDesc, prometheus.GaugeValue, float64(l.Cert.NotAfter.Unix()), name)
 		ch <- prometheus.MustNewConstMetric(renewalDueDesc, prometheus.GaugeValue, float64(v.RenewalDue.Unix()), name)
 		for target, ok := range l.Targets {

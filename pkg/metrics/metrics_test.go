@@ -53,6 +53,7 @@ func TestCollectJudgesAtScrape(t *testing.T) {
 			`clbcert_certificate_level{lineage="broken.test"} 2`,
 			`clbcert_certificate_level{lineage="short.test"} ` + lv,
 			`clbcert_certificate_not_after_seconds{lineage="short.test"} 1.7728992e+09`,
+			`clbcert_certificate_not_before_seconds{lineage="short.test"} 1.7723232e+09`,
 			`clbcert_certificate_renewal_due_seconds{lineage="short.test"} 1.7726112e+09`,
 		}, served...), "\n")
 	}
