@@ -164,7 +164,7 @@ func TestEachFindingFromItsTopology(t *testing.T) {
 				o.Certificates = append(o.Certificates, issued(t, "SoonCrt1", now.AddDate(0, -2, 0), now.Add(5*24*time.Hour+time.Hour), "example.test"))
 				listener(o, lblTLS).CertID = "SoonCrt1"
 			},
-			want: []want{{doctor.CheckCertDates, doctor.Critical, "certificate SoonCrt1 on " + lbWeb + "/" + lblTLS, []string{"5 days left", "less than half"}}},
+			want: []want{{doctor.CheckCertDates, doctor.Critical, "certificate SoonCrt1 on " + lbWeb + "/" + lblTLS, []string{"121 hours left", "less than half"}}},
 			exit: doctor.ExitCritical,
 		},
 		{

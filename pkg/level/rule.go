@@ -187,22 +187,24 @@ func (r Rule) Judge(c Cert, lagging int, written, now time.Time) Verdict {
 
 func stamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
 
-// Words is a duration for people, to the unit that matters: "12 days",
-// "16 hours", "45 minutes".
+// Words is a duration for people, rounded to the unit that matters: days
+// from a week on, hours from two hours, then minutes and seconds ("45
+// days", "160 hours", "90 minutes").
 func Words(d time.Duration) string {
-	unit := func(n int64, name string) string {
+	unit := func(u time.Duration, name string) string {
+		n := int64((d + u/2) / u)
 		if n == 1 {
 			return "1 " + name
 		}
 		return fmt.Sprintf("%d %ss", n, name)
 	}
 	switch {
-	case d >= 2*day:
-		return unit(int64(d/day), "day")
+	case d >= 7*day:
+		return unit(day, "day")
 	case d >= 2*time.Hour:
-		return unit(int64(d/time.Hour), "hour")
+		return unit(time.Hour, "hour")
 	case d >= 2*time.Minute:
-		return unit(int64(d/time.Minute), "minute")
+		return unit(time.Minute, "minute")
 	}
-	return unit(int64(d/time.Second), "second")
+	return unit(time.Second, "second")
 }

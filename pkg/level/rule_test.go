@@ -190,6 +190,7 @@ func TestLevelOrderAndJSON(t *testing.T) {
 func TestWords(t *testing.T) {
 	for d, want := range map[time.Duration]string{
 		45 * day: "45 days", 36 * time.Hour: "36 hours", day: "24 hours", 90 * time.Minute: "90 minutes",
+		160*time.Hour - time.Second: "160 hours", 5 * day: "120 hours", 7*day + 13*time.Hour: "8 days",
 		time.Minute: "60 seconds", time.Second: "1 second",
 	} {
 		if got := Words(d); got != want {
