@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian machine lacks for the demo and the tests:
-# certbot and pebble (Debian packages), openssl, curl, and Go on PATH. Sourced by
+# certbot and pebble (Debian packages), promtool (Debian's prometheus package,
+# for the alert rules' tests), openssl, curl, and Go on PATH. Sourced by
 # scripts/demo.sh and scripts/test.sh.
 if [ -x /usr/local/go/bin/go ] && ! command -v go >/dev/null; then
   export PATH="$PATH:/usr/local/go/bin"
 fi
 command -v go >/dev/null || { echo "Go is not installed: install Go 1.26 or newer (https://go.dev/doc/install)" >&2; exit 2; }
 clbcert_missing=()
-for tool in certbot pebble openssl curl; do
-  command -v "$tool" >/dev/null || clbcert_missing+=("$tool")
+# tool:package, where the package is named otherwise.
+for tool in certbot pebble promtool:prometheus openssl curl; do
+  command -v "${tool%%:*}" >/dev/null || clbcert_missing+=("${tool#*:}")
 done
 if [ ${#clbcert_missing[@]} -gt 0 ]; then
   echo "installing ${clbcert_missing[*]} with apt-get" >&2
   clbcert_sudo=""
   [ "$(id -u)" -eq 0 ] || clbcert_sudo=sudo
   $clbcert_sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $clbcert_sudo apt-get install -y -qq "${clbcert_missing[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive $clbcert_sudo apt-get install -y -qq --no-install-recommends "${clbcert_missing[@]}" >/dev/null
 fi
 unset clbcert_missing clbcert_sudo

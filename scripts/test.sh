@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: vet, gofmt, and `go test -race` over all packages,
 # including the end-to-end runs of real certbot against real pebble and the
-# simulated Tencent Cloud. Installs certbot and pebble first if missing.
+# simulated Tencent Cloud, and promtool's tests of scripts/monitoring/alerts.yml.
+# Installs certbot, pebble and promtool first if missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
@@ -23,5 +24,6 @@ for want in 'subject=CN ?= ?example.test' 'DNS:example.test, DNS:\*.example.test
   grep -Eq "$want" "$demo_log" || { cat "$demo_log" >&2; echo "scripts/demo.sh did not print /$want/" >&2; exit 1; }
 done
 rm -f "$demo_log"
-# CLBCERT_REQUIRE_E2E turns a missing certbot or pebble into a failure, not a skip.
+# CLBCERT_REQUIRE_E2E turns a missing certbot, pebble or promtool into a failure,
+# not a skip.
 CLBCERT_REQUIRE_E2E=1 go test -race -count=1 -timeout 20m ./...

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -19,7 +20,9 @@ import (
 
 	"github.com/clbcert/clbcert/pkg/config"
 	"github.com/clbcert/clbcert/pkg/deploy"
+	"github.com/clbcert/clbcert/pkg/level"
 	"github.com/clbcert/clbcert/pkg/lineage"
+	"github.com/clbcert/clbcert/pkg/notify"
 	"github.com/clbcert/clbcert/pkg/store"
 )
 
@@ -45,6 +48,7 @@ func app(ctx context.Context, stdout, stderr io.Writer) *cli.App {
 		&cli.BoolFlag{Name: flagChainFromChainPEM, Usage: "when fullchain.pem holds only the leaf, take its issuer from the lineage's chain.pem (otherwise such a lineage is refused)"},
 		&cli.BoolFlag{Name: flagForce, Usage: "replace a target's certificate even if it expires later than this one (same key algorithm)"},
 		&cli.BoolFlag{Name: flagUploadAnyway, Usage: "upload the certificate even if no target serves one it covers (otherwise refused)"},
+		config.NotifyFlag(),
 	)
 	return &cli.App{
 		Name:  "clbcert-deploy",
@@ -70,6 +74,12 @@ func app(ctx context.Context, stdout, stderr io.Writer) *cli.App {
    the result checked by describing it again and by a TLS handshake where
    the listener is reachable, and superseded uploads that nothing uses are
    pruned. Running it again after any failure finishes the job.
+
+   A failure is sent to the config file's [[notify]] webhooks and to each
+   --notify URL: which targets failed, why, and the command that finishes
+   the job; the next successful run sends the recovery. Webhooks with
+   on = "all" hear of every deployment. A notification that cannot be
+   delivered within 5 s is logged and changes nothing else.
 
    Exit status: 0 done, 1 failed (the report names each failed target),
    2 usage or configuration error (nothing changed).`,
@@ -137,7 +147,14 @@ func run(ctx context.Context, c *cli.Context, stdout, stderr io.Writer) error {
 	if err != nil {
 		return config.UsageError{Err: err}
 	}
+	notifier, err := s.Notifier(cloud.Credential.GetSecretKey(), cloud.Credential.GetToken())
+	if err != nil {
+		return err
+	}
 	rep, err := d.Deploy(ctx, lin)
+	if !opts.DryRun {
+		tell(ctx, notifier, notify.NewLedger(st), s.Logger, lin.Name, dir, rep, err)
+	}
 	// Exit 2 for whatever is refused before a change (README, exit codes).
 	// Tested by TestDeployRefusalsExitTwo and TestDeployRefusesMissingIssuer.
 	if errors.Is(err, deploy.ErrNoTarget) {
@@ -156,4 +173,34 @@ func run(ctx context.Context, c *cli.Context, stdout, stderr io.Writer) error {
 		}
 	}
 	return err
+}
+
+// tell notifies a failure, or a success (a recovery when a failure was
+// told before). Nothing here changes the exit status: what cannot be
+// delivered or recorded is logged.
+func tell(ctx context.Context, n *notify.Notifier, ledger *notify.Ledger, log *slog.Logger, name, dir string, rep *deploy.Report, err error) {
+	// A deployment cut short by a signal is still worth telling, within
+	// the notifier's own time bound.
+	ctx = context.WithoutCancel(ctx)
+	subject := "deploy " + name
+	if err != nil {
+		n.Notify(ctx, notify.DeployFailed(name, dir, rep, err))
+		if rerr := ledger.Record(ctx, subject, level.Critical); rerr != nil {
+			log.Warn("the failure was notified but not recorded: its recovery will not be", "err", rerr)
+		}
+		return
+	}
+	last, lerr := ledger.Last(subject)
+	if lerr != nil {
+		log.Warn("cannot tell whether a failure was notified before", "err", lerr)
+	}
+	recovered := last != level.OK
+	if m := notify.DeployDone(name, rep, recovered); n.Enabled(m) {
+		n.Notify(ctx, m)
+	}
+	if recovered {
+		if rerr := ledger.Record(ctx, subject, level.OK); rerr != nil {
+			log.Warn("the recovery was notified but not recorded", "err", rerr)
+		}
+	}
 }

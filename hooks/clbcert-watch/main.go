@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -24,6 +25,7 @@ import (
 	"github.com/clbcert/clbcert/pkg/config"
 	"github.com/clbcert/clbcert/pkg/deploy"
 	"github.com/clbcert/clbcert/pkg/lineage"
+	"github.com/clbcert/clbcert/pkg/notify"
 	"github.com/clbcert/clbcert/pkg/store"
 	"github.com/clbcert/clbcert/pkg/tencent"
 	"github.com/clbcert/clbcert/pkg/watch"
@@ -57,6 +59,8 @@ func app(ctx context.Context, hup <-chan os.Signal, stdout, stderr io.Writer) *c
 	flags := append(config.CommonFlags(),
 		config.RegionFlag(),
 		config.CertbotDirFlag(),
+		config.NotifyFlag(),
+		config.DeployGraceFlag(),
 		&cli.StringFlag{Name: flagMetricsListen, EnvVars: []string{"CLBCERT_METRICS_LISTEN"}, Usage: "serve Prometheus metrics on `ADDR` (e.g. 127.0.0.1:9419) at /metrics"},
 		&cli.DurationFlag{Name: flagQuietPeriod, EnvVars: []string{"CLBCERT_QUIET_PERIOD"}, Value: 2 * time.Second, Usage: "act on a lineage once it has not changed for `DURATION`"},
 		&cli.DurationFlag{Name: flagRetryMin, Value: 10 * time.Second, Usage: "first wait before retrying a failed deployment; it doubles per failure"},
@@ -77,7 +81,15 @@ func app(ctx context.Context, hup <-chan os.Signal, stdout, stderr io.Writer) *c
    its leaf differs from the one last deployed (kept in the state dir). At
    start every lineage is checked, so renewals made while the service was
    down are deployed too. A failed deployment is retried with a growing
-   wait, and reported in the log and the metrics, until it succeeds.
+   wait, and reported in the log and the metrics, until it succeeds. Its
+   first failure, and the success that ends it, are sent to the config
+   file's [[notify]] webhooks and each --notify URL.
+
+   The metrics (--metrics-listen) give per lineage its expiry, renewal due
+   and level (as clbcert status judges it, a renewal waiting for its
+   deployment included: WARNING within --deploy-grace, CRITICAL after) and
+   per target whether it serves the current certificate;
+   scripts/monitoring/alerts.yml has alert rules for them.
 
    SIGHUP reloads the config file and credentials and checks every lineage
    again. SIGTERM lets the deployment in flight finish, then exits; a second
@@ -116,6 +128,8 @@ func run(ctx context.Context, c *cli.Context, hup <-chan os.Signal, stdout, stde
 		RetryMin:   retryMin,
 		RetryMax:   retryMax,
 		Registerer: reg,
+		Rule:       s.Rule,
+		Notifier:   dep.notifier,
 		Logger:     s.Logger,
 	})
 	if err != nil {
@@ -188,6 +202,9 @@ type cloudDeployer struct {
 	pinned  map[string]deploy.Options
 	reports io.Writer
 	mu      sync.Mutex // one report at a time on reports
+	// notifier is built with the first configuration: webhooks added by a
+	// reload are used after a restart.
+	notifier *notify.Notifier
 }
 
 func newCloudDeployer(ctx context.Context, c *cli.Context, s *config.Settings, reports io.Writer) (*cloudDeployer, error) {
@@ -215,6 +232,9 @@ func newCloudDeployer(ctx context.Context, c *cli.Context, s *config.Settings, r
 	// One limiter for every deploy of the watcher: lineages deployed at once
 	// share the account's per-action rate limits.
 	d.cfg = cloud
+	if d.notifier, err = s.Notifier(cloud.Credential.GetSecretKey(), cloud.Credential.GetToken()); err != nil {
+		return nil, err
+	}
 	if d.store, err = store.Open(s.StateDir); err != nil {
 		return nil, config.UsageError{Err: err}
 	}
@@ -222,25 +242,39 @@ func newCloudDeployer(ctx context.Context, c *cli.Context, s *config.Settings, r
 }
 
 // Deploy deploys lin and writes the report, which the journal keeps.
-func (d *cloudDeployer) Deploy(ctx context.Context, lin *lineage.Lineage) error {
+func (d *cloudDeployer) Deploy(ctx context.Context, lin *lineage.Lineage) (watch.Served, error) {
 	opts, ok := d.pinned[lin.Name]
 	if !ok {
 		opts = d.base
 	}
 	dep, err := deploy.New(d.cfg, d.store, opts)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	rep, err := dep.Deploy(ctx, lin)
-	if rep != nil {
-		d.mu.Lock()
-		werr := rep.WriteTable(d.reports)
-		d.mu.Unlock()
-		if err == nil {
-			err = werr
-		}
+	if errors.Is(err, deploy.ErrNoTarget) {
+		// Nothing on CLB serves the lineage's names. The watcher goes over
+		// every lineage at start, and certbot may keep some for other uses:
+		// that is no failure to retry or alarm on, and nothing is uploaded;
+		// the warning says how to pin targets. Tested by
+		// TestLineageWithoutTargetIsNoFailure.
+		d.base.Logger.Warn("nothing deployed", "lineage", lin.Name, "reason", err.Error())
+		return nil, nil
 	}
-	return err
+	if rep == nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	werr := rep.WriteTable(d.reports)
+	d.mu.Unlock()
+	if err == nil {
+		err = werr
+	}
+	served := watch.Served{}
+	for _, t := range rep.Targets {
+		served[t.Target.String()] = t.Status == deploy.StatusUpdated || t.Status == deploy.StatusUnchanged
+	}
+	return served, err
 }
 
 // serveMetrics serves reg on addr until shutdown is called.

@@ -195,6 +195,44 @@ func TestFailingDeployIsRetriedUntilItSucceeds(t *testing.T) {
 	}
 }
 
+// A lineage that no target serves is not deployed, and not a failure: the
+// watcher says so once and neither uploads nor retries.
+func TestLineageWithoutTargetIsNoFailure(t *testing.T) {
+	dir := certbotDir(t, "single")
+	sim := simtest.Start(t, tcsim.Options{
+		Certificates: []tcsim.CertSpec{simtest.HandUploaded(t, "HandCrt1", "good-ecdsa", "example.test")},
+		Topology: tcsim.Topology{LoadBalancers: []tcsim.LoadBalancerSpec{
+			{ID: "lb-gz1", Region: "ap-guangzhou", VIP: "127.0.0.11", Listeners: []tcsim.ListenerSpec{
+				{ID: "lbl-https1", Protocol: "HTTPS", CertID: "HandCrt1", Rules: []tcsim.RuleSpec{{Domain: "example.test"}}},
+			}},
+		}},
+	})
+	conf := filepath.Join(t.TempDir(), "config.toml")
+	if err := os.WriteFile(conf, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addr := freeAddr(t)
+	cmd := exec.Command(filepath.Join(bins.Dir(t), "clbcert-watch"), "--metrics-listen", addr, "--quiet-period", "100ms", "--retry-min", "100ms")
+	cmd.Env = append(simtest.HookEnv(t, sim), "PATH="+os.Getenv("PATH"), "CLBCERT_CONFIG="+conf, "CLBCERT_CERTBOT_DIR="+dir, "CLBCERT_REGIONS=ap-guangzhou")
+	var stderr simtest.LockedBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	url := "http://" + addr + "/metrics"
+	eventually(t, 10*time.Second, "a successful reconcile of www.example.test", func() bool {
+		s, _ := metric(t, url, `clbcert_watch_last_deploy_success_timestamp_seconds{lineage="www.example.test"}`)
+		return s > 0
+	})
+	if v, _ := metric(t, url, `clbcert_watch_deploy_failures{lineage="www.example.test"}`); v != 0 || sim.UploadCount() != 0 {
+		t.Fatalf("failures %v, uploads %d; want none", v, sim.UploadCount())
+	}
+	if !strings.Contains(stderr.String(), "nothing deployed") || !strings.Contains(stderr.String(), "nothing matched") {
+		t.Fatalf("the log does not say why nothing was deployed:\n%s", stderr.String())
+	}
+}
+
 func TestUsageErrors(t *testing.T) {
 	conf := filepath.Join(t.TempDir(), "config.toml")
 	if err := os.WriteFile(conf, nil, 0o600); err != nil {

@@ -31,7 +31,8 @@ func doctorCommand(ctx context.Context) *cli.Command {
    hands with every listener it can reach, and reports each problem with its
    severity, its place and the fix:
 
-   - served certificates expired, not yet valid, or expiring (--warn-days,
+   - served certificates expired, not yet valid, or expiring: renewal overdue
+     for their lifetime, as clbcert status judges (or --warn-days,
      --critical-days); local lineages whose chain does not link or whose key
      does not match (--certbot-dir; skipped if the default dir is absent)
    - an HTTPS listener without SNI whose certificate does not cover all its
@@ -109,7 +110,7 @@ func runDoctor(ctx context.Context, c *cli.Context) error {
 	if err != nil {
 		return config.UsageError{Err: err}
 	}
-	d, err := doctor.New(doctor.Options{Regions: regions, CertbotDir: certbotDir, WarnDays: s.WarnDays, CriticalDays: s.CriticalDays, ProbeTimeout: c.Duration("probe-timeout")}, inv)
+	d, err := doctor.New(doctor.Options{Regions: regions, CertbotDir: certbotDir, Rule: s.Rule, ProbeTimeout: c.Duration("probe-timeout")}, inv)
 	if err != nil {
 		return config.UsageError{Err: err}
 	}

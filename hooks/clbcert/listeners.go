@@ -8,6 +8,7 @@ import (
 
 	"github.com/clbcert/clbcert/pkg/config"
 	"github.com/clbcert/clbcert/pkg/inventory"
+	"github.com/clbcert/clbcert/pkg/level"
 	"github.com/clbcert/clbcert/pkg/listeners"
 )
 
@@ -30,17 +31,20 @@ func listenersCommand(ctx context.Context) *cli.Command {
    --json prints {"regions", "loadBalancers": [{"region", "id", "name", "vips",
    "tlsProtocols", "tlsProtocolsDefault", "customizedConfigId", "listeners":
    [{"id", "name", "protocol", "port", "tls", "sni", "certificate": {"id",
-   "names", "notAfter", "daysLeft", "known"}, "scheduler", "sessionExpireTime",
+   "names", "notBefore", "notAfter", "daysLeft", "known"}, "scheduler", "sessionExpireTime",
    "healthCheck", "backends": [{"ip", "port", "weight", "healthy", "status"}],
    "rules": [{"locationId", "domain", "url", "certificate", "scheduler",
    "sessionExpireTime", "healthCheck", "backends"}]}]}], "failures": [{"region",
    "loadBalancerId", "error"}]}. Fields may be added, never renamed.
 
    Exit status, as clbcert status and monitoring plugins:
-      0  OK        every served certificate has more than --warn-days days left
-      1  WARNING   one has --warn-days days left or fewer (default 30)
-      2  CRITICAL  one has --critical-days days left or fewer (default 7), or
-                   has expired; also a usage or configuration error
+      0  OK        every served certificate is fine for its lifetime
+      1  WARNING   one is past its renewal (due at 2/3 of its lifetime, 1/2
+                   under 10 days, as certbot renews) by min(lifetime/10, 3
+                   days); with --warn-days: has that many days left or fewer
+      2  CRITICAL  half of one's renewal window is gone, or it has expired or
+                   is not valid yet; with --critical-days: has that many days
+                   left or fewer; also a usage or configuration error
       3  UNKNOWN   a region, load balancer, configuration or backend health
                    could not be read (named under UNREADABLE, or in
                    "failures"; the rest is still shown), and nothing is critical`,
@@ -77,8 +81,8 @@ func runListeners(ctx context.Context, c *cli.Context) error {
 	if err := writeReport(c, v); err != nil {
 		return err
 	}
-	if level := v.Level(s.WarnDays, s.CriticalDays); level != listeners.OK {
-		return config.ExitStatus(level)
+	if lv := v.Level(s.Rule, time.Now()); lv != level.OK {
+		return config.ExitStatus(int(lv))
 	}
 	return nil
 }

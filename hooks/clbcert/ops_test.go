@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/clbcert/clbcert/internal/simtest"
+	"github.com/clbcert/clbcert/pkg/level"
 	"github.com/clbcert/clbcert/pkg/lineage"
 	"github.com/clbcert/clbcert/pkg/tcsim"
 )
@@ -62,21 +63,32 @@ func TestStatusCommand(t *testing.T) {
 	}
 	day := 24 * time.Hour
 	example := load(simtest.Issue(t, certbot, "example.test", now.Add(-day), now.Add(60*day+time.Hour), "example.test", "*.example.test"))
-	www := load(simtest.Issue(t, certbot, "www.example.test", now.Add(-day), now.Add(20*day+time.Hour), "www.example.test"))
+	// 91 days, 71 gone: certbot should have renewed it 10 days ago.
+	www := load(simtest.Issue(t, certbot, "www.example.test", now.Add(-71*day), now.Add(20*day+time.Hour), "www.example.test"))
 	opts := opsAccount(certSpec("ExCrt001", example), certSpec("WwwCrt01", www))
 	opts.Topology.LoadBalancers[0].Listeners[0].CertID = "WwwCrt01"
 	sim := simtest.Start(t, opts)
 	env := append(simtest.HookEnv(t, sim), "CLBCERT_CERTBOT_DIR="+certbot)
 
 	r := runOps(t, env, "clbcert", "status", "--region", "ap-guangzhou", "--region", "ap-shanghai")
+	dueAt := func(l *lineage.Lineage) string {
+		return level.Cert{NotBefore: l.Leaf.NotBefore, NotAfter: l.Leaf.NotAfter}.RenewalDue().UTC().Format("2006-01-02 15:04 UTC")
+	}
+	due := func(l *lineage.Lineage) string {
+		return "  renew   due " + dueAt(l) + ", lifetime " + level.Words(l.Leaf.NotAfter.Sub(l.Leaf.NotBefore))
+	}
 	want := []string{
 		"WARNING: 2 lineages: 0 critical, 1 warning, 1 ok",
 		"OK        example.test: 60 days left, expires " + example.Leaf.NotAfter.UTC().Format(time.DateOnly),
 		"  names   *.example.test, example.test",
+		due(example),
 		"  served  ap-guangzhou lb-gz1/lbl-sni1/example.test HTTPS",
 		"  served  ap-shanghai lb-sh1/lbl-tls1 TCP_SSL",
 		"WARNING   www.example.test: 20 days left, expires " + www.Leaf.NotAfter.UTC().Format(time.DateOnly),
 		"  names   www.example.test",
+		due(www),
+		"  why     renewal overdue: due since " + dueAt(www) + " (10 days ago), 20 days",
+		"  why     left: check that certbot renew runs and succeeds",
 		"  served  ap-guangzhou lb-gz1/lbl-https1 HTTPS",
 	}
 	if r.Code != 1 || !slices.Equal(lines(r.Stdout), want) || r.Stderr != "" {

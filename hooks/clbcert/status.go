@@ -2,21 +2,30 @@ package main
 
 import (
 	"context"
+	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/urfave/cli/v2"
 
 	"github.com/clbcert/clbcert/pkg/config"
 	"github.com/clbcert/clbcert/pkg/inventory"
+	"github.com/clbcert/clbcert/pkg/level"
+	"github.com/clbcert/clbcert/pkg/metrics"
+	"github.com/clbcert/clbcert/pkg/notify"
 	"github.com/clbcert/clbcert/pkg/status"
+	"github.com/clbcert/clbcert/pkg/store"
 )
 
 func statusCommand(ctx context.Context) *cli.Command {
 	flags := append(config.CommonFlags(), config.CertbotDirFlag(), config.RegionFlag(), config.JSONFlag())
 	flags = append(flags, config.ExpiryFlags()...)
+	flags = append(flags, config.DeployGraceFlag(), config.NotifyLevelFlag(),
+		&cli.StringFlag{Name: "prometheus", Usage: "also write the per-lineage metrics clbcert-watch serves to `FILE` (e.g. /var/lib/node_exporter/textfile/clbcert.prom), atomically, for node_exporter's textfile collector"})
 	return &cli.Command{
 		Name:  "status",
-		Usage: "per certbot lineage: names, expiry, where it is served and where an older certificate still is (drift)",
-		Description: `For each lineage in certbot's live/ directory: its names, expiry and days left,
+		Usage: "per certbot lineage: names, expiry, renewal due, level, where it is served and where an older certificate still is (drift)",
+		Description: `For each lineage in certbot's live/ directory: its names, expiry, days left,
+   lifetime, when certbot renews it and the level with the reason in words,
    and — with --region, CLBCERT_REGIONS or regions in the config file — every
    listener and SNI domain whose certificate has this lineage's fingerprint
    (served), and every one that still serves an older certificate whose names
@@ -25,16 +34,34 @@ func statusCommand(ctx context.Context) *cli.Command {
       clbcert status --region ap-guangzhou
       clbcert status --json        # a stable document for scripts
 
+   Levels follow each lineage's lifetime L, as certbot renews: the renewal is
+   due at R = notAfter - renew_before_expiry (renewal/NAME.conf), else at 2/3
+   of L (1/2 under 10 days). A 6-day, 45-day or 90-day certificate is OK all
+   its life while renewals work.
+
    Exit status, as monitoring plugins (Nagios, Icinga, Zabbix) read it:
-      0  OK        every lineage valid, more than --warn-days days left, no drift
-      1  WARNING   a lineage has --warn-days days left or fewer (default 30)
-      2  CRITICAL  a lineage has --critical-days days left or fewer (default 7),
-                   fails validation, or has drift; also a usage or
-                   configuration error (the message on stderr says which)
+      0  OK        every lineage valid, renewed in time, no drift
+      1  WARNING   a renewal is overdue: R + min(L/10, 3 days) has passed (with
+                   --warn-days: that many days left or fewer); or drift younger
+                   than --deploy-grace (default 1h) after the renewal
+      2  CRITICAL  half of the renewal window notAfter - R is gone (with
+                   --critical-days: that many days left or fewer); the lineage
+                   fails validation; drift older than --deploy-grace; also a
+                   usage or configuration error (the message on stderr says
+                   which)
       3  UNKNOWN   a region, load balancer or certificate could not be read
                    (the output names it and why), and nothing is critical
    A known CRITICAL outranks UNKNOWN: part of the cloud being unreadable does
-   not hide an expiring certificate.`,
+   not hide an expiring certificate.
+
+   From cron, on hosts that run certbot's timer and no clbcert-watch:
+
+      clbcert status --notify --prometheus /var/lib/node_exporter/textfile/clbcert.prom
+
+   --notify tells the config file's [[notify]] webhooks about each lineage
+   whose level got worse than at its last notification (kept in the state
+   dir, so an hourly job does not repeat itself); --prometheus writes the
+   metrics of scripts/monitoring/alerts.yml. Neither changes the exit status.`,
 		Flags: flags,
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {
@@ -62,7 +89,7 @@ func runStatus(ctx context.Context, c *cli.Context) error {
 			return config.UsageError{Err: err}
 		}
 	}
-	checker, err := status.New(status.Options{CertbotDir: s.CertbotDir, Regions: regions, WarnDays: s.WarnDays, CriticalDays: s.CriticalDays}, inv)
+	checker, err := status.New(status.Options{CertbotDir: s.CertbotDir, Regions: regions, Rule: s.Rule}, inv)
 	if err != nil {
 		return config.UsageError{Err: err}
 	}
@@ -73,8 +100,56 @@ func runStatus(ctx context.Context, c *cli.Context) error {
 	if err := writeReport(c, rep); err != nil {
 		return err
 	}
+	if path := c.String("prometheus"); path != "" {
+		certs := metrics.New(s.Rule, func() time.Time { return rep.CheckedAt })
+		for _, l := range rep.Metrics() {
+			certs.Set(l)
+		}
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(certs)
+		if err := metrics.WriteTextfile(path, reg); err != nil {
+			s.Logger.Error("--prometheus: the metrics were not written", "err", err)
+		}
+	}
+	if c.Bool("notify") {
+		notifyWorse(ctx, s, rep)
+	}
 	if rep.ExitCode != 0 {
 		return config.ExitStatus(rep.ExitCode)
 	}
 	return nil
+}
+
+// notifyWorse tells the [[notify]] webhooks of the lineages whose level got
+// worse since their last notification, and remembers the levels. What
+// fails here is logged: the exit status is the report's.
+func notifyWorse(ctx context.Context, s *config.Settings, rep *status.Report) {
+	st, err := store.Open(s.StateDir)
+	if err != nil {
+		s.Logger.Error("--notify: the state dir cannot be opened: nothing notified", "err", err)
+		return
+	}
+	n, err := s.Notifier()
+	if err != nil {
+		s.Logger.Error("--notify: nothing notified", "err", err)
+		return
+	}
+	ledger := notify.NewLedger(st)
+	last := map[string]level.Level{}
+	for _, l := range rep.Lineages {
+		if last[l.Name], err = ledger.Last("status " + l.Name); err != nil {
+			s.Logger.Error("--notify: what was notified before cannot be read: nothing notified", "err", err)
+			return
+		}
+	}
+	msgs, next := rep.Worse(last)
+	for _, m := range msgs {
+		n.Notify(ctx, m)
+	}
+	for name, lv := range next {
+		if err := ledger.Record(ctx, "status "+name, lv); err != nil {
+			s.Logger.Error("--notify: the levels notified were not recorded: the next run may repeat them", "err", err)
+			return
+		}
+	}
 }

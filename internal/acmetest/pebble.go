@@ -38,6 +38,10 @@ type PebbleOptions struct {
 	Env []string
 	// StartTimeout bounds the wait for pebble to answer; zero means 10 s.
 	StartTimeout time.Duration
+	// CertificateValidity is the lifetime of the certificates pebble issues
+	// (certificateValidityPeriod, whole seconds); zero keeps pebble's
+	// default. 160 h is Let's Encrypt's shortlived profile.
+	CertificateValidity time.Duration
 }
 
 // startAttempts bounds retries when another process grabs a port between picking and binding.
@@ -184,6 +188,7 @@ type pebbleConfig struct {
 		TLSPort                        int    `json:"tlsPort"`
 		OCSPResponderURL               string `json:"ocspResponderURL"`
 		ExternalAccountBindingRequired bool   `json:"externalAccountBindingRequired"`
+		CertificateValidityPeriod      int64  `json:"certificateValidityPeriod,omitempty"`
 	} `json:"pebble"`
 }
 
@@ -222,6 +227,7 @@ func launchPebble(ctx context.Context, dir string, certs pebbleCerts, opts Pebbl
 	// TLS-ALPN-01. Free ports keep a stray server from answering a validation.
 	cfg.Pebble.HTTPPort = ports[2]
 	cfg.Pebble.TLSPort = ports[3]
+	cfg.Pebble.CertificateValidityPeriod = int64(opts.CertificateValidity / time.Second)
 	cfgJSON, err := json.MarshalIndent(cfg, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("acmetest: %w", err)

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/clbcert/clbcert/pkg/notify"
 )
 
 // DefaultPath is where the config file is looked for when none is named.
@@ -30,6 +32,11 @@ type File struct {
 	CertbotDir         string   `toml:"certbot_dir"`
 	StateDir           string   `toml:"state_dir"`
 	LogLevel           string   `toml:"log_level"`
+	// WarnDays, CriticalDays and DeployGrace are --warn-days,
+	// --critical-days and --deploy-grace where no flag gives them.
+	WarnDays     int      `toml:"warn_days"`
+	CriticalDays int      `toml:"critical_days"`
+	DeployGrace  Duration `toml:"deploy_grace"`
 	// SecretID and SecretKey are an API key kept in the file; the file must
 	// then be readable by its owner only.
 	SecretID  string `toml:"secret_id"`
@@ -38,6 +45,10 @@ type File struct {
 	// Deploy pins what clbcert-deploy does per lineage; a lineage without an
 	// entry is deployed by discovery in the regions given by flag or env.
 	Deploy []DeployEntry `toml:"deploy"`
+
+	// Notify are the webhooks clbcert-deploy, clbcert-watch and clbcert
+	// status --notify tell about failures (and, with on = "all", successes).
+	Notify []NotifyEntry `toml:"notify"`
 
 	// Tune holds the settings clbcert tune applies where no flag gives
 	// them (see TuneTable).
@@ -58,6 +69,29 @@ type DeployEntry struct {
 	Targets []string `toml:"targets"`
 	// Keep is how many superseded uploads of the lineage to keep; 0 means 2.
 	Keep int `toml:"keep"`
+}
+
+// NotifyEntry is one [[notify]] table.
+type NotifyEntry struct {
+	// URL is the webhook as the service shows it; its token is a secret.
+	URL string `toml:"url"`
+	// Kind is wecom, dingtalk, feishu, slack or json; empty guesses it
+	// from the URL's host (json for an unknown one).
+	Kind string `toml:"kind"`
+	// Secret is a DingTalk or Feishu robot's signing secret.
+	Secret string `toml:"secret"`
+	// On is "failures" (the default) or "all", which adds deployments
+	// done and recoveries.
+	On string `toml:"on"`
+}
+
+// Endpoint is the entry as package notify takes it.
+func (n NotifyEntry) Endpoint() notify.Endpoint {
+	kind, raw := notify.GuessKind(n.URL)
+	if n.Kind != "" {
+		kind = notify.Kind(n.Kind)
+	}
+	return notify.Endpoint{URL: raw, Kind: kind, Secret: n.Secret, All: n.On == "all"}
 }
 
 // DeployFor returns the [[deploy]] entry of a lineage, if there is one.
@@ -117,14 +151,22 @@ func Load(path string, explicit bool) (*File, error) {
 		}
 		seen[d.Lineage] = true
 	}
-	if (f.SecretID != "" || f.SecretKey != "") && info.Mode().Perm()&0o077 != 0 {
+	for i, n := range f.Notify {
+		if n.On != "" && n.On != "failures" && n.On != "all" {
+			return nil, fmt.Errorf("config file %s: [[notify]] entry %d: on = %q: give \"failures\" or \"all\"", path, i+1, n.On)
+		}
+		if err := n.Endpoint().Check(); err != nil {
+			return nil, fmt.Errorf("config file %s: [[notify]] entry %d: %w", path, i+1, err)
+		}
+	}
+	if (f.SecretID != "" || f.SecretKey != "" || len(f.Notify) > 0) && info.Mode().Perm()&0o077 != 0 {
 		return nil, fmt.Errorf("config file %s holds a secret but is readable by others (mode %04o): run chmod 600 %s", path, info.Mode().Perm(), path)
 	}
 	return &f, nil
 }
 
 // secretKeys are the settings whose values are secret.
-var secretKeys = []string{"secret_id", "secret_key"}
+var secretKeys = []string{"secret_id", "secret_key", "secret", "url"}
 
 // settingNames are the names the file may use, at any depth. Any other name
 // may be a secret pasted in the wrong place, so it is never quoted back.

@@ -15,6 +15,8 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
 
+	"github.com/clbcert/clbcert/pkg/level"
+	"github.com/clbcert/clbcert/pkg/notify"
 	"github.com/clbcert/clbcert/pkg/tencent"
 )
 
@@ -97,9 +99,12 @@ type Settings struct {
 	PropagationTimeout time.Duration
 	TTL                uint64
 	Logger             *slog.Logger
-	// WarnDays and CriticalDays judge expiry where the command has
-	// ExpiryFlags: 1 or more, WarnDays at least CriticalDays.
-	WarnDays, CriticalDays int
+	// Rule judges certificates where the command has ExpiryFlags or
+	// DeployGraceFlag.
+	Rule level.Rule
+	// Notify are the webhooks to notify where the command has NotifyFlag
+	// or NotifyLevelFlag: the [[notify]] entries, then the --notify URLs.
+	Notify []notify.Endpoint
 }
 
 // UsageError is bad input: exit status 2.
@@ -156,8 +161,11 @@ func Resolve(c *cli.Context, stderr io.Writer) (*Settings, error) {
 			}
 		}
 	}
-	if hasFlag(c, flagWarnDays) {
-		if s.WarnDays, s.CriticalDays, err = expiryDays(c); err != nil {
+	if s.Rule, err = expiryRule(c, f); err != nil {
+		return nil, err
+	}
+	if hasFlag(c, flagNotify) {
+		if s.Notify, err = notifyEndpoints(c, f); err != nil {
 			return nil, err
 		}
 	}

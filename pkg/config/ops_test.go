@@ -8,10 +8,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/clbcert/clbcert/pkg/deploy"
+	"github.com/clbcert/clbcert/pkg/level"
 )
 
 // opsApp is one command with the flags of clbcert's operator commands; its
@@ -103,43 +105,53 @@ func TestExitStatusIsQuiet(t *testing.T) {
 	}
 }
 
-// Resolve reads --warn-days and --critical-days where the command has
-// them, and refuses days that cannot be; the read-only commands look in
+// Resolve reads --warn-days, --critical-days and --deploy-grace where the
+// command has them, else the config file, and refuses days that cannot be;
+// without days the lifetime rule judges. The read-only commands look in
 // the regions given, or else in those the [[deploy]] entries deploy to.
-func TestExpiryDaysAndRegionsOrDeployed(t *testing.T) {
-	file := writeFile(t, "[[deploy]]\nlineage = \"a.test\"\nregions = [\"ap-shanghai\", \"ap-guangzhou\"]\n\n[[deploy]]\nlineage = \"b.test\"\nregions = [\"ap-guangzhou\", \"ap-beijing\"]\n", 0o600)
+func TestExpiryRuleAndRegionsOrDeployed(t *testing.T) {
+	const deploys = "[[deploy]]\nlineage = \"a.test\"\nregions = [\"ap-shanghai\", \"ap-guangzhou\"]\n\n[[deploy]]\nlineage = \"b.test\"\nregions = [\"ap-guangzhou\", \"ap-beijing\"]\n"
+	plain := writeFile(t, deploys, 0o600)
+	withDays := writeFile(t, "warn_days = 20\ncritical_days = 5\ndeploy_grace = \"30m\"\n"+deploys, 0o600)
+	all := []string{"ap-shanghai", "ap-guangzhou", "ap-beijing"}
 	tests := []struct {
-		args       []string
-		warn, crit int
-		regions    []string
-		code       int
+		file    string
+		args    []string
+		want    level.Rule
+		regions []string
+		code    int
+		says    string
 	}{
-		{nil, 30, 7, []string{"ap-shanghai", "ap-guangzhou", "ap-beijing"}, 0},
-		{[]string{"--warn-days", "10", "--critical-days", "10", "--region", "ap-hongkong"}, 10, 10, []string{"ap-hongkong"}, 0},
-		{[]string{"--warn-days", "3"}, 0, 0, nil, 2},
-		{[]string{"--critical-days", "0"}, 0, 0, nil, 2},
+		{plain, nil, level.Rule{DeployGrace: time.Hour}, all, 0, ""},
+		{plain, []string{"--warn-days", "10", "--critical-days", "10", "--region", "ap-hongkong"}, level.Rule{WarnDays: 10, CriticalDays: 10, DeployGrace: time.Hour}, []string{"ap-hongkong"}, 0, ""},
+		{plain, []string{"--critical-days", "2"}, level.Rule{WarnDays: 30, CriticalDays: 2, DeployGrace: time.Hour}, all, 0, ""},
+		{withDays, nil, level.Rule{WarnDays: 20, CriticalDays: 5, DeployGrace: 30 * time.Minute}, all, 0, ""},
+		{withDays, []string{"--warn-days", "9", "--deploy-grace", "2h"}, level.Rule{WarnDays: 9, CriticalDays: 5, DeployGrace: 2 * time.Hour}, all, 0, ""},
+		{plain, []string{"--warn-days", "3"}, level.Rule{}, nil, 2, "--warn-days at least --critical-days"},
+		{plain, []string{"--critical-days", "0", "--warn-days", "4"}, level.Rule{}, nil, 2, "--warn-days at least --critical-days"},
+		{plain, []string{"--deploy-grace", "0s"}, level.Rule{}, nil, 2, "--deploy-grace 0s"},
 	}
 	for _, tt := range tests {
 		var got *Settings
-		flags := append(CommonFlags(), RegionFlag(), JSONFlag())
+		flags := append(CommonFlags(), RegionFlag(), JSONFlag(), DeployGraceFlag())
 		app := &cli.App{Name: "x", Commands: []*cli.Command{{Name: "status", Flags: append(flags, ExpiryFlags()...), Action: func(c *cli.Context) error {
 			var err error
 			got, err = Resolve(c, io.Discard)
 			return err
 		}}}}
-		err := app.Run(append([]string{"x", "status", "--config", file}, tt.args...))
+		err := app.Run(append([]string{"x", "status", "--config", tt.file}, tt.args...))
 		if code := ExitCode(err); code != tt.code {
 			t.Errorf("%v: exit %d (%v), want %d", tt.args, code, err, tt.code)
 			continue
 		}
 		if tt.code != 0 {
-			if !strings.Contains(err.Error(), "--warn-days at least --critical-days") {
-				t.Errorf("%v: %v", tt.args, err)
+			if !strings.Contains(err.Error(), tt.says) {
+				t.Errorf("%v: %v, want it to say %q", tt.args, err, tt.says)
 			}
 			continue
 		}
-		if got.WarnDays != tt.warn || got.CriticalDays != tt.crit || !slices.Equal(got.RegionsOrDeployed(), tt.regions) {
-			t.Errorf("%v: warn %d, critical %d, regions %v; want %d, %d, %v", tt.args, got.WarnDays, got.CriticalDays, got.RegionsOrDeployed(), tt.warn, tt.crit, tt.regions)
+		if got.Rule != tt.want || !slices.Equal(got.RegionsOrDeployed(), tt.regions) {
+			t.Errorf("%v: rule %+v, regions %v; want %+v, %v", tt.args, got.Rule, got.RegionsOrDeployed(), tt.want, tt.regions)
 		}
 	}
 }

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/clbcert/clbcert/pkg/inventory"
+	"github.com/clbcert/clbcert/pkg/level"
 	"github.com/clbcert/clbcert/pkg/lineage"
-	"github.com/clbcert/clbcert/pkg/plural"
 )
 
 // renewFix is what to do about a served certificate that is expiring.
@@ -46,7 +46,7 @@ func checkCertDates(f *facts) []Finding {
 			}
 			continue
 		}
-		if fd, ok := dateFinding(cert, f.now, f.warnDays, f.criticalDays); ok {
+		if fd, ok := dateFinding(cert, f.now, f.rule); ok {
 			fd.Where = where
 			out = append(out, fd)
 		}
@@ -54,27 +54,22 @@ func checkCertDates(f *facts) []Finding {
 	return out
 }
 
-// dateFinding judges a certificate's validity period as of now.
-func dateFinding(cert inventory.Certificate, now time.Time, warnDays, criticalDays int) (Finding, bool) {
+// dateFinding judges a certificate's validity period as of now, on its
+// own dates.
+func dateFinding(cert inventory.Certificate, now time.Time, rule level.Rule) (Finding, bool) {
 	names := strings.Join(cert.Names, ", ")
-	days := lineage.DaysLeft(cert.NotAfter, now)
-	fd := Finding{Check: CheckCertDates, Fix: renewFix}
+	v := rule.Expiry(level.Cert{NotBefore: cert.NotBefore, NotAfter: cert.NotAfter}, now)
+	fd := Finding{Check: CheckCertDates, Fix: renewFix, Problem: fmt.Sprintf("the certificate for %s, valid until %s: %s", names, cert.NotAfter.UTC().Format(time.DateOnly), v.Reason)}
 	switch {
-	case now.Before(cert.NotBefore):
-		fd.Severity = Critical
-		fd.Problem = fmt.Sprintf("the certificate for %s is not valid until %s: clients refuse it", names, cert.NotBefore.UTC().Format(time.DateTime))
-		fd.Fix = "check the clock of the machine that issued it, or bind the previous certificate again (clbcert rollback LINEAGE)"
-	case !now.Before(cert.NotAfter):
-		fd.Severity = Critical
-		fd.Problem = fmt.Sprintf("the certificate for %s expired on %s: clients refuse it", names, cert.NotAfter.UTC().Format(time.DateOnly))
-	case days <= criticalDays:
-		fd.Severity = Critical
-		fd.Problem = fmt.Sprintf("the certificate for %s expires in %s, on %s (critical at %d)", names, plural.Of(days, "day"), cert.NotAfter.UTC().Format(time.DateOnly), criticalDays)
-	case days <= warnDays:
-		fd.Severity = Warning
-		fd.Problem = fmt.Sprintf("the certificate for %s expires in %s, on %s (warning at %d; certbot renews at 30)", names, plural.Of(days, "day"), cert.NotAfter.UTC().Format(time.DateOnly), warnDays)
-	default:
+	case v.Level == level.OK:
 		return fd, false
+	case v.Level == level.Warning:
+		fd.Severity = Warning
+	default:
+		fd.Severity = Critical
+	}
+	if now.Before(cert.NotBefore) {
+		fd.Fix = "check the clock of the machine that issued it, or bind the previous certificate again (clbcert rollback LINEAGE)"
 	}
 	return fd, true
 }

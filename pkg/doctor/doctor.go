@@ -14,13 +14,13 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"fmt"
 	"net"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/clbcert/clbcert/pkg/inventory"
+	"github.com/clbcert/clbcert/pkg/level"
 )
 
 // Options configures a Doctor. Zero values take the defaults given per
@@ -31,11 +31,9 @@ type Options struct {
 	// CertbotDir is certbot's config dir, whose live/* lineages are
 	// validated; "" leaves local lineages out.
 	CertbotDir string
-	// WarnDays: a served certificate with this many days left or fewer is
-	// a warning. Default 30 (certbot renews at 30 days left).
-	WarnDays int
-	// CriticalDays: this many days left or fewer is critical. Default 7.
-	CriticalDays int
+	// Rule judges served certificates' dates (package level); the zero
+	// value is the lifetime rule.
+	Rule level.Rule
 	// ProbeTimeout bounds each TLS handshake, connecting included.
 	// Default 5 s.
 	ProbeTimeout time.Duration
@@ -56,12 +54,6 @@ type Doctor struct {
 // (inventory.Options.Fingerprints), or served certificates cannot be
 // compared with the bound ones.
 func New(opts Options, inv *inventory.Client) (*Doctor, error) {
-	if opts.WarnDays == 0 {
-		opts.WarnDays = 30
-	}
-	if opts.CriticalDays == 0 {
-		opts.CriticalDays = 7
-	}
 	if opts.ProbeTimeout <= 0 {
 		opts.ProbeTimeout = 5 * time.Second
 	}
@@ -72,8 +64,8 @@ func New(opts Options, inv *inventory.Client) (*Doctor, error) {
 		opts.Now = time.Now
 	}
 	switch {
-	case opts.WarnDays < 0 || opts.CriticalDays < 0 || opts.CriticalDays > opts.WarnDays:
-		return nil, fmt.Errorf("warning at %d days and critical at %d days left: give 0 or more, critical no more than warning", opts.WarnDays, opts.CriticalDays)
+	case opts.Rule.Check() != nil:
+		return nil, opts.Rule.Check()
 	case len(opts.Regions) == 0:
 		return nil, errors.New("no region to audit: give --region (or CLBCERT_REGIONS), e.g. --region ap-guangzhou")
 	case inv == nil:
@@ -169,9 +161,9 @@ func statusName(code int) string {
 
 // facts is everything the checks look at, gathered once.
 type facts struct {
-	now                    time.Time
-	warnDays, criticalDays int
-	inv                    *inventory.Inventory
+	now  time.Time
+	rule level.Rule
+	inv  *inventory.Inventory
 	// certsListed is false when the SSL service could not list the
 	// certificates: a certificate missing from inv.Certificates then says
 	// nothing.
@@ -227,7 +219,7 @@ func run(f *facts) []Finding {
 }
 
 func (d *Doctor) gather(ctx context.Context) (*facts, []inventory.Failure, error) {
-	f := &facts{now: d.opts.Now(), warnDays: d.opts.WarnDays, criticalDays: d.opts.CriticalDays,
+	f := &facts{now: d.opts.Now(), rule: d.opts.Rule,
 		configs: map[string]lbConfig{}, targets: map[string][]inventory.TargetHealth{}, healthRead: map[string]bool{},
 		probes: map[string]probe{}, legacy: map[string]probe{}}
 	if d.opts.CertbotDir != "" {

@@ -159,21 +159,21 @@ func TestEachFindingFromItsTopology(t *testing.T) {
 		check func(t *testing.T, rep *doctor.Report)
 	}{
 		{
-			name: "certificate expires in 5 days",
+			name: "certificate expires in 5 days, half its renewal window gone",
 			change: func(t *testing.T, o *tcsim.Options) {
 				o.Certificates = append(o.Certificates, issued(t, "SoonCrt1", now.AddDate(0, -2, 0), now.Add(5*24*time.Hour+time.Hour), "example.test"))
 				listener(o, lblTLS).CertID = "SoonCrt1"
 			},
-			want: []want{{doctor.CheckCertDates, doctor.Critical, "certificate SoonCrt1 on " + lbWeb + "/" + lblTLS, []string{"expires in 5 days", "critical at 7"}}},
+			want: []want{{doctor.CheckCertDates, doctor.Critical, "certificate SoonCrt1 on " + lbWeb + "/" + lblTLS, []string{"121 hours left", "less than half"}}},
 			exit: doctor.ExitCritical,
 		},
 		{
-			name: "certificate expires in 20 days",
+			name: "certificate expires in 20 days, its renewal overdue",
 			change: func(t *testing.T, o *tcsim.Options) {
 				o.Certificates = append(o.Certificates, issued(t, "SoonCrt2", now.AddDate(0, -2, 0), now.Add(20*24*time.Hour+time.Hour), "example.test"))
 				listener(o, lblTLS).CertID = "SoonCrt2"
 			},
-			want: []want{{doctor.CheckCertDates, doctor.Warning, "certificate SoonCrt2", []string{"expires in 20 days", "warning at 30"}}},
+			want: []want{{doctor.CheckCertDates, doctor.Warning, "certificate SoonCrt2", []string{"renewal overdue", "20 days left"}}},
 			exit: doctor.ExitWarning,
 		},
 		{

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/clbcert/clbcert/pkg/inventory"
+	"github.com/clbcert/clbcert/pkg/level"
 	"github.com/clbcert/clbcert/pkg/lineage"
 )
 
@@ -29,7 +30,7 @@ import (
 //	             "scheduler", "sessionExpireTime", "healthCheck", "backends"}]}]}],
 //	 "failures": [{"region", "loadBalancerId", "certificateId", "error"}]}
 //
-// Cert is {"id", "names", "notAfter", "daysLeft", "known"}; HealthCheck is
+// Cert is {"id", "names", "notBefore", "notAfter", "daysLeft", "known"}; HealthCheck is
 // inventory.HealthCheck's JSON; Backend is {"ip", "port", "weight",
 // "healthy", "status"}. Load balancers are sorted by region and id,
 // listeners by port and protocol, rules as CLB lists them.
@@ -92,9 +93,10 @@ type Rule struct {
 // false for an id the service does not have (deleted, another account's):
 // then only ID is set.
 type Cert struct {
-	ID       string    `json:"id"`
-	Names    []string  `json:"names"`
-	NotAfter time.Time `json:"notAfter"`
+	ID        string    `json:"id"`
+	Names     []string  `json:"names"`
+	NotBefore time.Time `json:"notBefore"`
+	NotAfter  time.Time `json:"notAfter"`
 	// DaysLeft is whole days until NotAfter, negative once expired.
 	DaysLeft int  `json:"daysLeft"`
 	Known    bool `json:"known"`
@@ -206,7 +208,7 @@ func cert(ref *inventory.CertRef, certs map[string]inventory.Certificate, now ti
 	if !ok {
 		return &Cert{ID: ref.ID, Names: []string{}}
 	}
-	return &Cert{ID: c.ID, Names: slices.Clone(c.Names), NotAfter: c.NotAfter, DaysLeft: lineage.DaysLeft(c.NotAfter, now), Known: true}
+	return &Cert{ID: c.ID, Names: slices.Clone(c.Names), NotBefore: c.NotBefore, NotAfter: c.NotAfter, DaysLeft: lineage.DaysLeft(c.NotAfter, now), Known: true}
 }
 
 // backends are the targets of a rule, or with locationID nil of a layer-4
@@ -225,22 +227,13 @@ func backends(health []inventory.TargetHealth, lbID, listenerID string, location
 // Unreadable reports whether anything could not be read.
 func (v *View) Unreadable() bool { return len(v.Failures) > 0 }
 
-// Monitoring-plugin levels, as clbcert status exits.
-const (
-	OK       = 0
-	Warning  = 1
-	Critical = 2
-	Unknown  = 3
-)
-
-// Level judges the view as a monitoring plugin would: Critical if a served
-// certificate has criticalDays days left or fewer (or has expired), else
-// Unknown if anything could not be read, else Warning if one has warnDays
-// or fewer, else OK. A known Critical outranks Unknown, as in clbcert
-// status: an unreadable load balancer does not hide an expiring
-// certificate.
-func (v *View) Level(warnDays, criticalDays int) int {
-	least := int(^uint(0) >> 1)
+// Level judges the view as a monitoring plugin would, every served
+// certificate by rule on its own dates (package level): the worst of them,
+// or Unknown if anything could not be read and none is Critical. A known
+// Critical outranks Unknown, as in clbcert status: an unreadable load
+// balancer does not hide an expiring certificate.
+func (v *View) Level(rule level.Rule, now time.Time) level.Level {
+	worst := level.OK
 	for _, lb := range v.LoadBalancers {
 		for _, l := range lb.Listeners {
 			certs := []*Cert{l.Certificate}
@@ -249,18 +242,13 @@ func (v *View) Level(warnDays, criticalDays int) int {
 			}
 			for _, c := range certs {
 				if c != nil && c.Known {
-					least = min(least, c.DaysLeft)
+					worst = level.Worse(worst, rule.Expiry(level.Cert{NotBefore: c.NotBefore, NotAfter: c.NotAfter}, now).Level)
 				}
 			}
 		}
 	}
-	switch {
-	case least <= criticalDays:
-		return Critical
-	case v.Unreadable():
-		return Unknown
-	case least <= warnDays:
-		return Warning
+	if v.Unreadable() {
+		worst = level.Worse(worst, level.Unknown)
 	}
-	return OK
+	return worst
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/clbcert/clbcert/internal/simtest"
 	"github.com/clbcert/clbcert/pkg/inventory"
+	"github.com/clbcert/clbcert/pkg/level"
 	"github.com/clbcert/clbcert/pkg/listeners"
 	"github.com/clbcert/clbcert/pkg/tcsim"
 	"github.com/clbcert/clbcert/pkg/tencent"
@@ -278,38 +279,51 @@ func TestWriteJSON(t *testing.T) {
 	t.Errorf("no lbl-https1 in %+v", l)
 }
 
+// Each served certificate is judged on its own dates by the lifetime rule
+// (or by days, when asked); the worst decides.
 func TestLevel(t *testing.T) {
-	view := func(days []int, unreadable bool) *listeners.View {
+	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	const day = 24 * time.Hour
+	// cert is a certificate of lifetime life that has left to go.
+	type cert struct{ life, left time.Duration }
+	view := func(certs []cert, unreadable bool) *listeners.View {
 		v := &listeners.View{}
 		l := listeners.Listener{Protocol: "HTTPS", SNI: true}
-		for _, d := range days {
-			l.Rules = append(l.Rules, listeners.Rule{Certificate: &listeners.Cert{Known: true, DaysLeft: d}})
+		for _, c := range certs {
+			na := now.Add(c.left)
+			l.Rules = append(l.Rules, listeners.Rule{Certificate: &listeners.Cert{Known: true, NotBefore: na.Add(-c.life), NotAfter: na}})
 		}
 		// A certificate the SSL service does not know has no date to judge.
-		l.Rules = append(l.Rules, listeners.Rule{Certificate: &listeners.Cert{ID: "Gone1", DaysLeft: -100}})
+		l.Rules = append(l.Rules, listeners.Rule{Certificate: &listeners.Cert{ID: "Gone1"}})
 		v.LoadBalancers = []listeners.LoadBalancer{{Listeners: []listeners.Listener{l}}}
 		if unreadable {
 			v.Failures = []inventory.Failure{{Region: "ap-guangzhou", LoadBalancerID: "lb-x", Error: "InternalError"}}
 		}
 		return v
 	}
+	days := level.Rule{WarnDays: 30, CriticalDays: 7}
 	tests := []struct {
 		name       string
-		days       []int
+		certs      []cert
 		unreadable bool
-		want       int
+		rule       level.Rule
+		want       level.Level
 	}{
-		{"all fresh", []int{60, 89}, false, listeners.OK},
-		{"none at all", nil, false, listeners.OK},
-		{"one within warn", []int{60, 30}, false, listeners.Warning},
-		{"one within critical", []int{60, 7}, false, listeners.Critical},
-		{"expired", []int{-1}, false, listeners.Critical},
-		{"unreadable outranks warning", []int{20}, true, listeners.Unknown},
-		{"critical outranks unreadable", []int{3}, true, listeners.Critical},
+		{"all fresh", []cert{{90 * day, 60 * day}, {90 * day, 89 * day}}, false, level.Rule{}, level.OK},
+		{"none at all", nil, false, level.Rule{}, level.OK},
+		{"90 days at certbot's renewal", []cert{{90 * day, 30 * day}}, false, level.Rule{}, level.OK},
+		{"90 days at certbot's renewal, by days", []cert{{90 * day, 30 * day}}, false, days, level.Warning},
+		{"shortlived, fresh", []cert{{160 * time.Hour, 150 * time.Hour}}, false, level.Rule{}, level.OK},
+		{"shortlived, fresh, by days", []cert{{160 * time.Hour, 150 * time.Hour}}, false, days, level.Critical},
+		{"overdue", []cert{{90 * day, 60 * day}, {90 * day, 20 * day}}, false, level.Rule{}, level.Warning},
+		{"half the window gone", []cert{{90 * day, 60 * day}, {90 * day, 15 * day}}, false, level.Rule{}, level.Critical},
+		{"expired", []cert{{90 * day, -time.Second}}, false, level.Rule{}, level.Critical},
+		{"unreadable outranks warning", []cert{{90 * day, 20 * day}}, true, level.Rule{}, level.Unknown},
+		{"critical outranks unreadable", []cert{{90 * day, 3 * day}}, true, level.Rule{}, level.Critical},
 	}
 	for _, tt := range tests {
-		if got := view(tt.days, tt.unreadable).Level(30, 7); got != tt.want {
-			t.Errorf("%s: level %d, want %d", tt.name, got, tt.want)
+		if got := view(tt.certs, tt.unreadable).Level(tt.rule, now); got != tt.want {
+			t.Errorf("%s: level %s, want %s", tt.name, got, tt.want)
 		}
 	}
 }

@@ -48,6 +48,12 @@ func (r *Report) WriteTable(w io.Writer) error {
 		for _, line := range wrap(l.Names, width-10) {
 			fmt.Fprintf(w, "  names   %s\n", line)
 		}
+		fmt.Fprintf(w, "  renew   due %s, lifetime %s\n", l.RenewalDue.Format("2006-01-02 15:04 UTC"), l.Lifetime)
+		for _, why := range l.Reasons {
+			for _, line := range wrapWords(strings.Fields(why), width-10) {
+				fmt.Fprintf(w, "  why     %s\n", line)
+			}
+		}
 		if len(r.Regions) > 0 && len(l.Served) == 0 {
 			fmt.Fprintf(w, "  served  nowhere in %s\n", strings.Join(r.Regions, ", "))
 		}
@@ -70,12 +76,21 @@ func (r *Report) WriteTable(w io.Writer) error {
 // wrap joins names with ", " into lines of at most max characters (a
 // single longer name gets a line of its own).
 func wrap(names []string, max int) []string {
-	var lines []string
-	line := ""
+	commas := make([]string, len(names))
 	for i, n := range names {
 		if i < len(names)-1 {
 			n += ","
 		}
+		commas[i] = n
+	}
+	return wrapWords(commas, max)
+}
+
+// wrapWords joins words with spaces into lines of at most max characters.
+func wrapWords(words []string, max int) []string {
+	var lines []string
+	line := ""
+	for _, n := range words {
 		switch {
 		case line == "":
 			line = n

@@ -7,54 +7,26 @@ package status
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"path/filepath"
 	"slices"
 	"time"
 
 	"github.com/clbcert/clbcert/pkg/inventory"
+	"github.com/clbcert/clbcert/pkg/level"
 	"github.com/clbcert/clbcert/pkg/lineage"
-	"github.com/clbcert/clbcert/pkg/plural"
 )
 
-// Level is a monitoring state; its value is the exit status monitoring
-// plugins use for it.
-type Level int
+// Level is package level's Level, as the report says it.
+type Level = level.Level
 
 // The levels, by exit status.
 const (
-	OK       Level = 0
-	Warning  Level = 1
-	Critical Level = 2
-	Unknown  Level = 3
+	OK       = level.OK
+	Warning  = level.Warning
+	Critical = level.Critical
+	Unknown  = level.Unknown
 )
-
-func (l Level) String() string {
-	switch l {
-	case OK:
-		return "OK"
-	case Warning:
-		return "WARNING"
-	case Critical:
-		return "CRITICAL"
-	}
-	return "UNKNOWN"
-}
-
-// MarshalJSON writes the level's name.
-func (l Level) MarshalJSON() ([]byte, error) { return json.Marshal(l.String()) }
-
-// worse orders levels by how urgently someone must act: a known critical
-// problem outranks not knowing everything, which outranks a warning.
-func worse(a, b Level) Level {
-	rank := map[Level]int{OK: 0, Warning: 1, Unknown: 2, Critical: 3}
-	if rank[b] > rank[a] {
-		return b
-	}
-	return a
-}
 
 // Options configures a check. Zero values take the defaults given per field.
 type Options struct {
@@ -63,12 +35,9 @@ type Options struct {
 	// Regions are the CLB regions to look for the certificates in; none
 	// means local facts only.
 	Regions []string
-	// WarnDays: a lineage with this many days left or fewer is WARNING.
-	// Default 30 (certbot renews at 30 days left, so a lineage there has
-	// missed a renewal).
-	WarnDays int
-	// CriticalDays: this many days left or fewer is CRITICAL. Default 7.
-	CriticalDays int
+	// Rule judges each lineage's leaf and the places still serving an
+	// older certificate; the zero value is the lifetime rule.
+	Rule level.Rule
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -83,17 +52,11 @@ type Checker struct {
 // (inventory.Options.Fingerprints); it may be nil when opts.Regions is
 // empty.
 func New(opts Options, inv *inventory.Client) (*Checker, error) {
-	if opts.WarnDays == 0 {
-		opts.WarnDays = 30
-	}
-	if opts.CriticalDays == 0 {
-		opts.CriticalDays = 7
-	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	if opts.WarnDays < 0 || opts.CriticalDays < 0 || opts.CriticalDays > opts.WarnDays {
-		return nil, fmt.Errorf("warning at %d days and critical at %d days left: give 0 or more, critical no more than warning", opts.WarnDays, opts.CriticalDays)
+	if err := opts.Rule.Check(); err != nil {
+		return nil, err
 	}
 	if len(opts.Regions) > 0 && inv == nil {
 		return nil, errors.New("status: regions given without an inventory client")
@@ -103,12 +66,14 @@ func New(opts Options, inv *inventory.Client) (*Checker, error) {
 
 // Report is the answer for every lineage.
 type Report struct {
-	Status       Level     `json:"status"`
-	ExitCode     int       `json:"exitCode"`
-	CheckedAt    time.Time `json:"checkedAt"`
-	CertbotDir   string    `json:"certbotDir"`
-	WarnDays     int       `json:"warnDays"`
-	CriticalDays int       `json:"criticalDays"`
+	Status     Level     `json:"status"`
+	ExitCode   int       `json:"exitCode"`
+	CheckedAt  time.Time `json:"checkedAt"`
+	CertbotDir string    `json:"certbotDir"`
+	// WarnDays and CriticalDays are the absolute days that judged expiry;
+	// both 0 when the lifetime rule did.
+	WarnDays     int `json:"warnDays"`
+	CriticalDays int `json:"criticalDays"`
 	// Regions are where served and drift were looked for; empty means
 	// they were not.
 	Regions  []string       `json:"regions"`
@@ -133,6 +98,19 @@ type LineageState struct {
 	NotAfter    time.Time `json:"notAfter"`
 	DaysLeft    int       `json:"daysLeft"`
 	Fingerprint string    `json:"fingerprint,omitempty"`
+	// Lifetime is notAfter − notBefore, in words and in seconds.
+	Lifetime        string `json:"lifetime,omitempty"`
+	LifetimeSeconds int64  `json:"lifetimeSeconds,omitempty"`
+	// RenewBeforeExpiry is renew_before_expiry of certbot's
+	// renewal/NAME.conf, in seconds; 0 when certbot's default applies.
+	RenewBeforeExpiry int64 `json:"renewBeforeExpirySeconds,omitempty"`
+	// RenewalDue is when certbot renews the leaf (see package level).
+	RenewalDue time.Time `json:"renewalDue"`
+	// Written is when the leaf was written to disk, which dates the
+	// renewal for the deploy grace.
+	Written time.Time `json:"written"`
+	// Reason says in words why the status is what it is, OK included.
+	Reason string `json:"reason"`
 	// Served are the places that serve this certificate.
 	Served []Place `json:"served"`
 	// Drift are the places that serve an older certificate whose names
@@ -160,7 +138,7 @@ type Place struct {
 // the report.
 func (c *Checker) Check(ctx context.Context) (*Report, error) {
 	now := c.opts.Now()
-	rep := &Report{CheckedAt: now, CertbotDir: c.opts.CertbotDir, WarnDays: c.opts.WarnDays, CriticalDays: c.opts.CriticalDays,
+	rep := &Report{CheckedAt: now, CertbotDir: c.opts.CertbotDir, WarnDays: c.opts.Rule.WarnDays, CriticalDays: c.opts.Rule.CriticalDays,
 		Regions: slices.Clone(c.opts.Regions), Lineages: []LineageState{}, Failures: []inventory.Failure{}}
 	if rep.Regions == nil {
 		rep.Regions = []string{}
@@ -178,11 +156,15 @@ func (c *Checker) Check(ctx context.Context) (*Report, error) {
 		places(rep, lins, inv)
 	}
 	rep.Status = OK
-	for _, l := range rep.Lineages {
-		rep.Status = worse(rep.Status, l.Status)
+	for i := range rep.Lineages {
+		st := &rep.Lineages[i]
+		if lins[i] != nil {
+			c.judge(st, now)
+		}
+		rep.Status = level.Worse(rep.Status, st.Status)
 	}
 	if len(rep.Failures) > 0 {
-		rep.Status = worse(rep.Status, Unknown)
+		rep.Status = level.Worse(rep.Status, Unknown)
 	}
 	rep.ExitCode = int(rep.Status)
 	return rep, nil
@@ -208,14 +190,17 @@ func (c *Checker) load(now time.Time, rep *Report) ([]*lineage.Lineage, error) {
 		}
 		st.Names, st.NotBefore, st.NotAfter, st.Fingerprint = lin.Names(), lin.Leaf.NotBefore.UTC(), lin.Leaf.NotAfter.UTC(), lin.Fingerprint
 		st.DaysLeft = lineage.DaysLeft(lin.Leaf.NotAfter, now)
-		switch {
-		case st.DaysLeft <= c.opts.CriticalDays:
+		renewBefore, err := lineage.RenewBefore(dir)
+		if err != nil {
+			// certbot refuses such a conf too: it renews nothing.
 			st.Status = Critical
-			st.Reasons = append(st.Reasons, fmt.Sprintf("%s left (critical at %d)", plural.Of(st.DaysLeft, "day"), c.opts.CriticalDays))
-		case st.DaysLeft <= c.opts.WarnDays:
-			st.Status = Warning
-			st.Reasons = append(st.Reasons, fmt.Sprintf("%s left (warning at %d)", plural.Of(st.DaysLeft, "day"), c.opts.WarnDays))
+			st.Reasons = append(st.Reasons, err.Error())
 		}
+		st.RenewBeforeExpiry = int64(renewBefore / time.Second)
+		if st.Written, err = lineage.Written(dir); err != nil {
+			st.Written = st.NotBefore
+		}
+		st.Written = st.Written.UTC()
 		rep.Lineages = append(rep.Lineages, st)
 		lins = append(lins, lin)
 	}
@@ -260,11 +245,16 @@ func places(rep *Report, lins []*lineage.Lineage, inv *inventory.Inventory) {
 			rep.Lineages[i].Drift = append(rep.Lineages[i].Drift, p)
 		}
 	}
-	for i := range rep.Lineages {
-		st := &rep.Lineages[i]
-		if n := len(st.Drift); n > 0 {
-			st.Status = Critical
-			st.Reasons = append(st.Reasons, fmt.Sprintf("an older certificate is still served on %s", plural.Of(n, "target")))
-		}
+}
+
+// judge sets a loaded lineage's level from its leaf's dates and its drift.
+func (c *Checker) judge(st *LineageState, now time.Time) {
+	cert := level.Cert{NotBefore: st.NotBefore, NotAfter: st.NotAfter, RenewBefore: time.Duration(st.RenewBeforeExpiry) * time.Second}
+	v := c.opts.Rule.Judge(cert, len(st.Drift), st.Written, now)
+	st.Lifetime, st.LifetimeSeconds = level.Words(v.Lifetime), int64(v.Lifetime/time.Second)
+	st.RenewalDue, st.Reason = v.RenewalDue.UTC(), v.Reason
+	if v.Level != OK {
+		st.Reasons = append(st.Reasons, v.Reason)
 	}
+	st.Status = level.Worse(st.Status, v.Level)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/clbcert/clbcert/internal/simtest"
 	"github.com/clbcert/clbcert/pkg/deploy"
 	"github.com/clbcert/clbcert/pkg/inventory"
+	"github.com/clbcert/clbcert/pkg/level"
 	"github.com/clbcert/clbcert/pkg/lineage"
 	"github.com/clbcert/clbcert/pkg/status"
 	"github.com/clbcert/clbcert/pkg/store"
@@ -29,6 +30,7 @@ type world struct {
 	sim  *tcsim.Sim
 	now  time.Time
 	opts tcsim.Options
+	rule level.Rule
 }
 
 // issue adds a lineage to the certbot dir that expires in left (plus an
@@ -78,7 +80,7 @@ func check(t *testing.T, w *world, regions ...string) *status.Report {
 			t.Fatal(err)
 		}
 	}
-	c, err := status.New(status.Options{CertbotDir: w.dir, Regions: regions, Now: func() time.Time { return w.now }}, inv)
+	c, err := status.New(status.Options{CertbotDir: w.dir, Regions: regions, Rule: w.rule, Now: func() time.Time { return w.now }}, inv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,13 +100,16 @@ func targets(ps []status.Place) []string {
 	return out
 }
 
-// Each level from an account built to have it. The lineage is served
-// everywhere, so only its days left (and, for drift, the targets a
-// deployment missed) decide.
+// Each level from an account built to have it. The lineage (issued 30
+// days ago) is served everywhere, so only its dates (and, for drift, the
+// targets a deployment missed and how long ago the renewal was) decide.
 func TestLevels(t *testing.T) {
+	absolute := level.Rule{WarnDays: 30, CriticalDays: 7}
 	tests := []struct {
 		name       string
 		left       time.Duration
+		rule       level.Rule
+		later      time.Duration // the check runs this long after the setup
 		failingLBs []string
 		setup      func(t *testing.T, w *world)
 		want       status.Level
@@ -113,27 +118,27 @@ func TestLevels(t *testing.T) {
 		wantReason string
 	}{
 		{name: "ok", left: 60 * day, want: status.OK, wantServed: allTargets},
-		{name: "warning", left: 20 * day, want: status.Warning, wantServed: allTargets, wantReason: "20 days left (warning at 30)"},
-		{name: "critical", left: 5 * day, want: status.Critical, wantServed: allTargets, wantReason: "5 days left (critical at 7)"},
+		// 50 days, 30 gone: certbot renews at 33 1/3.
+		{name: "ok by lifetime", left: 20 * day, want: status.OK, wantServed: allTargets},
+		// 40 days, 30 gone: due at 26 2/3, overdue from 29 2/3.
+		{name: "overdue", left: 10 * day, want: status.Warning, wantServed: allTargets, wantReason: "renewal overdue"},
+		{name: "half the window gone", left: 5 * day, want: status.Critical, wantServed: allTargets, wantReason: "less than half"},
+		{name: "warning by days", left: 20 * day, rule: absolute, want: status.Warning, wantServed: allTargets, wantReason: "20 days left (warning at 30)"},
+		{name: "critical by days", left: 5 * day, rule: absolute, want: status.Critical, wantServed: allTargets, wantReason: "5 days left (critical at 7)"},
 		{
 			// A renewal deployed to one pinned target only: the two others
 			// still serve the certificate it replaced.
-			name: "drift", left: 80 * day, want: status.Critical,
-			setup: func(t *testing.T, w *world) {
-				renewed := w.issue(t, "example.test", 90*day, "example.test", "*.example.test")
-				st, err := store.Open(t.TempDir())
-				if err != nil {
-					t.Fatal(err)
-				}
-				pin, _ := deploy.ParseTarget("lb-gz1/lbl-https1")
-				d, err := deploy.New(simtest.Config(t, w.sim), st, deploy.Options{Regions: []string{"ap-guangzhou", "ap-shanghai"}, Targets: []deploy.Target{pin}, TaskPoll: 10 * time.Millisecond})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if _, err := d.Deploy(context.Background(), renewed); err != nil {
-					t.Fatal(err)
-				}
-			},
+			name: "drift", left: 80 * day, later: 2 * time.Hour, want: status.Critical,
+			setup:      driftSetup,
+			wantServed: []string{"lb-gz1/lbl-https1"},
+			wantDrift:  []string{"lb-gz1/lbl-sni1/example.test", "lb-sh1/lbl-tls1"},
+			wantReason: "an older certificate is still served on 2 targets",
+		},
+		{
+			// The same an instant after the renewal: a deployment may be
+			// on its way (the watcher's retry, certbot's next run).
+			name: "drift in deploy grace", left: 80 * day, later: time.Minute, want: status.Warning,
+			setup:      driftSetup,
 			wantServed: []string{"lb-gz1/lbl-https1"},
 			wantDrift:  []string{"lb-gz1/lbl-sni1/example.test", "lb-sh1/lbl-tls1"},
 			wantReason: "an older certificate is still served on 2 targets",
@@ -145,7 +150,7 @@ func TestLevels(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			w := &world{dir: t.TempDir(), now: time.Now().Truncate(time.Second)}
+			w := &world{dir: t.TempDir(), now: time.Now().Truncate(time.Second), rule: tt.rule}
 			current := w.issue(t, "example.test", tt.left, "example.test", "*.example.test")
 			opts := account(spec("CurCrt01", current))
 			opts.FailingLBs = tt.failingLBs
@@ -153,6 +158,7 @@ func TestLevels(t *testing.T) {
 			if tt.setup != nil {
 				tt.setup(t, w)
 			}
+			w.now = w.now.Add(tt.later)
 			rep := check(t, w, "ap-guangzhou", "ap-shanghai")
 			if rep.Status != tt.want || rep.ExitCode != int(tt.want) || len(rep.Lineages) != 1 {
 				t.Fatalf("status %s (exit %d), want %s: %+v", rep.Status, rep.ExitCode, tt.want, rep)
@@ -164,7 +170,7 @@ func TestLevels(t *testing.T) {
 			if got := targets(l.Drift); !slices.Equal(got, tt.wantDrift) {
 				t.Errorf("drift %v, want %v", got, tt.wantDrift)
 			}
-			if tt.wantReason != "" && !slices.Contains(l.Reasons, tt.wantReason) {
+			if tt.wantReason != "" && !slices.ContainsFunc(l.Reasons, func(r string) bool { return strings.Contains(r, tt.wantReason) }) {
 				t.Errorf("reasons %q, want %q among them", l.Reasons, tt.wantReason)
 			}
 			var failed []string
@@ -175,6 +181,25 @@ func TestLevels(t *testing.T) {
 				t.Errorf("failures = %+v, want %v", rep.Failures, tt.failingLBs)
 			}
 		})
+	}
+}
+
+// driftSetup renews the lineage and deploys it to one pinned target
+// only: the two others still serve the certificate it replaced.
+func driftSetup(t *testing.T, w *world) {
+	t.Helper()
+	renewed := w.issue(t, "example.test", 90*day, "example.test", "*.example.test")
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pin, _ := deploy.ParseTarget("lb-gz1/lbl-https1")
+	d, err := deploy.New(simtest.Config(t, w.sim), st, deploy.Options{Regions: []string{"ap-guangzhou", "ap-shanghai"}, Targets: []deploy.Target{pin}, TaskPoll: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Deploy(context.Background(), renewed); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -250,9 +275,13 @@ func TestLocalOnly(t *testing.T) {
 		ExitCode int
 		Regions  []string
 		Lineages []struct {
-			Name   string
-			Status string
-			Served []any
+			Name            string
+			Status          string
+			Served          []any
+			Lifetime        string
+			LifetimeSeconds int64
+			RenewalDue      time.Time
+			Reason          string
 		}
 		Failures []any
 	}
@@ -261,6 +290,31 @@ func TestLocalOnly(t *testing.T) {
 	}
 	if doc.Status != "CRITICAL" || doc.ExitCode != 2 || doc.Regions == nil || doc.Failures == nil || len(doc.Lineages) != 2 || doc.Lineages[1].Served == nil {
 		t.Errorf("JSON = %s", js.String())
+	}
+	if e := doc.Lineages[1]; e.Lifetime != "90 days" || e.LifetimeSeconds != int64((90*day+time.Hour)/time.Second) ||
+		!e.RenewalDue.Equal(w.now.Add(-30*day).Add((90*day+time.Hour)/3*2)) || !strings.HasPrefix(e.Reason, "renewal due on") {
+		t.Errorf("example.test in JSON: %+v", e)
+	}
+}
+
+// renew_before_expiry in certbot's renewal/NAME.conf moves the renewal due,
+// and with it the warning.
+func TestRenewBeforeExpiry(t *testing.T) {
+	w := &world{dir: t.TempDir(), now: time.Now().Truncate(time.Second)}
+	w.issue(t, "example.test", 60*day, "example.test")
+	if l := check(t, w).Lineages[0]; l.Status != status.OK {
+		t.Fatalf("by certbot's default: %s %q", l.Status, l.Reason)
+	}
+	if err := os.MkdirAll(filepath.Join(w.dir, "renewal"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// Due 5 days ago: past the 3 days' grace.
+	if err := os.WriteFile(filepath.Join(w.dir, "renewal", "example.test.conf"), []byte("renew_before_expiry = 65 days\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l := check(t, w).Lineages[0]
+	if l.Status != status.Warning || l.RenewBeforeExpiry != 65*86400 || !strings.Contains(l.Reason, "renewal overdue") {
+		t.Errorf("renew_before_expiry = 65 days: %s, %d s, %q; want WARNING, overdue", l.Status, l.RenewBeforeExpiry, l.Reason)
 	}
 }
 
@@ -294,6 +348,7 @@ func TestDriftNeedsCoveredNamesAndAge(t *testing.T) {
 			}},
 		}},
 	})
+	w.now = w.now.Add(2 * time.Hour) // past the deploy grace
 	rep := check(t, w, "ap-guangzhou")
 	byName := map[string]status.LineageState{}
 	for _, l := range rep.Lineages {
@@ -311,8 +366,8 @@ func TestDriftNeedsCoveredNamesAndAge(t *testing.T) {
 }
 
 func TestBadThresholds(t *testing.T) {
-	for _, o := range []status.Options{{WarnDays: 5, CriticalDays: 10}, {WarnDays: -1}} {
-		if _, err := status.New(o, nil); err == nil || !strings.Contains(err.Error(), "critical no more than warning") {
+	for _, o := range []status.Options{{Rule: level.Rule{WarnDays: 5, CriticalDays: 10}}, {Rule: level.Rule{WarnDays: -1}}} {
+		if _, err := status.New(o, nil); err == nil || !strings.Contains(err.Error(), "warning at least critical") {
 			t.Errorf("%+v: err = %v", o, err)
 		}
 	}

@@ -341,14 +341,17 @@ func (c *cloud) describeLoadBalancers(_ context.Context, r *request, p *describe
 	return resp, nil
 }
 
-// checkLBID refuses a malformed id, and any call that names a load balancer of FailingLBs.
-// c.failing is never written after Start, so it is read without the lock.
+// checkLBID refuses a malformed id, and any call that names a failing load balancer
+// (FailingLBs, SetFailing).
 func (c *cloud) checkLBID(id *string) error {
 	if id == nil || !isResourceID(*id, "lb-") {
 		// UNCERTAIN: FormatError is listed for these actions; the message is tcsim's.
 		return errorf(codeFormatError, "The load balancer id `%s` is malformed.", deref(id))
 	}
-	if c.failing[*id] {
+	c.failMu.Lock()
+	failing := c.failing[*id]
+	c.failMu.Unlock()
+	if failing {
 		return internalError()
 	}
 	return nil

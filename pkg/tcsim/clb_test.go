@@ -732,6 +732,31 @@ func TestCLBRateLimitAndFailNext(t *testing.T) {
 	}
 }
 
+// SetFailing breaks a load balancer between two calls and mends it again.
+func TestSetFailing(t *testing.T) {
+	w := newCLBWorld(t, Options{})
+	req := clbsdk.NewDescribeListenersRequest()
+	req.LoadBalancerId = ptr("lb-web00001")
+	if err := w.s.SetFailing("lb-web00001", true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.gz.DescribeListeners(req); sdkCode(err) != codeInternalError {
+		t.Errorf("failing: %v, want %s", err, codeInternalError)
+	}
+	if _, err := w.gz.ModifyListener(modifyListenerCert("lb-web00001", "lbl-https001", "WwwOld01")); sdkCode(err) != codeInternalError {
+		t.Errorf("failing ModifyListener: %v, want %s", err, codeInternalError)
+	}
+	if err := w.s.SetFailing("lb-web00001", false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.gz.DescribeListeners(req); err != nil {
+		t.Errorf("mended: %v", err)
+	}
+	if err := w.s.SetFailing("lb-nothere1", true); err == nil {
+		t.Error("SetFailing accepted an unknown load balancer")
+	}
+}
+
 func TestSampleTopology(t *testing.T) {
 	top, err := LoadTopology(filepath.Join("..", "..", "testdata", "topologies", "two-regions.json"))
 	if err != nil {

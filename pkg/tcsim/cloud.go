@@ -34,7 +34,10 @@ type CertInfo struct {
 type cloud struct {
 	now       func() time.Time
 	taskDelay time.Duration
-	failing   map[string]bool
+	// failing are the load balancers whose every call fails (FailingLBs,
+	// SetFailing), under failMu: calls read it with or without mu held.
+	failMu  sync.Mutex
+	failing map[string]bool
 
 	mu      sync.Mutex
 	certs   map[string]*sslCert
@@ -523,9 +526,11 @@ func (c *cloud) dump() cloudDump {
 	// One lock for the whole dump: certificates, bindings and tasks of the same instant.
 	c.settleLocked(c.now())
 	d := cloudDump{Certificates: c.certInfosLocked(), Uploads: c.uploads, LoadBalancers: []lbDump{}, Tasks: []taskDump{}, TaskDelay: c.taskDelay.String()}
+	c.failMu.Lock()
 	for id := range c.failing {
 		d.FailingLBs = append(d.FailingLBs, id)
 	}
+	c.failMu.Unlock()
 	slices.Sort(d.FailingLBs)
 	for _, lb := range c.lbs {
 		ld := lbDump{ID: lb.ID, Name: lb.Name, Region: lb.Region, VIP: lb.VIP, ConfigID: lb.ConfigID, Listeners: []listenerDump{}}
@@ -561,4 +566,22 @@ func (c *cloud) dump() cloudDump {
 	slices.SortFunc(d.Configs, func(a, b configDump) int { return cmp.Compare(a.ID, b.ID) })
 	slices.SortFunc(d.Tasks, func(a, b taskDump) int { return a.Due.Compare(b.Due) })
 	return d
+}
+
+// setFailing makes every call naming lbID fail, or stops that.
+func (c *cloud) setFailing(lbID string, failing bool) error {
+	c.mu.Lock()
+	_, ok := c.lbByID[lbID]
+	c.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("tcsim: SetFailing: no load balancer %q in the topology", lbID)
+	}
+	c.failMu.Lock()
+	defer c.failMu.Unlock()
+	if failing {
+		c.failing[lbID] = true
+	} else {
+		delete(c.failing, lbID)
+	}
+	return nil
 }

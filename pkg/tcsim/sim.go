@@ -492,6 +492,11 @@ func (s *Sim) CallCounts() map[string]int { return s.gw.callCounts() }
 // code "", drop the connection without an answer). n <= 0 cancels pending failures of action.
 func (s *Sim) FailNext(action, code string, n int) { s.gw.injectFailures(action, code, n) }
 
+// SetFailing makes every call that names the load balancer answer InternalError, as
+// FailingLBs does from the start, or (failing false) serve it normally again: a load balancer
+// that breaks and recovers between two runs.
+func (s *Sim) SetFailing(lbID string, failing bool) error { return s.cloud.setFailing(lbID, failing) }
+
 // ListenerAddr is "VIP:PORT" of a listener, where it serves; "" for an unknown listener.
 func (s *Sim) ListenerAddr(lbID, listenerID string) string {
 	s.cloud.mu.Lock()

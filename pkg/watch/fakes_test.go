@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/clbcert/clbcert/pkg/lineage"
+	"github.com/clbcert/clbcert/pkg/watch"
 )
 
 // call is one Deploy the watcher made.
@@ -36,7 +37,7 @@ func newFakeDeployer() *fakeDeployer {
 	return &fakeDeployer{calls: make(chan call, 100), active: map[string]int{}}
 }
 
-func (d *fakeDeployer) Deploy(ctx context.Context, lin *lineage.Lineage) error {
+func (d *fakeDeployer) Deploy(ctx context.Context, lin *lineage.Lineage) (watch.Served, error) {
 	d.mu.Lock()
 	d.active[lin.Name]++
 	d.maxSame = max(d.maxSame, d.active[lin.Name])
@@ -59,7 +60,7 @@ func (d *fakeDeployer) Deploy(ctx context.Context, lin *lineage.Lineage) error {
 	d.mu.Lock()
 	d.active[lin.Name]--
 	d.mu.Unlock()
-	return fail
+	return watch.Served{"lb-1/lbl-1": fail == nil}, fail
 }
 
 func (d *fakeDeployer) setFail(err error) {

@@ -2,11 +2,15 @@ package watch
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"path/filepath"
+	"slices"
 	"time"
 
+	"github.com/clbcert/clbcert/pkg/level"
 	"github.com/clbcert/clbcert/pkg/lineage"
+	"github.com/clbcert/clbcert/pkg/notify"
 )
 
 // check looks at live/NAME once it has been quiet, and deploys it if it is
@@ -40,6 +44,18 @@ func (w *Watcher) check(name string, t *tracked) {
 		return
 	}
 	w.metrics.setExpiry(name, lin.Leaf.NotAfter)
+	if t.leaf != lin.Fingerprint {
+		t.leaf, t.served = lin.Fingerprint, nil
+	}
+	renewBefore, err := lineage.RenewBefore(dir)
+	if err != nil {
+		w.log.Warn("certbot's renewal conf cannot be read: judging the lineage by certbot's default schedule", "lineage", name, "err", err)
+	}
+	written, err := lineage.Written(dir)
+	if err != nil {
+		written = lin.Leaf.NotBefore
+	}
+	w.metrics.setLineage(lin, t, written, renewBefore)
 	if d, ok := w.deployed[name]; ok && d.Fingerprint == lin.Fingerprint {
 		if t.failures > 0 {
 			// The leaf that kept failing was replaced by the deployed one.
@@ -64,8 +80,8 @@ func (w *Watcher) start(name string, t *tracked, lin *lineage.Lineage) {
 	w.log.Info("deploying", "lineage", lin, "attempt", t.failures+1)
 	go func() {
 		begin := clock.Now()
-		err := d.Deploy(ctx, lin)
-		w.results <- result{name: name, lin: lin, err: err, took: clock.Now().Sub(begin)}
+		served, err := d.Deploy(ctx, lin)
+		w.results <- result{name: name, lin: lin, served: served, err: err, took: clock.Now().Sub(begin)}
 	}()
 }
 
@@ -108,8 +124,14 @@ func (w *Watcher) record(r result) {
 			w.log.Error("deployed, but not recorded", "lineage", r.name, "err", err)
 		}
 		if t != nil {
-			t.failures = 0
+			if t.failures > 0 {
+				w.notify(notify.Message{Event: notify.EventDeployRecovered, Lineage: r.name,
+					Title:   fmt.Sprintf("%s deployed after %d failed attempts: the failure is over", r.name, t.failures),
+					Details: servedDetails(r.served)})
+			}
+			t.failures, t.served = 0, r.served
 			w.metrics.setSuccess(r.name, d.At)
+			w.metrics.setServed(r.name, r.served, false)
 		}
 		w.log.Info("deployed", "lineage", r.lin, "took", r.took.Round(time.Millisecond))
 		return
@@ -119,7 +141,15 @@ func (w *Watcher) record(r result) {
 		return
 	}
 	t.failures++
+	t.served = r.served
 	w.metrics.setFailures(r.name, t.failures)
+	w.metrics.setServed(r.name, r.served, true)
+	if t.failures == 1 {
+		crit := level.Critical
+		w.notify(notify.Message{Event: notify.EventDeployFailed, Failure: true, Lineage: r.name, Level: &crit,
+			Title:   fmt.Sprintf("clbcert-watch could not deploy %s; it retries with a growing wait and tells when it succeeds", r.name),
+			Details: []string{r.err.Error()}, Command: notify.FinishCommand(r.lin.Dir)})
+	}
 	if w.stopping {
 		w.log.Error("deploy failed; it is tried again at the next start", "lineage", r.lin, "attempt", t.failures, "err", r.err)
 		return
@@ -135,4 +165,30 @@ func (w *Watcher) backoff(n int) time.Duration {
 		d *= 2
 	}
 	return min(d, w.opts.RetryMax)
+}
+
+// notify sends m without holding up the loop; Run waits for it at the end.
+func (w *Watcher) notify(m notify.Message) {
+	if !w.opts.Notifier.Enabled(m) {
+		return
+	}
+	w.notifying.Add(1)
+	go func() {
+		defer w.notifying.Done()
+		w.opts.Notifier.Notify(w.deployCtx, m)
+	}()
+}
+
+// servedDetails lists the targets a deployment left, for a message.
+func servedDetails(served Served) []string {
+	var out []string
+	for target, ok := range served {
+		state := "serves the new certificate"
+		if !ok {
+			state = "still serves an older certificate"
+		}
+		out = append(out, target+": "+state)
+	}
+	slices.Sort(out)
+	return out
 }

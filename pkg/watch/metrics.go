@@ -5,6 +5,10 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/clbcert/clbcert/pkg/level"
+	"github.com/clbcert/clbcert/pkg/lineage"
+	certmetrics "github.com/clbcert/clbcert/pkg/metrics"
 )
 
 // metrics are the per-lineage gauges monitoring alerts on: a leaf close to
@@ -13,10 +17,13 @@ type metrics struct {
 	expiry   *prometheus.GaugeVec
 	success  *prometheus.GaugeVec
 	failures *prometheus.GaugeVec
+	// certs are the gauges clbcert status --prometheus writes too.
+	certs *certmetrics.Certificates
 }
 
-func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+func newMetrics(reg prometheus.Registerer, certs *certmetrics.Certificates) (*metrics, error) {
 	m := &metrics{
+		certs: certs,
 		expiry: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "clbcert_watch_leaf_expiry_timestamp_seconds",
 			Help: "When the leaf certificate in live/LINEAGE expires (Unix time).",
@@ -30,7 +37,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Failed deploy attempts of the lineage since its last success; 0 once it succeeds.",
 		}, []string{"lineage"}),
 	}
-	for _, c := range []prometheus.Collector{m.expiry, m.success, m.failures} {
+	for _, c := range []prometheus.Collector{m.expiry, m.success, m.failures, m.certs} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register the watcher's metrics: %w", err)
 		}
@@ -57,4 +64,24 @@ func (m *metrics) forget(name string) {
 	m.expiry.DeleteLabelValues(name)
 	m.success.DeleteLabelValues(name)
 	m.failures.DeleteLabelValues(name)
+	m.certs.Forget(name)
+}
+
+// setLineage says what the watcher knows of the lineage's current leaf:
+// its dates, where its last deployment left it, whether that failed.
+func (m *metrics) setLineage(lin *lineage.Lineage, t *tracked, written time.Time, renewBefore time.Duration) {
+	m.certs.Set(certmetrics.Lineage{
+		Name:    lin.Name,
+		Cert:    level.Cert{NotBefore: lin.Leaf.NotBefore, NotAfter: lin.Leaf.NotAfter, RenewBefore: renewBefore},
+		Written: written,
+		Targets: t.served,
+		Pending: t.failures > 0,
+	})
+}
+
+// setServed says where a deployment left the lineage's leaf.
+func (m *metrics) setServed(name string, served Served, failed bool) {
+	m.certs.Update(name, func(l *certmetrics.Lineage) {
+		l.Targets, l.Pending = served, failed
+	})
 }

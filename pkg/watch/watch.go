@@ -22,21 +22,30 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/clbcert/clbcert/pkg/level"
 	"github.com/clbcert/clbcert/pkg/lineage"
+	certmetrics "github.com/clbcert/clbcert/pkg/metrics"
+	"github.com/clbcert/clbcert/pkg/notify"
 	"github.com/clbcert/clbcert/pkg/store"
 )
 
 // Deployer deploys one lineage; the error says why it failed. The watcher
 // never runs two deployments of the same lineage at once.
 type Deployer interface {
-	Deploy(ctx context.Context, lin *lineage.Lineage) error
+	// Deploy returns the targets the deployment was about, failed or not.
+	Deploy(ctx context.Context, lin *lineage.Lineage) (Served, error)
 }
+
+// Served maps each target of a deployment ("lb-id/lbl-id[/domain]") to
+// whether it serves the deployed leaf afterwards; nil when not known.
+type Served map[string]bool
 
 // Options configures a Watcher. Zero values take the defaults given per
 // field; CertbotDir, Deployer and Store are required.
@@ -62,8 +71,15 @@ type Options struct {
 	// lineages often share a load balancer, and CLB refuses a second task on
 	// a busy one.
 	Parallel int
-	// Registerer receives the per-lineage metrics; nil keeps them unexported.
+	// Registerer receives the per-lineage metrics (also those of package
+	// metrics: expiry, renewal due, level, served targets); nil keeps them
+	// unexported.
 	Registerer prometheus.Registerer
+	// Rule judges the level metric; the zero value is the lifetime rule.
+	Rule level.Rule
+	// Notifier hears of a lineage's first failed deployment and of the
+	// success that ends the failures; nil tells no one.
+	Notifier *notify.Notifier
 	// Clock is the time source; nil means the wall clock.
 	Clock Clock
 	// Logger says what was noticed and deployed; nil discards.
@@ -112,6 +128,9 @@ type Watcher struct {
 	// calls do not block forever.
 	stopped chan struct{}
 	ran     atomic.Bool
+	// notifying counts notifications in flight, which Run waits for: a
+	// slow webhook must not hold the loop.
+	notifying sync.WaitGroup
 
 	// Owned by Run's goroutine.
 	fsw       *fsnotify.Watcher
@@ -137,6 +156,10 @@ type tracked struct {
 	// recheck: an event came in while deploying; look again afterwards.
 	recheck  bool
 	failures int
+	// leaf is the fingerprint last read, served where its last deployment
+	// left it.
+	leaf   string
+	served Served
 }
 
 type wakeup struct {
@@ -145,10 +168,11 @@ type wakeup struct {
 }
 
 type result struct {
-	name string
-	lin  *lineage.Lineage
-	err  error
-	took time.Duration
+	name   string
+	lin    *lineage.Lineage
+	served Served
+	err    error
+	took   time.Duration
 }
 
 // New checks opts and reads the state; nothing is watched until Run.
@@ -161,6 +185,8 @@ func New(opts Options) (*Watcher, error) {
 		return nil, errors.New("watch: no Deployer given")
 	case opts.Store == nil:
 		return nil, errors.New("watch: no state store given")
+	case opts.Rule.Check() != nil:
+		return nil, opts.Rule.Check()
 	}
 	dir, err := filepath.Abs(opts.CertbotDir)
 	if err != nil {
@@ -170,7 +196,7 @@ func New(opts Options) (*Watcher, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := newMetrics(opts.Registerer)
+	m, err := newMetrics(opts.Registerer, certmetrics.New(opts.Rule, opts.Clock.Now))
 	if err != nil {
 		return nil, err
 	}
@@ -272,6 +298,7 @@ func (w *Watcher) drain(err error) error {
 	for w.running > 0 {
 		w.record(<-w.results)
 	}
+	w.notifying.Wait()
 	return err
 }
 

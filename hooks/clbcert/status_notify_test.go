@@ -1,0 +1,85 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/clbcert/clbcert/internal/simtest"
+	"github.com/clbcert/clbcert/pkg/notify"
+)
+
+// clbcert status --notify, run as cron would: a lineage is told when its
+// level gets worse than at its last notification, not at every run;
+// --prometheus writes the textfile; the exit status stays the level.
+func TestStatusNotifyAndPrometheus(t *testing.T) {
+	var mu sync.Mutex
+	var got []notify.Message
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m notify.Message
+		b, _ := io.ReadAll(r.Body)
+		json.Unmarshal(b, &m)
+		mu.Lock()
+		got = append(got, m)
+		mu.Unlock()
+	}))
+	defer hook.Close()
+	messages := func() []notify.Message {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]notify.Message(nil), got...)
+	}
+
+	certbot, dir := t.TempDir(), t.TempDir()
+	cfg := filepath.Join(dir, "config.toml")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("[[notify]]\nurl = %q\nkind = \"json\"\n", hook.URL+"/in")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	prom := filepath.Join(dir, "clbcert.prom")
+	env := []string{"HOME=" + dir, "CLBCERT_CONFIG=" + cfg, "CLBCERT_STATE_DIR=" + filepath.Join(dir, "state"), "CLBCERT_CERTBOT_DIR=" + certbot}
+	now, day := time.Now(), 24*time.Hour
+	simtest.Issue(t, certbot, "ok.test", now.Add(-day), now.Add(89*day), "ok.test")
+	// 90 days, 70 gone: overdue.
+	simtest.Issue(t, certbot, "late.test", now.Add(-70*day), now.Add(20*day), "late.test")
+
+	run := func(wantCode int) {
+		t.Helper()
+		r := runOps(t, env, "clbcert", "status", "--notify", "--prometheus", prom)
+		if r.Code != wantCode || r.Stderr != "" {
+			t.Fatalf("exit %d, want %d; stderr %q\n%s", r.Code, wantCode, r.Stderr, r.Stdout)
+		}
+	}
+	run(1)
+	if ms := messages(); len(ms) != 1 || ms[0].Lineage != "late.test" || ms[0].Event != notify.EventLevelWorse || !strings.Contains(ms[0].Title, "late.test is WARNING (was OK)") {
+		t.Fatalf("first run: %+v", ms)
+	}
+	b, err := os.ReadFile(prom)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`clbcert_certificate_level{lineage="late.test"} 1`, `clbcert_certificate_level{lineage="ok.test"} 0`, `clbcert_certificate_renewal_due_seconds{lineage="ok.test"}`, `clbcert_certificate_not_after_seconds{lineage="late.test"}`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("%s lacks %s:\n%s", prom, want, b)
+		}
+	}
+
+	run(1) // the same levels: nothing to tell
+	if n := len(messages()); n != 1 {
+		t.Fatalf("second run sent %d messages in all, want still 1", n)
+	}
+
+	// Renewal still not done, now with 5 days left: worse.
+	simtest.Issue(t, certbot, "late.test", now.Add(-85*day), now.Add(5*day), "late.test")
+	run(2)
+	if ms := messages(); len(ms) != 2 || !strings.Contains(ms[1].Title, "late.test is CRITICAL (was WARNING)") {
+		t.Fatalf("third run: %+v", ms)
+	}
+}

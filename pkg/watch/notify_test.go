@@ -1,0 +1,98 @@
+package watch_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/clbcert/clbcert/pkg/notify"
+)
+
+// A lineage's first failed deployment is told once, not at every retry;
+// the success that ends the failures is told too. Meanwhile the level
+// metric says the leaf lags its deployment, and the served metric where.
+func TestFailureAndRecoveryAreToldOnce(t *testing.T) {
+	var mu sync.Mutex
+	var got []notify.Message
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m notify.Message
+		b, _ := io.ReadAll(r.Body)
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Errorf("body %s: %v", b, err)
+		}
+		mu.Lock()
+		got = append(got, m)
+		mu.Unlock()
+	}))
+	defer hook.Close()
+	messages := func() []notify.Message {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]notify.Message(nil), got...)
+	}
+	waitMessages := func(n int) []notify.Message {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); len(messages()) < n && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		}
+		return messages()
+	}
+
+	e := newEnv(t)
+	clock := newFakeClock()
+	opts := e.options()
+	opts.Clock = clock
+	opts.RetryMin, opts.RetryMax = 10*time.Second, 10*time.Second
+	n, err := notify.New([]notify.Endpoint{{URL: hook.URL, Kind: notify.JSON}}, notify.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Notifier = n
+	e.deployer.setFail(errCloudDown)
+	fp := e.certbot.issue("example.test")
+	start(t, opts)
+
+	for i := range 2 {
+		expectDeploy(t, e.deployer, "example.test", fp)
+		clock.nextTimer(t)
+		if i == 0 {
+			if ms := waitMessages(1); len(ms) != 1 || ms[0].Event != notify.EventDeployFailed || ms[0].Details[0] != errCloudDown.Error() || ms[0].Command == "" {
+				t.Fatalf("after the first failure: %+v", ms)
+			}
+		}
+		if v, _ := gauge(t, e.reg, "clbcert_certificate_level", "example.test"); v != 1 {
+			t.Errorf("level %v while the renewal waits for its deployment, want 1 (WARNING)", v)
+		}
+		if v, ok := gauge(t, e.reg, "clbcert_target_serves_current", "example.test"); !ok || v != 0 {
+			t.Errorf("served %v (%v), want 0", v, ok)
+		}
+		clock.advance(10 * time.Second)
+	}
+	e.deployer.setFail(nil)
+	release := e.deployer.hold() // the next attempt waits until the level is read
+	clock.advance(time.Hour)     // past the deploy grace: the lag is critical now
+	expectDeploy(t, e.deployer, "example.test", fp)
+	if v, _ := gauge(t, e.reg, "clbcert_certificate_level", "example.test"); v != 2 {
+		t.Errorf("level %v an hour on, want 2 (CRITICAL)", v)
+	}
+	release()
+	ms := waitMessages(2)
+	if len(ms) != 2 || ms[1].Event != notify.EventDeployRecovered {
+		t.Fatalf("after the success: %+v", ms)
+	}
+	e.log.waitFor(t, "msg=deployed")
+	if v, _ := gauge(t, e.reg, "clbcert_certificate_level", "example.test"); v != 0 {
+		t.Errorf("level %v once deployed, want 0", v)
+	}
+	if v, _ := gauge(t, e.reg, "clbcert_target_serves_current", "example.test"); v != 1 {
+		t.Errorf("served %v once deployed, want 1", v)
+	}
+	for _, name := range []string{"clbcert_certificate_not_after_seconds", "clbcert_certificate_renewal_due_seconds"} {
+		if _, ok := gauge(t, e.reg, name, "example.test"); !ok {
+			t.Errorf("no %s", name)
+		}
+	}
+}
