@@ -2,14 +2,12 @@ package deploy
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
-	"github.com/clbcert/clbcert/pkg/tencent"
+	"github.com/clbcert/clbcert/pkg/clb"
 )
 
 // aliasPrefix names this tool's uploads of a lineage in the SSL service, so
@@ -277,79 +275,16 @@ func (d *Deployer) recordBindings(ctx context.Context, lineageName string, rep *
 // bindOne binds the new certificate to a target and waits for CLB's task to
 // finish. It returns the task's id once CLB has accepted the change.
 func (d *Deployer) bindOne(ctx context.Context, t *Planned, certID string) (string, error) {
-	task, err := d.whenIdle(ctx, t.LoadBalancerID, func(ctx context.Context) (string, error) {
+	task, err := d.clb.WhenIdle(ctx, t.LoadBalancerID, func(ctx context.Context) (string, error) {
 		return d.cloud.bind(ctx, t.Target, certID, t.prev)
 	})
 	if err != nil {
 		return "", err
 	}
 	d.log.Info("task started", "target", t.Target.String(), "task", task)
-	return task, d.await(ctx, t.Region, task)
+	return task, d.clb.Await(ctx, t.Region, task)
 }
-
-// whenIdle starts a change on load balancer lb, and while CLB answers that
-// lb is busy with another task (ResourceInOperating, still so after the API
-// retries) asks again with the pauses of await, for up to TaskTimeout. The
-// other task is often a killed run's, which CLB finishes on its own: a
-// re-run waits it out instead of failing, so running again finishes the
-// job however slow CLB's tasks are (TestRerunWaitsOutAnOrphanedTask).
-func (d *Deployer) whenIdle(ctx context.Context, lb string, start func(context.Context) (string, error)) (string, error) {
-	wctx, cancel := context.WithTimeout(ctx, d.opts.TaskTimeout)
-	defer cancel()
-	for wait := d.opts.TaskPoll; ; wait = min(wait*3/2, 2*time.Second) {
-		task, err := start(ctx)
-		if tencent.KindOf(err) != tencent.KindBusy {
-			return task, err
-		}
-		d.log.Info("load balancer busy with another task; waiting", "lb", lb, "wait", wait)
-		select {
-		case <-wctx.Done():
-			if ctx.Err() != nil {
-				return "", interrupted(ctx)
-			}
-			return "", fmt.Errorf("load balancer %s stayed busy with another CLB task for %s (a killed run's, or another tool's): wait for it to end, then run again", lb, d.opts.TaskTimeout)
-		case <-time.After(wait):
-		}
-	}
-}
-
-// ErrInterrupted marks work stopped by the caller (SIGINT, SIGTERM): a CLB
-// task already submitted finishes on its own.
-var ErrInterrupted = errors.New("interrupted")
 
 func interrupted(ctx context.Context) error {
-	return fmt.Errorf("%w (%w)", ErrInterrupted, context.Cause(ctx))
-}
-
-// await polls a CLB task until it ends, within TaskTimeout. The first
-// DescribeTaskStatus waits TaskPoll: a task is never done sooner, and every
-// early poll spends budget that the other load balancers' tasks need (the
-// limit is per action, shared by all of them). Stopped by ctx, it says the
-// task runs on (ErrInterrupted), not that it timed out.
-func (d *Deployer) await(ctx context.Context, region, task string) error {
-	tctx, cancel := context.WithTimeout(ctx, d.opts.TaskTimeout)
-	defer cancel()
-	for wait := d.opts.TaskPoll; ; wait = min(wait*3/2, 2*time.Second) {
-		select {
-		case <-tctx.Done():
-			if ctx.Err() != nil {
-				return fmt.Errorf("%w while CLB task %s runs: it finishes on its own", interrupted(ctx), task)
-			}
-			return fmt.Errorf("CLB task %s still running after %s: check the load balancer in the CLB console, then run again", task, d.opts.TaskTimeout)
-		case <-time.After(wait):
-		}
-		status, msg, err := d.cloud.taskStatus(tctx, region, task)
-		if err != nil {
-			if ctx.Err() != nil {
-				return fmt.Errorf("%w while CLB task %s runs: it finishes on its own", interrupted(ctx), task)
-			}
-			return fmt.Errorf("task %s: %w", task, err)
-		}
-		switch status {
-		case 0:
-			return nil
-		case 1:
-			return fmt.Errorf("CLB task %s failed: %s", task, msg)
-		}
-	}
+	return fmt.Errorf("%w (%w)", clb.ErrInterrupted, context.Cause(ctx))
 }

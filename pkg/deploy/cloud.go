@@ -97,20 +97,3 @@ func (c *cloud) bind(ctx context.Context, t Target, id string, prev inventory.Ce
 	}
 	return tencent.Deref(resp.Response.RequestId), nil
 }
-
-// taskStatus is CLB's DescribeTaskStatus: 0 succeeded, 1 failed, 2 running.
-func (c *cloud) taskStatus(ctx context.Context, region, task string) (int64, string, error) {
-	cl, err := c.clbs.In(region)
-	if err != nil {
-		return 0, "", err
-	}
-	req := clb.NewDescribeTaskStatusRequest()
-	req.TaskId = common.StringPtr(task)
-	resp, err := tencent.Do(ctx, cl.Caller, "DescribeTaskStatus", func(ctx context.Context) (*clb.DescribeTaskStatusResponse, error) {
-		return cl.DescribeTaskStatusWithContext(ctx, req)
-	})
-	if err != nil {
-		return 0, "", err
-	}
-	return tencent.Deref(resp.Response.Status), tencent.Deref(resp.Response.Message), nil
-}

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/clbcert/clbcert/pkg/clb"
 	"github.com/clbcert/clbcert/pkg/inventory"
 	"github.com/clbcert/clbcert/pkg/lineage"
 	"github.com/clbcert/clbcert/pkg/store"
@@ -110,6 +111,7 @@ type Deployer struct {
 	keep  int // Options.Keep resolved
 	inv   *inventory.Client
 	cloud *cloud
+	clb   *clb.Client
 	store *store.Store
 	log   *slog.Logger
 }
@@ -140,7 +142,8 @@ func New(cfg tencent.Config, st *store.Store, opts Options) (*Deployer, error) {
 	case keep < 0:
 		keep = 0
 	}
-	return &Deployer{opts: opts, keep: keep, inv: inv, cloud: c, store: st, log: opts.Logger}, nil
+	tasks := clb.New(cfg, clb.Options{TaskTimeout: opts.TaskTimeout, TaskPoll: opts.TaskPoll, Logger: opts.Logger})
+	return &Deployer{opts: opts, keep: keep, inv: inv, cloud: c, clb: tasks, store: st, log: opts.Logger}, nil
 }
 
 // Deploy plans and applies lin. The report says per target what happened;

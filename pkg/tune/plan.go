@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/clbcert/clbcert/pkg/deploy"
+	"github.com/clbcert/clbcert/pkg/clb"
 	"github.com/clbcert/clbcert/pkg/inventory"
 	"github.com/clbcert/clbcert/pkg/tencent"
 )
@@ -21,7 +21,7 @@ type Options struct {
 	// task on a busy load balancer). Default 16.
 	Concurrency int
 	// TaskTimeout and TaskPoll bound and pace the wait for each CLB task,
-	// as deploy.Options documents them (defaults 2 min and 500 ms).
+	// as clb.Options documents them (defaults 2 min and 500 ms).
 	TaskTimeout time.Duration
 	TaskPoll    time.Duration
 	// Logger gets a line per change started; nil discards them.
@@ -33,7 +33,7 @@ type Tuner struct {
 	opts  Options
 	cfg   tencent.Config
 	inv   *inventory.Client
-	tasks *deploy.TaskAwaiter
+	tasks *clb.Client
 	clbs  *tencent.CLBClients
 	log   *slog.Logger
 }
@@ -55,10 +55,7 @@ func New(cfg tencent.Config, opts Options) (*Tuner, error) {
 	if err != nil {
 		return nil, err
 	}
-	tasks, err := deploy.NewTaskAwaiter(cfg, deploy.Options{TaskTimeout: opts.TaskTimeout, TaskPoll: opts.TaskPoll})
-	if err != nil {
-		return nil, err
-	}
+	tasks := clb.New(cfg, clb.Options{TaskTimeout: opts.TaskTimeout, TaskPoll: opts.TaskPoll, Logger: opts.Logger})
 	return &Tuner{opts: opts, cfg: cfg, inv: inv, tasks: tasks, clbs: cfg.CLBClients(), log: opts.Logger}, nil
 }
 

@@ -1,0 +1,101 @@
+package clb_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/clbcert/clbcert/internal/simtest"
+	"github.com/clbcert/clbcert/pkg/binding"
+	"github.com/clbcert/clbcert/pkg/clb"
+	"github.com/clbcert/clbcert/pkg/tcsim"
+)
+
+func TestParseAddress(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    clb.Address
+		wantErr bool
+	}{
+		{"lb-abc", clb.Address{Region: "r", LoadBalancerID: "lb-abc"}, false},
+		{"lb-abc/lbl-1", clb.Address{Region: "r", LoadBalancerID: "lb-abc", ListenerID: "lbl-1"}, false},
+		{"lb-abc/lbl-1/API.Example.com", clb.Address{Region: "r", LoadBalancerID: "lb-abc", ListenerID: "lbl-1", Domain: "api.example.com"}, false},
+		{"lbl-1", clb.Address{}, true},
+		{"lb-abc/x", clb.Address{}, true},
+		{"lb-abc/lbl-1/", clb.Address{}, true},
+		{"lb-abc/lbl-1/a/b", clb.Address{}, true},
+	}
+	for _, tt := range tests {
+		got, err := clb.ParseAddress("r", tt.in)
+		if (err != nil) != tt.wantErr || got != tt.want {
+			t.Errorf("ParseAddress(%q) = %+v, %v", tt.in, got, err)
+			continue
+		}
+		if err == nil && got.String() != tt.in && tt.in != "lb-abc/lbl-1/API.Example.com" {
+			t.Errorf("%+v.String() = %q, want %q", got, got.String(), tt.in)
+		}
+	}
+}
+
+// Bind writes every member, the mode, the CA and the client verification:
+// one member as Certificate, two as MultiCertInfo; tcsim refuses any other
+// shape, and Await follows each change's task to its end.
+func TestBindAndAwait(t *testing.T) {
+	sim := simtest.Start(t, tcsim.Options{
+		Certificates: []tcsim.CertSpec{
+			simtest.HandUploaded(t, "RsaCrt01", "good-rsa", "example.test"),
+			simtest.HandUploaded(t, "EccCrt01", "good-ecdsa", "example.test"),
+		},
+		Topology: tcsim.Topology{LoadBalancers: []tcsim.LoadBalancerSpec{{ID: "lb-gz1", Region: "ap-guangzhou", VIP: "127.0.0.11", Listeners: []tcsim.ListenerSpec{
+			{ID: "lbl-https1", Protocol: "HTTPS", CertID: "RsaCrt01", Rules: []tcsim.RuleSpec{{Domain: "www.example.test"}}},
+			{ID: "lbl-sni1", Protocol: "HTTPS", SNI: true, Rules: []tcsim.RuleSpec{{Domain: "example.test", CertID: "EccCrt01"}}},
+		}}}},
+		TaskDelay: 20 * time.Millisecond,
+	})
+	c := clb.New(simtest.Config(t, sim), clb.Options{TaskPoll: 10 * time.Millisecond})
+	ctx := context.Background()
+	pair := binding.Binding{Members: []binding.Member{{CertID: "RsaCrt01", Algorithm: binding.RSA}, {CertID: "EccCrt01", Algorithm: binding.ECC}}}
+	for _, a := range []clb.Address{
+		{Region: "ap-guangzhou", LoadBalancerID: "lb-gz1", ListenerID: "lbl-https1"},
+		{Region: "ap-guangzhou", LoadBalancerID: "lb-gz1", ListenerID: "lbl-sni1", Domain: "example.test"},
+	} {
+		task, err := c.WhenIdle(ctx, a.LoadBalancerID, func(ctx context.Context) (string, error) { return c.Bind(ctx, a, pair) })
+		if err != nil {
+			t.Fatalf("bind %s: %v", a, err)
+		}
+		if err := c.Await(ctx, a.Region, task); err != nil {
+			t.Fatalf("await %s: %v", a, err)
+		}
+		got, _ := sim.Binding(a.LoadBalancerID, a.ListenerID, a.Domain)
+		if !slices.Equal(got.CertIDs, []string{"EccCrt01", "RsaCrt01"}) {
+			t.Errorf("%s binds %v, want both members", a, got.CertIDs)
+		}
+	}
+	single := binding.Binding{Members: []binding.Member{{CertID: "EccCrt01", Algorithm: binding.ECC}}}
+	a := clb.Address{Region: "ap-guangzhou", LoadBalancerID: "lb-gz1", ListenerID: "lbl-https1"}
+	task, err := c.Bind(ctx, a, single)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Await(ctx, a.Region, task); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := sim.Binding(a.LoadBalancerID, a.ListenerID, ""); !slices.Equal(got.CertIDs, []string{"EccCrt01"}) {
+		t.Errorf("one member written: %v", got.CertIDs)
+	}
+
+	canceled, cancel := context.WithCancel(ctx)
+	task, err = c.Bind(ctx, a, pair)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	if err := c.Await(canceled, a.Region, task); !errors.Is(err, clb.ErrInterrupted) {
+		t.Fatalf("await with the context ended: %v, want ErrInterrupted", err)
+	}
+	if _, err := c.Bind(ctx, clb.Address{LoadBalancerID: "lb-gz1", ListenerID: "lbl-https1"}, single); err == nil {
+		t.Fatal("a bind without region succeeded")
+	}
+}
