@@ -78,6 +78,7 @@ type clbFilter struct {
 }
 
 type describeLoadBalancersParams struct {
+	paging[int64]
 	LoadBalancerIDs   []*string    `json:"LoadBalancerIds"`
 	LoadBalancerType  *string      `json:"LoadBalancerType"`
 	Forward           *int64       `json:"Forward"`
@@ -86,8 +87,6 @@ type describeLoadBalancersParams struct {
 	LoadBalancerVips  []*string    `json:"LoadBalancerVips"`
 	BackendPublicIps  []*string    `json:"BackendPublicIps"`
 	BackendPrivateIps []*string    `json:"BackendPrivateIps"`
-	Offset            *int64       `json:"Offset"`
-	Limit             *int64       `json:"Limit"`
 	OrderBy           *string      `json:"OrderBy"`
 	OrderType         *int64       `json:"OrderType"`
 	SearchKey         *string      `json:"SearchKey"`
@@ -304,7 +303,7 @@ func (c *cloud) describeLoadBalancers(_ context.Context, r *request, p *describe
 			return nil, err
 		}
 	}
-	offset, limit := window(p.Offset, p.Limit, lbListDefaultLimit)
+	offset, limit := p.window(lbListDefaultLimit)
 	// UNCERTAIN: CLB documents the range but not the answer outside it; tcsim refuses.
 	if offset < 0 || limit < 1 || limit > lbListMaxLimit {
 		return nil, errorf(codeValueRange, "Offset must be at least 0 and Limit between 1 and %d.", lbListMaxLimit)

@@ -49,9 +49,8 @@ type setCustomizedConfigResponse struct {
 }
 
 type describeCustomizedConfigListParams struct {
+	paging[int64]
 	ConfigType *string      `json:"ConfigType" tc:"required"`
-	Offset     *int64       `json:"Offset"`
-	Limit      *int64       `json:"Limit"`
 	ConfigName *string      `json:"ConfigName"`
 	UconfigIDs []*string    `json:"UconfigIds"`
 	Filters    []*clbFilter `json:"Filters"`
@@ -72,9 +71,8 @@ type describeCustomizedConfigListResponse struct {
 }
 
 type describeCustomizedConfigAssociateListParams struct {
+	paging[int64]
 	UconfigID *string `json:"UconfigId" tc:"required"`
-	Offset    *int64  `json:"Offset"`
-	Limit     *int64  `json:"Limit"`
 	Domain    *string `json:"Domain"`
 }
 
@@ -308,7 +306,7 @@ func (c *cloud) describeCustomizedConfigList(_ context.Context, r *request, p *d
 	default:
 		return nil, errorf(codeInvalidParameterValue, "ConfigType must be CLB, SERVER or LOCATION.")
 	}
-	offset, limit, err := configPage(p.Offset, p.Limit)
+	offset, limit, err := configPage(p.paging)
 	if err != nil {
 		return nil, err
 	}
@@ -369,8 +367,8 @@ func (c *cloud) boundToAnyLocked(id string, lbIDs, vips []string) bool {
 }
 
 // configPage applies the default paging and refuses values outside it.
-func configPage(offset, limit *int64) (uint64, uint64, error) {
-	o, l := window(offset, limit, configListDefaultLimit)
+func configPage(p paging[int64]) (uint64, uint64, error) {
+	o, l := p.window(configListDefaultLimit)
 	if o < 0 || l < 1 || l > configListMaxLimit {
 		// UNCERTAIN: CLB documents the defaults, not the answer outside the range.
 		return 0, 0, errorf(codeValueRange, "Offset must be at least 0 and Limit between 1 and %d.", configListMaxLimit)
@@ -382,7 +380,7 @@ func (c *cloud) describeCustomizedConfigAssociateList(_ context.Context, r *requ
 	if !isResourceID(*p.UconfigID, "pz-") {
 		return nil, errorf(codeFormatError, "The customized configuration id `%s` is malformed; it looks like pz-abc12345.", *p.UconfigID)
 	}
-	offset, limit, err := configPage(p.Offset, p.Limit)
+	offset, limit, err := configPage(p.paging)
 	if err != nil {
 		return nil, err
 	}

@@ -81,9 +81,8 @@ func (d *dnspod) register(rt *routes) {
 // the SDK's *RequestParams structs), so an unknown name is a caller's mistake.
 
 type describeDomainListParams struct {
+	paging[int64]
 	Type    *string          `json:"Type"`
-	Offset  *int64           `json:"Offset"`
-	Limit   *int64           `json:"Limit"`
 	GroupID *int64           `json:"GroupId"`
 	Keyword *string          `json:"Keyword"`
 	Tags    []*tagItemFilter `json:"Tags"`
@@ -94,14 +93,19 @@ type tagItemFilter struct {
 	TagValue []*string `json:"TagValue"`
 }
 
-type describeDomainParams struct {
+// zoneRef names a zone by name or id, as every record action does (DomainId wins).
+type zoneRef struct {
 	Domain   *string `json:"Domain"`
 	DomainID *uint64 `json:"DomainId"`
 }
 
+type describeDomainParams struct {
+	zoneRef
+}
+
 type describeRecordListParams struct {
-	Domain       *string `json:"Domain"`
-	DomainID     *uint64 `json:"DomainId"`
+	zoneRef
+	paging[uint64]
 	Subdomain    *string `json:"Subdomain"`
 	RecordType   *string `json:"RecordType"`
 	RecordLine   *string `json:"RecordLine"`
@@ -110,17 +114,15 @@ type describeRecordListParams struct {
 	Keyword      *string `json:"Keyword"`
 	SortField    *string `json:"SortField"`
 	SortType     *string `json:"SortType"`
-	Offset       *uint64 `json:"Offset"`
-	Limit        *uint64 `json:"Limit"`
 	ErrorOnEmpty *string `json:"ErrorOnEmpty"`
 }
 
-type createRecordParams struct {
-	Domain             *string `json:"Domain"`
+// recordFields are what CreateRecord and ModifyRecord both set.
+type recordFields struct {
+	zoneRef
 	RecordType         *string `json:"RecordType" tc:"required"`
 	RecordLine         *string `json:"RecordLine"`
 	Value              *string `json:"Value" tc:"required"`
-	DomainID           *uint64 `json:"DomainId"`
 	SubDomain          *string `json:"SubDomain"`
 	RecordLineID       *string `json:"RecordLineId"`
 	MX                 *uint64 `json:"MX"`
@@ -129,30 +131,21 @@ type createRecordParams struct {
 	Status             *string `json:"Status"`
 	Remark             *string `json:"Remark"`
 	DnssecConflictMode *string `json:"DnssecConflictMode"`
-	GroupID            *uint64 `json:"GroupId"`
+}
+
+type createRecordParams struct {
+	recordFields
+	GroupID *uint64 `json:"GroupId"`
 }
 
 type modifyRecordParams struct {
-	Domain             *string `json:"Domain"`
-	RecordType         *string `json:"RecordType" tc:"required"`
-	RecordLine         *string `json:"RecordLine"`
-	Value              *string `json:"Value" tc:"required"`
-	RecordID           *uint64 `json:"RecordId" tc:"required"`
-	DomainID           *uint64 `json:"DomainId"`
-	SubDomain          *string `json:"SubDomain"`
-	RecordLineID       *string `json:"RecordLineId"`
-	MX                 *uint64 `json:"MX"`
-	TTL                *uint64 `json:"TTL"`
-	Weight             *uint64 `json:"Weight"`
-	Status             *string `json:"Status"`
-	Remark             *string `json:"Remark"`
-	DnssecConflictMode *string `json:"DnssecConflictMode"`
+	recordFields
+	RecordID *uint64 `json:"RecordId" tc:"required"`
 }
 
 type deleteRecordParams struct {
-	Domain   *string `json:"Domain"`
+	zoneRef
 	RecordID *uint64 `json:"RecordId" tc:"required"`
-	DomainID *uint64 `json:"DomainId"`
 }
 
 // Responses, with the SDK's JSON names.
@@ -281,7 +274,7 @@ type recordIDResponse struct {
 }
 
 func (d *dnspod) describeDomainList(_ context.Context, r *request, p *describeDomainListParams) (any, error) {
-	offset, limit := window(p.Offset, p.Limit, domainListDefaultLimit)
+	offset, limit := p.window(domainListDefaultLimit)
 	if offset < 0 {
 		return nil, errorf(codeOffsetInvalid, "The offset %d is invalid.", offset)
 	}
@@ -387,7 +380,7 @@ func (d *dnspod) describeRecordList(_ context.Context, r *request, p *describeRe
 	if err != nil {
 		return nil, err
 	}
-	offset, limit := window(p.Offset, p.Limit, recordListDefaultLimit)
+	offset, limit := p.window(recordListDefaultLimit)
 	if limit < 1 || limit > recordListMaxLimit {
 		return nil, errorf(codeLimitInvalid, "The limit %d is invalid; it must be between 1 and %d.", limit, recordListMaxLimit)
 	}
@@ -465,10 +458,7 @@ func (d *dnspod) createRecord(_ context.Context, r *request, p *createRecordPara
 	if err != nil {
 		return nil, err
 	}
-	data, err := buildRecord(zi, recordFields{
-		SubDomain: p.SubDomain, RecordType: p.RecordType, RecordLine: p.RecordLine, RecordLineID: p.RecordLineID,
-		Value: p.Value, MX: p.MX, TTL: p.TTL, Weight: p.Weight, Status: p.Status, Remark: p.Remark,
-	}, true)
+	data, err := buildRecord(zi, p.recordFields, true)
 	if err != nil {
 		return nil, err
 	}
@@ -485,10 +475,7 @@ func (d *dnspod) modifyRecord(_ context.Context, r *request, p *modifyRecordPara
 		return nil, err
 	}
 	// SubDomain defaults to "@" here too: a modify that omits it moves the record to the apex.
-	data, err := buildRecord(zi, recordFields{
-		SubDomain: p.SubDomain, RecordType: p.RecordType, RecordLine: p.RecordLine, RecordLineID: p.RecordLineID,
-		Value: p.Value, MX: p.MX, TTL: p.TTL, Weight: p.Weight, Status: p.Status, Remark: p.Remark,
-	}, true)
+	data, err := buildRecord(zi, p.recordFields, true)
 	if err != nil {
 		return nil, err
 	}
@@ -565,12 +552,6 @@ func (d *dnspod) resolveZone(domain *string, domainID *uint64) (zoneInfo, error)
 		return zi, nil
 	}
 	return zoneInfo{}, errorf(codeDomainNotExists, "The domain `%s` does not exist in this account.", *domain)
-}
-
-// recordFields are the parameters CreateRecord and ModifyRecord share.
-type recordFields struct {
-	SubDomain, RecordType, RecordLine, RecordLineID, Value, Status, Remark *string
-	MX, TTL, Weight                                                        *uint64
 }
 
 // buildRecord validates record parameters in zone zi and returns the record to store.

@@ -1,15 +1,22 @@
 package tcsim
 
-// window is an Offset/Limit request's window with the action's defaults: no
-// Offset is 0, no Limit is def. Each action then checks the range its own way
-// (the products answer out-of-range values with different codes).
-func window[N int64 | uint64](offset, limit *N, def N) (N, N) {
+// paging is the Offset and Limit parameters of a listing, embedded in its
+// parameters.
+type paging[N int64 | uint64] struct {
+	Offset *N `json:"Offset"`
+	Limit  *N `json:"Limit"`
+}
+
+// window is the listing's window with the action's defaults: no Offset is
+// 0, no Limit is def. Each action then checks the range its own way (the
+// products answer out-of-range values with different codes).
+func (p paging[N]) window(def N) (N, N) {
 	o, l := N(0), def
-	if offset != nil {
-		o = *offset
+	if p.Offset != nil {
+		o = *p.Offset
 	}
-	if limit != nil {
-		l = *limit
+	if p.Limit != nil {
+		l = *p.Limit
 	}
 	return o, l
 }

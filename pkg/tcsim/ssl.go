@@ -68,8 +68,7 @@ type uploadCertificateParams struct {
 // certificates bought from Tencent Cloud, which the simulated account has none of; they are
 // accepted and change nothing.
 type describeCertificatesParams struct {
-	Offset            *uint64   `json:"Offset"`
-	Limit             *uint64   `json:"Limit"`
+	paging[uint64]
 	SearchKey         *string   `json:"SearchKey"`
 	CertificateType   *string   `json:"CertificateType"`
 	ProjectID         *uint64   `json:"ProjectId"`
@@ -104,28 +103,57 @@ type uploadCertificateResponse struct {
 	RepeatCertID  string `json:"RepeatCertId"`
 }
 
+// certSummary is what DescribeCertificates' items and DescribeCertificateDetail both say of
+// a certificate, filled by summary.
+type certSummary struct {
+	OwnerUin        string   `json:"OwnerUin"`
+	ProjectID       string   `json:"ProjectId"`
+	From            string   `json:"From"`
+	CertificateType string   `json:"CertificateType"`
+	Domain          string   `json:"Domain"`
+	Alias           string   `json:"Alias"`
+	Status          uint64   `json:"Status"`
+	StatusName      string   `json:"StatusName"`
+	CertBeginTime   string   `json:"CertBeginTime"`
+	CertEndTime     string   `json:"CertEndTime"`
+	InsertTime      string   `json:"InsertTime"`
+	CertificateID   string   `json:"CertificateId"`
+	IsVip           bool     `json:"IsVip"`
+	IsDv            bool     `json:"IsDv"`
+	IsWildcard      bool     `json:"IsWildcard"`
+	IsVulnerability bool     `json:"IsVulnerability"`
+	RenewAble       bool     `json:"RenewAble"`
+	Deployable      bool     `json:"Deployable"`
+	Tags            []sslTag `json:"Tags"`
+}
+
+// summary is cert's certSummary as of now.
+func summary(cert *sslCert, now time.Time) certSummary {
+	leaf := cert.leaf()
+	status, statusName := certStatus(cert, now)
+	return certSummary{
+		OwnerUin:        accountUin,
+		ProjectID:       strconv.FormatUint(cert.ProjectID, 10),
+		From:            certFromUpload,
+		CertificateType: cert.Type,
+		Domain:          cert.Domain,
+		Alias:           cert.Alias,
+		Status:          status,
+		StatusName:      statusName,
+		CertBeginTime:   sslTime(leaf.NotBefore),
+		CertEndTime:     sslTime(leaf.NotAfter),
+		InsertTime:      sslTime(cert.Inserted),
+		CertificateID:   cert.ID,
+		IsWildcard:      isWildcard(cert),
+		Deployable:      deployable(cert, now),
+		Tags:            tagsOrEmpty(cert.Tags),
+	}
+}
+
 type certificatesItem struct {
-	OwnerUin         string   `json:"OwnerUin"`
-	ProjectID        string   `json:"ProjectId"`
-	From             string   `json:"From"`
-	CertificateType  string   `json:"CertificateType"`
-	Domain           string   `json:"Domain"`
-	Alias            string   `json:"Alias"`
-	Status           uint64   `json:"Status"`
-	StatusName       string   `json:"StatusName"`
-	CertBeginTime    string   `json:"CertBeginTime"`
-	CertEndTime      string   `json:"CertEndTime"`
-	InsertTime       string   `json:"InsertTime"`
-	CertificateID    string   `json:"CertificateId"`
+	certSummary
 	SubjectAltName   []string `json:"SubjectAltName"`
 	CertSANs         []string `json:"CertSANs"`
-	IsVip            bool     `json:"IsVip"`
-	IsDv             bool     `json:"IsDv"`
-	IsWildcard       bool     `json:"IsWildcard"`
-	IsVulnerability  bool     `json:"IsVulnerability"`
-	RenewAble        bool     `json:"RenewAble"`
-	Deployable       bool     `json:"Deployable"`
-	Tags             []sslTag `json:"Tags"`
 	IsSM             bool     `json:"IsSM"`
 	EncryptAlgorithm string   `json:"EncryptAlgorithm"`
 	IsExpiring       bool     `json:"IsExpiring"`
@@ -146,28 +174,10 @@ type certBasicInfo struct {
 }
 
 type describeCertificateDetailResponse struct {
-	OwnerUin              string          `json:"OwnerUin"`
-	ProjectID             string          `json:"ProjectId"`
-	From                  string          `json:"From"`
-	CertificateType       string          `json:"CertificateType"`
-	Domain                string          `json:"Domain"`
-	Alias                 string          `json:"Alias"`
-	Status                uint64          `json:"Status"`
-	StatusName            string          `json:"StatusName"`
-	CertBeginTime         string          `json:"CertBeginTime"`
-	CertEndTime           string          `json:"CertEndTime"`
-	InsertTime            string          `json:"InsertTime"`
+	certSummary
 	CertificatePrivateKey string          `json:"CertificatePrivateKey"`
 	CertificatePublicKey  string          `json:"CertificatePublicKey"`
-	CertificateID         string          `json:"CertificateId"`
 	SubjectAltName        []string        `json:"SubjectAltName"`
-	IsVip                 bool            `json:"IsVip"`
-	IsWildcard            bool            `json:"IsWildcard"`
-	IsDv                  bool            `json:"IsDv"`
-	IsVulnerability       bool            `json:"IsVulnerability"`
-	RenewAble             bool            `json:"RenewAble"`
-	Deployable            bool            `json:"Deployable"`
-	Tags                  []sslTag        `json:"Tags"`
 	CertFingerprint       string          `json:"CertFingerprint"`
 	CertChainInfo         []certBasicInfo `json:"CertChainInfo"`
 	DomainType            uint64          `json:"DomainType"`
@@ -219,7 +229,7 @@ func (c *cloud) uploadCertificate(_ context.Context, r *request, p *uploadCertif
 }
 
 func (c *cloud) describeCertificates(_ context.Context, r *request, p *describeCertificatesParams) (any, error) {
-	offset, limit := window(p.Offset, p.Limit, certListDefaultLimit)
+	offset, limit := p.window(certListDefaultLimit)
 	// UNCERTAIN: Limit 0 is taken as the default. Over the maximum is documented to be
 	// treated as the maximum.
 	if limit == 0 {
@@ -254,26 +264,10 @@ func (c *cloud) describeCertificates(_ context.Context, r *request, p *describeC
 	}
 	resp := describeCertificatesResponse{TotalCount: uint64(len(matched)), Certificates: []certificatesItem{}}
 	for _, cert := range page(matched, offset, limit) {
-		leaf := cert.leaf()
-		status, statusName := certStatus(cert, r.Now)
 		resp.Certificates = append(resp.Certificates, certificatesItem{
-			OwnerUin:         accountUin,
-			ProjectID:        strconv.FormatUint(cert.ProjectID, 10),
-			From:             certFromUpload,
-			CertificateType:  cert.Type,
-			Domain:           cert.Domain,
-			Alias:            cert.Alias,
-			Status:           status,
-			StatusName:       statusName,
-			CertBeginTime:    sslTime(leaf.NotBefore),
-			CertEndTime:      sslTime(leaf.NotAfter),
-			InsertTime:       sslTime(cert.Inserted),
-			CertificateID:    cert.ID,
+			certSummary:      summary(cert, r.Now),
 			SubjectAltName:   namesWithDomain(cert),
 			CertSANs:         slices.Clone(cert.Names),
-			IsWildcard:       isWildcard(cert),
-			Deployable:       deployable(cert, r.Now),
-			Tags:             tagsOrEmpty(cert.Tags),
 			EncryptAlgorithm: encryptAlgorithm(cert),
 			IsExpiring:       isExpiring(cert, r.Now),
 			AllowDownload:    true,
@@ -330,8 +324,6 @@ func (c *cloud) describeCertificateDetail(_ context.Context, r *request, p *cert
 	if cert == nil {
 		return nil, errorf(codeCertNotFound, "The certificate `%s` does not exist.", *p.CertificateID)
 	}
-	leaf := cert.leaf()
-	status, statusName := certStatus(cert, r.Now)
 	var others []string
 	for _, n := range cert.Names {
 		if n != cert.Domain {
@@ -339,24 +331,10 @@ func (c *cloud) describeCertificateDetail(_ context.Context, r *request, p *cert
 		}
 	}
 	resp := describeCertificateDetailResponse{
-		OwnerUin:              accountUin,
-		ProjectID:             strconv.FormatUint(cert.ProjectID, 10),
-		From:                  certFromUpload,
-		CertificateType:       cert.Type,
-		Domain:                cert.Domain,
-		Alias:                 cert.Alias,
-		Status:                status,
-		StatusName:            statusName,
-		CertBeginTime:         sslTime(leaf.NotBefore),
-		CertEndTime:           sslTime(leaf.NotAfter),
-		InsertTime:            sslTime(cert.Inserted),
+		certSummary:           summary(cert, r.Now),
 		CertificatePrivateKey: cert.KeyPEM,
 		CertificatePublicKey:  cert.PublicPEM,
-		CertificateID:         cert.ID,
 		SubjectAltName:        append([]string{}, others...),
-		IsWildcard:            isWildcard(cert),
-		Deployable:            deployable(cert, r.Now),
-		Tags:                  tagsOrEmpty(cert.Tags),
 		// UNCERTAIN: the documentation says "SHA1 fingerprint" without the spelling;
 		// tcsim answers lower-case hex without separators.
 		CertFingerprint: cert.SHA1,
