@@ -249,7 +249,7 @@ for arch in $arches; do
 	find "$t" -type d -exec chmod 0755 {} +
 	stamp "$t"
 	tar -C "$work/tar" --sort=name --format=gnu --mtime="@$SOURCE_DATE_EPOCH" \
-		--owner=0 --group=0 --numeric-owner -cf - "$top" | gzip -n -9 >"$work/dist/$top.tar.gz"
+		--owner=0 --group=0 --numeric-owner -cf - "$top" | gzip -n >"$work/dist/$top.tar.gz"
 	rm -rf "$work/tar"
 
 	# The Debian package.
