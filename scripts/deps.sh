@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian machine lacks for the demo and the tests:
-# certbot and pebble (Debian packages), openssl, curl, and Go on PATH. Sourced by
+# certbot and pebble (Debian packages), openssl, curl, lintian (the release
+# test checks the Debian package with it), and Go on PATH. Sourced by
 # scripts/demo.sh and scripts/test.sh.
 if [ -x /usr/local/go/bin/go ] && ! command -v go >/dev/null; then
   export PATH="$PATH:/usr/local/go/bin"
 fi
 command -v go >/dev/null || { echo "Go is not installed: install Go 1.26 or newer (https://go.dev/doc/install)" >&2; exit 2; }
 clbcert_missing=()
-for tool in certbot pebble openssl curl; do
+for tool in certbot pebble openssl curl lintian; do
   command -v "$tool" >/dev/null || clbcert_missing+=("$tool")
 done
 if [ ${#clbcert_missing[@]} -gt 0 ]; then
