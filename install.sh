@@ -1,18 +1,21 @@
 #!/bin/sh
-# Builds clbcert from this source tree and installs it; ./install.sh --help
-# says how. Every file it writes is listed, with its checksum, in a manifest,
-# so that running it again rewrites only what differs and --uninstall
-# removes exactly what it installed.
+# Builds clbcert from this source tree, or takes the programs of a release
+# tarball (--from), and installs it; ./install.sh --help says how. Every file
+# it writes is listed, with its checksum, in a manifest, so that running it
+# again rewrites only what differs and --uninstall removes exactly what it
+# installed.
 set -eu
 
 usage() {
 	cat <<'EOF'
 Usage: ./install.sh [OPTIONS]
 
-Builds clbcert-dns, clbcert-deploy, clbcert-watch, clbcert and clbcert-sim from this source
-tree with the local Go toolchain and installs them with their manual pages and
-bash and zsh completion. Running it again rewrites only what differs; a file
-already as it should be is reported "unchanged" and left alone.
+Builds clbcert's programs (clbcert-dns, clbcert-deploy, clbcert-watch, clbcert
+and every other command under hooks/) from this source tree with the local Go
+toolchain, or takes them built from a release tarball (--from), and installs
+them with their manual pages and bash and zsh completion. Running it again
+rewrites only what differs; a file already as it should be is reported
+"unchanged" and left alone.
 
 Besides the programs it installs:
   /etc/clbcert/config.toml   a commented config skeleton, mode 0600, only if
@@ -22,6 +25,11 @@ Besides the programs it installs:
                              systemd, such as a container: that is reported)
 
 Options:
+  --from TARBALL    install the programs of a release tarball of
+                    scripts/release.sh, clbcert_VERSION_linux_ARCH.tar.gz
+                    (or of its unpacked directory), without Go. The
+                    install.sh inside an unpacked tarball installs that
+                    release by itself.
   --prefix DIR      install under DIR (default /usr/local): DIR/bin,
                     DIR/share/man/man1, DIR/share/bash-completion/completions,
                     DIR/share/zsh/site-functions, and the manifest
@@ -43,7 +51,7 @@ Options:
   -h, --help        show this help
 
 Environment: GO, the go command to build with (default: go on PATH, then
-/usr/local/go/bin/go).
+/usr/local/go/bin/go); not used with --from.
 
 Exit status: 0 done, 1 failed, 2 usage error.
 EOF
@@ -64,6 +72,7 @@ nl='
 prefix=/usr/local
 destdir=
 destdir_given=0
+from=
 renewal_hook=0
 certbot_timer=0
 uninstall=0
@@ -74,7 +83,12 @@ while [ $# -gt 0 ]; do
 		opt=$1 val=$2
 		shift 2
 		;;
-	--prefix=* | --destdir=*)
+	--from)
+		[ $# -ge 2 ] || usage_error "--from needs a release tarball, e.g. --from dist/clbcert_1.0.0_linux_amd64.tar.gz"
+		opt=$1 val=$2
+		shift 2
+		;;
+	--prefix=* | --destdir=* | --from=*)
 		opt=${1%%=*} val=${1#*=}
 		shift
 		;;
@@ -95,6 +109,10 @@ while [ $# -gt 0 ]; do
 	esac
 	case $opt in
 	--prefix) prefix=$val ;;
+	--from)
+		[ -n "$val" ] || usage_error "--from needs a release tarball, e.g. --from dist/clbcert_1.0.0_linux_amd64.tar.gz"
+		from=$val
+		;;
 	--destdir)
 		destdir=$val
 		destdir_given=1
@@ -119,7 +137,7 @@ esac
 if [ "$destdir_given" = 1 ] && [ -z "$destdir" ]; then
 	usage_error "--destdir needs a directory, e.g. --destdir /tmp/pkg"
 fi
-if [ "$uninstall" = 1 ] && { [ "$renewal_hook" = 1 ] || [ "$certbot_timer" = 1 ]; }; then
+if [ "$uninstall" = 1 ] && { [ "$renewal_hook" = 1 ] || [ "$certbot_timer" = 1 ] || [ -n "$from" ]; }; then
 	usage_error "--uninstall removes everything installed: give it only --prefix and --destdir"
 fi
 
@@ -313,49 +331,88 @@ if [ "$uninstall" = 1 ]; then
 	exit 0
 fi
 
-src=$(cd "$(dirname "$0")" && pwd -P)
-if [ ! -f "$src/go.mod" ] || [ ! -d "$src/hooks" ]; then
-	die "$src is not clbcert's source tree: run the install.sh of a clone"
-fi
-
-go=${GO:-}
-if [ -z "$go" ]; then
-	if command -v go >/dev/null 2>&1; then
-		go=go
-	elif [ -x /usr/local/go/bin/go ]; then
-		go=/usr/local/go/bin/go
-	else
-		die "no Go toolchain: install Go (the version go.mod names, from https://go.dev/dl/ into /usr/local/go, or your distribution's golang package), put go on PATH, and run this again"
-	fi
-fi
-command -v "$go" >/dev/null 2>&1 || die "GO=$go: no such command"
 command -v sha256sum >/dev/null 2>&1 || die "sha256sum (coreutils) is missing: install it and run this again"
-
-binaries="clbcert-dns clbcert-deploy clbcert-watch clbcert clbcert-sim"
-mkdir "$work/bin" "$work/gen"
-# go build stamps the git revision into the binaries, and fails where git
-# refuses to read the clone (one owned by another user, as under sudo):
-# build without the stamp then.
-buildvcs=-buildvcs=auto
-if [ -e "$src/.git" ] && ! git -C "$src" status --porcelain >/dev/null 2>&1; then
-	buildvcs=-buildvcs=false
+src=$(cd "$(dirname "$0")" && pwd -P)
+# The install.sh of an unpacked release tarball installs that release.
+if [ -z "$from" ] && [ ! -f "$src/go.mod" ] && [ -f "$src/bin/clbcert" ]; then
+	from=$src
 fi
-say "building $binaries with $("$go" version)"
-(cd "$src" && CGO_ENABLED=0 "$go" build -trimpath "$buildvcs" -o "$work/bin/" \
-	./hooks/clbcert-dns ./hooks/clbcert-deploy ./hooks/clbcert-watch ./hooks/clbcert ./hooks/clbcert-sim) ||
-	die "go build failed (its messages are above)"
 
+# rel is a release laid out as scripts/release.sh packs it: bin/, share/,
+# config.toml and clbcert-watch.service. A build from source makes one.
+if [ -n "$from" ]; then
+	if [ -d "$from" ]; then
+		rel=$from
+	elif [ -f "$from" ]; then
+		mkdir "$work/from"
+		tar -xzf "$from" -C "$work/from" 2>"$work/tar-errors" ||
+			die "--from $from: cannot unpack it ($(grep -m 1 . "$work/tar-errors")): give a clbcert_VERSION_linux_ARCH.tar.gz that scripts/release.sh wrote"
+		set -- "$work/from"/*
+		[ $# = 1 ] && [ -d "$1" ] ||
+			die "--from $from: not a clbcert release: it must hold one directory, clbcert_VERSION_linux_ARCH"
+		rel=$1
+	else
+		die "--from $from: no such file or directory"
+	fi
+	for f in bin/clbcert config.toml clbcert-watch.service share/man/man1; do
+		[ -e "$rel/$f" ] ||
+			die "--from $from: not a clbcert release (no $f in it): give a clbcert_VERSION_linux_ARCH.tar.gz that scripts/release.sh wrote"
+	done
+	# A staged install may be for another machine; a real one must run.
+	if [ "$destdir_given" = 0 ] && ! "$rel/bin/clbcert" --version >/dev/null 2>&1; then
+		die "--from $from: its programs do not run on this machine ($(uname -m)): take the tarball of this machine's architecture"
+	fi
+	say "installing $(basename "$rel") from $from"
+	policy="the cam-policy.json in the release"
+else
+	if [ ! -f "$src/go.mod" ] || [ ! -d "$src/hooks" ]; then
+		die "$src is not clbcert's source tree: run the install.sh of a clone, or give --from a release tarball"
+	fi
+	go=${GO:-}
+	if [ -z "$go" ]; then
+		if command -v go >/dev/null 2>&1; then
+			go=go
+		elif [ -x /usr/local/go/bin/go ]; then
+			go=/usr/local/go/bin/go
+		else
+			die "no Go toolchain: install Go (the version go.mod names, from https://go.dev/dl/ into /usr/local/go, or your distribution's golang package), put go on PATH, and run this again; or install a release tarball with --from"
+		fi
+	fi
+	command -v "$go" >/dev/null 2>&1 || die "GO=$go: no such command"
+
+	rel=$work/rel
+	mkdir -p "$rel/bin" "$rel/share/man/man1" "$rel/share/bash-completion/completions" "$rel/share/zsh/site-functions"
+	# go build stamps the git revision into the binaries, and fails where git
+	# refuses to read the clone (one owned by another user, as under sudo):
+	# build without the stamp then.
+	buildvcs=-buildvcs=auto
+	if [ -e "$src/.git" ] && ! git -C "$src" status --porcelain >/dev/null 2>&1; then
+		buildvcs=-buildvcs=false
+	fi
+	say "building the programs under $src/hooks with $("$go" version)"
+	# Every command under hooks/ is a program of clbcert's.
+	(cd "$src" && CGO_ENABLED=0 "$go" build -trimpath "$buildvcs" -o "$rel/bin/" ./hooks/...) ||
+		die "go build failed (its messages are above)"
+	for b in $(ls "$rel/bin"); do
+		"$rel/bin/$b" --generate-man-page >"$rel/share/man/man1/$b.1"
+		"$rel/bin/$b" --generate-completion bash >"$rel/share/bash-completion/completions/$b"
+		"$rel/bin/$b" --generate-completion zsh >"$rel/share/zsh/site-functions/_$b"
+	done
+	cp "$src/scripts/install/config.toml" "$rel/config.toml"
+	cp "$src/scripts/systemd/clbcert-watch.service" "$rel/clbcert-watch.service"
+	policy="scripts/cam-policy.json"
+fi
+
+mkdir "$work/gen"
+binaries=$(ls "$rel/bin")
 for b in $binaries; do
-	put "$work/bin/$b" "$prefix/bin/$b" 0755
+	put "$rel/bin/$b" "$prefix/bin/$b" 0755
 	[ "$b" != clbcert-watch ] || watch_changed=$changed
 done
 for b in $binaries; do
-	"$work/bin/$b" --generate-man-page >"$work/gen/$b.1"
-	"$work/bin/$b" --generate-completion bash >"$work/gen/$b.bash"
-	"$work/bin/$b" --generate-completion zsh >"$work/gen/_$b"
-	put "$work/gen/$b.1" "$prefix/share/man/man1/$b.1" 0644
-	put "$work/gen/$b.bash" "$prefix/share/bash-completion/completions/$b" 0644
-	put "$work/gen/_$b" "$prefix/share/zsh/site-functions/_$b" 0644
+	put "$rel/share/man/man1/$b.1" "$prefix/share/man/man1/$b.1" 0644
+	put "$rel/share/bash-completion/completions/$b" "$prefix/share/bash-completion/completions/$b" 0644
+	put "$rel/share/zsh/site-functions/_$b" "$prefix/share/zsh/site-functions/_$b" 0644
 done
 
 # The config: written once, never overwritten; --uninstall removes it only
@@ -366,14 +423,14 @@ if [ -e "$config" ] || [ -L "$config" ]; then
 	earlier=$(old_entry "$config_path")
 	if [ -z "$earlier" ]; then
 		say "kept $config: it exists, and install.sh never overwrites a config"
-	elif cmp -s "$src/scripts/install/config.toml" "$config"; then
+	elif cmp -s "$rel/config.toml" "$config"; then
 		say "unchanged $config"
 	else
 		say "kept $config: edited since it was installed"
 	fi
 	if [ -n "$earlier" ]; then printf '%s\n' "$earlier" >>"$work/files"; fi
 else
-	put "$src/scripts/install/config.toml" "$config_path" 0600
+	put "$rel/config.toml" "$config_path" 0600
 fi
 
 if [ "$renewal_hook" = 1 ]; then
@@ -390,7 +447,7 @@ fi
 
 units_changed=0
 if [ "$units" = 1 ]; then
-	unit_src=$src/scripts/systemd/clbcert-watch.service
+	unit_src=$rel/clbcert-watch.service
 	grep -q '^ExecStart=[^ ]*/clbcert-watch' "$unit_src" ||
 		die "$unit_src has no ExecStart=.../clbcert-watch line to point at $prefix/bin"
 	sed "s|^ExecStart=[^ ]*/clbcert-watch|ExecStart=$prefix/bin/clbcert-watch|" "$unit_src" >"$work/gen/clbcert-watch.service"
@@ -437,7 +494,7 @@ cat <<EOF
 
 Next steps:
   1. Edit $config_path: regions = [...], and the API key of a sub-account
-     holding only scripts/cam-policy.json (or use the CVM role, or put
+     holding only $policy (or use the CVM role, or put
      TENCENTCLOUD_SECRET_ID/TENCENTCLOUD_SECRET_KEY in /etc/clbcert/env).
   2. Issue a certificate; certbot keeps the hooks for its renewals:
        certbot certonly --manual --preferred-challenges dns \\

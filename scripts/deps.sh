@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian machine lacks for the demo and the tests:
 # certbot and pebble (Debian packages), promtool (Debian's prometheus package,
-# for the alert rules' tests), openssl, curl, and Go on PATH. Sourced by
+# for the alert rules' tests), openssl, curl, lintian (the release test checks
+# the Debian package with it), and Go on PATH. Sourced by
 # scripts/demo.sh and scripts/test.sh.
 if [ -x /usr/local/go/bin/go ] && ! command -v go >/dev/null; then
   export PATH="$PATH:/usr/local/go/bin"
@@ -9,7 +10,7 @@ fi
 command -v go >/dev/null || { echo "Go is not installed: install Go 1.26 or newer (https://go.dev/doc/install)" >&2; exit 2; }
 clbcert_missing=()
 # tool:package, where the package is named otherwise.
-for tool in certbot pebble promtool:prometheus openssl curl; do
+for tool in certbot pebble promtool:prometheus openssl curl lintian; do
   command -v "${tool%%:*}" >/dev/null || clbcert_missing+=("${tool#*:}")
 done
 if [ ${#clbcert_missing[@]} -gt 0 ]; then

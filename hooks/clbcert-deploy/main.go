@@ -18,6 +18,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/clbcert/clbcert/internal/version"
 	"github.com/clbcert/clbcert/pkg/config"
 	"github.com/clbcert/clbcert/pkg/deploy"
 	"github.com/clbcert/clbcert/pkg/level"
@@ -51,8 +52,9 @@ func app(ctx context.Context, stdout, stderr io.Writer) *cli.App {
 		config.NotifyFlag(),
 	)
 	return &cli.App{
-		Name:  "clbcert-deploy",
-		Usage: "deploy a certbot lineage to Tencent Cloud CLB listeners and SNI domains",
+		Name:    "clbcert-deploy",
+		Version: version.Version,
+		Usage:   "deploy a certbot lineage to Tencent Cloud CLB listeners and SNI domains",
 		Description: `Run by certbot after each renewal:
 
       certbot renew --deploy-hook 'clbcert-deploy --region ap-guangzhou'

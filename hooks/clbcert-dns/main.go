@@ -16,6 +16,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/clbcert/clbcert/internal/version"
 	"github.com/clbcert/clbcert/pkg/config"
 	"github.com/clbcert/clbcert/pkg/dns01"
 	"github.com/clbcert/clbcert/pkg/store"
@@ -35,8 +36,9 @@ const certbotUsage = `certbot certonly --manual --preferred-challenges dns \
 func app(ctx context.Context, stdout, stderr io.Writer) *cli.App {
 	flags := append(config.CommonFlags(), config.DNSFlags()...)
 	return &cli.App{
-		Name:  "clbcert-dns",
-		Usage: "answer ACME DNS-01 challenges with TXT records in DNSPod",
+		Name:    "clbcert-dns",
+		Version: version.Version,
+		Usage:   "answer ACME DNS-01 challenges with TXT records in DNSPod",
 		Description: "Run by certbot:\n\n   " + certbotUsage + `
 
    auth adds TXT _acme-challenge.<domain> (following a CNAME on it into another

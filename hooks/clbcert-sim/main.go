@@ -20,6 +20,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/clbcert/clbcert/internal/version"
 	"github.com/clbcert/clbcert/pkg/config"
 	"github.com/clbcert/clbcert/pkg/tcsim"
 )
@@ -33,8 +34,9 @@ func main() {
 
 func app(ctx context.Context) *cli.App {
 	return &cli.App{
-		Name:  "clbcert-sim",
-		Usage: "run a local Tencent Cloud (DNSPod, SSL and CLB APIs, authoritative DNS, TLS listeners) and print the exports that point clbcert at it",
+		Name:    "clbcert-sim",
+		Version: version.Version,
+		Usage:   "run a local Tencent Cloud (DNSPod, SSL and CLB APIs, authoritative DNS, TLS listeners) and print the exports that point clbcert at it",
 		Description: `Starts the simulator on loopback and prints shell export lines for its API key,
    endpoint and DNS server; runs until interrupted. "clbcert sim" runs it too.
    Every API request reaches it at one address (CLBCERT_ENDPOINT) while keeping

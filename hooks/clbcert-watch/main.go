@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/urfave/cli/v2"
 
+	"github.com/clbcert/clbcert/internal/version"
 	"github.com/clbcert/clbcert/pkg/config"
 	"github.com/clbcert/clbcert/pkg/deploy"
 	"github.com/clbcert/clbcert/pkg/lineage"
@@ -67,8 +68,9 @@ func app(ctx context.Context, hup <-chan os.Signal, stdout, stderr io.Writer) *c
 		&cli.DurationFlag{Name: flagRetryMax, Value: 10 * time.Minute, Usage: "longest wait between retries of a failed deployment"},
 	)
 	return &cli.App{
-		Name:  "clbcert-watch",
-		Usage: "deploy certbot lineages to Tencent Cloud CLB as soon as certbot renews them",
+		Name:    "clbcert-watch",
+		Version: version.Version,
+		Usage:   "deploy certbot lineages to Tencent Cloud CLB as soon as certbot renews them",
 		Description: `Runs as a service (scripts/systemd/clbcert-watch.service):
 
       clbcert-watch --region ap-guangzhou

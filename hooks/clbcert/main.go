@@ -11,14 +11,16 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/clbcert/clbcert/internal/version"
 	"github.com/clbcert/clbcert/pkg/config"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := config.Run(&cli.App{
-		Name:  "clbcert",
-		Usage: "see, audit and try clbcert's work on Tencent Cloud",
+		Name:    "clbcert",
+		Version: version.Version,
+		Usage:   "see, audit and try clbcert's work on Tencent Cloud",
 		Description: `Shows and audits what clbcert-deploy and clbcert-watch keep up to date on
    Tencent Cloud CLB, changes what good practice asks for, and simulates it all:
 

@@ -24,7 +24,24 @@ import (
 	"github.com/clbcert/clbcert/pkg/config"
 )
 
-var binaries = []string{"clbcert", "clbcert-deploy", "clbcert-dns", "clbcert-sim", "clbcert-watch"}
+// commands are the programs install.sh installs: every command under hooks/.
+func commands(t *testing.T) []string {
+	t.Helper()
+	entries, err := os.ReadDir(filepath.Join(repoRoot(t), "hooks"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		if e.IsDir() {
+			names = append(names, e.Name())
+		}
+	}
+	if !slices.Contains(names, "clbcert-deploy") {
+		t.Fatalf("hooks/ holds %q, not clbcert-deploy and the other commands", names)
+	}
+	return names
+}
 
 func repoRoot(t *testing.T) string {
 	t.Helper()
@@ -121,7 +138,7 @@ func listing(tree map[string]node) []string {
 
 // installed is what an install with --prefix /usr/local puts into an empty
 // destdir, as listing lines.
-func installed(renewalHook, certbotTimer bool) map[string]string {
+func installed(t *testing.T, renewalHook, certbotTimer bool) map[string]string {
 	want := map[string]string{}
 	dir := func(p string) {
 		for ; p != "."; p = filepath.Dir(p) {
@@ -132,7 +149,7 @@ func installed(renewalHook, certbotTimer bool) map[string]string {
 		dir(filepath.Dir(p))
 		want[p] = "f " + mode
 	}
-	for _, b := range binaries {
+	for _, b := range commands(t) {
 		file("usr/local/bin/"+b, "0755")
 		file("usr/local/share/man/man1/"+b+".1", "0644")
 		file("usr/local/share/bash-completion/completions/"+b, "0644")
@@ -230,7 +247,7 @@ func TestInstallBesideExistingFiles(t *testing.T) {
 
 	out := mustInstall(t, "--destdir", dest, "--prefix", "/usr/local")
 	first := snapshot(t, dest)
-	want := installed(false, false)
+	want := installed(t, false, false)
 	for p, n := range before {
 		want[p] = n.String()
 	}
@@ -251,7 +268,7 @@ func TestInstallBesideExistingFiles(t *testing.T) {
 
 	t.Run("installed files work", func(t *testing.T) {
 		bin := filepath.Join(dest, "usr/local/bin")
-		for _, b := range binaries {
+		for _, b := range commands(t) {
 			if out, err := exec.Command(filepath.Join(bin, b), "--help").CombinedOutput(); err != nil {
 				t.Errorf("%s --help: %v\n%s", b, err, out)
 			}
@@ -290,7 +307,7 @@ func TestInstallBesideExistingFiles(t *testing.T) {
 			}
 		}
 		if zsh, err := exec.LookPath("zsh"); err == nil {
-			for _, b := range binaries {
+			for _, b := range commands(t) {
 				if out, err := exec.Command(zsh, "-n", filepath.Join(dest, "usr/local/share/zsh/site-functions/_"+b)).CombinedOutput(); err != nil {
 					t.Errorf("zsh -n _%s: %v\n%s", b, err, out)
 				}
@@ -324,7 +341,7 @@ func TestInstallWithCertbotHooks(t *testing.T) {
 	args := []string{"--destdir", dest, "--prefix", "/usr/local", "--renewal-hook", "--certbot-timer"}
 	mustInstall(t, args...)
 	first := snapshot(t, dest)
-	if d := diffLines(listing(first), asListing(installed(true, true))); d != "" {
+	if d := diffLines(listing(first), asListing(installed(t, true, true))); d != "" {
 		t.Fatalf("installed tree:\n%s", d)
 	}
 
@@ -426,7 +443,7 @@ func TestInstallStoppedPartWay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, b := range binaries {
+	for _, b := range commands(t) {
 		if !regexp.MustCompile(`(?m)^file [0-9a-f]{64} 0755 /usr/local/bin/` + b + `$`).Match(manifest) {
 			t.Errorf("the manifest does not list the installed %s:\n%s", b, manifest)
 		}
@@ -439,7 +456,7 @@ func TestInstallStoppedPartWay(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustInstall(t, args...)
-	want := installed(false, false)
+	want := installed(t, false, false)
 	for p, n := range before {
 		want[p] = n.String()
 	}
@@ -455,7 +472,7 @@ func TestInstallUsage(t *testing.T) {
 	if code != 0 || stderr != "" {
 		t.Fatalf("--help: exit %d, %s", code, stderr)
 	}
-	for _, opt := range []string{"--prefix DIR", "--destdir DIR", "--renewal-hook", "--certbot-timer", "--uninstall", "-h, --help"} {
+	for _, opt := range []string{"--from TARBALL", "--prefix DIR", "--destdir DIR", "--renewal-hook", "--certbot-timer", "--uninstall", "-h, --help"} {
 		if !strings.Contains(out, "\n  "+opt) {
 			t.Errorf("--help does not explain %s", opt)
 		}
@@ -474,6 +491,12 @@ func TestInstallUsage(t *testing.T) {
 		{[]string{"--destdir="}, 2},
 		{[]string{"--uninstall", "--renewal-hook", "--destdir", dest}, 2},
 		{[]string{"--uninstall", "--destdir", dest}, 1}, // nothing installed there
+		{[]string{"--from"}, 2},
+		{[]string{"--from=", "--destdir", dest}, 2},
+		{[]string{"--uninstall", "--from", "x.tar.gz", "--destdir", dest}, 2},
+		{[]string{"--from", filepath.Join(dest, "missing.tar.gz"), "--destdir", dest}, 1},
+		{[]string{"--from", filepath.Join(repoRoot(t), "go.mod"), "--destdir", dest}, 1},
+		{[]string{"--from", repoRoot(t), "--destdir", dest}, 1}, // a source tree, not a release
 	} {
 		code, out, stderr := run(t, tc.args...)
 		if code != tc.code || out != "" || strings.Count(stderr, "\n") != 1 || !strings.HasPrefix(stderr, "install.sh: ") {

@@ -1,0 +1,735 @@
+// Package release tests scripts/release.sh: two runs give the same bytes,
+// the programs are static and stamped, the Debian package holds what an
+// operator expects and lintian finds no error in it, the package installs,
+// is removed and purged in a throwaway root, and install.sh --from installs
+// a tarball on a machine without Go.
+package release
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"debug/buildinfo"
+	"debug/elf"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clbcert/clbcert/internal/acmetest"
+)
+
+const version = "0.0.0-test"
+
+var arches = []string{"amd64", "arm64"}
+
+// requireTools skips the test when a tool it needs is missing, or fails it
+// when CLBCERT_REQUIRE_E2E=1 (as in CI).
+func requireTools(t *testing.T) {
+	t.Helper()
+	var missing []string
+	for _, tool := range []string{"git", "dpkg", "dpkg-deb", "lintian", "tar", "gzip", "sha256sum", "md5sum"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			missing = append(missing, tool)
+		}
+	}
+	if len(missing) == 0 {
+		return
+	}
+	err := fmt.Sprintf("%s not found on PATH; install with: apt-get install -y dpkg lintian git tar gzip coreutils", strings.Join(missing, ", "))
+	if os.Getenv(acmetest.RequireE2EEnv) == "1" {
+		t.Fatalf("%s (%s=1 requires the release test to run)", err, acmetest.RequireE2EEnv)
+	}
+	t.Skipf("%s (set %s=1 to fail instead of skipping)", err, acmetest.RequireE2EEnv)
+}
+
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+// commands are the programs of a release: every command under hooks/.
+func commands(t *testing.T, root string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(filepath.Join(root, "hooks"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		if e.IsDir() {
+			names = append(names, e.Name())
+		}
+	}
+	if !slices.Contains(names, "clbcert-deploy") {
+		t.Fatalf("hooks/ holds %q, not clbcert-deploy and the other commands", names)
+	}
+	return names
+}
+
+// command runs name with args and env (added to the test's environment)
+// and returns its combined output; it fails the test unless it exits 0.
+func command(t *testing.T, env []string, name string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+func TestRelease(t *testing.T) {
+	requireTools(t)
+	root := repoRoot(t)
+	names := commands(t, root)
+	epoch := strings.TrimSpace(command(t, nil, "git", "-C", root, "log", "-1", "--format=%ct", "HEAD"))
+	sde, err := strconv.ParseInt(epoch, 10, 64)
+	if err != nil {
+		t.Fatalf("git log: commit time %q: %v", epoch, err)
+	}
+	dist := t.TempDir()
+	start := time.Now()
+	command(t, nil, filepath.Join(root, "scripts/release.sh"), "--out", dist, version)
+	t.Logf("scripts/release.sh took %s", time.Since(start).Round(time.Second))
+
+	var want []string
+	for _, arch := range arches {
+		want = append(want, "clbcert_"+version+"_"+arch+".deb", "clbcert_"+version+"_linux_"+arch+".tar.gz")
+	}
+	want = append(want, "SHA256SUMS")
+	slices.Sort(want)
+	if got := dirNames(t, dist); !slices.Equal(got, want) {
+		t.Fatalf("dist holds %q, want %q", got, want)
+	}
+
+	t.Run("checksums", func(t *testing.T) {
+		out := command(t, nil, "sh", "-c", `cd "$1" && sha256sum -c SHA256SUMS`, "sh", dist)
+		for _, f := range want {
+			if f != "SHA256SUMS" && !strings.Contains(out, f+": OK\n") {
+				t.Errorf("sha256sum -c SHA256SUMS did not check %s:\n%s", f, out)
+			}
+		}
+	})
+
+	// The second run builds from a copy of the source tree elsewhere, without
+	// git (the commit time given instead), with another temp dir, time zone
+	// and umask. It shares Go's build cache, so the compiled packages come
+	// from the first run: "programs" below checks what could make them
+	// differ (build id, VCS stamp, local paths) in the programs themselves.
+	t.Run("reproducible", func(t *testing.T) {
+		copied := filepath.Join(t.TempDir(), "another", "checkout")
+		copyTree(t, root, copied)
+		again := t.TempDir()
+		env := []string{"SOURCE_DATE_EPOCH=" + epoch, "TMPDIR=" + t.TempDir(), "TZ=Asia/Shanghai"}
+		command(t, env, "sh", "-c", `umask 002 && exec "$@"`, "sh",
+			filepath.Join(copied, "scripts/release.sh"), "--out", again, version)
+		if got := dirNames(t, again); !slices.Equal(got, want) {
+			t.Fatalf("the second run wrote %q, want %q", got, want)
+		}
+		for _, f := range want {
+			a, b := readFile(t, filepath.Join(dist, f)), readFile(t, filepath.Join(again, f))
+			if !bytes.Equal(a, b) {
+				t.Errorf("%s differs between two runs%s", f, tarDiff(t, f, a, b))
+			}
+		}
+	})
+
+	t.Run("tarballs", func(t *testing.T) {
+		for _, arch := range arches {
+			top := "clbcert_" + version + "_linux_" + arch
+			entries := tarEntries(t, filepath.Join(dist, top+".tar.gz"))
+			wantTree := map[string]string{top + "/": "d 0755", top + "/bin/": "d 0755", top + "/share/": "d 0755"}
+			for _, d := range []string{"man/", "man/man1/", "bash-completion/", "bash-completion/completions/", "zsh/", "zsh/site-functions/"} {
+				wantTree[top+"/share/"+d] = "d 0755"
+			}
+			for _, f := range []string{"README.md", "COPYRIGHT", "cam-policy.json", "clbcert-watch.service", "config.toml"} {
+				wantTree[top+"/"+f] = "f 0644"
+			}
+			wantTree[top+"/install.sh"] = "f 0755"
+			for _, b := range names {
+				wantTree[top+"/bin/"+b] = "f 0755"
+				wantTree[top+"/share/man/man1/"+b+".1"] = "f 0644"
+				wantTree[top+"/share/bash-completion/completions/"+b] = "f 0644"
+				wantTree[top+"/share/zsh/site-functions/_"+b] = "f 0644"
+			}
+			var got []string
+			for _, h := range entries {
+				kind := "f"
+				if h.Typeflag == tar.TypeDir {
+					kind = "d"
+				}
+				got = append(got, fmt.Sprintf("%s %s %04o", h.Name, kind, h.Mode))
+				if h.Uid != 0 || h.Gid != 0 || h.Uname != "" || h.Gname != "" || h.ModTime.Unix() != sde {
+					t.Errorf("%s: %s: owner %d/%d %q/%q, time %s; want 0/0 and the commit time %s",
+						arch, h.Name, h.Uid, h.Gid, h.Uname, h.Gname, h.ModTime.UTC(), time.Unix(sde, 0).UTC())
+				}
+			}
+			if d := diffLines(got, asListing(wantTree)); d != "" {
+				t.Errorf("%s tarball:\n%s", arch, d)
+			}
+			if !slices.IsSortedFunc(entries, func(a, b *tar.Header) int { return strings.Compare(a.Name, b.Name) }) {
+				t.Errorf("%s tarball: entries not sorted by name", arch)
+			}
+		}
+	})
+
+	t.Run("programs", func(t *testing.T) {
+		for _, arch := range arches {
+			bin := filepath.Join(t.TempDir(), "bin")
+			command(t, nil, "sh", "-c", `mkdir "$1" && tar -xzf "$2" -C "$1" --strip-components=2 --wildcards '*/bin/*'`, "sh",
+				bin, filepath.Join(dist, "clbcert_"+version+"_linux_"+arch+".tar.gz"))
+			if got := dirNames(t, bin); !slices.Equal(got, names) {
+				t.Errorf("%s: programs %q, want every command under hooks/: %q", arch, got, names)
+			}
+			for _, b := range names {
+				checkProgram(t, filepath.Join(bin, b), arch, root)
+			}
+		}
+	})
+
+	t.Run("deb fields and contents", func(t *testing.T) {
+		for _, arch := range arches {
+			deb := filepath.Join(dist, "clbcert_"+version+"_"+arch+".deb")
+			info := command(t, nil, "dpkg-deb", "--info", deb)
+			for _, re := range []string{
+				`(?m)^ Package: clbcert$`, `(?m)^ Version: ` + regexp.QuoteMeta(version) + `$`,
+				`(?m)^ Architecture: ` + arch + `$`, `(?m)^ Recommends: certbot$`, `(?m)^ Installed-Size: [1-9][0-9]*$`,
+				`(?m)^ Maintainer: .+ <.+@.+>$`, `(?m)^ Description: .+\n  \S`,
+				`(?m)^ +[0-9]+ bytes, +[0-9]+ lines +\* +postinst +#!/bin/sh$`,
+				`(?m)^ +[0-9]+ bytes, +[0-9]+ lines +\* +prerm +#!/bin/sh$`,
+				`(?m)^ +[0-9]+ bytes, +[0-9]+ lines +\* +postrm +#!/bin/sh$`,
+				`(?m)^ +[0-9]+ bytes, +1 lines +conffiles *$`,
+			} {
+				if !regexp.MustCompile(re).MatchString(info) {
+					t.Errorf("%s: dpkg-deb --info has no /%s/:\n%s", arch, re, info)
+				}
+			}
+			if regexp.MustCompile(`(?m)^ (Pre-)?Depends:`).MatchString(info) {
+				t.Errorf("%s: the package depends on something; static programs need nothing:\n%s", arch, info)
+			}
+			conffiles := command(t, nil, "sh", "-c", `dpkg-deb --ctrl-tarfile "$1" | tar -xOf - ./conffiles`, "sh", deb)
+			if conffiles != "/etc/clbcert/config.toml\n" {
+				t.Errorf("%s: conffiles %q, want /etc/clbcert/config.toml", arch, conffiles)
+			}
+
+			contents := command(t, []string{"TZ=UTC"}, "dpkg-deb", "--contents", deb)
+			stamp := time.Unix(sde, 0).UTC().Format("2006-01-02 15:04")
+			var got []string
+			for _, l := range strings.Split(strings.TrimSpace(contents), "\n") {
+				f := strings.Fields(l)
+				if len(f) != 6 {
+					t.Fatalf("%s: dpkg-deb --contents line %q", arch, l)
+				}
+				if f[1] != "root/root" || f[3]+" "+f[4] != stamp {
+					t.Errorf("%s: %s: owner %s, time %s %s; want root/root and %s", arch, f[5], f[1], f[3], f[4], stamp)
+				}
+				got = append(got, f[5]+" "+f[0])
+			}
+			if d := diffLines(got, debContents(names)); d != "" {
+				t.Errorf("%s: dpkg-deb --contents:\n%s", arch, d)
+			}
+		}
+	})
+
+	// lintian's verdict is ours: an error fails, the rest is shown. O: is a
+	// tag the package overrides (scripts/debian/lintian-overrides says why).
+	t.Run("lintian", func(t *testing.T) {
+		for _, arch := range arches {
+			deb := filepath.Join(dist, "clbcert_"+version+"_"+arch+".deb")
+			out := command(t, nil, "lintian", "--allow-root", "--show-overrides", "--fail-on", "none", deb)
+			var tags []string
+			for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+				if strings.HasPrefix(l, "E: ") {
+					t.Errorf("lintian %s: %s", arch, l)
+				}
+				if l != "" && !strings.HasPrefix(l, "N: ") {
+					tags = append(tags, l)
+				}
+			}
+			t.Logf("lintian %s:\n%s", arch, strings.Join(tags, "\n"))
+		}
+	})
+
+	t.Run("deb install, remove, purge", func(t *testing.T) {
+		installDeb(t, filepath.Join(dist, "clbcert_"+version+"_"+hostArch(t)+".deb"), names)
+	})
+
+	t.Run("install.sh --from without go", func(t *testing.T) {
+		installFrom(t, root, filepath.Join(dist, "clbcert_"+version+"_linux_"+hostArch(t)+".tar.gz"), names)
+	})
+}
+
+// checkProgram checks a program for arch: static, stamped with the
+// version, and free of what differs between two builds.
+func checkProgram(t *testing.T, path, arch, root string) {
+	t.Helper()
+	name := filepath.Base(path)
+	f, err := elf.Open(path)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	defer f.Close()
+	machine := map[string]elf.Machine{"amd64": elf.EM_X86_64, "arm64": elf.EM_AARCH64}[arch]
+	if f.Machine != machine {
+		t.Errorf("%s/%s: machine %s, want %s", arch, name, f.Machine, machine)
+	}
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP || p.Type == elf.PT_DYNAMIC {
+			t.Errorf("%s/%s: has %s: not a static program", arch, name, p.Type)
+		}
+	}
+	for _, note := range []string{".note.go.buildid", ".note.gnu.build-id"} {
+		if f.Section(note) != nil {
+			t.Errorf("%s/%s: carries a build id (%s)", arch, name, note)
+		}
+	}
+	bi, err := buildinfo.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%s/%s: %v", arch, name, err)
+	}
+	settings := map[string]string{}
+	for _, s := range bi.Settings {
+		settings[s.Key] = s.Value
+	}
+	for k, v := range map[string]string{"CGO_ENABLED": "0", "-trimpath": "true", "GOOS": "linux", "GOARCH": arch} {
+		if settings[k] != v {
+			t.Errorf("%s/%s: built with %s=%q, want %q", arch, name, k, settings[k], v)
+		}
+	}
+	for k := range settings {
+		if strings.HasPrefix(k, "vcs") {
+			t.Errorf("%s/%s: carries the VCS stamp %s=%s", arch, name, k, settings[k])
+		}
+	}
+	// -trimpath keeps -ldflags out of the build info: the stamp is looked
+	// for in the program itself (and run below, where it can run).
+	data := readFile(t, path)
+	if !bytes.Contains(data, []byte(version)) {
+		t.Errorf("%s/%s: not stamped with the version %s", arch, name, version)
+	}
+	for _, local := range []string{root, goEnv(t, "GOROOT"), goEnv(t, "GOMODCACHE")} {
+		if bytes.Contains(data, []byte(local+"/")) {
+			t.Errorf("%s/%s: contains the local path %s", arch, name, local)
+		}
+	}
+	if arch == hostArch(t) {
+		out, err := exec.Command(path, "--version").CombinedOutput()
+		if err != nil || string(out) != name+" version "+version+"\n" {
+			t.Errorf("%s --version: %v: %q, want %q", name, err, out, name+" version "+version+"\n")
+		}
+	}
+}
+
+// debContents is what dpkg-deb --contents lists, as "path mode" lines.
+func debContents(names []string) []string {
+	want := map[string]string{}
+	dir := func(p string) {
+		for ; p != "."; p = filepath.Dir(p) {
+			want["./"+p+"/"] = "drwxr-xr-x"
+		}
+		want["./"] = "drwxr-xr-x"
+	}
+	file := func(p, mode string) {
+		dir(filepath.Dir(p))
+		want["./"+p] = mode
+	}
+	for _, b := range names {
+		file("usr/bin/"+b, "-rwxr-xr-x")
+		file("usr/share/man/man1/"+b+".1.gz", "-rw-r--r--")
+		file("usr/share/bash-completion/completions/"+b, "-rw-r--r--")
+		file("usr/share/zsh/vendor-completions/_"+b, "-rw-r--r--")
+	}
+	file("lib/systemd/system/clbcert-watch.service", "-rw-r--r--")
+	file("etc/clbcert/config.toml", "-rw-------")
+	for _, f := range []string{"copyright", "changelog.Debian.gz", "README.md.gz", "cam-policy.json"} {
+		file("usr/share/doc/clbcert/"+f, "-rw-r--r--")
+	}
+	file("usr/share/lintian/overrides/clbcert", "-rw-r--r--")
+	return asListing(want)
+}
+
+// installDeb installs the package into a throwaway root with dpkg --root
+// (the machine's own package database is never touched), then removes and
+// purges it.
+func installDeb(t *testing.T, deb string, names []string) {
+	r := t.TempDir()
+	for _, d := range []string{"var/lib/dpkg/info", "var/lib/dpkg/updates", "etc"} {
+		if err := os.MkdirAll(filepath.Join(r, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(r, "var/lib/dpkg/status"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before := tree(t, r)
+	dpkg := func(args ...string) string {
+		t.Helper()
+		return command(t, nil, "dpkg", append([]string{"--root=" + r, "--force-script-chrootless", "--force-not-root", "--log=/dev/null"}, args...)...)
+	}
+	status := func() string {
+		t.Helper()
+		return strings.TrimSpace(command(t, nil, "dpkg-query", "--root="+r, "--showformat=${Status}", "--show", "clbcert"))
+	}
+	path := func(p string) string { return filepath.Join(r, p) }
+	config, state := path("etc/clbcert/config.toml"), path("var/lib/clbcert")
+
+	dpkg("--install", deb)
+	if s := status(); s != "install ok installed" {
+		t.Fatalf("after install: status %q", s)
+	}
+	for _, b := range names {
+		out, err := exec.Command(path("usr/bin/"+b), "--version").CombinedOutput()
+		if err != nil || string(out) != b+" version "+version+"\n" {
+			t.Errorf("installed %s --version: %v: %q", b, err, out)
+		}
+	}
+	if out, err := exec.Command(path("usr/bin/clbcert-deploy"), "--help").CombinedOutput(); err != nil || !strings.Contains(string(out), "clbcert-deploy") {
+		t.Errorf("installed clbcert-deploy --help: %v\n%s", err, out)
+	}
+	wantMode(t, config, 0o600)
+	wantMode(t, state, fs.ModeDir|0o700)
+	unit := string(readFile(t, path("lib/systemd/system/clbcert-watch.service")))
+	if !regexp.MustCompile(`(?m)^ExecStart=/usr/bin/clbcert-watch$`).MatchString(unit) {
+		t.Errorf("the unit does not start /usr/bin/clbcert-watch")
+	}
+	if _, err := os.Lstat(path("etc/systemd")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("installing enabled something in /etc/systemd: %v", err)
+	}
+
+	// The same package again: the maintainer scripts run as for an upgrade,
+	// and leave the state and the config as they were.
+	if err := os.WriteFile(filepath.Join(state, "record"), []byte("kept\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dpkg("--install", deb)
+	wantMode(t, config, 0o600)
+	wantMode(t, state, fs.ModeDir|0o700)
+	if got := string(readFile(t, filepath.Join(state, "record"))); got != "kept\n" {
+		t.Errorf("reinstalling changed the state: %q", got)
+	}
+
+	edited := append(readFile(t, config), []byte("regions = [\"ap-guangzhou\"]\n")...)
+	if err := os.WriteFile(config, edited, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path("etc/clbcert/env"), []byte("TENCENTCLOUD_SECRET_ID=x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dpkg("--remove", "clbcert")
+	if s := status(); s != "deinstall ok config-files" {
+		t.Errorf("after remove: status %q", s)
+	}
+	for _, b := range names {
+		if _, err := os.Lstat(path("usr/bin/" + b)); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("after remove: /usr/bin/%s: %v", b, err)
+		}
+	}
+	if got := readFile(t, config); !bytes.Equal(got, edited) {
+		t.Errorf("remove did not keep the edited config:\n%s", got)
+	}
+	wantMode(t, config, 0o600)
+	if got := string(readFile(t, filepath.Join(state, "record"))); got != "kept\n" {
+		t.Errorf("remove changed the state: %q", got)
+	}
+
+	dpkg("--purge", "clbcert")
+	if out, err := exec.Command("dpkg-query", "--root="+r, "--show", "clbcert").CombinedOutput(); err == nil {
+		t.Errorf("after purge dpkg still knows the package: %s", out)
+	}
+	after := tree(t, r)
+	for p := range after {
+		if !strings.HasPrefix(p, "var/lib/dpkg/") && before[p] == "" {
+			t.Errorf("after purge %s remains", p)
+		}
+	}
+}
+
+// installFrom runs install.sh --from the tarball into a destdir with a PATH
+// without go and GO naming nothing, so that any build would fail.
+func installFrom(t *testing.T, root, tarball string, names []string) {
+	var path []string
+	for _, dir := range filepath.SplitList(os.Getenv("PATH")) {
+		if _, err := os.Stat(filepath.Join(dir, "go")); err == nil {
+			continue
+		}
+		path = append(path, dir)
+	}
+	env := []string{"PATH=" + strings.Join(path, string(os.PathListSeparator)), "GO=" + filepath.Join(t.TempDir(), "no-go")}
+	dest := t.TempDir()
+	out := command(t, env, filepath.Join(root, "install.sh"), "--from", tarball, "--destdir", dest)
+	if strings.Contains(out, "building") {
+		t.Errorf("install.sh --from built something:\n%s", out)
+	}
+	want := map[string]string{}
+	dir := func(p string) {
+		for ; p != "."; p = filepath.Dir(p) {
+			want[p] = "d 0755"
+		}
+	}
+	file := func(p, mode string) {
+		dir(filepath.Dir(p))
+		want[p] = "f " + mode
+	}
+	for _, b := range names {
+		file("usr/local/bin/"+b, "0755")
+		file("usr/local/share/man/man1/"+b+".1", "0644")
+		file("usr/local/share/bash-completion/completions/"+b, "0644")
+		file("usr/local/share/zsh/site-functions/_"+b, "0644")
+	}
+	file("usr/local/share/clbcert/install-manifest", "0644")
+	file("etc/clbcert/config.toml", "0600")
+	file("etc/systemd/system/clbcert-watch.service", "0644")
+	installed := tree(t, dest)
+	if d := diffLines(asListing(installed), asListing(want)); d != "" {
+		t.Fatalf("install.sh --from installed:\n%s\nit said:\n%s", d, out)
+	}
+	for _, b := range names {
+		got, err := exec.Command(filepath.Join(dest, "usr/local/bin", b), "--version").CombinedOutput()
+		if err != nil || string(got) != b+" version "+version+"\n" {
+			t.Errorf("%s --version: %v: %q: not the release's program", b, err, got)
+		}
+	}
+	manifest := string(readFile(t, filepath.Join(dest, "usr/local/share/clbcert/install-manifest")))
+	if !regexp.MustCompile(`(?m)^file [0-9a-f]{64} 0755 /usr/local/bin/clbcert-deploy$`).MatchString(manifest) {
+		t.Errorf("the manifest does not list clbcert-deploy:\n%s", manifest)
+	}
+
+	again := command(t, env, filepath.Join(root, "install.sh"), "--from", tarball, "--destdir", dest)
+	for _, l := range strings.Split(strings.TrimSpace(strings.Split(again, "\nNext steps:")[0]), "\n") {
+		if !strings.HasPrefix(l, "installing ") && !strings.HasPrefix(l, "unchanged /") && !strings.HasPrefix(l, "kept "+dest+"/etc/clbcert/config.toml") {
+			t.Errorf("second install.sh --from: %q", l)
+		}
+	}
+
+	// The install.sh inside the unpacked tarball installs the same by itself.
+	unpacked := t.TempDir()
+	command(t, nil, "tar", "-xzf", tarball, "-C", unpacked)
+	top := strings.TrimSuffix(filepath.Base(tarball), ".tar.gz")
+	dest2 := t.TempDir()
+	command(t, env, filepath.Join(unpacked, top, "install.sh"), "--destdir", dest2)
+	if d := diffLines(asListing(tree(t, dest2)), asListing(want)); d != "" {
+		t.Errorf("the tarball's own install.sh installed:\n%s", d)
+	}
+
+	command(t, env, filepath.Join(root, "install.sh"), "--uninstall", "--destdir", dest)
+	if left := tree(t, dest); len(left) != 0 {
+		t.Errorf("after --uninstall: %q remain", asListing(left))
+	}
+}
+
+func goEnv(t *testing.T, name string) string {
+	t.Helper()
+	v := strings.TrimSpace(command(t, nil, "go", "env", name))
+	if v == "" {
+		t.Fatalf("go env %s is empty", name)
+	}
+	return v
+}
+
+func hostArch(t *testing.T) string {
+	t.Helper()
+	arch := goEnv(t, "GOHOSTARCH")
+	if !slices.Contains(arches, arch) {
+		t.Skipf("this machine is %s: no release runs here", arch)
+	}
+	return arch
+}
+
+func wantMode(t *testing.T, path string, mode fs.FileMode) {
+	t.Helper()
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Errorf("%v", err)
+		return
+	}
+	if got := info.Mode() & (fs.ModeDir | fs.ModePerm); got != mode {
+		t.Errorf("%s: mode %s, want %s", path, got, mode)
+	}
+}
+
+// tree lists the paths under root as "d 0755" or "f 0644".
+func tree(t *testing.T, root string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || p == root {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		kind := "f"
+		if d.IsDir() {
+			kind = "d"
+		}
+		out[filepath.ToSlash(rel)] = fmt.Sprintf("%s %04o", kind, info.Mode().Perm())
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func asListing(m map[string]string) []string {
+	var out []string
+	for _, p := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, p+" "+m[p])
+	}
+	return out
+}
+
+func diffLines(got, want []string) string {
+	var b strings.Builder
+	for _, l := range want {
+		if !slices.Contains(got, l) {
+			fmt.Fprintf(&b, "  missing: %s\n", l)
+		}
+	}
+	for _, l := range got {
+		if !slices.Contains(want, l) {
+			fmt.Fprintf(&b, "  extra:   %s\n", l)
+		}
+	}
+	return b.String()
+}
+
+func dirNames(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// copyTree copies the source tree without .git and dist.
+func copyTree(t *testing.T, from, to string) {
+	t.Helper()
+	err := filepath.WalkDir(from, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(from, p)
+		if rel == ".git" || rel == "dist" {
+			// In a worktree .git is a file: SkipDir on it would skip the
+			// rest of the directory.
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		dst := filepath.Join(to, rel)
+		switch {
+		case d.IsDir():
+			return os.MkdirAll(dst, 0o755)
+		case info.Mode().IsRegular():
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(dst, b, info.Mode().Perm())
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// tarEntries reads the headers of a .tar.gz, in order.
+func tarEntries(t *testing.T, path string) []*tar.Header {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(zr)
+	var out []*tar.Header
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		out = append(out, h)
+	}
+}
+
+// tarDiff names the members of two tarballs that differ, to say where two
+// runs went apart.
+func tarDiff(t *testing.T, name string, a, b []byte) string {
+	t.Helper()
+	if !strings.HasSuffix(name, ".tar.gz") {
+		return ""
+	}
+	members := func(data []byte) map[string]string {
+		out := map[string]string{}
+		zr, err := gzip.NewReader(bytes.NewReader(data))
+		if err != nil {
+			return out
+		}
+		tr := tar.NewReader(zr)
+		for {
+			h, err := tr.Next()
+			if err != nil {
+				return out
+			}
+			body, _ := io.ReadAll(tr)
+			out[h.Name] = fmt.Sprintf("%o %d %d %s %x", h.Mode, h.Uid, h.Gid, h.ModTime.UTC(), body)
+		}
+	}
+	ma, mb := members(a), members(b)
+	var differ []string
+	for _, k := range slices.Sorted(maps.Keys(ma)) {
+		if ma[k] != mb[k] {
+			differ = append(differ, k)
+		}
+	}
+	return fmt.Sprintf(": members that differ: %q", differ)
+}
