@@ -348,6 +348,10 @@ func TestMissingCertbotDirIsWaitedFor(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(e.certbot.dir, "live"), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	// Issued only once live/ is watched: a lineage the watcher finds at
+	// attach, linked but not yet written, waits for an event that never
+	// comes (the files are written in archive/).
+	e.waitWatching(t, true)
 	e.certbot.version = map[string]int{}
 	fp = e.certbot.issue("example.test")
 	e.expectDeployWhenQuiet(t, "example.test", fp)
