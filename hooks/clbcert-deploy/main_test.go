@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clbcert/clbcert/internal/eventually"
 	"github.com/clbcert/clbcert/internal/simtest"
 	"github.com/clbcert/clbcert/pkg/tcsim"
 )
@@ -181,12 +182,10 @@ func TestKilledHalfwayFinishesOnRerun(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(20 * time.Second); sim.Calls("ModifyListener")+sim.Calls("ModifyDomainAttributes") == 0; time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatal("the deploy never started binding")
-		}
-	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	eventually.True(t, 20*time.Second, "the deploy started binding", func() bool {
+		return sim.Calls("ModifyListener")+sim.Calls("ModifyDomainAttributes") > 0
+	})
 	cmd.Process.Signal(syscall.SIGKILL)
 	cmd.Wait()
 	r := runDeploy(t, env)
@@ -216,12 +215,10 @@ func TestSIGTERMReportsInterruptedAndRerunFinishes(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(20 * time.Second); sim.Calls("ModifyListener")+sim.Calls("ModifyDomainAttributes") < 2; time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatal("the deploy never started binding")
-		}
-	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	eventually.True(t, 20*time.Second, "the deploy bound two targets", func() bool {
+		return sim.Calls("ModifyListener")+sim.Calls("ModifyDomainAttributes") >= 2
+	})
 	cmd.Process.Signal(syscall.SIGTERM)
 	start := time.Now()
 	cmd.Wait()

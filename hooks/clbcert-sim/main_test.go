@@ -15,6 +15,7 @@ import (
 	"github.com/miekg/dns"
 	dnspod "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/dnspod/v20210323"
 
+	"github.com/clbcert/clbcert/internal/eventually"
 	"github.com/clbcert/clbcert/internal/simtest"
 	"github.com/clbcert/clbcert/pkg/tencent"
 )
@@ -46,9 +47,10 @@ func TestSimPrintsWorkingExports(t *testing.T) {
 	}
 	defer cmd.Process.Kill()
 	var data []byte
-	for deadline := time.Now().Add(10 * time.Second); len(data) == 0 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	eventually.True(t, 10*time.Second, "the sim wrote "+envFile, func() bool {
 		data, _ = os.ReadFile(envFile)
-	}
+		return len(data) > 0
+	})
 	if fi, err := os.Stat(envFile); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("env file: %v, %v; want mode 0600\n%s", fi, err, out.String())
 	}

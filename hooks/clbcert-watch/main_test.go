@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clbcert/clbcert/internal/eventually"
 	"github.com/clbcert/clbcert/internal/simtest"
 	"github.com/clbcert/clbcert/pkg/lineage"
 	"github.com/clbcert/clbcert/pkg/tcsim"
@@ -78,17 +79,6 @@ func metric(t *testing.T, url, series string) (v float64, ok bool) {
 	return 0, false
 }
 
-func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %s: %s", within, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // With every upload failing, the service stays up, retries with a growing
 // wait and reports each failure in the journal and the metrics; when the
 // cloud recovers the next retry deploys, and the failure count goes back
@@ -141,7 +131,7 @@ func TestFailingDeployIsRetriedUntilItSucceeds(t *testing.T) {
 	})
 
 	failures := `clbcert_watch_deploy_failures{lineage="example.test"}`
-	eventually(t, 10*time.Second, "three failures in the metrics", func() bool {
+	eventually.True(t, 10*time.Second, "three failures in the metrics", func() bool {
 		v, _ := metric(t, url, failures)
 		return v >= 3
 	})
@@ -158,7 +148,7 @@ func TestFailingDeployIsRetriedUntilItSucceeds(t *testing.T) {
 	}
 
 	sim.FailNext("UploadCertificate", "", 0)
-	eventually(t, 10*time.Second, "a successful deployment in the metrics", func() bool {
+	eventually.True(t, 10*time.Second, "a successful deployment in the metrics", func() bool {
 		v, ok := metric(t, url, failures)
 		s, _ := metric(t, url, `clbcert_watch_last_deploy_success_timestamp_seconds{lineage="example.test"}`)
 		return ok && v == 0 && s > 0
@@ -176,7 +166,7 @@ func TestFailingDeployIsRetriedUntilItSucceeds(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 5*time.Second, "the reload in the log", func() bool {
+	eventually.True(t, 5*time.Second, "the reload in the log", func() bool {
 		return strings.Contains(stderr.String(), "configuration reloaded")
 	})
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
@@ -221,7 +211,7 @@ func TestLineageWithoutTargetIsNoFailure(t *testing.T) {
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	url := "http://" + addr + "/metrics"
-	eventually(t, 10*time.Second, "a successful reconcile of www.example.test", func() bool {
+	eventually.True(t, 10*time.Second, "a successful reconcile of www.example.test", func() bool {
 		s, _ := metric(t, url, `clbcert_watch_last_deploy_success_timestamp_seconds{lineage="www.example.test"}`)
 		return s > 0
 	})

@@ -17,6 +17,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/clbcert/clbcert/internal/eventually"
 )
 
 // zoneHook publishes (auth) or withdraws (cleanup) $CERTBOT_VALIDATION in the directory served
@@ -246,38 +248,33 @@ exec sleep 300
 // readPID waits for a hook to write its pid to path.
 func readPID(t *testing.T, path string) int {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	var pid int
+	eventually.Succeeds(t, 30*time.Second, func() error {
 		data, err := os.ReadFile(path)
-		if pid, perr := strconv.Atoi(strings.TrimSpace(string(data))); err == nil && perr == nil {
-			return pid
+		if err != nil {
+			return err
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no pid in %s after 30s (%v)", path, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		pid, err = strconv.Atoi(strings.TrimSpace(string(data)))
+		return err
+	})
+	return pid
 }
 
 // assertGone waits briefly for pid to die. A zombie counts as gone: once orphaned it is
 // init's to reap, and not every container init reaps promptly.
 func assertGone(t *testing.T, pid int) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	eventually.Succeeds(t, 5*time.Second, func() error {
 		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 		if err != nil {
-			return
+			return nil
 		}
 		// The state follows the command name, which is in parentheses and may contain spaces.
 		if i := bytes.LastIndexByte(stat, ')'); i >= 0 && i+2 < len(stat) && stat[i+2] == 'Z' {
-			return
+			return nil
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("process %d still running: %s", pid, stat)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return fmt.Errorf("process %d still running: %s", pid, stat)
+	})
 }
 
 func TestPebbleLifecycle(t *testing.T) {

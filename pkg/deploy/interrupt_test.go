@@ -10,6 +10,7 @@ import (
 	clb "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/clb/v20180317"
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 
+	"github.com/clbcert/clbcert/internal/eventually"
 	"github.com/clbcert/clbcert/internal/simtest"
 	"github.com/clbcert/clbcert/pkg/deploy"
 	"github.com/clbcert/clbcert/pkg/store"
@@ -64,13 +65,23 @@ func TestInterruptedDeployNamesItsRunningTasks(t *testing.T) {
 	}
 	lin := simtest.Lineage(t, "good-ecdsa-2", "example.test")
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	d := newDeployerWith(t, sim, st, deploy.Options{})
+	type outcome struct {
+		rep *deploy.Report
+		err error
+	}
+	done := make(chan outcome, 1)
 	go func() {
-		for sim.Calls("ModifyListener")+sim.Calls("ModifyDomainAttributes") < 2 {
-			time.Sleep(5 * time.Millisecond)
-		}
-		cancel()
+		rep, err := d.Deploy(ctx, lin)
+		done <- outcome{rep, err}
 	}()
-	rep, err := newDeployerWith(t, sim, st, deploy.Options{}).Deploy(ctx, lin)
+	eventually.True(t, 20*time.Second, "the deploy bound two targets", func() bool {
+		return sim.Calls("ModifyListener")+sim.Calls("ModifyDomainAttributes") >= 2
+	})
+	cancel()
+	o := <-done
+	rep, err := o.rep, o.err
 	if err == nil || rep == nil {
 		t.Fatalf("interrupted deploy: rep %+v, err %v", rep, err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 	ssl "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/ssl/v20191205"
 
+	"github.com/clbcert/clbcert/internal/eventually"
 	"github.com/clbcert/clbcert/internal/simtest"
 	"github.com/clbcert/clbcert/pkg/deploy"
 	"github.com/clbcert/clbcert/pkg/store"
@@ -144,11 +145,9 @@ func bindByHand(t *testing.T, sim *tcsim.Sim, lb, lbl, certID string) {
 	if _, err := client.ModifyListener(req); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(5 * time.Second); sim.ServedCert(lb, lbl, "") != certID; time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s/%s never served %s", lb, lbl, certID)
-		}
-	}
+	eventually.True(t, 5*time.Second, lb+"/"+lbl+" serves "+certID, func() bool {
+		return sim.ServedCert(lb, lbl, "") == certID
+	})
 }
 
 // A target someone changed since the deploy is left alone (and forgotten);

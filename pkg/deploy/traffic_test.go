@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clbcert/clbcert/internal/eventually"
 	"github.com/clbcert/clbcert/internal/simtest"
 	"github.com/clbcert/clbcert/pkg/deploy"
 	"github.com/clbcert/clbcert/pkg/lineage"
@@ -55,22 +56,38 @@ func TestClientsSeeTheNewCertificateWithoutADroppedRequest(t *testing.T) {
 		return lineage.Fingerprint(resp.TLS.PeerCertificates[0].Raw), nil
 	}
 	// A new target gets traffic once its checks pass; wait for that before counting drops.
-	deadline := time.Now().Add(10 * time.Second)
-	for _, err := get(); err != nil; _, err = get() {
-		if time.Now().After(deadline) {
-			t.Fatalf("the backends never became healthy: %v", err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	eventually.Succeeds(t, 10*time.Second, func() error {
+		_, err := get()
+		return err
+	})
 
+	const clients = 4
 	var (
 		mu     sync.Mutex
 		seen   []string
 		failed []error
+		latest [clients]string // each client's last answer
 	)
+	// allGot waits until every client's last answer was the leaf fp: from
+	// then on, each client's next request starts after that answer.
+	allGot := func(fp, what string) {
+		t.Helper()
+		eventually.Succeeds(t, 10*time.Second, func() error {
+			mu.Lock()
+			defer mu.Unlock()
+			for c, l := range latest {
+				if l != fp {
+					return fmt.Errorf("%s: client %d's last answer had sha256 %.12s…; %d requests failed", what, c, l, len(failed))
+				}
+			}
+			return nil
+		})
+	}
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	for range 4 {
+	stopClients := sync.OnceFunc(func() { close(stop); wg.Wait() })
+	defer stopClients()
+	for c := range clients {
 		wg.Go(func() {
 			for {
 				select {
@@ -84,20 +101,20 @@ func TestClientsSeeTheNewCertificateWithoutADroppedRequest(t *testing.T) {
 					failed = append(failed, err)
 				} else {
 					seen = append(seen, fp)
+					latest[c] = fp
 				}
 				mu.Unlock()
 			}
 		})
 	}
-	time.Sleep(50 * time.Millisecond)
+	allGot(old, "every client answered with the old certificate")
 	d := newDeployer(t, sim, deploy.Options{Regions: []string{"ap-guangzhou"}})
 	rep, err := d.Deploy(context.Background(), renewed)
 	if err != nil || len(targetsWith(rep, deploy.StatusUpdated)) != 1 {
 		t.Fatalf("deploy: %v %+v", err, rep)
 	}
-	time.Sleep(50 * time.Millisecond)
-	close(stop)
-	wg.Wait()
+	allGot(renewed.Fingerprint, "every client answered with the new certificate")
+	stopClients()
 
 	if len(failed) > 0 {
 		t.Errorf("%d of %d requests failed during the deploy, first: %v", len(failed), len(failed)+len(seen), failed[0])

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clbcert/clbcert/internal/eventually"
 	"github.com/clbcert/clbcert/internal/simtest"
 	"github.com/clbcert/clbcert/pkg/doctor"
 	"github.com/clbcert/clbcert/pkg/inventory"
@@ -146,19 +147,15 @@ func expectFindings(t *testing.T, got []doctor.Finding, wants ...want) {
 // "") are in state, as DescribeTargetHealth would report them.
 func waitHealth(t *testing.T, sim *tcsim.Sim, lb, lbl, loc string, state map[string]string) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
+	eventually.Succeeds(t, 15*time.Second, func() error {
 		got := sim.TargetHealth(lb, lbl, loc)
 		ok := len(got) > 0
 		for addr, s := range state {
 			ok = ok && got[addr] == s
 		}
-		if ok {
-			return
+		if !ok {
+			return fmt.Errorf("targets of %s/%s/%s are %v, want %v", lb, lbl, loc, got, state)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("targets of %s/%s/%s are %v, want %v", lb, lbl, loc, got, state)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return nil
+	})
 }

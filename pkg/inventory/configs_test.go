@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clbcert/clbcert/internal/eventually"
 	"github.com/clbcert/clbcert/internal/simtest"
 	"github.com/clbcert/clbcert/pkg/inventory"
 	"github.com/clbcert/clbcert/pkg/tcsim"
@@ -129,7 +130,7 @@ func TestTargetHealth(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got []inventory.TargetHealth
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+	eventually.Succeeds(t, 10*time.Second, func() error {
 		before := sim.Calls("DescribeTargetHealth")
 		if got, err = c.TargetHealth(context.Background(), "ap-guangzhou", ids); err != nil {
 			t.Fatal(err)
@@ -137,15 +138,13 @@ func TestTargetHealth(t *testing.T) {
 		if n := sim.Calls("DescribeTargetHealth") - before; n != 2 {
 			t.Fatalf("%d DescribeTargetHealth calls for 31 load balancers, want 2", n)
 		}
-		if statuses(got, "lbl-http0") == "Alive Dead" {
-			break
+		if s := statuses(got, "lbl-http0"); s != "Alive Dead" {
+			return fmt.Errorf("rule targets %s, want Alive Dead", s)
 		}
-	}
+		return nil
+	})
 	if len(got) != 33 {
 		t.Fatalf("%d targets, want 31 layer-4 ones and 2 of the rule", len(got))
-	}
-	if s := statuses(got, "lbl-http0"); s != "Alive Dead" {
-		t.Fatalf("rule targets %s, want Alive Dead", s)
 	}
 	for _, th := range got {
 		switch {

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
 
+	"github.com/clbcert/clbcert/internal/eventually"
 	"github.com/clbcert/clbcert/internal/simtest"
 	"github.com/clbcert/clbcert/pkg/inventory"
 	"github.com/clbcert/clbcert/pkg/level"
@@ -57,8 +59,7 @@ func account(t *testing.T) tcsim.Options {
 // loc-www1: web1 Alive, web2 Dead.
 func settled(t *testing.T, sim *tcsim.Sim) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
+	eventually.Succeeds(t, 10*time.Second, func() error {
 		h := sim.TargetHealth("lb-web1", "lbl-https1", "loc-www1")
 		alive, dead := 0, 0
 		for _, s := range h {
@@ -69,12 +70,11 @@ func settled(t *testing.T, sim *tcsim.Sim) {
 				dead++
 			}
 		}
-		if alive == 1 && dead == 1 {
-			return
+		if alive != 1 || dead != 1 {
+			return fmt.Errorf("backends not settled: %v", h)
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatalf("backends never settled: %v", sim.TargetHealth("lb-web1", "lbl-https1", "loc-www1"))
+		return nil
+	})
 }
 
 func collect(t *testing.T, sim *tcsim.Sim) *listeners.View {

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	clbsdk "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/clb/v20180317"
+
+	"github.com/clbcert/clbcert/internal/eventually"
 )
 
 func ipTarget(ip string, port int64) *clbsdk.Target {
@@ -423,13 +425,12 @@ func TestTargetHealthFromChecker(t *testing.T) {
 		}}},
 	}})
 	up, down := s.BackendAddr("up"), s.BackendAddr("down")
-	deadline := time.Now().Add(10 * time.Second)
-	for h := s.TargetHealth("lb-check001", "lbl-http0001", "loc-check001"); h[up] != healthAlive || h[down] != healthDead; h = s.TargetHealth("lb-check001", "lbl-http0001", "loc-check001") {
-		if time.Now().After(deadline) {
-			t.Fatalf("the checker did not decide within 10 s: %v", h)
+	eventually.Succeeds(t, 10*time.Second, func() error {
+		if h := s.TargetHealth("lb-check001", "lbl-http0001", "loc-check001"); h[up] != healthAlive || h[down] != healthDead {
+			return fmt.Errorf("the checker has not decided: %v", h)
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return nil
+	})
 	req := clbsdk.NewDescribeTargetHealthRequest()
 	req.LoadBalancerIds = []*string{ptr("lb-check001")}
 	resp, err := clbClient(t, s, gz).DescribeTargetHealth(req)

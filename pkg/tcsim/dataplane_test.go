@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/clbcert/clbcert/internal/eventually"
 )
 
 func TestRouteRule(t *testing.T) {
@@ -181,13 +183,12 @@ func targetHealth(s *Sim, lbID, listenerID, locationID, addr string) string {
 // every few milliseconds, the deadline is only for a checker that never gets there.
 func waitHealth(t *testing.T, s *Sim, lbID, listenerID, locationID, addr, state string) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for got := ""; got != state; got = targetHealth(s, lbID, listenerID, locationID, addr) {
-		if time.Now().After(deadline) {
-			t.Fatalf("target %s of %s/%s/%s is %q, still not %s", addr, lbID, listenerID, locationID, got, state)
+	eventually.Succeeds(t, 20*time.Second, func() error {
+		if got := targetHealth(s, lbID, listenerID, locationID, addr); got != state {
+			return fmt.Errorf("target %s of %s/%s/%s is %q, still not %s", addr, lbID, listenerID, locationID, got, state)
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 func off() *HealthCheckSpec { return &HealthCheckSpec{Off: true} }
@@ -729,13 +730,12 @@ func TestCertSwitchDropsNoRequest(t *testing.T) {
 	}()
 	waitCount := func(fresh bool, n int) {
 		t.Helper()
-		deadline := time.Now().Add(20 * time.Second)
-		for count(fresh) < n {
-			if time.Now().After(deadline) {
-				t.Fatalf("only %d requests served the %v certificate", count(fresh), map[bool]string{false: "old", true: "new"}[fresh])
+		eventually.Succeeds(t, 20*time.Second, func() error {
+			if got := count(fresh); got < n {
+				return fmt.Errorf("only %d requests served the %v certificate", got, map[bool]string{false: "old", true: "new"}[fresh])
 			}
-			time.Sleep(2 * time.Millisecond)
-		}
+			return nil
+		})
 	}
 	waitCount(false, 20)
 	clb := clbClient(t, s, gz)
@@ -806,20 +806,15 @@ func TestCloseEndsOpenConnections(t *testing.T) {
 		inFlight <- err
 	}()
 	// Wait until the slow request is being forwarded.
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(2 * time.Millisecond) {
+	eventually.True(t, 10*time.Second, "the slow request reached its backend", func() bool {
 		s.lbNet.dp.bal.mu.Lock()
+		defer s.lbNet.dp.bal.mu.Unlock()
 		n := 0
 		for _, p := range s.lbNet.dp.bal.pools {
 			n += p.active[net.JoinHostPort("127.0.0.1", strconv.Itoa(slow))]
 		}
-		s.lbNet.dp.bal.mu.Unlock()
-		if n == 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the slow request never reached its backend")
-		}
-	}
+		return n == 1
+	})
 
 	closed := make(chan error, 1)
 	go func() { closed <- s.Close() }()

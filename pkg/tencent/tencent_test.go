@@ -273,9 +273,12 @@ func TestBackoffIsCappedAndJittered(t *testing.T) {
 func TestDoStopsWhenContextEnds(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	c := testCaller(new([]time.Duration))
-	c.sleep = sleepCtx
+	// The context ends while Do waits to retry, an hour before it would.
+	c.sleep = func(ctx context.Context, d time.Duration) error {
+		cancel()
+		return sleepCtx(ctx, d)
+	}
 	c.Policy = RetryPolicy{MaxAttempts: 100, MaxElapsed: 10 * time.Hour, Base: time.Hour, Cap: time.Hour}
-	go func() { time.Sleep(20 * time.Millisecond); cancel() }()
 	_, err := Do(ctx, c, "DescribeDomainList", func(context.Context) (int, error) {
 		return 0, tcerr.NewTencentCloudSDKError("InternalError", "", "")
 	})

@@ -130,6 +130,8 @@ func (c *fakeCertbot) issue(name string) string {
 type step struct {
 	label string
 	do    func() error
+	// events is how many inotify events the step makes in live/NAME.
+	events int
 }
 
 // renewal is `certbot renew` of one lineage as its steps, to be run whole
@@ -151,7 +153,7 @@ func (c *fakeCertbot) renewal(name string) *renewal {
 	r.steps = append(r.steps, step{"write archive", func() error {
 		r.fingerprint = c.writeVersion(name, n)
 		return nil
-	}})
+	}, 0})
 	for _, k := range kinds {
 		r.steps = append(r.steps, step{"create previous_" + k, func() error {
 			target, err := filepath.EvalSymlinks(filepath.Join(live, k+".pem"))
@@ -159,20 +161,20 @@ func (c *fakeCertbot) renewal(name string) *renewal {
 				return err
 			}
 			return os.Symlink(target, filepath.Join(live, "previous_"+k+".pem"))
-		}})
+		}, 1})
 	}
 	for _, k := range kinds {
 		link := filepath.Join(live, k+".pem")
 		r.steps = append(r.steps,
-			step{"unlink " + k, func() error { return os.Remove(link) }},
+			step{"unlink " + k, func() error { return os.Remove(link) }, 1},
 			step{"link " + k, func() error {
 				return os.Symlink(fmt.Sprintf("../../archive/%s/%s%d.pem", name, k, n), link)
-			}})
+			}, 1})
 	}
 	for _, k := range kinds {
 		r.steps = append(r.steps, step{"remove previous_" + k, func() error {
 			return os.Remove(filepath.Join(live, "previous_"+k+".pem"))
-		}})
+		}, 1})
 	}
 	return r
 }
@@ -190,8 +192,9 @@ func (r *renewal) without(prefix string) *renewal {
 	return r
 }
 
-// runUntil runs the steps up to and including the one labelled last ("" runs them all).
-func (r *renewal) runUntil(t testing.TB, last string) {
+// runUntil runs the steps up to and including the one labelled last ("" runs
+// them all) and returns how many inotify events they made in live/NAME.
+func (r *renewal) runUntil(t testing.TB, last string) (events int) {
 	t.Helper()
 	for len(r.steps) > 0 {
 		s := r.steps[0]
@@ -199,13 +202,15 @@ func (r *renewal) runUntil(t testing.TB, last string) {
 		if err := s.do(); err != nil {
 			t.Fatalf("renewal step %q: %v", s.label, err)
 		}
+		events += s.events
 		if s.label == last {
-			return
+			return events
 		}
 	}
 	if last != "" {
 		t.Fatalf("renewal has no step %q", last)
 	}
+	return events
 }
 
 // renew runs a whole renewal and returns the new leaf's fingerprint.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/clbcert/clbcert/internal/eventually"
 	"github.com/clbcert/clbcert/pkg/lineage"
 	"github.com/clbcert/clbcert/pkg/watch"
 )
@@ -101,26 +102,29 @@ func (d *fakeDeployer) next(t testing.TB, within time.Duration) call {
 	}
 }
 
-// none checks that no deployment starts for a while.
-func (d *fakeDeployer) none(t testing.TB, wait time.Duration, why string) {
+// none checks that no deployment has started beyond those taken with
+// next. It does not wait: call it once the watcher has had its chance (a
+// metric says it looked, or it was stopped, which waits for every
+// deployment it started).
+func (d *fakeDeployer) none(t testing.TB, why string) {
 	t.Helper()
 	select {
 	case c := <-d.calls:
 		t.Fatalf("%s: deployed %s (sha256 %.12s…)", why, c.name, c.fingerprint)
-	case <-time.After(wait):
+	default:
 	}
 }
 
 var errCloudDown = errors.New("clb:ModifyListener failed (InternalError)")
 
 // fakeClock moves only when told. Timers fire in their own goroutines, as
-// time.AfterFunc's do; every new timer's duration is sent on scheduled.
+// time.AfterFunc's do; every timer's duration is kept for nextTimer.
 type fakeClock struct {
-	scheduled chan time.Duration
-
-	mu     sync.Mutex
-	now    time.Time
-	timers []*fakeTimer
+	mu        sync.Mutex
+	now       time.Time
+	timers    []*fakeTimer
+	scheduled []time.Duration // every timer's duration, in order
+	taken     int             // scheduled[:taken] were returned by nextTimer
 }
 
 type fakeTimer struct {
@@ -130,7 +134,7 @@ type fakeTimer struct {
 }
 
 func newFakeClock() *fakeClock {
-	return &fakeClock{scheduled: make(chan time.Duration, 100), now: time.Now()}
+	return &fakeClock{now: time.Now()}
 }
 
 func (c *fakeClock) Now() time.Time {
@@ -143,8 +147,8 @@ func (c *fakeClock) AfterFunc(d time.Duration, f func()) func() bool {
 	c.mu.Lock()
 	tm := &fakeTimer{at: c.now.Add(d), f: f}
 	c.timers = append(c.timers, tm)
+	c.scheduled = append(c.scheduled, d)
 	c.mu.Unlock()
-	c.scheduled <- d
 	return func() bool {
 		c.mu.Lock()
 		defer c.mu.Unlock()
@@ -154,8 +158,11 @@ func (c *fakeClock) AfterFunc(d time.Duration, f func()) func() bool {
 	}
 }
 
-// advance moves the clock and fires the timers now due, earliest first.
-func (c *fakeClock) advance(d time.Duration) {
+// advance moves the clock and fires the timers now due, earliest first,
+// each in its own goroutine, and returns how many fired once each has
+// returned. The watcher's timer returns when its loop has taken the
+// wakeup, so by then the loop has begun to act on it.
+func (c *fakeClock) advance(d time.Duration) int {
 	c.mu.Lock()
 	c.now = c.now.Add(d)
 	var due, later []*fakeTimer
@@ -173,25 +180,54 @@ func (c *fakeClock) advance(d time.Duration) {
 	c.mu.Unlock()
 	sort.Slice(due, func(i, j int) bool { return due[i].at.Before(due[j].at) })
 	for _, tm := range due {
-		go tm.f()
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			tm.f()
+		}()
+		<-done
 	}
+	return len(due)
 }
 
-// nextTimer waits for the watcher to schedule a timer and returns its duration.
+// nextTimer waits for the watcher to schedule its next timer and returns
+// the timer's duration.
 func (c *fakeClock) nextTimer(t testing.TB) time.Duration {
 	t.Helper()
-	select {
-	case d := <-c.scheduled:
-		return d
-	case <-time.After(5 * time.Second):
-		t.Fatal("the watcher scheduled no timer")
-		return 0
+	var d time.Duration
+	eventually.True(t, 5*time.Second, "the watcher scheduled a timer", func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if c.taken == len(c.scheduled) {
+			return false
+		}
+		d = c.scheduled[c.taken]
+		c.taken++
+		return true
+	})
+	return d
+}
+
+// quietPeriods waits for the watcher to take n inotify events, each of
+// which starts the quiet period anew.
+func (c *fakeClock) quietPeriods(t testing.TB, n int) {
+	t.Helper()
+	for i := range n {
+		if d := c.nextTimer(t); d != quiet {
+			t.Fatalf("timer %d of %d after a change: %s, want the quiet period %s", i+1, n, d, quiet)
+		}
 	}
 }
 
 // gauge reads one per-lineage metric from reg; ok is false if the series
 // does not exist.
 func gauge(t testing.TB, reg *prometheus.Registry, name, lineageName string) (v float64, ok bool) {
+	t.Helper()
+	return gaugeWith(t, reg, name, "lineage", lineageName)
+}
+
+// gaugeWith reads the series of metric name whose label has value.
+func gaugeWith(t testing.TB, reg *prometheus.Registry, name, label, value string) (v float64, ok bool) {
 	t.Helper()
 	families, err := reg.Gather()
 	if err != nil {
@@ -203,7 +239,7 @@ func gauge(t testing.TB, reg *prometheus.Registry, name, lineageName string) (v 
 		}
 		for _, m := range f.GetMetric() {
 			for _, l := range m.GetLabel() {
-				if l.GetName() == "lineage" && l.GetValue() == lineageName {
+				if l.GetName() == label && l.GetValue() == value {
 					return m.GetGauge().GetValue(), true
 				}
 			}

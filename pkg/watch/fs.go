@@ -38,6 +38,7 @@ func (w *Watcher) attach() error {
 			return watchError(dir, err)
 		}
 		w.parent = dir
+		w.metrics.setWatching(w.live, false)
 		w.log.Warn("waiting for certbot's live directory to be created", "dir", w.live, "watching", dir)
 		// Loop: the next directory down may have been created before the
 		// watch was in place, and its event is then lost.
@@ -50,6 +51,7 @@ func (w *Watcher) attach() error {
 		return watchError(w.live, err)
 	}
 	w.attached = true
+	w.metrics.setWatching(w.live, true)
 	w.log.Info("watching certbot's live directory", "dir", w.live)
 	return w.rescan()
 }
@@ -65,6 +67,7 @@ func (w *Watcher) unwatchParent() {
 // detach forgets live/ and its lineages after live/ itself went away.
 func (w *Watcher) detach() {
 	w.attached = false
+	w.metrics.setWatching(w.live, false)
 	_ = w.fsw.Remove(w.live)
 	for name := range w.lineages {
 		w.drop(name)

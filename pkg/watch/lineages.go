@@ -30,19 +30,23 @@ func (w *Watcher) check(name string, t *tracked) {
 		return // it went away; the Remove event on live/ follows
 	}
 	if err != nil {
+		w.metrics.setIncomplete(name, true)
 		w.log.Error("cannot read a lineage directory: waiting for it to change", "lineage", name, "err", err)
 		return
 	}
 	if len(prev) > 0 {
+		w.metrics.setIncomplete(name, true)
 		w.log.Warn("certbot's backup links are still there: certbot is swapping the links or was interrupted (its next run repairs that); waiting for them to go",
 			"lineage", name, "links", prev)
 		return
 	}
 	lin, err := lineage.Load(dir, w.opts.Clock.Now())
 	if err != nil {
+		w.metrics.setIncomplete(name, true)
 		w.log.Warn("lineage cannot be deployed as it is: waiting for it to change", "lineage", name, "err", err)
 		return
 	}
+	w.metrics.setIncomplete(name, false)
 	w.metrics.setExpiry(name, lin.Leaf.NotAfter)
 	if t.leaf != lin.Fingerprint {
 		t.leaf, t.served = lin.Fingerprint, nil

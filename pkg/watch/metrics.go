@@ -14,9 +14,13 @@ import (
 // metrics are the per-lineage gauges monitoring alerts on: a leaf close to
 // expiry, a deployment that has not succeeded for long, failures piling up.
 type metrics struct {
-	expiry   *prometheus.GaugeVec
-	success  *prometheus.GaugeVec
-	failures *prometheus.GaugeVec
+	expiry     *prometheus.GaugeVec
+	success    *prometheus.GaugeVec
+	failures   *prometheus.GaugeVec
+	incomplete *prometheus.GaugeVec
+	// watching tells a live/ that is watched from one waited for: a
+	// --certbot-dir with a typo waits forever and deploys nothing.
+	watching *prometheus.GaugeVec
 	// certs are the gauges clbcert status --prometheus writes too.
 	certs *certmetrics.Certificates
 }
@@ -36,8 +40,16 @@ func newMetrics(reg prometheus.Registerer, certs *certmetrics.Certificates) (*me
 			Name: "clbcert_watch_deploy_failures",
 			Help: "Failed deploy attempts of the lineage since its last success; 0 once it succeeds.",
 		}, []string{"lineage"}),
+		incomplete: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "clbcert_watch_lineage_incomplete",
+			Help: "1 while live/LINEAGE was found half-swapped or unreadable at the last look (certbot swapping its links, or interrupted doing so), which waits for the next change; 0 once it is whole.",
+		}, []string{"lineage"}),
+		watching: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "clbcert_watch_live_directory_watched",
+			Help: "1 while certbot's live directory is watched; 0 while it does not exist and the watcher waits for it to be created.",
+		}, []string{"dir"}),
 	}
-	for _, c := range []prometheus.Collector{m.expiry, m.success, m.failures, m.certs} {
+	for _, c := range []prometheus.Collector{m.expiry, m.success, m.failures, m.incomplete, m.watching, m.certs} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register the watcher's metrics: %w", err)
 		}
@@ -58,12 +70,28 @@ func (m *metrics) setFailures(name string, n int) {
 	m.failures.WithLabelValues(name).Set(float64(n))
 }
 
+func (m *metrics) setIncomplete(name string, incomplete bool) {
+	m.incomplete.WithLabelValues(name).Set(gaugeBool(incomplete))
+}
+
+func (m *metrics) setWatching(live string, watching bool) {
+	m.watching.WithLabelValues(live).Set(gaugeBool(watching))
+}
+
+func gaugeBool(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // forget drops a lineage that left live/, so that its series stop rather
 // than report a certificate that is no longer there.
 func (m *metrics) forget(name string) {
 	m.expiry.DeleteLabelValues(name)
 	m.success.DeleteLabelValues(name)
 	m.failures.DeleteLabelValues(name)
+	m.incomplete.DeleteLabelValues(name)
 	m.certs.Forget(name)
 }
 

@@ -2,6 +2,7 @@ package watch_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clbcert/clbcert/internal/eventually"
 	"github.com/clbcert/clbcert/pkg/notify"
 )
 
@@ -36,15 +38,13 @@ func TestFailureAndRecoveryAreToldOnce(t *testing.T) {
 	}
 	waitMessages := func(n int) []notify.Message {
 		t.Helper()
-		for deadline := time.Now().Add(5 * time.Second); len(messages()) < n && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		}
+		eventually.True(t, soon, fmt.Sprintf("%d notifications", n), func() bool { return len(messages()) >= n })
 		return messages()
 	}
 
 	e := newEnv(t)
-	clock := newFakeClock()
+	clock := e.clock
 	opts := e.options()
-	opts.Clock = clock
 	opts.RetryMin, opts.RetryMax = 10*time.Second, 10*time.Second
 	n, err := notify.New([]notify.Endpoint{{URL: hook.URL, Kind: notify.JSON}}, notify.Options{})
 	if err != nil {
@@ -83,12 +83,9 @@ func TestFailureAndRecoveryAreToldOnce(t *testing.T) {
 	if len(ms) != 2 || ms[1].Event != notify.EventDeployRecovered {
 		t.Fatalf("after the success: %+v", ms)
 	}
-	e.log.waitFor(t, "msg=deployed")
+	e.waitGauge(t, "clbcert_target_serves_current", "example.test", 1)
 	if v, _ := gauge(t, e.reg, "clbcert_certificate_level", "example.test"); v != 0 {
 		t.Errorf("level %v once deployed, want 0", v)
-	}
-	if v, _ := gauge(t, e.reg, "clbcert_target_serves_current", "example.test"); v != 1 {
-		t.Errorf("served %v once deployed, want 1", v)
 	}
 	for _, name := range []string{"clbcert_certificate_not_after_seconds", "clbcert_certificate_renewal_due_seconds"} {
 		if _, ok := gauge(t, e.reg, name, "example.test"); !ok {

@@ -3,6 +3,7 @@ package watch_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -15,41 +16,28 @@ import (
 	"github.com/fsnotify/fsnotify"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/clbcert/clbcert/internal/eventually"
 	"github.com/clbcert/clbcert/internal/simtest"
 	"github.com/clbcert/clbcert/pkg/store"
 	"github.com/clbcert/clbcert/pkg/watch"
 )
 
-// quiet is the tests' quiet period: short, yet far longer than the few
-// milliseconds a renewal's 16 events take.
+// quiet is the tests' quiet period. It passes on the fake clock only, when
+// a test says so.
 const quiet = 100 * time.Millisecond
 
-// soon bounds the wait for a deployment that should come after one quiet period.
-const soon = 3 * time.Second
+// soon bounds the real time the watcher may take to act once it should:
+// to read an event, to deploy once its clock says so.
+const soon = 5 * time.Second
 
-// syncBuffer collects log output from the watcher's goroutines.
-type syncBuffer struct{ simtest.LockedBuffer }
-
-// waitFor polls the log until it contains s: the only way to know that the
-// watcher reached a state that has no other outward sign.
-func (b *syncBuffer) waitFor(t testing.TB, s string) {
-	t.Helper()
-	deadline := time.Now().Add(soon)
-	for !strings.Contains(b.String(), s) {
-		if time.Now().After(deadline) {
-			t.Fatalf("log never said %q:\n%s", s, b.String())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-// env is a certbot config dir, a state dir and a fake cloud.
+// env is a certbot config dir, a state dir, a fake cloud and a fake clock.
 type env struct {
 	certbot  *fakeCertbot
 	store    *store.Store
 	deployer *fakeDeployer
+	clock    *fakeClock
 	reg      *prometheus.Registry
-	log      *syncBuffer
+	log      *simtest.LockedBuffer
 }
 
 func newEnv(t testing.TB) *env {
@@ -58,7 +46,7 @@ func newEnv(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{store: st, deployer: newFakeDeployer(), log: &syncBuffer{}}
+	e := &env{store: st, deployer: newFakeDeployer(), clock: newFakeClock(), log: &simtest.LockedBuffer{}}
 	e.certbot = newFakeCertbot(t, filepath.Join(t.TempDir(), "letsencrypt"))
 	if err := os.MkdirAll(filepath.Join(e.certbot.dir, "live"), 0o755); err != nil {
 		t.Fatal(err)
@@ -78,8 +66,9 @@ func (e *env) options() watch.Options {
 		Deployer:   e.deployer,
 		Store:      e.store,
 		Quiet:      quiet,
-		RetryMin:   time.Minute, // no retry within a test unless the clock is moved
+		RetryMin:   time.Minute,
 		Registerer: e.reg,
+		Clock:      e.clock,
 		Logger:     slog.New(slog.NewTextHandler(e.log, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 }
@@ -111,13 +100,68 @@ func start(t testing.TB, opts watch.Options) (w *watch.Watcher, stop func() erro
 	return w, stop
 }
 
-func expectDeploy(t *testing.T, d *fakeDeployer, name, fingerprint string) call {
+func expectDeploy(t *testing.T, d *fakeDeployer, name, fingerprint string) {
 	t.Helper()
-	c := d.next(t, soon)
+	checkCall(t, d.next(t, soon), name, fingerprint)
+}
+
+func checkCall(t *testing.T, c call, name, fingerprint string) {
+	t.Helper()
 	if c.name != name || c.fingerprint != fingerprint {
 		t.Fatalf("deployed %s sha256 %.12s…, want %s sha256 %.12s…", c.name, c.fingerprint, name, fingerprint)
 	}
-	return c
+}
+
+// renew renews a lineage the way certbot does and waits for the watcher to
+// take each of its events; the quiet period has not passed yet.
+func (e *env) renew(t *testing.T, name string) (fingerprint string) {
+	t.Helper()
+	r := e.certbot.renewal(name)
+	e.clock.quietPeriods(t, r.runUntil(t, ""))
+	return r.fingerprint
+}
+
+// expectDeployWhenQuiet lets quiet periods pass until the watcher deploys:
+// for changes whose events the watcher does not all see (a new lineage's
+// first ones come before its watch), or whose events are not counted.
+func (e *env) expectDeployWhenQuiet(t *testing.T, name, fingerprint string) {
+	t.Helper()
+	var c call
+	eventually.True(t, soon, "a deployment of "+name, func() bool {
+		e.clock.advance(quiet)
+		select {
+		case c = <-e.deployer.calls:
+			return true
+		default:
+			return false
+		}
+	})
+	checkCall(t, c, name, fingerprint)
+}
+
+// waitGauge waits until a per-lineage metric has value v.
+func (e *env) waitGauge(t *testing.T, name, lineageName string, v float64) {
+	t.Helper()
+	eventually.Succeeds(t, soon, func() error {
+		if got, ok := gauge(t, e.reg, name, lineageName); !ok || got != v {
+			return fmt.Errorf("%s{lineage=%q} = %v (present %v), want %v", name, lineageName, got, ok, v)
+		}
+		return nil
+	})
+}
+
+// waitWatching waits until the watcher watches live/ (true) or waits for
+// it to be created (false).
+func (e *env) waitWatching(t *testing.T, watching bool) {
+	t.Helper()
+	want := map[bool]float64{false: 0, true: 1}[watching]
+	eventually.Succeeds(t, soon, func() error {
+		live := filepath.Join(e.certbot.dir, "live")
+		if got, ok := gaugeWith(t, e.reg, "clbcert_watch_live_directory_watched", "dir", live); !ok || got != want {
+			return fmt.Errorf("live directory watched = %v (present %v), want %v", got, ok, want)
+		}
+		return nil
+	})
 }
 
 // The helper does what docs/certbot.md says certbot does: 16 events on
@@ -130,24 +174,37 @@ func TestFakeCertbotMatchesCertbotsEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer fsw.Close()
-	for _, d := range []string{filepath.Join(cb.dir, "live"), cb.live("example.test")} {
+	live := filepath.Join(cb.dir, "live")
+	for _, d := range []string{live, cb.live("example.test")} {
 		if err := fsw.Add(d); err != nil {
 			t.Fatal(err)
 		}
 	}
-	cb.renew("example.test")
+	r := cb.renewal("example.test")
+	events := r.runUntil(t, "")
+	// One inotify queue keeps the order of changes: once the sentinel's
+	// event is read, every event of the renewal has been.
+	sentinel := filepath.Join(live, "sentinel")
+	if err := os.WriteFile(sentinel, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	var got []string
-	timeout := time.After(time.Second)
+	timeout := time.After(soon)
 collect:
 	for {
 		select {
 		case ev := <-fsw.Events:
+			if ev.Name == sentinel {
+				break collect
+			}
 			if filepath.Dir(ev.Name) != cb.live("example.test") {
 				t.Errorf("event outside live/NAME: %s", ev)
 			}
 			got = append(got, ev.Op.String()+" "+filepath.Base(ev.Name))
+		case err := <-fsw.Errors:
+			t.Fatal(err)
 		case <-timeout:
-			break collect
+			t.Fatalf("the sentinel's event did not come within %s; got:\n%s", soon, strings.Join(got, "\n"))
 		}
 	}
 	want := []string{
@@ -159,6 +216,9 @@ collect:
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("events:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+	if events != len(want) {
+		t.Fatalf("the renewal's steps count %d events, want %d", events, len(want))
+	}
 }
 
 // Each renewal is deployed exactly once, a quiet period after certbot's
@@ -166,25 +226,26 @@ collect:
 func TestEachRenewalDeployedOnce(t *testing.T) {
 	e := newEnv(t)
 	fp := e.certbot.issue("example.test")
-	start(t, e.options())
+	_, stop := start(t, e.options())
 	expectDeploy(t, e.deployer, "example.test", fp)
 	for range 3 {
-		fp = e.certbot.renew("example.test")
-		done := time.Now()
-		c := expectDeploy(t, e.deployer, "example.test", fp)
-		// The timer starts when the watcher reads the last event, a
-		// moment after the change; allow for that moment.
-		if waited := c.at.Sub(done); waited < quiet-10*time.Millisecond {
-			t.Errorf("deployed %s after the swap, before the quiet period of %s", waited, quiet)
+		fp = e.renew(t, "example.test")
+		if n := e.clock.advance(quiet - time.Millisecond); n != 0 {
+			t.Fatalf("%d timers fired before the quiet period after the last change ended", n)
 		}
-		e.deployer.none(t, 3*quiet, "after the renewal's deployment")
+		e.deployer.none(t, "before the quiet period ended")
+		e.clock.advance(time.Millisecond)
+		expectDeploy(t, e.deployer, "example.test", fp)
 	}
-	if v, ok := gauge(t, e.reg, "clbcert_watch_last_deploy_success_timestamp_seconds", "example.test"); !ok || v == 0 {
-		t.Errorf("last success metric = %v, %v", v, ok)
-	}
+	e.waitGauge(t, "clbcert_watch_last_deploy_success_timestamp_seconds", "example.test", float64(e.clock.Now().Unix()))
 	if v, ok := gauge(t, e.reg, "clbcert_watch_leaf_expiry_timestamp_seconds", "example.test"); !ok || v < float64(time.Now().Unix()) {
 		t.Errorf("leaf expiry metric = %v, %v", v, ok)
 	}
+	e.clock.advance(time.Hour)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	e.deployer.none(t, "after the renewals' deployments")
 }
 
 // A lineage caught half-way through a swap is left alone until it is whole
@@ -207,18 +268,28 @@ func TestHalfSwappedLineageWaits(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t)
 			old := e.certbot.issue("example.test")
-			start(t, e.options())
+			_, stop := start(t, e.options())
 			expectDeploy(t, e.deployer, "example.test", old)
+			e.waitGauge(t, "clbcert_watch_lineage_incomplete", "example.test", 0)
 
 			r := e.certbot.renewal("example.test")
 			if tt.withoutP != "" {
 				r.steps = r.without("create " + tt.withoutP).without("remove " + tt.withoutP).steps
 			}
-			r.runUntil(t, tt.stopAt)
-			e.deployer.none(t, 5*quiet, "half-swapped lineage")
-			r.runUntil(t, "")
+			e.clock.quietPeriods(t, r.runUntil(t, tt.stopAt))
+			e.clock.advance(time.Hour)
+			e.waitGauge(t, "clbcert_watch_lineage_incomplete", "example.test", 1)
+			e.deployer.none(t, "half-swapped lineage")
+
+			e.clock.quietPeriods(t, r.runUntil(t, ""))
+			e.clock.advance(quiet)
 			expectDeploy(t, e.deployer, "example.test", r.fingerprint)
-			e.deployer.none(t, 3*quiet, "after the deployment")
+			e.waitGauge(t, "clbcert_watch_lineage_incomplete", "example.test", 0)
+			e.clock.advance(time.Hour)
+			if err := stop(); err != nil {
+				t.Fatal(err)
+			}
+			e.deployer.none(t, "after the deployment")
 		})
 	}
 }
@@ -228,22 +299,26 @@ func TestHalfSwappedLineageWaits(t *testing.T) {
 func TestNewLineageIsPickedUp(t *testing.T) {
 	e := newEnv(t)
 	first := e.certbot.issue("a.test")
-	start(t, e.options())
+	_, stop := start(t, e.options())
 	expectDeploy(t, e.deployer, "a.test", first)
 
 	fp := e.certbot.issue("b.test")
-	expectDeploy(t, e.deployer, "b.test", fp)
+	e.expectDeployWhenQuiet(t, "b.test", fp)
 	fp = e.certbot.renew("b.test")
-	expectDeploy(t, e.deployer, "b.test", fp)
+	e.expectDeployWhenQuiet(t, "b.test", fp)
 
 	if err := os.RemoveAll(e.certbot.live("b.test")); err != nil {
 		t.Fatal(err)
 	}
-	e.log.waitFor(t, "lineage left live/")
-	if _, ok := gauge(t, e.reg, "clbcert_watch_leaf_expiry_timestamp_seconds", "b.test"); ok {
-		t.Error("a lineage that left live/ still has metrics")
+	eventually.True(t, soon, "the metrics of b.test, which left live/, are gone", func() bool {
+		_, ok := gauge(t, e.reg, "clbcert_watch_leaf_expiry_timestamp_seconds", "b.test")
+		return !ok
+	})
+	e.clock.advance(time.Hour)
+	if err := stop(); err != nil {
+		t.Fatal(err)
 	}
-	e.deployer.none(t, 3*quiet, "after a lineage was removed")
+	e.deployer.none(t, "after a lineage was removed")
 }
 
 // A certbot dir that does not exist yet is waited for without polling, one
@@ -252,13 +327,13 @@ func TestMissingCertbotDirIsWaitedFor(t *testing.T) {
 	e := newEnv(t)
 	e.certbot.dir = filepath.Join(t.TempDir(), "etc", "letsencrypt")
 	start(t, e.options())
-	e.log.waitFor(t, "waiting for certbot's live directory")
+	e.waitWatching(t, false)
 	if err := os.MkdirAll(filepath.Join(e.certbot.dir, "live"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	e.log.waitFor(t, "watching certbot's live directory")
+	e.waitWatching(t, true)
 	fp := e.certbot.issue("example.test")
-	expectDeploy(t, e.deployer, "example.test", fp)
+	e.expectDeployWhenQuiet(t, "example.test", fp)
 
 	// live/ going away and coming back is followed too. archive/ goes with
 	// it: certbot never rewrites an archive file in place, and a re-issue
@@ -269,13 +344,17 @@ func TestMissingCertbotDirIsWaitedFor(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	e.log.waitFor(t, "live directory went away")
+	e.waitWatching(t, false)
 	if err := os.MkdirAll(filepath.Join(e.certbot.dir, "live"), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	// Issued only once live/ is watched: a lineage the watcher finds at
+	// attach, linked but not yet written, waits for an event that never
+	// comes (the files are written in archive/).
+	e.waitWatching(t, true)
 	e.certbot.version = map[string]int{}
 	fp = e.certbot.issue("example.test")
-	expectDeploy(t, e.deployer, "example.test", fp)
+	e.expectDeployWhenQuiet(t, "example.test", fp)
 }
 
 // A renewal made while the watcher was stopped is deployed when it starts
@@ -297,13 +376,16 @@ func TestRenewalWhileStoppedIsDeployedAtStart(t *testing.T) {
 	fp = e.certbot.renew("example.test")
 	_, stop = start(t, e.options())
 	expectDeploy(t, e.deployer, "example.test", fp)
-	e.deployer.none(t, 3*quiet, "other.test is unchanged")
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
+	e.deployer.none(t, "other.test is unchanged")
 
-	_, _ = start(t, e.options())
-	e.deployer.none(t, 3*quiet, "nothing changed while stopped")
+	_, stop = start(t, e.options())
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	e.deployer.none(t, "nothing changed while stopped")
 
 	var state struct {
 		Lineages map[string]struct{ Fingerprint string } `json:"lineages"`
@@ -317,13 +399,11 @@ func TestRenewalWhileStoppedIsDeployedAtStart(t *testing.T) {
 	}
 }
 
-// A failing deployment is retried with a growing wait and reported in the
-// log and the metrics until it succeeds; the watcher keeps running.
+// A failing deployment is retried with a growing wait and counted in the
+// metrics until it succeeds; the watcher keeps running.
 func TestFailingDeployIsRetried(t *testing.T) {
 	e := newEnv(t)
-	clock := newFakeClock()
 	opts := e.options()
-	opts.Clock = clock
 	opts.RetryMin, opts.RetryMax = 10*time.Second, 30*time.Second
 	e.deployer.setFail(errCloudDown)
 	fp := e.certbot.issue("example.test")
@@ -332,29 +412,25 @@ func TestFailingDeployIsRetried(t *testing.T) {
 	waits := []time.Duration{10 * time.Second, 20 * time.Second, 30 * time.Second, 30 * time.Second}
 	for i, wantWait := range waits {
 		expectDeploy(t, e.deployer, "example.test", fp)
-		if got := clock.nextTimer(t); got != wantWait {
+		if got := e.clock.nextTimer(t); got != wantWait {
 			t.Fatalf("after failure %d: retry in %s, want %s", i+1, got, wantWait)
 		}
 		if v, _ := gauge(t, e.reg, "clbcert_watch_deploy_failures", "example.test"); v != float64(i+1) {
 			t.Fatalf("failures metric = %v after %d failures", v, i+1)
 		}
-		clock.advance(wantWait - time.Second)
-		e.deployer.none(t, 2*quiet, "before the backoff ended")
+		if n := e.clock.advance(wantWait - time.Second); n != 0 {
+			t.Fatalf("%d timers fired before the backoff of %s ended", n, wantWait)
+		}
+		e.deployer.none(t, "before the backoff ended")
 		if i == len(waits)-1 {
 			e.deployer.setFail(nil) // the cloud is back for the next retry
 		}
-		clock.advance(time.Second)
+		e.clock.advance(time.Second)
 	}
 	expectDeploy(t, e.deployer, "example.test", fp)
-	if n := strings.Count(e.log.String(), "deploy failed; retrying"); n != len(waits) || !strings.Contains(e.log.String(), errCloudDown.Error()) {
-		t.Fatalf("%d failures logged, want %d with the cause", n, len(waits))
-	}
-	e.log.waitFor(t, "msg=deployed")
-	if v, _ := gauge(t, e.reg, "clbcert_watch_deploy_failures", "example.test"); v != 0 {
-		t.Errorf("failures metric = %v after a success", v)
-	}
-	if v, _ := gauge(t, e.reg, "clbcert_watch_last_deploy_success_timestamp_seconds", "example.test"); v != float64(clock.Now().Unix()) {
-		t.Errorf("last success metric = %v, want the clock's now %d", v, clock.Now().Unix())
+	e.waitGauge(t, "clbcert_watch_deploy_failures", "example.test", 0)
+	if v, _ := gauge(t, e.reg, "clbcert_watch_last_deploy_success_timestamp_seconds", "example.test"); v != float64(e.clock.Now().Unix()) {
+		t.Errorf("last success metric = %v, want the clock's now %d", v, e.clock.Now().Unix())
 	}
 }
 
@@ -363,16 +439,21 @@ func TestReloadRetriesAtOnce(t *testing.T) {
 	e := newEnv(t)
 	e.deployer.setFail(errCloudDown)
 	fp := e.certbot.issue("example.test")
-	w, _ := start(t, e.options())
+	w, stop := start(t, e.options())
 	expectDeploy(t, e.deployer, "example.test", fp)
-	e.log.waitFor(t, "deploy failed; retrying")
+	e.waitGauge(t, "clbcert_watch_deploy_failures", "example.test", 1)
 
 	fixed := newFakeDeployer()
 	if err := w.Reload(context.Background(), fixed); err != nil {
 		t.Fatal(err)
 	}
 	expectDeploy(t, fixed, "example.test", fp)
-	e.deployer.none(t, 2*quiet, "the old deployer after the reload")
+	e.clock.advance(time.Hour)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	e.deployer.none(t, "the old deployer after the reload")
+	fixed.none(t, "after the deployment")
 }
 
 // One deployment per lineage at a time (and, by default, one at all): a
@@ -386,8 +467,8 @@ func TestOneDeployAtATime(t *testing.T) {
 	_, stop := start(t, e.options())
 	expectDeploy(t, e.deployer, "example.test", fp)
 
-	renewed := e.certbot.renew("example.test")
-	e.deployer.none(t, 3*quiet, "while example.test's deployment runs")
+	renewed := e.renew(t, "example.test")
+	e.clock.advance(quiet) // the watcher looks while example.test's deployment runs
 	release()
 	expectDeploy(t, e.deployer, "other.test", other)
 	expectDeploy(t, e.deployer, "example.test", renewed)
@@ -397,10 +478,13 @@ func TestOneDeployAtATime(t *testing.T) {
 
 	// Stopping waits for the deployment in flight and records it.
 	release = e.deployer.hold()
-	fp = e.certbot.renew("other.test")
+	fp = e.renew(t, "other.test")
+	e.clock.advance(quiet)
 	expectDeploy(t, e.deployer, "other.test", fp)
 	stopped := make(chan error, 1)
 	go func() { stopped <- stop() }()
+	// Nothing to wait for: Run must not return, and a short look catches
+	// it if it does; the state checked below catches it always.
 	select {
 	case err := <-stopped:
 		t.Fatalf("Run returned (%v) with a deployment in flight", err)
@@ -410,8 +494,11 @@ func TestOneDeployAtATime(t *testing.T) {
 	if err := <-stopped; err != nil {
 		t.Fatal(err)
 	}
-	_, _ = start(t, e.options())
-	e.deployer.none(t, 3*quiet, "the deployment finished at stop was recorded")
+	_, stop = start(t, e.options())
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	e.deployer.none(t, "the deployment finished at stop was recorded")
 }
 
 func TestWatchErrorSaysWhatToRaise(t *testing.T) {

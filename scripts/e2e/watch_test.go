@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clbcert/clbcert/internal/eventually"
 	"github.com/clbcert/clbcert/internal/simtest"
 	"github.com/clbcert/clbcert/pkg/lineage"
 	"github.com/clbcert/clbcert/pkg/tcsim"
@@ -134,19 +135,15 @@ func TestWatchDeploysEachRenewal(t *testing.T) {
 			t.Fatal(err)
 		}
 		fp := lineage.Fingerprint(leaf.Raw)
-		for {
-			all := true
+		eventually.True(t, limit-time.Since(since), fmt.Sprintf("%s: every listener serves the new leaf %.12s…", what, fp), func() bool {
 			for _, tg := range targets {
-				all = all && serves(w.sim, tg.lb, tg.lbl, tg.sni, fp)
+				if !serves(w.sim, tg.lb, tg.lbl, tg.sni, fp) {
+					return false
+				}
 			}
-			if all {
-				return fp, time.Since(since)
-			}
-			if time.Since(since) > limit {
-				t.Fatalf("%s: not every listener serves the new leaf %.12s… %s after certbot exited", what, fp, limit)
-			}
-			time.Sleep(25 * time.Millisecond)
-		}
+			return true
+		})
+		return fp, time.Since(since)
 	}
 
 	// Issued before the watcher runs, without a deploy hook: the watcher's
@@ -211,13 +208,9 @@ func BenchmarkWatchIdle(b *testing.B) {
 		}
 	}
 	proc := startWatch(b, sim, dir)
-	deadline := time.Now().Add(2 * time.Minute)
-	for strings.Count(proc.stderr.String(), "msg=deployed") < lineages {
-		if time.Now().After(deadline) {
-			b.Fatalf("the %d start-up deployments did not finish:\n%s", lineages, proc.stderr.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	eventually.True(b, 2*time.Minute, fmt.Sprintf("the %d start-up deployments finished", lineages), func() bool {
+		return strings.Count(proc.stderr.String(), "msg=deployed") >= lineages
+	})
 	pid := proc.cmd.Process.Pid
 	var cpu time.Duration
 	for b.Loop() {
