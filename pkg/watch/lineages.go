@@ -30,22 +30,23 @@ func (w *Watcher) check(name string, t *tracked) {
 		return // it went away; the Remove event on live/ follows
 	}
 	if err != nil {
-		w.metrics.setIncomplete(name, true)
+		w.incomplete(name, t)
 		w.log.Error("cannot read a lineage directory: waiting for it to change", "lineage", name, "err", err)
 		return
 	}
 	if len(prev) > 0 {
-		w.metrics.setIncomplete(name, true)
+		w.incomplete(name, t)
 		w.log.Warn("certbot's backup links are still there: certbot is swapping the links or was interrupted (its next run repairs that); waiting for them to go",
 			"lineage", name, "links", prev)
 		return
 	}
 	lin, err := lineage.Load(dir, w.opts.Clock.Now())
 	if err != nil {
-		w.metrics.setIncomplete(name, true)
+		w.incomplete(name, t)
 		w.log.Warn("lineage cannot be deployed as it is: waiting for it to change", "lineage", name, "err", err)
 		return
 	}
+	t.incomplete = 0
 	w.metrics.setIncomplete(name, false)
 	w.metrics.setExpiry(name, lin.Leaf.NotAfter)
 	if t.leaf != lin.Fingerprint {
@@ -75,6 +76,19 @@ func (w *Watcher) check(name string, t *tracked) {
 		return
 	}
 	w.start(name, t, lin)
+}
+
+// incomplete marks a lineage that cannot be deployed as it is, and looks
+// at it again after a growing wait (RetryMin doubling up to RetryMax) unless
+// an event on it comes first. Waiting for events alone is not enough:
+// certbot writes a new lineage's archive files after linking them, and
+// those writes make no event in live/NAME, so a lineage caught between the
+// two (at start, or when live/ reappears) would wait for its next renewal.
+// Tested by TestLineageCaughtHalfWrittenIsLookedAtAgain.
+func (w *Watcher) incomplete(name string, t *tracked) {
+	w.metrics.setIncomplete(name, true)
+	t.incomplete++
+	w.after(name, t, w.backoff(t.incomplete))
 }
 
 func (w *Watcher) start(name string, t *tracked, lin *lineage.Lineage) {

@@ -156,6 +156,9 @@ type tracked struct {
 	// recheck: an event came in while deploying; look again afterwards.
 	recheck  bool
 	failures int
+	// incomplete counts the looks in a row that found the lineage not
+	// deployable as it is; it sets the wait before the next one.
+	incomplete int
 	// leaf is the fingerprint last read, served where its last deployment
 	// left it.
 	leaf   string

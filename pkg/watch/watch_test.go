@@ -279,6 +279,9 @@ func TestHalfSwappedLineageWaits(t *testing.T) {
 			e.clock.quietPeriods(t, r.runUntil(t, tt.stopAt))
 			e.clock.advance(time.Hour)
 			e.waitGauge(t, "clbcert_watch_lineage_incomplete", "example.test", 1)
+			if d := e.clock.nextTimer(t); d != time.Minute {
+				t.Fatalf("an incomplete lineage is looked at again after %s, want RetryMin (1m)", d)
+			}
 			e.deployer.none(t, "half-swapped lineage")
 
 			e.clock.quietPeriods(t, r.runUntil(t, ""))
@@ -291,6 +294,34 @@ func TestHalfSwappedLineageWaits(t *testing.T) {
 			}
 			e.deployer.none(t, "after the deployment")
 		})
+	}
+}
+
+// certbot links a new lineage's files before it writes them, and the writes
+// make no event in live/NAME: a lineage the watcher finds in between is
+// looked at again after RetryMin, and deployed then.
+func TestLineageCaughtHalfWrittenIsLookedAtAgain(t *testing.T) {
+	e := newEnv(t)
+	name := "example.test"
+	for _, d := range []string{e.certbot.archive(name), e.certbot.live(name)} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, k := range kinds {
+		if err := os.Symlink(fmt.Sprintf("../../archive/%s/%s1.pem", name, k), filepath.Join(e.certbot.live(name), k+".pem")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	opts := e.options()
+	_, stop := start(t, opts)
+	e.waitGauge(t, "clbcert_watch_lineage_incomplete", name, 1)
+	fp := e.certbot.writeVersion(name, 1)
+	e.clock.advance(opts.RetryMin)
+	expectDeploy(t, e.deployer, name, fp)
+	e.waitGauge(t, "clbcert_watch_lineage_incomplete", name, 0)
+	if err := stop(); err != nil {
+		t.Fatal(err)
 	}
 }
 
