@@ -20,6 +20,7 @@ import (
 
 	ssl "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/ssl/v20191205"
 
+	"github.com/clbcert/clbcert/pkg/clb"
 	"github.com/clbcert/clbcert/pkg/tencent"
 )
 
@@ -34,74 +35,6 @@ type Inventory struct {
 	// Failures are what could not be read: a region's list of load
 	// balancers, one load balancer's listeners, one certificate's details.
 	Failures []Failure `json:"failures,omitempty"`
-}
-
-// LoadBalancer is a CLB instance with its listeners.
-type LoadBalancer struct {
-	Region    string     `json:"region"`
-	ID        string     `json:"id"`
-	Name      string     `json:"name"`
-	VIPs      []string   `json:"vips"`
-	Listeners []Listener `json:"listeners"`
-}
-
-// Listener is one listener as DescribeListeners reports it. Scheduler,
-// SessionExpireTime and HealthCheck are the listener's own for TCP_SSL,
-// QUIC and TCP listeners; HTTP and HTTPS listeners balance per rule.
-type Listener struct {
-	ID       string `json:"id"`
-	Name     string `json:"name"`
-	Protocol string `json:"protocol"`
-	Port     int64  `json:"port"`
-	// SNI is the SNI switch of an HTTPS listener: on, each rule domain has
-	// its own certificate; off, the listener's certificate is served.
-	SNI bool `json:"sni"`
-	// Certificate is the listener's certificate, nil if it has none.
-	Certificate       *CertRef     `json:"certificate,omitempty"`
-	Scheduler         string       `json:"scheduler,omitempty"`
-	SessionExpireTime int64        `json:"sessionExpireTime"`
-	HealthCheck       *HealthCheck `json:"healthCheck,omitempty"`
-	Rules             []Rule       `json:"rules,omitempty"`
-}
-
-// Rule is a forwarding rule of an HTTP or HTTPS listener.
-type Rule struct {
-	LocationID string `json:"locationId"`
-	// Domain is lower-cased: CLB matches it without regard to case, and so
-	// do certificate names.
-	Domain string `json:"domain"`
-	URL    string `json:"url"`
-	// Certificate is the domain's certificate on an SNI listener; nil
-	// otherwise.
-	Certificate       *CertRef     `json:"certificate,omitempty"`
-	Scheduler         string       `json:"scheduler,omitempty"`
-	SessionExpireTime int64        `json:"sessionExpireTime"`
-	HealthCheck       *HealthCheck `json:"healthCheck,omitempty"`
-}
-
-// CertRef is a certificate binding as CLB reports it. SSLMode and CAID are
-// kept so that rebinding a certificate does not turn mutual TLS off.
-type CertRef struct {
-	ID      string `json:"id"`
-	SSLMode string `json:"sslMode,omitempty"` // UNIDIRECTIONAL or MUTUAL
-	CAID    string `json:"caId,omitempty"`    // the client CA of MUTUAL
-}
-
-// HealthCheck is CLB's health check of a listener or rule. A field CLB left
-// out is zero.
-type HealthCheck struct {
-	On              bool   `json:"on"`
-	TimeOut         int64  `json:"timeOut,omitempty"`      // seconds
-	IntervalTime    int64  `json:"intervalTime,omitempty"` // seconds
-	HealthNum       int64  `json:"healthNum,omitempty"`    // successes until healthy
-	UnHealthNum     int64  `json:"unHealthNum,omitempty"`  // failures until unhealthy
-	HTTPCode        int64  `json:"httpCode,omitempty"`     // bit mask: 1 = 1xx … 16 = 5xx
-	HTTPCheckPath   string `json:"httpCheckPath,omitempty"`
-	HTTPCheckDomain string `json:"httpCheckDomain,omitempty"`
-	HTTPCheckMethod string `json:"httpCheckMethod,omitempty"`
-	HTTPVersion     string `json:"httpVersion,omitempty"`
-	CheckPort       int64  `json:"checkPort,omitempty"`
-	CheckType       string `json:"checkType,omitempty"` // TCP, HTTP, HTTPS, CUSTOM, PING
 }
 
 // Certificate is a certificate in the SSL service.
@@ -167,7 +100,7 @@ type Client struct {
 	cfg       tencent.Config
 	ssl       *ssl.Client
 	sslCaller *tencent.Caller
-	clbs      *tencent.CLBClients
+	clb       *clb.Client
 }
 
 // New builds a Client. Share cfg.Limiter with everything else in the
@@ -180,7 +113,7 @@ func New(cfg tencent.Config, opts Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{opts: opts, cfg: cfg, ssl: s, sslCaller: cfg.Caller("ssl"), clbs: cfg.CLBClients()}, nil
+	return &Client{opts: opts, cfg: cfg, ssl: s, sslCaller: cfg.Caller("ssl"), clb: clb.New(cfg, clb.Options{})}, nil
 }
 
 // Collect reads every load balancer of the regions with its listeners, and
@@ -191,7 +124,7 @@ func (c *Client) Collect(ctx context.Context, regions []string) (*Inventory, err
 	inv := &Inventory{Regions: slices.Clone(regions), Certificates: map[string]Certificate{}}
 	var lbs []LoadBalancer
 	for _, r := range regions {
-		found, err := c.LoadBalancers(ctx, r)
+		found, err := c.clb.LoadBalancers(ctx, r)
 		if err != nil {
 			inv.Failures = append(inv.Failures, Failure{Region: r, Error: err.Error(), Code: tencent.CodeOf(err)})
 			continue

@@ -62,7 +62,7 @@ func (c *Client) describeCerts(ctx context.Context, req *ssl.DescribeCertificate
 		for _, sc := range page {
 			// The list's SubjectAltName includes the main domain; Domain is
 			// added anyway in case a service version leaves it out.
-			names := derefAll(sc.SubjectAltName)
+			names := tencent.DerefAll(sc.SubjectAltName)
 			if d := tencent.Deref(sc.Domain); d != "" {
 				names = append(names, d)
 			}

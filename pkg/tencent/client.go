@@ -91,7 +91,10 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-func (c Config) profile(host string) *profile.ClientProfile {
+// Profile is the SDK client profile of calls to host (Host names it): the
+// request timeout, and the Endpoint's scheme. A product package builds its
+// SDK client with it, then hands the client to Connect.
+func (c Config) Profile(host string) *profile.ClientProfile {
 	cpf := profile.NewClientProfile()
 	timeout := c.Timeout
 	if timeout <= 0 {
@@ -166,21 +169,21 @@ func (c Config) RegionCaller(product, region string) *Caller {
 
 // DNSPod returns a DNSPod client; DNSPod needs no region.
 func (c Config) DNSPod() (*dnspod.Client, error) {
-	cl, err := dnspod.NewClient(c.Credential, "", c.profile(c.Host("dnspod", "")))
+	cl, err := dnspod.NewClient(c.Credential, "", c.Profile(c.Host("dnspod", "")))
 	if err != nil {
 		return nil, fmt.Errorf("create DNSPod client: %w", err)
 	}
-	c.withTransport(&cl.Client)
+	c.Connect(&cl.Client)
 	return cl, nil
 }
 
 // SSL returns an SSL Certificates client; the service needs no region.
 func (c Config) SSL() (*ssl.Client, error) {
-	cl, err := ssl.NewClient(c.Credential, "", c.profile(c.Host("ssl", "")))
+	cl, err := ssl.NewClient(c.Credential, "", c.Profile(c.Host("ssl", "")))
 	if err != nil {
 		return nil, fmt.Errorf("create SSL client: %w", err)
 	}
-	c.withTransport(&cl.Client)
+	c.Connect(&cl.Client)
 	return cl, nil
 }
 
@@ -190,15 +193,16 @@ func (c Config) CLB(region string) (*clb.Client, error) {
 	if region == "" {
 		return nil, fmt.Errorf("create CLB client: %w", ErrNoRegion)
 	}
-	cl, err := clb.NewClient(c.Credential, region, c.profile(c.Host("clb", region)))
+	cl, err := clb.NewClient(c.Credential, region, c.Profile(c.Host("clb", region)))
 	if err != nil {
 		return nil, fmt.Errorf("create CLB client for %s: %w", region, err)
 	}
-	c.withTransport(&cl.Client)
+	c.Connect(&cl.Client)
 	return cl, nil
 }
 
-func (c Config) withTransport(cl *common.Client) {
+// Connect makes cl connect every request to the Endpoint, if there is one.
+func (c Config) Connect(cl *common.Client) {
 	if tr := c.transport(); tr != nil {
 		cl.WithHttpTransport(tr)
 	}
@@ -212,6 +216,17 @@ func Deref[T any](p *T) T {
 		return zero
 	}
 	return *p
+}
+
+// DerefAll reads an SDK list of optional values, leaving out the nil ones.
+func DerefAll[T any](ps []*T) []T {
+	out := make([]T, 0, len(ps))
+	for _, p := range ps {
+		if p != nil {
+			out = append(out, *p)
+		}
+	}
+	return out
 }
 
 // RegionalCLB is a CLB client for one region with the Caller for its

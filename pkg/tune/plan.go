@@ -30,12 +30,10 @@ type Options struct {
 
 // Tuner plans and applies settings.
 type Tuner struct {
-	opts  Options
-	cfg   tencent.Config
-	inv   *inventory.Client
-	tasks *clb.Client
-	clbs  *tencent.CLBClients
-	log   *slog.Logger
+	opts Options
+	inv  *inventory.Client
+	clb  *clb.Client
+	log  *slog.Logger
 }
 
 // New builds a Tuner. Share cfg.Limiter with everything else in the process
@@ -56,7 +54,7 @@ func New(cfg tencent.Config, opts Options) (*Tuner, error) {
 		return nil, err
 	}
 	tasks := clb.New(cfg, clb.Options{TaskTimeout: opts.TaskTimeout, TaskPoll: opts.TaskPoll, Logger: opts.Logger})
-	return &Tuner{opts: opts, cfg: cfg, inv: inv, tasks: tasks, clbs: cfg.CLBClients(), log: opts.Logger}, nil
+	return &Tuner{opts: opts, inv: inv, clb: tasks, log: opts.Logger}, nil
 }
 
 // Collect reads the regions' load balancers, for Plan.
