@@ -1,14 +1,10 @@
 package inventory
 
 import (
-	"crypto/sha1"
-	"encoding/hex"
 	"net"
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/clbcert/clbcert/pkg/lineage"
 )
 
 // IsTLS reports whether a listener of protocol carries a certificate.
@@ -104,18 +100,4 @@ func bindings(lb LoadBalancer) []Binding {
 		}
 	}
 	return out
-}
-
-// SameLeaf reports whether the certificate's leaf is the one with DER der,
-// and whether that could be told at all: only by fingerprint, which the
-// certificate has when it was collected with Options.Fingerprints.
-func (c Certificate) SameLeaf(der []byte) (same, known bool) {
-	switch {
-	case c.Fingerprint != "":
-		return c.Fingerprint == lineage.Fingerprint(der), true
-	case c.FingerprintSHA1 != "":
-		sum := sha1.Sum(der)
-		return c.FingerprintSHA1 == hex.EncodeToString(sum[:]), true
-	}
-	return false, false
 }

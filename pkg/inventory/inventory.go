@@ -12,15 +12,12 @@ package inventory
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"strings"
 	"sync"
-	"time"
-
-	ssl "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/ssl/v20191205"
 
 	"github.com/clbcert/clbcert/pkg/clb"
+	"github.com/clbcert/clbcert/pkg/ssl"
 	"github.com/clbcert/clbcert/pkg/tencent"
 )
 
@@ -37,26 +34,8 @@ type Inventory struct {
 	Failures []Failure `json:"failures,omitempty"`
 }
 
-// Certificate is a certificate in the SSL service.
-type Certificate struct {
-	ID    string `json:"id"`
-	Alias string `json:"alias"`
-	// Names are the certificate's DNS names (the main domain and the other
-	// SANs), lower-cased.
-	Names []string `json:"names"`
-	// Algorithm is the key's algorithm as the SSL service names it: RSA,
-	// ECC, or SM2.
-	Algorithm string    `json:"algorithm,omitempty"`
-	NotBefore time.Time `json:"notBefore"`
-	NotAfter  time.Time `json:"notAfter"`
-	// Fingerprint is the lowercase hex SHA-256 of the leaf's DER, computed
-	// from the certificate DescribeCertificateDetail returns; FingerprintSHA1
-	// is the service's own CertFingerprint. Both are empty unless
-	// Options.Fingerprints asked for them (DescribeCertificates has no
-	// fingerprint).
-	Fingerprint     string `json:"fingerprint,omitempty"`
-	FingerprintSHA1 string `json:"fingerprintSha1,omitempty"`
-}
+// Certificate is a certificate in the SSL service, as pkg/ssl describes it.
+type Certificate = ssl.Certificate
 
 // Failure is a part of the account that could not be read.
 type Failure struct {
@@ -96,24 +75,28 @@ type Options struct {
 
 // Client reads load balancers and certificates.
 type Client struct {
-	opts      Options
-	cfg       tencent.Config
-	ssl       *ssl.Client
-	sslCaller *tencent.Caller
-	clb       *clb.Client
+	opts Options
+	clb  *clb.Client
+	ssl  *ssl.Client
 }
 
-// New builds a Client. Share cfg.Limiter with everything else in the
-// process that calls the same account.
+// New builds a Client with API clients of its own. Share cfg.Limiter with
+// everything else in the process that calls the same account.
 func New(cfg tencent.Config, opts Options) (*Client, error) {
-	if opts.Concurrency <= 0 {
-		opts.Concurrency = 64
-	}
-	s, err := cfg.SSL()
+	s, err := ssl.New(cfg, ssl.Options{})
 	if err != nil {
 		return nil, err
 	}
-	return &Client{opts: opts, cfg: cfg, ssl: s, sslCaller: cfg.Caller("ssl"), clb: clb.New(cfg, clb.Options{})}, nil
+	return Of(clb.New(cfg, clb.Options{}), s, opts), nil
+}
+
+// Of builds a Client that reads through the given API clients, for a
+// workflow that changes things through them too.
+func Of(c *clb.Client, s *ssl.Client, opts Options) *Client {
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 64
+	}
+	return &Client{opts: opts, clb: c, ssl: s}
 }
 
 // Collect reads every load balancer of the regions with its listeners, and
@@ -146,7 +129,7 @@ func (c *Client) Collect(ctx context.Context, regions []string) (*Inventory, err
 		return strings.Compare(a.Region+"/"+a.ID, b.Region+"/"+b.ID)
 	})
 
-	certs, err := c.Certificates(ctx, inv.certIDs())
+	certs, err := c.ssl.Certificates(ctx, inv.certIDs())
 	if err != nil {
 		return inv, err
 	}
@@ -207,7 +190,7 @@ func (c *Client) addFingerprints(ctx context.Context, certs map[string]Certifica
 	results := make([]result, len(ids))
 	c.each(len(ids), func(i int) {
 		r := &results[i]
-		r.sha256, r.sha1, r.err = c.Fingerprint(ctx, ids[i])
+		r.sha256, r.sha1, r.err = c.ssl.Fingerprint(ctx, ids[i])
 	})
 	var failures []Failure
 	for i, id := range ids {
@@ -222,7 +205,3 @@ func (c *Client) addFingerprints(ctx context.Context, certs map[string]Certifica
 	}
 	return failures
 }
-
-// ErrNoFingerprint is Fingerprint's answer for a certificate whose details
-// carry neither the certificate nor its fingerprint.
-var ErrNoFingerprint = errors.New("the SSL service gave neither the certificate nor its fingerprint")
