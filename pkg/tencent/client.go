@@ -8,14 +8,10 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
-	clb "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/clb/v20180317"
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/profile"
-	dnspod "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/dnspod/v20210323"
-	ssl "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/ssl/v20191205"
 )
 
 // Endpoint is an address every API request is connected to instead of the
@@ -167,40 +163,6 @@ func (c Config) RegionCaller(product, region string) *Caller {
 	}
 }
 
-// DNSPod returns a DNSPod client; DNSPod needs no region.
-func (c Config) DNSPod() (*dnspod.Client, error) {
-	cl, err := dnspod.NewClient(c.Credential, "", c.Profile(c.Host("dnspod", "")))
-	if err != nil {
-		return nil, fmt.Errorf("create DNSPod client: %w", err)
-	}
-	c.Connect(&cl.Client)
-	return cl, nil
-}
-
-// SSL returns an SSL Certificates client; the service needs no region.
-func (c Config) SSL() (*ssl.Client, error) {
-	cl, err := ssl.NewClient(c.Credential, "", c.Profile(c.Host("ssl", "")))
-	if err != nil {
-		return nil, fmt.Errorf("create SSL client: %w", err)
-	}
-	c.Connect(&cl.Client)
-	return cl, nil
-}
-
-// CLB returns a load balancer client for one region, sent to that region's
-// host; CLB requires a region on every call.
-func (c Config) CLB(region string) (*clb.Client, error) {
-	if region == "" {
-		return nil, fmt.Errorf("create CLB client: %w", ErrNoRegion)
-	}
-	cl, err := clb.NewClient(c.Credential, region, c.Profile(c.Host("clb", region)))
-	if err != nil {
-		return nil, fmt.Errorf("create CLB client for %s: %w", region, err)
-	}
-	c.Connect(&cl.Client)
-	return cl, nil
-}
-
 // Connect makes cl connect every request to the Endpoint, if there is one.
 func (c Config) Connect(cl *common.Client) {
 	if tr := c.transport(); tr != nil {
@@ -227,40 +189,4 @@ func DerefAll[T any](ps []*T) []T {
 		}
 	}
 	return out
-}
-
-// RegionalCLB is a CLB client for one region with the Caller for its
-// regional host, whose rate budget the region's calls spend.
-type RegionalCLB struct {
-	*clb.Client
-	Caller *Caller
-}
-
-// CLBClients builds each region's client once and keeps it; safe for
-// concurrent use.
-type CLBClients struct {
-	cfg Config
-	mu  sync.Mutex
-	in  map[string]*RegionalCLB
-}
-
-// CLBClients returns an empty cache of CLB clients built from c.
-func (c Config) CLBClients() *CLBClients {
-	return &CLBClients{cfg: c, in: map[string]*RegionalCLB{}}
-}
-
-// In returns region's client.
-func (p *CLBClients) In(region string) (*RegionalCLB, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if r, ok := p.in[region]; ok {
-		return r, nil
-	}
-	cl, err := p.cfg.CLB(region)
-	if err != nil {
-		return nil, err
-	}
-	r := &RegionalCLB{Client: cl, Caller: p.cfg.RegionCaller("clb", region)}
-	p.in[region] = r
-	return r, nil
 }
