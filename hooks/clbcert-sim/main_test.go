@@ -68,10 +68,7 @@ func TestSimPrintsWorkingExports(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	client, err := tencent.Config{Credential: cred, Endpoint: ep}.DNSPod()
-	if err != nil {
-		t.Fatal(err)
-	}
+	client := simtest.DNSPod(t, tencent.Config{Credential: cred, Endpoint: ep})
 	resp, err := client.DescribeDomainList(dnspod.NewDescribeDomainListRequest())
 	if err != nil {
 		t.Fatal(err)

@@ -76,10 +76,11 @@ func (c *Client) in(region string) (*regional, error) {
 	if r, ok := c.regions[region]; ok {
 		return r, nil
 	}
-	sdk, err := c.cfg.CLB(region)
+	sdk, err := clbsdk.NewClient(c.cfg.Credential, region, c.cfg.Profile(c.cfg.Host("clb", region)))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("create CLB client for %s: %w", region, err)
 	}
+	c.cfg.Connect(&sdk.Client)
 	r := &regional{sdk: sdk, caller: c.cfg.RegionCaller("clb", region)}
 	c.regions[region] = r
 	return r, nil

@@ -11,6 +11,7 @@ import (
 	"github.com/clbcert/clbcert/pkg/binding"
 	"github.com/clbcert/clbcert/pkg/clb"
 	"github.com/clbcert/clbcert/pkg/tcsim"
+	"github.com/clbcert/clbcert/pkg/tencent"
 )
 
 func TestParseAddress(t *testing.T) {
@@ -95,7 +96,7 @@ func TestBindAndAwait(t *testing.T) {
 	if err := c.Await(canceled, a.Region, task); !errors.Is(err, clb.ErrInterrupted) {
 		t.Fatalf("await with the context ended: %v, want ErrInterrupted", err)
 	}
-	if _, err := c.Bind(ctx, clb.Address{LoadBalancerID: "lb-gz1", ListenerID: "lbl-https1"}, single); err == nil {
-		t.Fatal("a bind without region succeeded")
+	if _, err := c.Bind(ctx, clb.Address{LoadBalancerID: "lb-gz1", ListenerID: "lbl-https1"}, single); !errors.Is(err, tencent.ErrNoRegion) {
+		t.Fatalf("a bind without region: %v, want ErrNoRegion", err)
 	}
 }

@@ -229,7 +229,7 @@ func (d *Deployer) ensureUploaded(ctx context.Context, plan *Plan) (string, bool
 	}
 	fresh := false
 	if id == "" {
-		if id, fresh, err = d.cloud.upload(ctx, plan.Lineage.FullchainPEM, plan.Lineage.KeyPEM, uploadAlias(plan)); err != nil {
+		if id, fresh, err = d.ssl.Upload(ctx, plan.Lineage.FullchainPEM, plan.Lineage.KeyPEM, uploadAlias(plan)); err != nil {
 			return "", false, err
 		}
 		d.log.Info("uploaded", "lineage", name, "cert", id, "new", fresh)

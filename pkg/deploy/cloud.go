@@ -3,63 +3,57 @@ package deploy
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	clb "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/clb/v20180317"
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
-	ssl "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/ssl/v20191205"
 
 	"github.com/clbcert/clbcert/pkg/inventory"
 	"github.com/clbcert/clbcert/pkg/tencent"
 )
 
-// cloud makes deploy's changes: uploads, deletions, bindings, and the
-// status of CLB's tasks. Everything read-only goes through pkg/inventory.
+// cloud binds certificates to targets: the last CLB change deploy makes
+// itself rather than through pkg/clb.
 type cloud struct {
-	cfg       tencent.Config
-	ssl       *ssl.Client
-	sslCaller *tencent.Caller
-	clbs      *tencent.CLBClients
+	clbs *regionalCLBs
 }
 
-func newCloud(cfg tencent.Config) (*cloud, error) {
-	s, err := cfg.SSL()
+func newCloud(cfg tencent.Config) *cloud {
+	return &cloud{clbs: &regionalCLBs{cfg: cfg, in: map[string]*regionalCLB{}}}
+}
+
+// regionalCLB is a CLB client for one region with the Caller for its
+// regional host.
+type regionalCLB struct {
+	*clb.Client
+	Caller *tencent.Caller
+}
+
+// regionalCLBs builds each region's client once; safe for concurrent use.
+type regionalCLBs struct {
+	cfg tencent.Config
+	mu  sync.Mutex
+	in  map[string]*regionalCLB
+}
+
+// In returns region's client.
+func (p *regionalCLBs) In(region string) (*regionalCLB, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if r, ok := p.in[region]; ok {
+		return r, nil
+	}
+	if region == "" {
+		return nil, fmt.Errorf("create CLB client: %w", tencent.ErrNoRegion)
+	}
+	cl, err := clb.NewClient(p.cfg.Credential, region, p.cfg.Profile(p.cfg.Host("clb", region)))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("create CLB client for %s: %w", region, err)
 	}
-	return &cloud{cfg: cfg, ssl: s, sslCaller: cfg.Caller("ssl"), clbs: cfg.CLBClients()}, nil
-}
-
-// upload stores the certificate once: with Repeatable=false the service
-// answers an upload of a fingerprint it already holds with that
-// certificate's id, so a re-run after a kill never leaves a duplicate.
-// fresh is false for such an answer.
-func (c *cloud) upload(ctx context.Context, fullchain, key, alias string) (id string, fresh bool, err error) {
-	req := ssl.NewUploadCertificateRequest()
-	req.CertificatePublicKey = common.StringPtr(fullchain)
-	req.CertificatePrivateKey = common.StringPtr(key)
-	req.CertificateType = common.StringPtr("SVR")
-	req.Alias = common.StringPtr(alias)
-	req.CertificateUse = common.StringPtr("CLB")
-	req.Repeatable = common.BoolPtr(false)
-	resp, err := tencent.Do(ctx, c.sslCaller, "UploadCertificate", func(ctx context.Context) (*ssl.UploadCertificateResponse, error) {
-		return c.ssl.UploadCertificateWithContext(ctx, req)
-	})
-	if err != nil {
-		return "", false, fmt.Errorf("upload the certificate: %w", err)
-	}
-	if id := tencent.Deref(resp.Response.RepeatCertId); id != "" {
-		return id, false, nil
-	}
-	return tencent.Deref(resp.Response.CertificateId), true, nil
-}
-
-func (c *cloud) deleteCert(ctx context.Context, id string) error {
-	req := ssl.NewDeleteCertificateRequest()
-	req.CertificateId = common.StringPtr(id)
-	_, err := tencent.Do(ctx, c.sslCaller, "DeleteCertificate", func(ctx context.Context) (*ssl.DeleteCertificateResponse, error) {
-		return c.ssl.DeleteCertificateWithContext(ctx, req)
-	})
-	return err
+	p.cfg.Connect(&cl.Client)
+	r := &regionalCLB{Client: cl, Caller: p.cfg.RegionCaller("clb", region)}
+	p.in[region] = r
+	return r, nil
 }
 
 // bind points a target at certificate id and returns the task id of the

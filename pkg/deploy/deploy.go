@@ -17,6 +17,7 @@ import (
 	"github.com/clbcert/clbcert/pkg/clb"
 	"github.com/clbcert/clbcert/pkg/inventory"
 	"github.com/clbcert/clbcert/pkg/lineage"
+	"github.com/clbcert/clbcert/pkg/ssl"
 	"github.com/clbcert/clbcert/pkg/store"
 	"github.com/clbcert/clbcert/pkg/tencent"
 )
@@ -112,6 +113,7 @@ type Deployer struct {
 	inv   *inventory.Client
 	cloud *cloud
 	clb   *clb.Client
+	ssl   *ssl.Client
 	store *store.Store
 	log   *slog.Logger
 }
@@ -127,11 +129,8 @@ func New(cfg tencent.Config, st *store.Store, opts Options) (*Deployer, error) {
 		// Discovery and changes spend the same account's per-action budgets.
 		cfg.Limiter = tencent.NewLimiter(nil)
 	}
-	inv, err := inventory.New(cfg, inventory.Options{Concurrency: opts.Concurrency})
-	if err != nil {
-		return nil, err
-	}
-	c, err := newCloud(cfg)
+	tasks := clb.New(cfg, clb.Options{TaskTimeout: opts.TaskTimeout, TaskPoll: opts.TaskPoll, Logger: opts.Logger})
+	certs, err := ssl.New(cfg, ssl.Options{Logger: opts.Logger})
 	if err != nil {
 		return nil, err
 	}
@@ -142,8 +141,8 @@ func New(cfg tencent.Config, st *store.Store, opts Options) (*Deployer, error) {
 	case keep < 0:
 		keep = 0
 	}
-	tasks := clb.New(cfg, clb.Options{TaskTimeout: opts.TaskTimeout, TaskPoll: opts.TaskPoll, Logger: opts.Logger})
-	return &Deployer{opts: opts, keep: keep, inv: inv, cloud: c, clb: tasks, store: st, log: opts.Logger}, nil
+	inv := inventory.Of(tasks, certs, inventory.Options{Concurrency: opts.Concurrency})
+	return &Deployer{opts: opts, keep: keep, inv: inv, cloud: newCloud(cfg), clb: tasks, ssl: certs, store: st, log: opts.Logger}, nil
 }
 
 // Deploy plans and applies lin. The report says per target what happened;

@@ -299,10 +299,7 @@ func TestBusyLoadBalancerIsWaitedOut(t *testing.T) {
 	opts := account(t)
 	opts.TaskDelay = 800 * time.Millisecond
 	sim := simtest.Start(t, opts)
-	client, err := simtest.Config(t, sim).CLB("ap-guangzhou")
-	if err != nil {
-		t.Fatal(err)
-	}
+	client := simtest.CLB(t, simtest.Config(t, sim), "ap-guangzhou")
 	req := clb.NewModifyListenerRequest()
 	req.LoadBalancerId, req.ListenerId = common.StringPtr("lb-gz1"), common.StringPtr("lbl-tls1")
 	req.ListenerName = common.StringPtr("renamed by an operator")

@@ -40,10 +40,7 @@ func deployerWithRetry(t *testing.T, sim *tcsim.Sim, st *store.Store, retry tenc
 // submitted, never awaited.
 func orphanTask(t *testing.T, sim *tcsim.Sim) {
 	t.Helper()
-	client, err := simtest.Config(t, sim).CLB("ap-guangzhou")
-	if err != nil {
-		t.Fatal(err)
-	}
+	client := simtest.CLB(t, simtest.Config(t, sim), "ap-guangzhou")
 	req := clb.NewModifyListenerRequest()
 	req.LoadBalancerId, req.ListenerId = common.StringPtr("lb-gz1"), common.StringPtr("lbl-https1")
 	req.Certificate = &clb.CertificateInput{CertId: common.StringPtr("HandCrt1"), SSLMode: common.StringPtr("UNIDIRECTIONAL")}

@@ -165,7 +165,7 @@ func (d *Deployer) pruneLineage(ctx context.Context, name, current string, dryRu
 			continue
 		}
 		if !dryRun {
-			if err := d.cloud.deleteCert(ctx, u.ID); err != nil {
+			if err := d.ssl.Delete(ctx, u.ID); err != nil {
 				res.Kept = append(res.Kept, pruned(u, KeptError, err.Error()))
 				continue
 			}

@@ -135,10 +135,7 @@ func TestRollbackPutsThePreviousBackOnce(t *testing.T) {
 // console, and waits until it is served.
 func bindByHand(t *testing.T, sim *tcsim.Sim, lb, lbl, certID string) {
 	t.Helper()
-	client, err := simtest.Config(t, sim).CLB("ap-guangzhou")
-	if err != nil {
-		t.Fatal(err)
-	}
+	client := simtest.CLB(t, simtest.Config(t, sim), "ap-guangzhou")
 	req := clb.NewModifyListenerRequest()
 	req.LoadBalancerId, req.ListenerId = common.StringPtr(lb), common.StringPtr(lbl)
 	req.Certificate = &clb.CertificateInput{CertId: common.StringPtr(certID), SSLMode: common.StringPtr("UNIDIRECTIONAL")}
@@ -189,17 +186,14 @@ func TestRollbackRefusesAGoneOrExpiredCertificate(t *testing.T) {
 	t.Run("deleted", func(t *testing.T) {
 		sim := simtest.Start(t, account(t))
 		st, firstID := deployTwice(t, sim)
-		client, err := simtest.Config(t, sim).SSL()
-		if err != nil {
-			t.Fatal(err)
-		}
+		client := simtest.SSL(t, simtest.Config(t, sim))
 		req := ssl.NewDeleteCertificateRequest()
 		req.CertificateId = common.StringPtr(firstID)
 		if _, err := client.DeleteCertificate(req); err != nil {
 			t.Fatal(err)
 		}
 		before := changes(sim)
-		_, err = newDeployerWith(t, sim, st, deploy.Options{}).Rollback(context.Background(), "example.test")
+		_, err := newDeployerWith(t, sim, st, deploy.Options{}).Rollback(context.Background(), "example.test")
 		if !errors.Is(err, deploy.ErrRefused) || !strings.Contains(err.Error(), "certificate "+firstID+", which ") || !strings.Contains(err.Error(), "is no longer in the SSL service") || !strings.Contains(err.Error(), "nothing was changed") {
 			t.Fatalf("err = %v", err)
 		}

@@ -35,6 +35,16 @@ type dnspodAPI struct {
 	pageSize uint64
 }
 
+// newDNSPodAPI builds the DNSPod client from cfg; DNSPod needs no region.
+func newDNSPodAPI(cfg tencent.Config, pageSize uint64) (*dnspodAPI, error) {
+	client, err := dnspod.NewClient(cfg.Credential, "", cfg.Profile(cfg.Host("dnspod", "")))
+	if err != nil {
+		return nil, fmt.Errorf("create DNSPod client: %w", err)
+	}
+	cfg.Connect(&client.Client)
+	return &dnspodAPI{client: client, caller: cfg.Caller("dnspod"), pageSize: pageSize}, nil
+}
+
 func (a *dnspodAPI) zones(ctx context.Context) ([]zone, error) {
 	var out []zone
 	for offset := int64(0); ; {

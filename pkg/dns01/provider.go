@@ -97,13 +97,13 @@ func New(cfg tencent.Config, opts Options) (*Provider, error) {
 	if opts.DNSServer == "" && len(opts.Resolvers) == 0 {
 		return nil, errors.New("no DNS resolver to find nameservers with: set --dns-server, or list a nameserver in /etc/resolv.conf")
 	}
-	client, err := cfg.DNSPod()
+	api, err := newDNSPodAPI(cfg, opts.zonePageSize)
 	if err != nil {
 		return nil, err
 	}
 	return &Provider{
 		opts: opts,
-		api:  &dnspodAPI{client: client, caller: cfg.Caller("dnspod"), pageSize: opts.zonePageSize},
+		api:  api,
 		dns: &dnsClient{
 			resolvers: opts.Resolvers,
 			override:  opts.DNSServer,

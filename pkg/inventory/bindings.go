@@ -1,14 +1,10 @@
 package inventory
 
 import (
-	"crypto/sha1"
-	"encoding/hex"
 	"net"
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/clbcert/clbcert/pkg/lineage"
 )
 
 // IsTLS reports whether a listener of protocol carries a certificate.
@@ -70,15 +66,14 @@ func (b Binding) CertID() string {
 func (inv *Inventory) Bindings() []Binding {
 	var out []Binding
 	for _, lb := range inv.LoadBalancers {
-		out = append(out, lb.Bindings()...)
+		out = append(out, bindings(lb)...)
 	}
 	slices.SortFunc(out, func(a, b Binding) int { return strings.Compare(a.Region+"/"+a.String(), b.Region+"/"+b.String()) })
 	return out
 }
 
-// Bindings lists the places the load balancer serves a certificate, in
-// listener order.
-func (lb LoadBalancer) Bindings() []Binding {
+// bindings lists the places lb serves a certificate, in listener order.
+func bindings(lb LoadBalancer) []Binding {
 	var out []Binding
 	for _, l := range lb.Listeners {
 		if !IsTLS(l.Protocol) {
@@ -88,7 +83,7 @@ func (lb LoadBalancer) Bindings() []Binding {
 		if len(lb.VIPs) > 0 && l.Protocol != "QUIC" {
 			base.Addr = net.JoinHostPort(lb.VIPs[0], strconv.FormatInt(l.Port, 10))
 		}
-		domains := l.domains()
+		domains := l.Domains()
 		if !l.SNI {
 			b := base
 			b.Certificate = l.Certificate
@@ -105,45 +100,4 @@ func (lb LoadBalancer) Bindings() []Binding {
 		}
 	}
 	return out
-}
-
-// domains is the first rule of each distinct domain: on an SNI listener the
-// domain's certificate is the same on all its rules.
-func (l Listener) domains() []Rule {
-	var out []Rule
-	for _, r := range l.Rules {
-		if r.Domain == "" || slices.ContainsFunc(out, func(o Rule) bool { return o.Domain == r.Domain }) {
-			continue
-		}
-		out = append(out, r)
-	}
-	return out
-}
-
-// CertificateFor is what the listener serves for domain: its own
-// certificate for "", else the SNI domain's; nil if nothing.
-func (l Listener) CertificateFor(domain string) *CertRef {
-	if domain == "" {
-		return l.Certificate
-	}
-	for _, r := range l.domains() {
-		if r.Domain == strings.ToLower(domain) {
-			return r.Certificate
-		}
-	}
-	return nil
-}
-
-// SameLeaf reports whether the certificate's leaf is the one with DER der,
-// and whether that could be told at all: only by fingerprint, which the
-// certificate has when it was collected with Options.Fingerprints.
-func (c Certificate) SameLeaf(der []byte) (same, known bool) {
-	switch {
-	case c.Fingerprint != "":
-		return c.Fingerprint == lineage.Fingerprint(der), true
-	case c.FingerprintSHA1 != "":
-		sum := sha1.Sum(der)
-		return c.FingerprintSHA1 == hex.EncodeToString(sum[:]), true
-	}
-	return false, false
 }

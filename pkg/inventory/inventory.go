@@ -12,14 +12,12 @@ package inventory
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
-	ssl "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/ssl/v20191205"
-
+	"github.com/clbcert/clbcert/pkg/clb"
+	"github.com/clbcert/clbcert/pkg/ssl"
 	"github.com/clbcert/clbcert/pkg/tencent"
 )
 
@@ -36,94 +34,8 @@ type Inventory struct {
 	Failures []Failure `json:"failures,omitempty"`
 }
 
-// LoadBalancer is a CLB instance with its listeners.
-type LoadBalancer struct {
-	Region    string     `json:"region"`
-	ID        string     `json:"id"`
-	Name      string     `json:"name"`
-	VIPs      []string   `json:"vips"`
-	Listeners []Listener `json:"listeners"`
-}
-
-// Listener is one listener as DescribeListeners reports it. Scheduler,
-// SessionExpireTime and HealthCheck are the listener's own for TCP_SSL,
-// QUIC and TCP listeners; HTTP and HTTPS listeners balance per rule.
-type Listener struct {
-	ID       string `json:"id"`
-	Name     string `json:"name"`
-	Protocol string `json:"protocol"`
-	Port     int64  `json:"port"`
-	// SNI is the SNI switch of an HTTPS listener: on, each rule domain has
-	// its own certificate; off, the listener's certificate is served.
-	SNI bool `json:"sni"`
-	// Certificate is the listener's certificate, nil if it has none.
-	Certificate       *CertRef     `json:"certificate,omitempty"`
-	Scheduler         string       `json:"scheduler,omitempty"`
-	SessionExpireTime int64        `json:"sessionExpireTime"`
-	HealthCheck       *HealthCheck `json:"healthCheck,omitempty"`
-	Rules             []Rule       `json:"rules,omitempty"`
-}
-
-// Rule is a forwarding rule of an HTTP or HTTPS listener.
-type Rule struct {
-	LocationID string `json:"locationId"`
-	// Domain is lower-cased: CLB matches it without regard to case, and so
-	// do certificate names.
-	Domain string `json:"domain"`
-	URL    string `json:"url"`
-	// Certificate is the domain's certificate on an SNI listener; nil
-	// otherwise.
-	Certificate       *CertRef     `json:"certificate,omitempty"`
-	Scheduler         string       `json:"scheduler,omitempty"`
-	SessionExpireTime int64        `json:"sessionExpireTime"`
-	HealthCheck       *HealthCheck `json:"healthCheck,omitempty"`
-}
-
-// CertRef is a certificate binding as CLB reports it. SSLMode and CAID are
-// kept so that rebinding a certificate does not turn mutual TLS off.
-type CertRef struct {
-	ID      string `json:"id"`
-	SSLMode string `json:"sslMode,omitempty"` // UNIDIRECTIONAL or MUTUAL
-	CAID    string `json:"caId,omitempty"`    // the client CA of MUTUAL
-}
-
-// HealthCheck is CLB's health check of a listener or rule. A field CLB left
-// out is zero.
-type HealthCheck struct {
-	On              bool   `json:"on"`
-	TimeOut         int64  `json:"timeOut,omitempty"`      // seconds
-	IntervalTime    int64  `json:"intervalTime,omitempty"` // seconds
-	HealthNum       int64  `json:"healthNum,omitempty"`    // successes until healthy
-	UnHealthNum     int64  `json:"unHealthNum,omitempty"`  // failures until unhealthy
-	HTTPCode        int64  `json:"httpCode,omitempty"`     // bit mask: 1 = 1xx … 16 = 5xx
-	HTTPCheckPath   string `json:"httpCheckPath,omitempty"`
-	HTTPCheckDomain string `json:"httpCheckDomain,omitempty"`
-	HTTPCheckMethod string `json:"httpCheckMethod,omitempty"`
-	HTTPVersion     string `json:"httpVersion,omitempty"`
-	CheckPort       int64  `json:"checkPort,omitempty"`
-	CheckType       string `json:"checkType,omitempty"` // TCP, HTTP, HTTPS, CUSTOM, PING
-}
-
-// Certificate is a certificate in the SSL service.
-type Certificate struct {
-	ID    string `json:"id"`
-	Alias string `json:"alias"`
-	// Names are the certificate's DNS names (the main domain and the other
-	// SANs), lower-cased.
-	Names []string `json:"names"`
-	// Algorithm is the key's algorithm as the SSL service names it: RSA,
-	// ECC, or SM2.
-	Algorithm string    `json:"algorithm,omitempty"`
-	NotBefore time.Time `json:"notBefore"`
-	NotAfter  time.Time `json:"notAfter"`
-	// Fingerprint is the lowercase hex SHA-256 of the leaf's DER, computed
-	// from the certificate DescribeCertificateDetail returns; FingerprintSHA1
-	// is the service's own CertFingerprint. Both are empty unless
-	// Options.Fingerprints asked for them (DescribeCertificates has no
-	// fingerprint).
-	Fingerprint     string `json:"fingerprint,omitempty"`
-	FingerprintSHA1 string `json:"fingerprintSha1,omitempty"`
-}
+// Certificate is a certificate in the SSL service, as pkg/ssl describes it.
+type Certificate = ssl.Certificate
 
 // Failure is a part of the account that could not be read.
 type Failure struct {
@@ -163,24 +75,28 @@ type Options struct {
 
 // Client reads load balancers and certificates.
 type Client struct {
-	opts      Options
-	cfg       tencent.Config
-	ssl       *ssl.Client
-	sslCaller *tencent.Caller
-	clbs      *tencent.CLBClients
+	opts Options
+	clb  *clb.Client
+	ssl  *ssl.Client
 }
 
-// New builds a Client. Share cfg.Limiter with everything else in the
-// process that calls the same account.
+// New builds a Client with API clients of its own. Share cfg.Limiter with
+// everything else in the process that calls the same account.
 func New(cfg tencent.Config, opts Options) (*Client, error) {
-	if opts.Concurrency <= 0 {
-		opts.Concurrency = 64
-	}
-	s, err := cfg.SSL()
+	s, err := ssl.New(cfg, ssl.Options{})
 	if err != nil {
 		return nil, err
 	}
-	return &Client{opts: opts, cfg: cfg, ssl: s, sslCaller: cfg.Caller("ssl"), clbs: cfg.CLBClients()}, nil
+	return Of(clb.New(cfg, clb.Options{}), s, opts), nil
+}
+
+// Of builds a Client that reads through the given API clients, for a
+// workflow that changes things through them too.
+func Of(c *clb.Client, s *ssl.Client, opts Options) *Client {
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 64
+	}
+	return &Client{opts: opts, clb: c, ssl: s}
 }
 
 // Collect reads every load balancer of the regions with its listeners, and
@@ -191,7 +107,7 @@ func (c *Client) Collect(ctx context.Context, regions []string) (*Inventory, err
 	inv := &Inventory{Regions: slices.Clone(regions), Certificates: map[string]Certificate{}}
 	var lbs []LoadBalancer
 	for _, r := range regions {
-		found, err := c.LoadBalancers(ctx, r)
+		found, err := c.clb.LoadBalancers(ctx, r)
 		if err != nil {
 			inv.Failures = append(inv.Failures, Failure{Region: r, Error: err.Error(), Code: tencent.CodeOf(err)})
 			continue
@@ -213,7 +129,7 @@ func (c *Client) Collect(ctx context.Context, regions []string) (*Inventory, err
 		return strings.Compare(a.Region+"/"+a.ID, b.Region+"/"+b.ID)
 	})
 
-	certs, err := c.Certificates(ctx, inv.certIDs())
+	certs, err := c.ssl.Certificates(ctx, inv.certIDs())
 	if err != nil {
 		return inv, err
 	}
@@ -274,7 +190,7 @@ func (c *Client) addFingerprints(ctx context.Context, certs map[string]Certifica
 	results := make([]result, len(ids))
 	c.each(len(ids), func(i int) {
 		r := &results[i]
-		r.sha256, r.sha1, r.err = c.Fingerprint(ctx, ids[i])
+		r.sha256, r.sha1, r.err = c.ssl.Fingerprint(ctx, ids[i])
 	})
 	var failures []Failure
 	for i, id := range ids {
@@ -289,7 +205,3 @@ func (c *Client) addFingerprints(ctx context.Context, certs map[string]Certifica
 	}
 	return failures
 }
-
-// ErrNoFingerprint is Fingerprint's answer for a certificate whose details
-// carry neither the certificate nor its fingerprint.
-var ErrNoFingerprint = errors.New("the SSL service gave neither the certificate nor its fingerprint")

@@ -1,7 +1,8 @@
-// Package ssl is clbcert's use of the SSL Certificates service: where certificates are bound
-// across Tencent Cloud's products (the bind-resource tasks), and moving the resources of
+// Package ssl is clbcert's one way to the SSL Certificates service: it alone imports the SSL
+// SDK module. It uploads, describes and deletes certificates, finds where certificates are
+// bound across Tencent Cloud's products (the bind-resource tasks), and moves the resources of
 // every product from an old certificate to a new one (UpdateCertificateInstance and its deploy
-// records). It is meant to become the one place that imports the SSL SDK.
+// records).
 //
 // Both are asynchronous on the service: this package starts the work, polls it with an
 // injected clock until it ends or Options.Timeout passes, and reports per resource.
@@ -103,10 +104,11 @@ type Client struct {
 // New builds a Client from the project's API configuration: its credential, endpoint, retry
 // policy and rate limiter.
 func New(cfg tencent.Config, opts Options) (*Client, error) {
-	api, err := cfg.SSL()
+	api, err := sslsdk.NewClient(cfg.Credential, "", cfg.Profile(cfg.Host("ssl", "")))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("create SSL client: %w", err)
 	}
+	cfg.Connect(&api.Client)
 	return &Client{api: api, caller: cfg.Caller("ssl"), opts: opts.withDefaults()}, nil
 }
 

@@ -338,10 +338,7 @@ func TestRoleMissing(t *testing.T) {
 func startUpdate(t *testing.T, w *world, newCert string, typ string) {
 	t.Helper()
 	cfg := simtest.Config(t, w.sim)
-	api, err := cfg.SSL()
-	if err != nil {
-		t.Fatal(err)
-	}
+	api := simtest.SSL(t, cfg)
 	req := sslsdk.NewUpdateCertificateInstanceRequest()
 	req.OldCertificateId, req.CertificateId, req.ResourceTypes = common.StringPtr(oldID), common.StringPtr(newCert), common.StringPtrs([]string{typ})
 	req.ExpiringNotificationSwitch = common.Uint64Ptr(1)

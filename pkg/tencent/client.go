@@ -8,14 +8,10 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
-	clb "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/clb/v20180317"
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/profile"
-	dnspod "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/dnspod/v20210323"
-	ssl "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/ssl/v20191205"
 )
 
 // Endpoint is an address every API request is connected to instead of the
@@ -91,7 +87,10 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-func (c Config) profile(host string) *profile.ClientProfile {
+// Profile is the SDK client profile of calls to host (Host names it): the
+// request timeout, and the Endpoint's scheme. A product package builds its
+// SDK client with it, then hands the client to Connect.
+func (c Config) Profile(host string) *profile.ClientProfile {
 	cpf := profile.NewClientProfile()
 	timeout := c.Timeout
 	if timeout <= 0 {
@@ -164,41 +163,8 @@ func (c Config) RegionCaller(product, region string) *Caller {
 	}
 }
 
-// DNSPod returns a DNSPod client; DNSPod needs no region.
-func (c Config) DNSPod() (*dnspod.Client, error) {
-	cl, err := dnspod.NewClient(c.Credential, "", c.profile(c.Host("dnspod", "")))
-	if err != nil {
-		return nil, fmt.Errorf("create DNSPod client: %w", err)
-	}
-	c.withTransport(&cl.Client)
-	return cl, nil
-}
-
-// SSL returns an SSL Certificates client; the service needs no region.
-func (c Config) SSL() (*ssl.Client, error) {
-	cl, err := ssl.NewClient(c.Credential, "", c.profile(c.Host("ssl", "")))
-	if err != nil {
-		return nil, fmt.Errorf("create SSL client: %w", err)
-	}
-	c.withTransport(&cl.Client)
-	return cl, nil
-}
-
-// CLB returns a load balancer client for one region, sent to that region's
-// host; CLB requires a region on every call.
-func (c Config) CLB(region string) (*clb.Client, error) {
-	if region == "" {
-		return nil, fmt.Errorf("create CLB client: %w", ErrNoRegion)
-	}
-	cl, err := clb.NewClient(c.Credential, region, c.profile(c.Host("clb", region)))
-	if err != nil {
-		return nil, fmt.Errorf("create CLB client for %s: %w", region, err)
-	}
-	c.withTransport(&cl.Client)
-	return cl, nil
-}
-
-func (c Config) withTransport(cl *common.Client) {
+// Connect makes cl connect every request to the Endpoint, if there is one.
+func (c Config) Connect(cl *common.Client) {
 	if tr := c.transport(); tr != nil {
 		cl.WithHttpTransport(tr)
 	}
@@ -214,38 +180,13 @@ func Deref[T any](p *T) T {
 	return *p
 }
 
-// RegionalCLB is a CLB client for one region with the Caller for its
-// regional host, whose rate budget the region's calls spend.
-type RegionalCLB struct {
-	*clb.Client
-	Caller *Caller
-}
-
-// CLBClients builds each region's client once and keeps it; safe for
-// concurrent use.
-type CLBClients struct {
-	cfg Config
-	mu  sync.Mutex
-	in  map[string]*RegionalCLB
-}
-
-// CLBClients returns an empty cache of CLB clients built from c.
-func (c Config) CLBClients() *CLBClients {
-	return &CLBClients{cfg: c, in: map[string]*RegionalCLB{}}
-}
-
-// In returns region's client.
-func (p *CLBClients) In(region string) (*RegionalCLB, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if r, ok := p.in[region]; ok {
-		return r, nil
+// DerefAll reads an SDK list of optional values, leaving out the nil ones.
+func DerefAll[T any](ps []*T) []T {
+	out := make([]T, 0, len(ps))
+	for _, p := range ps {
+		if p != nil {
+			out = append(out, *p)
+		}
 	}
-	cl, err := p.cfg.CLB(region)
-	if err != nil {
-		return nil, err
-	}
-	r := &RegionalCLB{Client: cl, Caller: p.cfg.RegionCaller("clb", region)}
-	p.in[region] = r
-	return r, nil
+	return out
 }

@@ -28,10 +28,7 @@ import (
 func TestClientsTalkToTheEndpoint(t *testing.T) {
 	sim := simtest.Start(t, tcsim.Options{Zones: []tcsim.ZoneSpec{{Name: "example.test"}}})
 	cfg := simtest.Config(t, sim)
-	client, err := cfg.DNSPod()
-	if err != nil {
-		t.Fatal(err)
-	}
+	client := simtest.DNSPod(t, cfg)
 	caller := cfg.Caller("dnspod")
 	sim.FailNext("DescribeDomainList", "RequestLimitExceeded", 1)
 	resp, err := tencent.Do(context.Background(), caller, "DescribeDomainList", func(ctx context.Context) (*dnspod.DescribeDomainListResponse, error) {
@@ -57,15 +54,6 @@ func TestClientsTalkToTheEndpoint(t *testing.T) {
 		t.Fatalf("a parameter error was retried: %d calls", sim.Calls("DeleteRecord"))
 	}
 
-	if _, err := cfg.SSL(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cfg.CLB(""); !errors.Is(err, tencent.ErrNoRegion) {
-		t.Fatalf("CLB without region: %v", err)
-	}
-	if c, err := cfg.CLB("ap-guangzhou"); err != nil || c.GetRegion() != "ap-guangzhou" {
-		t.Fatalf("CLB client: %v", err)
-	}
 }
 
 // An API that accepts the connection and never answers must cost a bounded
@@ -85,10 +73,7 @@ func TestUnresponsiveAPIIsBounded(t *testing.T) {
 		Timeout:    time.Second,
 		Retry:      tencent.RetryPolicy{MaxElapsed: 2 * time.Second},
 	}
-	client, err := cfg.DNSPod()
-	if err != nil {
-		t.Fatal(err)
-	}
+	client := simtest.DNSPod(t, cfg)
 	start := time.Now()
 	_, err = tencent.Do(context.Background(), cfg.Caller("dnspod"), "DescribeDomainList", func(ctx context.Context) (*dnspod.DescribeDomainListResponse, error) {
 		return client.DescribeDomainListWithContext(ctx, dnspod.NewDescribeDomainListRequest())
@@ -111,10 +96,7 @@ func TestLimiterKeepsConcurrentCallersUnderTheLimit(t *testing.T) {
 	cfg := simtest.Config(t, sim)
 	cfg.Limiter = tencent.NewLimiter(map[string]tencent.Rate{"dnspod:DescribeDomainList": {PerSecond: rate}})
 	cfg.Retry = tencent.RetryPolicy{MaxAttempts: 1}
-	client, err := cfg.DNSPod()
-	if err != nil {
-		t.Fatal(err)
-	}
+	client := simtest.DNSPod(t, cfg)
 	var wg sync.WaitGroup
 	for range goroutines {
 		caller := cfg.Caller("dnspod")
@@ -157,11 +139,7 @@ func TestRateBudgetPerAccessRegion(t *testing.T) {
 		if h := cfg.Host("clb", region); h != "clb."+region+".tencentcloudapi.com" {
 			t.Fatalf("CLB host for %s = %s", region, h)
 		}
-		cl, err := cfg.CLB(region)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := call(cl); err != nil {
+		if err := call(simtest.CLB(t, cfg, region)); err != nil {
 			t.Fatalf("first call in %s through its regional host: %v", region, err)
 		}
 	}
@@ -206,17 +184,14 @@ func TestSiteHosts(t *testing.T) {
 			t.Errorf("intl host of %s in %q = %s, want %s", c.product, c.region, got, c.want)
 		}
 	}
-	client, err := cfg.SSL()
-	if err != nil {
-		t.Fatal(err)
-	}
+	client := simtest.SSL(t, cfg)
 	if _, err := tencent.Do(context.Background(), cfg.Caller("ssl"), "DescribeCertificates", func(ctx context.Context) (*ssl.DescribeCertificatesResponse, error) {
 		return client.DescribeCertificatesWithContext(ctx, ssl.NewDescribeCertificatesRequest())
 	}); err != nil {
 		t.Fatalf("DescribeCertificates through the intl host: %v", err)
 	}
 	called := false
-	_, err = tencent.Do(context.Background(), cfg.Caller("ssl"), "DeployCertificateInstance", func(ctx context.Context) (*ssl.DeployCertificateInstanceResponse, error) {
+	_, err := tencent.Do(context.Background(), cfg.Caller("ssl"), "DeployCertificateInstance", func(ctx context.Context) (*ssl.DeployCertificateInstanceResponse, error) {
 		called = true
 		return nil, nil
 	})
@@ -271,10 +246,7 @@ func TestCredentialErrorsNameTheirPart(t *testing.T) {
 			})
 			if err == nil {
 				cfg := tencent.Config{Credential: cred, Endpoint: ep}
-				client, cerr := cfg.DNSPod()
-				if cerr != nil {
-					t.Fatal(cerr)
-				}
+				client := simtest.DNSPod(t, cfg)
 				_, err = tencent.Do(context.Background(), cfg.Caller("dnspod"), "DescribeDomainList", func(ctx context.Context) (*dnspod.DescribeDomainListResponse, error) {
 					return client.DescribeDomainListWithContext(ctx, dnspod.NewDescribeDomainListRequest())
 				})

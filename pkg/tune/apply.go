@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/clbcert/clbcert/pkg/clb"
 	"github.com/clbcert/clbcert/pkg/inventory"
 	"github.com/clbcert/clbcert/pkg/plural"
 )
@@ -149,22 +150,25 @@ func (t *Tuner) applyGroup(ctx context.Context, results []*Result) {
 	}
 }
 
+// address is where the change applies, for clb.
+func (c Change) address() clb.Address {
+	return clb.Address{Region: c.Region, LoadBalancerID: c.LoadBalancerID, ListenerID: c.ListenerID, LocationID: c.LocationID}
+}
+
 func (t *Tuner) applyOne(ctx context.Context, c Change) error {
 	t.log.Info("changing", "target", c.Where(), "fields", len(c.Fields))
 	var task string
 	var err error
 	switch c.Kind {
-	case KindRule:
-		task, err = t.modifyRule(ctx, c)
-	case KindListener:
-		task, err = t.modifyListener(ctx, c)
+	case KindRule, KindListener:
+		task, err = t.clb.SetBalancing(ctx, c.address(), c.want.input())
 	case KindTLS:
 		return t.applyTLS(ctx, c)
 	}
 	if err != nil {
 		return err
 	}
-	return t.tasks.Await(ctx, c.Region, task)
+	return t.clb.Await(ctx, c.Region, task)
 }
 
 // applyTLS gives the load balancer its new configuration content. A new
@@ -173,18 +177,18 @@ func (t *Tuner) applyOne(ctx context.Context, c Change) error {
 // re-run makes no duplicate and keeps what that run copied.
 func (t *Tuner) applyTLS(ctx context.Context, c Change) error {
 	cc := c.Config
-	run := func(op configOp) (string, error) {
-		id, task, err := t.setConfig(ctx, c.Region, op)
+	run := func(op clb.ConfigChange) (string, error) {
+		id, task, err := t.clb.SetCustomizedConfig(ctx, c.Region, op)
 		if err != nil {
 			return "", err
 		}
-		if err := t.tasks.Await(ctx, c.Region, task); err != nil {
-			return "", fmt.Errorf("%s customized configuration %s: %w", op.op, id, err)
+		if err := t.clb.Await(ctx, c.Region, task); err != nil {
+			return "", fmt.Errorf("%s customized configuration %s: %w", op.Operation, id, err)
 		}
 		return id, nil
 	}
 	if cc.Action == ConfigUpdate {
-		_, err := run(configOp{op: "UPDATE", id: cc.ID, content: cc.After})
+		_, err := run(clb.ConfigChange{Operation: clb.OpUpdate, ID: cc.ID, Content: cc.After})
 		return err
 	}
 	existing, err := t.inv.CustomizedConfigNamed(ctx, c.Region, cc.Name)
@@ -194,7 +198,7 @@ func (t *Tuner) applyTLS(ctx context.Context, c Change) error {
 	var id string
 	switch {
 	case existing == nil:
-		if id, err = run(configOp{op: "ADD", name: cc.Name, content: cc.After}); err != nil {
+		if id, err = run(clb.ConfigChange{Operation: clb.OpAdd, Name: cc.Name, Content: cc.After}); err != nil {
 			return err
 		}
 	case len(existing.LoadBalancerIDs) > 0:
@@ -209,7 +213,7 @@ func (t *Tuner) applyTLS(ctx context.Context, c Change) error {
 			content = withSSLProtocols(existing.Content, strings.Fields(c.Fields[0].After))
 		}
 		if existing.Content != content {
-			if _, err := run(configOp{op: "UPDATE", id: id, content: content}); err != nil {
+			if _, err := run(clb.ConfigChange{Operation: clb.OpUpdate, ID: id, Content: content}); err != nil {
 				return err
 			}
 		}
@@ -217,11 +221,11 @@ func (t *Tuner) applyTLS(ctx context.Context, c Change) error {
 	if cc.Action == ConfigSplit {
 		// CLB binds one configuration per load balancer: the shared one has
 		// to come off this load balancer (only) before the new one goes on.
-		if _, err := run(configOp{op: "UNBIND", id: cc.ID, lbs: []string{c.LoadBalancerID}}); err != nil {
+		if _, err := run(clb.ConfigChange{Operation: clb.OpUnbind, ID: cc.ID, LoadBalancerIDs: []string{c.LoadBalancerID}}); err != nil {
 			return fmt.Errorf("%w: %s should still have %s and its TLS protocols; %s holds the new content, not yet bound: run again to finish", err, c.LoadBalancerID, cc.ID, id)
 		}
 	}
-	if _, err := run(configOp{op: "BIND", id: id, lbs: []string{c.LoadBalancerID}}); err != nil {
+	if _, err := run(clb.ConfigChange{Operation: clb.OpBind, ID: id, LoadBalancerIDs: []string{c.LoadBalancerID}}); err != nil {
 		return bindFailed(c, id, err, run)
 	}
 	return nil
@@ -233,12 +237,12 @@ func (t *Tuner) applyTLS(ctx context.Context, c Change) error {
 // configuration's other directives. Rather than leave it so until someone
 // runs tune again, the shared configuration is bound back. Either way a
 // re-run finishes the job and reuses id.
-func bindFailed(c Change, id string, err error, run func(configOp) (string, error)) error {
+func bindFailed(c Change, id string, err error, run func(clb.ConfigChange) (string, error)) error {
 	cc := c.Config
 	if cc.Action != ConfigSplit {
 		return fmt.Errorf("%w: %s keeps its TLS protocols; %s holds the new content, not yet bound: run again to bind it", err, c.LoadBalancerID, id)
 	}
-	if _, rerr := run(configOp{op: "BIND", id: cc.ID, lbs: []string{c.LoadBalancerID}}); rerr != nil {
+	if _, rerr := run(clb.ConfigChange{Operation: clb.OpBind, ID: cc.ID, LoadBalancerIDs: []string{c.LoadBalancerID}}); rerr != nil {
 		return fmt.Errorf("%w; binding %s back failed too (%v): %s may be left without a customized configuration (CLB's default TLS protocols, none of %s's directives): run again soon, which binds %s, holding the new content, to it",
 			err, cc.ID, rerr, c.LoadBalancerID, cc.ID, id)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/clbcert/clbcert/pkg/clb"
 	"github.com/clbcert/clbcert/pkg/inventory"
 )
 
@@ -15,6 +16,22 @@ type balancing struct {
 	health    inventory.HealthCheck
 
 	sendScheduler, sendSession, sendHealth bool
+}
+
+// input is what a change sends: the settings marked to send, the health
+// check whole.
+func (b balancing) input() clb.Balancing {
+	var in clb.Balancing
+	if b.sendScheduler {
+		in.Scheduler = b.scheduler
+	}
+	if b.sendSession {
+		in.SessionExpireTime = &b.session
+	}
+	if b.sendHealth {
+		in.HealthCheck = &b.health
+	}
+	return in
 }
 
 // Layer-7 defaults CLB gives an HTTP check (docs/tencentcloud-api.md §3):

@@ -11,6 +11,7 @@ import (
 
 	"github.com/clbcert/clbcert/pkg/clb"
 	"github.com/clbcert/clbcert/pkg/inventory"
+	"github.com/clbcert/clbcert/pkg/ssl"
 	"github.com/clbcert/clbcert/pkg/tencent"
 )
 
@@ -30,12 +31,10 @@ type Options struct {
 
 // Tuner plans and applies settings.
 type Tuner struct {
-	opts  Options
-	cfg   tencent.Config
-	inv   *inventory.Client
-	tasks *clb.Client
-	clbs  *tencent.CLBClients
-	log   *slog.Logger
+	opts Options
+	inv  *inventory.Client
+	clb  *clb.Client
+	log  *slog.Logger
 }
 
 // New builds a Tuner. Share cfg.Limiter with everything else in the process
@@ -51,12 +50,13 @@ func New(cfg tencent.Config, opts Options) (*Tuner, error) {
 		// Reading, changing and polling spend the same per-action budgets.
 		cfg.Limiter = tencent.NewLimiter(nil)
 	}
-	inv, err := inventory.New(cfg, inventory.Options{Concurrency: opts.Concurrency})
+	c := clb.New(cfg, clb.Options{TaskTimeout: opts.TaskTimeout, TaskPoll: opts.TaskPoll, Logger: opts.Logger})
+	certs, err := ssl.New(cfg, ssl.Options{Logger: opts.Logger})
 	if err != nil {
 		return nil, err
 	}
-	tasks := clb.New(cfg, clb.Options{TaskTimeout: opts.TaskTimeout, TaskPoll: opts.TaskPoll, Logger: opts.Logger})
-	return &Tuner{opts: opts, cfg: cfg, inv: inv, tasks: tasks, clbs: cfg.CLBClients(), log: opts.Logger}, nil
+	inv := inventory.Of(c, certs, inventory.Options{Concurrency: opts.Concurrency})
+	return &Tuner{opts: opts, inv: inv, clb: c, log: opts.Logger}, nil
 }
 
 // Collect reads the regions' load balancers, for Plan.

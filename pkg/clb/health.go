@@ -1,4 +1,4 @@
-package inventory
+package clb
 
 import (
 	"context"
@@ -6,8 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	clb "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/clb/v20180317"
-	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
+	clbsdk "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/clb/v20180317"
 
 	"github.com/clbcert/clbcert/pkg/tencent"
 )
@@ -56,54 +55,19 @@ func (t TargetHealth) Addr() string {
 // TargetHealth lists the backends of every listener and rule of the load
 // balancers lbIDs in region with their health, 30 load balancers a call
 // (DescribeTargetHealth). One load balancer that cannot be read fails the
-// call for the (up to 30) named with it: give only load balancers Collect
-// could read. The result is sorted by load balancer, listener, location and
-// address.
+// call for the (up to 30) named with it. The result is sorted by load
+// balancer, listener, location and address.
 func (c *Client) TargetHealth(ctx context.Context, region string, lbIDs []string) ([]TargetHealth, error) {
-	if len(lbIDs) == 0 {
-		return nil, nil
-	}
-	cl, err := c.clbs.In(region)
-	if err != nil {
-		return nil, err
-	}
 	var out []TargetHealth
 	for start := 0; start < len(lbIDs); start += maxHealthLBs {
 		ids := lbIDs[start:min(start+maxHealthLBs, len(lbIDs))]
-		req := clb.NewDescribeTargetHealthRequest()
-		req.LoadBalancerIds = common.StringPtrs(ids)
-		resp, err := tencent.Do(ctx, cl.Caller, "DescribeTargetHealth", func(ctx context.Context) (*clb.DescribeTargetHealthResponse, error) {
-			return cl.DescribeTargetHealthWithContext(ctx, req)
-		})
+		req := clbsdk.NewDescribeTargetHealthRequest()
+		req.LoadBalancerIds = ptrs(ids)
+		resp, err := call(ctx, c, region, "DescribeTargetHealth", req, (*clbsdk.Client).DescribeTargetHealthWithContext)
 		if err != nil {
 			return nil, fmt.Errorf("read backend health of %s in %s: %w", strings.Join(ids, ", "), region, err)
 		}
-		for _, lb := range resp.Response.LoadBalancers {
-			if lb == nil {
-				continue
-			}
-			for _, l := range lb.Listeners {
-				if l == nil {
-					continue
-				}
-				for _, r := range l.Rules {
-					if r == nil {
-						continue
-					}
-					for _, t := range r.Targets {
-						if t == nil {
-							continue
-						}
-						out = append(out, TargetHealth{
-							Region: region, LoadBalancerID: tencent.Deref(lb.LoadBalancerId), ListenerID: tencent.Deref(l.ListenerId),
-							LocationID: tencent.Deref(r.LocationId), Domain: strings.ToLower(tencent.Deref(r.Domain)), URL: tencent.Deref(r.Url),
-							IP: tencent.Deref(t.IP), Port: tencent.Deref(t.Port), Healthy: tencent.Deref(t.HealthStatus),
-							Status: healthStatus(t), Weight: tencent.Deref(t.Weight),
-						})
-					}
-				}
-			}
-		}
+		out = append(out, targetHealthOf(region, resp.Response.LoadBalancers)...)
 	}
 	slices.SortStableFunc(out, func(a, b TargetHealth) int {
 		return strings.Compare(a.LoadBalancerID+"/"+a.ListenerID+"/"+a.LocationID, b.LoadBalancerID+"/"+b.ListenerID+"/"+b.LocationID)
@@ -111,9 +75,40 @@ func (c *Client) TargetHealth(ctx context.Context, region string, lbIDs []string
 	return out, nil
 }
 
+func targetHealthOf(region string, lbs []*clbsdk.LoadBalancerHealth) []TargetHealth {
+	var out []TargetHealth
+	for _, lb := range lbs {
+		if lb == nil {
+			continue
+		}
+		for _, l := range lb.Listeners {
+			if l == nil {
+				continue
+			}
+			for _, r := range l.Rules {
+				if r == nil {
+					continue
+				}
+				for _, t := range r.Targets {
+					if t == nil {
+						continue
+					}
+					out = append(out, TargetHealth{
+						Region: region, LoadBalancerID: tencent.Deref(lb.LoadBalancerId), ListenerID: tencent.Deref(l.ListenerId),
+						LocationID: tencent.Deref(r.LocationId), Domain: strings.ToLower(tencent.Deref(r.Domain)), URL: tencent.Deref(r.Url),
+						IP: tencent.Deref(t.IP), Port: tencent.Deref(t.Port), Healthy: tencent.Deref(t.HealthStatus),
+						Status: healthStatus(t), Weight: tencent.Deref(t.Weight),
+					})
+				}
+			}
+		}
+	}
+	return out
+}
+
 // healthStatus prefers HealthStatusDetail; CLB also fills the misspelt
 // HealthStatusDetial, which older answers carry alone.
-func healthStatus(t *clb.TargetHealth) string {
+func healthStatus(t *clbsdk.TargetHealth) string {
 	if s := tencent.Deref(t.HealthStatusDetail); s != "" {
 		return s
 	}

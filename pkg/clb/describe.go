@@ -1,0 +1,227 @@
+package clb
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	clbsdk "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/clb/v20180317"
+
+	"github.com/clbcert/clbcert/pkg/tencent"
+)
+
+// LoadBalancer is a CLB instance with its listeners.
+type LoadBalancer struct {
+	Region string   `json:"region"`
+	ID     string   `json:"id"`
+	Name   string   `json:"name"`
+	VIPs   []string `json:"vips"`
+	// Listeners are nil as LoadBalancers returns them; Listeners describes
+	// them.
+	Listeners []Listener `json:"listeners"`
+}
+
+// Listener is one listener as DescribeListeners reports it. Scheduler,
+// SessionExpireTime and HealthCheck are the listener's own for TCP_SSL,
+// QUIC and TCP listeners; HTTP and HTTPS listeners balance per rule.
+type Listener struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	Protocol string `json:"protocol"`
+	Port     int64  `json:"port"`
+	// SNI is the SNI switch of an HTTPS listener: on, each rule domain has
+	// its own certificate; off, the listener's certificate is served.
+	SNI bool `json:"sni"`
+	// Certificate is the listener's certificate, nil if it has none.
+	Certificate       *CertRef     `json:"certificate,omitempty"`
+	Scheduler         string       `json:"scheduler,omitempty"`
+	SessionExpireTime int64        `json:"sessionExpireTime"`
+	HealthCheck       *HealthCheck `json:"healthCheck,omitempty"`
+	Rules             []Rule       `json:"rules,omitempty"`
+}
+
+// Rule is a forwarding rule of an HTTP or HTTPS listener.
+type Rule struct {
+	LocationID string `json:"locationId"`
+	// Domain is lower-cased: CLB matches it without regard to case, and so
+	// do certificate names.
+	Domain string `json:"domain"`
+	URL    string `json:"url"`
+	// Certificate is the domain's certificate on an SNI listener; nil
+	// otherwise.
+	Certificate       *CertRef     `json:"certificate,omitempty"`
+	Scheduler         string       `json:"scheduler,omitempty"`
+	SessionExpireTime int64        `json:"sessionExpireTime"`
+	HealthCheck       *HealthCheck `json:"healthCheck,omitempty"`
+}
+
+// CertRef is a certificate binding as CLB reports it. SSLMode and CAID are
+// kept so that rebinding a certificate does not turn mutual TLS off.
+type CertRef struct {
+	ID      string `json:"id"`
+	SSLMode string `json:"sslMode,omitempty"` // UNIDIRECTIONAL or MUTUAL
+	CAID    string `json:"caId,omitempty"`    // the client CA of MUTUAL
+}
+
+// HealthCheck is CLB's health check of a listener or rule. A field CLB left
+// out is zero.
+type HealthCheck struct {
+	On              bool   `json:"on"`
+	TimeOut         int64  `json:"timeOut,omitempty"`      // seconds
+	IntervalTime    int64  `json:"intervalTime,omitempty"` // seconds
+	HealthNum       int64  `json:"healthNum,omitempty"`    // successes until healthy
+	UnHealthNum     int64  `json:"unHealthNum,omitempty"`  // failures until unhealthy
+	HTTPCode        int64  `json:"httpCode,omitempty"`     // bit mask: 1 = 1xx … 16 = 5xx
+	HTTPCheckPath   string `json:"httpCheckPath,omitempty"`
+	HTTPCheckDomain string `json:"httpCheckDomain,omitempty"`
+	HTTPCheckMethod string `json:"httpCheckMethod,omitempty"`
+	HTTPVersion     string `json:"httpVersion,omitempty"`
+	CheckPort       int64  `json:"checkPort,omitempty"`
+	CheckType       string `json:"checkType,omitempty"` // TCP, HTTP, HTTPS, CUSTOM, PING
+}
+
+// Domains is the first rule of each distinct domain: on an SNI listener the
+// domain's certificate is the same on all its rules.
+func (l Listener) Domains() []Rule {
+	var out []Rule
+	for _, r := range l.Rules {
+		if r.Domain == "" || slices.ContainsFunc(out, func(o Rule) bool { return o.Domain == r.Domain }) {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// CertificateFor is what the listener serves for domain: its own
+// certificate for "", else the SNI domain's; nil if nothing.
+func (l Listener) CertificateFor(domain string) *CertRef {
+	if domain == "" {
+		return l.Certificate
+	}
+	for _, r := range l.Domains() {
+		if r.Domain == strings.ToLower(domain) {
+			return r.Certificate
+		}
+	}
+	return nil
+}
+
+// LoadBalancers lists the load balancers of region, without their listeners.
+func (c *Client) LoadBalancers(ctx context.Context, region string) ([]LoadBalancer, error) {
+	var out []LoadBalancer
+	for offset := int64(0); ; {
+		req := clbsdk.NewDescribeLoadBalancersRequest()
+		req.Offset, req.Limit = ptr(offset), ptr(int64(100))
+		resp, err := call(ctx, c, region, "DescribeLoadBalancers", req, (*clbsdk.Client).DescribeLoadBalancersWithContext)
+		if err != nil {
+			return nil, fmt.Errorf("list load balancers in %s: %w", region, err)
+		}
+		page := resp.Response.LoadBalancerSet
+		for _, lb := range page {
+			out = append(out, LoadBalancer{Region: region, ID: tencent.Deref(lb.LoadBalancerId), Name: tencent.Deref(lb.LoadBalancerName), VIPs: tencent.DerefAll(lb.LoadBalancerVips)})
+		}
+		offset += int64(len(page))
+		if len(page) == 0 || uint64(offset) >= tencent.Deref(resp.Response.TotalCount) {
+			return out, nil
+		}
+	}
+}
+
+// Listeners describes the listeners of one load balancer.
+func (c *Client) Listeners(ctx context.Context, region, lbID string) ([]Listener, error) {
+	req := clbsdk.NewDescribeListenersRequest()
+	req.LoadBalancerId = &lbID
+	resp, err := call(ctx, c, region, "DescribeListeners", req, (*clbsdk.Client).DescribeListenersWithContext)
+	if err != nil {
+		return nil, fmt.Errorf("list listeners of %s in %s: %w", lbID, region, err)
+	}
+	out := make([]Listener, 0, len(resp.Response.Listeners))
+	for _, l := range resp.Response.Listeners {
+		if l != nil {
+			out = append(out, listenerOf(l))
+		}
+	}
+	return out, nil
+}
+
+func listenerOf(l *clbsdk.Listener) Listener {
+	ln := Listener{
+		ID: tencent.Deref(l.ListenerId), Name: tencent.Deref(l.ListenerName), Protocol: tencent.Deref(l.Protocol), Port: tencent.Deref(l.Port),
+		SNI: tencent.Deref(l.SniSwitch) == 1, Certificate: certOf(l.Certificate),
+		Scheduler: tencent.Deref(l.Scheduler), SessionExpireTime: tencent.Deref(l.SessionExpireTime), HealthCheck: healthCheckOf(l.HealthCheck),
+	}
+	for _, r := range l.Rules {
+		if r == nil {
+			continue
+		}
+		ln.Rules = append(ln.Rules, Rule{
+			LocationID: tencent.Deref(r.LocationId), Domain: strings.ToLower(tencent.Deref(r.Domain)), URL: tencent.Deref(r.Url),
+			Certificate: certOf(r.Certificate), Scheduler: tencent.Deref(r.Scheduler), SessionExpireTime: tencent.Deref(r.SessionExpireTime),
+			HealthCheck: healthCheckOf(r.HealthCheck),
+		})
+	}
+	return ln
+}
+
+func certOf(o *clbsdk.CertificateOutput) *CertRef {
+	if o == nil || tencent.Deref(o.CertId) == "" {
+		return nil
+	}
+	return &CertRef{ID: tencent.Deref(o.CertId), SSLMode: tencent.Deref(o.SSLMode), CAID: tencent.Deref(o.CertCaId)}
+}
+
+func healthCheckOf(h *clbsdk.HealthCheck) *HealthCheck {
+	if h == nil {
+		return nil
+	}
+	return &HealthCheck{
+		On:           tencent.Deref(h.HealthSwitch) == 1,
+		TimeOut:      tencent.Deref(h.TimeOut),
+		IntervalTime: tencent.Deref(h.IntervalTime),
+		HealthNum:    tencent.Deref(h.HealthNum), UnHealthNum: tencent.Deref(h.UnHealthNum),
+		HTTPCode:        tencent.Deref(h.HttpCode),
+		HTTPCheckPath:   tencent.Deref(h.HttpCheckPath),
+		HTTPCheckDomain: tencent.Deref(h.HttpCheckDomain),
+		HTTPCheckMethod: tencent.Deref(h.HttpCheckMethod),
+		HTTPVersion:     tencent.Deref(h.HttpVersion),
+		CheckPort:       tencent.Deref(h.CheckPort),
+		CheckType:       tencent.Deref(h.CheckType),
+	}
+}
+
+// certIDsPerCall is how many certificates one
+// DescribeLoadBalancerListByCertId call may name.
+const certIDsPerCall = 20
+
+// LoadBalancersUsing returns, per certificate id, the load balancers in
+// region that use it (DescribeLoadBalancerListByCertId).
+func (c *Client) LoadBalancersUsing(ctx context.Context, region string, ids []string) (map[string][]string, error) {
+	out := map[string][]string{}
+	for start := 0; start < len(ids); start += certIDsPerCall {
+		req := clbsdk.NewDescribeLoadBalancerListByCertIdRequest()
+		req.CertIds = ptrs(ids[start:min(start+certIDsPerCall, len(ids))])
+		resp, err := call(ctx, c, region, "DescribeLoadBalancerListByCertId", req, (*clbsdk.Client).DescribeLoadBalancerListByCertIdWithContext)
+		if err != nil {
+			return nil, fmt.Errorf("find load balancers using certificates in %s: %w", region, err)
+		}
+		for _, set := range resp.Response.CertSet {
+			id := tencent.Deref(set.CertId)
+			for _, lb := range set.LoadBalancers {
+				out[id] = append(out[id], tencent.Deref(lb.LoadBalancerId))
+			}
+		}
+	}
+	return out, nil
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func ptrs(s []string) []*string {
+	out := make([]*string, len(s))
+	for i, v := range s {
+		out[i] = &v
+	}
+	return out
+}
