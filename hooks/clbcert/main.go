@@ -11,12 +11,12 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/clbcert/clbcert/pkg/config"
+	clbcli "github.com/clbcert/clbcert/internal/cli"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := config.Run(&cli.App{
+	code := clbcli.Run(&cli.App{
 		Name:  "clbcert",
 		Usage: "see, audit and try clbcert's work on Tencent Cloud",
 		Description: `Shows and audits what clbcert-deploy and clbcert-watch keep up to date on

@@ -1,4 +1,4 @@
-package config
+package cli
 
 import (
 	"bufio"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/clbcert/clbcert/pkg/config"
 	"github.com/clbcert/clbcert/pkg/tencent"
 )
 
@@ -114,7 +115,7 @@ func (m *man) page(app *cli.App) {
 	if hasFlagNamed(app, flagConfig) {
 		m.line(".SH FILES")
 		m.line(".TP")
-		m.line(".I %s", esc(DefaultPath))
+		m.line(".I %s", esc(config.DefaultPath))
 		m.line(`the config file, optional (\fB\-\-config\fR names another); it must be mode 0600 if it holds secret_id/secret_key.`)
 	}
 
