@@ -335,13 +335,14 @@ binaries="clbcert-dns clbcert-deploy clbcert-watch clbcert clbcert-sim"
 mkdir "$work/bin" "$work/gen"
 # go build stamps the git revision into the binaries, and fails where git
 # refuses to read the clone (one owned by another user, as under sudo):
-# build without the stamp then.
+# build without the stamp then. urfave_cli_no_docs leaves urfave/cli's own
+# man-page writer out: the pages below come from the binaries' one.
 buildvcs=-buildvcs=auto
 if [ -e "$src/.git" ] && ! git -C "$src" status --porcelain >/dev/null 2>&1; then
 	buildvcs=-buildvcs=false
 fi
 say "building $binaries with $("$go" version)"
-(cd "$src" && CGO_ENABLED=0 "$go" build -trimpath "$buildvcs" -o "$work/bin/" \
+(cd "$src" && CGO_ENABLED=0 "$go" build -trimpath "$buildvcs" -tags urfave_cli_no_docs -o "$work/bin/" \
 	./hooks/clbcert-dns ./hooks/clbcert-deploy ./hooks/clbcert-watch ./hooks/clbcert ./hooks/clbcert-sim) ||
 	die "go build failed (its messages are above)"
 

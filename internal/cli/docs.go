@@ -25,6 +25,12 @@ const (
 	CompletionArg = "--generate-completion"
 )
 
+// NoDocsTag is the build tag that leaves urfave/cli's own man-page and
+// markdown writers, and go-md2man with them, out of a binary: WriteManPage
+// is the one generator. Every build passes it: install.sh, scripts/demo.sh,
+// scripts/test.sh (vet, test), simtest and the release script.
+const NoDocsTag = "urfave_cli_no_docs"
+
 // binaries are the programs whose pages refer to each other.
 const binaries = "clbcert clbcert-deploy clbcert-dns clbcert-watch"
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	clbcli "github.com/clbcert/clbcert/internal/cli"
 	"github.com/clbcert/clbcert/pkg/tcsim"
 	"github.com/clbcert/clbcert/pkg/tencent"
 )
@@ -110,7 +111,7 @@ func (b *Binaries) Dir(t testing.TB) string {
 			b.err = err
 			return
 		}
-		cmd := exec.Command("go", "build", "-o", b.dir+string(filepath.Separator), "./hooks/...")
+		cmd := exec.Command("go", "build", "-tags", clbcli.NoDocsTag, "-o", b.dir+string(filepath.Separator), "./hooks/...")
 		cmd.Dir = strings.TrimSpace(string(root))
 		if out, err := cmd.CombinedOutput(); err != nil {
 			b.err = &buildError{out: string(out), err: err}
