@@ -171,7 +171,7 @@ func challengeFromEnv(cleanup bool) (dns01.Challenge, error) {
 // TestUnwritableStateDir.
 func stateError(err error) error {
 	if errors.Is(err, store.ErrNotWritable) {
-		return clbcli.UsageError{Err: fmt.Errorf("%w; make it writable for this user, or set --state-dir / CLBCERT_STATE_DIR to a directory that is", err)}
+		return clbcli.UsageError{Err: err}
 	}
 	return err
 }
@@ -188,7 +188,7 @@ func newHook(ctx context.Context, c *cli.Context, stderr io.Writer) (*dns01.Hook
 	resolvers := s.Resolvers
 	if len(resolvers) == 0 && s.DNSServer == "" {
 		if resolvers, err = dns01.SystemResolvers("/etc/resolv.conf"); err != nil {
-			return nil, clbcli.UsageError{Err: fmt.Errorf("%w: set --resolver or --dns-server", err)}
+			return nil, clbcli.UsageError{Err: err}
 		}
 	}
 	provider, err := dns01.New(cloud, dns01.Options{

@@ -224,7 +224,7 @@ func newCloudDeployer(ctx context.Context, c *cli.Context, s *clbcli.Settings, r
 		d.pinned[entry.Lineage] = opts
 	}
 	if !anyRegions {
-		return nil, clbcli.Usagef("no CLB region given: pass --region (e.g. --region ap-guangzhou), set CLBCERT_REGIONS, or give regions in the config file")
+		return nil, clbcli.UsageError{Err: tencent.ErrNoRegion}
 	}
 	cloud, err := s.Cloud(ctx)
 	if err != nil {

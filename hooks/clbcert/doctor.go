@@ -13,6 +13,7 @@ import (
 	clbcli "github.com/clbcert/clbcert/internal/cli"
 	"github.com/clbcert/clbcert/pkg/doctor"
 	"github.com/clbcert/clbcert/pkg/inventory"
+	"github.com/clbcert/clbcert/pkg/tencent"
 	"github.com/clbcert/clbcert/pkg/tune"
 )
 
@@ -90,7 +91,7 @@ func runDoctor(ctx context.Context, c *cli.Context) error {
 	}
 	regions := s.RegionsOrDeployed()
 	if len(regions) == 0 {
-		return clbcli.Usagef("no region to audit: give --region (or CLBCERT_REGIONS), e.g. --region ap-guangzhou")
+		return clbcli.UsageError{Err: fmt.Errorf("nothing to audit: %w", tencent.ErrNoRegion)}
 	}
 	certbotDir := s.CertbotDir
 	if !c.IsSet("certbot-dir") && s.File.CertbotDir == "" {

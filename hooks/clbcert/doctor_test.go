@@ -110,7 +110,7 @@ func TestDoctorUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"doctor"}, "no region to audit"},
+		{[]string{"doctor"}, "nothing to audit: no CLB region given: pass --region"},
 		{[]string{"doctor", "--region", "ap-guangzhou", "--dry-run"}, "--dry-run goes with --fix"},
 		{[]string{"doctor", "--region", "ap-guangzhou", "--warn-days", "3"}, "--warn-days at least --critical-days"},
 		{[]string{"doctor", "--region", "ap-guangzhou", "--certbot-dir", t.TempDir()}, "give certbot's config dir with --certbot-dir"},

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -10,6 +11,7 @@ import (
 	"github.com/clbcert/clbcert/pkg/inventory"
 	"github.com/clbcert/clbcert/pkg/level"
 	"github.com/clbcert/clbcert/pkg/listeners"
+	"github.com/clbcert/clbcert/pkg/tencent"
 )
 
 func listenersCommand(ctx context.Context) *cli.Command {
@@ -64,7 +66,7 @@ func runListeners(ctx context.Context, c *cli.Context) error {
 		return err
 	}
 	if len(s.Regions) == 0 {
-		return clbcli.Usagef("no region: pass --region (e.g. --region ap-guangzhou), set CLBCERT_REGIONS, or put regions in the config file")
+		return clbcli.UsageError{Err: fmt.Errorf("listeners: %w", tencent.ErrNoRegion)}
 	}
 	cloud, err := s.Cloud(ctx)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	clbcli "github.com/clbcert/clbcert/internal/cli"
+	"github.com/clbcert/clbcert/internal/cli/clbopts"
 )
 
 func main() {
@@ -38,7 +39,7 @@ func main() {
 		// --placeholder-cert ID=a,b lists names with commas.
 		DisableSliceFlagSeparator: true,
 		Commands:                  commands(ctx),
-	}, os.Args, os.Stderr)
+	}, os.Args, os.Stderr, clbopts.Hint)
 	stop()
 	os.Exit(code)
 }

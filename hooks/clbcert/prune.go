@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/clbcert/clbcert/internal/cli/clbopts"
 	"github.com/clbcert/clbcert/pkg/deploy"
 	"github.com/clbcert/clbcert/pkg/store"
+	"github.com/clbcert/clbcert/pkg/tencent"
 )
 
 func pruneCommand(ctx context.Context) *cli.Command {
@@ -82,7 +84,7 @@ func runPrune(ctx context.Context, c *cli.Context) error {
 		}
 	}
 	if len(rep.Regions) == 0 {
-		return clbcli.Usagef("no CLB region to check that nothing uses the uploads of %s: give --region (e.g. --region ap-guangzhou) or set CLBCERT_REGIONS", strings.Join(names, ", "))
+		return clbcli.UsageError{Err: fmt.Errorf("cannot check that nothing uses the uploads of %s: %w", strings.Join(names, ", "), tencent.ErrNoRegion)}
 	}
 	cloud, err := s.Cloud(ctx)
 	if err != nil {

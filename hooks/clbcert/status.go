@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -14,6 +15,7 @@ import (
 	"github.com/clbcert/clbcert/pkg/notify"
 	"github.com/clbcert/clbcert/pkg/status"
 	"github.com/clbcert/clbcert/pkg/store"
+	"github.com/clbcert/clbcert/pkg/tencent"
 )
 
 func statusCommand(ctx context.Context) *cli.Command {
@@ -99,6 +101,9 @@ func runStatus(ctx context.Context, c *cli.Context) error {
 	}
 	if err := writeReport(c, rep); err != nil {
 		return err
+	}
+	if len(rep.Regions) == 0 && !c.Bool("json") {
+		fmt.Fprintf(c.App.Writer, "served and drift not checked: %s\n", clbcli.Hint(tencent.ErrNoRegion))
 	}
 	if path := c.String("prometheus"); path != "" {
 		certs := metrics.New(s.Rule, func() time.Time { return rep.CheckedAt })

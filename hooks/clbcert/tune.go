@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 
 	"github.com/urfave/cli/v2"
 
 	clbcli "github.com/clbcert/clbcert/internal/cli"
 	"github.com/clbcert/clbcert/internal/cli/clbopts"
+	"github.com/clbcert/clbcert/pkg/tencent"
 	"github.com/clbcert/clbcert/pkg/tune"
 )
 
@@ -89,7 +91,7 @@ func runTune(ctx context.Context, c *cli.Context) error {
 		return clbcli.UsageError{Err: tune.ErrNoSettings}
 	}
 	if len(s.Regions) == 0 {
-		return clbcli.Usagef("no region: pass --region (e.g. --region ap-guangzhou), set CLBCERT_REGIONS, or put regions in the config file")
+		return clbcli.UsageError{Err: fmt.Errorf("tune: %w", tencent.ErrNoRegion)}
 	}
 	cloud, err := s.Cloud(ctx)
 	if err != nil {

@@ -357,10 +357,11 @@ func ExitCode(err error) int {
 }
 
 // Run runs a binary's app and returns its exit status, printing a failure as
-// one line on stderr. It also answers, from the app's definition, shell
+// one line on stderr, with what mends it where Hint or one of more knows.
+// It also answers, from the app's definition, shell
 // completion requests and the packagers' arguments ManPageArg and
 // CompletionArg, which stay out of --help.
-func Run(app *cli.App, args []string, stderr io.Writer) int {
+func Run(app *cli.App, args []string, stderr io.Writer, more ...Hinter) int {
 	app.ErrWriter = stderr
 	if app.Writer == nil {
 		app.Writer = os.Stdout
@@ -386,7 +387,8 @@ func Run(app *cli.App, args []string, stderr io.Writer) int {
 		app.OnUsageError = usage
 		if app.Action == nil && len(app.Commands) > 0 {
 			// Without an action of its own, urfave/cli answers an unknown
-			// command with "No help topic" and exit status 3.
+			// command with "No help topic" and exit status 3. Tested by
+			// TestUnknownCommand.
 			app.Action = func(c *cli.Context) error {
 				if c.Args().Present() {
 					return Usagef("unknown command %q: run %s --help for the commands", c.Args().First(), app.Name)
@@ -398,20 +400,10 @@ func Run(app *cli.App, args []string, stderr io.Writer) int {
 			cmd.OnUsageError = usage
 		}
 		app.ExitErrHandler = func(*cli.Context, error) {}
-		if app.Action == nil && len(app.Commands) > 0 {
-			// Without this, urfave/cli answers an unknown command with
-			// "No help topic" and exit 1. Tested by TestUnknownCommand.
-			app.Action = func(c *cli.Context) error {
-				if c.Args().Present() {
-					return Usagef("unknown command %q: run %s --help for the commands", c.Args().First(), app.Name)
-				}
-				return cli.ShowAppHelp(c)
-			}
-		}
 		err = app.Run(args)
 	}
 	if es := ExitStatus(0); err != nil && !errors.As(err, &es) {
-		fmt.Fprintf(stderr, "%s: %s\n", app.Name, oneLine(err.Error()))
+		fmt.Fprintf(stderr, "%s: %s\n", app.Name, hinted(err, append([]Hinter{Hint}, more...)))
 	}
 	return ExitCode(err)
 }

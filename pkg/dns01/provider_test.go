@@ -2,6 +2,7 @@ package dns01
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -215,7 +216,7 @@ func TestTTLBelowPlanMinimum(t *testing.T) {
 	sim := simtest.Start(t, tcsim.Options{Zones: []tcsim.ZoneSpec{{Name: "example.test"}}})
 	p := newProvider(t, sim, Options{TTL: 60})
 	_, err := p.Present(context.Background(), "_acme-challenge.example.test", "v")
-	if err == nil || !strings.Contains(err.Error(), "LimitExceeded.RecordTtlLimit") || !strings.Contains(err.Error(), "CLBCERT_DNS_TTL to 600") {
+	if err == nil || !strings.Contains(err.Error(), "LimitExceeded.RecordTtlLimit") || !errors.Is(err, ErrTTLRefused) {
 		t.Fatalf("err = %v", err)
 	}
 }

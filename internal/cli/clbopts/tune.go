@@ -206,3 +206,17 @@ func parseHTTPCodes(codes []string) (int64, error) {
 func splitList(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' })
 }
+
+// Hint phrases the typed hints of package tune with clbcert tune's flags,
+// for cli.Run.
+func Hint(err error) string {
+	switch {
+	case errors.Is(err, tune.ErrNoSelection):
+		return "pass --all for every load balancer"
+	case errors.Is(err, tune.ErrNoSettings):
+		return "pass at least one setting (e.g. --health-check-interval 30), or put them in the config file's [tune] table"
+	case errors.Is(err, tune.ErrUnknownTarget):
+		return "the regions are those of --region, CLBCERT_REGIONS or the config file's regions"
+	}
+	return ""
+}
