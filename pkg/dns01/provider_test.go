@@ -201,7 +201,7 @@ func TestWaitTimesOutNamingWhatIsMissing(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = p.Wait(ctx, []Record{rec})
-	if err == nil || !strings.Contains(err.Error(), "_acme-challenge.example.test on ns1.tcsim.test") || !strings.Contains(err.Error(), "--propagation-timeout") {
+	if err == nil || !strings.Contains(err.Error(), "_acme-challenge.example.test on ns1.tcsim.test") || !errors.Is(err, ErrNotPropagated) {
 		t.Fatalf("err = %v", err)
 	}
 	if err := p.CleanUp(ctx, rec); err != nil {
