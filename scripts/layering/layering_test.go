@@ -103,3 +103,13 @@ func TestOneManPageWriter(t *testing.T) {
 		}
 	}
 }
+
+// pkg/config is the config file only: no flags (urfave/cli) and no
+// workflow; internal/cli lays the command line over it.
+func TestConfigIsTheFileOnly(t *testing.T) {
+	for _, d := range deps(t, "pkg/config") {
+		if (strings.HasPrefix(d, module) && d != module+"pkg/config") || strings.HasPrefix(d, "github.com/urfave/") {
+			t.Errorf("pkg/config links %s", d)
+		}
+	}
+}
