@@ -391,7 +391,7 @@ else
 	fi
 	say "building the programs under $src/hooks with $("$go" version)"
 	# Every command under hooks/ is a program of clbcert's.
-	(cd "$src" && CGO_ENABLED=0 "$go" build -trimpath "$buildvcs" -o "$rel/bin/" ./hooks/...) ||
+	(cd "$src" && CGO_ENABLED=0 "$go" build -trimpath "$buildvcs" -tags urfave_cli_no_docs -o "$rel/bin/" ./hooks/...) ||
 		die "go build failed (its messages are above)"
 	for b in $(ls "$rel/bin"); do
 		"$rel/bin/$b" --generate-man-page >"$rel/share/man/man1/$b.1"

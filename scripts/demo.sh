@@ -20,7 +20,7 @@ trap finish EXIT
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 step "build the binaries into $work/bin"
-go build -o "$work/bin/" ./hooks/...
+go build -tags urfave_cli_no_docs -o "$work/bin/" ./hooks/...
 export PATH="$work/bin:$PATH"
 
 step "start the simulated Tencent Cloud"

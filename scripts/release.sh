@@ -130,9 +130,10 @@ say "building clbcert $version with $("$go" version), SOURCE_DATE_EPOCH=$SOURCE_
 for arch in $build_arches; do
 	mkdir -p "$work/$arch/bin"
 	# No build id, VCS stamp or local path in the programs: what differs
-	# between two checkouts or two runs.
+	# between two checkouts or two runs. urfave_cli_no_docs leaves out
+	# urfave/cli's man-page writer: the pages come from the programs' own.
 	(cd "$src" && CGO_ENABLED=0 GOOS=linux GOARCH=$arch GOAMD64=v1 GOARM64=v8.0 \
-		"$go" build -trimpath -buildvcs=false \
+		"$go" build -trimpath -buildvcs=false -tags urfave_cli_no_docs \
 		-ldflags "-s -w -buildid= -X github.com/clbcert/clbcert/internal/version.Version=$version" \
 		-o "$work/$arch/bin/" ./hooks/...) ||
 		die "go build for linux/$arch failed (its messages are above)"

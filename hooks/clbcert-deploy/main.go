@@ -19,7 +19,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/clbcert/clbcert/internal/version"
-	"github.com/clbcert/clbcert/pkg/config"
+	clbcli "github.com/clbcert/clbcert/internal/cli"
+	"github.com/clbcert/clbcert/internal/cli/clbopts"
 	"github.com/clbcert/clbcert/pkg/deploy"
 	"github.com/clbcert/clbcert/pkg/level"
 	"github.com/clbcert/clbcert/pkg/lineage"
@@ -36,20 +37,20 @@ const (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := config.Run(app(ctx, os.Stdout, os.Stderr), os.Args, os.Stderr)
+	code := clbcli.Run(app(ctx, os.Stdout, os.Stderr), os.Args, os.Stderr)
 	stop()
 	os.Exit(code)
 }
 
 func app(ctx context.Context, stdout, stderr io.Writer) *cli.App {
-	flags := append(config.CommonFlags(), config.DeployFlags()...)
+	flags := append(clbcli.CommonFlags(), clbcli.DeployFlags()...)
 	flags = append(flags,
 		&cli.StringFlag{Name: "lineage", Usage: "certbot lineage `DIR` (live/NAME); default: $RENEWED_LINEAGE, which certbot sets for deploy hooks"},
 		&cli.IntFlag{Name: "keep", DefaultText: "2, or keep in [[deploy]]", Usage: "superseded uploads of the lineage to keep: `N` (0 keeps none)"},
 		&cli.BoolFlag{Name: flagChainFromChainPEM, Usage: "when fullchain.pem holds only the leaf, take its issuer from the lineage's chain.pem (otherwise such a lineage is refused)"},
 		&cli.BoolFlag{Name: flagForce, Usage: "replace a target's certificate even if it expires later than this one (same key algorithm)"},
 		&cli.BoolFlag{Name: flagUploadAnyway, Usage: "upload the certificate even if no target serves one it covers (otherwise refused)"},
-		config.NotifyFlag(),
+		clbcli.NotifyFlag(),
 	)
 	return &cli.App{
 		Name:    "clbcert-deploy",
@@ -89,7 +90,7 @@ func app(ctx context.Context, stdout, stderr io.Writer) *cli.App {
 		Flags:           flags,
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {
-				return config.Usagef("clbcert-deploy takes no arguments: give the lineage with --lineage DIR")
+				return clbcli.Usagef("clbcert-deploy takes no arguments: give the lineage with --lineage DIR")
 			}
 			return run(ctx, c, stdout, stderr)
 		},
@@ -97,7 +98,7 @@ func app(ctx context.Context, stdout, stderr io.Writer) *cli.App {
 }
 
 func run(ctx context.Context, c *cli.Context, stdout, stderr io.Writer) error {
-	s, err := config.Resolve(c, stderr)
+	s, err := clbcli.Resolve(c, stderr)
 	if err != nil {
 		return err
 	}
@@ -106,22 +107,22 @@ func run(ctx context.Context, c *cli.Context, stdout, stderr io.Writer) error {
 		dir = os.Getenv("RENEWED_LINEAGE")
 	}
 	if dir == "" {
-		return config.Usagef("no lineage: pass --lineage /etc/letsencrypt/live/NAME, or run as certbot's --deploy-hook (it sets RENEWED_LINEAGE)")
+		return clbcli.Usagef("no lineage: pass --lineage /etc/letsencrypt/live/NAME, or run as certbot's --deploy-hook (it sets RENEWED_LINEAGE)")
 	}
 	lin, err := lineage.LoadWith(dir, time.Now(), lineage.Options{ChainFromChainPEM: c.Bool(flagChainFromChainPEM)})
 	if err != nil {
 		if errors.Is(err, lineage.ErrMissingIssuer) && !c.Bool(flagChainFromChainPEM) {
 			// Tested by TestDeployRefusesMissingIssuer.
-			return config.UsageError{Err: fmt.Errorf("refusing to deploy: %w; or pass --%s to take the issuer from chain.pem", err, flagChainFromChainPEM)}
+			return clbcli.UsageError{Err: fmt.Errorf("refusing to deploy: %w; or pass --%s to take the issuer from chain.pem", err, flagChainFromChainPEM)}
 		}
 		if errors.Is(err, lineage.ErrInvalid) {
-			return config.UsageError{Err: fmt.Errorf("refusing to deploy: %w", err)}
+			return clbcli.UsageError{Err: fmt.Errorf("refusing to deploy: %w", err)}
 		}
 		// A directory that is not there is a wrong --lineage (exit 2); a
 		// file missing in it may be certbot's link swap (exit 1, retry).
 		var le *lineage.Error
 		if errors.As(err, &le) && le.Path == dir {
-			return config.UsageError{Err: err}
+			return clbcli.UsageError{Err: err}
 		}
 		return err
 	}
@@ -130,7 +131,7 @@ func run(ctx context.Context, c *cli.Context, stdout, stderr io.Writer) error {
 			s.Logger.Warn("RENEWED_DOMAINS names what the lineage does not cover", "missing", missing)
 		}
 	}
-	opts, err := s.DeployOptions(c, filepath.Base(filepath.Clean(dir)))
+	opts, err := clbopts.Deploy(c, s, filepath.Base(filepath.Clean(dir)))
 	if err != nil {
 		return err
 	}
@@ -143,11 +144,11 @@ func run(ctx context.Context, c *cli.Context, stdout, stderr io.Writer) error {
 	}
 	st, err := store.Open(s.StateDir)
 	if err != nil {
-		return config.UsageError{Err: err}
+		return clbcli.UsageError{Err: err}
 	}
 	d, err := deploy.New(cloud, st, opts)
 	if err != nil {
-		return config.UsageError{Err: err}
+		return clbcli.UsageError{Err: err}
 	}
 	notifier, err := s.Notifier(cloud.Credential.GetSecretKey(), cloud.Credential.GetToken())
 	if err != nil {
@@ -160,10 +161,10 @@ func run(ctx context.Context, c *cli.Context, stdout, stderr io.Writer) error {
 	// Exit 2 for whatever is refused before a change (README, exit codes).
 	// Tested by TestDeployRefusalsExitTwo and TestDeployRefusesMissingIssuer.
 	if errors.Is(err, deploy.ErrNoTarget) {
-		return config.UsageError{Err: fmt.Errorf("%w (--%s)", err, flagUploadAnyway)}
+		return clbcli.UsageError{Err: fmt.Errorf("%w (--%s)", err, flagUploadAnyway)}
 	}
 	if errors.Is(err, deploy.ErrRefused) {
-		return config.UsageError{Err: err}
+		return clbcli.UsageError{Err: err}
 	}
 	if rep != nil {
 		if c.Bool("json") {
@@ -186,7 +187,7 @@ func tell(ctx context.Context, n *notify.Notifier, ledger *notify.Ledger, log *s
 	ctx = context.WithoutCancel(ctx)
 	subject := "deploy " + name
 	if err != nil {
-		n.Notify(ctx, notify.DeployFailed(name, dir, rep, err))
+		n.Notify(ctx, deployFailed(name, dir, rep, err))
 		if rerr := ledger.Record(ctx, subject, level.Critical); rerr != nil {
 			log.Warn("the failure was notified but not recorded: its recovery will not be", "err", rerr)
 		}
@@ -197,7 +198,7 @@ func tell(ctx context.Context, n *notify.Notifier, ledger *notify.Ledger, log *s
 		log.Warn("cannot tell whether a failure was notified before", "err", lerr)
 	}
 	recovered := last != level.OK
-	if m := notify.DeployDone(name, rep, recovered); n.Enabled(m) {
+	if m := deployDone(name, rep, recovered); n.Enabled(m) {
 		n.Notify(ctx, m)
 	}
 	if recovered {

@@ -17,14 +17,14 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/clbcert/clbcert/internal/version"
-	"github.com/clbcert/clbcert/pkg/config"
+	clbcli "github.com/clbcert/clbcert/internal/cli"
 	"github.com/clbcert/clbcert/pkg/dns01"
 	"github.com/clbcert/clbcert/pkg/store"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := config.Run(app(ctx, os.Stdout, os.Stderr), os.Args, os.Stderr)
+	code := clbcli.Run(app(ctx, os.Stdout, os.Stderr), os.Args, os.Stderr)
 	stop()
 	os.Exit(code)
 }
@@ -34,7 +34,7 @@ const certbotUsage = `certbot certonly --manual --preferred-challenges dns \
      --manual-auth-hook 'clbcert-dns auth' --manual-cleanup-hook 'clbcert-dns cleanup'`
 
 func app(ctx context.Context, stdout, stderr io.Writer) *cli.App {
-	flags := append(config.CommonFlags(), config.DNSFlags()...)
+	flags := append(clbcli.CommonFlags(), clbcli.DNSFlags()...)
 	return &cli.App{
 		Name:    "clbcert-dns",
 		Version: version.Version,
@@ -58,7 +58,7 @@ func app(ctx context.Context, stdout, stderr io.Writer) *cli.App {
 				Flags: flags,
 				Action: func(c *cli.Context) error {
 					if c.Args().Present() {
-						return config.Usagef("auth takes no arguments (certbot passes CERTBOT_* variables); for lego use: clbcert-dns present FQDN VALUE")
+						return clbcli.Usagef("auth takes no arguments (certbot passes CERTBOT_* variables); for lego use: clbcert-dns present FQDN VALUE")
 					}
 					ch, err := challengeFromEnv(false)
 					if err != nil {
@@ -83,7 +83,7 @@ func app(ctx context.Context, stdout, stderr io.Writer) *cli.App {
 				Action: func(c *cli.Context) error {
 					if c.NArg() == 2 {
 						if err := dns01.CheckName(c.Args().Get(0)); err != nil {
-							return config.UsageError{Err: fmt.Errorf("FQDN: %w", err)}
+							return clbcli.UsageError{Err: fmt.Errorf("FQDN: %w", err)}
 						}
 						hook, err := newHook(ctx, c, stderr)
 						if err != nil {
@@ -92,7 +92,7 @@ func app(ctx context.Context, stdout, stderr io.Writer) *cli.App {
 						return hook.CleanupFQDN(ctx, c.Args().Get(0), c.Args().Get(1))
 					}
 					if c.NArg() != 0 {
-						return config.Usagef("cleanup takes no arguments (certbot) or exactly FQDN VALUE (lego exec), got %d", c.NArg())
+						return clbcli.Usagef("cleanup takes no arguments (certbot) or exactly FQDN VALUE (lego exec), got %d", c.NArg())
 					}
 					ch, err := challengeFromEnv(true)
 					if err != nil {
@@ -112,10 +112,10 @@ func app(ctx context.Context, stdout, stderr io.Writer) *cli.App {
 				Flags:     flags,
 				Action: func(c *cli.Context) error {
 					if c.NArg() != 2 {
-						return config.Usagef("present takes FQDN VALUE, e.g. clbcert-dns present _acme-challenge.example.com. TOKEN")
+						return clbcli.Usagef("present takes FQDN VALUE, e.g. clbcert-dns present _acme-challenge.example.com. TOKEN")
 					}
 					if err := dns01.CheckName(c.Args().Get(0)); err != nil {
-						return config.UsageError{Err: fmt.Errorf("FQDN: %w", err)}
+						return clbcli.UsageError{Err: fmt.Errorf("FQDN: %w", err)}
 					}
 					hook, err := newHook(ctx, c, stderr)
 					if err != nil {
@@ -148,15 +148,15 @@ func challengeFromEnv(cleanup bool) (dns01.Challenge, error) {
 	}
 	ch := dns01.Challenge{Domain: get("CERTBOT_DOMAIN"), Value: get("CERTBOT_VALIDATION")}
 	if len(missing) > 0 {
-		return ch, config.Usagef("%s not set: run this as certbot's %s (certbot sets it), or use: clbcert-dns %s FQDN VALUE", strings.Join(missing, ", "), hook, lego)
+		return ch, clbcli.Usagef("%s not set: run this as certbot's %s (certbot sets it), or use: clbcert-dns %s FQDN VALUE", strings.Join(missing, ", "), hook, lego)
 	}
 	if err := dns01.CheckName(ch.Domain); err != nil {
-		return ch, config.Usagef("CERTBOT_DOMAIN: %w", err)
+		return ch, clbcli.Usagef("CERTBOT_DOMAIN: %w", err)
 	}
 	if r := strings.TrimSpace(os.Getenv("CERTBOT_REMAINING_CHALLENGES")); r != "" {
 		n, err := strconv.Atoi(r)
 		if err != nil || n < 0 {
-			return ch, config.Usagef("CERTBOT_REMAINING_CHALLENGES=%q is not a count", r)
+			return ch, clbcli.Usagef("CERTBOT_REMAINING_CHALLENGES=%q is not a count", r)
 		}
 		ch.Remaining = n
 	}
@@ -173,13 +173,13 @@ func challengeFromEnv(cleanup bool) (dns01.Challenge, error) {
 // TestUnwritableStateDir.
 func stateError(err error) error {
 	if errors.Is(err, store.ErrNotWritable) {
-		return config.UsageError{Err: fmt.Errorf("%w; make it writable for this user, or set --state-dir / CLBCERT_STATE_DIR to a directory that is", err)}
+		return clbcli.UsageError{Err: err}
 	}
 	return err
 }
 
 func newHook(ctx context.Context, c *cli.Context, stderr io.Writer) (*dns01.Hook, error) {
-	s, err := config.Resolve(c, stderr)
+	s, err := clbcli.Resolve(c, stderr)
 	if err != nil {
 		return nil, err
 	}
@@ -190,7 +190,7 @@ func newHook(ctx context.Context, c *cli.Context, stderr io.Writer) (*dns01.Hook
 	resolvers := s.Resolvers
 	if len(resolvers) == 0 && s.DNSServer == "" {
 		if resolvers, err = dns01.SystemResolvers("/etc/resolv.conf"); err != nil {
-			return nil, config.UsageError{Err: fmt.Errorf("%w: set --resolver or --dns-server", err)}
+			return nil, clbcli.UsageError{Err: err}
 		}
 	}
 	provider, err := dns01.New(cloud, dns01.Options{
@@ -202,11 +202,11 @@ func newHook(ctx context.Context, c *cli.Context, stderr io.Writer) (*dns01.Hook
 		Logger:             s.Logger,
 	})
 	if err != nil {
-		return nil, config.UsageError{Err: err}
+		return nil, clbcli.UsageError{Err: err}
 	}
 	st, err := store.Open(s.StateDir)
 	if err != nil {
-		return nil, config.UsageError{Err: err}
+		return nil, clbcli.UsageError{Err: err}
 	}
 	return &dns01.Hook{Provider: provider, Store: st, Log: s.Logger}, nil
 }

@@ -177,13 +177,26 @@ func total(m map[string]int) int {
 	return n
 }
 
+// A TTL below the zone plan's minimum is refused by DNSPod; the hook names
+// the setting that mends it.
+func TestTTLBelowPlanMinimum(t *testing.T) {
+	sim := simtest.Start(t, tcsim.Options{Zones: []tcsim.ZoneSpec{{Name: "example.test"}}})
+	var o outputs
+	env := with(hookEnv(t, sim), "CERTBOT_DOMAIN=example.test", "CERTBOT_VALIDATION=v", "CLBCERT_DNS_TTL=60")
+	r := o.run(t, env, "auth")
+	if r.Code != 1 || !strings.Contains(r.Stderr, "LimitExceeded.RecordTtlLimit") ||
+		!strings.Contains(r.Stderr, "set --ttl or CLBCERT_DNS_TTL (config file: ttl) to 600 (the free plan's minimum) or more") || r.Stdout != "" {
+		t.Fatalf("auth with TTL 60: %+v", r)
+	}
+}
+
 func TestPropagationTimeoutThenCleanup(t *testing.T) {
 	sim := simtest.Start(t, tcsim.Options{Zones: []tcsim.ZoneSpec{{Name: "example.test"}}, PropagationDelay: time.Hour})
 	var o outputs
 	env := with(hookEnv(t, sim), "CERTBOT_DOMAIN=example.test", "CERTBOT_VALIDATION=v", "CERTBOT_REMAINING_CHALLENGES=0",
 		"CLBCERT_PROPAGATION_TIMEOUT=700ms")
 	auth := o.run(t, env, "auth")
-	if auth.Code != 1 || !strings.Contains(auth.Stderr, "TXT records not visible after") || !strings.HasPrefix(auth.Stdout, "zone=example.test") {
+	if auth.Code != 1 || !strings.Contains(auth.Stderr, "TXT records not visible after") || !strings.Contains(auth.Stderr, "or raise --propagation-timeout (CLBCERT_PROPAGATION_TIMEOUT; config file: propagation_timeout)") || !strings.HasPrefix(auth.Stdout, "zone=example.test") {
 		t.Fatalf("auth: %+v", auth)
 	}
 	if got := simtest.TXT(sim, "example.test", "_acme-challenge"); len(got) != 1 {

@@ -21,13 +21,13 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/clbcert/clbcert/internal/version"
-	"github.com/clbcert/clbcert/pkg/config"
+	clbcli "github.com/clbcert/clbcert/internal/cli"
 	"github.com/clbcert/clbcert/pkg/tcsim"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := config.Run(app(ctx), os.Args, os.Stderr)
+	code := clbcli.Run(app(ctx), os.Args, os.Stderr)
 	stop()
 	os.Exit(code)
 }
@@ -91,9 +91,9 @@ func app(ctx context.Context) *cli.App {
 }
 
 func simOptions(c *cli.Context) (tcsim.Options, error) {
-	logger, err := config.NewLogger(c.App.ErrWriter, c.String("log-level"))
+	logger, err := clbcli.NewLogger(c.App.ErrWriter, c.String("log-level"))
 	if err != nil {
-		return tcsim.Options{}, config.UsageError{Err: err}
+		return tcsim.Options{}, clbcli.UsageError{Err: err}
 	}
 	opts := tcsim.Options{
 		APIAddr:          c.String("listen"),
@@ -104,14 +104,14 @@ func simOptions(c *cli.Context) (tcsim.Options, error) {
 		Logger:           logger,
 	}
 	if host, _, err := net.SplitHostPort(opts.APIAddr); err != nil || !loopback(host) {
-		return opts, config.Usagef("--listen %q: give a loopback address such as 127.0.0.1:18080", opts.APIAddr)
+		return opts, clbcli.Usagef("--listen %q: give a loopback address such as 127.0.0.1:18080", opts.APIAddr)
 	}
 	if opts.FaultRate < 0 || opts.FaultRate >= 1 {
-		return opts, config.Usagef("--fault-rate %v: give a fraction from 0 to below 1", opts.FaultRate)
+		return opts, clbcli.Usagef("--fault-rate %v: give a fraction from 0 to below 1", opts.FaultRate)
 	}
 	id, key := c.String("secret-id"), c.String("secret-key")
 	if (id == "") != (key == "") {
-		return opts, config.Usagef("give both --secret-id and --secret-key, or neither")
+		return opts, clbcli.Usagef("give both --secret-id and --secret-key, or neither")
 	}
 	if id != "" {
 		opts.Credentials = []tcsim.Credential{{SecretID: id, SecretKey: key}}
@@ -129,29 +129,29 @@ func simOptions(c *cli.Context) (tcsim.Options, error) {
 		name = strings.ToLower(strings.TrimSuffix(name, "."))
 		z := longestZone(zones, name)
 		if !ok || target == "" || z == nil || name == z.Name {
-			return opts, config.Usagef("--cname %q: give NAME=TARGET with NAME below one of the --zone zones", cn)
+			return opts, clbcli.Usagef("--cname %q: give NAME=TARGET with NAME below one of the --zone zones", cn)
 		}
 		z.Records = append(z.Records, tcsim.RecordSpec{Name: strings.TrimSuffix(name, "."+z.Name), Type: "CNAME", Value: strings.TrimSuffix(target, ".") + "."})
 	}
 	if path := c.String("topology"); path != "" {
 		if opts.Topology, err = tcsim.LoadTopology(path); err != nil {
-			return opts, config.UsageError{Err: fmt.Errorf("--topology: %w", err)}
+			return opts, clbcli.UsageError{Err: fmt.Errorf("--topology: %w", err)}
 		}
 	}
 	for _, pc := range c.StringSlice("placeholder-cert") {
 		id, names, ok := strings.Cut(pc, "=")
 		if !ok || id == "" || names == "" {
-			return opts, config.Usagef("--placeholder-cert %q: give ID=NAME,NAME…, e.g. Demo0001=example.test,*.example.test", pc)
+			return opts, clbcli.Usagef("--placeholder-cert %q: give ID=NAME,NAME…, e.g. Demo0001=example.test,*.example.test", pc)
 		}
 		spec, err := tcsim.SelfSigned(id, strings.Split(names, ",")...)
 		if err != nil {
-			return opts, config.UsageError{Err: fmt.Errorf("--placeholder-cert: %w", err)}
+			return opts, clbcli.UsageError{Err: fmt.Errorf("--placeholder-cert: %w", err)}
 		}
 		opts.Certificates = append(opts.Certificates, spec)
 	}
 	for i, ip := range c.StringSlice("nameserver") {
 		if !loopback(ip) {
-			return opts, config.Usagef("--nameserver %q: give a loopback IP such as 127.0.0.2", ip)
+			return opts, clbcli.Usagef("--nameserver %q: give a loopback IP such as 127.0.0.2", ip)
 		}
 		opts.Nameservers = append(opts.Nameservers, tcsim.NameserverSpec{Host: fmt.Sprintf("ns%d.tcsim.test.", i+1), IP: ip})
 	}

@@ -23,7 +23,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/clbcert/clbcert/internal/version"
-	"github.com/clbcert/clbcert/pkg/config"
+	clbcli "github.com/clbcert/clbcert/internal/cli"
+	"github.com/clbcert/clbcert/internal/cli/clbopts"
 	"github.com/clbcert/clbcert/pkg/deploy"
 	"github.com/clbcert/clbcert/pkg/lineage"
 	"github.com/clbcert/clbcert/pkg/notify"
@@ -40,7 +41,7 @@ func main() {
 	go func() { <-ctx.Done(); stop() }()
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
-	code := config.Run(app(ctx, hup, os.Stdout, os.Stderr), os.Args, os.Stderr)
+	code := clbcli.Run(app(ctx, hup, os.Stdout, os.Stderr), os.Args, os.Stderr)
 	stop()
 	os.Exit(code)
 }
@@ -57,11 +58,11 @@ const (
 func app(ctx context.Context, hup <-chan os.Signal, stdout, stderr io.Writer) *cli.App {
 	// Of DeployFlags only --region: --dry-run would record lineages as
 	// deployed that were not, and the reports go to the journal as text.
-	flags := append(config.CommonFlags(),
-		config.RegionFlag(),
-		config.CertbotDirFlag(),
-		config.NotifyFlag(),
-		config.DeployGraceFlag(),
+	flags := append(clbcli.CommonFlags(),
+		clbcli.RegionFlag(),
+		clbcli.CertbotDirFlag(),
+		clbcli.NotifyFlag(),
+		clbcli.DeployGraceFlag(),
 		&cli.StringFlag{Name: flagMetricsListen, EnvVars: []string{"CLBCERT_METRICS_LISTEN"}, Usage: "serve Prometheus metrics on `ADDR` (e.g. 127.0.0.1:9419) at /metrics"},
 		&cli.DurationFlag{Name: flagQuietPeriod, EnvVars: []string{"CLBCERT_QUIET_PERIOD"}, Value: 2 * time.Second, Usage: "act on a lineage once it has not changed for `DURATION`"},
 		&cli.DurationFlag{Name: flagRetryMin, Value: 10 * time.Second, Usage: "first wait before retrying a failed deployment; it doubles per failure"},
@@ -104,7 +105,7 @@ func app(ctx context.Context, hup <-chan os.Signal, stdout, stderr io.Writer) *c
 		Flags:           flags,
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {
-				return config.Usagef("clbcert-watch takes no arguments: give certbot's config dir with --certbot-dir DIR")
+				return clbcli.Usagef("clbcert-watch takes no arguments: give certbot's config dir with --certbot-dir DIR")
 			}
 			return run(ctx, c, hup, stdout, stderr)
 		},
@@ -114,7 +115,7 @@ func app(ctx context.Context, hup <-chan os.Signal, stdout, stderr io.Writer) *c
 func run(ctx context.Context, c *cli.Context, hup <-chan os.Signal, stdout, stderr io.Writer) error {
 	quiet, retryMin, retryMax := c.Duration(flagQuietPeriod), c.Duration(flagRetryMin), c.Duration(flagRetryMax)
 	if quiet <= 0 || retryMin <= 0 || retryMax < retryMin {
-		return config.Usagef("--quiet-period %s, --retry-min %s, --retry-max %s: give positive durations, --retry-max at least --retry-min", quiet, retryMin, retryMax)
+		return clbcli.Usagef("--quiet-period %s, --retry-min %s, --retry-max %s: give positive durations, --retry-max at least --retry-min", quiet, retryMin, retryMax)
 	}
 	s, dep, err := load(ctx, c, stdout, stderr)
 	if err != nil {
@@ -135,7 +136,7 @@ func run(ctx context.Context, c *cli.Context, hup <-chan os.Signal, stdout, stde
 		Logger:     s.Logger,
 	})
 	if err != nil {
-		return config.UsageError{Err: err}
+		return clbcli.UsageError{Err: err}
 	}
 	if addr := c.String(flagMetricsListen); addr != "" {
 		url, shutdown, err := serveMetrics(addr, reg)
@@ -177,15 +178,15 @@ func run(ctx context.Context, c *cli.Context, hup <-chan os.Signal, stdout, stde
 
 // load resolves the settings and builds the deployer from them: at start
 // and again on SIGHUP.
-func load(ctx context.Context, c *cli.Context, stdout, stderr io.Writer) (*config.Settings, *cloudDeployer, error) {
-	s, err := config.Resolve(c, stderr)
+func load(ctx context.Context, c *cli.Context, stdout, stderr io.Writer) (*clbcli.Settings, *cloudDeployer, error) {
+	s, err := clbcli.Resolve(c, stderr)
 	if err != nil {
 		return nil, nil, err
 	}
 	if !c.IsSet(flagLogLevel) && s.File.LogLevel == "" {
 		// A service's journal is read after the fact: say what was deployed.
-		if s.Logger, err = config.NewLogger(stderr, "info"); err != nil {
-			return nil, nil, config.UsageError{Err: err}
+		if s.Logger, err = clbcli.NewLogger(stderr, "info"); err != nil {
+			return nil, nil, clbcli.UsageError{Err: err}
 		}
 	}
 	dep, err := newCloudDeployer(ctx, c, s, stdout)
@@ -209,7 +210,7 @@ type cloudDeployer struct {
 	notifier *notify.Notifier
 }
 
-func newCloudDeployer(ctx context.Context, c *cli.Context, s *config.Settings, reports io.Writer) (*cloudDeployer, error) {
+func newCloudDeployer(ctx context.Context, c *cli.Context, s *clbcli.Settings, reports io.Writer) (*cloudDeployer, error) {
 	d := &cloudDeployer{
 		base:    deploy.Options{Regions: s.Regions, Logger: s.Logger},
 		pinned:  map[string]deploy.Options{},
@@ -217,7 +218,7 @@ func newCloudDeployer(ctx context.Context, c *cli.Context, s *config.Settings, r
 	}
 	anyRegions := len(s.Regions) > 0
 	for _, entry := range s.File.Deploy {
-		opts, err := s.DeployOptions(c, entry.Lineage)
+		opts, err := clbopts.Deploy(c, s, entry.Lineage)
 		if err != nil {
 			return nil, err
 		}
@@ -225,7 +226,7 @@ func newCloudDeployer(ctx context.Context, c *cli.Context, s *config.Settings, r
 		d.pinned[entry.Lineage] = opts
 	}
 	if !anyRegions {
-		return nil, config.Usagef("no CLB region given: pass --region (e.g. --region ap-guangzhou), set CLBCERT_REGIONS, or give regions in the config file")
+		return nil, clbcli.UsageError{Err: tencent.ErrNoRegion}
 	}
 	cloud, err := s.Cloud(ctx)
 	if err != nil {
@@ -238,7 +239,7 @@ func newCloudDeployer(ctx context.Context, c *cli.Context, s *config.Settings, r
 		return nil, err
 	}
 	if d.store, err = store.Open(s.StateDir); err != nil {
-		return nil, config.UsageError{Err: err}
+		return nil, clbcli.UsageError{Err: err}
 	}
 	return d, nil
 }

@@ -239,7 +239,7 @@ func TestUsageErrors(t *testing.T) {
 		want string
 	}{
 		{name: "argument", args: []string{"example.test"}, want: "takes no arguments"},
-		{name: "no region", env: []string{"CLBCERT_REGIONS="}, want: "no CLB region given"},
+		{name: "no region", env: []string{"CLBCERT_REGIONS="}, want: "no CLB region given: pass --region"},
 		{name: "quiet period", args: []string{"--quiet-period", "0s"}, want: "--quiet-period 0s"},
 		{name: "bad target", env: []string{"CLBCERT_CONFIG=" + badTarget}, want: "[[deploy]] example.test"},
 		{name: "unknown flag", args: []string{"--dry-run"}, want: "flag provided but not defined"},

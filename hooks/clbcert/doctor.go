@@ -10,16 +10,17 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/clbcert/clbcert/pkg/config"
+	clbcli "github.com/clbcert/clbcert/internal/cli"
 	"github.com/clbcert/clbcert/pkg/doctor"
 	"github.com/clbcert/clbcert/pkg/inventory"
+	"github.com/clbcert/clbcert/pkg/tencent"
 	"github.com/clbcert/clbcert/pkg/tune"
 )
 
 func doctorCommand(ctx context.Context) *cli.Command {
-	flags := append(config.CommonFlags(), config.CertbotDirFlag())
-	flags = append(flags, config.DeployFlags()...)
-	flags = append(flags, config.ExpiryFlags()...)
+	flags := append(clbcli.CommonFlags(), clbcli.CertbotDirFlag())
+	flags = append(flags, clbcli.DeployFlags()...)
+	flags = append(flags, clbcli.ExpiryFlags()...)
 	flags = append(flags,
 		&cli.BoolFlag{Name: "fix", Usage: "apply the safe fixes through clbcert tune (with --dry-run: show them only), then check again"},
 		&cli.DurationFlag{Name: "probe-timeout", Value: 5 * time.Second, Usage: "give each TLS handshake with a listener `DURATION`"},
@@ -69,7 +70,7 @@ func doctorCommand(ctx context.Context) *cli.Command {
 		Flags: flags,
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {
-				return config.Usagef("clbcert doctor takes no arguments: give the regions with --region")
+				return clbcli.Usagef("clbcert doctor takes no arguments: give the regions with --region")
 			}
 			return runDoctor(ctx, c)
 		},
@@ -77,20 +78,20 @@ func doctorCommand(ctx context.Context) *cli.Command {
 }
 
 func runDoctor(ctx context.Context, c *cli.Context) error {
-	s, err := config.Resolve(c, c.App.ErrWriter)
+	s, err := clbcli.Resolve(c, c.App.ErrWriter)
 	if err != nil {
 		return err
 	}
 	fix, dryRun := c.Bool("fix"), c.Bool("dry-run")
 	if dryRun && !fix {
-		return config.Usagef("--dry-run goes with --fix: doctor changes nothing without --fix")
+		return clbcli.Usagef("--dry-run goes with --fix: doctor changes nothing without --fix")
 	}
 	if c.Duration("probe-timeout") <= 0 {
-		return config.Usagef("--probe-timeout %s: give a positive duration such as 5s", c.Duration("probe-timeout"))
+		return clbcli.Usagef("--probe-timeout %s: give a positive duration such as 5s", c.Duration("probe-timeout"))
 	}
 	regions := s.RegionsOrDeployed()
 	if len(regions) == 0 {
-		return config.Usagef("no region to audit: give --region (or CLBCERT_REGIONS), e.g. --region ap-guangzhou")
+		return clbcli.UsageError{Err: fmt.Errorf("nothing to audit: %w", tencent.ErrNoRegion)}
 	}
 	certbotDir := s.CertbotDir
 	if !c.IsSet("certbot-dir") && s.File.CertbotDir == "" {
@@ -108,21 +109,21 @@ func runDoctor(ctx context.Context, c *cli.Context) error {
 	cfg := cloud
 	inv, err := inventory.New(cfg, inventory.Options{Fingerprints: true})
 	if err != nil {
-		return config.UsageError{Err: err}
+		return clbcli.UsageError{Err: err}
 	}
 	d, err := doctor.New(doctor.Options{Regions: regions, CertbotDir: certbotDir, Rule: s.Rule, ProbeTimeout: c.Duration("probe-timeout")}, inv)
 	if err != nil {
-		return config.UsageError{Err: err}
+		return clbcli.UsageError{Err: err}
 	}
 	rep, err := d.Examine(ctx)
 	if err != nil {
-		return config.UsageError{Err: err}
+		return clbcli.UsageError{Err: err}
 	}
 	var fixErr error
 	if fix {
 		tn, err := tune.New(cfg, tune.Options{Logger: s.Logger})
 		if err != nil {
-			return config.UsageError{Err: err}
+			return clbcli.UsageError{Err: err}
 		}
 		fixed, err := d.Fix(ctx, rep, tn, dryRun)
 		if fixed != nil {
@@ -137,7 +138,7 @@ func runDoctor(ctx context.Context, c *cli.Context) error {
 		return fmt.Errorf("--fix: %w", fixErr)
 	}
 	if rep.ExitCode != 0 {
-		return config.ExitStatus(rep.ExitCode)
+		return clbcli.ExitStatus(rep.ExitCode)
 	}
 	return nil
 }

@@ -110,10 +110,10 @@ func TestDoctorUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"doctor"}, "no region to audit"},
+		{[]string{"doctor"}, "nothing to audit: no CLB region given: pass --region"},
 		{[]string{"doctor", "--region", "ap-guangzhou", "--dry-run"}, "--dry-run goes with --fix"},
 		{[]string{"doctor", "--region", "ap-guangzhou", "--warn-days", "3"}, "--warn-days at least --critical-days"},
-		{[]string{"doctor", "--region", "ap-guangzhou", "--certbot-dir", t.TempDir()}, "give certbot's config dir with --certbot-dir"},
+		{[]string{"doctor", "--region", "ap-guangzhou", "--certbot-dir", t.TempDir()}, "not certbot's config dir: give certbot's config dir, e.g. /etc/letsencrypt, with --certbot-dir"},
 	} {
 		r := runOps(t, env, "clbcert", tc.args...)
 		if r.Code != 2 || !strings.Contains(r.Stderr, tc.want) || strings.Count(r.Stderr, "\n") != 1 {

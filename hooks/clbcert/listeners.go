@@ -2,19 +2,21 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/clbcert/clbcert/pkg/config"
+	clbcli "github.com/clbcert/clbcert/internal/cli"
 	"github.com/clbcert/clbcert/pkg/inventory"
 	"github.com/clbcert/clbcert/pkg/level"
 	"github.com/clbcert/clbcert/pkg/listeners"
+	"github.com/clbcert/clbcert/pkg/tencent"
 )
 
 func listenersCommand(ctx context.Context) *cli.Command {
-	flags := append(config.CommonFlags(), config.RegionFlag(), config.JSONFlag())
-	flags = append(flags, config.ExpiryFlags()...)
+	flags := append(clbcli.CommonFlags(), clbcli.RegionFlag(), clbcli.JSONFlag())
+	flags = append(flags, clbcli.ExpiryFlags()...)
 	return &cli.Command{
 		Name:  "listeners",
 		Usage: "show every listener and forwarding rule: certificate, SNI, scheduler, session persistence, health check, backends, TLS protocols",
@@ -51,7 +53,7 @@ func listenersCommand(ctx context.Context) *cli.Command {
 		Flags: flags,
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {
-				return config.Usagef("clbcert listeners takes no arguments: give regions with --region REGION")
+				return clbcli.Usagef("clbcert listeners takes no arguments: give regions with --region REGION")
 			}
 			return runListeners(ctx, c)
 		},
@@ -59,12 +61,12 @@ func listenersCommand(ctx context.Context) *cli.Command {
 }
 
 func runListeners(ctx context.Context, c *cli.Context) error {
-	s, err := config.Resolve(c, c.App.ErrWriter)
+	s, err := clbcli.Resolve(c, c.App.ErrWriter)
 	if err != nil {
 		return err
 	}
 	if len(s.Regions) == 0 {
-		return config.Usagef("no region: pass --region (e.g. --region ap-guangzhou), set CLBCERT_REGIONS, or put regions in the config file")
+		return clbcli.UsageError{Err: fmt.Errorf("listeners: %w", tencent.ErrNoRegion)}
 	}
 	cloud, err := s.Cloud(ctx)
 	if err != nil {
@@ -72,7 +74,7 @@ func runListeners(ctx context.Context, c *cli.Context) error {
 	}
 	inv, err := inventory.New(cloud, inventory.Options{})
 	if err != nil {
-		return config.UsageError{Err: err}
+		return clbcli.UsageError{Err: err}
 	}
 	v, err := listeners.Collect(ctx, inv, s.Regions, time.Now())
 	if err != nil {
@@ -82,7 +84,7 @@ func runListeners(ctx context.Context, c *cli.Context) error {
 		return err
 	}
 	if lv := v.Level(s.Rule, time.Now()); lv != level.OK {
-		return config.ExitStatus(int(lv))
+		return clbcli.ExitStatus(int(lv))
 	}
 	return nil
 }

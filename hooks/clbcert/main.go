@@ -12,12 +12,13 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/clbcert/clbcert/internal/version"
-	"github.com/clbcert/clbcert/pkg/config"
+	clbcli "github.com/clbcert/clbcert/internal/cli"
+	"github.com/clbcert/clbcert/internal/cli/clbopts"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := config.Run(&cli.App{
+	code := clbcli.Run(&cli.App{
 		Name:    "clbcert",
 		Version: version.Version,
 		Usage:   "see, audit and try clbcert's work on Tencent Cloud",
@@ -40,7 +41,7 @@ func main() {
 		// --placeholder-cert ID=a,b lists names with commas.
 		DisableSliceFlagSeparator: true,
 		Commands:                  commands(ctx),
-	}, os.Args, os.Stderr)
+	}, os.Args, os.Stderr, clbopts.Hint)
 	stop()
 	os.Exit(code)
 }

@@ -116,7 +116,7 @@ func TestStatusCommand(t *testing.T) {
 	// Local facts only: the cloud is not asked.
 	before := len(sim.CallCounts())
 	r = runOps(t, env, "clbcert", "status")
-	if r.Code != 1 || lines(r.Stdout)[len(lines(r.Stdout))-1] != "served and drift not checked: give --region (or CLBCERT_REGIONS)" || len(sim.CallCounts()) != before {
+	if r.Code != 1 || lines(r.Stdout)[len(lines(r.Stdout))-1] != "served and drift not checked: pass --region (e.g. --region ap-guangzhou), set CLBCERT_REGIONS, or put regions in the config file" || len(sim.CallCounts()) != before {
 		t.Fatalf("without regions: exit %d\n%s", r.Code, r.Stdout)
 	}
 

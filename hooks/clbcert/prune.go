@@ -2,19 +2,22 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/clbcert/clbcert/pkg/config"
+	clbcli "github.com/clbcert/clbcert/internal/cli"
+	"github.com/clbcert/clbcert/internal/cli/clbopts"
 	"github.com/clbcert/clbcert/pkg/deploy"
 	"github.com/clbcert/clbcert/pkg/store"
+	"github.com/clbcert/clbcert/pkg/tencent"
 )
 
 func pruneCommand(ctx context.Context) *cli.Command {
-	flags := append(config.CommonFlags(), config.DeployFlags()...)
+	flags := append(clbcli.CommonFlags(), clbcli.DeployFlags()...)
 	flags = append(flags, &cli.IntFlag{Name: "keep", DefaultText: "2, or keep in [[deploy]]", Usage: "superseded uploads to keep per lineage besides the newest: `N` (0 keeps none)"})
 	return &cli.Command{
 		Name:      "prune",
@@ -47,17 +50,17 @@ func pruneCommand(ctx context.Context) *cli.Command {
 }
 
 func runPrune(ctx context.Context, c *cli.Context) error {
-	s, err := config.Resolve(c, c.App.ErrWriter)
+	s, err := clbcli.Resolve(c, c.App.ErrWriter)
 	if err != nil {
 		return err
 	}
 	st, err := store.Open(s.StateDir)
 	if err != nil {
-		return config.UsageError{Err: err}
+		return clbcli.UsageError{Err: err}
 	}
 	recorded, err := deploy.RecordedLineages(st)
 	if err != nil {
-		return config.UsageError{Err: err}
+		return clbcli.UsageError{Err: err}
 	}
 	var names []string
 	for _, a := range c.Args().Slice() {
@@ -81,7 +84,7 @@ func runPrune(ctx context.Context, c *cli.Context) error {
 		}
 	}
 	if len(rep.Regions) == 0 {
-		return config.Usagef("no CLB region to check that nothing uses the uploads of %s: give --region (e.g. --region ap-guangzhou) or set CLBCERT_REGIONS", strings.Join(names, ", "))
+		return clbcli.UsageError{Err: fmt.Errorf("cannot check that nothing uses the uploads of %s: %w", strings.Join(names, ", "), tencent.ErrNoRegion)}
 	}
 	cloud, err := s.Cloud(ctx)
 	if err != nil {
@@ -91,14 +94,14 @@ func runPrune(ctx context.Context, c *cli.Context) error {
 	cfg := cloud
 	prune := func(name string, dryRun bool) (deploy.PruneResult, error) {
 		// Each lineage keeps what its [[deploy]] entry says unless --keep is given.
-		opts, err := s.DeployOptions(c, name)
+		opts, err := clbopts.Deploy(c, s, name)
 		if err != nil {
 			return deploy.PruneResult{}, err
 		}
 		opts.Regions, opts.Targets, opts.DryRun = rep.Regions, nil, dryRun
 		d, err := deploy.New(cfg, st, opts)
 		if err != nil {
-			return deploy.PruneResult{}, config.UsageError{Err: err}
+			return deploy.PruneResult{}, clbcli.UsageError{Err: err}
 		}
 		// The lineage's error is in its result, which rep.Err reports.
 		one, _ := d.Prune(ctx, []string{name})
@@ -119,7 +122,7 @@ func runPrune(ctx context.Context, c *cli.Context) error {
 			if len(recorded) > 0 {
 				known = strings.Join(recorded, ", ")
 			}
-			return config.Usagef("no upload of %s is recorded in %s or found in the SSL service (recorded: %s): name the lineage as under live/, or give the --state-dir clbcert-deploy used", name, st.Dir(), known)
+			return clbcli.Usagef("no upload of %s is recorded in %s or found in the SSL service (recorded: %s): name the lineage as under live/, or give the --state-dir clbcert-deploy used", name, st.Dir(), known)
 		}
 	}
 	for _, name := range names {

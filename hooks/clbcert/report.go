@@ -6,7 +6,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/clbcert/clbcert/pkg/config"
+	clbcli "github.com/clbcert/clbcert/internal/cli"
 )
 
 // report is what the commands print: a table, or JSON with --json.
@@ -30,7 +30,7 @@ func writeReport(c *cli.Context, r report) error {
 func flagsFirst(c *cli.Context, command, what, arg string) error {
 	for _, a := range c.Args().Slice() {
 		if strings.HasPrefix(a, "-") {
-			return config.Usagef("%s after %s: put options first, e.g. clbcert %s %s %s", a, what, command, a, arg)
+			return clbcli.Usagef("%s after %s: put options first, e.g. clbcert %s %s %s", a, what, command, a, arg)
 		}
 	}
 	return nil

@@ -9,7 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/clbcert/clbcert/pkg/config"
+	clbcli "github.com/clbcert/clbcert/internal/cli"
 	"github.com/clbcert/clbcert/pkg/deploy"
 	"github.com/clbcert/clbcert/pkg/store"
 )
@@ -17,7 +17,7 @@ import (
 func rollbackCommand(ctx context.Context) *cli.Command {
 	// No --region: rollback works where deploy did, in the regions the
 	// state dir records.
-	flags := append(config.CommonFlags(), config.DryRunFlag(), config.JSONFlag())
+	flags := append(clbcli.CommonFlags(), clbcli.DryRunFlag(), clbcli.JSONFlag())
 	return &cli.Command{
 		Name:      "rollback",
 		Usage:     "put back, on every target of a lineage's last deploy, the certificate it had before",
@@ -46,7 +46,7 @@ func rollbackCommand(ctx context.Context) *cli.Command {
 				return err
 			}
 			if c.NArg() != 1 {
-				return config.Usagef("clbcert rollback takes one lineage: the directory name under live/, e.g. clbcert rollback example.com")
+				return clbcli.Usagef("clbcert rollback takes one lineage: the directory name under live/, e.g. clbcert rollback example.com")
 			}
 			return runRollback(ctx, c, filepath.Base(filepath.Clean(c.Args().First())))
 		},
@@ -54,24 +54,24 @@ func rollbackCommand(ctx context.Context) *cli.Command {
 }
 
 func runRollback(ctx context.Context, c *cli.Context, name string) error {
-	s, err := config.Resolve(c, c.App.ErrWriter)
+	s, err := clbcli.Resolve(c, c.App.ErrWriter)
 	if err != nil {
 		return err
 	}
 	st, err := store.Open(s.StateDir)
 	if err != nil {
-		return config.UsageError{Err: err}
+		return clbcli.UsageError{Err: err}
 	}
 	recorded, err := deploy.RecordedLineages(st)
 	if err != nil {
-		return config.UsageError{Err: err}
+		return clbcli.UsageError{Err: err}
 	}
 	if !slices.Contains(recorded, name) {
 		known := "none"
 		if len(recorded) > 0 {
 			known = strings.Join(recorded, ", ")
 		}
-		return config.Usagef("no deployment of %s is recorded in %s (recorded: %s): name the lineage as under live/, or give the --state-dir clbcert-deploy used", name, st.Dir(), known)
+		return clbcli.Usagef("no deployment of %s is recorded in %s (recorded: %s): name the lineage as under live/, or give the --state-dir clbcert-deploy used", name, st.Dir(), known)
 	}
 	regions, err := deploy.RecordedRegions(st, name)
 	if err != nil {
@@ -88,11 +88,11 @@ func runRollback(ctx context.Context, c *cli.Context, name string) error {
 	}
 	d, err := deploy.New(cloud, st, deploy.Options{Regions: regions, DryRun: c.Bool("dry-run"), Logger: s.Logger})
 	if err != nil {
-		return config.UsageError{Err: err}
+		return clbcli.UsageError{Err: err}
 	}
 	rep, err := d.Rollback(ctx, name)
 	if errors.Is(err, deploy.ErrRefused) {
-		return config.UsageError{Err: err}
+		return clbcli.UsageError{Err: err}
 	}
 	if rep == nil {
 		return err

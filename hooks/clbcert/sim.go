@@ -10,7 +10,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/clbcert/clbcert/pkg/config"
+	clbcli "github.com/clbcert/clbcert/internal/cli"
 )
 
 // simBinary is the simulator's own program. clbcert does not link it: the
@@ -38,7 +38,7 @@ func simCommand(ctx context.Context) *cli.Command {
 			err = cmd.Run()
 			var ee *exec.ExitError
 			if errors.As(err, &ee) && ee.ExitCode() > 0 {
-				return config.ExitStatus(ee.ExitCode())
+				return clbcli.ExitStatus(ee.ExitCode())
 			}
 			if err != nil && ctx.Err() == nil {
 				return fmt.Errorf("run %s: %w", bin, err)
@@ -58,5 +58,5 @@ func findSim() (string, error) {
 	if path, err := exec.LookPath(simBinary); err == nil {
 		return path, nil
 	}
-	return "", config.Usagef("clbcert sim runs %s, which is neither beside clbcert nor on PATH: install it with the package or install.sh, or build it with go build ./hooks/%s", simBinary, simBinary)
+	return "", clbcli.Usagef("clbcert sim runs %s, which is neither beside clbcert nor on PATH: install it with the package or install.sh, or build it with go build ./hooks/%s", simBinary, simBinary)
 }

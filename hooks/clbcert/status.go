@@ -2,24 +2,26 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/urfave/cli/v2"
 
-	"github.com/clbcert/clbcert/pkg/config"
+	clbcli "github.com/clbcert/clbcert/internal/cli"
 	"github.com/clbcert/clbcert/pkg/inventory"
 	"github.com/clbcert/clbcert/pkg/level"
 	"github.com/clbcert/clbcert/pkg/metrics"
 	"github.com/clbcert/clbcert/pkg/notify"
 	"github.com/clbcert/clbcert/pkg/status"
 	"github.com/clbcert/clbcert/pkg/store"
+	"github.com/clbcert/clbcert/pkg/tencent"
 )
 
 func statusCommand(ctx context.Context) *cli.Command {
-	flags := append(config.CommonFlags(), config.CertbotDirFlag(), config.RegionFlag(), config.JSONFlag())
-	flags = append(flags, config.ExpiryFlags()...)
-	flags = append(flags, config.DeployGraceFlag(), config.NotifyLevelFlag(),
+	flags := append(clbcli.CommonFlags(), clbcli.CertbotDirFlag(), clbcli.RegionFlag(), clbcli.JSONFlag())
+	flags = append(flags, clbcli.ExpiryFlags()...)
+	flags = append(flags, clbcli.DeployGraceFlag(), clbcli.NotifyLevelFlag(),
 		&cli.StringFlag{Name: "prometheus", Usage: "also write the per-lineage metrics clbcert-watch serves to `FILE` (e.g. /var/lib/node_exporter/textfile/clbcert.prom), atomically, for node_exporter's textfile collector"})
 	return &cli.Command{
 		Name:  "status",
@@ -65,7 +67,7 @@ func statusCommand(ctx context.Context) *cli.Command {
 		Flags: flags,
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {
-				return config.Usagef("clbcert status takes no arguments: give certbot's config dir with --certbot-dir DIR")
+				return clbcli.Usagef("clbcert status takes no arguments: give certbot's config dir with --certbot-dir DIR")
 			}
 			return runStatus(ctx, c)
 		},
@@ -73,7 +75,7 @@ func statusCommand(ctx context.Context) *cli.Command {
 }
 
 func runStatus(ctx context.Context, c *cli.Context) error {
-	s, err := config.Resolve(c, c.App.ErrWriter)
+	s, err := clbcli.Resolve(c, c.App.ErrWriter)
 	if err != nil {
 		return err
 	}
@@ -86,19 +88,22 @@ func runStatus(ctx context.Context, c *cli.Context) error {
 		}
 		cfg := cloud
 		if inv, err = inventory.New(cfg, inventory.Options{Fingerprints: true}); err != nil {
-			return config.UsageError{Err: err}
+			return clbcli.UsageError{Err: err}
 		}
 	}
 	checker, err := status.New(status.Options{CertbotDir: s.CertbotDir, Regions: regions, Rule: s.Rule}, inv)
 	if err != nil {
-		return config.UsageError{Err: err}
+		return clbcli.UsageError{Err: err}
 	}
 	rep, err := checker.Check(ctx)
 	if err != nil {
-		return config.UsageError{Err: err}
+		return clbcli.UsageError{Err: err}
 	}
 	if err := writeReport(c, rep); err != nil {
 		return err
+	}
+	if len(rep.Regions) == 0 && !c.Bool("json") {
+		fmt.Fprintf(c.App.Writer, "served and drift not checked: %s\n", clbcli.Hint(tencent.ErrNoRegion))
 	}
 	if path := c.String("prometheus"); path != "" {
 		certs := metrics.New(s.Rule, func() time.Time { return rep.CheckedAt })
@@ -115,7 +120,7 @@ func runStatus(ctx context.Context, c *cli.Context) error {
 		notifyWorse(ctx, s, rep)
 	}
 	if rep.ExitCode != 0 {
-		return config.ExitStatus(rep.ExitCode)
+		return clbcli.ExitStatus(rep.ExitCode)
 	}
 	return nil
 }
@@ -123,7 +128,7 @@ func runStatus(ctx context.Context, c *cli.Context) error {
 // notifyWorse tells the [[notify]] webhooks of the lineages whose level got
 // worse since their last notification, and remembers the levels. What
 // fails here is logged: the exit status is the report's.
-func notifyWorse(ctx context.Context, s *config.Settings, rep *status.Report) {
+func notifyWorse(ctx context.Context, s *clbcli.Settings, rep *status.Report) {
 	st, err := store.Open(s.StateDir)
 	if err != nil {
 		s.Logger.Error("--notify: the state dir cannot be opened: nothing notified", "err", err)

@@ -4,17 +4,20 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/clbcert/clbcert/pkg/config"
+	clbcli "github.com/clbcert/clbcert/internal/cli"
+	"github.com/clbcert/clbcert/internal/cli/clbopts"
+	"github.com/clbcert/clbcert/pkg/tencent"
 	"github.com/clbcert/clbcert/pkg/tune"
 )
 
 func tuneCommand(ctx context.Context) *cli.Command {
-	flags := append(config.CommonFlags(), config.DeployFlags()...)
+	flags := append(clbcli.CommonFlags(), clbcli.DeployFlags()...)
 	flags = append(flags, &cli.BoolFlag{Name: "all", Usage: "select every listener and rule of every load balancer in the regions"})
-	flags = append(flags, config.TuneFlags()...)
+	flags = append(flags, clbopts.TuneFlags()...)
 	return &cli.Command{
 		Name:      "tune",
 		Usage:     "set scheduler, session persistence, health check and TLS protocols of listeners and rules; shows a diff first",
@@ -66,29 +69,29 @@ func runTune(ctx context.Context, c *cli.Context) error {
 	for _, a := range c.Args().Slice() {
 		t, err := tune.ParseTarget(a)
 		if err != nil {
-			return config.UsageError{Err: err}
+			return clbcli.UsageError{Err: err}
 		}
 		sel.Targets = append(sel.Targets, t)
 	}
 	switch {
 	case sel.All && len(sel.Targets) > 0:
-		return config.Usagef("both --all and targets given: pass targets, or --all for every load balancer")
+		return clbcli.Usagef("both --all and targets given: pass targets, or --all for every load balancer")
 	case !sel.All && len(sel.Targets) == 0:
-		return config.UsageError{Err: tune.ErrNoSelection}
+		return clbcli.UsageError{Err: tune.ErrNoSelection}
 	}
-	s, err := config.Resolve(c, c.App.ErrWriter)
+	s, err := clbcli.Resolve(c, c.App.ErrWriter)
 	if err != nil {
 		return err
 	}
-	want, err := s.TuneSettings(c)
+	want, err := clbopts.Tune(c, s)
 	if err != nil {
 		return err
 	}
 	if want.Empty() {
-		return config.UsageError{Err: tune.ErrNoSettings}
+		return clbcli.UsageError{Err: tune.ErrNoSettings}
 	}
 	if len(s.Regions) == 0 {
-		return config.Usagef("no region: pass --region (e.g. --region ap-guangzhou), set CLBCERT_REGIONS, or put regions in the config file")
+		return clbcli.UsageError{Err: fmt.Errorf("tune: %w", tencent.ErrNoRegion)}
 	}
 	cloud, err := s.Cloud(ctx)
 	if err != nil {
@@ -96,7 +99,7 @@ func runTune(ctx context.Context, c *cli.Context) error {
 	}
 	tuner, err := tune.New(cloud, tune.Options{Logger: s.Logger})
 	if err != nil {
-		return config.UsageError{Err: err}
+		return clbcli.UsageError{Err: err}
 	}
 	inv, err := tuner.Collect(ctx, s.Regions)
 	if err != nil {
@@ -107,7 +110,7 @@ func runTune(ctx context.Context, c *cli.Context) error {
 	if err != nil {
 		var fe *tune.FieldError
 		if errors.As(err, &fe) || errors.Is(err, tune.ErrUnknownTarget) {
-			return config.UsageError{Err: err}
+			return clbcli.UsageError{Err: err}
 		}
 		return err
 	}
@@ -128,7 +131,7 @@ func runTune(ctx context.Context, c *cli.Context) error {
 		if jsonOut {
 			_ = writeTuneJSON(c, plan, nil)
 		}
-		return config.UsageError{Err: err}
+		return clbcli.UsageError{Err: err}
 	}
 	if dryRun || plan.Empty() {
 		if jsonOut {

@@ -209,12 +209,12 @@ func TestTuneUsageErrors(t *testing.T) {
 		{"http codes", "", []string{"--health-check-http-codes", "2xx,6xx", "lb-web1"}, "--health-check-http-codes 2xx,6xx: give status classes"},
 		{"config file value", "[tune]\nhealth_check_interval = 1\n", []string{"lb-web1"}, "[tune] health_check_interval = 1: give 2-300 seconds"},
 		{"config file key", "[tune]\nhealth_interval = 30\n", []string{"lb-web1"}, "unknown setting on line 2"},
-		{"no settings", "", []string{"lb-web1"}, "nothing to set"},
-		{"no selection", "", []string{"--scheduler", "WRR"}, "nothing selected"},
+		{"no settings", "", []string{"lb-web1"}, "nothing to set: pass at least one setting (e.g. --health-check-interval 30), or put them in the config file's [tune] table"},
+		{"no selection", "", []string{"--scheduler", "WRR"}, "or select all: pass --all for every load balancer"},
 		{"both", "", []string{"--scheduler", "WRR", "--all", "lb-web1"}, "both --all and targets"},
 		{"bad target", "", []string{"--scheduler", "WRR", "lbl-x"}, `target "lbl-x" does not start with a load balancer id`},
 		{"option after target", "", []string{"--scheduler", "WRR", "lb-web1", "--dry-run"}, "--dry-run after a target"},
-		{"unknown load balancer", "", []string{"--scheduler", "WRR", "lb-nope1"}, "no load balancer lb-nope1 in ap-guangzhou"},
+		{"unknown load balancer", "", []string{"--scheduler", "WRR", "lb-nope1"}, "no load balancer lb-nope1 in ap-guangzhou: check the id and the regions: the regions are those of --region, CLBCERT_REGIONS or the config file's regions"},
 		{"refused: timeout above the current interval", "", []string{"--health-check-timeout", "10", "lb-web1/lbl-tls1"}, "would not be less than the interval 5s"},
 	}
 	for _, tt := range tests {

@@ -110,7 +110,9 @@ func (b *Binaries) Dir(t testing.TB) string {
 			b.err = err
 			return
 		}
-		cmd := exec.Command("go", "build", "-o", b.dir+string(filepath.Separator), "./hooks/...")
+		// The binaries are built as they ship: with cli.NoDocsTag (which
+		// simtest, imported by the libraries' tests, cannot import).
+		cmd := exec.Command("go", "build", "-tags", "urfave_cli_no_docs", "-o", b.dir+string(filepath.Separator), "./hooks/...")
 		cmd.Dir = strings.TrimSpace(string(root))
 		if out, err := cmd.CombinedOutput(); err != nil {
 			b.err = &buildError{out: string(out), err: err}

@@ -1,6 +1,6 @@
-// Package config turns flags, environment variables and the optional config
-// file into the plain settings the other packages take. Precedence: a flag
-// wins over its environment variable, which wins over the config file.
+// Package config reads the optional config file. It knows no flags and no
+// workflow: internal/cli lays flags and environment variables over the file
+// and turns its values into each workflow's options.
 package config
 
 import (
@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
-
-	"github.com/clbcert/clbcert/pkg/notify"
 )
 
 // DefaultPath is where the config file is looked for when none is named.
@@ -85,15 +83,6 @@ type NotifyEntry struct {
 	On string `toml:"on"`
 }
 
-// Endpoint is the entry as package notify takes it.
-func (n NotifyEntry) Endpoint() notify.Endpoint {
-	kind, raw := notify.GuessKind(n.URL)
-	if n.Kind != "" {
-		kind = notify.Kind(n.Kind)
-	}
-	return notify.Endpoint{URL: raw, Kind: kind, Secret: n.Secret, All: n.On == "all"}
-}
-
 // DeployFor returns the [[deploy]] entry of a lineage, if there is one.
 func (f *File) DeployFor(lineage string) (DeployEntry, bool) {
 	for _, d := range f.Deploy {
@@ -102,6 +91,38 @@ func (f *File) DeployFor(lineage string) (DeployEntry, bool) {
 		}
 	}
 	return DeployEntry{}, false
+}
+
+// TuneTable is the config file's [tune] table: the settings `clbcert tune`
+// applies when no flag gives them. Every key is optional; one left out
+// leaves that setting as each listener has it.
+//
+//	[tune]
+//	scheduler = "WRR"                 # WRR, LEAST_CONN or IP_HASH
+//	session_persistence = 0           # seconds; 0 off, else 30-86400 (30-3600 on TCP)
+//	health_check = true               # on (true) or off (false)
+//	health_check_type = "HTTP"        # TCP or HTTP (HTTP/HTTPS rules: HTTP only)
+//	health_check_path = "/healthz"
+//	health_check_domain = "www.example.com"  # Host of an HTTP check (TCP listeners need one)
+//	health_check_interval = 30        # seconds, 2-300
+//	health_check_timeout = 5          # seconds, 2-60, below the interval
+//	healthy_threshold = 2             # 2-10
+//	unhealthy_threshold = 3           # 2-10
+//	health_check_http_codes = ["2xx", "3xx"]   # status classes that count as healthy
+//	tls_protocols = ["TLSv1.2", "TLSv1.3"]     # per load balancer, HTTP/HTTPS listeners
+type TuneTable struct {
+	Scheduler            *string  `toml:"scheduler"`
+	SessionPersistence   *int64   `toml:"session_persistence"`
+	HealthCheck          *bool    `toml:"health_check"`
+	HealthCheckType      *string  `toml:"health_check_type"`
+	HealthCheckPath      *string  `toml:"health_check_path"`
+	HealthCheckDomain    *string  `toml:"health_check_domain"`
+	HealthCheckInterval  *int64   `toml:"health_check_interval"`
+	HealthCheckTimeout   *int64   `toml:"health_check_timeout"`
+	HealthyThreshold     *int64   `toml:"healthy_threshold"`
+	UnhealthyThreshold   *int64   `toml:"unhealthy_threshold"`
+	HealthCheckHTTPCodes []string `toml:"health_check_http_codes"`
+	TLSProtocols         []string `toml:"tls_protocols"`
 }
 
 // Duration is a time.Duration written as "90s" or "3m" in TOML.
@@ -154,9 +175,6 @@ func Load(path string, explicit bool) (*File, error) {
 	for i, n := range f.Notify {
 		if n.On != "" && n.On != "failures" && n.On != "all" {
 			return nil, fmt.Errorf("config file %s: [[notify]] entry %d: on = %q: give \"failures\" or \"all\"", path, i+1, n.On)
-		}
-		if err := n.Endpoint().Check(); err != nil {
-			return nil, fmt.Errorf("config file %s: [[notify]] entry %d: %w", path, i+1, err)
 		}
 	}
 	if (f.SecretID != "" || f.SecretKey != "" || len(f.Notify) > 0) && info.Mode().Perm()&0o077 != 0 {

@@ -9,7 +9,6 @@ package deploy
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -123,7 +122,7 @@ type Deployer struct {
 func New(cfg tencent.Config, st *store.Store, opts Options) (*Deployer, error) {
 	opts = opts.withDefaults()
 	if len(opts.Regions) == 0 {
-		return nil, errors.New("no CLB region given: pass --region (e.g. --region ap-guangzhou) or set CLBCERT_REGIONS")
+		return nil, fmt.Errorf("deploy: %w", tencent.ErrNoRegion)
 	}
 	if cfg.Limiter == nil {
 		// Discovery and changes spend the same account's per-action budgets.

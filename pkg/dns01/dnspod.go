@@ -162,5 +162,5 @@ func relative(fqdn, zoneName string) string {
 }
 
 func ttlError(err error, ttl uint64, zoneName string) error {
-	return fmt.Errorf("DNSPod refused TTL %d for a record in zone %s (LimitExceeded.RecordTtlLimit): the zone's plan has a higher minimum; set --ttl or CLBCERT_DNS_TTL to 600 (the free plan's minimum) or more: %w", ttl, zoneName, err)
+	return fmt.Errorf("DNSPod refused TTL %d for a record in zone %s (LimitExceeded.RecordTtlLimit): %w: %w", ttl, zoneName, ErrTTLRefused, err)
 }

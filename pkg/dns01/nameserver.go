@@ -44,7 +44,7 @@ type dnsClient struct {
 func SystemResolvers(path string) ([]string, error) {
 	cfg, err := dns.ClientConfigFromFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("read resolvers from %s: %w", path, err)
+		return nil, fmt.Errorf("%w: read resolvers from %s: %w", ErrNoNameservers, path, err)
 	}
 	out := make([]string, 0, len(cfg.Servers))
 	for _, s := range cfg.Servers {
@@ -106,7 +106,7 @@ func (c *dnsClient) zoneServers(ctx context.Context, zone string) ([]server, err
 		return cached, nil
 	}
 	fail := func(err error) ([]server, error) {
-		return nil, fmt.Errorf("find the nameservers of zone %s through resolvers %s: %w; set --dns-server to check one server instead", zone, strings.Join(c.resolvers, ", "), err)
+		return nil, fmt.Errorf("%w: zone %s through resolvers %s: %w", ErrNoNameservers, zone, strings.Join(c.resolvers, ", "), err)
 	}
 	r, err := c.resolve(ctx, zone, dns.TypeNS)
 	if err != nil {

@@ -95,6 +95,6 @@ func (p *Provider) timeoutError(checks []*check, took time.Duration) error {
 	if first.err != nil {
 		detail = fmt.Sprintf(" (last error: %v)", first.err)
 	}
-	return fmt.Errorf("TXT records not visible after %s: %s%s: raise --propagation-timeout (CLBCERT_PROPAGATION_TIMEOUT), or check that the zone is delegated to these nameservers",
-		took.Round(100*time.Millisecond), strings.Join(missing, ", "), detail)
+	return fmt.Errorf("%w after %s: %s%s: check that the zone is delegated to these nameservers",
+		ErrNotPropagated, took.Round(100*time.Millisecond), strings.Join(missing, ", "), detail)
 }

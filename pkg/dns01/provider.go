@@ -91,11 +91,23 @@ type Provider struct {
 	zoneList []zone // fetched once per process: a hook run is short
 }
 
+// The errors a user mends with a setting; the binaries name it.
+var (
+	// ErrTTLRefused is DNSPod refusing a TTL below the zone plan's minimum.
+	ErrTTLRefused = errors.New("the zone's plan has a higher minimum TTL")
+	// ErrNotPropagated is a TXT record some nameserver did not serve in
+	// time.
+	ErrNotPropagated = errors.New("TXT records not visible")
+	// ErrNoNameservers is a zone whose authoritative nameservers cannot be
+	// found, for want of a resolver or an answer.
+	ErrNoNameservers = errors.New("cannot find the zone's nameservers")
+)
+
 // New builds a Provider from a Tencent Cloud configuration.
 func New(cfg tencent.Config, opts Options) (*Provider, error) {
 	opts = opts.withDefaults()
 	if opts.DNSServer == "" && len(opts.Resolvers) == 0 {
-		return nil, errors.New("no DNS resolver to find nameservers with: set --dns-server, or list a nameserver in /etc/resolv.conf")
+		return nil, fmt.Errorf("%w: no DNS resolver to find them with: list a nameserver in /etc/resolv.conf", ErrNoNameservers)
 	}
 	api, err := newDNSPodAPI(cfg, opts.zonePageSize)
 	if err != nil {

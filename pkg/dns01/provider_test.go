@@ -2,6 +2,7 @@ package dns01
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -200,7 +201,7 @@ func TestWaitTimesOutNamingWhatIsMissing(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = p.Wait(ctx, []Record{rec})
-	if err == nil || !strings.Contains(err.Error(), "_acme-challenge.example.test on ns1.tcsim.test") || !strings.Contains(err.Error(), "--propagation-timeout") {
+	if err == nil || !strings.Contains(err.Error(), "_acme-challenge.example.test on ns1.tcsim.test") || !errors.Is(err, ErrNotPropagated) {
 		t.Fatalf("err = %v", err)
 	}
 	if err := p.CleanUp(ctx, rec); err != nil {
@@ -215,7 +216,7 @@ func TestTTLBelowPlanMinimum(t *testing.T) {
 	sim := simtest.Start(t, tcsim.Options{Zones: []tcsim.ZoneSpec{{Name: "example.test"}}})
 	p := newProvider(t, sim, Options{TTL: 60})
 	_, err := p.Present(context.Background(), "_acme-challenge.example.test", "v")
-	if err == nil || !strings.Contains(err.Error(), "LimitExceeded.RecordTtlLimit") || !strings.Contains(err.Error(), "CLBCERT_DNS_TTL to 600") {
+	if err == nil || !strings.Contains(err.Error(), "LimitExceeded.RecordTtlLimit") || !errors.Is(err, ErrTTLRefused) {
 		t.Fatalf("err = %v", err)
 	}
 }

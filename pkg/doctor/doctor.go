@@ -14,6 +14,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"net"
 	"slices"
 	"sync"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/clbcert/clbcert/pkg/inventory"
 	"github.com/clbcert/clbcert/pkg/level"
+	"github.com/clbcert/clbcert/pkg/tencent"
 )
 
 // Options configures a Doctor. Zero values take the defaults given per
@@ -67,7 +69,7 @@ func New(opts Options, inv *inventory.Client) (*Doctor, error) {
 	case opts.Rule.Check() != nil:
 		return nil, opts.Rule.Check()
 	case len(opts.Regions) == 0:
-		return nil, errors.New("no region to audit: give --region (or CLBCERT_REGIONS), e.g. --region ap-guangzhou")
+		return nil, fmt.Errorf("nothing to audit: %w", tencent.ErrNoRegion)
 	case inv == nil:
 		return nil, errors.New("doctor: no inventory client")
 	}

@@ -1,11 +1,16 @@
 package lineage
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"time"
 )
+
+// ErrNoCertbotDir is wrapped by the errors of a certbot config dir that is
+// not given, or is not one.
+var ErrNoCertbotDir = errors.New("not certbot's config dir")
 
 // LiveDirs lists the lineage directories of certbot's config dir,
 // certbotDir/live/*, in name order: each a directory or a link to one.
@@ -14,7 +19,7 @@ func LiveDirs(certbotDir string) ([]string, error) {
 	live := filepath.Join(certbotDir, "live")
 	entries, err := os.ReadDir(live)
 	if err != nil {
-		return nil, fmt.Errorf("read certbot's lineages: %w: give certbot's config dir with --certbot-dir (or CLBCERT_CERTBOT_DIR)", err)
+		return nil, fmt.Errorf("read certbot's lineages: %w: %w", err, ErrNoCertbotDir)
 	}
 	var out []string
 	for _, e := range entries {

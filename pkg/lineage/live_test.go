@@ -1,6 +1,7 @@
 package lineage
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -33,8 +34,8 @@ func TestLiveDirs(t *testing.T) {
 	}
 
 	_, err = LiveDirs(filepath.Join(certbot, "nope"))
-	if err == nil || !strings.Contains(err.Error(), "--certbot-dir") || strings.Contains(err.Error(), "\n") {
-		t.Errorf("LiveDirs of a dir without live/ = %v, want a one-line error naming --certbot-dir", err)
+	if !errors.Is(err, ErrNoCertbotDir) || strings.Contains(err.Error(), "\n") {
+		t.Errorf("LiveDirs of a dir without live/ = %v, want a one-line ErrNoCertbotDir", err)
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -300,4 +301,12 @@ func (n *Notifier) send(ctx context.Context, e Endpoint, m Message) error {
 	defer resp.Body.Close()
 	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	return accepted(e.Kind, resp.StatusCode, answer)
+}
+
+// FinishCommand is what finishes the deployment of the lineage in dir.
+func FinishCommand(dir string) string {
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	return "clbcert-deploy --lineage " + dir
 }

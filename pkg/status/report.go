@@ -67,9 +67,6 @@ func (r *Report) WriteTable(w io.Writer) error {
 	for _, f := range r.Failures {
 		fmt.Fprintf(w, "%-8s  %s: could not be read: %s\n", Unknown, f.Where(), f.Error)
 	}
-	if len(r.Regions) == 0 {
-		fmt.Fprintln(w, "served and drift not checked: give --region (or CLBCERT_REGIONS)")
-	}
 	return nil
 }
 

@@ -254,7 +254,6 @@ func TestLocalOnly(t *testing.T) {
 		"CRITICAL  broken.test: fails validation\n",
 		"OK        example.test: 60 days left, expires " + w.now.Add(60*day).UTC().Format(time.DateOnly) + "\n",
 		"  names   *.example.test, example.test\n",
-		"served and drift not checked: give --region",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)

@@ -24,13 +24,16 @@ type Store struct {
 	dir string
 }
 
+// ErrNoDir is Open's answer to no directory at all.
+var ErrNoDir = errors.New("no state directory given")
+
 // Open creates dir (mode 0700: state names domains and record ids) if needed.
 func Open(dir string) (*Store, error) {
 	if dir == "" {
-		return nil, errors.New("no state directory given: set --state-dir or CLBCERT_STATE_DIR")
+		return nil, ErrNoDir
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("create state directory %s: %w (set --state-dir or CLBCERT_STATE_DIR to a writable directory)", dir, err)
+		return nil, fmt.Errorf("create state directory %s: %w: %w", dir, ErrNotWritable, err)
 	}
 	return &Store{dir: dir}, nil
 }

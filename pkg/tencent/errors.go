@@ -136,7 +136,7 @@ func (e *Error) Error() string {
 		if e.Via != "" {
 			where += " at " + e.Via
 		}
-		return fmt.Sprintf("%s: cannot reach %s after %s over %s (%s): check the network, proxy and firewall, or --endpoint", call, where, plural.Of(e.Attempts, "attempt"), e.Elapsed.Round(100*time.Millisecond), e.Message)
+		return fmt.Sprintf("%s: cannot reach %s after %s over %s (%s): check the network, proxy and firewall", call, where, plural.Of(e.Attempts, "attempt"), e.Elapsed.Round(100*time.Millisecond), e.Message)
 	case KindBusy:
 		advice = fmt.Sprintf("the resource was still busy with another task after %s: wait for it and run again", plural.Of(e.Attempts, "attempt"))
 	}

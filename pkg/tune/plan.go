@@ -65,10 +65,10 @@ func (t *Tuner) Collect(ctx context.Context, regions []string) (*inventory.Inven
 }
 
 // ErrNoSelection is Plan's answer to a Selection that names nothing.
-var ErrNoSelection = errors.New("nothing selected: name targets (lb-id, lb-id/lbl-id, lb-id/lbl-id/domain or lb-id/lbl-id/loc-id) or pass --all")
+var ErrNoSelection = errors.New("nothing selected: name targets (lb-id, lb-id/lbl-id, lb-id/lbl-id/domain or lb-id/lbl-id/loc-id) or select all")
 
 // ErrNoSettings is Plan's answer to Settings that set nothing.
-var ErrNoSettings = errors.New("nothing to set: pass at least one setting (e.g. --health-check-interval 30), or put them in the config file's [tune] table")
+var ErrNoSettings = errors.New("nothing to set")
 
 // ErrUnknownTarget wraps Plan's answer to a target that is not in the
 // inventory.
@@ -282,7 +282,7 @@ func (tg Target) matches(lb inventory.LoadBalancer, l inventory.Listener, r *inv
 func checkTarget(inv *inventory.Inventory, tg Target) error {
 	i := slices.IndexFunc(inv.LoadBalancers, func(lb inventory.LoadBalancer) bool { return lb.ID == tg.LoadBalancerID })
 	if i < 0 {
-		return fmt.Errorf("%w %s: no load balancer %s in %s: check the id and --region", ErrUnknownTarget, tg, tg.LoadBalancerID, strings.Join(inv.Regions, ", "))
+		return fmt.Errorf("%w %s: no load balancer %s in %s: check the id and the regions", ErrUnknownTarget, tg, tg.LoadBalancerID, strings.Join(inv.Regions, ", "))
 	}
 	lb := inv.LoadBalancers[i]
 	if tg.ListenerID == "" {

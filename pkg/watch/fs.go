@@ -12,6 +12,8 @@ import (
 	"syscall"
 
 	"github.com/fsnotify/fsnotify"
+
+	"github.com/clbcert/clbcert/pkg/lineage"
 )
 
 // attach watches live/ and every lineage in it, then checks them all. While
@@ -82,7 +84,7 @@ func nearestDir(path string) (string, error) {
 		case err == nil && fi.IsDir():
 			return path, nil
 		case err == nil:
-			return "", fmt.Errorf("%s is not a directory: point --certbot-dir at certbot's config dir, e.g. /etc/letsencrypt", path)
+			return "", fmt.Errorf("%s is not a directory: %w", path, lineage.ErrNoCertbotDir)
 		case !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR):
 			return "", watchError(path, err)
 		}

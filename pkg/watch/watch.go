@@ -183,7 +183,7 @@ func New(opts Options) (*Watcher, error) {
 	opts = opts.withDefaults()
 	switch {
 	case opts.CertbotDir == "":
-		return nil, errors.New("no certbot config dir given: pass --certbot-dir, e.g. /etc/letsencrypt")
+		return nil, fmt.Errorf("no certbot config dir given: %w", lineage.ErrNoCertbotDir)
 	case opts.Deployer == nil:
 		return nil, errors.New("watch: no Deployer given")
 	case opts.Store == nil:

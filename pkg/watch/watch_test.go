@@ -3,6 +3,7 @@ package watch_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/clbcert/clbcert/internal/eventually"
 	"github.com/clbcert/clbcert/internal/simtest"
+	"github.com/clbcert/clbcert/pkg/lineage"
 	"github.com/clbcert/clbcert/pkg/store"
 	"github.com/clbcert/clbcert/pkg/watch"
 )
@@ -559,7 +561,7 @@ func TestBadOptions(t *testing.T) {
 		edit func(*watch.Options)
 		want string
 	}{
-		{"no certbot dir", func(o *watch.Options) { o.CertbotDir = "" }, "--certbot-dir"},
+		{"no certbot dir", func(o *watch.Options) { o.CertbotDir = "" }, "no certbot config dir given"},
 		{"no deployer", func(o *watch.Options) { o.Deployer = nil }, "no Deployer"},
 		{"no store", func(o *watch.Options) { o.Store = nil }, "no state store"},
 	}
@@ -581,7 +583,7 @@ func TestBadOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "is not a directory") {
+	if err := w.Run(context.Background()); !errors.Is(err, lineage.ErrNoCertbotDir) || !strings.Contains(err.Error(), "is not a directory") {
 		t.Fatalf("Run on a file: %v", err)
 	}
 }

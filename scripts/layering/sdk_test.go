@@ -52,16 +52,3 @@ func TestOnlyTheProductPackagesImportTheirSDK(t *testing.T) {
 		}
 	}
 }
-
-// clbcert-dns, the DNS-01 hook, links neither the CLB nor the SSL API, nor
-// the workflows that use them.
-func TestDNSHookLinksNoCLBOrSSL(t *testing.T) {
-	if slices.Contains(deps(t, "pkg/config"), module+"pkg/deploy") {
-		t.Skip("pending issue 11's internal/cli: pkg/config links pkg/deploy, so clbcert-dns links the CLB workflows")
-	}
-	for _, d := range deps(t, "hooks/clbcert-dns") {
-		if strings.HasPrefix(d, sdk+"clb/") || strings.HasPrefix(d, sdk+"ssl/") || slices.Contains([]string{"pkg/deploy", "pkg/tune", "pkg/inventory", "pkg/clb", "pkg/ssl"}, strings.TrimPrefix(d, module)) {
-			t.Errorf("hooks/clbcert-dns links %s", d)
-		}
-	}
-}

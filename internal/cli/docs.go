@@ -1,4 +1,4 @@
-package config
+package cli
 
 import (
 	"bufio"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/clbcert/clbcert/pkg/config"
 	"github.com/clbcert/clbcert/pkg/tencent"
 )
 
@@ -23,6 +24,12 @@ const (
 	// script.
 	CompletionArg = "--generate-completion"
 )
+
+// NoDocsTag is the build tag that leaves urfave/cli's own man-page and
+// markdown writers, and go-md2man with them, out of a binary: WriteManPage
+// is the one generator. Every build passes it: install.sh, scripts/demo.sh,
+// scripts/test.sh (vet, test), simtest and the release script.
+const NoDocsTag = "urfave_cli_no_docs"
 
 // binaries are the programs whose pages refer to each other.
 const binaries = "clbcert clbcert-deploy clbcert-dns clbcert-watch"
@@ -114,7 +121,7 @@ func (m *man) page(app *cli.App) {
 	if hasFlagNamed(app, flagConfig) {
 		m.line(".SH FILES")
 		m.line(".TP")
-		m.line(".I %s", esc(DefaultPath))
+		m.line(".I %s", esc(config.DefaultPath))
 		m.line(`the config file, optional (\fB\-\-config\fR names another); it must be mode 0600 if it holds secret_id/secret_key.`)
 	}
 

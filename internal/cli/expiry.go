@@ -1,8 +1,9 @@
-package config
+package cli
 
 import (
 	"github.com/urfave/cli/v2"
 
+	"github.com/clbcert/clbcert/pkg/config"
 	"github.com/clbcert/clbcert/pkg/level"
 )
 
@@ -35,9 +36,9 @@ func DeployGraceFlag() cli.Flag {
 // expiryRule reads ExpiryFlags and DeployGraceFlag where the command has
 // them, else the config file: days of 1 or more, warning at least
 // critical; a positive grace.
-func expiryRule(c *cli.Context, f *File) (level.Rule, error) {
+func expiryRule(c *cli.Context, f *config.File) (level.Rule, error) {
 	var r level.Rule
-	if hasFlag(c, flagWarnDays) {
+	if HasFlag(c, flagWarnDays) {
 		r.WarnDays, r.CriticalDays = f.WarnDays, f.CriticalDays
 		if c.IsSet(flagWarnDays) {
 			r.WarnDays = c.Int(flagWarnDays)
@@ -57,7 +58,7 @@ func expiryRule(c *cli.Context, f *File) (level.Rule, error) {
 			}
 		}
 	}
-	if hasFlag(c, flagDeployGrace) {
+	if HasFlag(c, flagDeployGrace) {
 		r.DeployGrace = c.Duration(flagDeployGrace)
 		if !c.IsSet(flagDeployGrace) && f.DeployGrace.Duration != 0 {
 			r.DeployGrace = f.DeployGrace.Duration

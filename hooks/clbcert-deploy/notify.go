@@ -1,27 +1,19 @@
-package notify
+package main
 
 import (
 	"fmt"
-	"path/filepath"
 
 	"github.com/clbcert/clbcert/pkg/deploy"
 	"github.com/clbcert/clbcert/pkg/level"
+	"github.com/clbcert/clbcert/pkg/notify"
 )
 
-// FinishCommand is what finishes the deployment of the lineage in dir.
-func FinishCommand(dir string) string {
-	if abs, err := filepath.Abs(dir); err == nil {
-		dir = abs
-	}
-	return "clbcert-deploy --lineage " + dir
-}
-
-// DeployFailed tells which targets failed and why, and the command that
+// deployFailed tells which targets failed and why, and the command that
 // finishes the job. rep may be nil (the deployment stopped before it had
 // targets); err is the deployment's error.
-func DeployFailed(lineage, dir string, rep *deploy.Report, err error) Message {
+func deployFailed(lineage, dir string, rep *deploy.Report, err error) notify.Message {
 	crit := level.Critical
-	m := Message{Event: EventDeployFailed, Failure: true, Lineage: lineage, Level: &crit, Command: FinishCommand(dir)}
+	m := notify.Message{Event: notify.EventDeployFailed, Failure: true, Lineage: lineage, Level: &crit, Command: notify.FinishCommand(dir)}
 	failed := []deploy.TargetResult(nil)
 	if rep != nil {
 		failed = rep.Failed()
@@ -42,12 +34,12 @@ func DeployFailed(lineage, dir string, rep *deploy.Report, err error) Message {
 	return m
 }
 
-// DeployDone tells that the lineage is served everywhere it should be;
+// deployDone tells that the lineage is served everywhere it should be;
 // recovered says a failure was notified before, which this ends.
-func DeployDone(lineage string, rep *deploy.Report, recovered bool) Message {
-	m := Message{Event: EventDeployDone, Lineage: lineage, Title: fmt.Sprintf("%s deployed to %d targets", lineage, len(rep.Targets))}
+func deployDone(lineage string, rep *deploy.Report, recovered bool) notify.Message {
+	m := notify.Message{Event: notify.EventDeployDone, Lineage: lineage, Title: fmt.Sprintf("%s deployed to %d targets", lineage, len(rep.Targets))}
 	if recovered {
-		m.Event, m.Title = EventDeployRecovered, fmt.Sprintf("%s deployed to all %d targets again: the earlier failure is over", lineage, len(rep.Targets))
+		m.Event, m.Title = notify.EventDeployRecovered, fmt.Sprintf("%s deployed to all %d targets again: the earlier failure is over", lineage, len(rep.Targets))
 	}
 	ok := level.OK
 	m.Level = &ok

@@ -1,10 +1,12 @@
-package config
+package cli
 
 import (
+	"fmt"
 	"os"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/clbcert/clbcert/pkg/config"
 	"github.com/clbcert/clbcert/pkg/notify"
 )
 
@@ -23,12 +25,16 @@ func NotifyLevelFlag() cli.Flag {
 	return &cli.BoolFlag{Name: flagNotify, Usage: "notify the config file's [[notify]] entries when a lineage's level gets worse than at its last notification (kept in the state dir)"}
 }
 
-// notifyEndpoints are the [[notify]] entries and the --notify URLs where
-// the command has NotifyFlag.
-func notifyEndpoints(c *cli.Context, f *File) ([]notify.Endpoint, error) {
+// notifyEndpoints are the [[notify]] entries, checked, and the --notify
+// URLs where the command has NotifyFlag.
+func notifyEndpoints(c *cli.Context, f *config.File) ([]notify.Endpoint, error) {
 	var out []notify.Endpoint
-	for _, n := range f.Notify {
-		out = append(out, n.Endpoint())
+	for i, n := range f.Notify {
+		e := endpoint(n)
+		if err := e.Check(); err != nil {
+			return nil, UsageError{fmt.Errorf("config file %s: [[notify]] entry %d: %w", f.Path, i+1, err)}
+		}
+		out = append(out, e)
 	}
 	for _, raw := range c.StringSlice(flagNotify) {
 		kind, u := notify.GuessKind(raw)
@@ -39,6 +45,15 @@ func notifyEndpoints(c *cli.Context, f *File) ([]notify.Endpoint, error) {
 		out = append(out, e)
 	}
 	return out, nil
+}
+
+// endpoint is a [[notify]] entry as package notify takes it.
+func endpoint(n config.NotifyEntry) notify.Endpoint {
+	kind, raw := notify.GuessKind(n.URL)
+	if n.Kind != "" {
+		kind = notify.Kind(n.Kind)
+	}
+	return notify.Endpoint{URL: raw, Kind: kind, Secret: n.Secret, All: n.On == "all"}
 }
 
 // Notifier sends to Settings.Notify, scrubbing redact (the API key, say)

@@ -1,4 +1,4 @@
-package config
+package clbopts
 
 import (
 	"errors"
@@ -9,40 +9,9 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	clbcli "github.com/clbcert/clbcert/internal/cli"
 	"github.com/clbcert/clbcert/pkg/tune"
 )
-
-// TuneTable is the config file's [tune] table: the settings `clbcert tune`
-// applies when no flag gives them. Every key is optional; one left out
-// leaves that setting as each listener has it.
-//
-//	[tune]
-//	scheduler = "WRR"                 # WRR, LEAST_CONN or IP_HASH
-//	session_persistence = 0           # seconds; 0 off, else 30-86400 (30-3600 on TCP)
-//	health_check = true               # on (true) or off (false)
-//	health_check_type = "HTTP"        # TCP or HTTP (HTTP/HTTPS rules: HTTP only)
-//	health_check_path = "/healthz"
-//	health_check_domain = "www.example.com"  # Host of an HTTP check (TCP listeners need one)
-//	health_check_interval = 30        # seconds, 2-300
-//	health_check_timeout = 5          # seconds, 2-60, below the interval
-//	healthy_threshold = 2             # 2-10
-//	unhealthy_threshold = 3           # 2-10
-//	health_check_http_codes = ["2xx", "3xx"]   # status classes that count as healthy
-//	tls_protocols = ["TLSv1.2", "TLSv1.3"]     # per load balancer, HTTP/HTTPS listeners
-type TuneTable struct {
-	Scheduler            *string  `toml:"scheduler"`
-	SessionPersistence   *int64   `toml:"session_persistence"`
-	HealthCheck          *bool    `toml:"health_check"`
-	HealthCheckType      *string  `toml:"health_check_type"`
-	HealthCheckPath      *string  `toml:"health_check_path"`
-	HealthCheckDomain    *string  `toml:"health_check_domain"`
-	HealthCheckInterval  *int64   `toml:"health_check_interval"`
-	HealthCheckTimeout   *int64   `toml:"health_check_timeout"`
-	HealthyThreshold     *int64   `toml:"healthy_threshold"`
-	UnhealthyThreshold   *int64   `toml:"unhealthy_threshold"`
-	HealthCheckHTTPCodes []string `toml:"health_check_http_codes"`
-	TLSProtocols         []string `toml:"tls_protocols"`
-}
 
 // TuneFlags are clbcert tune's settings, named as tune.Field* names them.
 func TuneFlags() []cli.Flag {
@@ -72,16 +41,16 @@ var fileKeys = map[string]string{
 	tune.FieldHTTPCodes: "health_check_http_codes", tune.FieldTLSProtocols: "tls_protocols",
 }
 
-// TuneSettings are the settings of TuneFlags, each from its flag if set,
+// Tune is the settings of TuneFlags, each from its flag if set,
 // else from the config file's [tune] table, checked against CLB's ranges.
 // A bad value is a UsageError naming the flag (or the file's key) and what
 // to give instead.
-func (s *Settings) TuneSettings(c *cli.Context) (tune.Settings, error) {
+func Tune(c *cli.Context, s *clbcli.Settings) (tune.Settings, error) {
 	var out tune.Settings
 	f := s.File.Tune
 	fromFile := map[string]bool{}
 	bad := func(field, value, fix string) error {
-		return s.tuneError(field, fromFile[field], value, fix)
+		return tuneError(s.File.Path, field, fromFile[field], value, fix)
 	}
 	str := func(field string, file *string) (*string, bool) {
 		if c.IsSet(field) {
@@ -179,18 +148,18 @@ func (s *Settings) TuneSettings(c *cli.Context) (tune.Settings, error) {
 	if err := out.Validate(); err != nil {
 		var fe *tune.FieldError
 		if errors.As(err, &fe) {
-			return out, s.tuneError(fe.Field, fromFile[fe.Field], fe.Value, fe.Fix)
+			return out, tuneError(s.File.Path, fe.Field, fromFile[fe.Field], fe.Value, fe.Fix)
 		}
-		return out, UsageError{err}
+		return out, clbcli.UsageError{Err: err}
 	}
 	return out, nil
 }
 
-func (s *Settings) tuneError(field string, fromFile bool, value, fix string) error {
+func tuneError(path, field string, fromFile bool, value, fix string) error {
 	if fromFile {
-		return Usagef("config file %s, [tune] %s = %s: %s", s.File.Path, fileKeys[field], value, fix)
+		return clbcli.Usagef("config file %s, [tune] %s = %s: %s", path, fileKeys[field], value, fix)
 	}
-	return Usagef("--%s %s: %s", field, value, fix)
+	return clbcli.Usagef("--%s %s: %s", field, value, fix)
 }
 
 // parseSeconds reads "30" or a Go duration of whole seconds ("30s", "10m").
@@ -236,4 +205,18 @@ func parseHTTPCodes(codes []string) (int64, error) {
 // splitList splits on commas and spaces; nil when there is nothing.
 func splitList(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' })
+}
+
+// Hint phrases the typed hints of package tune with clbcert tune's flags,
+// for cli.Run.
+func Hint(err error) string {
+	switch {
+	case errors.Is(err, tune.ErrNoSelection):
+		return "pass --all for every load balancer"
+	case errors.Is(err, tune.ErrNoSettings):
+		return "pass at least one setting (e.g. --health-check-interval 30), or put them in the config file's [tune] table"
+	case errors.Is(err, tune.ErrUnknownTarget):
+		return "the regions are those of --region, CLBCERT_REGIONS or the config file's regions"
+	}
+	return ""
 }

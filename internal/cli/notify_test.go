@@ -1,4 +1,4 @@
-package config
+package cli
 
 import (
 	"io"
@@ -58,7 +58,8 @@ kind = "slack"
 		{"[[notify]]\nurl = \"ftp://x.example/in?token=tok-abcdef\"\n", 0o600, "not an http(s) URL"},
 		{"[[notify]]\nurl = \"https://x.example/in\"\nsecret = SECunquoted-9876\n", 0o600, "not shown: it is secret"},
 	} {
-		_, err := Load(writeFile(t, tt.body, tt.mode), true)
+		// clbcert-dns has no --notify, yet a bad entry is refused there too.
+		_, err := resolve(t, map[string]string{"CLBCERT_CONFIG": writeFile(t, tt.body, tt.mode)})
 		if err == nil || !strings.Contains(err.Error(), tt.says) {
 			t.Errorf("%q: %v, want it to say %q", tt.body, err, tt.says)
 			continue

@@ -1,4 +1,11 @@
-package config
+// Package cli is what the binaries share of their command lines: the
+// flags, Settings (flags over environment over the config file, see
+// Resolve), Run with its exit codes, man pages and shell completion, the
+// logger, and how a library's typed hint is phrased with the flags,
+// environment variables and settings that act on it. It links no CLB
+// workflow (clbcert-dns uses it); package clbopts turns settings into the
+// options of deploy and tune.
+package cli
 
 import (
 	"context"
@@ -15,6 +22,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
 
+	"github.com/clbcert/clbcert/pkg/config"
 	"github.com/clbcert/clbcert/pkg/level"
 	"github.com/clbcert/clbcert/pkg/notify"
 	"github.com/clbcert/clbcert/pkg/tencent"
@@ -39,7 +47,7 @@ const (
 // CommonFlags are the flags every binary takes (DESIGN.md, "Common flags").
 func CommonFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: flagConfig, EnvVars: []string{"CLBCERT_CONFIG"}, Value: DefaultPath, Usage: "config `FILE` (optional; must be mode 0600 if it holds a secret)"},
+		&cli.StringFlag{Name: flagConfig, EnvVars: []string{"CLBCERT_CONFIG"}, Value: config.DefaultPath, Usage: "config `FILE` (optional; must be mode 0600 if it holds a secret)"},
 		&cli.StringFlag{Name: flagEndpoint, EnvVars: []string{"CLBCERT_ENDPOINT"}, Usage: "connect every API request to this `URL`, e.g. http://127.0.0.1:18080 (plain http only for loopback); each request keeps its real host name (clb.ap-guangzhou.tencentcloudapi.com, ...)"},
 		&cli.StringFlag{Name: flagSite, EnvVars: []string{"CLBCERT_SITE"}, Usage: "API `SITE`: china (*.tencentcloudapi.com, default) or intl (*.intl.tencentcloudapi.com, for tencentcloud.com accounts)"},
 		&cli.StringFlag{Name: flagLogLevel, EnvVars: []string{"CLBCERT_LOG_LEVEL"}, Usage: "log `LEVEL` on stderr: debug, info, warn, error (default: info on a terminal, else warn)"},
@@ -87,12 +95,15 @@ func JSONFlag() cli.Flag {
 
 // Settings is what the flags, the environment and the config file resolve to.
 type Settings struct {
-	File               *File
-	Endpoint           tencent.Endpoint
-	Site               tencent.Site
-	StateDir           string
-	CertbotDir         string // where the command has --certbot-dir
-	Regions            []string
+	File       *config.File
+	Endpoint   tencent.Endpoint
+	Site       tencent.Site
+	StateDir   string
+	CertbotDir string // where the command has --certbot-dir
+	Regions    []string
+	// RegionsGiven says Regions come from --region or CLBCERT_REGIONS,
+	// which win over a [[deploy]] entry's regions; the file's regions do not.
+	RegionsGiven       bool
 	DNSServer          string
 	Resolvers          []string
 	NameserverPort     int
@@ -122,7 +133,7 @@ func Usagef(format string, args ...any) error {
 // them) and fills in from the config file what neither a flag nor the
 // environment set.
 func Resolve(c *cli.Context, stderr io.Writer) (*Settings, error) {
-	f, err := Load(c.String(flagConfig), c.IsSet(flagConfig))
+	f, err := config.Load(c.String(flagConfig), c.IsSet(flagConfig))
 	if err != nil {
 		return nil, UsageError{err}
 	}
@@ -149,10 +160,11 @@ func Resolve(c *cli.Context, stderr io.Writer) (*Settings, error) {
 		return nil, Usagef("--site / CLBCERT_SITE / site: %v", err)
 	}
 	s.StateDir = str(flagStateDir, f.StateDir)
-	if hasFlag(c, flagCertbotDir) {
+	if HasFlag(c, flagCertbotDir) {
 		s.CertbotDir = str(flagCertbotDir, f.CertbotDir)
 	}
-	if hasFlag(c, flagRegion) {
+	if HasFlag(c, flagRegion) {
+		s.RegionsGiven = c.IsSet(flagRegion)
 		for _, r := range pick(c, flagRegion, f.Regions) {
 			for _, part := range strings.Split(r, ",") {
 				if part = strings.TrimSpace(part); part != "" && !slices.Contains(s.Regions, part) {
@@ -164,12 +176,16 @@ func Resolve(c *cli.Context, stderr io.Writer) (*Settings, error) {
 	if s.Rule, err = expiryRule(c, f); err != nil {
 		return nil, err
 	}
-	if hasFlag(c, flagNotify) {
-		if s.Notify, err = notifyEndpoints(c, f); err != nil {
-			return nil, err
-		}
+	// The [[notify]] entries are checked whatever the command, as when
+	// the file is read.
+	notifies, err := notifyEndpoints(c, f)
+	if err != nil {
+		return nil, err
 	}
-	if !hasFlag(c, flagDNSServer) {
+	if HasFlag(c, flagNotify) {
+		s.Notify = notifies
+	}
+	if !HasFlag(c, flagDNSServer) {
 		return s, nil
 	}
 	if s.DNSServer = str(flagDNSServer, f.DNSServer); s.DNSServer != "" {
@@ -204,9 +220,27 @@ func Resolve(c *cli.Context, stderr io.Writer) (*Settings, error) {
 	return s, nil
 }
 
-// hasFlag reports whether the running command defines the flag at all
+// RegionsOrDeployed is where the commands that only look (status, doctor)
+// look: the regions of --region, CLBCERT_REGIONS or the file's regions, or
+// else every region a [[deploy]] entry deploys to.
+func (s *Settings) RegionsOrDeployed() []string {
+	if len(s.Regions) > 0 {
+		return s.Regions
+	}
+	var out []string
+	for _, d := range s.File.Deploy {
+		for _, r := range d.Regions {
+			if !slices.Contains(out, r) {
+				out = append(out, r)
+			}
+		}
+	}
+	return out
+}
+
+// HasFlag reports whether the running command defines the flag at all
 // (FlagNames would list only the flags that were set).
-func hasFlag(c *cli.Context, name string) bool {
+func HasFlag(c *cli.Context, name string) bool {
 	if c.Command == nil {
 		return false
 	}
@@ -323,10 +357,11 @@ func ExitCode(err error) int {
 }
 
 // Run runs a binary's app and returns its exit status, printing a failure as
-// one line on stderr. It also answers, from the app's definition, shell
+// one line on stderr, with what mends it where Hint or one of more knows.
+// It also answers, from the app's definition, shell
 // completion requests and the packagers' arguments ManPageArg and
 // CompletionArg, which stay out of --help.
-func Run(app *cli.App, args []string, stderr io.Writer) int {
+func Run(app *cli.App, args []string, stderr io.Writer, more ...Hinter) int {
 	app.ErrWriter = stderr
 	if app.Writer == nil {
 		app.Writer = os.Stdout
@@ -352,7 +387,8 @@ func Run(app *cli.App, args []string, stderr io.Writer) int {
 		app.OnUsageError = usage
 		if app.Action == nil && len(app.Commands) > 0 {
 			// Without an action of its own, urfave/cli answers an unknown
-			// command with "No help topic" and exit status 3.
+			// command with "No help topic" and exit status 3. Tested by
+			// TestUnknownCommand.
 			app.Action = func(c *cli.Context) error {
 				if c.Args().Present() {
 					return Usagef("unknown command %q: run %s --help for the commands", c.Args().First(), app.Name)
@@ -364,20 +400,10 @@ func Run(app *cli.App, args []string, stderr io.Writer) int {
 			cmd.OnUsageError = usage
 		}
 		app.ExitErrHandler = func(*cli.Context, error) {}
-		if app.Action == nil && len(app.Commands) > 0 {
-			// Without this, urfave/cli answers an unknown command with
-			// "No help topic" and exit 1. Tested by TestUnknownCommand.
-			app.Action = func(c *cli.Context) error {
-				if c.Args().Present() {
-					return Usagef("unknown command %q: run %s --help for the commands", c.Args().First(), app.Name)
-				}
-				return cli.ShowAppHelp(c)
-			}
-		}
 		err = app.Run(args)
 	}
 	if es := ExitStatus(0); err != nil && !errors.As(err, &es) {
-		fmt.Fprintf(stderr, "%s: %s\n", app.Name, oneLine(err.Error()))
+		fmt.Fprintf(stderr, "%s: %s\n", app.Name, hinted(err, append([]Hinter{Hint}, more...)))
 	}
 	return ExitCode(err)
 }

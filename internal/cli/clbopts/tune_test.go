@@ -1,4 +1,4 @@
-package config
+package clbopts
 
 import (
 	"encoding/json"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	clbcli "github.com/clbcert/clbcert/internal/cli"
 	"github.com/clbcert/clbcert/pkg/tune"
 )
 
@@ -20,13 +21,13 @@ func tuneSettings(t *testing.T, body string, args ...string) (tune.Settings, err
 	var got tune.Settings
 	app := &cli.App{Commands: []*cli.Command{{
 		Name:  "tune",
-		Flags: append(CommonFlags(), TuneFlags()...),
+		Flags: append(clbcli.CommonFlags(), TuneFlags()...),
 		Action: func(c *cli.Context) error {
-			s, err := Resolve(c, io.Discard)
+			s, err := clbcli.Resolve(c, io.Discard)
 			if err != nil {
 				return err
 			}
-			got, err = s.TuneSettings(c)
+			got, err = Tune(c, s)
 			return err
 		},
 	}}}
@@ -91,7 +92,7 @@ func TestTuneSettingsErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := tuneSettings(t, tt.body, tt.args...)
-			var u UsageError
+			var u clbcli.UsageError
 			if err == nil || !strings.Contains(err.Error(), tt.want) || !errors.As(err, &u) {
 				t.Fatalf("error %v, want a usage error with %q", err, tt.want)
 			}

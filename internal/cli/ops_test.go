@@ -1,4 +1,4 @@
-package config
+package cli
 
 import (
 	"bytes"
@@ -12,7 +12,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/clbcert/clbcert/pkg/deploy"
 	"github.com/clbcert/clbcert/pkg/level"
 )
 
@@ -22,46 +21,6 @@ func opsApp(act func(c *cli.Context) error) *cli.App {
 	flags := append(CommonFlags(), CertbotDirFlag(), &cli.IntFlag{Name: "keep"})
 	flags = append(flags, DeployFlags()...)
 	return &cli.App{Name: "x", Commands: []*cli.Command{{Name: "op", Flags: flags, Action: act}}}
-}
-
-func TestKeepZeroKeepsNone(t *testing.T) {
-	file := writeFile(t, "[[deploy]]\nlineage = \"pinned.test\"\nkeep = 5\n", 0o600)
-	tests := []struct {
-		lineage string
-		args    []string
-		want    int
-	}{
-		{"example.test", nil, 0}, // deploy's default
-		{"example.test", []string{"--keep", "0"}, deploy.KeepNone},
-		{"example.test", []string{"--keep", "3"}, 3},
-		{"pinned.test", nil, 5},
-		{"pinned.test", []string{"--keep", "0"}, deploy.KeepNone},
-	}
-	for _, tt := range tests {
-		var got deploy.Options
-		err := opsApp(func(c *cli.Context) error {
-			s, err := Resolve(c, io.Discard)
-			if err != nil {
-				return err
-			}
-			got, err = s.DeployOptions(c, tt.lineage)
-			return err
-		}).Run(append([]string{"x", "op", "--config", file}, tt.args...))
-		if err != nil || got.Keep != tt.want {
-			t.Errorf("%s %v: keep %d, %v; want %d", tt.lineage, tt.args, got.Keep, err, tt.want)
-		}
-	}
-	err := opsApp(func(c *cli.Context) error {
-		s, err := Resolve(c, io.Discard)
-		if err != nil {
-			return err
-		}
-		_, err = s.DeployOptions(c, "example.test")
-		return err
-	}).Run([]string{"x", "op", "--config", file, "--keep", "-1"})
-	if ExitCode(err) != 2 {
-		t.Errorf("--keep -1: %v", err)
-	}
 }
 
 func TestCertbotDirPrecedence(t *testing.T) {

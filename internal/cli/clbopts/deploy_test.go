@@ -1,0 +1,105 @@
+package clbopts
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/urfave/cli/v2"
+
+	clbcli "github.com/clbcert/clbcert/internal/cli"
+	"github.com/clbcert/clbcert/pkg/deploy"
+)
+
+func writeFile(t *testing.T, body string, mode os.FileMode) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "config.toml")
+	if err := os.WriteFile(p, []byte(body), mode); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// opsApp is one command with the flags of clbcert-deploy; its action hands
+// the context to act.
+func opsApp(act func(c *cli.Context) error) *cli.App {
+	flags := append(clbcli.CommonFlags(), clbcli.CertbotDirFlag(), &cli.IntFlag{Name: "keep"})
+	flags = append(flags, clbcli.DeployFlags()...)
+	return &cli.App{Name: "x", Commands: []*cli.Command{{Name: "op", Flags: flags, Action: act}}}
+}
+
+func TestKeepZeroKeepsNone(t *testing.T) {
+	file := writeFile(t, "[[deploy]]\nlineage = \"pinned.test\"\nkeep = 5\n", 0o600)
+	tests := []struct {
+		lineage string
+		args    []string
+		want    int
+	}{
+		{"example.test", nil, 0}, // deploy's default
+		{"example.test", []string{"--keep", "0"}, deploy.KeepNone},
+		{"example.test", []string{"--keep", "3"}, 3},
+		{"pinned.test", nil, 5},
+		{"pinned.test", []string{"--keep", "0"}, deploy.KeepNone},
+	}
+	for _, tt := range tests {
+		var got deploy.Options
+		err := opsApp(func(c *cli.Context) error {
+			s, err := clbcli.Resolve(c, io.Discard)
+			if err != nil {
+				return err
+			}
+			got, err = Deploy(c, s, tt.lineage)
+			return err
+		}).Run(append([]string{"x", "op", "--config", file}, tt.args...))
+		if err != nil || got.Keep != tt.want {
+			t.Errorf("%s %v: keep %d, %v; want %d", tt.lineage, tt.args, got.Keep, err, tt.want)
+		}
+	}
+	err := opsApp(func(c *cli.Context) error {
+		s, err := clbcli.Resolve(c, io.Discard)
+		if err != nil {
+			return err
+		}
+		_, err = Deploy(c, s, "example.test")
+		return err
+	}).Run([]string{"x", "op", "--config", file, "--keep", "-1"})
+	if clbcli.ExitCode(err) != 2 {
+		t.Errorf("--keep -1: %v", err)
+	}
+}
+
+// A [[deploy]] entry's regions win over the file's regions but not over
+// --region or CLBCERT_REGIONS.
+func TestDeployRegions(t *testing.T) {
+	file := writeFile(t, "regions = [\"ap-file\"]\n\n[[deploy]]\nlineage = \"pinned.test\"\nregions = [\"ap-entry\"]\n", 0o600)
+	tests := []struct {
+		lineage, env string
+		args         []string
+		want         []string
+	}{
+		{"pinned.test", "", nil, []string{"ap-entry"}},
+		{"other.test", "", nil, []string{"ap-file"}},
+		{"pinned.test", "", []string{"--region", "ap-flag"}, []string{"ap-flag"}},
+		{"pinned.test", "ap-env", nil, []string{"ap-env"}},
+	}
+	for _, tt := range tests {
+		t.Setenv("CLBCERT_REGIONS", tt.env)
+		if tt.env == "" {
+			os.Unsetenv("CLBCERT_REGIONS")
+		}
+		var got deploy.Options
+		err := opsApp(func(c *cli.Context) error {
+			s, err := clbcli.Resolve(c, io.Discard)
+			if err != nil {
+				return err
+			}
+			got, err = Deploy(c, s, tt.lineage)
+			return err
+		}).Run(append([]string{"x", "op", "--config", file}, tt.args...))
+		if err != nil || !slices.Equal(got.Regions, tt.want) {
+			t.Errorf("%s env %q %v: regions %v, %v; want %v", tt.lineage, tt.env, tt.args, got.Regions, err, tt.want)
+		}
+	}
+}

@@ -1,0 +1,101 @@
+package cli
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/urfave/cli/v2"
+)
+
+func writeFile(t *testing.T, body string, mode os.FileMode) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "config.toml")
+	if err := os.WriteFile(p, []byte(body), mode); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(p, mode); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// resolve runs a one-command app with the DNS flags and returns its settings.
+func resolve(t *testing.T, env map[string]string, args ...string) (*Settings, error) {
+	t.Helper()
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	var got *Settings
+	app := &cli.App{Commands: []*cli.Command{{
+		Name:  "auth",
+		Flags: append(CommonFlags(), DNSFlags()...),
+		Action: func(c *cli.Context) error {
+			s, err := Resolve(c, io.Discard)
+			got = s
+			return err
+		},
+	}}}
+	err := app.Run(append([]string{"x", "auth"}, args...))
+	return got, err
+}
+
+func TestPrecedenceFlagEnvFile(t *testing.T) {
+	file := writeFile(t, `
+propagation_timeout = "2m"
+ttl = 900
+dns_server = "127.0.0.9:53"
+state_dir = "/from/file"
+`, 0o644)
+	s, err := resolve(t, map[string]string{"CLBCERT_CONFIG": file, "CLBCERT_DNS_TTL": "1200", "CLBCERT_STATE_DIR": "/from/env"},
+		"--state-dir", "/from/flag")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.StateDir != "/from/flag" || s.TTL != 1200 || s.PropagationTimeout != 2*time.Minute || s.DNSServer != "127.0.0.9:53" {
+		t.Fatalf("settings = %+v", s)
+	}
+}
+
+func TestBadSettings(t *testing.T) {
+	secretFile := writeFile(t, "secret_id = \"AKIDx\"\nsecret_key = \"k\"\n", 0o644)
+	tests := []struct {
+		name    string
+		env     map[string]string
+		args    []string
+		wantErr string
+	}{
+		{name: "secret in a world-readable file", env: map[string]string{"CLBCERT_CONFIG": secretFile}, wantErr: "holds a secret but is readable by others (mode 0644): run chmod 600"},
+		{name: "unknown key", env: map[string]string{"CLBCERT_CONFIG": writeFile(t, "ttll = 5\n", 0o600)}, wantErr: "unknown setting on line 1 (name not shown: it could be a secret), did you mean ttl?"},
+		{name: "bad duration in file", env: map[string]string{"CLBCERT_CONFIG": writeFile(t, "propagation_timeout = \"soon\"\n", 0o600)}, wantErr: `"soon" is not a duration`},
+		{name: "named file missing", args: []string{"--config", "/nonexistent/clbcert.toml"}, wantErr: "config file /nonexistent/clbcert.toml"},
+		{name: "ttl zero", args: []string{"--ttl", "0"}, wantErr: "--ttl 0: give a TTL between 1 and 604800"},
+		{name: "negative timeout", args: []string{"--propagation-timeout", "-1s"}, wantErr: "give a positive duration"},
+		{name: "resolver without port", args: []string{"--resolver", "127.0.0.1"}, wantErr: "--resolver / CLBCERT_RESOLVER"},
+		{name: "endpoint", env: map[string]string{"CLBCERT_ENDPOINT": "http://198.51.100.7"}, wantErr: "plain http is allowed only for loopback"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{"CLBCERT_CONFIG": writeFile(t, "", 0o600)}
+			for k, v := range tt.env {
+				env[k] = v
+			}
+			_, err := resolve(t, env, tt.args...)
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || ExitCode(err) != 2 {
+				t.Fatalf("err = %v (exit %d), want exit 2 with %q", err, ExitCode(err), tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	for err, want := range map[error]int{nil: 0, errors.New("x"): 1, Usagef("bad"): 2} {
+		if got := ExitCode(err); got != want {
+			t.Errorf("ExitCode(%v) = %d, want %d", err, got, want)
+		}
+	}
+}
