@@ -12,7 +12,8 @@ import (
 // DeployOptions is how lineageName is deployed: the regions of --region /
 // CLBCERT_REGIONS, or else its [[deploy]] entry's; the entry's pinned
 // targets; and keep from --keep where the command has it and it is set
-// (--keep 0 keeps none), else from the entry (where 0 means the default). Both clbcert-deploy and clbcert-watch use it, so a lineage
+// (--keep 0 keeps none), else from the entry (where 0 means the default);
+// and the products (Settings.Products). Both clbcert-deploy and clbcert-watch use it, so a lineage
 // goes to the same targets however its renewal is noticed.
 func (s *Settings) DeployOptions(c *cli.Context, lineageName string) (deploy.Options, error) {
 	opts := deploy.Options{Regions: s.Regions, Logger: s.Logger}
@@ -25,6 +26,11 @@ func (s *Settings) DeployOptions(c *cli.Context, lineageName string) (deploy.Opt
 			opts.Keep = deploy.KeepNone
 		}
 	}
+	products, err := s.Products(c, lineageName)
+	if err != nil {
+		return opts, err
+	}
+	opts.Products = products
 	entry, ok := s.File.DeployFor(lineageName)
 	if ok {
 		if len(entry.Regions) > 0 && !c.IsSet(flagRegion) {

@@ -12,11 +12,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/clbcert/clbcert/pkg/clb"
 	"github.com/clbcert/clbcert/pkg/inventory"
 	"github.com/clbcert/clbcert/pkg/lineage"
+	"github.com/clbcert/clbcert/pkg/ssl"
 	"github.com/clbcert/clbcert/pkg/store"
 	"github.com/clbcert/clbcert/pkg/tencent"
 )
@@ -25,6 +27,12 @@ import (
 type Options struct {
 	// Regions are the CLB regions to discover targets in (or find pinned ones).
 	Regions []string
+	// Products are the products whose resources follow the lineage, by the
+	// SSL service's names: "clb" takes CLB's own path (Targets, Regions);
+	// the resources of every other product (cdn, teo, waf, cos, ...) that
+	// hold an older certificate of the lineage's names move to the new
+	// upload through the SSL service. Default: clb alone.
+	Products []string
 	// Targets pins the targets; empty means discovery: every TLS listener and
 	// SNI domain whose current certificate's names the new one covers.
 	Targets []Target
@@ -84,6 +92,9 @@ type Options struct {
 const KeepNone = -1
 
 func (o Options) withDefaults() Options {
+	if len(o.Products) == 0 {
+		o.Products = []string{productCLB}
+	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = 64
 	}
@@ -112,6 +123,7 @@ type Deployer struct {
 	inv   *inventory.Client
 	cloud *cloud
 	clb   *clb.Client
+	certs *ssl.Client
 	store *store.Store
 	log   *slog.Logger
 }
@@ -120,7 +132,7 @@ type Deployer struct {
 // certificate each target had before, for rollback.
 func New(cfg tencent.Config, st *store.Store, opts Options) (*Deployer, error) {
 	opts = opts.withDefaults()
-	if len(opts.Regions) == 0 {
+	if len(opts.Regions) == 0 && slices.Contains(opts.Products, productCLB) {
 		return nil, errors.New("no CLB region given: pass --region (e.g. --region ap-guangzhou) or set CLBCERT_REGIONS")
 	}
 	if cfg.Limiter == nil {
@@ -143,7 +155,11 @@ func New(cfg tencent.Config, st *store.Store, opts Options) (*Deployer, error) {
 		keep = 0
 	}
 	tasks := clb.New(cfg, clb.Options{TaskTimeout: opts.TaskTimeout, TaskPoll: opts.TaskPoll, Logger: opts.Logger})
-	return &Deployer{opts: opts, keep: keep, inv: inv, cloud: c, clb: tasks, store: st, log: opts.Logger}, nil
+	certs, err := ssl.New(cfg, ssl.Options{Poll: opts.TaskPoll, Logger: opts.Logger})
+	if err != nil {
+		return nil, err
+	}
+	return &Deployer{opts: opts, keep: keep, inv: inv, cloud: c, clb: tasks, certs: certs, store: st, log: opts.Logger}, nil
 }
 
 // Deploy plans and applies lin. The report says per target what happened;
