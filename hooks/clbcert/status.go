@@ -2,16 +2,21 @@ package main
 
 import (
 	"context"
+	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/urfave/cli/v2"
 
 	"github.com/clbcert/clbcert/pkg/config"
+	"github.com/clbcert/clbcert/pkg/deploy"
 	"github.com/clbcert/clbcert/pkg/inventory"
 	"github.com/clbcert/clbcert/pkg/level"
+	"github.com/clbcert/clbcert/pkg/lineage"
 	"github.com/clbcert/clbcert/pkg/metrics"
 	"github.com/clbcert/clbcert/pkg/notify"
+	"github.com/clbcert/clbcert/pkg/ssl"
 	"github.com/clbcert/clbcert/pkg/status"
 	"github.com/clbcert/clbcert/pkg/store"
 )
@@ -29,7 +34,10 @@ func statusCommand(ctx context.Context) *cli.Command {
    and — with --region, CLBCERT_REGIONS or regions in the config file — every
    listener and SNI domain whose certificate has this lineage's fingerprint
    (served), and every one that still serves an older certificate whose names
-   the lineage covers (drift: a deployment missed it). Read-only.
+   the lineage covers (drift: a deployment missed it). A lineage whose
+   products (config file: products) go beyond CLB is also looked for on
+   those: every CDN domain, EdgeOne host, WAF domain, ... that holds its
+   certificate is listed as served. Read-only.
 
       clbcert status --region ap-guangzhou
       clbcert status --json        # a stable document for scripts
@@ -78,18 +86,33 @@ func runStatus(ctx context.Context, c *cli.Context) error {
 		return err
 	}
 	regions := s.RegionsOrDeployed()
+	products, err := otherProducts(c, s)
+	if err != nil {
+		return err
+	}
 	var inv *inventory.Client
-	if len(regions) > 0 {
+	var certs *ssl.Client
+	if len(regions) > 0 || len(products) > 0 {
 		cloud, err := s.Cloud(ctx)
 		if err != nil {
 			return err
 		}
-		cfg := cloud
-		if inv, err = inventory.New(cfg, inventory.Options{Fingerprints: true}); err != nil {
+		if inv, err = inventory.New(cloud, inventory.Options{Fingerprints: true}); err != nil {
+			return config.UsageError{Err: err}
+		}
+		if certs, err = ssl.New(cloud, ssl.Options{Logger: s.Logger}); err != nil {
 			return config.UsageError{Err: err}
 		}
 	}
-	checker, err := status.New(status.Options{CertbotDir: s.CertbotDir, Regions: regions, Rule: s.Rule}, inv)
+	opts := status.Options{CertbotDir: s.CertbotDir, Regions: regions, Rule: s.Rule, Products: products}
+	if len(products) > 0 {
+		// Without a state dir, the certificates CLB serves are all there is
+		// to look for.
+		if st, err := store.Open(s.StateDir); err == nil {
+			opts.Uploads = func(name, fingerprint string) ([]string, error) { return deploy.RecordedUploads(st, name, fingerprint) }
+		}
+	}
+	checker, err := status.New(opts, inv, certs)
 	if err != nil {
 		return config.UsageError{Err: err}
 	}
@@ -118,6 +141,28 @@ func runStatus(ctx context.Context, c *cli.Context) error {
 		return config.ExitStatus(rep.ExitCode)
 	}
 	return nil
+}
+
+// otherProducts maps each lineage in certbot's live/ whose products
+// (config file: products) go beyond CLB to those other products.
+func otherProducts(c *cli.Context, s *config.Settings) (map[string][]string, error) {
+	dirs, err := lineage.LiveDirs(s.CertbotDir)
+	if err != nil {
+		// Check reports an unreadable live/ itself.
+		return nil, nil
+	}
+	out := map[string][]string{}
+	for _, dir := range dirs {
+		name := filepath.Base(dir)
+		products, err := s.Products(c, name)
+		if err != nil {
+			return nil, err
+		}
+		if others := slices.DeleteFunc(products, func(p string) bool { return p == "clb" }); len(others) > 0 {
+			out[name] = others
+		}
+	}
+	return out, nil
 }
 
 // notifyWorse tells the [[notify]] webhooks of the lineages whose level got
