@@ -143,21 +143,33 @@ func runStatus(ctx context.Context, c *cli.Context) error {
 	return nil
 }
 
-// otherProducts maps each lineage in certbot's live/ whose products
-// (config file: products) go beyond CLB to those other products.
-func otherProducts(c *cli.Context, s *config.Settings) (map[string][]string, error) {
-	dirs, err := lineage.LiveDirs(s.CertbotDir)
-	if err != nil {
-		// Check reports an unreadable live/ itself.
-		return nil, nil
-	}
+// lineageProducts maps each lineage in certbotDir's live/ to its products
+// (config file: products).
+func lineageProducts(c *cli.Context, s *config.Settings, certbotDir string) (map[string][]string, error) {
 	out := map[string][]string{}
+	dirs, err := lineage.LiveDirs(certbotDir)
+	if certbotDir == "" || err != nil {
+		// The commands report an unreadable live/ themselves.
+		return out, nil
+	}
 	for _, dir := range dirs {
 		name := filepath.Base(dir)
-		products, err := s.Products(c, name)
-		if err != nil {
+		if out[name], err = s.Products(c, name); err != nil {
 			return nil, err
 		}
+	}
+	return out, nil
+}
+
+// otherProducts maps each lineage in certbot's live/ whose products go
+// beyond CLB to those other products.
+func otherProducts(c *cli.Context, s *config.Settings) (map[string][]string, error) {
+	all, err := lineageProducts(c, s, s.CertbotDir)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]string{}
+	for name, products := range all {
 		if others := slices.DeleteFunc(products, func(p string) bool { return p == "clb" }); len(others) > 0 {
 			out[name] = others
 		}

@@ -8,8 +8,8 @@ package status
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
