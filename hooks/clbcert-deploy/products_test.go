@@ -101,3 +101,47 @@ func TestProductsFromTheConfigFile(t *testing.T) {
 		t.Fatalf("cdn.other.test holds %s", id)
 	}
 }
+
+// A CDN domain that fails every time: exit 1, the report and the error name it and the command
+// that finishes; once the fault clears, a re-run finishes with no new upload. A missing SSL
+// service role: exit 1 with how to grant it, CLB deployed all the same.
+func TestProductFaultsThroughTheHook(t *testing.T) {
+	opts := productsAccount(t)
+	opts.Topology.CDNDomains[0].Fault = tcsim.FaultOnce
+	opts.Topology.CDNDomains[1].Fault = tcsim.FaultAlways
+	sim := simtest.Start(t, opts)
+	env := append(simtest.HookEnv(t, sim), "RENEWED_LINEAGE="+simtest.Corpus("good-ecdsa-2", "example.test"), "CLBCERT_PRODUCTS=all")
+	first := runDeploy(t, env)
+	if first.Code != 1 || !strings.Contains(first.Stderr, "cdn static.example.test") || !strings.Contains(first.Stderr, "run clbcert-deploy again") ||
+		!strings.Contains(first.Stdout, "static.example.test") || !strings.Contains(first.Stdout, "failed") {
+		t.Fatalf("first run: %+v", first)
+	}
+	if err := sim.SetResourceFault("cdn", "static.example.test", tcsim.FaultNone); err != nil {
+		t.Fatal(err)
+	}
+	again := runDeploy(t, env)
+	if again.Code != 0 || sim.UploadCount() != 1 {
+		t.Fatalf("re-run: %+v, %d uploads", again, sim.UploadCount())
+	}
+	newID := sim.ResourceCert("cdn", "cdn.example.test")
+	for _, d := range []string{"cdn.example.test", "static.example.test"} {
+		if got := sim.ResourceCert("cdn", d); got != newID || got == "HandCrt1" {
+			t.Errorf("%s holds %s", d, got)
+		}
+	}
+
+	opts = productsAccount(t)
+	opts.Topology.SSLRoleMissing = true
+	sim = simtest.Start(t, opts)
+	env = append(simtest.HookEnv(t, sim), "RENEWED_LINEAGE="+simtest.Corpus("good-ecdsa-2", "example.test"), "CLBCERT_PRODUCTS=cdn,clb")
+	r := runDeploy(t, env)
+	if r.Code != 1 || !strings.Contains(r.Stderr, "SSL_QCSLinkedRoleInReplaceLoadCertificate is not authorised") || !strings.Contains(r.Stderr, "CAM console") {
+		t.Fatalf("role missing: %+v", r)
+	}
+	if got := sim.ServedCert("lb-gz1", "lbl-https1", ""); got == "HandCrt1" {
+		t.Fatal("CLB was not deployed")
+	}
+	if got := sim.ResourceCert("cdn", "cdn.example.test"); got != "HandCrt1" {
+		t.Fatalf("cdn.example.test holds %s", got)
+	}
+}
