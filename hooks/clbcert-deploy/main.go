@@ -18,9 +18,9 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/clbcert/clbcert/internal/version"
 	clbcli "github.com/clbcert/clbcert/internal/cli"
 	"github.com/clbcert/clbcert/internal/cli/clbopts"
+	"github.com/clbcert/clbcert/internal/version"
 	"github.com/clbcert/clbcert/pkg/deploy"
 	"github.com/clbcert/clbcert/pkg/level"
 	"github.com/clbcert/clbcert/pkg/lineage"
@@ -51,6 +51,7 @@ func app(ctx context.Context, stdout, stderr io.Writer) *cli.App {
 		&cli.BoolFlag{Name: flagForce, Usage: "replace a target's certificate even if it expires later than this one (same key algorithm)"},
 		&cli.BoolFlag{Name: flagUploadAnyway, Usage: "upload the certificate even if no target serves one it covers (otherwise refused)"},
 		clbcli.NotifyFlag(),
+		clbopts.ProductFlag(),
 	)
 	return &cli.App{
 		Name:    "clbcert-deploy",
@@ -83,6 +84,18 @@ func app(ctx context.Context, stdout, stderr io.Writer) *cli.App {
    the job; the next successful run sends the recovery. Webhooks with
    on = "all" hear of every deployment. A notification that cannot be
    delivered within 5 s is logged and changes nothing else.
+
+   With products (--product, or products = [...] in the config file; the
+   default is clb alone), every resource of those other products — CDN
+   domains, EdgeOne hosts, WAF domains, COS custom domains, ... — that holds
+   an earlier upload of the lineage, or a certificate of the SSL service
+   whose names the lineage covers and that ends sooner, is moved to this
+   upload by the SSL service (by its id, never by the PEMs): --product all
+   takes every product the SSL service can update. The report lists each
+   resource; one that already holds the upload is done. Without the SSL
+   service's role SSL_QCSLinkedRoleInReplaceLoadCertificate the other
+   products are left alone, with the error saying how to grant it, and CLB
+   is still deployed.
 
    Exit status: 0 done, 1 failed (the report names each failed target),
    2 usage or configuration error (nothing changed).`,

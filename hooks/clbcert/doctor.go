@@ -13,6 +13,7 @@ import (
 	clbcli "github.com/clbcert/clbcert/internal/cli"
 	"github.com/clbcert/clbcert/pkg/doctor"
 	"github.com/clbcert/clbcert/pkg/inventory"
+	"github.com/clbcert/clbcert/pkg/ssl"
 	"github.com/clbcert/clbcert/pkg/tencent"
 	"github.com/clbcert/clbcert/pkg/tune"
 )
@@ -48,6 +49,11 @@ func doctorCommand(ctx context.Context) *cli.Command {
      %d s, waiting more than %d s, or with thresholds other than unhealthy %d /
      healthy %d
    - backends that fail their health check, rules and listeners without any
+   - an older certificate of a lineage's names still bound on a product
+     (CDN, EdgeOne, WAF, COS, ...) that clbcert-deploy does not update for
+     it, with the products = [...] line that takes it in; and a missing SSL
+     service role (SSL_QCSLinkedRoleInReplaceLoadCertificate), which finding
+     and moving other products' resources needs, with how to grant it
 
       clbcert doctor --region ap-guangzhou
       clbcert doctor --region ap-guangzhou --fix --dry-run   # the safe fixes, as a diff
@@ -111,7 +117,15 @@ func runDoctor(ctx context.Context, c *cli.Context) error {
 	if err != nil {
 		return clbcli.UsageError{Err: err}
 	}
-	d, err := doctor.New(doctor.Options{Regions: regions, CertbotDir: certbotDir, Rule: s.Rule, ProbeTimeout: c.Duration("probe-timeout")}, inv)
+	products, err := lineageProducts(c, s, certbotDir)
+	if err != nil {
+		return err
+	}
+	certs, err := ssl.New(cfg, ssl.Options{Logger: s.Logger})
+	if err != nil {
+		return clbcli.UsageError{Err: err}
+	}
+	d, err := doctor.New(doctor.Options{Regions: regions, CertbotDir: certbotDir, Rule: s.Rule, ProbeTimeout: c.Duration("probe-timeout"), Products: products}, inv, certs)
 	if err != nil {
 		return clbcli.UsageError{Err: err}
 	}

@@ -20,7 +20,7 @@ func rollbackCommand(ctx context.Context) *cli.Command {
 	flags := append(clbcli.CommonFlags(), clbcli.DryRunFlag(), clbcli.JSONFlag())
 	return &cli.Command{
 		Name:      "rollback",
-		Usage:     "put back, on every target of a lineage's last deploy, the certificate it had before",
+		Usage:     "put back, on every target of a lineage's last deploy (and every resource of other products it moved), the certificate it had before",
 		ArgsUsage: "LINEAGE",
 		Description: `clbcert-deploy records, in the state dir (deploy-LINEAGE.json), the
    certificate each target served before it changed it. Rollback binds that
@@ -35,7 +35,9 @@ func rollbackCommand(ctx context.Context) *cli.Command {
    it. A second rollback has nothing to do: to go forward again, run
    clbcert-deploy. Nothing changes if a certificate to put back is gone from
    the SSL service or has expired. A target someone has changed since the
-   deploy is left as it is.
+   deploy is left as it is. Resources of other products (CDN domains,
+   EdgeOne hosts, WAF domains, ...) that the deploy moved (products) are
+   moved back through the SSL service.
 
    Exit status: 0 done (or nothing to roll back), 1 failed (the report names
    each failed target; running again finishes the job), 2 usage or
@@ -77,7 +79,14 @@ func runRollback(ctx context.Context, c *cli.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	if len(regions) == 0 {
+	products, err := deploy.RecordedProducts(st, name)
+	if err != nil {
+		return err
+	}
+	if len(regions) > 0 {
+		products = append(products, "clb")
+	}
+	if len(products) == 0 {
 		rep := deploy.NothingToRollBack(name)
 		rep.DryRun = c.Bool("dry-run")
 		return writeReport(c, rep)
@@ -86,7 +95,7 @@ func runRollback(ctx context.Context, c *cli.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	d, err := deploy.New(cloud, st, deploy.Options{Regions: regions, DryRun: c.Bool("dry-run"), Logger: s.Logger})
+	d, err := deploy.New(cloud, st, deploy.Options{Regions: regions, Products: products, DryRun: c.Bool("dry-run"), Logger: s.Logger})
 	if err != nil {
 		return clbcli.UsageError{Err: err}
 	}

@@ -3,16 +3,22 @@ package main
 import (
 	"context"
 	"fmt"
+	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/urfave/cli/v2"
 
 	clbcli "github.com/clbcert/clbcert/internal/cli"
+	"github.com/clbcert/clbcert/internal/cli/clbopts"
+	"github.com/clbcert/clbcert/pkg/deploy"
 	"github.com/clbcert/clbcert/pkg/inventory"
 	"github.com/clbcert/clbcert/pkg/level"
+	"github.com/clbcert/clbcert/pkg/lineage"
 	"github.com/clbcert/clbcert/pkg/metrics"
 	"github.com/clbcert/clbcert/pkg/notify"
+	"github.com/clbcert/clbcert/pkg/ssl"
 	"github.com/clbcert/clbcert/pkg/status"
 	"github.com/clbcert/clbcert/pkg/store"
 	"github.com/clbcert/clbcert/pkg/tencent"
@@ -31,7 +37,10 @@ func statusCommand(ctx context.Context) *cli.Command {
    and — with --region, CLBCERT_REGIONS or regions in the config file — every
    listener and SNI domain whose certificate has this lineage's fingerprint
    (served), and every one that still serves an older certificate whose names
-   the lineage covers (drift: a deployment missed it). Read-only.
+   the lineage covers (drift: a deployment missed it). A lineage whose
+   products (config file: products) go beyond CLB is also looked for on
+   those: every CDN domain, EdgeOne host, WAF domain, ... that holds its
+   certificate is listed as served. Read-only.
 
       clbcert status --region ap-guangzhou
       clbcert status --json        # a stable document for scripts
@@ -80,18 +89,33 @@ func runStatus(ctx context.Context, c *cli.Context) error {
 		return err
 	}
 	regions := s.RegionsOrDeployed()
+	products, err := otherProducts(c, s)
+	if err != nil {
+		return err
+	}
 	var inv *inventory.Client
-	if len(regions) > 0 {
+	var certs *ssl.Client
+	if len(regions) > 0 || len(products) > 0 {
 		cloud, err := s.Cloud(ctx)
 		if err != nil {
 			return err
 		}
-		cfg := cloud
-		if inv, err = inventory.New(cfg, inventory.Options{Fingerprints: true}); err != nil {
+		if inv, err = inventory.New(cloud, inventory.Options{Fingerprints: true}); err != nil {
+			return clbcli.UsageError{Err: err}
+		}
+		if certs, err = ssl.New(cloud, ssl.Options{Logger: s.Logger}); err != nil {
 			return clbcli.UsageError{Err: err}
 		}
 	}
-	checker, err := status.New(status.Options{CertbotDir: s.CertbotDir, Regions: regions, Rule: s.Rule}, inv)
+	opts := status.Options{CertbotDir: s.CertbotDir, Regions: regions, Rule: s.Rule, Products: products}
+	if len(products) > 0 {
+		// Without a state dir, the certificates CLB serves are all there is
+		// to look for.
+		if st, err := store.Open(s.StateDir); err == nil {
+			opts.Uploads = func(name, fingerprint string) ([]string, error) { return deploy.RecordedUploads(st, name, fingerprint) }
+		}
+	}
+	checker, err := status.New(opts, inv, certs)
 	if err != nil {
 		return clbcli.UsageError{Err: err}
 	}
@@ -123,6 +147,40 @@ func runStatus(ctx context.Context, c *cli.Context) error {
 		return clbcli.ExitStatus(rep.ExitCode)
 	}
 	return nil
+}
+
+// lineageProducts maps each lineage in certbotDir's live/ to its products
+// (config file: products).
+func lineageProducts(c *cli.Context, s *clbcli.Settings, certbotDir string) (map[string][]string, error) {
+	out := map[string][]string{}
+	dirs, err := lineage.LiveDirs(certbotDir)
+	if certbotDir == "" || err != nil {
+		// The commands report an unreadable live/ themselves.
+		return out, nil
+	}
+	for _, dir := range dirs {
+		name := filepath.Base(dir)
+		if out[name], err = clbopts.Products(c, s, name); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// otherProducts maps each lineage in certbot's live/ whose products go
+// beyond CLB to those other products.
+func otherProducts(c *cli.Context, s *clbcli.Settings) (map[string][]string, error) {
+	all, err := lineageProducts(c, s, s.CertbotDir)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]string{}
+	for name, products := range all {
+		if others := slices.DeleteFunc(products, func(p string) bool { return p == "clb" }); len(others) > 0 {
+			out[name] = others
+		}
+	}
+	return out, nil
 }
 
 // notifyWorse tells the [[notify]] webhooks of the lineages whose level got

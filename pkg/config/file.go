@@ -40,6 +40,10 @@ type File struct {
 	SecretID  string `toml:"secret_id"`
 	SecretKey string `toml:"secret_key"`
 
+	// Products are the products every lineage's certificate goes to (see
+	// Settings.Products); a [[deploy]] entry's own products win.
+	Products []string `toml:"products"`
+
 	// Deploy pins what clbcert-deploy does per lineage; a lineage without an
 	// entry is deployed by discovery in the regions given by flag or env.
 	Deploy []DeployEntry `toml:"deploy"`
@@ -67,6 +71,8 @@ type DeployEntry struct {
 	Targets []string `toml:"targets"`
 	// Keep is how many superseded uploads of the lineage to keep; 0 means 2.
 	Keep int `toml:"keep"`
+	// Products are the products this lineage's certificate goes to.
+	Products []string `toml:"products"`
 }
 
 // NotifyEntry is one [[notify]] table.

@@ -40,8 +40,13 @@ func (d *Deployer) dryRun(ctx context.Context, plan *Plan) (*Report, error) {
 			t.Status = StatusPlanned
 		}
 	}
+	for i := range rep.Resources {
+		if r := &rep.Resources[i]; r.Status == "" {
+			r.Status = StatusPlanned
+		}
+	}
 	if len(rep.Failures) == 0 {
-		return rep, nil
+		return rep, rep.productsErr()
 	}
 	var parts []string
 	for _, f := range rep.Failures {
@@ -124,7 +129,17 @@ func (d *Deployer) apply(ctx context.Context, plan *Plan) (*Report, error) {
 	}
 	d.log.Info("binding", "lineage", lin.Name, "cert", id, "targets", len(rep.Targets))
 	d.bindAll(ctx, changes)
+	if ctx.Err() == nil {
+		if err := d.moveResources(ctx, lin.Name, rep, id); err != nil {
+			return rep, err
+		}
+	}
 	rep.Interrupted = ctx.Err() != nil
+	for i := range rep.Resources {
+		if r := &rep.Resources[i]; r.Status == "" {
+			r.Status = StatusInterrupted
+		}
+	}
 	switch {
 	case rep.Interrupted:
 		rep.PruneNotes = []string{"prune skipped: the run was interrupted"}

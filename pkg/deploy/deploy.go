@@ -11,6 +11,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/clbcert/clbcert/pkg/clb"
@@ -25,6 +26,12 @@ import (
 type Options struct {
 	// Regions are the CLB regions to discover targets in (or find pinned ones).
 	Regions []string
+	// Products are the products whose resources follow the lineage, by the
+	// SSL service's names: "clb" takes CLB's own path (Targets, Regions);
+	// the resources of every other product (cdn, teo, waf, cos, ...) that
+	// hold an older certificate of the lineage's names move to the new
+	// upload through the SSL service. Default: clb alone.
+	Products []string
 	// Targets pins the targets; empty means discovery: every TLS listener and
 	// SNI domain whose current certificate's names the new one covers.
 	Targets []Target
@@ -84,6 +91,9 @@ type Options struct {
 const KeepNone = -1
 
 func (o Options) withDefaults() Options {
+	if len(o.Products) == 0 {
+		o.Products = []string{productCLB}
+	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = 64
 	}
@@ -121,7 +131,7 @@ type Deployer struct {
 // certificate each target had before, for rollback.
 func New(cfg tencent.Config, st *store.Store, opts Options) (*Deployer, error) {
 	opts = opts.withDefaults()
-	if len(opts.Regions) == 0 {
+	if len(opts.Regions) == 0 && slices.Contains(opts.Products, productCLB) {
 		return nil, fmt.Errorf("deploy: %w", tencent.ErrNoRegion)
 	}
 	if cfg.Limiter == nil {
@@ -129,7 +139,7 @@ func New(cfg tencent.Config, st *store.Store, opts Options) (*Deployer, error) {
 		cfg.Limiter = tencent.NewLimiter(nil)
 	}
 	tasks := clb.New(cfg, clb.Options{TaskTimeout: opts.TaskTimeout, TaskPoll: opts.TaskPoll, Logger: opts.Logger})
-	certs, err := ssl.New(cfg, ssl.Options{Logger: opts.Logger})
+	certs, err := ssl.New(cfg, ssl.Options{Poll: opts.TaskPoll, Logger: opts.Logger})
 	if err != nil {
 		return nil, err
 	}

@@ -83,6 +83,12 @@ type Plan struct {
 	// looked at: their targets are unknown, so the deployment cannot succeed,
 	// but every other target is still deployed.
 	Failures []Failure `json:"failures,omitempty"`
+	// Resources are the resources of the chosen products other than CLB
+	// that hold an older certificate of the lineage's names, or its upload
+	// already (StatusUnchanged).
+	Resources []ResourceResult `json:"resources,omitempty"`
+	// ProductsError is why the products other than CLB were left alone.
+	ProductsError string `json:"productsError,omitempty"`
 
 	// certs are the certificates discovery found bound in the regions, as
 	// the SSL service described them.
@@ -123,9 +129,14 @@ func planned(b inventory.Binding) Planned {
 // covered by lin; pinned targets must exist and be covered, or the whole
 // deployment is refused.
 func (d *Deployer) Plan(ctx context.Context, lin *lineage.Lineage) (*Plan, error) {
-	cands, certs, failures, err := d.candidates(ctx, d.opts.Regions)
-	if err != nil {
-		return nil, err
+	var cands []Planned
+	var certs map[string]inventory.Certificate
+	var failures []Failure
+	if d.clbChosen() {
+		var err error
+		if cands, certs, failures, err = d.candidates(ctx, d.opts.Regions); err != nil {
+			return nil, err
+		}
 	}
 	plan := &Plan{Lineage: lin, Fingerprint: lin.Fingerprint, Names: lin.Names(), Failures: failures, certs: certs}
 	if len(d.opts.Targets) > 0 {
@@ -147,6 +158,7 @@ func (d *Deployer) Plan(ctx context.Context, lin *lineage.Lineage) (*Plan, error
 	if !d.opts.Force {
 		plan.keepNewer()
 	}
+	d.planProducts(ctx, plan)
 	return plan, nil
 }
 
@@ -180,9 +192,10 @@ func keyAlgorithm(pub crypto.PublicKey) string {
 	return fmt.Sprintf("%T", pub)
 }
 
-// toBind counts the targets that are to serve the new certificate.
+// toBind counts the targets and resources that are to serve the new
+// certificate.
 func (p *Plan) toBind() int {
-	n := 0
+	n := len(p.Resources)
 	for _, t := range p.Targets {
 		if t.Kept == "" {
 			n++
@@ -211,7 +224,7 @@ func (d *Deployer) refuse(plan *Plan) error {
 		return fmt.Errorf("%w: unknown CLB region %s: use one of %s",
 			ErrRefused, strings.Join(unknown, ", "), strings.Join(tencent.KnownRegions(), " "))
 	}
-	if len(plan.Targets) > 0 || len(plan.Failures) > 0 || d.opts.UploadAnyway {
+	if len(plan.Targets) > 0 || len(plan.Failures) > 0 || len(plan.Resources) > 0 || plan.ProductsError != "" || d.opts.UploadAnyway {
 		return nil
 	}
 	// Tested by TestDeployWithoutTargetUploadsNothing.

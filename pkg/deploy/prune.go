@@ -15,7 +15,7 @@ const (
 	KeptCurrent  = "current"  // the certificate just deployed, or the lineage's newest upload
 	KeptKeep     = "keep"     // one of the newest Keep superseded uploads
 	KeptRollback = "rollback" // a recorded rollback would put it back
-	KeptBound    = "bound"    // a load balancer uses it
+	KeptBound    = "bound"    // a load balancer, or a resource of another product, uses it
 	KeptError    = "error"    // deleting it failed
 )
 
@@ -158,6 +158,10 @@ func (d *Deployer) pruneLineage(ctx context.Context, name, current string, dryRu
 			}
 		}
 	}
+	if err := d.boundElsewhere(ctx, rest, bound); err != nil {
+		res.Error = fmt.Sprintf("prune skipped: whether other products still hold the superseded uploads is unknown: %v", err)
+		return res
+	}
 	var deleted []string
 	for _, u := range rest {
 		if lbs := bound[u.ID]; len(lbs) > 0 {
@@ -185,6 +189,30 @@ func (d *Deployer) pruneLineage(ctx context.Context, name, current string, dryRu
 	return res
 }
 
+// boundElsewhere adds to bound, for each of certs that nothing in the
+// regions uses, the resources of any product and region that still hold
+// it, as the SSL service finds them: a certificate a CDN domain serves is
+// never deleted, whatever products clbcert deploys to.
+func (d *Deployer) boundElsewhere(ctx context.Context, certs []inventory.Certificate, bound map[string][]string) error {
+	var ask []string
+	for _, c := range certs {
+		if len(bound[c.ID]) == 0 {
+			ask = append(ask, c.ID)
+		}
+	}
+	if len(ask) == 0 {
+		return nil
+	}
+	found, err := d.ssl.Bindings(ctx, ask)
+	if err != nil {
+		return err
+	}
+	for _, r := range found {
+		bound[r.CertID] = append(bound[r.CertID], r.String())
+	}
+	return nil
+}
+
 func pruned(c inventory.Certificate, reason, detail string) PrunedCert {
 	return PrunedCert{ID: c.ID, Alias: c.Alias, NotBefore: c.NotBefore, NotAfter: c.NotAfter, Reason: reason, Detail: detail}
 }
@@ -198,7 +226,7 @@ func (r PruneResult) deployNotes() (deleted, notes []string) {
 	for _, c := range r.Kept {
 		switch c.Reason {
 		case KeptBound:
-			notes = append(notes, fmt.Sprintf("kept %s: still bound to a load balancer (%s)", c.ID, c.Detail))
+			notes = append(notes, fmt.Sprintf("kept %s: still bound (%s)", c.ID, c.Detail))
 		case KeptRollback:
 			notes = append(notes, fmt.Sprintf("kept %s: a rollback would put it back on %s", c.ID, c.Detail))
 		case KeptError:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -37,8 +38,12 @@ type Report struct {
 	Interrupted bool           `json:"interrupted,omitempty"`
 	Targets     []TargetResult `json:"targets"`
 	Failures    []Failure      `json:"failures,omitempty"`
-	Pruned      []string       `json:"pruned,omitempty"`
-	PruneNotes  []string       `json:"pruneNotes,omitempty"`
+	// Resources are the resources of the products other than CLB.
+	Resources []ResourceResult `json:"resources,omitempty"`
+	// ProductsError is why the products other than CLB were left alone.
+	ProductsError string   `json:"productsError,omitempty"`
+	Pruned        []string `json:"pruned,omitempty"`
+	PruneNotes    []string `json:"pruneNotes,omitempty"`
 }
 
 // TargetResult is one target's outcome.
@@ -53,7 +58,8 @@ type TargetResult struct {
 }
 
 func newReport(plan *Plan, dryRun bool) *Report {
-	r := &Report{Lineage: plan.Lineage.Name, Names: plan.Names, Fingerprint: plan.Fingerprint, CertID: plan.CertID, DryRun: dryRun, Failures: plan.Failures}
+	r := &Report{Lineage: plan.Lineage.Name, Names: plan.Names, Fingerprint: plan.Fingerprint, CertID: plan.CertID, DryRun: dryRun, Failures: plan.Failures,
+		Resources: slices.Clone(plan.Resources), ProductsError: plan.ProductsError}
 	for _, t := range plan.Targets {
 		r.Targets = append(r.Targets, TargetResult{Planned: t})
 	}
@@ -79,7 +85,13 @@ func (r *Report) Err() error {
 		return r.interruptedErr()
 	}
 	failed := r.Failed()
-	if len(failed) == 0 && len(r.Failures) == 0 {
+	var failedResources []string
+	for _, res := range r.Resources {
+		if res.Status == StatusFailed {
+			failedResources = append(failedResources, res.String())
+		}
+	}
+	if len(failed) == 0 && len(r.Failures) == 0 && len(failedResources) == 0 && r.ProductsError == "" {
 		return nil
 	}
 	var what []string
@@ -90,8 +102,14 @@ func (r *Report) Err() error {
 		}
 		what = append(what, fmt.Sprintf("%d of %s failed (%s)", len(failed), plural.Of(len(r.Targets), "target"), strings.Join(names, ", ")))
 	}
+	if len(failedResources) > 0 {
+		what = append(what, fmt.Sprintf("%d of %s of other products failed (%s)", len(failedResources), plural.Of(len(r.Resources), "resource"), strings.Join(failedResources, ", ")))
+	}
 	if len(r.Failures) > 0 {
 		what = append(what, unreadableSummary(r.Failures))
+	}
+	if r.ProductsError != "" {
+		what = append(what, r.ProductsError)
 	}
 	msg := strings.Join(what, " and ") + ": the report says why"
 	switch done := r.done(); {
@@ -101,6 +119,15 @@ func (r *Report) Err() error {
 		msg += fmt.Sprintf("; the other %s are done", plural.Of(done, "target"))
 	}
 	return fmt.Errorf("%s: fix the cause and run clbcert-deploy again to finish", msg)
+}
+
+// productsErr is the error of a dry run (or of a run with nothing to bind)
+// whose other products could not be looked at, or nil.
+func (r *Report) productsErr() error {
+	if r.ProductsError == "" {
+		return nil
+	}
+	return errors.New(r.ProductsError)
 }
 
 // interruptedErr says what an interrupted run leaves behind: the CLB tasks
@@ -115,7 +142,7 @@ func (r *Report) interruptedErr() error {
 			tasks = append(tasks, t.LoadBalancerID+" task "+t.Task)
 		}
 	}
-	msg := fmt.Sprintf("interrupted before the deployment was done (%d of %s done)", r.done(), plural.Of(len(r.Targets), "target"))
+	msg := fmt.Sprintf("interrupted before the deployment was done (%d of %s done)", r.done(), plural.Of(len(r.Targets)+len(r.Resources), "target"))
 	switch len(tasks) {
 	case 0:
 	case 1:
@@ -126,11 +153,16 @@ func (r *Report) interruptedErr() error {
 	return errors.New(msg + "; running again finishes the job: run clbcert-deploy again")
 }
 
-// done counts the targets that serve the certificate now.
+// done counts the targets and resources that serve the certificate now.
 func (r *Report) done() int {
 	n := 0
 	for _, t := range r.Targets {
 		if t.Status == StatusUpdated || t.Status == StatusUnchanged {
+			n++
+		}
+	}
+	for _, res := range r.Resources {
+		if res.Status == StatusUpdated || res.Status == StatusUnchanged {
 			n++
 		}
 	}
@@ -189,11 +221,14 @@ func (r *Report) WriteTable(w io.Writer) error {
 		head += ": already uploaded as " + r.CertID
 	}
 	fmt.Fprintln(w, head)
-	if len(r.Targets) == 0 && len(r.Failures) == 0 {
+	clbRows := len(r.Targets) > 0 || len(r.Failures) > 0
+	if !clbRows && len(r.Resources) == 0 {
 		fmt.Fprintln(w, "no target serves a certificate that this one covers")
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "REGION\tTARGET\tPROTOCOL\tBEFORE\tSTATUS\tVERIFIED")
+	if clbRows || len(r.Resources) == 0 {
+		fmt.Fprintln(tw, "REGION\tTARGET\tPROTOCOL\tBEFORE\tSTATUS\tVERIFIED")
+	}
 	var why []string
 	for _, t := range r.Targets {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Region, t.Target, t.Protocol, dash(t.Current), t.Status, dash(t.Verified))
@@ -211,6 +246,12 @@ func (r *Report) WriteTable(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	if err := writeResources(w, r.Resources, &why); err != nil {
+		return err
+	}
+	if r.ProductsError != "" {
+		why = append(why, "other products: "+r.ProductsError)
+	}
 	writeWhy(w, why)
 	for _, id := range r.Pruned {
 		fmt.Fprintf(w, "deleted superseded upload %s\n", id)
@@ -219,6 +260,23 @@ func (r *Report) WriteTable(w io.Writer) error {
 		fmt.Fprintln(w, n)
 	}
 	return nil
+}
+
+// writeResources writes a table of the resources of other products, and
+// adds their errors to why.
+func writeResources(w io.Writer, rs []ResourceResult, why *[]string) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PRODUCT\tREGION\tRESOURCE\tBEFORE\tSTATUS")
+	for _, r := range rs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Type, dash(r.Region), r.Where(), dash(r.Before), r.Status)
+		if r.Error != "" {
+			*why = append(*why, fmt.Sprintf("%s: %s", r.Resource, r.Error))
+		}
+	}
+	return tw.Flush()
 }
 
 func dash(s string) string {
@@ -241,13 +299,15 @@ func (r *RollbackReport) WriteTable(w io.Writer) error {
 		_, err := fmt.Fprintln(w, r.Note)
 		return err
 	}
-	head := fmt.Sprintf("rollback of %s: %s", r.Lineage, plural.Of(len(r.Targets), "target"))
+	head := fmt.Sprintf("rollback of %s: %s", r.Lineage, plural.Of(len(r.Targets)+len(r.Resources), "target"))
 	if r.DryRun {
 		head += " (dry run: nothing changed)"
 	}
 	fmt.Fprintln(w, head)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "REGION\tTARGET\tFROM\tTO\tSTATUS\tVERIFIED")
+	if len(r.Targets) > 0 || len(r.Failures) > 0 || len(r.Resources) == 0 {
+		fmt.Fprintln(tw, "REGION\tTARGET\tFROM\tTO\tSTATUS\tVERIFIED")
+	}
 	var why []string
 	for _, t := range r.Targets {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Region, t.Target, dash(t.Current), t.To, t.Status, dash(t.Verified))
@@ -261,6 +321,19 @@ func (r *RollbackReport) WriteTable(w io.Writer) error {
 	why = append(why, unreadableRows(tw, r.Failures)...)
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	if len(r.Resources) > 0 {
+		rt := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(rt, "PRODUCT\tREGION\tRESOURCE\tFROM\tTO\tSTATUS")
+		for _, res := range r.Resources {
+			fmt.Fprintf(rt, "%s\t%s\t%s\t%s\t%s\t%s\n", res.Type, dash(res.Region), res.Where(), dash(res.Before), res.To, res.Status)
+			if res.Error != "" {
+				why = append(why, fmt.Sprintf("%s: %s", res.Resource, res.Error))
+			}
+		}
+		if err := rt.Flush(); err != nil {
+			return err
+		}
 	}
 	writeWhy(w, why)
 	return nil

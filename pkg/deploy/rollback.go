@@ -10,6 +10,7 @@ import (
 
 	"github.com/clbcert/clbcert/pkg/inventory"
 	"github.com/clbcert/clbcert/pkg/plural"
+	"github.com/clbcert/clbcert/pkg/ssl"
 )
 
 // StatusSkipped is a rollback target left alone: it is gone, or serves a
@@ -21,6 +22,8 @@ type RollbackReport struct {
 	Lineage string           `json:"lineage"`
 	DryRun  bool             `json:"dryRun"`
 	Targets []RollbackTarget `json:"targets"`
+	// Resources are the resources of other products moved back.
+	Resources []RollbackResource `json:"resources,omitempty"`
 	// Failures are load balancers or regions that could not be read: their
 	// targets were not rolled back.
 	Failures []Failure `json:"failures,omitempty"`
@@ -34,6 +37,15 @@ type RollbackTarget struct {
 	TargetResult
 	To         string    `json:"to"`
 	ToNotAfter time.Time `json:"toNotAfter"`
+}
+
+// RollbackResource is one resource's outcome: Before is what it held
+// before the rollback, To what it holds after.
+type RollbackResource struct {
+	ResourceResult
+	To string `json:"to"`
+	// from is what deploy moved it to, which rollback moves it from.
+	from string
 }
 
 // NothingToRollBack is the report of a rollback with nothing to do: no
@@ -50,22 +62,29 @@ func NothingToRollBack(lineageName string) *RollbackReport {
 func (r *RollbackReport) Err() error {
 	var names []string
 	done, interrupted := 0, false
-	for _, t := range r.Targets {
-		switch t.Status {
+	count := func(status, name string) {
+		switch status {
 		case StatusFailed:
-			names = append(names, t.Region+" "+t.Target.String())
+			names = append(names, name)
 		case StatusInterrupted:
 			interrupted = true
 		case StatusUpdated, StatusUnchanged:
 			done++
 		}
 	}
+	for _, t := range r.Targets {
+		count(t.Status, t.Region+" "+t.Target.String())
+	}
+	for _, res := range r.Resources {
+		count(res.Status, res.Resource.String())
+	}
+	all := len(r.Targets) + len(r.Resources)
 	if interrupted {
-		return fmt.Errorf("rollback of %s interrupted: %d of %s done; running again finishes the job: run clbcert rollback %s again", r.Lineage, done, plural.Of(len(r.Targets), "target"), r.Lineage)
+		return fmt.Errorf("rollback of %s interrupted: %d of %s done; running again finishes the job: run clbcert rollback %s again", r.Lineage, done, plural.Of(all, "target"), r.Lineage)
 	}
 	var what []string
 	if len(names) > 0 {
-		what = append(what, fmt.Sprintf("%d of %s failed (%s)", len(names), plural.Of(len(r.Targets), "target"), strings.Join(names, ", ")))
+		what = append(what, fmt.Sprintf("%d of %s failed (%s)", len(names), plural.Of(all, "target"), strings.Join(names, ", ")))
 	}
 	if len(r.Failures) > 0 {
 		what = append(what, unreadableSummary(r.Failures))
@@ -111,32 +130,44 @@ func (d *Deployer) Rollback(ctx context.Context, lineageName string) (*RollbackR
 			todo = append(todo, b)
 		}
 	}
-	if len(todo) == 0 {
+	var todoRes []resourceBinding
+	for _, key := range slices.Sorted(maps.Keys(st.Resources)) {
+		if b := st.Resources[key]; b.Previous != "" && b.Previous != b.Current {
+			todoRes = append(todoRes, b)
+		}
+	}
+	if len(todo) == 0 && len(todoRes) == 0 {
 		rep := NothingToRollBack(lineageName)
 		rep.DryRun = d.opts.DryRun
 		return rep, nil
 	}
-	prev, err := d.rollbackCerts(ctx, todo)
+	prev, err := d.rollbackCerts(ctx, todo, todoRes)
 	if err != nil {
 		return nil, err
 	}
-	var regions []string
-	for _, b := range todo {
-		if !slices.Contains(regions, b.Target.Region) {
-			regions = append(regions, b.Target.Region)
+	rep := &RollbackReport{Lineage: lineageName, DryRun: d.opts.DryRun, Targets: []RollbackTarget{}}
+	if len(todo) > 0 {
+		var regions []string
+		for _, b := range todo {
+			if !slices.Contains(regions, b.Target.Region) {
+				regions = append(regions, b.Target.Region)
+			}
+		}
+		inv, err := d.inv.Collect(ctx, regions)
+		if err != nil {
+			return nil, err
+		}
+		rep.Failures = inv.Failures
+		where := map[string]inventory.Binding{}
+		for _, b := range inv.Bindings() {
+			where[b.Region+"/"+b.String()] = b
+		}
+		for _, b := range todo {
+			rep.Targets = append(rep.Targets, rollbackTarget(b, where, inv.Failures, prev[b.Previous]))
 		}
 	}
-	inv, err := d.inv.Collect(ctx, regions)
-	if err != nil {
+	if err := d.planResourceRollback(ctx, rep, todoRes); err != nil {
 		return nil, err
-	}
-	rep := &RollbackReport{Lineage: lineageName, DryRun: d.opts.DryRun, Targets: []RollbackTarget{}, Failures: inv.Failures}
-	where := map[string]inventory.Binding{}
-	for _, b := range inv.Bindings() {
-		where[b.Region+"/"+b.String()] = b
-	}
-	for _, b := range todo {
-		rep.Targets = append(rep.Targets, rollbackTarget(b, where, inv.Failures, prev[b.Previous]))
 	}
 	if d.opts.DryRun {
 		return rep, nil
@@ -164,8 +195,9 @@ func (d *Deployer) Rollback(ctx context.Context, lineageName string) (*RollbackR
 		}
 		changes = append(changes, change{t: &t.TargetResult, certID: t.To, fingerprint: fp})
 	}
-	d.log.Info("rolling back", "lineage", lineageName, "targets", len(changes))
+	d.log.Info("rolling back", "lineage", lineageName, "targets", len(changes), "resources", len(rep.Resources))
 	d.bindAll(ctx, changes)
+	d.moveBack(ctx, rep.Resources)
 	// Even when interrupted: what was put back is recorded.
 	if err := d.recordRollback(context.WithoutCancel(ctx), lineageName, rep); err != nil {
 		return rep, err
@@ -175,12 +207,20 @@ func (d *Deployer) Rollback(ctx context.Context, lineageName string) (*RollbackR
 
 // rollbackCerts describes the certificates the bindings would put back and
 // refuses if one is gone or expired.
-func (d *Deployer) rollbackCerts(ctx context.Context, todo []binding) (map[string]inventory.Certificate, error) {
+func (d *Deployer) rollbackCerts(ctx context.Context, todo []binding, todoRes []resourceBinding) (map[string]inventory.Certificate, error) {
 	var ids []string
-	for _, b := range todo {
-		if !slices.Contains(ids, b.Previous) {
-			ids = append(ids, b.Previous)
+	usersOf := map[string][]string{}
+	add := func(id, user string) {
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
 		}
+		usersOf[id] = append(usersOf[id], user)
+	}
+	for _, b := range todo {
+		add(b.Previous, b.Target.String())
+	}
+	for _, b := range todoRes {
+		add(b.Previous, b.Resource.String())
 	}
 	certs, err := d.inv.Certificates(ctx, ids)
 	if err != nil {
@@ -189,12 +229,7 @@ func (d *Deployer) rollbackCerts(ctx context.Context, todo []binding) (map[strin
 	now := d.opts.Now()
 	var problems []string
 	for _, id := range ids {
-		var users []string
-		for _, b := range todo {
-			if b.Previous == id {
-				users = append(users, b.Target.String())
-			}
-		}
+		users := usersOf[id]
 		c, ok := certs[id]
 		switch {
 		case !ok:
@@ -248,9 +283,98 @@ func (d *Deployer) recordRollback(ctx context.Context, lineageName string, rep *
 				delete(s.Bindings, key)
 			}
 		}
+		for _, r := range rep.Resources {
+			key := r.Resource.String()
+			switch r.Status {
+			case StatusUpdated, StatusUnchanged:
+				s.Resources[key] = resourceBinding{Resource: r.Resource, Current: r.To, At: now, RolledBackFrom: r.from}
+			case StatusSkipped:
+				delete(s.Resources, key)
+			}
+		}
 	})
 	if err != nil {
 		return fmt.Errorf("the rollback is done but could not be recorded: %w: fix the state dir and run clbcert rollback %s again, which finds the targets rolled back and records them", err, lineageName)
 	}
 	return nil
+}
+
+// planResourceRollback adds to rep what rollback will do with each
+// resource of another product: move it back (StatusPlanned) if it holds
+// what deploy moved it to, nothing if it holds what it had before
+// (StatusUnchanged), and leave it alone if it holds anything else or is
+// gone (StatusSkipped).
+func (d *Deployer) planResourceRollback(ctx context.Context, rep *RollbackReport, todo []resourceBinding) error {
+	if len(todo) == 0 {
+		return nil
+	}
+	var ids []string
+	for _, b := range todo {
+		for _, id := range []string{b.Current, b.Previous} {
+			if !slices.Contains(ids, id) {
+				ids = append(ids, id)
+			}
+		}
+	}
+	found, err := d.ssl.Bindings(ctx, ids)
+	if err != nil {
+		return fmt.Errorf("find where the resources of other products are now (nothing was changed): %w", err)
+	}
+	for _, b := range todo {
+		r := RollbackResource{ResourceResult: ResourceResult{Resource: b.Resource}, To: b.Previous, from: b.Current}
+		i := slices.IndexFunc(found, func(f ssl.Resource) bool { return resourceOf(f) == b.Resource })
+		switch {
+		case i < 0:
+			r.Status, r.Error = StatusSkipped, fmt.Sprintf("holds neither %s nor %s any more (gone, or changed by hand): left as it is", b.Current, b.Previous)
+		case found[i].CertID == b.Previous:
+			r.Before, r.Status = b.Previous, StatusUnchanged
+		default:
+			r.Before, r.Status = b.Current, StatusPlanned
+		}
+		rep.Resources = append(rep.Resources, r)
+	}
+	return nil
+}
+
+// moveBack moves each planned resource back to its previous certificate,
+// one SSL update per pair of certificates.
+func (d *Deployer) moveBack(ctx context.Context, rs []RollbackResource) {
+	type pair struct{ from, to string }
+	groups := map[pair][]int{}
+	var pairs []pair
+	for i, r := range rs {
+		if r.Status != StatusPlanned {
+			continue
+		}
+		p := pair{r.from, r.To}
+		if _, ok := groups[p]; !ok {
+			pairs = append(pairs, p)
+		}
+		groups[p] = append(groups[p], i)
+	}
+	for _, p := range pairs {
+		idx := groups[p]
+		results := make([]ResourceResult, len(idx))
+		for k, i := range idx {
+			results[k] = rs[i].ResourceResult
+		}
+		all := make([]int, len(idx))
+		for k := range all {
+			all[k] = k
+		}
+		if ctx.Err() != nil {
+			for _, i := range idx {
+				rs[i].Status = StatusInterrupted
+			}
+			continue
+		}
+		// What the update moves besides (another resource that held the
+		// newer certificate) is not this rollback's: it is logged only.
+		if extra := d.move(ctx, p.from, p.to, results, all); len(extra) > 0 {
+			d.log.Warn("the SSL service moved more resources back than rollback asked for", "from", p.from, "to", p.to, "resources", len(extra))
+		}
+		for k, i := range idx {
+			rs[i].ResourceResult = results[k]
+		}
+	}
 }

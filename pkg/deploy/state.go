@@ -18,6 +18,19 @@ type lineageState struct {
 	// Bindings holds, per target, the certificate it had before this tool
 	// last changed it: what `clbcert rollback` puts back.
 	Bindings map[string]binding `json:"bindings"`
+	// Resources holds, per resource of a product other than CLB, the
+	// certificate it held before this tool last moved it.
+	Resources map[string]resourceBinding `json:"resources,omitempty"`
+}
+
+// resourceBinding is binding's counterpart for a resource of another
+// product.
+type resourceBinding struct {
+	Resource       Resource  `json:"resource"`
+	Previous       string    `json:"previous"`
+	Current        string    `json:"current"`
+	At             time.Time `json:"at"`
+	RolledBackFrom string    `json:"rolledBackFrom,omitempty"`
 }
 
 type upload struct {
@@ -83,6 +96,40 @@ func RecordedRegions(st *store.Store, lineages ...string) ([]string, error) {
 	return out, nil
 }
 
+// RecordedProducts lists, sorted, the products other than CLB whose
+// resources deploy recorded for the lineage: what a rollback moves back
+// besides the targets of RecordedRegions.
+func RecordedProducts(st *store.Store, lineageName string) ([]string, error) {
+	var s lineageState
+	if err := store.ReadJSON(st, stateName(lineageName), &s); err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, b := range s.Resources {
+		if !slices.Contains(out, b.Resource.Type) {
+			out = append(out, b.Resource.Type)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// RecordedUploads are the certificate ids of the lineage's uploads recorded
+// in st whose leaf has the fingerprint.
+func RecordedUploads(st *store.Store, lineageName, fingerprint string) ([]string, error) {
+	var s lineageState
+	if err := store.ReadJSON(st, stateName(lineageName), &s); err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, u := range s.Uploads {
+		if u.Fingerprint == fingerprint {
+			out = append(out, u.CertID)
+		}
+	}
+	return out, nil
+}
+
 // rollbackNeeds maps each certificate that a recorded rollback of any
 // lineage in the state dir would put back to one target that needs it.
 func (d *Deployer) rollbackNeeds() (map[string]string, error) {
@@ -99,6 +146,11 @@ func (d *Deployer) rollbackNeeds() (map[string]string, error) {
 		for _, b := range s.Bindings {
 			if b.Previous != "" {
 				needs[b.Previous] = fmt.Sprintf("%s %s (rollback of %s)", b.Target.Region, b.Target, name)
+			}
+		}
+		for _, b := range s.Resources {
+			if b.Previous != "" {
+				needs[b.Previous] = fmt.Sprintf("%s (rollback of %s)", b.Resource, name)
 			}
 		}
 	}
@@ -139,6 +191,18 @@ func (s *lineageState) recordBinding(t Target, previous, current string, at time
 		return
 	}
 	s.Bindings[key] = binding{Target: t, Previous: previous, Current: current, At: at}
+}
+
+// recordResource is recordBinding for a resource of another product.
+func (s *lineageState) recordResource(r Resource, previous, current string, at time.Time) {
+	if s.Resources == nil {
+		s.Resources = map[string]resourceBinding{}
+	}
+	key := r.String()
+	if b, ok := s.Resources[key]; ok && b.Current == current && (b.Previous == previous || previous == current) {
+		return
+	}
+	s.Resources[key] = resourceBinding{Resource: r, Previous: previous, Current: current, At: at}
 }
 
 func (d *Deployer) loadState(ctx context.Context, lineageName string) (lineageState, error) {

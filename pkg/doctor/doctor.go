@@ -22,6 +22,7 @@ import (
 
 	"github.com/clbcert/clbcert/pkg/inventory"
 	"github.com/clbcert/clbcert/pkg/level"
+	"github.com/clbcert/clbcert/pkg/ssl"
 	"github.com/clbcert/clbcert/pkg/tencent"
 )
 
@@ -41,6 +42,10 @@ type Options struct {
 	ProbeTimeout time.Duration
 	// Concurrency is how many handshakes run at once. Default 16.
 	Concurrency int
+	// Products are, per lineage name, the products clbcert-deploy
+	// updates for it (by the SSL service's names); a lineage not listed
+	// has clb alone.
+	Products map[string][]string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -49,13 +54,15 @@ type Options struct {
 type Doctor struct {
 	opts   Options
 	inv    *inventory.Client
+	certs  *ssl.Client
 	prober prober
 }
 
 // New builds a Doctor. inv must collect fingerprints
 // (inventory.Options.Fingerprints), or served certificates cannot be
-// compared with the bound ones.
-func New(opts Options, inv *inventory.Client) (*Doctor, error) {
+// compared with the bound ones. certs finds where the lineages' older
+// certificates are bound across products; nil leaves that check out.
+func New(opts Options, inv *inventory.Client, certs *ssl.Client) (*Doctor, error) {
 	if opts.ProbeTimeout <= 0 {
 		opts.ProbeTimeout = 5 * time.Second
 	}
@@ -73,7 +80,7 @@ func New(opts Options, inv *inventory.Client) (*Doctor, error) {
 	case inv == nil:
 		return nil, errors.New("doctor: no inventory client")
 	}
-	return &Doctor{opts: opts, inv: inv, prober: prober{timeout: opts.ProbeTimeout, dialer: &net.Dialer{}}}, nil
+	return &Doctor{opts: opts, inv: inv, certs: certs, prober: prober{timeout: opts.ProbeTimeout, dialer: &net.Dialer{}}}, nil
 }
 
 // Report is what Examine found.
@@ -182,6 +189,11 @@ type facts struct {
 	// HTTPS listeners by legacyKey.
 	probes map[string]probe
 	legacy map[string]probe
+	// stale are the resources of any product that hold an older
+	// certificate of a lineage; roleMissing is why they could not be
+	// looked for, if the SSL service's role is missing.
+	stale       []stale
+	roleMissing error
 }
 
 // checks are run in this order; sortFindings orders what they find.
@@ -201,7 +213,7 @@ func (d *Doctor) Examine(ctx context.Context) (*Report, error) {
 		return nil, err
 	}
 	rep := &Report{CheckedAt: f.now, Regions: slices.Clone(d.opts.Regions), CertbotDir: d.opts.CertbotDir,
-		Checked: f.checked(), Findings: run(f), Failures: failures, inv: f.inv}
+		Checked: f.checked(), Findings: run(f, d.checkProducts), Failures: failures, inv: f.inv}
 	if rep.Failures == nil {
 		rep.Failures = []inventory.Failure{}
 	}
@@ -210,10 +222,10 @@ func (d *Doctor) Examine(ctx context.Context) (*Report, error) {
 	return rep, nil
 }
 
-// run applies every check to f.
-func run(f *facts) []Finding {
+// run applies every check to f, and the extra ones.
+func run(f *facts, extra ...func(*facts) []Finding) []Finding {
 	out := []Finding{}
-	for _, check := range checks() {
+	for _, check := range append(checks(), extra...) {
 		out = append(out, check(f)...)
 	}
 	sortFindings(out)
@@ -242,6 +254,7 @@ func (d *Doctor) gather(ctx context.Context) (*facts, []inventory.Failure, error
 	for _, region := range d.opts.Regions {
 		failures = append(failures, d.readLoadBalancers(ctx, f, region)...)
 	}
+	failures = append(failures, d.gatherProducts(ctx, f)...)
 	d.probeAll(ctx, f)
 	return f, failures, nil
 }

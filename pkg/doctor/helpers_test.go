@@ -94,7 +94,7 @@ func newDoctor(t *testing.T, sim *tcsim.Sim, opts doctor.Options) *doctor.Doctor
 	if opts.Regions == nil {
 		opts.Regions = []string{region}
 	}
-	d, err := doctor.New(opts, inv)
+	d, err := doctor.New(opts, inv, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 // validation (nil if it passed).
 type localLineage struct {
 	dir string
+	lin *lineage.Lineage
 	err error
 }
 
@@ -23,8 +24,8 @@ func loadLineages(certbotDir string, now time.Time) ([]localLineage, error) {
 	}
 	var out []localLineage
 	for _, dir := range dirs {
-		_, err := lineage.Load(dir, now)
-		out = append(out, localLineage{dir: dir, err: err})
+		lin, err := lineage.Load(dir, now)
+		out = append(out, localLineage{dir: dir, lin: lin, err: err})
 	}
 	return out, nil
 }

@@ -88,8 +88,17 @@ func (c *Client) Move(ctx context.Context, oldID, newID string, resources []Reso
 			return nil, err
 		}
 		if slices.ContainsFunc(details, func(d *sslsdk.UpdateRecordDetail) bool { return tencent.Deref(d.Status) == detailFailed }) {
-			if details, err = c.retry(ctx, recordID, what); err != nil {
+			retried, err := c.retry(ctx, recordID, what)
+			var siteErr *tencent.SiteError
+			switch {
+			case errors.As(err, &siteErr), tencent.IsCode(err, codeInvalidAction):
+				// A site without retries: the failures stand, and a run again starts a
+				// new update of what is still on the old certificate.
+				c.opts.Logger.Warn("the SSL service cannot retry failed resources here", "err", err)
+			case err != nil:
 				return nil, err
+			default:
+				details = retried
 			}
 		}
 	}

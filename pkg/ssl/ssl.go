@@ -26,6 +26,7 @@ const (
 	codeHasPending       = "FailedOperation.CertificateDeployHasPendingRecord"
 	codeInstanceEmpty    = "FailedOperation.CertificateDeployInstanceEmpty"
 	codeNotDeployInstace = "FailedOperation.CertificateNotDeployInstance"
+	codeInvalidAction    = "InvalidAction"
 )
 
 // RoleName is the service role the SSL service needs to find and update the resources of
@@ -140,10 +141,15 @@ func (p *poller) next(ctx context.Context) error {
 	return nil
 }
 
+// ErrRoleMissing marks the errors of an account whose SSL service may not look at or change
+// other products' resources: its service role RoleName is not authorised.
+var ErrRoleMissing = errors.New("the SSL service's role " + RoleName + " is not authorised")
+
+// GrantRole says how to authorise RoleName.
+const GrantRole = "grant it once, in the SSL Certificates console (start a certificate update or deployment and accept the authorisation prompt) " +
+	"or in the CAM console under Roles (create the service-linked role for the SSL Certificates service)"
+
 // roleError explains FailedOperation.RoleNotFoundAuthorization.
 func roleError(what string, err error) error {
-	return fmt.Errorf("%s: the SSL service may not look at or change other products' resources until its service role %s is authorised: "+
-		"grant it once, in the SSL Certificates console (start a certificate update or deployment and accept the authorisation prompt) "+
-		"or in the CAM console under Roles (create the service-linked role for the SSL Certificates service), then run again: %w",
-		what, RoleName, err)
+	return fmt.Errorf("%s: %w, so it may not look at or change other products' resources: %s, then run again: %w", what, ErrRoleMissing, GrantRole, err)
 }

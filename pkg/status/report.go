@@ -58,6 +58,10 @@ func (r *Report) WriteTable(w io.Writer) error {
 			fmt.Fprintf(w, "  served  nowhere in %s\n", strings.Join(r.Regions, ", "))
 		}
 		for _, p := range l.Served {
+			if p.Product != "" {
+				fmt.Fprintf(w, "  served  %s\n", p.Target)
+				continue
+			}
 			fmt.Fprintf(w, "  served  %s %s %s\n", p.Region, p.Target, p.Protocol)
 		}
 		for _, p := range l.Drift {

@@ -8,13 +8,16 @@ package status
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/clbcert/clbcert/pkg/inventory"
 	"github.com/clbcert/clbcert/pkg/level"
 	"github.com/clbcert/clbcert/pkg/lineage"
+	"github.com/clbcert/clbcert/pkg/ssl"
 )
 
 // Level is package level's Level, as the report says it.
@@ -38,20 +41,31 @@ type Options struct {
 	// Rule judges each lineage's leaf and the places still serving an
 	// older certificate; the zero value is the lifetime rule.
 	Rule level.Rule
+	// Products are, per lineage name, the products other than CLB whose
+	// resources serve it (by the SSL service's names: cdn, teo, waf, ...);
+	// a lineage without any is looked for on CLB only.
+	Products map[string][]string
+	// Uploads lists the ids of a lineage's uploads of the leaf with the
+	// fingerprint that clbcert-deploy recorded: with the certificates CLB
+	// serves, where the other products' resources are looked for. Nil
+	// means none.
+	Uploads func(lineageName, fingerprint string) ([]string, error)
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
 
 // Checker checks lineages against the cloud.
 type Checker struct {
-	opts Options
-	inv  *inventory.Client
+	opts  Options
+	inv   *inventory.Client
+	certs *ssl.Client
 }
 
 // New builds a Checker. inv must collect fingerprints
 // (inventory.Options.Fingerprints); it may be nil when opts.Regions is
-// empty.
-func New(opts Options, inv *inventory.Client) (*Checker, error) {
+// empty. certs finds the other products' resources; it may be nil when
+// opts.Products is empty.
+func New(opts Options, inv *inventory.Client, certs *ssl.Client) (*Checker, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -61,7 +75,10 @@ func New(opts Options, inv *inventory.Client) (*Checker, error) {
 	if len(opts.Regions) > 0 && inv == nil {
 		return nil, errors.New("status: regions given without an inventory client")
 	}
-	return &Checker{opts: opts, inv: inv}, nil
+	if len(opts.Products) > 0 && certs == nil {
+		return nil, errors.New("status: products given without an SSL client")
+	}
+	return &Checker{opts: opts, inv: inv, certs: certs}, nil
 }
 
 // Report is the answer for every lineage.
@@ -118,15 +135,21 @@ type LineageState struct {
 	Drift []Place `json:"drift"`
 }
 
-// Place is a listener or SNI domain and the certificate it serves.
+// Place is a listener or SNI domain, or a resource of another product, and
+// the certificate it serves.
 type Place struct {
+	// Product is the SSL service's name of another product (cdn, teo,
+	// waf, ...); "" for CLB.
+	Product        string `json:"product,omitempty"`
 	Region         string `json:"region"`
 	LoadBalancerID string `json:"loadBalancerId"`
 	ListenerID     string `json:"listenerId"`
 	Domain         string `json:"domain,omitempty"`
 	Protocol       string `json:"protocol"`
 	Port           int64  `json:"port"`
-	// Target is "lb-id/lbl-id[/domain]", as the config file pins targets.
+	// Target is "lb-id/lbl-id[/domain]", as the config file pins targets;
+	// for another product's resource, its type, region, instance and
+	// domain ("cdn cdn.example.com").
 	Target       string    `json:"target"`
 	CertID       string    `json:"certId"`
 	CertNames    []string  `json:"certNames"`
@@ -155,6 +178,7 @@ func (c *Checker) Check(ctx context.Context) (*Report, error) {
 		rep.Failures = append(rep.Failures, inv.Failures...)
 		places(rep, lins, inv)
 	}
+	c.otherPlaces(ctx, rep, lins)
 	rep.Status = OK
 	for i := range rep.Lineages {
 		st := &rep.Lineages[i]
@@ -243,6 +267,52 @@ func places(rep *Report, lins []*lineage.Lineage, inv *inventory.Inventory) {
 				continue
 			}
 			rep.Lineages[i].Drift = append(rep.Lineages[i].Drift, p)
+		}
+	}
+}
+
+// otherPlaces adds where each lineage with other products is served on
+// them: the resources that hold one of its certificates (those CLB serves
+// with its leaf, and its recorded uploads). What cannot be read is a
+// failure.
+func (c *Checker) otherPlaces(ctx context.Context, rep *Report, lins []*lineage.Lineage) {
+	for i, lin := range lins {
+		st := &rep.Lineages[i]
+		types := c.opts.Products[st.Name]
+		if lin == nil || len(types) == 0 {
+			continue
+		}
+		var ids []string
+		add := func(id string) {
+			if id != "" && !slices.Contains(ids, id) {
+				ids = append(ids, id)
+			}
+		}
+		for _, p := range st.Served {
+			add(p.CertID)
+		}
+		if c.opts.Uploads != nil {
+			ups, err := c.opts.Uploads(st.Name, lin.Fingerprint)
+			if err != nil {
+				rep.Failures = append(rep.Failures, inventory.Failure{Error: fmt.Sprintf("the uploads of %s recorded in the state dir: %v", st.Name, err)})
+			}
+			for _, id := range ups {
+				add(id)
+			}
+		}
+		if len(ids) == 0 {
+			continue
+		}
+		found, err := c.certs.Bindings(ctx, ids)
+		if err != nil {
+			rep.Failures = append(rep.Failures, inventory.Failure{Error: fmt.Sprintf("where %s is served on %s: %v", st.Name, strings.Join(types, ", "), err)})
+			continue
+		}
+		for _, r := range found {
+			if slices.Contains(types, r.Type) {
+				st.Served = append(st.Served, Place{Product: r.Type, Region: r.Region, Domain: r.Domain, Target: r.String(), CertID: r.CertID,
+					CertNames: st.Names, CertNotAfter: st.NotAfter})
+			}
 		}
 	}
 }

@@ -80,7 +80,7 @@ func check(t *testing.T, w *world, regions ...string) *status.Report {
 			t.Fatal(err)
 		}
 	}
-	c, err := status.New(status.Options{CertbotDir: w.dir, Regions: regions, Rule: w.rule, Now: func() time.Time { return w.now }}, inv)
+	c, err := status.New(status.Options{CertbotDir: w.dir, Regions: regions, Rule: w.rule, Now: func() time.Time { return w.now }}, inv, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -366,7 +366,7 @@ func TestDriftNeedsCoveredNamesAndAge(t *testing.T) {
 
 func TestBadThresholds(t *testing.T) {
 	for _, o := range []status.Options{{Rule: level.Rule{WarnDays: 5, CriticalDays: 10}}, {Rule: level.Rule{WarnDays: -1}}} {
-		if _, err := status.New(o, nil); err == nil || !strings.Contains(err.Error(), "warning at least critical") {
+		if _, err := status.New(o, nil, nil); err == nil || !strings.Contains(err.Error(), "warning at least critical") {
 			t.Errorf("%+v: err = %v", o, err)
 		}
 	}

@@ -64,7 +64,7 @@ func TestShortlivedCertificateIsOKAfterIssuance(t *testing.T) {
 		{97 * time.Hour, level.Warning},
 		{121 * time.Hour, level.Critical},
 	} {
-		c, err := status.New(status.Options{CertbotDir: w.certbot.ConfigDir(), Now: func() time.Time { return nb.Add(tt.age) }}, nil)
+		c, err := status.New(status.Options{CertbotDir: w.certbot.ConfigDir(), Now: func() time.Time { return nb.Add(tt.age) }}, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

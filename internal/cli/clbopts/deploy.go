@@ -29,6 +29,11 @@ func Deploy(c *cli.Context, s *clbcli.Settings, lineageName string) (deploy.Opti
 			opts.Keep = deploy.KeepNone
 		}
 	}
+	products, err := Products(c, s, lineageName)
+	if err != nil {
+		return opts, err
+	}
+	opts.Products = products
 	entry, ok := s.File.DeployFor(lineageName)
 	if ok {
 		if len(entry.Regions) > 0 && !s.RegionsGiven {

@@ -1,0 +1,262 @@
+package deploy
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/clbcert/clbcert/pkg/inventory"
+	"github.com/clbcert/clbcert/pkg/lineage"
+	"github.com/clbcert/clbcert/pkg/ssl"
+)
+
+// productCLB is CLB as Options.Products names it: it keeps its own path
+// (listeners, SNI domains, dual certificates, mutual TLS). Every other
+// product's resources move through the SSL service.
+const productCLB = "clb"
+
+// Resource is a resource of a product other than CLB that serves a
+// certificate of the SSL service: a CDN domain, an EdgeOne host, a WAF
+// domain, a COS custom domain, ...
+type Resource struct {
+	// Type is the SSL service's name of the product: cdn, teo, waf, cos, ...
+	Type string `json:"type"`
+	// Region is "" for the products without regions.
+	Region string `json:"region,omitempty"`
+	// Instance is the EdgeOne zone, bucket, API gateway service, ...; ""
+	// where the service names none.
+	Instance string `json:"instance,omitempty"`
+	Domain   string `json:"domain,omitempty"`
+}
+
+func (r Resource) String() string { return r.ssl("").String() }
+
+// Where is the instance and domain, as the report's RESOURCE column shows it.
+func (r Resource) Where() string {
+	var parts []string
+	for _, s := range []string{r.Instance, r.Domain} {
+		if s != "" {
+			parts = append(parts, s)
+		}
+	}
+	return strings.Join(parts, "/")
+}
+
+func (r Resource) ssl(certID string) ssl.Resource {
+	return ssl.Resource{Type: r.Type, Region: r.Region, Instance: r.Instance, Domain: r.Domain, CertID: certID}
+}
+
+func resourceOf(r ssl.Resource) Resource {
+	return Resource{Type: r.Type, Region: r.Region, Instance: r.Instance, Domain: r.Domain}
+}
+
+// ResourceResult is one resource's outcome: Status is StatusPlanned,
+// StatusUpdated (moved to the new certificate), StatusUnchanged (it held it
+// already: done), StatusFailed or StatusInterrupted.
+type ResourceResult struct {
+	Resource
+	// Before is the certificate the resource held when the run found it.
+	Before string `json:"before"`
+	Status string `json:"status"`
+	Error  string `json:"error,omitempty"`
+}
+
+// otherProducts are the chosen products other than CLB.
+func (d *Deployer) otherProducts() []string {
+	return slices.DeleteFunc(slices.Clone(d.opts.Products), func(p string) bool { return p == productCLB })
+}
+
+func (d *Deployer) clbChosen() bool { return slices.Contains(d.opts.Products, productCLB) }
+
+// planProducts finds the resources of the chosen products other than CLB
+// that hold an older certificate of the lineage's names (or its upload
+// already). What stops it is the plan's ProductsError: CLB is deployed
+// all the same.
+func (d *Deployer) planProducts(ctx context.Context, plan *Plan) {
+	types := d.otherProducts()
+	if len(types) == 0 {
+		return
+	}
+	if err := d.findResources(ctx, plan, types); err != nil {
+		plan.ProductsError = fmt.Sprintf("the resources of %s were left alone: %v", strings.Join(types, ", "), err)
+	}
+}
+
+func (d *Deployer) findResources(ctx context.Context, plan *Plan, types []string) error {
+	newID, _, err := d.uploaded(ctx, plan)
+	if err != nil {
+		return err
+	}
+	ids, err := d.olderCertificates(ctx, plan.Lineage, newID)
+	if err != nil {
+		return err
+	}
+	if newID != "" {
+		ids = append(ids, newID)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	found, err := d.ssl.Bindings(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for _, r := range found {
+		if !slices.Contains(types, r.Type) {
+			continue
+		}
+		rr := ResourceResult{Resource: resourceOf(r), Before: r.CertID}
+		if r.CertID == newID {
+			rr.Status = StatusUnchanged
+		}
+		plan.Resources = append(plan.Resources, rr)
+	}
+	sortResources(plan.Resources)
+	return nil
+}
+
+func sortResources(rs []ResourceResult) {
+	slices.SortFunc(rs, func(a, b ResourceResult) int {
+		return cmp.Or(cmp.Compare(a.Type, b.Type), cmp.Compare(a.Region, b.Region), cmp.Compare(a.Instance, b.Instance), cmp.Compare(a.Domain, b.Domain))
+	})
+}
+
+// olderCertificates are the certificates whose resources the lineage's new
+// one replaces: its earlier uploads recorded in the state dir, and every
+// certificate of the SSL service whose names it covers (one uploaded by
+// hand included), as long as it ends before the new one. A certificate
+// that ends later stays where it is, as on CLB (Plan.keepNewer).
+func (d *Deployer) olderCertificates(ctx context.Context, lin *lineage.Lineage, newID string) ([]string, error) {
+	st, err := d.loadState(ctx, lin.Name)
+	if err != nil {
+		return nil, err
+	}
+	// An empty prefix matches every alias: the whole store.
+	all, err := d.inv.CertificatesByAlias(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	add := func(id string) {
+		if id != "" && id != newID && !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	for _, u := range st.Uploads {
+		if u.Fingerprint != lin.Fingerprint && u.NotAfter.Before(lin.Leaf.NotAfter) {
+			add(u.CertID)
+		}
+	}
+	slices.SortFunc(all, func(a, b inventory.Certificate) int { return cmp.Compare(a.ID, b.ID) })
+	for _, c := range all {
+		if len(c.Names) > 0 && len(lineage.Uncovered(lin.Names(), c.Names)) == 0 && c.NotAfter.Before(lin.Leaf.NotAfter) {
+			add(c.ID)
+		}
+	}
+	return ids, nil
+}
+
+// moveResources moves every planned resource to newID, one SSL update per
+// old certificate, after recording what each held for rollback. It fails
+// only if that record cannot be written; each resource's outcome is in the
+// report.
+func (d *Deployer) moveResources(ctx context.Context, lineageName string, rep *Report, newID string) error {
+	groups := map[string][]int{}
+	var olds []string
+	for i, r := range rep.Resources {
+		if r.Status != "" && r.Status != StatusPlanned {
+			continue
+		}
+		if _, ok := groups[r.Before]; !ok {
+			olds = append(olds, r.Before)
+		}
+		groups[r.Before] = append(groups[r.Before], i)
+	}
+	if len(olds) == 0 {
+		return nil
+	}
+	if err := d.recordResources(ctx, lineageName, rep.Resources, newID); err != nil {
+		return fmt.Errorf("record the resources' current certificates for rollback (nothing was moved): %w", err)
+	}
+	slices.Sort(olds)
+	var extra []ResourceResult
+	for _, old := range olds {
+		idx := groups[old]
+		if ctx.Err() != nil {
+			for _, i := range idx {
+				rep.Resources[i].Status = StatusInterrupted
+			}
+			continue
+		}
+		d.log.Info("moving resources", "from", old, "to", newID, "resources", len(idx))
+		extra = append(extra, d.move(ctx, old, newID, rep.Resources, idx)...)
+	}
+	if len(extra) == 0 {
+		return nil
+	}
+	rep.Resources = append(rep.Resources, extra...)
+	sortResources(rep.Resources)
+	return d.recordResources(ctx, lineageName, extra, newID)
+}
+
+// move moves the resources at idx of rs from oldID to newID and sets their
+// outcomes. It returns the resources the SSL service moved besides them.
+func (d *Deployer) move(ctx context.Context, oldID, newID string, rs []ResourceResult, idx []int) []ResourceResult {
+	asked := make([]ssl.Resource, len(idx))
+	for k, i := range idx {
+		asked[k] = rs[i].ssl(oldID)
+	}
+	outcomes, err := d.ssl.Move(ctx, oldID, newID, asked)
+	var moveErr *ssl.MoveError
+	if err != nil && !errors.As(err, &moveErr) {
+		status := StatusFailed
+		if ctx.Err() != nil {
+			status = StatusInterrupted
+		}
+		for _, i := range idx {
+			rs[i].Status, rs[i].Error = status, err.Error()
+		}
+		return nil
+	}
+	var extra []ResourceResult
+	// Move lists the resources asked about first, in order.
+	for k, o := range outcomes {
+		r := ResourceResult{Resource: resourceOf(o.Resource), Before: o.Before}
+		if k < len(idx) {
+			r = rs[idx[k]]
+		}
+		r.Status, r.Error = outcomeStatus(o.Status), o.Error
+		if k < len(idx) {
+			rs[idx[k]] = r
+		} else {
+			extra = append(extra, r)
+		}
+	}
+	return extra
+}
+
+func outcomeStatus(s ssl.Status) string {
+	switch s {
+	case ssl.StatusMoved:
+		return StatusUpdated
+	case ssl.StatusAlready:
+		return StatusUnchanged
+	}
+	return StatusFailed
+}
+
+// recordResources notes, for rollback, the certificate each resource to
+// move holds now (see recordBinding).
+func (d *Deployer) recordResources(ctx context.Context, lineageName string, rs []ResourceResult, current string) error {
+	return d.updateState(ctx, lineageName, func(s *lineageState) {
+		now := d.opts.Now()
+		for _, r := range rs {
+			if r.Before != current {
+				s.recordResource(r.Resource, r.Before, current, now)
+			}
+		}
+	})
+}
