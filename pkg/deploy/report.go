@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	certbinding "github.com/clbcert/clbcert/pkg/binding"
 	"github.com/clbcert/clbcert/pkg/plural"
 )
 
@@ -196,7 +198,10 @@ func (r *Report) WriteTable(w io.Writer) error {
 	fmt.Fprintln(tw, "REGION\tTARGET\tPROTOCOL\tBEFORE\tSTATUS\tVERIFIED")
 	var why []string
 	for _, t := range r.Targets {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Region, t.Target, t.Protocol, dash(t.Current), t.Status, dash(t.Verified))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Region, t.Target, t.Protocol, members(t.Before), t.Status, dash(t.Verified))
+		if t.Outcome == certbinding.Added || t.Outcome == certbinding.Migrated || (len(t.After.Members) > 1 && t.Status != StatusKept) {
+			why = append(why, fmt.Sprintf("%s %s: %s: %s", t.Region, t.Target, t.Outcome, describeMembers(t.After)))
+		}
 		if t.Error != "" {
 			why = append(why, fmt.Sprintf("%s %s: %s", t.Region, t.Target, t.Error))
 		}
@@ -219,6 +224,20 @@ func (r *Report) WriteTable(w io.Writer) error {
 		fmt.Fprintln(w, n)
 	}
 	return nil
+}
+
+// describeMembers is a binding for people: each member with its key
+// algorithm, and the mutual-TLS settings.
+func describeMembers(b certbinding.Binding) string {
+	var parts []string
+	for _, m := range b.Members {
+		parts = append(parts, fmt.Sprintf("%s %s", m.Algorithm, m.CertID))
+	}
+	s := strings.Join(parts, " + ")
+	if b.Mutual() {
+		s += fmt.Sprintf(", MUTUAL with CA %s, client certificate %s", b.CertCaID, cmp.Or(b.SSLVerifyClient, certbinding.VerifyOn))
+	}
+	return s
 }
 
 func dash(s string) string {
@@ -250,7 +269,7 @@ func (r *RollbackReport) WriteTable(w io.Writer) error {
 	fmt.Fprintln(tw, "REGION\tTARGET\tFROM\tTO\tSTATUS\tVERIFIED")
 	var why []string
 	for _, t := range r.Targets {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Region, t.Target, dash(t.Current), t.To, t.Status, dash(t.Verified))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Region, t.Target, members(t.Before), t.To, t.Status, dash(t.Verified))
 		if t.Error != "" {
 			why = append(why, fmt.Sprintf("%s %s: %s", t.Region, t.Target, t.Error))
 		}
