@@ -28,6 +28,8 @@ func TestMain(m *testing.M) {
 type world struct {
 	sim     *tcsim.Sim
 	certbot *acmetest.Certbot
+	// env is the hooks' environment, for running them by hand.
+	env []string
 }
 
 func newWorld(tb testing.TB, opts tcsim.Options) *world {
@@ -44,7 +46,7 @@ func newWorld(tb testing.TB, opts tcsim.Options) *world {
 	env := append(simtest.HookEnv(tb, sim),
 		"PATH="+bins.Dir(tb)+string(os.PathListSeparator)+os.Getenv("PATH"),
 		"CLBCERT_REGIONS=ap-guangzhou,ap-shanghai")
-	return &world{sim: sim, certbot: acmetest.NewCertbot(peb, tb.TempDir(), env)}
+	return &world{sim: sim, certbot: acmetest.NewCertbot(peb, tb.TempDir(), env), env: env}
 }
 
 // issue runs certbot certonly for domains as lineage name, with authHook,
