@@ -26,6 +26,7 @@ export PATH="$work/bin:$PATH"
 step "start the simulated Tencent Cloud"
 clbcert sim --zone example.test --nameserver 127.0.0.1 --nameserver 127.0.0.2 --propagation-delay 2s \
   --topology testdata/topologies/demo.json --placeholder-cert 'Demo0001=example.test,*.example.test' \
+  --placeholder-cert 'Demo0002:RSA=example.test,*.example.test' \
   --env-file "$work/sim.env" >"$work/sim.out" 2>"$work/sim.log" &
 pids+=($!)
 for _ in $(seq 100); do [ -s "$work/sim.env" ] && break; sleep 0.1; done
@@ -83,6 +84,22 @@ if [ "$saved" != "$now" ]; then
   echo "the listener does not serve the certificate certbot saved" >&2
   exit 1
 fi
+
+step "the dual listener (127.0.0.11:9443) holds an RSA and an ECDSA certificate: certbot's ECDSA one replaced only its own member"
+member() {
+  echo | openssl s_client -connect 127.0.0.11:9443 -servername www.example.test -tls1_2 -cipher "$1" 2>/dev/null | openssl x509 -noout "${@:2}"
+}
+echo "RSA clients:   $(member ECDHE-RSA-AES128-GCM-SHA256 -subject)"
+echo "ECDSA clients: $(member ECDHE-ECDSA-AES128-GCM-SHA256 -subject)"
+if [ "$(member ECDHE-ECDSA-AES128-GCM-SHA256 -fingerprint -sha256)" != "$saved" ]; then
+  echo "the dual listener does not serve ECDSA clients the certificate certbot saved" >&2
+  exit 1
+fi
+if [ "$(member ECDHE-RSA-AES128-GCM-SHA256 -fingerprint -sha256)" = "$saved" ]; then
+  echo "the dual listener lost its RSA member" >&2
+  exit 1
+fi
+echo "ECDSA clients get the certificate certbot saved; RSA clients keep the RSA member"
 
 step "requests through the listener reach its two backends, taken in turn (WRR)"
 # The certificate was checked above; -k because pebble's root is not in the system's store.

@@ -7,6 +7,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -56,7 +57,7 @@ func app(ctx context.Context) *cli.App {
 			&cli.IntFlag{Name: "dns-port", Usage: "`PORT` of the nameservers (0 picks a free one)"},
 			&cli.DurationFlag{Name: "propagation-delay", Usage: "serve a record change on DNS only `DURATION` after the API call"},
 			&cli.StringFlag{Name: "topology", Usage: "CLB load balancers and listeners from a JSON `FILE` (see testdata/topologies/)"},
-			&cli.StringSliceFlag{Name: "placeholder-cert", Usage: "a self-signed certificate `ID=NAME,NAME…` in the SSL store for the topology to reference, e.g. Demo0001=example.test,*.example.test (repeatable)"},
+			&cli.StringSliceFlag{Name: "placeholder-cert", Usage: "a self-signed certificate `ID[:RSA]=NAME,NAME…` in the SSL store for the topology to reference, ECDSA unless :RSA, e.g. Demo0001=example.test,*.example.test (repeatable)"},
 			&cli.DurationFlag{Name: "task-delay", Value: 500 * time.Millisecond, Usage: "how long an asynchronous CLB task runs (`DURATION`)"},
 			&cli.Float64Flag{Name: "fault-rate", Usage: "fail this `FRACTION` of API calls (InternalError or a dropped connection)"},
 			&cli.StringFlag{Name: "secret-id", Usage: "the simulator's `SECRETID` (default: made up)"},
@@ -140,10 +141,11 @@ func simOptions(c *cli.Context) (tcsim.Options, error) {
 	}
 	for _, pc := range c.StringSlice("placeholder-cert") {
 		id, names, ok := strings.Cut(pc, "=")
+		id, alg, _ := strings.Cut(id, ":")
 		if !ok || id == "" || names == "" {
-			return opts, clbcli.Usagef("--placeholder-cert %q: give ID=NAME,NAME…, e.g. Demo0001=example.test,*.example.test", pc)
+			return opts, clbcli.Usagef("--placeholder-cert %q: give ID=NAME,NAME… or ID:RSA=NAME,NAME…, e.g. Demo0001=example.test,*.example.test", pc)
 		}
-		spec, err := tcsim.SelfSigned(id, strings.Split(names, ",")...)
+		spec, err := tcsim.SelfSignedKey(id, cmp.Or(strings.ToUpper(alg), "ECC"), strings.Split(names, ",")...)
 		if err != nil {
 			return opts, clbcli.UsageError{Err: fmt.Errorf("--placeholder-cert: %w", err)}
 		}

@@ -1,9 +1,11 @@
 package simtest
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
@@ -14,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clbcert/clbcert/pkg/binding"
 	"github.com/clbcert/clbcert/pkg/lineage"
 	"github.com/clbcert/clbcert/pkg/tcsim"
 )
@@ -29,14 +32,27 @@ import (
 // that need a certificate expiring at a given time from now.
 func Issue(tb testing.TB, certbotDir, name string, notBefore, notAfter time.Time, names ...string) string {
 	tb.Helper()
-	ca, caKey := issueCert(tb, &x509.Certificate{
+	return IssueKey(tb, certbotDir, name, binding.ECC, notBefore, notAfter, names...)
+}
+
+// IssueKey is Issue with a leaf key of algorithm alg: binding.ECC (P-256)
+// or binding.RSA (2048 bits), as certbot's --key-type ecdsa and rsa.
+func IssueKey(tb testing.TB, certbotDir, name string, alg binding.Algorithm, notBefore, notAfter time.Time, names ...string) string {
+	tb.Helper()
+	caKey := newKey(tb, binding.ECC)
+	ca := issueCert(tb, &x509.Certificate{
 		Subject: pkix.Name{CommonName: "clbcert simtest CA"}, NotBefore: notBefore.Add(-time.Hour), NotAfter: notAfter.Add(time.Hour),
 		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}, nil, nil)
-	leaf, key := issueCert(tb, &x509.Certificate{
+	}, nil, caKey, caKey)
+	key := newKey(tb, alg)
+	usage := x509.KeyUsageDigitalSignature
+	if alg == binding.RSA {
+		usage |= x509.KeyUsageKeyEncipherment
+	}
+	leaf := issueCert(tb, &x509.Certificate{
 		Subject: pkix.Name{CommonName: names[0]}, DNSNames: names, NotBefore: notBefore, NotAfter: notAfter,
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}, ca, caKey)
+		KeyUsage: usage, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}, ca, caKey, key)
 	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
 		tb.Fatal(err)
@@ -80,21 +96,36 @@ func Issue(tb testing.TB, certbotDir, name string, notBefore, notAfter time.Time
 	return live
 }
 
-func issueCert(tb testing.TB, tmpl, parent *x509.Certificate, parentKey *ecdsa.PrivateKey) (*x509.Certificate, *ecdsa.PrivateKey) {
+func newKey(tb testing.TB, alg binding.Algorithm) crypto.Signer {
 	tb.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	var key crypto.Signer
+	var err error
+	switch alg {
+	case binding.ECC:
+		key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	case binding.RSA:
+		key, err = rsa.GenerateKey(rand.Reader, 2048)
+	default:
+		err = fmt.Errorf("simtest: no %q keys", alg)
+	}
 	if err != nil {
 		tb.Fatal(err)
 	}
+	return key
+}
+
+// issueCert signs tmpl for key with parentKey; a nil parent self-signs.
+func issueCert(tb testing.TB, tmpl, parent *x509.Certificate, parentKey, key crypto.Signer) *x509.Certificate {
+	tb.Helper()
 	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 64))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tmpl.SerialNumber = serial
 	if parent == nil {
-		parent, parentKey = tmpl, key
+		parent = tmpl
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, parentKey)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, key.Public(), parentKey)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -102,7 +133,7 @@ func issueCert(tb testing.TB, tmpl, parent *x509.Certificate, parentKey *ecdsa.P
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return cert, key
+	return cert
 }
 
 // HandUploadedUntil is a certificate for names, expiring at notAfter,
@@ -112,7 +143,13 @@ func issueCert(tb testing.TB, tmpl, parent *x509.Certificate, parentKey *ecdsa.P
 // from the corpus, whose leaves run until 2125.
 func HandUploadedUntil(tb testing.TB, id string, notAfter time.Time, names ...string) tcsim.CertSpec {
 	tb.Helper()
-	dir := Issue(tb, tb.TempDir(), names[0], notAfter.Add(-90*24*time.Hour), notAfter, names...)
+	return HandUploadedKeyUntil(tb, id, binding.ECC, notAfter, names...)
+}
+
+// HandUploadedKeyUntil is HandUploadedUntil with a key of algorithm alg.
+func HandUploadedKeyUntil(tb testing.TB, id string, alg binding.Algorithm, notAfter time.Time, names ...string) tcsim.CertSpec {
+	tb.Helper()
+	dir := IssueKey(tb, tb.TempDir(), names[0], alg, notAfter.Add(-90*24*time.Hour), notAfter, names...)
 	l, err := lineage.Load(dir, notAfter.Add(-time.Hour))
 	if err != nil {
 		tb.Fatal(err)

@@ -32,21 +32,21 @@ const (
 
 // Member is one server certificate of a binding.
 type Member struct {
-	CertID    string
-	Algorithm Algorithm
+	CertID    string    `json:"certId"`
+	Algorithm Algorithm `json:"algorithm"`
 }
 
 // Binding is a listener's or SNI domain's certificate as DescribeListeners reports it:
 // CertId and ExtCertIds are Members, a set (which one CLB reports as CertId is not
 // documented).
 type Binding struct {
-	Members []Member
+	Members []Member `json:"members"`
 	// SSLMode is UNIDIRECTIONAL or MUTUAL; "" is read as UNIDIRECTIONAL, CLB's default.
-	SSLMode string
+	SSLMode string `json:"sslMode,omitempty"`
 	// CertCaID is the client CA of a MUTUAL binding.
-	CertCaID string
+	CertCaID string `json:"certCaId,omitempty"`
 	// SSLVerifyClient is ON or OPTIONAL for a MUTUAL binding; "" is read as ON, CLB's default.
-	SSLVerifyClient string
+	SSLVerifyClient string `json:"sslVerifyClient,omitempty"`
 }
 
 // Mutual reports whether the binding verifies client certificates.

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	clbsdk "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/clb/v20180317"
+
+	"github.com/clbcert/clbcert/pkg/binding"
 )
 
 // The SDK's answers are read from JSON, the way the SDK itself gets them.
@@ -30,6 +32,8 @@ func TestListenerOf(t *testing.T) {
 			Listener{ID: "lbl-1", Protocol: "HTTPS"}},
 		{"mutual TLS keeps mode and CA", `{"ListenerId":"lbl-1","Protocol":"TCP_SSL","Certificate":{"SSLMode":"MUTUAL","CertId":"c1","CertCaId":"ca1"},"Scheduler":"WRR","SessionExpireTime":30}`,
 			Listener{ID: "lbl-1", Protocol: "TCP_SSL", Certificate: &CertRef{ID: "c1", SSLMode: "MUTUAL", CAID: "ca1"}, Scheduler: "WRR", SessionExpireTime: 30}},
+		{"dual mutual binding: every member, OPTIONAL kept", `{"ListenerId":"lbl-4","Protocol":"HTTPS","Certificate":{"SSLMode":"MUTUAL","SSLVerifyClient":"OPTIONAL","CertId":"rsa1","CertCaId":"ca1","ExtCertIds":["ecc1"]}}`,
+			Listener{ID: "lbl-4", Protocol: "HTTPS", Certificate: &CertRef{ID: "rsa1", ExtIDs: []string{"ecc1"}, SSLMode: "MUTUAL", CAID: "ca1", SSLVerifyClient: "OPTIONAL"}}},
 		{"SNI rules lower-cased, nil rule skipped", `{"ListenerId":"lbl-2","Protocol":"HTTPS","SniSwitch":1,"Rules":[null,{"LocationId":"loc-1","Domain":"API.Example.test","Url":"/","Certificate":{"CertId":"c2"},"HealthCheck":{"HealthSwitch":1,"CheckType":"HTTP","HttpCode":31,"HttpCheckPath":"/ok"}}]}`,
 			Listener{ID: "lbl-2", Protocol: "HTTPS", SNI: true, Rules: []Rule{{LocationID: "loc-1", Domain: "api.example.test", URL: "/", Certificate: &CertRef{ID: "c2"},
 				HealthCheck: &HealthCheck{On: true, CheckType: "HTTP", HTTPCode: 31, HTTPCheckPath: "/ok"}}}}},
@@ -97,5 +101,20 @@ func TestHealthCheckInput(t *testing.T) {
 				t.Errorf("got  %s\nwant %s", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestCertRefBinding(t *testing.T) {
+	ref := &CertRef{ID: "rsa1", ExtIDs: []string{"ecc1"}, SSLMode: "MUTUAL", CAID: "ca1", SSLVerifyClient: "OPTIONAL"}
+	algs := map[string]binding.Algorithm{"rsa1": binding.RSA, "ecc1": binding.ECC}
+	got := ref.Binding(func(id string) binding.Algorithm { return algs[id] })
+	want := binding.Binding{Members: []binding.Member{{CertID: "rsa1", Algorithm: binding.RSA}, {CertID: "ecc1", Algorithm: binding.ECC}},
+		SSLMode: "MUTUAL", CertCaID: "ca1", SSLVerifyClient: "OPTIONAL"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Binding() = %+v, want %+v", got, want)
+	}
+	var none *CertRef
+	if b := none.Binding(nil); len(b.Members) != 0 || none.IDs() != nil {
+		t.Errorf("nil CertRef: Binding() = %+v, IDs() = %v", b, none.IDs())
 	}
 }

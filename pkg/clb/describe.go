@@ -8,6 +8,7 @@ import (
 
 	clbsdk "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/clb/v20180317"
 
+	"github.com/clbcert/clbcert/pkg/binding"
 	"github.com/clbcert/clbcert/pkg/tencent"
 )
 
@@ -56,12 +57,41 @@ type Rule struct {
 	HealthCheck       *HealthCheck `json:"healthCheck,omitempty"`
 }
 
-// CertRef is a certificate binding as CLB reports it. SSLMode and CAID are
-// kept so that rebinding a certificate does not turn mutual TLS off.
+// CertRef is a certificate binding as CLB reports it: its server
+// certificates (members) are ID and ExtIDs, a set: which one CLB reports as
+// CertId is not documented. SSLMode, CAID and SSLVerifyClient are kept so
+// that rebinding a certificate does not turn mutual TLS off or make it
+// stricter.
 type CertRef struct {
-	ID      string `json:"id"`
-	SSLMode string `json:"sslMode,omitempty"` // UNIDIRECTIONAL or MUTUAL
-	CAID    string `json:"caId,omitempty"`    // the client CA of MUTUAL
+	ID string `json:"id"`
+	// ExtIDs are the other server certificates of a binding that holds
+	// more than one (an RSA and an ECC one, say).
+	ExtIDs  []string `json:"extCertIds,omitempty"`
+	SSLMode string   `json:"sslMode,omitempty"` // UNIDIRECTIONAL or MUTUAL
+	CAID    string   `json:"caId,omitempty"`    // the client CA of MUTUAL
+	// SSLVerifyClient is ON or OPTIONAL with MUTUAL.
+	SSLVerifyClient string `json:"sslVerifyClient,omitempty"`
+}
+
+// IDs are every member's certificate id: ID, then ExtIDs.
+func (c *CertRef) IDs() []string {
+	if c == nil {
+		return nil
+	}
+	return append([]string{c.ID}, c.ExtIDs...)
+}
+
+// Binding is c with each member's key algorithm as algorithm tells it ("" where it does not
+// know: binding.Check refuses that). A nil c is an empty binding.
+func (c *CertRef) Binding(algorithm func(certID string) binding.Algorithm) binding.Binding {
+	if c == nil {
+		return binding.Binding{}
+	}
+	b := binding.Binding{SSLMode: c.SSLMode, CertCaID: c.CAID, SSLVerifyClient: c.SSLVerifyClient}
+	for _, id := range c.IDs() {
+		b.Members = append(b.Members, binding.Member{CertID: id, Algorithm: algorithm(id)})
+	}
+	return b
 }
 
 // HealthCheck is CLB's health check of a listener or rule. A field CLB left
@@ -169,7 +199,13 @@ func certOf(o *clbsdk.CertificateOutput) *CertRef {
 	if o == nil || tencent.Deref(o.CertId) == "" {
 		return nil
 	}
-	return &CertRef{ID: tencent.Deref(o.CertId), SSLMode: tencent.Deref(o.SSLMode), CAID: tencent.Deref(o.CertCaId)}
+	ref := &CertRef{ID: tencent.Deref(o.CertId), SSLMode: tencent.Deref(o.SSLMode), CAID: tencent.Deref(o.CertCaId), SSLVerifyClient: tencent.Deref(o.SSLVerifyClient)}
+	for _, id := range tencent.DerefAll(o.ExtCertIds) {
+		if id != "" && id != ref.ID && !slices.Contains(ref.ExtIDs, id) {
+			ref.ExtIDs = append(ref.ExtIDs, id)
+		}
+	}
+	return ref
 }
 
 func healthCheckOf(h *clbsdk.HealthCheck) *HealthCheck {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	certbinding "github.com/clbcert/clbcert/pkg/binding"
 	"github.com/clbcert/clbcert/pkg/clb"
 )
 
@@ -28,13 +29,18 @@ func (d *Deployer) dryRun(ctx context.Context, plan *Plan) (*Report, error) {
 		return nil, err
 	}
 	plan.CertID = id
+	if id != "" {
+		d.settle(plan, id)
+	}
 	rep := newReport(plan, true)
 	for i := range rep.Targets {
 		t := &rep.Targets[i]
 		switch {
+		case t.refused != "":
+			t.Status, t.Error = StatusFailed, t.refused
 		case t.Kept != "":
 			t.Status = StatusKept
-		case plan.CertID != "" && t.Current == plan.CertID:
+		case t.Outcome == certbinding.Unchanged:
 			t.Status = StatusUnchanged
 		default:
 			t.Status = StatusPlanned
@@ -111,20 +117,24 @@ func (d *Deployer) apply(ctx context.Context, plan *Plan) (*Report, error) {
 		return nil, err
 	}
 	plan.CertID = id
+	d.settle(plan, id)
 	rep := newReport(plan, false)
 	rep.Uploaded = uploaded
+	fps := d.newFingerprints(map[string]string{id: plan.Fingerprint})
 	changes := make([]change, len(rep.Targets))
 	for i := range rep.Targets {
 		t := &rep.Targets[i]
 		switch {
+		case t.refused != "":
+			t.Status, t.Error = StatusFailed, t.refused
 		case t.Kept != "":
 			t.Status = StatusKept
-		case t.Current == id:
+		case t.Outcome == certbinding.Unchanged:
 			t.Status = StatusUnchanged
 		}
-		changes[i] = change{t: t, certID: id, fingerprint: plan.Fingerprint}
+		changes[i] = change{t: t, want: t.After, fingerprints: fps}
 	}
-	if err := d.recordBindings(ctx, lin.Name, rep, id); err != nil {
+	if err := d.recordBindings(ctx, lin.Name, rep); err != nil {
 		return nil, err
 	}
 	d.log.Info("binding", "lineage", lin.Name, "cert", id, "targets", len(rep.Targets))
@@ -152,13 +162,42 @@ func (d *Deployer) apply(ctx context.Context, plan *Plan) (*Report, error) {
 	return rep, nil
 }
 
-// change is one target to point at a certificate.
+// change is one target to give a binding.
 type change struct {
-	t      *TargetResult
-	certID string
-	// fingerprint is the certificate's leaf SHA-256, which a TLS handshake
-	// must then see; "" leaves the check to CLB's description.
-	fingerprint string
+	t    *TargetResult
+	want certbinding.Binding
+	// fingerprints are the members' leaf SHA-256s, which TLS handshakes
+	// must then see; a member without one leaves the check to CLB's
+	// description.
+	fingerprints *fingerprints
+}
+
+// fingerprints are the leaf SHA-256 of certificates by id, learnt from the
+// SSL service (DescribeCertificateDetail) once per run where not known;
+// safe for concurrent use.
+type fingerprints struct {
+	d  *Deployer
+	mu sync.Mutex
+	m  map[string]string
+}
+
+func (d *Deployer) newFingerprints(known map[string]string) *fingerprints {
+	return &fingerprints{d: d, m: known}
+}
+
+// of is id's fingerprint, "" if the SSL service cannot tell it.
+func (f *fingerprints) of(ctx context.Context, id string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if fp, ok := f.m[id]; ok {
+		return fp
+	}
+	fp, _, err := f.d.inv.Fingerprint(ctx, id)
+	if err != nil {
+		f.d.log.Warn("no fingerprint to check the handshake against", "cert", id, "error", err)
+	}
+	f.m[id] = fp
+	return fp
 }
 
 // bindAll binds each change's target whose Status is not yet
@@ -203,7 +242,7 @@ func (d *Deployer) bindAll(ctx context.Context, changes []change) {
 					c.t.Status = StatusInterrupted
 					continue
 				}
-				task, err := d.bindOne(ctx, &c.t.Planned, c.certID)
+				task, err := d.bindOne(ctx, c.t.Target, c.want)
 				switch {
 				case err == nil:
 					c.t.Status = StatusUpdated
@@ -258,14 +297,14 @@ func (d *Deployer) ensureUploaded(ctx context.Context, plan *Plan) (string, bool
 	return id, fresh, err
 }
 
-// recordBindings notes, for rollback, the certificate each target to change
+// recordBindings notes, for rollback, the binding each target to change
 // has now. It is one state write before the first change, not one per
 // target: each rewrites the whole file, so per target they cost time
 // quadratic in the targets, all of it serialised on the file's lock. A
 // target recorded but then not changed (it failed, or the run was killed) is
 // harmless: rolling it back sets the certificate it still has, and a re-run
 // keeps the first record, whose previous certificate is the one to restore.
-func (d *Deployer) recordBindings(ctx context.Context, lineageName string, rep *Report, certID string) error {
+func (d *Deployer) recordBindings(ctx context.Context, lineageName string, rep *Report) error {
 	var change []TargetResult
 	for _, t := range rep.Targets {
 		if t.Status != StatusUnchanged && t.Status != StatusKept {
@@ -278,7 +317,7 @@ func (d *Deployer) recordBindings(ctx context.Context, lineageName string, rep *
 	err := d.updateState(ctx, lineageName, func(s *lineageState) {
 		now := d.opts.Now()
 		for _, t := range change {
-			s.recordBinding(t.Target, t.Current, certID, now)
+			s.recordBinding(t.Target, t.Before, t.After, now)
 		}
 	})
 	if err != nil {
@@ -287,16 +326,17 @@ func (d *Deployer) recordBindings(ctx context.Context, lineageName string, rep *
 	return nil
 }
 
-// bindOne binds the new certificate to a target and waits for CLB's task to
-// finish. It returns the task's id once CLB has accepted the change.
-func (d *Deployer) bindOne(ctx context.Context, t *Planned, certID string) (string, error) {
+// bindOne writes the whole binding b (every member, with its mode, CA and
+// client verification) to a target and waits for CLB's task to finish. It
+// returns the task's id once CLB has accepted the change.
+func (d *Deployer) bindOne(ctx context.Context, t Target, b certbinding.Binding) (string, error) {
 	task, err := d.clb.WhenIdle(ctx, t.LoadBalancerID, func(ctx context.Context) (string, error) {
-		return d.cloud.bind(ctx, t.Target, certID, t.prev)
+		return d.clb.Bind(ctx, t.address(), b)
 	})
 	if err != nil {
 		return "", err
 	}
-	d.log.Info("task started", "target", t.Target.String(), "task", task)
+	d.log.Info("task started", "target", t.String(), "task", task)
 	return task, d.clb.Await(ctx, t.Region, task)
 }
 

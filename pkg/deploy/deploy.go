@@ -120,7 +120,6 @@ type Deployer struct {
 	opts  Options
 	keep  int // Options.Keep resolved
 	inv   *inventory.Client
-	cloud *cloud
 	clb   *clb.Client
 	ssl   *ssl.Client
 	store *store.Store
@@ -151,7 +150,7 @@ func New(cfg tencent.Config, st *store.Store, opts Options) (*Deployer, error) {
 		keep = 0
 	}
 	inv := inventory.Of(tasks, certs, inventory.Options{Concurrency: opts.Concurrency})
-	return &Deployer{opts: opts, keep: keep, inv: inv, cloud: newCloud(cfg), clb: tasks, ssl: certs, store: st, log: opts.Logger}, nil
+	return &Deployer{opts: opts, keep: keep, inv: inv, clb: tasks, ssl: certs, store: st, log: opts.Logger}, nil
 }
 
 // Deploy plans and applies lin. The report says per target what happened;

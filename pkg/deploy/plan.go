@@ -2,15 +2,14 @@ package deploy
 
 import (
 	"context"
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/rsa"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
+	certbinding "github.com/clbcert/clbcert/pkg/binding"
+	"github.com/clbcert/clbcert/pkg/clb"
 	"github.com/clbcert/clbcert/pkg/inventory"
 	"github.com/clbcert/clbcert/pkg/lineage"
 	"github.com/clbcert/clbcert/pkg/tencent"
@@ -41,6 +40,11 @@ func (t Target) String() string {
 	return s
 }
 
+// address is t as pkg/clb spells a place on a load balancer.
+func (t Target) address() clb.Address {
+	return clb.Address{Region: t.Region, LoadBalancerID: t.LoadBalancerID, ListenerID: t.ListenerID, Domain: t.Domain}
+}
+
 // ParseTarget reads "lb-id/listener-id" or "lb-id/listener-id/sni-domain".
 func ParseTarget(s string) (Target, error) {
 	parts := strings.Split(strings.TrimSpace(s), "/")
@@ -57,19 +61,34 @@ func ParseTarget(s string) (Target, error) {
 // Planned is a target with what it serves now and what deploy will do.
 type Planned struct {
 	Target
-	LoadBalancerName string   `json:"loadBalancerName,omitempty"`
-	Protocol         string   `json:"protocol"`
-	Addr             string   `json:"addr,omitempty"` // VIP:port, for the TLS check
-	ServerName       string   `json:"serverName,omitempty"`
-	Current          string   `json:"currentCertId,omitempty"`
-	CurrentNames     []string `json:"currentNames,omitempty"`
-	UpToDate         bool     `json:"upToDate"`
+	LoadBalancerName string `json:"loadBalancerName,omitempty"`
+	Protocol         string `json:"protocol"`
+	Addr             string `json:"addr,omitempty"` // VIP:port, for the TLS check
+	ServerName       string `json:"serverName,omitempty"`
+	// Current is the certificate CLB reports as the binding's CertId; of a
+	// binding with several members Before has them all.
+	Current string `json:"currentCertId,omitempty"`
+	// CurrentNames are the names of the certificates the new one replaces
+	// or joins.
+	CurrentNames []string `json:"currentNames,omitempty"`
+	UpToDate     bool     `json:"upToDate"`
+	// Before is the binding now: every member with its key algorithm, the
+	// SSL mode, client CA and client verification.
+	Before certbinding.Binding `json:"before"`
+	// After is what the binding becomes, and Outcome how (issue 12 rule 2):
+	// the member of the lineage's key algorithm replaced, the new
+	// certificate added beside a member another lineage renews, or the
+	// binding migrated to the new certificate. Mode, CA and verification
+	// are Before's.
+	After   certbinding.Binding `json:"after"`
+	Outcome certbinding.Outcome `json:"outcome,omitempty"`
 	// Kept says why the target keeps its current certificate: it expires
 	// later than the new one, with the same key algorithm. "" if it is to
 	// be bound.
 	Kept string `json:"kept,omitempty"`
-
-	prev inventory.CertRef
+	// refused says why the binding cannot be worked out (a member the SSL
+	// service does not describe, say): the target fails without a change.
+	refused string
 }
 
 // Plan is everything a deployment would change, computed with read-only calls.
@@ -93,6 +112,12 @@ type Plan struct {
 	// certs are the certificates discovery found bound in the regions, as
 	// the SSL service described them.
 	certs map[string]inventory.Certificate
+	// partners caches, per key algorithm and names, whether another
+	// lineage of the certbot config dir renews a certificate of that
+	// algorithm for those names.
+	partners map[string]bool
+	warnings []error
+	force    bool
 }
 
 // Failure is a load balancer or region discovery could not read.
@@ -108,26 +133,38 @@ func (d *Deployer) candidates(ctx context.Context, regions []string) ([]Planned,
 	}
 	var out []Planned
 	for _, b := range inv.Bindings() {
-		out = append(out, planned(b))
+		out = append(out, planned(b, inv.Certificates))
 	}
 	return out, inv.Certificates, inv.Failures, nil
 }
 
-func planned(b inventory.Binding) Planned {
+func planned(b inventory.Binding, certs map[string]inventory.Certificate) Planned {
 	p := Planned{
 		Target:           Target{Region: b.Region, LoadBalancerID: b.LoadBalancerID, ListenerID: b.ListenerID, Domain: b.Domain},
 		LoadBalancerName: b.LoadBalancerName, Protocol: b.Protocol, Addr: b.Addr, ServerName: b.ServerName,
+		Before: b.Certificate.Binding(algorithmIn(certs)),
 	}
 	if b.Certificate != nil {
-		p.Current, p.prev = b.Certificate.ID, *b.Certificate
+		p.Current = b.Certificate.ID
 	}
 	return p
 }
 
+// algorithmIn reads a certificate's key algorithm from the SSL service's
+// description (EncryptAlgorithm); "" for one it did not describe.
+func algorithmIn(certs map[string]inventory.Certificate) func(string) certbinding.Algorithm {
+	return func(id string) certbinding.Algorithm {
+		return certbinding.Algorithm(strings.ToUpper(certs[id].Algorithm))
+	}
+}
+
+// pendingID stands for the lineage's certificate until it has an id.
+const pendingID = "(new)"
+
 // Plan finds the targets of lin and what each serves now. Without pinned
-// targets it takes every binding whose current certificate's names are all
-// covered by lin; pinned targets must exist and be covered, or the whole
-// deployment is refused.
+// targets it takes every binding where lin's certificate would replace or
+// join certificates whose names it all covers; pinned targets must exist
+// and be covered, or the whole deployment is refused.
 func (d *Deployer) Plan(ctx context.Context, lin *lineage.Lineage) (*Plan, error) {
 	var cands []Planned
 	var certs map[string]inventory.Certificate
@@ -138,58 +175,131 @@ func (d *Deployer) Plan(ctx context.Context, lin *lineage.Lineage) (*Plan, error
 			return nil, err
 		}
 	}
-	plan := &Plan{Lineage: lin, Fingerprint: lin.Fingerprint, Names: lin.Names(), Failures: failures, certs: certs}
+	plan := &Plan{Lineage: lin, Fingerprint: lin.Fingerprint, Names: lin.Names(), Failures: failures, certs: certs, partners: map[string]bool{}, force: d.opts.Force}
 	if len(d.opts.Targets) > 0 {
 		if err := d.pinned(plan, cands, certs); err != nil {
 			return plan, err
 		}
 	} else {
 		for _, c := range cands {
-			sc, ok := certs[c.Current]
-			if !ok {
-				continue
-			}
-			c.CurrentNames = sc.Names
-			if len(lineage.Uncovered(plan.Names, sc.Names)) == 0 {
+			if plan.decide(&c, pendingID) {
 				plan.Targets = append(plan.Targets, c)
 			}
 		}
 	}
-	if !d.opts.Force {
-		plan.keepNewer()
-	}
+	d.settle(plan, pendingID)
 	d.planProducts(ctx, plan)
 	return plan, nil
 }
 
-// keepNewer marks the targets whose certificate expires later than the
-// lineage's leaf and has the same key algorithm: replacing it would shorten
-// what clients are served. A certificate of another algorithm is replaced
-// whatever its dates, since the operator chose the lineage's key type.
-// Tested by TestDeployKeepsANewerCertificate.
-func (p *Plan) keepNewer() {
-	leaf := p.Lineage.Leaf
-	algo := keyAlgorithm(leaf.PublicKey)
-	for i := range p.Targets {
-		t := &p.Targets[i]
-		sc, ok := p.certs[t.Current]
-		if !ok || !sc.NotAfter.After(leaf.NotAfter) || (sc.Algorithm != "" && !strings.EqualFold(sc.Algorithm, algo)) {
-			continue
-		}
-		t.Kept = fmt.Sprintf("its certificate %s expires %s, later than this one (%s), with the same key algorithm %s: deploy with force to replace it",
-			sc.ID, sc.NotAfter.UTC().Format(time.DateOnly), leaf.NotAfter.UTC().Format(time.DateOnly), algo)
+// settle works out every target's binding with the lineage's certificate
+// as certID, once it is known.
+func (d *Deployer) settle(plan *Plan, certID string) {
+	for i := range plan.Targets {
+		plan.decide(&plan.Targets[i], certID)
 	}
+	for _, w := range plan.warnings {
+		d.log.Warn("a lineage of the certbot config dir could not be read to tell whether it renews the other certificate of a pair", "error", w)
+	}
+	plan.warnings = nil
 }
 
-// keyAlgorithm names a public key's algorithm as the SSL service does.
-func keyAlgorithm(pub crypto.PublicKey) string {
-	switch pub.(type) {
-	case *rsa.PublicKey:
-		return "RSA"
-	case *ecdsa.PublicKey:
-		return "ECC"
+// decide sets t's After, Outcome, CurrentNames and Kept for the lineage's
+// certificate certID, and reports whether the lineage covers what it
+// would replace or join: the names of the member of its key algorithm
+// (rule 2a), of the members it would take the place of (2b, migration), or
+// of the member it would pair with (2b, added). A binding a deploy cannot
+// reason about (a member the SSL service does not describe) is refused
+// rather than guessed at; it counts as covered when one of its members is.
+func (p *Plan) decide(t *Planned, certID string) bool {
+	alg := p.Lineage.Algorithm()
+	dep := certbinding.Deploy{CertID: certID, Algorithm: alg}
+	var others []string
+	var otherAlg certbinding.Algorithm
+	if _, ok := t.Before.Member(alg); !ok {
+		for _, m := range t.Before.Members {
+			if m.Algorithm != certbinding.SM2 {
+				others, otherAlg = append(others, p.certs[m.CertID].Names...), m.Algorithm
+			}
+		}
+		if len(others) > 0 {
+			dep.PartnerCovers = p.partnerCovers(otherAlg, others)
+		}
 	}
-	return fmt.Sprintf("%T", pub)
+	next, outcome, err := certbinding.Next(t.Before, dep)
+	t.Kept, t.refused = "", ""
+	if err != nil {
+		t.After, t.Outcome, t.refused = t.Before, "", fmt.Sprintf("%v: nothing was changed", err)
+		return slices.ContainsFunc(t.Before.Members, func(m certbinding.Member) bool { return p.covers(m.CertID) })
+	}
+	t.After, t.Outcome = next, outcome
+	var touched []string // the members the lineage must cover
+	switch outcome {
+	case certbinding.Replaced:
+		m, _ := t.Before.Member(alg)
+		touched = []string{m.CertID}
+		p.keepNewer(t, m.CertID)
+	case certbinding.Added, certbinding.Migrated:
+		for _, m := range t.Before.Members {
+			if m.Algorithm != certbinding.SM2 {
+				touched = append(touched, m.CertID)
+			}
+		}
+	case certbinding.Unchanged:
+		touched = []string{certID}
+	}
+	t.CurrentNames = nil
+	covered := true
+	for _, id := range touched {
+		sc, ok := p.certs[id]
+		covered = covered && (ok || id == certID)
+		for _, n := range sc.Names {
+			if !slices.Contains(t.CurrentNames, n) {
+				t.CurrentNames = append(t.CurrentNames, n)
+			}
+		}
+	}
+	return covered && len(t.CurrentNames) > 0 && len(lineage.Uncovered(p.Names, t.CurrentNames)) == 0
+}
+
+// covers reports whether the lineage covers every name of certificate id.
+func (p *Plan) covers(id string) bool {
+	sc, ok := p.certs[id]
+	return ok && len(sc.Names) > 0 && len(lineage.Uncovered(p.Names, sc.Names)) == 0
+}
+
+// partnerCovers is rule 2b's question: does another lineage of the same
+// certbot config dir (the parent of live/) have key algorithm alg and cover
+// names? Then the operator keeps a pair, and the new certificate joins the
+// binding instead of replacing its member.
+func (p *Plan) partnerCovers(alg certbinding.Algorithm, names []string) bool {
+	key := string(alg) + " " + strings.Join(slices.Sorted(slices.Values(names)), " ")
+	if found, ok := p.partners[key]; ok {
+		return found
+	}
+	found, skipped, err := lineage.Covering(lineage.ConfigDir(p.Lineage.Dir), p.Lineage.Name, alg, names)
+	p.warnings = append(p.warnings, skipped...)
+	if err != nil {
+		p.warnings = append(p.warnings, err)
+	}
+	p.partners[key] = len(found) > 0
+	return len(found) > 0
+}
+
+// keepNewer marks t kept when its member replaced expires later than the
+// lineage's leaf, with the same key algorithm (that is what rule 2a
+// replaces): replacing it would shorten what clients are served. A
+// certificate of another algorithm is replaced whatever its dates (a
+// migration), since the operator chose the lineage's key type.
+// Tested by TestDeployKeepsANewerCertificate.
+func (p *Plan) keepNewer(t *Planned, replaced string) {
+	leaf := p.Lineage.Leaf
+	sc, ok := p.certs[replaced]
+	if p.force || !ok || !sc.NotAfter.After(leaf.NotAfter) {
+		return
+	}
+	t.Kept = fmt.Sprintf("its certificate %s expires %s, later than this one (%s), with the same key algorithm %s: deploy with force to replace it",
+		sc.ID, sc.NotAfter.UTC().Format(time.DateOnly), leaf.NotAfter.UTC().Format(time.DateOnly), p.Lineage.Algorithm())
 }
 
 // toBind counts the targets and resources that are to serve the new
@@ -260,8 +370,11 @@ func (d *Deployer) pinned(plan *Plan, cands []Planned, certs map[string]inventor
 			continue
 		}
 		c := cands[i]
-		c.CurrentNames = certs[c.Current].Names
-		need := c.CurrentNames
+		plan.decide(&c, pendingID)
+		var need []string
+		for _, id := range c.Before.CertIDs() {
+			need = append(need, certs[id].Names...)
+		}
 		if c.Domain != "" {
 			need = []string{c.Domain}
 		}

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	certbinding "github.com/clbcert/clbcert/pkg/binding"
 )
 
 func TestParseTarget(t *testing.T) {
@@ -39,12 +41,15 @@ func TestRecordBindingKeepsTheOriginalPrevious(t *testing.T) {
 	var s lineageState
 	tg := Target{Region: "ap-guangzhou", LoadBalancerID: "lb-1", ListenerID: "lbl-1"}
 	now := time.Now()
-	s.recordBinding(tg, "old", "new", now)
-	s.recordBinding(tg, "new", "new", now.Add(time.Minute))
+	one := func(id string) certbinding.Binding {
+		return certbinding.Binding{Members: []certbinding.Member{{CertID: id, Algorithm: certbinding.ECC}}}
+	}
+	s.recordBinding(tg, one("old"), one("new"), now)
+	s.recordBinding(tg, one("new"), one("new"), now.Add(time.Minute))
 	if b := s.Bindings["ap-guangzhou/lb-1/lbl-1"]; b.Previous != "old" || b.Current != "new" {
 		t.Fatalf("binding = %+v", b)
 	}
-	s.recordBinding(tg, "new", "newer", now.Add(time.Hour))
+	s.recordBinding(tg, one("new"), one("newer"), now.Add(time.Hour))
 	if b := s.Bindings["ap-guangzhou/lb-1/lbl-1"]; b.Previous != "new" || b.Current != "newer" {
 		t.Fatalf("after the next renewal: %+v", b)
 	}

@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	certbinding "github.com/clbcert/clbcert/pkg/binding"
 	"github.com/clbcert/clbcert/pkg/plural"
 )
 
@@ -231,7 +233,10 @@ func (r *Report) WriteTable(w io.Writer) error {
 	}
 	var why []string
 	for _, t := range r.Targets {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Region, t.Target, t.Protocol, dash(t.Current), t.Status, dash(t.Verified))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Region, t.Target, t.Protocol, members(t.Before), t.Status, dash(t.Verified))
+		if t.Outcome == certbinding.Added || t.Outcome == certbinding.Migrated || (len(t.After.Members) > 1 && t.Status != StatusKept) {
+			why = append(why, fmt.Sprintf("%s %s: %s: %s", t.Region, t.Target, t.Outcome, describeMembers(t.After)))
+		}
 		if t.Error != "" {
 			why = append(why, fmt.Sprintf("%s %s: %s", t.Region, t.Target, t.Error))
 		}
@@ -279,6 +284,20 @@ func writeResources(w io.Writer, rs []ResourceResult, why *[]string) error {
 	return tw.Flush()
 }
 
+// describeMembers is a binding for people: each member with its key
+// algorithm, and the mutual-TLS settings.
+func describeMembers(b certbinding.Binding) string {
+	var parts []string
+	for _, m := range b.Members {
+		parts = append(parts, fmt.Sprintf("%s %s", m.Algorithm, m.CertID))
+	}
+	s := strings.Join(parts, " + ")
+	if b.Mutual() {
+		s += fmt.Sprintf(", MUTUAL with CA %s, client certificate %s", b.CertCaID, cmp.Or(b.SSLVerifyClient, certbinding.VerifyOn))
+	}
+	return s
+}
+
 func dash(s string) string {
 	if s == "" {
 		return "-"
@@ -310,7 +329,7 @@ func (r *RollbackReport) WriteTable(w io.Writer) error {
 	}
 	var why []string
 	for _, t := range r.Targets {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Region, t.Target, dash(t.Current), t.To, t.Status, dash(t.Verified))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Region, t.Target, members(t.Before), t.To, t.Status, dash(t.Verified))
 		if t.Error != "" {
 			why = append(why, fmt.Sprintf("%s %s: %s", t.Region, t.Target, t.Error))
 		}

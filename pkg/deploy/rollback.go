@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	certbinding "github.com/clbcert/clbcert/pkg/binding"
 	"github.com/clbcert/clbcert/pkg/inventory"
 	"github.com/clbcert/clbcert/pkg/plural"
 	"github.com/clbcert/clbcert/pkg/ssl"
@@ -31,12 +32,17 @@ type RollbackReport struct {
 	Note string `json:"note,omitempty"`
 }
 
-// RollbackTarget is one target's outcome. Current (currentCertId) is what it
-// served before the rollback, To what it serves after.
+// RollbackTarget is one target's outcome. Before is what it served before
+// the rollback, ToBinding what it serves after: the whole binding the last
+// deploy replaced, every member with the SSL mode, client CA and
+// verification it had. To is its certificates joined by "+" (the one
+// certificate of a plain binding), ToNotAfter when the first of them
+// expires.
 type RollbackTarget struct {
 	TargetResult
-	To         string    `json:"to"`
-	ToNotAfter time.Time `json:"toNotAfter"`
+	To         string              `json:"to"`
+	ToBinding  certbinding.Binding `json:"toBinding"`
+	ToNotAfter time.Time           `json:"toNotAfter"`
 }
 
 // RollbackResource is one resource's outcome: Before is what it held
@@ -103,7 +109,8 @@ func (r *RollbackReport) Err() error {
 }
 
 // Rollback puts back, on every target that deploy changed for the lineage,
-// the certificate the target had before, awaited and verified as a
+// the binding the target had before (every member, the SSL mode, client CA
+// and verification), awaited and verified as a
 // deployment is. It then records the restored certificates as the
 // targets' current ones with nothing before them, so a second rollback has
 // nothing to do (rather than flip back to the newer certificate: the way
@@ -126,7 +133,7 @@ func (d *Deployer) Rollback(ctx context.Context, lineageName string) (*RollbackR
 	}
 	var todo []binding
 	for _, key := range slices.Sorted(maps.Keys(st.Bindings)) {
-		if b := st.Bindings[key]; b.Previous != "" && b.Previous != b.Current {
+		if b := st.Bindings[key]; b.pending() {
 			todo = append(todo, b)
 		}
 	}
@@ -163,7 +170,7 @@ func (d *Deployer) Rollback(ctx context.Context, lineageName string) (*RollbackR
 			where[b.Region+"/"+b.String()] = b
 		}
 		for _, b := range todo {
-			rep.Targets = append(rep.Targets, rollbackTarget(b, where, inv.Failures, prev[b.Previous]))
+			rep.Targets = append(rep.Targets, rollbackTarget(b, where, inv, prev))
 		}
 	}
 	if err := d.planResourceRollback(ctx, rep, todoRes); err != nil {
@@ -174,7 +181,9 @@ func (d *Deployer) Rollback(ctx context.Context, lineageName string) (*RollbackR
 	}
 
 	var changes []change
-	fingerprints := map[string]string{}
+	// Without a fingerprint the TLS check cannot tell the leaves apart:
+	// CLB's description is then the only check.
+	fps := d.newFingerprints(map[string]string{})
 	for i := range rep.Targets {
 		t := &rep.Targets[i]
 		if t.Status != StatusPlanned && t.Status != StatusUnchanged {
@@ -183,17 +192,7 @@ func (d *Deployer) Rollback(ctx context.Context, lineageName string) (*RollbackR
 		if t.Status == StatusPlanned {
 			t.Status = ""
 		}
-		fp, ok := fingerprints[t.To]
-		if !ok {
-			// Without a fingerprint the TLS check cannot tell the leaves
-			// apart: CLB's description is then the only check.
-			fp, _, err = d.inv.Fingerprint(ctx, t.To)
-			if err != nil {
-				d.log.Warn("no fingerprint to check the handshake against", "cert", t.To, "error", err)
-			}
-			fingerprints[t.To] = fp
-		}
-		changes = append(changes, change{t: &t.TargetResult, certID: t.To, fingerprint: fp})
+		changes = append(changes, change{t: &t.TargetResult, want: t.ToBinding, fingerprints: fps})
 	}
 	d.log.Info("rolling back", "lineage", lineageName, "targets", len(changes), "resources", len(rep.Resources))
 	d.bindAll(ctx, changes)
@@ -217,7 +216,9 @@ func (d *Deployer) rollbackCerts(ctx context.Context, todo []binding, todoRes []
 		usersOf[id] = append(usersOf[id], user)
 	}
 	for _, b := range todo {
-		add(b.Previous, b.Target.String())
+		for _, id := range b.previousIDs() {
+			add(id, b.Target.String())
+		}
 	}
 	for _, b := range todoRes {
 		add(b.Previous, b.Resource.String())
@@ -244,26 +245,45 @@ func (d *Deployer) rollbackCerts(ctx context.Context, todo []binding, todoRes []
 	return certs, nil
 }
 
-// rollbackTarget is what rollback will do with b, given where things are now.
-func rollbackTarget(b binding, where map[string]inventory.Binding, failures []Failure, to inventory.Certificate) RollbackTarget {
-	t := RollbackTarget{TargetResult: TargetResult{Planned: Planned{Target: b.Target}}, To: b.Previous, ToNotAfter: to.NotAfter}
+// rollbackTarget is what rollback will do with b, given where things are
+// now and the certificates to put back (prev, as the SSL service describes
+// them).
+func rollbackTarget(b binding, where map[string]inventory.Binding, inv *inventory.Inventory, prev map[string]inventory.Certificate) RollbackTarget {
+	t := RollbackTarget{TargetResult: TargetResult{Planned: Planned{Target: b.Target}}}
 	now, ok := where[b.Target.Region+"/"+b.Target.String()]
+	served := certbinding.Binding{}
+	if ok {
+		t.Planned = planned(now, inv.Certificates)
+		served = t.Before
+	}
+	to, _ := b.previous(served)
+	for i, m := range to.Members {
+		if m.Algorithm == "" {
+			to.Members[i].Algorithm = algorithmIn(prev)(m.CertID)
+		}
+		if na := prev[m.CertID].NotAfter; t.ToNotAfter.IsZero() || (!na.IsZero() && na.Before(t.ToNotAfter)) {
+			t.ToNotAfter = na
+		}
+	}
+	t.ToBinding, t.To, t.After = to, strings.Join(to.CertIDs(), "+"), to
+	if len(to.Members) == 1 {
+		t.To = to.Members[0].CertID
+	}
 	switch {
-	case !ok && unreadable(failures, b.Target.LoadBalancerID):
+	case !ok && unreadable(inv.Failures, b.Target.LoadBalancerID):
 		t.Status, t.Error = StatusFailed, "its load balancer could not be read"
 		return t
 	case !ok:
 		t.Status, t.Error = StatusSkipped, "no longer a TLS listener or SNI domain"
 		return t
 	}
-	t.Planned = planned(now)
-	switch t.Current {
-	case b.Previous:
+	switch cur := b.current(served); {
+	case certbinding.Equal(served, to):
 		t.Status = StatusUnchanged
-	case b.Current:
+	case certbinding.Equal(served, cur):
 		t.Status = StatusPlanned
 	default:
-		t.Status, t.Error = StatusSkipped, fmt.Sprintf("serves %s now, not %s that clbcert-deploy put there: left as it is", dash(t.Current), b.Current)
+		t.Status, t.Error = StatusSkipped, fmt.Sprintf("serves %s now, not %s that clbcert-deploy put there: left as it is", describe(served), describe(cur))
 	}
 	return t
 }
@@ -278,7 +298,8 @@ func (d *Deployer) recordRollback(ctx context.Context, lineageName string, rep *
 			key := t.Region + "/" + t.Target.String()
 			switch t.Status {
 			case StatusUpdated, StatusUnchanged:
-				s.Bindings[key] = binding{Target: t.Target, Current: t.To, At: now, RolledBackFrom: s.Bindings[key].Current}
+				after := t.ToBinding
+				s.Bindings[key] = binding{Target: t.Target, Current: firstID(after), After: &after, At: now, RolledBackFrom: s.Bindings[key].Current}
 			case StatusSkipped:
 				delete(s.Bindings, key)
 			}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	certbinding "github.com/clbcert/clbcert/pkg/binding"
 	"github.com/clbcert/clbcert/pkg/store"
 )
 
@@ -15,8 +16,8 @@ import (
 type lineageState struct {
 	// Uploads are this tool's uploads of the lineage, oldest first.
 	Uploads []upload `json:"uploads"`
-	// Bindings holds, per target, the certificate it had before this tool
-	// last changed it: what `clbcert rollback` puts back.
+	// Bindings holds, per target, the binding it had before this tool last
+	// changed it: what `clbcert rollback` puts back.
 	Bindings map[string]binding `json:"bindings"`
 	// Resources holds, per resource of a product other than CLB, the
 	// certificate it held before this tool last moved it.
@@ -42,13 +43,60 @@ type upload struct {
 
 type binding struct {
 	Target Target `json:"target"`
-	// Previous is what rollback puts back; "" once it has (or if the
-	// target had no certificate).
-	Previous string    `json:"previous"`
-	Current  string    `json:"current"`
-	At       time.Time `json:"at"`
+	// Previous is the certificate CLB reported as the binding's CertId
+	// before the change, Current the one after; "" Previous once rolled
+	// back (or if the target had nothing bound). State files written
+	// before dual bindings hold only these.
+	Previous string `json:"previous"`
+	Current  string `json:"current"`
+	// Before is the whole binding rollback puts back (every member, the
+	// SSL mode, client CA and verification), After what the deploy wrote;
+	// Before is nil once rolled back.
+	Before *certbinding.Binding `json:"before,omitempty"`
+	After  *certbinding.Binding `json:"after,omitempty"`
+	At     time.Time            `json:"at"`
 	// RolledBackFrom is the certificate a rollback replaced with Current.
 	RolledBackFrom string `json:"rolledBackFrom,omitempty"`
+}
+
+// previous is the binding rollback puts back, and whether there is one. A
+// record from before dual bindings names one certificate: it goes back with
+// the settings the target has now (served), as that deploy kept them.
+func (b binding) previous(served certbinding.Binding) (certbinding.Binding, bool) {
+	switch {
+	case b.Before != nil:
+		return *b.Before, len(b.Before.Members) > 0
+	case b.Previous == "":
+		return certbinding.Binding{}, false
+	}
+	return certbinding.Binding{Members: []certbinding.Member{{CertID: b.Previous}}, SSLMode: served.SSLMode, CertCaID: served.CertCaID, SSLVerifyClient: served.SSLVerifyClient}, true
+}
+
+// current is the binding the deploy (or rollback) left, as previous reads it.
+func (b binding) current(served certbinding.Binding) certbinding.Binding {
+	if b.After != nil {
+		return *b.After
+	}
+	return certbinding.Binding{Members: []certbinding.Member{{CertID: b.Current}}, SSLMode: served.SSLMode, CertCaID: served.CertCaID, SSLVerifyClient: served.SSLVerifyClient}
+}
+
+// pending reports whether rollback has something to put back.
+func (b binding) pending() bool {
+	if b.Before != nil {
+		return len(b.Before.Members) > 0 && (b.After == nil || !certbinding.Equal(*b.Before, *b.After))
+	}
+	return b.Previous != "" && b.Previous != b.Current
+}
+
+// previousIDs are the certificates rollback would put back.
+func (b binding) previousIDs() []string {
+	if b.Before != nil {
+		return b.Before.CertIDs()
+	}
+	if b.Previous == "" {
+		return nil
+	}
+	return []string{b.Previous}
 }
 
 const (
@@ -144,8 +192,8 @@ func (d *Deployer) rollbackNeeds() (map[string]string, error) {
 			return nil, err
 		}
 		for _, b := range s.Bindings {
-			if b.Previous != "" {
-				needs[b.Previous] = fmt.Sprintf("%s %s (rollback of %s)", b.Target.Region, b.Target, name)
+			for _, id := range b.previousIDs() {
+				needs[id] = fmt.Sprintf("%s %s (rollback of %s)", b.Target.Region, b.Target, name)
 			}
 		}
 		for _, b := range s.Resources {
@@ -175,22 +223,31 @@ func (s *lineageState) addUpload(u upload) {
 	s.Uploads = append(s.Uploads, u)
 }
 
-// recordBinding notes that t goes from previous, what this deploy saw on it
-// (its report's BEFORE), to current. That is what rollback puts back, even
+// recordBinding notes that t goes from before, what this deploy saw on it
+// (its report's BEFORE), to after. That is what rollback puts back, even
 // when an earlier deploy to the same certificate recorded another one: the
 // target was changed outside clbcert since, and rollback undoes the last
 // deploy (TestRollbackRestoresWhatTheLastDeployReplaced). A re-run after a
-// kill sees the same previous certificate, or the current one where the
-// killed run got that far, and keeps the first record.
-func (s *lineageState) recordBinding(t Target, previous, current string, at time.Time) {
+// kill sees the same binding before, or the one after where the killed run
+// got that far, and keeps the first record.
+func (s *lineageState) recordBinding(t Target, before, after certbinding.Binding, at time.Time) {
 	if s.Bindings == nil {
 		s.Bindings = map[string]binding{}
 	}
 	key := t.Region + "/" + t.String()
-	if b, ok := s.Bindings[key]; ok && b.Current == current && (b.Previous == previous || previous == current) {
+	if b, ok := s.Bindings[key]; ok && b.After != nil && certbinding.Equal(*b.After, after) &&
+		((b.Before != nil && certbinding.Equal(*b.Before, before)) || certbinding.Equal(before, after)) {
 		return
 	}
-	s.Bindings[key] = binding{Target: t, Previous: previous, Current: current, At: at}
+	s.Bindings[key] = binding{Target: t, Previous: firstID(before), Current: firstID(after), Before: &before, After: &after, At: at}
+}
+
+// firstID is the certificate a binding's CertId names, or "" for none.
+func firstID(b certbinding.Binding) string {
+	if len(b.Members) == 0 {
+		return ""
+	}
+	return b.Members[0].CertID
 }
 
 // recordResource is recordBinding for a resource of another product.

@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -10,15 +11,19 @@ import (
 	"sync"
 	"time"
 
+	certbinding "github.com/clbcert/clbcert/pkg/binding"
 	"github.com/clbcert/clbcert/pkg/inventory"
 	"github.com/clbcert/clbcert/pkg/lineage"
 )
 
 // verifyLB checks the updated and unchanged targets of one load balancer
-// twice: CLB must describe each one's certificate on it — one
-// DescribeListeners for all of them — and where a listener is reachable
-// from here a TLS handshake with the target's server name must return that
-// certificate's leaf. The handshakes run at once: they cost no API budget.
+// twice: CLB must describe each one's whole binding on it (every member,
+// mode, CA and verification) — one DescribeListeners for all of them — and
+// where a listener is reachable from here TLS handshakes with the target's
+// server name must return the right leaves: one handshake for a single
+// certificate; for a dual or mutual binding one per member, offering only
+// that member's key algorithm (verifyMembers). The handshakes run at once:
+// they cost no API budget.
 func (d *Deployer) verifyLB(ctx context.Context, changes []change) {
 	var check []change
 	for _, c := range changes {
@@ -45,20 +50,22 @@ func (d *Deployer) verifyLB(ctx context.Context, changes []change) {
 			t.Status, t.Error = StatusFailed, fmt.Sprintf("could not check what CLB serves on it: %v", err)
 			continue
 		}
-		if got := servedID(ls, t.Target); got != c.certID {
-			t.Status, t.Error = StatusFailed, fmt.Sprintf("CLB describes certificate %q on it, not %s", got, c.certID)
+		if got := served(ls, t.Target); !certbinding.Equal(got, c.want) {
+			t.Status, t.Error = StatusFailed, fmt.Sprintf("CLB describes %s on it, not %s", describe(got), describe(c.want))
 			continue
 		}
 		t.Verified = "describe"
-		if t.Addr == "" || c.fingerprint == "" {
+		if t.Addr == "" {
 			continue
 		}
 		wg.Go(func() {
-			switch err := d.handshake(ctx, t.Addr, t.ServerName, c.fingerprint); {
+			switch err := d.handshakes(ctx, t, c); {
 			case err == nil:
 				t.Verified = "tls"
 			case errors.Is(err, errUnreachable):
 				t.Verified = "describe (listener not reachable from here)"
+			case errors.Is(err, errNoFingerprint):
+				t.Verified = "describe (" + err.Error() + ")"
 			case ctx.Err() != nil:
 				// Interrupted: CLB's description stands.
 			default:
@@ -69,16 +76,58 @@ func (d *Deployer) verifyLB(ctx context.Context, changes []change) {
 	wg.Wait()
 }
 
-func servedID(ls []inventory.Listener, t Target) string {
-	for _, l := range ls {
-		if l.ID != t.ListenerID {
+// errNoFingerprint: a member's leaf is not known, so no handshake can tell
+// whether it is served.
+var errNoFingerprint = errors.New("no fingerprint to check the handshake against")
+
+// handshakes checks what a client meets at t: the one certificate of a
+// plain binding, or each member of a dual or mutual one.
+func (d *Deployer) handshakes(ctx context.Context, t *TargetResult, c change) error {
+	fps := map[string]string{}
+	for _, m := range c.want.Members {
+		if m.Algorithm == certbinding.SM2 {
 			continue
 		}
-		if c := l.CertificateFor(t.Domain); c != nil {
-			return c.ID
+		if fps[m.CertID] = c.fingerprints.of(ctx, m.CertID); fps[m.CertID] == "" {
+			return fmt.Errorf("%w of %s", errNoFingerprint, m.CertID)
 		}
 	}
-	return ""
+	if len(c.want.Members) == 1 && !c.want.Mutual() {
+		return d.handshake(ctx, t.Addr, t.ServerName, fps[c.want.Members[0].CertID])
+	}
+	ctx, cancel := context.WithTimeout(ctx, d.opts.VerifyTimeout)
+	defer cancel()
+	return verifyMembers(ctx, t.Addr, t.ServerName, c.want, fps)
+}
+
+// served is the binding CLB describes at t, without key algorithms.
+func served(ls []inventory.Listener, t Target) certbinding.Binding {
+	for _, l := range ls {
+		if l.ID == t.ListenerID {
+			return l.CertificateFor(t.Domain).Binding(func(string) certbinding.Algorithm { return "" })
+		}
+	}
+	return certbinding.Binding{}
+}
+
+// describe is a binding for a message: its members joined by "+", and its
+// mutual-TLS settings.
+func describe(b certbinding.Binding) string {
+	s := members(b)
+	if b.Mutual() {
+		s += fmt.Sprintf(" (MUTUAL, CA %s, verify %s)", b.CertCaID, cmp.Or(b.SSLVerifyClient, certbinding.VerifyOn))
+	}
+	return s
+}
+
+// members are a binding's certificates joined by "+" ("-" for none), in
+// the order CLB reports them.
+func members(b certbinding.Binding) string {
+	var ids []string
+	for _, m := range b.Members {
+		ids = append(ids, m.CertID)
+	}
+	return dash(strings.Join(ids, "+"))
 }
 
 var errUnreachable = errors.New("unreachable")

@@ -159,12 +159,12 @@ func (inv *Inventory) certIDs() []string {
 	seen := map[string]bool{}
 	for _, lb := range inv.LoadBalancers {
 		for _, l := range lb.Listeners {
-			if l.Certificate != nil {
-				seen[l.Certificate.ID] = true
+			for _, id := range l.Certificate.IDs() {
+				seen[id] = true
 			}
 			for _, r := range l.Rules {
-				if r.Certificate != nil {
-					seen[r.Certificate.ID] = true
+				for _, id := range r.Certificate.IDs() {
+					seen[id] = true
 				}
 			}
 		}

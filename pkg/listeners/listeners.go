@@ -91,7 +91,9 @@ type Rule struct {
 
 // Cert is a bound certificate as the SSL service describes it. Known is
 // false for an id the service does not have (deleted, another account's):
-// then only ID is set.
+// then only ID is set. Of a binding that holds more than one certificate
+// (an RSA and an ECC one) it is the one CLB reports as CertId, and Members
+// are all of them, itself first.
 type Cert struct {
 	ID        string    `json:"id"`
 	Names     []string  `json:"names"`
@@ -100,6 +102,25 @@ type Cert struct {
 	// DaysLeft is whole days until NotAfter, negative once expired.
 	DaysLeft int  `json:"daysLeft"`
 	Known    bool `json:"known"`
+	// Algorithm is the key algorithm: RSA, ECC or SM2.
+	Algorithm string `json:"algorithm,omitempty"`
+	Members   []Cert `json:"members,omitempty"`
+	// SSLMode is MUTUAL for mutual TLS, with the client CA and whether a
+	// client certificate is required (ON) or not (OPTIONAL).
+	SSLMode         string `json:"sslMode,omitempty"`
+	CAID            string `json:"caId,omitempty"`
+	SSLVerifyClient string `json:"sslVerifyClient,omitempty"`
+}
+
+// all are the binding's certificates: Members, or c alone.
+func (c *Cert) all() []Cert {
+	if c == nil {
+		return nil
+	}
+	if len(c.Members) > 0 {
+		return c.Members
+	}
+	return []Cert{*c}
 }
 
 // Backend is a target with its health (inventory.TargetHealth).
@@ -204,11 +225,24 @@ func cert(ref *inventory.CertRef, certs map[string]inventory.Certificate, now ti
 	if ref == nil {
 		return nil
 	}
-	c, ok := certs[ref.ID]
-	if !ok {
-		return &Cert{ID: ref.ID, Names: []string{}}
+	out := member(ref.ID, certs, now)
+	if ids := ref.IDs(); len(ids) > 1 {
+		for _, id := range ids {
+			out.Members = append(out.Members, member(id, certs, now))
+		}
 	}
-	return &Cert{ID: c.ID, Names: slices.Clone(c.Names), NotBefore: c.NotBefore, NotAfter: c.NotAfter, DaysLeft: lineage.DaysLeft(c.NotAfter, now), Known: true}
+	if ref.SSLMode == "MUTUAL" {
+		out.SSLMode, out.CAID, out.SSLVerifyClient = ref.SSLMode, ref.CAID, cmp.Or(ref.SSLVerifyClient, "ON")
+	}
+	return &out
+}
+
+func member(id string, certs map[string]inventory.Certificate, now time.Time) Cert {
+	c, ok := certs[id]
+	if !ok {
+		return Cert{ID: id, Names: []string{}}
+	}
+	return Cert{ID: c.ID, Names: slices.Clone(c.Names), NotBefore: c.NotBefore, NotAfter: c.NotAfter, DaysLeft: lineage.DaysLeft(c.NotAfter, now), Known: true, Algorithm: c.Algorithm}
 }
 
 // backends are the targets of a rule, or with locationID nil of a layer-4
@@ -236,12 +270,12 @@ func (v *View) Level(rule level.Rule, now time.Time) level.Level {
 	worst := level.OK
 	for _, lb := range v.LoadBalancers {
 		for _, l := range lb.Listeners {
-			certs := []*Cert{l.Certificate}
+			certs := l.Certificate.all()
 			for _, r := range l.Rules {
-				certs = append(certs, r.Certificate)
+				certs = append(certs, r.Certificate.all()...)
 			}
 			for _, c := range certs {
-				if c != nil && c.Known {
+				if c.Known {
 					worst = level.Worse(worst, rule.Expiry(level.Cert{NotBefore: c.NotBefore, NotAfter: c.NotAfter}, now).Level)
 				}
 			}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/clbcert/clbcert/internal/eventually"
 	"github.com/clbcert/clbcert/internal/simtest"
+	"github.com/clbcert/clbcert/pkg/binding"
 	"github.com/clbcert/clbcert/pkg/inventory"
 	"github.com/clbcert/clbcert/pkg/level"
 	"github.com/clbcert/clbcert/pkg/listeners"
@@ -324,6 +326,59 @@ func TestLevel(t *testing.T) {
 	for _, tt := range tests {
 		if got := view(tt.certs, tt.unreadable).Level(tt.rule, now); got != tt.want {
 			t.Errorf("%s: level %s, want %s", tt.name, got, tt.want)
+		}
+	}
+}
+
+// A dual binding shows both members, each with its algorithm and expiry, and a mutual one
+// its verification; the level judges the member that expires first.
+func TestDualAndMutualBindings(t *testing.T) {
+	names := []string{"example.test", "*.example.test"}
+	now := time.Now()
+	root := simtest.HandUploaded(t, "RootCA01", "good-ecdsa", "example.test")
+	root.KeyPEM, root.Type = "", "CA"
+	sim := simtest.Start(t, tcsim.Options{
+		Certificates: []tcsim.CertSpec{
+			simtest.HandUploadedKeyUntil(t, "RsaCrt01", binding.RSA, now.Add(60*24*time.Hour), names...),
+			simtest.HandUploadedKeyUntil(t, "EccCrt01", binding.ECC, now.Add(3*24*time.Hour), names...),
+			root,
+		},
+		Topology: tcsim.Topology{LoadBalancers: []tcsim.LoadBalancerSpec{
+			{ID: "lb-dual1", Region: "ap-guangzhou", VIP: "127.0.0.31", Listeners: []tcsim.ListenerSpec{
+				{ID: "lbl-dual1", Protocol: "HTTPS", CertID: "RsaCrt01", ExtCertIDs: []string{"EccCrt01"}, SSLMode: "MUTUAL", CertCaID: "RootCA01", SSLVerifyClient: "OPTIONAL",
+					Rules: []tcsim.RuleSpec{{Domain: "www.example.test"}}},
+			}},
+		}},
+	})
+	c, err := inventory.New(simtest.Config(t, sim), inventory.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := listeners.Collect(context.Background(), c, []string{"ap-guangzhou"}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := v.LoadBalancers[0].Listeners[0].Certificate
+	if got == nil || len(got.Members) != 2 || got.SSLMode != "MUTUAL" || got.SSLVerifyClient != "OPTIONAL" || got.CAID != "RootCA01" {
+		t.Fatalf("certificate %+v, want two members, MUTUAL OPTIONAL with RootCA01", got)
+	}
+	days := map[string]string{}
+	for _, m := range got.Members {
+		days[m.ID] = fmt.Sprintf("%s %d", m.Algorithm, m.DaysLeft)
+	}
+	if days["RsaCrt01"] != "RSA 59" || days["EccCrt01"] != "ECC 2" {
+		t.Errorf("members %v", days)
+	}
+	if lv := v.Level(level.Rule{}, now); lv != level.Critical {
+		t.Errorf("level %s, want CRITICAL for the ECC member's 3 days", lv)
+	}
+	var out bytes.Buffer
+	if err := v.WriteTable(&out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`RSA member +RsaCrt01 +59\n`, `ECC member +EccCrt01 +2\n`, `mTLS OPTIONAL +CA RootCA01\n`} {
+		if !regexp.MustCompile(want).MatchString(out.String()) {
+			t.Errorf("table lacks %q:\n%s", want, out.String())
 		}
 	}
 }

@@ -2,6 +2,7 @@ package listeners
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -29,7 +30,9 @@ const Legend = `One line per listener, then one per forwarding rule of an HTTP/H
 listener (LISTENER shows the rule's location id), under a line per load
 balancer with its TLS protocols. CERTIFICATE is the first name of the
 certificate (+N more names), "per domain" on an SNI listener, "no TLS" on
-HTTP/TCP/UDP; DAYS is the days left before it expires. SESS is session
+HTTP/TCP/UDP; DAYS is the days left before it expires. A binding of two
+certificates (RSA and ECC) gets a line per member with its id and days
+left; mutual TLS a line with ON or OPTIONAL and the client CA. SESS is session
 persistence. HEALTH CHECK is type, path, interval/timeout and
 healthy/unhealthy thresholds. BACKENDS is healthy/registered.`
 
@@ -48,8 +51,14 @@ func (v *View) WriteTable(w io.Writer) error {
 		b := block{head: lbLine(lb)}
 		for _, l := range lb.Listeners {
 			b.rows = append(b.rows, cutAll(listenerRow(l)))
+			if !l.SNI {
+				b.rows = append(b.rows, bindingRows(l.Certificate)...)
+			}
 			for _, r := range l.Rules {
 				b.rows = append(b.rows, cutAll(ruleRow(l, r)))
+				if l.SNI {
+					b.rows = append(b.rows, bindingRows(r.Certificate)...)
+				}
 			}
 		}
 		rows = append(rows, b.rows...)
@@ -168,6 +177,34 @@ func certCell(tls bool, c *Cert) string {
 		return "no TLS"
 	case c == nil:
 		return "none"
+	}
+	return namesCell(c)
+}
+
+// bindingRows are the lines under a listener's or SNI domain's row for a
+// binding with more than one certificate (one per member: its key
+// algorithm, id and days left) and for mutual TLS (the client CA and
+// whether a client certificate is required).
+func bindingRows(c *Cert) [][]string {
+	if c == nil {
+		return nil
+	}
+	var rows [][]string
+	if len(c.Members) > 1 {
+		for _, m := range c.Members {
+			rows = append(rows, cutAll([]string{"", "", "  " + cmp.Or(m.Algorithm, "?") + " member", m.ID, daysCell(&m), "", "", "", ""}))
+		}
+	}
+	if c.SSLMode == "MUTUAL" {
+		rows = append(rows, cutAll([]string{"", "", "  mTLS " + c.SSLVerifyClient, "CA " + c.CAID, "", "", "", "", ""}))
+	}
+	return rows
+}
+
+// namesCell is a certificate's names, shortened; its id when it has none
+// or is unknown.
+func namesCell(c *Cert) string {
+	switch {
 	case !c.Known:
 		return "unknown " + c.ID
 	case len(c.Names) == 0:

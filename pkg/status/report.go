@@ -1,6 +1,7 @@
 package status
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -62,10 +63,10 @@ func (r *Report) WriteTable(w io.Writer) error {
 				fmt.Fprintf(w, "  served  %s\n", p.Target)
 				continue
 			}
-			fmt.Fprintf(w, "  served  %s %s %s\n", p.Region, p.Target, p.Protocol)
+			fmt.Fprintf(w, "  served  %s %s %s%s\n", p.Region, p.Target, p.Protocol, asMember(p))
 		}
 		for _, p := range l.Drift {
-			fmt.Fprintf(w, "  drift   %s %s %s: %s until %s\n", p.Region, p.Target, p.Protocol, p.CertID, p.CertNotAfter.UTC().Format(time.DateOnly))
+			fmt.Fprintf(w, "  drift   %s %s %s: %s until %s%s\n", p.Region, p.Target, p.Protocol, p.CertID, p.CertNotAfter.UTC().Format(time.DateOnly), asMember(p))
 		}
 	}
 	for _, f := range r.Failures {
@@ -106,4 +107,13 @@ func wrapWords(words []string, max int) []string {
 		lines = append(lines, line)
 	}
 	return lines
+}
+
+// asMember says which member of a binding of several certificates a place
+// is: " as the ECC member of CertA+CertB"; "" for a binding of one.
+func asMember(p Place) string {
+	if len(p.Members) < 2 {
+		return ""
+	}
+	return fmt.Sprintf(" as the %s member of %s", cmp.Or(p.Algorithm, "unknown"), strings.Join(p.Members, "+"))
 }

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -154,6 +155,11 @@ type Place struct {
 	CertID       string    `json:"certId"`
 	CertNames    []string  `json:"certNames"`
 	CertNotAfter time.Time `json:"certNotAfter"`
+	// Algorithm is the key algorithm of CertID, the member it is of a
+	// binding that holds more than one certificate (an RSA and an ECC
+	// one); Members are all of that binding's certificates.
+	Algorithm string   `json:"algorithm,omitempty"`
+	Members   []string `json:"members,omitempty"`
 }
 
 // Check reads every lineage and, with regions, the load balancers. Only a
@@ -231,43 +237,65 @@ func (c *Checker) load(now time.Time, rep *Report) ([]*lineage.Lineage, error) {
 	return lins, nil
 }
 
-// places fills in where each lineage is served and where it drifted. A
-// place serves a lineage when its certificate has the lineage's leaf (by
-// fingerprint). It has drifted when its certificate is older (ends sooner),
-// is no lineage's current leaf, and has only names the lineage covers: the
-// places a deployment of the lineage would have changed, as discovery
-// chooses them.
+// places fills in where each lineage is served and where it drifted, member
+// by member of each binding. A member serves a lineage when its
+// certificate has the lineage's leaf (by fingerprint). It has drifted when
+// its certificate is older (ends sooner), is no lineage's current leaf, has
+// only names the lineage covers, and is the member a deployment of the
+// lineage would change: the one of the lineage's key algorithm, or any
+// where the binding has none of it.
 func places(rep *Report, lins []*lineage.Lineage, inv *inventory.Inventory) {
 	for _, b := range inv.Bindings() {
-		cert, ok := inv.Certificates[b.CertID()]
-		if !ok {
-			continue
+		ids := b.Certificate.IDs()
+		algs := map[string]string{}
+		for _, id := range ids {
+			algs[id] = strings.ToUpper(inv.Certificates[id].Algorithm)
 		}
-		p := Place{Region: b.Region, LoadBalancerID: b.LoadBalancerID, ListenerID: b.ListenerID, Domain: b.Domain, Protocol: b.Protocol, Port: b.Port,
-			Target: b.String(), CertID: cert.ID, CertNames: cert.Names, CertNotAfter: cert.NotAfter}
-		current, known := false, true
-		for i, lin := range lins {
-			if lin == nil {
+		for _, id := range ids {
+			cert, ok := inv.Certificates[id]
+			if !ok {
 				continue
 			}
-			same, ok := cert.SameLeaf(lin.Leaf.Raw)
-			known = known && ok
-			if same {
-				rep.Lineages[i].Served = append(rep.Lineages[i].Served, p)
-				current = true
+			p := Place{Region: b.Region, LoadBalancerID: b.LoadBalancerID, ListenerID: b.ListenerID, Domain: b.Domain, Protocol: b.Protocol, Port: b.Port,
+				Target: b.String(), CertID: cert.ID, CertNames: cert.Names, CertNotAfter: cert.NotAfter}
+			if len(ids) > 1 {
+				p.Algorithm, p.Members = algs[id], ids
 			}
+			member(rep, lins, p, cert, algs)
 		}
-		// Without its fingerprint (a Failure says why) a certificate might
-		// be any lineage's: calling it drift could be a false alarm.
-		if current || !known {
+	}
+}
+
+// member files one member's place p under the lineages it serves or
+// drifted from; algs are the key algorithms of its binding's members.
+func member(rep *Report, lins []*lineage.Lineage, p Place, cert inventory.Certificate, algs map[string]string) {
+	current, known := false, true
+	for i, lin := range lins {
+		if lin == nil {
 			continue
 		}
-		for i, lin := range lins {
-			if lin == nil || len(cert.Names) == 0 || !cert.NotAfter.Before(lin.Leaf.NotAfter) || len(lineage.Uncovered(lin.Names(), cert.Names)) > 0 {
-				continue
-			}
-			rep.Lineages[i].Drift = append(rep.Lineages[i].Drift, p)
+		same, ok := cert.SameLeaf(lin.Leaf.Raw)
+		known = known && ok
+		if same {
+			rep.Lineages[i].Served = append(rep.Lineages[i].Served, p)
+			current = true
 		}
+	}
+	// Without its fingerprint (a Failure says why) a certificate might
+	// be any lineage's: calling it drift could be a false alarm.
+	if current || !known {
+		return
+	}
+	for i, lin := range lins {
+		if lin == nil || len(cert.Names) == 0 || !cert.NotAfter.Before(lin.Leaf.NotAfter) || len(lineage.Uncovered(lin.Names(), cert.Names)) > 0 {
+			continue
+		}
+		alg := string(lin.Algorithm())
+		if algs[cert.ID] != alg && slices.Contains(slices.Collect(maps.Values(algs)), alg) {
+			// The binding's member of the lineage's algorithm is another.
+			continue
+		}
+		rep.Lineages[i].Drift = append(rep.Lineages[i].Drift, p)
 	}
 }
 

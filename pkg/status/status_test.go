@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/clbcert/clbcert/internal/simtest"
+	"github.com/clbcert/clbcert/pkg/binding"
 	"github.com/clbcert/clbcert/pkg/deploy"
 	"github.com/clbcert/clbcert/pkg/inventory"
 	"github.com/clbcert/clbcert/pkg/level"
@@ -384,5 +385,65 @@ func TestReportSingular(t *testing.T) {
 		if !strings.Contains(table.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, table.String())
 		}
+	}
+}
+
+// A dual binding serves an RSA and an ECDSA lineage at once, each as its member; an old
+// member of one algorithm is that lineage's drift, not the other's.
+func TestDualBindingServesEachLineageAsItsMember(t *testing.T) {
+	w := &world{dir: t.TempDir(), now: time.Now().Truncate(time.Second)}
+	names := []string{"example.test", "*.example.test"}
+	load := func(dir string) *lineage.Lineage {
+		l, err := lineage.Load(dir, w.now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	rsa := load(simtest.IssueKey(t, w.dir, "example.test", binding.RSA, w.now.Add(-30*day), w.now.Add(60*day), names...))
+	ecc := load(simtest.IssueKey(t, w.dir, "example.test-ecdsa", binding.ECC, w.now.Add(-30*day), w.now.Add(60*day), names...))
+	oldECC := load(simtest.IssueKey(t, t.TempDir(), "old", binding.ECC, w.now.Add(-80*day), w.now.Add(10*day), names...))
+	w.sim = simtest.Start(t, tcsim.Options{
+		Certificates: []tcsim.CertSpec{spec("RsaCrt01", rsa), spec("EccCrt01", ecc), spec("OldEcc01", oldECC)},
+		Topology: tcsim.Topology{LoadBalancers: []tcsim.LoadBalancerSpec{
+			{ID: "lb-gz1", Region: "ap-guangzhou", VIP: "127.0.0.11", Listeners: []tcsim.ListenerSpec{
+				{ID: "lbl-dual1", Protocol: "HTTPS", CertID: "RsaCrt01", ExtCertIDs: []string{"EccCrt01"}, Rules: []tcsim.RuleSpec{{Domain: "www.example.test"}}},
+				{ID: "lbl-sni1", Protocol: "HTTPS", SNI: true, Rules: []tcsim.RuleSpec{
+					{Domain: "example.test", CertID: "RsaCrt01", ExtCertIDs: []string{"OldEcc01"}}}},
+			}},
+		}},
+	})
+	w.now = w.now.Add(2 * time.Hour)
+	rep := check(t, w, "ap-guangzhou")
+	byName := map[string]status.LineageState{}
+	for _, l := range rep.Lineages {
+		byName[l.Name] = l
+	}
+	served := func(name string) []string {
+		var out []string
+		for _, p := range byName[name].Served {
+			out = append(out, p.Target+" "+p.Algorithm)
+		}
+		slices.Sort(out)
+		return out
+	}
+	if got := served("example.test"); !slices.Equal(got, []string{"lb-gz1/lbl-dual1 RSA", "lb-gz1/lbl-sni1/example.test RSA"}) {
+		t.Errorf("example.test served %v", got)
+	}
+	if got := served("example.test-ecdsa"); !slices.Equal(got, []string{"lb-gz1/lbl-dual1 ECC"}) {
+		t.Errorf("example.test-ecdsa served %v", got)
+	}
+	if got := targets(byName["example.test-ecdsa"].Drift); !slices.Equal(got, []string{"lb-gz1/lbl-sni1/example.test"}) {
+		t.Errorf("example.test-ecdsa drift %v, want the SNI domain's old ECC member", got)
+	}
+	if d := byName["example.test"].Drift; len(d) != 0 {
+		t.Errorf("example.test drift %+v: the old member is ECC, not its own", d)
+	}
+	var out bytes.Buffer
+	if err := rep.WriteTable(&out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "lb-gz1/lbl-dual1 HTTPS as the ECC member of ") {
+		t.Errorf("the report does not say which member:\n%s", out.String())
 	}
 }

@@ -1,9 +1,11 @@
 package tcsim
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
@@ -16,10 +18,27 @@ import (
 // a self-signed ECDSA certificate for names, valid for a year, so a demo's
 // listeners have something to serve before the first real deployment.
 func SelfSigned(id string, names ...string) (CertSpec, error) {
+	return SelfSignedKey(id, algECC, names...)
+}
+
+// SelfSignedKey is SelfSigned with a key of algorithm alg as EncryptAlgorithm names it: ECC
+// (P-256) or RSA (2048 bits), for the two members of a dual binding.
+func SelfSignedKey(id, alg string, names ...string) (CertSpec, error) {
 	if len(names) == 0 {
 		return CertSpec{}, fmt.Errorf("tcsim: self-signed certificate %s needs at least one name", id)
 	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	var key crypto.Signer
+	var err error
+	usage := x509.KeyUsageDigitalSignature
+	switch alg {
+	case algECC:
+		key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	case algRSA:
+		key, err = rsa.GenerateKey(rand.Reader, 2048)
+		usage |= x509.KeyUsageKeyEncipherment
+	default:
+		return CertSpec{}, fmt.Errorf("tcsim: self-signed certificate %s: key algorithm %q is not RSA or ECC", id, alg)
+	}
 	if err != nil {
 		return CertSpec{}, err
 	}
@@ -34,10 +53,10 @@ func SelfSigned(id string, names ...string) (CertSpec, error) {
 		DNSNames:     names,
 		NotBefore:    now.Add(-time.Hour),
 		NotAfter:     now.AddDate(1, 0, 0),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
+		KeyUsage:     usage,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
 	if err != nil {
 		return CertSpec{}, err
 	}

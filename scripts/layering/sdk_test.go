@@ -18,10 +18,6 @@ var owners = map[string][]string{
 	"dnspod": {"pkg/dns01", "internal/simtest"},
 }
 
-// stillImporting are importers on their way out: deploy's bind, until it
-// writes through clb.Bind.
-var stillImporting = map[string][]string{"clb": {"pkg/deploy"}}
-
 func TestOnlyTheProductPackagesImportTheirSDK(t *testing.T) {
 	cmd := exec.Command("go", "list", "-f", "{{.ImportPath}}{{range .Imports}} {{.}}{{end}}", "./...")
 	cmd.Dir = "../.."
@@ -29,7 +25,6 @@ func TestOnlyTheProductPackagesImportTheirSDK(t *testing.T) {
 	if err != nil {
 		t.Fatalf("go list ./...: %v", err)
 	}
-	seen := map[string]bool{}
 	for line := range strings.Lines(string(out)) {
 		fields := strings.Fields(line)
 		pkg := strings.TrimPrefix(fields[0], module)
@@ -38,16 +33,8 @@ func TestOnlyTheProductPackagesImportTheirSDK(t *testing.T) {
 			if !strings.HasPrefix(imp, sdk) || !ok || product == "common" {
 				continue
 			}
-			seen[product+" "+pkg] = true
-			if !slices.Contains(owners[product], pkg) && !slices.Contains(stillImporting[product], pkg) {
+			if !slices.Contains(owners[product], pkg) {
 				t.Errorf("%s imports %s: call the %s API through %s", pkg, imp, product, owners[product][0])
-			}
-		}
-	}
-	for product, pkgs := range stillImporting {
-		for _, pkg := range pkgs {
-			if !seen[product+" "+pkg] {
-				t.Errorf("%s no longer imports the %s SDK: drop it from stillImporting", pkg, product)
 			}
 		}
 	}

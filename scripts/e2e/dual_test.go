@@ -1,0 +1,164 @@
+package e2e
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/clbcert/clbcert/internal/simtest"
+	"github.com/clbcert/clbcert/pkg/binding"
+	"github.com/clbcert/clbcert/pkg/lineage"
+	"github.com/clbcert/clbcert/pkg/tcsim"
+)
+
+// onlySuites are TLS 1.2 suites that only a certificate of one key algorithm can serve: a
+// client offering only these meets that member of a dual binding.
+var onlySuites = map[binding.Algorithm][]uint16{
+	binding.RSA: {tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384},
+	binding.ECC: {tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384},
+}
+
+// leafFor is the SHA-256 of the leaf a client of key algorithm alg, without a client
+// certificate, gets at addr; the handshake must complete.
+func leafFor(t *testing.T, addr, serverName string, alg binding.Algorithm) string {
+	t.Helper()
+	conn, err := tls.Dial("tcp", addr, &tls.Config{ServerName: serverName, InsecureSkipVerify: true,
+		MinVersion: tls.VersionTLS12, MaxVersion: tls.VersionTLS12, CipherSuites: onlySuites[alg]})
+	if err != nil {
+		t.Fatalf("%s handshake with %s (SNI %s), without a client certificate: %v", alg, addr, serverName, err)
+	}
+	defer conn.Close()
+	return lineage.Fingerprint(conn.ConnectionState().PeerCertificates[0].Raw)
+}
+
+func specLeaf(t *testing.T, spec tcsim.CertSpec) string {
+	t.Helper()
+	block, _ := pem.Decode([]byte(spec.CertPEM))
+	if block == nil {
+		t.Fatalf("certificate %s: no PEM", spec.ID)
+	}
+	if _, err := x509.ParseCertificate(block.Bytes); err != nil {
+		t.Fatal(err)
+	}
+	return lineage.Fingerprint(block.Bytes)
+}
+
+// An operator's RSA + ECDSA pair, issued by real certbot with clbcert-deploy as the deploy
+// hook, on a dual listener, a dual SNI domain, an RSA-only SNI domain and a MUTUAL +
+// OPTIONAL listener: each lineage moves its own member and keeps the other, the RSA-only
+// domain becomes a pair, mutual TLS stays OPTIONAL; a renewal of both moves both members
+// again; running the hook again changes nothing.
+func TestDualCertificatesRotateTogether(t *testing.T) {
+	names := []string{"example.test", "*.example.test"}
+	soon := time.Now().Add(10 * 24 * time.Hour)
+	handRSA := simtest.HandUploadedKeyUntil(t, "HandRSA", binding.RSA, soon, names...)
+	handECC := simtest.HandUploadedKeyUntil(t, "HandECC", binding.ECC, soon, names...)
+	root, err := os.ReadFile(filepath.Join(simtest.Corpus("good-ecdsa", "example.test"), "..", "..", "..", "root.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newWorld(t, tcsim.Options{
+		Zones:        []tcsim.ZoneSpec{{Name: "example.test"}},
+		Certificates: []tcsim.CertSpec{handRSA, handECC, {ID: "ClientCA", Alias: "client CA", CertPEM: string(root), Type: "CA"}},
+		Topology: tcsim.Topology{LoadBalancers: []tcsim.LoadBalancerSpec{
+			{ID: "lb-gzdual1", Region: "ap-guangzhou", VIP: "127.0.0.51", Listeners: []tcsim.ListenerSpec{
+				{ID: "lbl-dual1", Protocol: "HTTPS", CertID: "HandRSA", ExtCertIDs: []string{"HandECC"}, Rules: []tcsim.RuleSpec{{Domain: "www.example.test"}}},
+				{ID: "lbl-sni1", Protocol: "HTTPS", SNI: true, Rules: []tcsim.RuleSpec{
+					{Domain: "example.test", CertID: "HandRSA", ExtCertIDs: []string{"HandECC"}},
+					{Domain: "api.example.test", CertID: "HandRSA"}}},
+				{ID: "lbl-mtls1", Protocol: "HTTPS", CertID: "HandRSA", SSLMode: "MUTUAL", CertCaID: "ClientCA", SSLVerifyClient: "OPTIONAL",
+					Rules: []tcsim.RuleSpec{{Domain: "www.example.test"}}},
+			}},
+		}},
+		TaskDelay:        100 * time.Millisecond,
+		PropagationDelay: time.Second,
+	})
+	places := []struct{ lbl, domain, sni string }{
+		{"lbl-dual1", "", "www.example.test"},
+		{"lbl-sni1", "example.test", "example.test"},
+		{"lbl-sni1", "api.example.test", "api.example.test"},
+		{"lbl-mtls1", "", "www.example.test"},
+	}
+	leafOf := func(name string) string {
+		t.Helper()
+		leaf, err := w.certbot.Leaf(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return lineage.Fingerprint(leaf.Raw)
+	}
+	// check: every place serves wantRSA to RSA clients and wantECC to ECDSA clients ("" for
+	// none: a single RSA binding), and mutual TLS is as it was.
+	check := func(when string, want func(lbl, domain string) (rsa, ecc string)) {
+		t.Helper()
+		for _, p := range places {
+			wantRSA, wantECC := want(p.lbl, p.domain)
+			addr := w.sim.ListenerAddr("lb-gzdual1", p.lbl)
+			b, _ := w.sim.Binding("lb-gzdual1", p.lbl, p.domain)
+			if n := 1 + min(len(wantECC), 1); len(b.CertIDs) != n {
+				t.Errorf("%s: %s/%s holds %v, want %d certificates", when, p.lbl, p.domain, b.CertIDs, n)
+			}
+			if got := leafFor(t, addr, p.sni, binding.RSA); got != wantRSA {
+				t.Errorf("%s: %s/%s serves RSA clients %s…, want %s…", when, p.lbl, p.domain, got[:12], wantRSA[:12])
+			}
+			if wantECC != "" {
+				if got := leafFor(t, addr, p.sni, binding.ECC); got != wantECC {
+					t.Errorf("%s: %s/%s serves ECDSA clients %s…, want %s…", when, p.lbl, p.domain, got[:12], wantECC[:12])
+				}
+			}
+			if p.lbl == "lbl-mtls1" && (b.SSLMode != "MUTUAL" || b.CertCaID != "ClientCA" || b.SSLVerifyClient != "OPTIONAL") {
+				t.Errorf("%s: the mutual listener is %s with CA %q and verification %q, want MUTUAL, ClientCA, OPTIONAL", when, b.SSLMode, b.CertCaID, b.SSLVerifyClient)
+			}
+		}
+	}
+
+	hook := []string{"--deploy-hook", "clbcert-deploy"}
+	w.issue(t, "example.test", "clbcert-dns auth", append([]string{"--key-type", "rsa"}, hook...), names...)
+	rsa1 := leafOf("example.test")
+	check("the RSA issuance", func(lbl, domain string) (string, string) {
+		if domain == "api.example.test" || lbl == "lbl-mtls1" {
+			return rsa1, ""
+		}
+		return rsa1, specLeaf(t, handECC)
+	})
+
+	w.issue(t, "example.test-ecdsa", "clbcert-dns auth", append([]string{"--key-type", "ecdsa"}, hook...), names...)
+	ecc1 := leafOf("example.test-ecdsa")
+	both := func(rsa, ecc string) func(string, string) (string, string) {
+		return func(string, string) (string, string) { return rsa, ecc }
+	}
+	check("the ECDSA issuance", both(rsa1, ecc1))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if _, err := w.certbot.Run(ctx, append([]string{"renew", "--force-renewal"}, hook...)...); err != nil {
+		t.Fatal(err)
+	}
+	rsa2, ecc2 := leafOf("example.test"), leafOf("example.test-ecdsa")
+	if rsa2 == rsa1 || ecc2 == ecc1 {
+		t.Fatal("certbot renew --force-renewal did not renew both lineages")
+	}
+	check("the renewal", both(rsa2, ecc2))
+
+	before := w.sim.CallCounts()
+	for _, name := range []string{"example.test", "example.test-ecdsa"} {
+		cmd := exec.Command(filepath.Join(bins.Dir(t), "clbcert-deploy"), "--lineage", w.certbot.LivePath(name))
+		cmd.Env = w.env
+		if r := simtest.Run(t, cmd); r.Code != 0 {
+			t.Fatalf("clbcert-deploy %s again: exit %d\n%s\n%s", name, r.Code, r.Stdout, r.Stderr)
+		}
+	}
+	after := w.sim.CallCounts()
+	for _, a := range []string{"UploadCertificate", "ModifyListener", "ModifyDomainAttributes"} {
+		if after[a] != before[a] {
+			t.Errorf("running clbcert-deploy again called %s %d times", a, after[a]-before[a])
+		}
+	}
+	check("the re-runs", both(rsa2, ecc2))
+}
