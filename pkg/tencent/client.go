@@ -158,7 +158,7 @@ func (c Config) RegionCaller(product, region string) *Caller {
 		Logger:   c.Logger,
 		Limiter:  limiter,
 		now:      time.Now,
-		sleep:    sleepCtx,
+		sleep:    Sleep,
 		jitterFn: randJitter,
 	}
 }
