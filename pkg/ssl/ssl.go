@@ -96,11 +96,10 @@ type Client struct {
 // New builds a Client from the project's API configuration: its credential, endpoint, retry
 // policy and rate limiter.
 func New(cfg tencent.Config, opts Options) (*Client, error) {
-	api, err := sslsdk.NewClient(cfg.Credential, "", cfg.Profile(cfg.Host("ssl", "")))
+	api, err := tencent.NewClient(cfg, "ssl", "", sslsdk.NewClient)
 	if err != nil {
 		return nil, fmt.Errorf("create SSL client: %w", err)
 	}
-	cfg.Connect(&api.Client)
 	return &Client{api: api, caller: cfg.Caller("ssl"), opts: opts.withDefaults()}, nil
 }
 
