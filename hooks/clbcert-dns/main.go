@@ -60,11 +60,7 @@ func app(ctx context.Context, stdout, stderr io.Writer) *cli.App {
 					if c.Args().Present() {
 						return clbcli.Usagef("auth takes no arguments (certbot passes CERTBOT_* variables); for lego use: clbcert-dns present FQDN VALUE")
 					}
-					ch, err := challengeFromEnv(false)
-					if err != nil {
-						return err
-					}
-					hook, err := newHook(ctx, c, stderr)
+					hook, ch, err := certbotHook(ctx, c, stderr, false)
 					if err != nil {
 						return err
 					}
@@ -94,11 +90,7 @@ func app(ctx context.Context, stdout, stderr io.Writer) *cli.App {
 					if c.NArg() != 0 {
 						return clbcli.Usagef("cleanup takes no arguments (certbot) or exactly FQDN VALUE (lego exec), got %d", c.NArg())
 					}
-					ch, err := challengeFromEnv(true)
-					if err != nil {
-						return err
-					}
-					hook, err := newHook(ctx, c, stderr)
+					hook, ch, err := certbotHook(ctx, c, stderr, true)
 					if err != nil {
 						return err
 					}
@@ -176,6 +168,17 @@ func stateError(err error) error {
 		return clbcli.UsageError{Err: err}
 	}
 	return err
+}
+
+// certbotHook is the hook for the challenge certbot's variables give, to
+// answer (auth) or to take back (cleanup).
+func certbotHook(ctx context.Context, c *cli.Context, stderr io.Writer, cleanup bool) (*dns01.Hook, dns01.Challenge, error) {
+	ch, err := challengeFromEnv(cleanup)
+	if err != nil {
+		return nil, ch, err
+	}
+	hook, err := newHook(ctx, c, stderr)
+	return hook, ch, err
 }
 
 func newHook(ctx context.Context, c *cli.Context, stderr io.Writer) (*dns01.Hook, error) {

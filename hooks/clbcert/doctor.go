@@ -74,20 +74,13 @@ func doctorCommand(ctx context.Context) *cli.Command {
    With --fix the status is that of the check after the fixes.`,
 			doctor.MaxInterval, doctor.MaxTimeout, doctor.UnhealthyThreshold, doctor.HealthyThreshold, strings.Join(doctor.SafeTLSProtocols(), " ")),
 		Flags: flags,
-		Action: func(c *cli.Context) error {
-			if c.Args().Present() {
-				return clbcli.Usagef("clbcert doctor takes no arguments: give the regions with --region")
-			}
-			return runDoctor(ctx, c)
-		},
+		Action: noArgs("doctor", "give the regions with --region", func(c *cli.Context, s *clbcli.Settings) error {
+			return runDoctor(ctx, c, s)
+		}),
 	}
 }
 
-func runDoctor(ctx context.Context, c *cli.Context) error {
-	s, err := clbcli.Resolve(c, c.App.ErrWriter)
-	if err != nil {
-		return err
-	}
+func runDoctor(ctx context.Context, c *cli.Context, s *clbcli.Settings) error {
 	fix, dryRun := c.Bool("fix"), c.Bool("dry-run")
 	if dryRun && !fix {
 		return clbcli.Usagef("--dry-run goes with --fix: doctor changes nothing without --fix")

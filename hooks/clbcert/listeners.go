@@ -51,20 +51,13 @@ func listenersCommand(ctx context.Context) *cli.Command {
                    could not be read (named under UNREADABLE, or in
                    "failures"; the rest is still shown), and nothing is critical`,
 		Flags: flags,
-		Action: func(c *cli.Context) error {
-			if c.Args().Present() {
-				return clbcli.Usagef("clbcert listeners takes no arguments: give regions with --region REGION")
-			}
-			return runListeners(ctx, c)
-		},
+		Action: noArgs("listeners", "give regions with --region REGION", func(c *cli.Context, s *clbcli.Settings) error {
+			return runListeners(ctx, c, s)
+		}),
 	}
 }
 
-func runListeners(ctx context.Context, c *cli.Context) error {
-	s, err := clbcli.Resolve(c, c.App.ErrWriter)
-	if err != nil {
-		return err
-	}
+func runListeners(ctx context.Context, c *cli.Context, s *clbcli.Settings) error {
 	if len(s.Regions) == 0 {
 		return clbcli.UsageError{Err: fmt.Errorf("listeners: %w", tencent.ErrNoRegion)}
 	}

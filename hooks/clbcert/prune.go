@@ -12,7 +12,6 @@ import (
 	clbcli "github.com/clbcert/clbcert/internal/cli"
 	"github.com/clbcert/clbcert/internal/cli/clbopts"
 	"github.com/clbcert/clbcert/pkg/deploy"
-	"github.com/clbcert/clbcert/pkg/store"
 	"github.com/clbcert/clbcert/pkg/tencent"
 )
 
@@ -50,17 +49,9 @@ func pruneCommand(ctx context.Context) *cli.Command {
 }
 
 func runPrune(ctx context.Context, c *cli.Context) error {
-	s, err := clbcli.Resolve(c, c.App.ErrWriter)
+	s, st, recorded, err := openRecorded(c)
 	if err != nil {
 		return err
-	}
-	st, err := store.Open(s.StateDir)
-	if err != nil {
-		return clbcli.UsageError{Err: err}
-	}
-	recorded, err := deploy.RecordedLineages(st)
-	if err != nil {
-		return clbcli.UsageError{Err: err}
 	}
 	var names []string
 	for _, a := range c.Args().Slice() {

@@ -7,6 +7,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	clbcli "github.com/clbcert/clbcert/internal/cli"
+	"github.com/clbcert/clbcert/pkg/deploy"
+	"github.com/clbcert/clbcert/pkg/store"
 )
 
 // report is what the commands print: a table, or JSON with --json.
@@ -34,4 +36,38 @@ func flagsFirst(c *cli.Context, command, what, arg string) error {
 		}
 	}
 	return nil
+}
+
+// noArgs is the action of a command that takes no arguments: it refuses
+// any, saying what to give instead, then runs run with the settings.
+func noArgs(command, instead string, run func(c *cli.Context, s *clbcli.Settings) error) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		if c.Args().Present() {
+			return clbcli.Usagef("clbcert %s takes no arguments: %s", command, instead)
+		}
+		s, err := clbcli.Resolve(c, c.App.ErrWriter)
+		if err != nil {
+			return err
+		}
+		return run(c, s)
+	}
+}
+
+// openRecorded resolves the settings and opens their state dir with the
+// lineages it records deployments of, as the commands that work on past
+// deployments (prune, rollback) start.
+func openRecorded(c *cli.Context) (*clbcli.Settings, *store.Store, []string, error) {
+	s, err := clbcli.Resolve(c, c.App.ErrWriter)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	st, err := store.Open(s.StateDir)
+	if err != nil {
+		return nil, nil, nil, clbcli.UsageError{Err: err}
+	}
+	recorded, err := deploy.RecordedLineages(st)
+	if err != nil {
+		return nil, nil, nil, clbcli.UsageError{Err: err}
+	}
+	return s, st, recorded, nil
 }

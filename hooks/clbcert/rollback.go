@@ -11,7 +11,6 @@ import (
 
 	clbcli "github.com/clbcert/clbcert/internal/cli"
 	"github.com/clbcert/clbcert/pkg/deploy"
-	"github.com/clbcert/clbcert/pkg/store"
 )
 
 func rollbackCommand(ctx context.Context) *cli.Command {
@@ -56,17 +55,9 @@ func rollbackCommand(ctx context.Context) *cli.Command {
 }
 
 func runRollback(ctx context.Context, c *cli.Context, name string) error {
-	s, err := clbcli.Resolve(c, c.App.ErrWriter)
+	s, st, recorded, err := openRecorded(c)
 	if err != nil {
 		return err
-	}
-	st, err := store.Open(s.StateDir)
-	if err != nil {
-		return clbcli.UsageError{Err: err}
-	}
-	recorded, err := deploy.RecordedLineages(st)
-	if err != nil {
-		return clbcli.UsageError{Err: err}
 	}
 	if !slices.Contains(recorded, name) {
 		known := "none"

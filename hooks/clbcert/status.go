@@ -74,20 +74,13 @@ func statusCommand(ctx context.Context) *cli.Command {
    dir, so an hourly job does not repeat itself); --prometheus writes the
    metrics of scripts/monitoring/alerts.yml. Neither changes the exit status.`,
 		Flags: flags,
-		Action: func(c *cli.Context) error {
-			if c.Args().Present() {
-				return clbcli.Usagef("clbcert status takes no arguments: give certbot's config dir with --certbot-dir DIR")
-			}
-			return runStatus(ctx, c)
-		},
+		Action: noArgs("status", "give certbot's config dir with --certbot-dir DIR", func(c *cli.Context, s *clbcli.Settings) error {
+			return runStatus(ctx, c, s)
+		}),
 	}
 }
 
-func runStatus(ctx context.Context, c *cli.Context) error {
-	s, err := clbcli.Resolve(c, c.App.ErrWriter)
-	if err != nil {
-		return err
-	}
+func runStatus(ctx context.Context, c *cli.Context, s *clbcli.Settings) error {
 	regions := s.RegionsOrDeployed()
 	products, err := otherProducts(c, s)
 	if err != nil {

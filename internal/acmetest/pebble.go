@@ -3,9 +3,6 @@ package acmetest
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -14,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -23,6 +19,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/clbcert/clbcert/internal/testpki"
 )
 
 // PebbleOptions configures StartPebble.
@@ -102,42 +100,26 @@ type pebbleCerts struct {
 // the IP address of the directory URL against the IP SANs.
 func writeCerts(dir string) (pebbleCerts, error) {
 	now := time.Now()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return pebbleCerts{}, err
-	}
-	caTmpl := &x509.Certificate{
-		SerialNumber:          randomSerial(),
+	ca, caKey, err := testpki.Issue(&x509.Certificate{
 		Subject:               pkix.Name{CommonName: "acmetest throwaway CA"},
 		NotBefore:             now.Add(-time.Hour),
 		NotAfter:              now.Add(7 * 24 * time.Hour),
 		IsCA:                  true,
 		BasicConstraintsValid: true,
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	}, nil, nil)
 	if err != nil {
 		return pebbleCerts{}, err
 	}
-	ca, err := x509.ParseCertificate(caDER)
-	if err != nil {
-		return pebbleCerts{}, err
-	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return pebbleCerts{}, err
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: randomSerial(),
-		Subject:      pkix.Name{CommonName: "127.0.0.1"},
-		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.Add(7 * 24 * time.Hour),
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-		DNSNames:     []string{"localhost"},
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+	leaf, key, err := testpki.Issue(&x509.Certificate{
+		Subject:     pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore:   now.Add(-time.Hour),
+		NotAfter:    now.Add(7 * 24 * time.Hour),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+		DNSNames:    []string{"localhost"},
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}, ca, caKey)
 	if err != nil {
 		return pebbleCerts{}, err
 	}
@@ -157,8 +139,8 @@ func writeCerts(dir string) (pebbleCerts, error) {
 		der       []byte
 		mode      os.FileMode
 	}{
-		{c.caPath, "CERTIFICATE", caDER, 0o644},
-		{c.certPath, "CERTIFICATE", der, 0o644},
+		{c.caPath, "CERTIFICATE", ca.Raw, 0o644},
+		{c.certPath, "CERTIFICATE", leaf.Raw, 0o644},
 		{c.keyPath, "PRIVATE KEY", keyDER, 0o600},
 	}
 	for _, f := range files {
@@ -168,13 +150,6 @@ func writeCerts(dir string) (pebbleCerts, error) {
 		}
 	}
 	return c, nil
-}
-
-func randomSerial() *big.Int {
-	b := make([]byte, 16)
-	// crypto/rand.Read is documented to never return an error (it crashes instead).
-	_, _ = rand.Read(b)
-	return new(big.Int).SetBytes(b)
 }
 
 // pebbleConfig is pebble 2.4's JSON configuration.

@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	clbsdk "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/clb/v20180317"
+	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
+	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/profile"
 	dnspodsdk "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/dnspod/v20210323"
 	sslsdk "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/ssl/v20191205"
 
@@ -17,33 +19,24 @@ import (
 
 // CLB is a CLB SDK client for region, sent to the region's host.
 func CLB(tb testing.TB, cfg tencent.Config, region string) *clbsdk.Client {
-	tb.Helper()
-	cl, err := clbsdk.NewClient(cfg.Credential, region, cfg.Profile(cfg.Host("clb", region)))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	cfg.Connect(&cl.Client)
-	return cl
+	return client(tb, cfg, "clb", region, clbsdk.NewClient)
 }
 
 // SSL is an SSL Certificates SDK client.
 func SSL(tb testing.TB, cfg tencent.Config) *sslsdk.Client {
-	tb.Helper()
-	cl, err := sslsdk.NewClient(cfg.Credential, "", cfg.Profile(cfg.Host("ssl", "")))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	cfg.Connect(&cl.Client)
-	return cl
+	return client(tb, cfg, "ssl", "", sslsdk.NewClient)
 }
 
 // DNSPod is a DNSPod SDK client.
 func DNSPod(tb testing.TB, cfg tencent.Config) *dnspodsdk.Client {
+	return client(tb, cfg, "dnspod", "", dnspodsdk.NewClient)
+}
+
+func client[C tencent.SDKClient](tb testing.TB, cfg tencent.Config, product, region string, newClient func(common.CredentialIface, string, *profile.ClientProfile) (C, error)) C {
 	tb.Helper()
-	cl, err := dnspodsdk.NewClient(cfg.Credential, "", cfg.Profile(cfg.Host("dnspod", "")))
+	cl, err := tencent.NewClient(cfg, product, region, newClient)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	cfg.Connect(&cl.Client)
 	return cl
 }

@@ -37,11 +37,10 @@ type dnspodAPI struct {
 
 // newDNSPodAPI builds the DNSPod client from cfg; DNSPod needs no region.
 func newDNSPodAPI(cfg tencent.Config, pageSize uint64) (*dnspodAPI, error) {
-	client, err := dnspod.NewClient(cfg.Credential, "", cfg.Profile(cfg.Host("dnspod", "")))
+	client, err := tencent.NewClient(cfg, "dnspod", "", dnspod.NewClient)
 	if err != nil {
 		return nil, fmt.Errorf("create DNSPod client: %w", err)
 	}
-	cfg.Connect(&client.Client)
 	return &dnspodAPI{client: client, caller: cfg.Caller("dnspod"), pageSize: pageSize}, nil
 }
 

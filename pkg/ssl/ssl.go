@@ -44,16 +44,7 @@ type wallClock struct{}
 
 func (wallClock) Now() time.Time { return time.Now() }
 
-func (wallClock) Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
+func (wallClock) Sleep(ctx context.Context, d time.Duration) error { return tencent.Sleep(ctx, d) }
 
 // Options tunes the polling. The zero value is usable.
 type Options struct {
@@ -105,11 +96,10 @@ type Client struct {
 // New builds a Client from the project's API configuration: its credential, endpoint, retry
 // policy and rate limiter.
 func New(cfg tencent.Config, opts Options) (*Client, error) {
-	api, err := sslsdk.NewClient(cfg.Credential, "", cfg.Profile(cfg.Host("ssl", "")))
+	api, err := tencent.NewClient(cfg, "ssl", "", sslsdk.NewClient)
 	if err != nil {
 		return nil, fmt.Errorf("create SSL client: %w", err)
 	}
-	cfg.Connect(&api.Client)
 	return &Client{api: api, caller: cfg.Caller("ssl"), opts: opts.withDefaults()}, nil
 }
 

@@ -41,6 +41,23 @@ func Open(dir string) (*Store, error) {
 // RemoveTemp deletes what a writer of name killed before its rename left
 // behind. It holds name's lock, so no live writer's file is taken.
 func (s *Store) RemoveTemp(ctx context.Context, name string) error {
+	return s.locked(ctx, name, func(string) error {
+		left, err := filepath.Glob(filepath.Join(s.dir, tempPattern(name)))
+		if err != nil {
+			return err
+		}
+		for _, f := range left {
+			if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("remove a killed run's temp file: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// locked runs fn with the path of name while holding name's lock, the one
+// every read-modify-write of name takes.
+func (s *Store) locked(ctx context.Context, name string, fn func(p string) error) error {
 	p, err := s.path(name)
 	if err != nil {
 		return err
@@ -50,16 +67,7 @@ func (s *Store) RemoveTemp(ctx context.Context, name string) error {
 		return err
 	}
 	defer unlock()
-	left, err := filepath.Glob(filepath.Join(s.dir, tempPattern(name)))
-	if err != nil {
-		return err
-	}
-	for _, f := range left {
-		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("remove a killed run's temp file: %w", err)
-		}
-	}
-	return nil
+	return fn(p)
 }
 
 // tempPattern is what writeAtomic's temp files of name look like: hidden,
@@ -105,24 +113,17 @@ func (s *Store) Read(name string) ([]byte, error) {
 // returns. If fn fails, or returns the content unchanged, nothing is
 // written: a hook that only looks for leftovers pays no synced write.
 func (s *Store) Update(ctx context.Context, name string, fn func(old []byte) ([]byte, error)) error {
-	p, err := s.path(name)
-	if err != nil {
-		return err
-	}
-	unlock, err := lock(ctx, p+".lock")
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	old, err := os.ReadFile(p)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("read state %s: %w", p, err)
-	}
-	data, err := fn(old)
-	if err != nil || bytes.Equal(data, old) {
-		return err
-	}
-	return writeAtomic(p, data)
+	return s.locked(ctx, name, func(p string) error {
+		old, err := os.ReadFile(p)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("read state %s: %w", p, err)
+		}
+		data, err := fn(old)
+		if err != nil || bytes.Equal(data, old) {
+			return err
+		}
+		return writeAtomic(p, data)
+	})
 }
 
 // ErrNotWritable is wrapped by CheckWritable's errors.

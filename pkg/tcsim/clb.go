@@ -151,12 +151,17 @@ type certInfo struct {
 	CertKey     *string `json:"CertKey"`
 }
 
+// listenerRef names the listener an action changes, as every such CLB action does.
+type listenerRef struct {
+	LoadBalancerID *string `json:"LoadBalancerId" tc:"required"`
+	ListenerID     *string `json:"ListenerId" tc:"required"`
+}
+
 // modifyListenerParams: ListenerName, Certificate or MultiCertInfo, and for layer-4 listeners Scheduler,
 // SessionExpireTime and HealthCheck change what tcsim simulates; the other fields are checked
 // where CLB documents a rule for them, then accepted.
 type modifyListenerParams struct {
-	LoadBalancerID             *string           `json:"LoadBalancerId" tc:"required"`
-	ListenerID                 *string           `json:"ListenerId" tc:"required"`
+	listenerRef
 	ListenerName               *string           `json:"ListenerName"`
 	SessionExpireTime          *int64            `json:"SessionExpireTime"`
 	HealthCheck                *clbHealthCheck   `json:"HealthCheck"`
@@ -184,8 +189,7 @@ type modifyListenerParams struct {
 // modifyDomainAttributesParams: Certificate or MultiCertInfo, and NewDomain change what tcsim simulates; Http2,
 // DefaultServer, Quic and NewDefaultServerDomain are accepted and change nothing.
 type modifyDomainAttributesParams struct {
-	LoadBalancerID         *string           `json:"LoadBalancerId" tc:"required"`
-	ListenerID             *string           `json:"ListenerId" tc:"required"`
+	listenerRef
 	Domain                 *string           `json:"Domain" tc:"required"`
 	NewDomain              *string           `json:"NewDomain"`
 	Certificate            *certificateInput `json:"Certificate"`

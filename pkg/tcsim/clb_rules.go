@@ -24,8 +24,7 @@ type oAuth struct {
 // modifyRuleParams: Url, Scheduler, SessionExpireTime and HealthCheck change what tcsim
 // simulates; ForwardType HTTP is accepted; the rest is refused with the reason.
 type modifyRuleParams struct {
-	LoadBalancerID    *string         `json:"LoadBalancerId" tc:"required"`
-	ListenerID        *string         `json:"ListenerId" tc:"required"`
+	listenerRef
 	LocationID        *string         `json:"LocationId" tc:"required"`
 	URL               *string         `json:"Url"`
 	HealthCheck       *clbHealthCheck `json:"HealthCheck"`

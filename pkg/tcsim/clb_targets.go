@@ -35,12 +35,11 @@ type clbTarget struct {
 // targetsParams are RegisterTargets' and DeregisterTargets' parameters (the same fields), and
 // ModifyTargetWeight's but for its Weight.
 type targetsParams struct {
-	LoadBalancerID *string      `json:"LoadBalancerId" tc:"required"`
-	ListenerID     *string      `json:"ListenerId" tc:"required"`
-	Targets        []*clbTarget `json:"Targets" tc:"required"`
-	LocationID     *string      `json:"LocationId"`
-	Domain         *string      `json:"Domain"`
-	URL            *string      `json:"Url"`
+	listenerRef
+	Targets    []*clbTarget `json:"Targets" tc:"required"`
+	LocationID *string      `json:"LocationId"`
+	Domain     *string      `json:"Domain"`
+	URL        *string      `json:"Url"`
 }
 
 type modifyTargetWeightParams struct {

@@ -197,13 +197,9 @@ func checkProducts(t Topology) error {
 	zones := map[string]bool{}
 	for i, z := range t.EdgeOneZones {
 		where := fmt.Sprintf("EdgeOne zone %d (%s)", i, z.ID)
-		if !isResourceID(z.ID, "zone-") {
-			return fmt.Errorf("%s: id must look like zone-abc12345", where)
+		if err := claimID(zones, z.ID, "zone-", where); err != nil {
+			return err
 		}
-		if zones[z.ID] {
-			return fmt.Errorf("%s: id used twice", where)
-		}
-		zones[z.ID] = true
 		for j, h := range z.Hosts {
 			hwhere := fmt.Sprintf("%s host %d (%s)", where, j, h.Host)
 			if err := claim(resTEO, h.Host, hwhere); err != nil {

@@ -266,11 +266,7 @@ func bindTypes() []string {
 	return []string{resCLB, resCDN, resWAF, resDDOS, resLive, resVOD, resAPIGateway, resTEO, resCOS, resSCF}
 }
 
-func (c *cloud) createBindTask(_ context.Context, r *request) (any, error) {
-	var p createBindTaskParams
-	if err := r.decode(&p); err != nil {
-		return nil, err
-	}
+func (c *cloud) createBindTask(_ context.Context, r *request, p *createBindTaskParams) (any, error) {
 	ids, err := certIDList(p.CertificateIDs, "CertificateIds")
 	if err != nil {
 		return nil, err
@@ -370,11 +366,7 @@ func (c *cloud) completeBindTaskLocked(t *bindTask, at time.Time) {
 	t.items = c.bindItemsLocked(t.CertID)
 }
 
-func (c *cloud) bindTaskResult(_ context.Context, r *request) (any, error) {
-	var p bindTaskResultParams
-	if err := r.decode(&p); err != nil {
-		return nil, err
-	}
+func (c *cloud) bindTaskResult(_ context.Context, r *request, p *bindTaskResultParams) (any, error) {
 	ids, err := certIDList(p.TaskIDs, "TaskIds")
 	if err != nil {
 		return nil, err
@@ -482,11 +474,7 @@ func pagingParams(limit, offset *string, def, max uint64) (uint64, uint64, error
 	return l, o, nil
 }
 
-func (c *cloud) bindTaskDetail(_ context.Context, r *request) (any, error) {
-	var p bindTaskDetailParams
-	if err := r.decode(&p); err != nil {
-		return nil, err
-	}
+func (c *cloud) bindTaskDetail(_ context.Context, r *request, p *bindTaskDetailParams) (any, error) {
 	limit, offset, err := pagingParams(p.Limit, p.Offset, bindDetailDefault, bindDetailMaxLimit)
 	if err != nil {
 		return nil, err

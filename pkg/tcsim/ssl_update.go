@@ -308,12 +308,8 @@ func checkUpdateArgs(p *updateCertificateInstanceParams) (updateArgs, error) {
 	return a, nil
 }
 
-func (c *cloud) updateCertificateInstance(_ context.Context, r *request) (any, error) {
-	var p updateCertificateInstanceParams
-	if err := r.decode(&p); err != nil {
-		return nil, err
-	}
-	a, err := checkUpdateArgs(&p)
+func (c *cloud) updateCertificateInstance(_ context.Context, r *request, p *updateCertificateInstanceParams) (any, error) {
+	a, err := checkUpdateArgs(p)
 	if err != nil {
 		return nil, err
 	}
@@ -521,11 +517,7 @@ func (c *cloud) recordLocked(id uint64) (*updateRecord, error) {
 	return rec, nil
 }
 
-func (c *cloud) hostUpdateRecordDetail(_ context.Context, r *request) (any, error) {
-	var p hostUpdateRecordDetailParams
-	if err := r.decode(&p); err != nil {
-		return nil, err
-	}
+func (c *cloud) hostUpdateRecordDetail(_ context.Context, r *request, p *hostUpdateRecordDetailParams) (any, error) {
 	id, err := strconv.ParseUint(*p.DeployRecordID, 10, 64)
 	if err != nil {
 		return nil, errorf(codeSSLInvalidParam, "The parameter `DeployRecordId` must be a number, not `%s`.", *p.DeployRecordID)
@@ -600,11 +592,7 @@ func detailOut(rec *updateRecord, d *updateDetail) updateRecordDetail {
 	return out
 }
 
-func (c *cloud) updateCertificateRecordRetry(_ context.Context, r *request) (any, error) {
-	var p recordRetryParams
-	if err := r.decode(&p); err != nil {
-		return nil, err
-	}
+func (c *cloud) updateCertificateRecordRetry(_ context.Context, r *request, p *recordRetryParams) (any, error) {
 	if p.DeployRecordID == nil && p.DeployRecordDetailID == nil {
 		return nil, errorf(codeMissingParameter, "The request is missing a required parameter `DeployRecordId` (or `DeployRecordDetailId`).")
 	}
@@ -654,11 +642,7 @@ func (c *cloud) updateCertificateRecordRetry(_ context.Context, r *request) (any
 	return struct{}{}, nil
 }
 
-func (c *cloud) updateCertificateRecordRollback(_ context.Context, r *request) (any, error) {
-	var p recordRollbackParams
-	if err := r.decode(&p); err != nil {
-		return nil, err
-	}
+func (c *cloud) updateCertificateRecordRollback(_ context.Context, r *request, p *recordRollbackParams) (any, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.settleLocked(r.Now)
@@ -690,11 +674,11 @@ func (c *cloud) updateCertificateRecordRollback(_ context.Context, r *request) (
 
 // registerSSLProducts adds the SSL service's actions over the other products.
 func (c *cloud) registerSSLProducts(rt *routes) {
-	rt.add(sslService, sslVersion, "CreateCertificateBindResourceSyncTask", c.createBindTask)
-	rt.add(sslService, sslVersion, "DescribeCertificateBindResourceTaskResult", c.bindTaskResult)
-	rt.add(sslService, sslVersion, "DescribeCertificateBindResourceTaskDetail", c.bindTaskDetail)
-	rt.add(sslService, sslVersion, "UpdateCertificateInstance", c.updateCertificateInstance)
-	rt.add(sslService, sslVersion, "DescribeHostUpdateRecordDetail", c.hostUpdateRecordDetail)
-	rt.add(sslService, sslVersion, "UpdateCertificateRecordRetry", c.updateCertificateRecordRetry)
-	rt.add(sslService, sslVersion, "UpdateCertificateRecordRollback", c.updateCertificateRecordRollback)
+	rt.add(sslService, sslVersion, "CreateCertificateBindResourceSyncTask", typed(c.createBindTask))
+	rt.add(sslService, sslVersion, "DescribeCertificateBindResourceTaskResult", typed(c.bindTaskResult))
+	rt.add(sslService, sslVersion, "DescribeCertificateBindResourceTaskDetail", typed(c.bindTaskDetail))
+	rt.add(sslService, sslVersion, "UpdateCertificateInstance", typed(c.updateCertificateInstance))
+	rt.add(sslService, sslVersion, "DescribeHostUpdateRecordDetail", typed(c.hostUpdateRecordDetail))
+	rt.add(sslService, sslVersion, "UpdateCertificateRecordRetry", typed(c.updateCertificateRecordRetry))
+	rt.add(sslService, sslVersion, "UpdateCertificateRecordRollback", typed(c.updateCertificateRecordRollback))
 }

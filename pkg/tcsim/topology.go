@@ -224,6 +224,19 @@ func isResourceID(id, prefix string) bool {
 	return ok && rest != "" && strings.Trim(rest, "abcdefghijklmnopqrstuvwxyz0123456789") == ""
 }
 
+// claimID checks the id of a topology's resource at where: the shape of ids with prefix, and
+// not one of those seen, to which it is added.
+func claimID(seen map[string]bool, id, prefix, where string) error {
+	if !isResourceID(id, prefix) {
+		return fmt.Errorf("%s: id must look like %sabc12345", where, prefix)
+	}
+	if seen[id] {
+		return fmt.Errorf("%s: id used twice", where)
+	}
+	seen[id] = true
+	return nil
+}
+
 // isCertID reports whether id has the shape of an SSL certificate id: letters and digits.
 func isCertID(id string) bool {
 	return id != "" && strings.Trim(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") == ""
@@ -262,13 +275,9 @@ func checkTopology(t Topology) error {
 	for i, lb := range t.LoadBalancers {
 		where := fmt.Sprintf("load balancer %d (%s)", i, lb.ID)
 		if lb.ID != "" {
-			if !isResourceID(lb.ID, "lb-") {
-				return fmt.Errorf("%s: id must look like lb-abc12345", where)
+			if err := claimID(lbIDs, lb.ID, "lb-", where); err != nil {
+				return err
 			}
-			if lbIDs[lb.ID] {
-				return fmt.Errorf("%s: id used twice", where)
-			}
-			lbIDs[lb.ID] = true
 		}
 		if !knownRegion(lb.Region) {
 			return fmt.Errorf("%s: region %q is not a Tencent Cloud region", where, lb.Region)
@@ -282,13 +291,9 @@ func checkTopology(t Topology) error {
 		for j, l := range lb.Listeners {
 			lwhere := fmt.Sprintf("%s listener %d (%s)", where, j, l.ID)
 			if l.ID != "" {
-				if !isResourceID(l.ID, "lbl-") {
-					return fmt.Errorf("%s: id must look like lbl-abc12345", lwhere)
+				if err := claimID(listenerIDs, l.ID, "lbl-", lwhere); err != nil {
+					return err
 				}
-				if listenerIDs[l.ID] {
-					return fmt.Errorf("%s: id used twice", lwhere)
-				}
-				listenerIDs[l.ID] = true
 			}
 			if l.Port < 0 || l.Port > 65535 {
 				return fmt.Errorf("%s: port %d is out of range", lwhere, l.Port)
@@ -343,13 +348,9 @@ func checkConfigSpecs(specs []CustomizedConfigSpec, lbRegions map[string]string)
 	for i, cs := range specs {
 		where := fmt.Sprintf("customized config %d (%s)", i, cs.ID)
 		if cs.ID != "" {
-			if !isResourceID(cs.ID, "pz-") {
-				return fmt.Errorf("%s: id must look like pz-abc12345", where)
+			if err := claimID(ids, cs.ID, "pz-", where); err != nil {
+				return err
 			}
-			if ids[cs.ID] {
-				return fmt.Errorf("%s: id used twice", where)
-			}
-			ids[cs.ID] = true
 		}
 		if _, err := parseCustomConfig(cs.Content); err != nil {
 			return fmt.Errorf("%s: %w", where, err)

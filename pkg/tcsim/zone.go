@@ -122,7 +122,11 @@ func (s *zoneStore) addZone(id uint64, name string, minTTL uint64, created time.
 
 func (s *zoneStore) zoneNames() []string { return s.names }
 
-func (s *zoneStore) info(z *zone) zoneInfo {
+// info is what the DNSPod actions report of z; false for no zone. The caller holds s.mu.
+func (s *zoneStore) info(z *zone) (zoneInfo, bool) {
+	if z == nil {
+		return zoneInfo{}, false
+	}
 	zi := zoneInfo{ID: z.ID, Name: z.Name, MinTTL: z.MinTTL, Created: z.Created, Updated: z.Created}
 	for _, r := range z.records {
 		if r.latest() != nil {
@@ -132,27 +136,19 @@ func (s *zoneStore) info(z *zone) zoneInfo {
 			zi.Updated = r.updated()
 		}
 	}
-	return zi
+	return zi, true
 }
 
 func (s *zoneStore) zoneByName(name string) (zoneInfo, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	z, ok := s.zones[name]
-	if !ok {
-		return zoneInfo{}, false
-	}
-	return s.info(z), true
+	return s.info(s.zones[name])
 }
 
 func (s *zoneStore) zoneByID(id uint64) (zoneInfo, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	z, ok := s.byID[id]
-	if !ok {
-		return zoneInfo{}, false
-	}
-	return s.info(z), true
+	return s.info(s.byID[id])
 }
 
 // zoneFor finds the served zone that contains fqdn (longest suffix wins).

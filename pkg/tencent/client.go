@@ -158,16 +158,33 @@ func (c Config) RegionCaller(product, region string) *Caller {
 		Logger:   c.Logger,
 		Limiter:  limiter,
 		now:      time.Now,
-		sleep:    sleepCtx,
+		sleep:    Sleep,
 		jitterFn: randJitter,
 	}
 }
 
 // Connect makes cl connect every request to the Endpoint, if there is one.
-func (c Config) Connect(cl *common.Client) {
+func (c Config) Connect(cl SDKClient) {
 	if tr := c.transport(); tr != nil {
 		cl.WithHttpTransport(tr)
 	}
+}
+
+// SDKClient is any product's SDK client: each embeds a common.Client.
+type SDKClient interface {
+	WithHttpTransport(http.RoundTripper) *common.Client
+}
+
+// NewClient builds an SDK client of product (newClient is the product's
+// NewClient) for region, "" for a product without regions: with cfg's
+// credential, profile and Host, and connected as Connect does.
+func NewClient[C SDKClient](cfg Config, product, region string, newClient func(common.CredentialIface, string, *profile.ClientProfile) (C, error)) (C, error) {
+	cl, err := newClient(cfg.Credential, region, cfg.Profile(cfg.Host(product, region)))
+	if err != nil {
+		return cl, err
+	}
+	cfg.Connect(cl)
+	return cl, nil
 }
 
 // Deref reads an optional SDK field: the SDK models every field as a

@@ -83,7 +83,7 @@ func NewLimiter(overrides map[string]Rate) *Limiter {
 	for k, r := range overrides {
 		copied[k] = r
 	}
-	return &Limiter{overrides: copied, now: time.Now, sleep: sleepCtx, buckets: map[string]*bucket{}}
+	return &Limiter{overrides: copied, now: time.Now, sleep: Sleep, buckets: map[string]*bucket{}}
 }
 
 // rate is the budget the limiter applies to product's action.

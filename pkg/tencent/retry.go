@@ -63,7 +63,9 @@ func randJitter(max time.Duration) time.Duration {
 	return rand.N(max)
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
+// Sleep returns after d, or with ctx's error when ctx ends first: the wall
+// clock's wait of the API clients' polling and retries.
+func Sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

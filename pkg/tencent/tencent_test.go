@@ -276,7 +276,7 @@ func TestDoStopsWhenContextEnds(t *testing.T) {
 	// The context ends while Do waits to retry, an hour before it would.
 	c.sleep = func(ctx context.Context, d time.Duration) error {
 		cancel()
-		return sleepCtx(ctx, d)
+		return Sleep(ctx, d)
 	}
 	c.Policy = RetryPolicy{MaxAttempts: 100, MaxElapsed: 10 * time.Hour, Base: time.Hour, Cap: time.Hour}
 	_, err := Do(ctx, c, "DescribeDomainList", func(context.Context) (int, error) {

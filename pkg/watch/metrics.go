@@ -27,27 +27,12 @@ type metrics struct {
 
 func newMetrics(reg prometheus.Registerer, certs *certmetrics.Certificates) (*metrics, error) {
 	m := &metrics{
-		certs: certs,
-		expiry: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "clbcert_watch_leaf_expiry_timestamp_seconds",
-			Help: "When the leaf certificate in live/LINEAGE expires (Unix time).",
-		}, []string{"lineage"}),
-		success: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "clbcert_watch_last_deploy_success_timestamp_seconds",
-			Help: "When the lineage was last deployed successfully (Unix time), as recorded in the state dir.",
-		}, []string{"lineage"}),
-		failures: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "clbcert_watch_deploy_failures",
-			Help: "Failed deploy attempts of the lineage since its last success; 0 once it succeeds.",
-		}, []string{"lineage"}),
-		incomplete: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "clbcert_watch_lineage_incomplete",
-			Help: "1 while live/LINEAGE was found half-swapped or unreadable at the last look (certbot swapping its links, or interrupted doing so), which waits for the next change; 0 once it is whole.",
-		}, []string{"lineage"}),
-		watching: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "clbcert_watch_live_directory_watched",
-			Help: "1 while certbot's live directory is watched; 0 while it does not exist and the watcher waits for it to be created.",
-		}, []string{"dir"}),
+		certs:      certs,
+		expiry:     gauge("clbcert_watch_leaf_expiry_timestamp_seconds", "When the leaf certificate in live/LINEAGE expires (Unix time).", "lineage"),
+		success:    gauge("clbcert_watch_last_deploy_success_timestamp_seconds", "When the lineage was last deployed successfully (Unix time), as recorded in the state dir.", "lineage"),
+		failures:   gauge("clbcert_watch_deploy_failures", "Failed deploy attempts of the lineage since its last success; 0 once it succeeds.", "lineage"),
+		incomplete: gauge("clbcert_watch_lineage_incomplete", "1 while live/LINEAGE was found half-swapped or unreadable at the last look (certbot swapping its links, or interrupted doing so), which waits for the next change; 0 once it is whole.", "lineage"),
+		watching:   gauge("clbcert_watch_live_directory_watched", "1 while certbot's live directory is watched; 0 while it does not exist and the watcher waits for it to be created.", "dir"),
 	}
 	for _, c := range []prometheus.Collector{m.expiry, m.success, m.failures, m.incomplete, m.watching, m.certs} {
 		if err := reg.Register(c); err != nil {
@@ -55,6 +40,11 @@ func newMetrics(reg prometheus.Registerer, certs *certmetrics.Certificates) (*me
 		}
 	}
 	return m, nil
+}
+
+// gauge is a gauge of the watcher with one label.
+func gauge(name, help, label string) *prometheus.GaugeVec {
+	return prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, []string{label})
 }
 
 func (m *metrics) setExpiry(name string, t time.Time) {

@@ -210,13 +210,9 @@ func splitList(s string) []string {
 // Hint phrases the typed hints of package tune with clbcert tune's flags,
 // for cli.Run.
 func Hint(err error) string {
-	switch {
-	case errors.Is(err, tune.ErrNoSelection):
-		return "pass --all for every load balancer"
-	case errors.Is(err, tune.ErrNoSettings):
-		return "pass at least one setting (e.g. --health-check-interval 30), or put them in the config file's [tune] table"
-	case errors.Is(err, tune.ErrUnknownTarget):
-		return "the regions are those of --region, CLBCERT_REGIONS or the config file's regions"
-	}
-	return ""
+	return clbcli.Hints{
+		{tune.ErrNoSelection, "pass --all for every load balancer"},
+		{tune.ErrNoSettings, "pass at least one setting (e.g. --health-check-interval 30), or put them in the config file's [tune] table"},
+		{tune.ErrUnknownTarget, "the regions are those of --region, CLBCERT_REGIONS or the config file's regions"},
+	}.Hint(err)
 }
