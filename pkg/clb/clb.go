@@ -76,11 +76,10 @@ func (c *Client) in(region string) (*regional, error) {
 	if r, ok := c.regions[region]; ok {
 		return r, nil
 	}
-	sdk, err := clbsdk.NewClient(c.cfg.Credential, region, c.cfg.Profile(c.cfg.Host("clb", region)))
+	sdk, err := tencent.NewClient(c.cfg, "clb", region, clbsdk.NewClient)
 	if err != nil {
 		return nil, fmt.Errorf("create CLB client for %s: %w", region, err)
 	}
-	c.cfg.Connect(&sdk.Client)
 	r := &regional{sdk: sdk, caller: c.cfg.RegionCaller("clb", region)}
 	c.regions[region] = r
 	return r, nil

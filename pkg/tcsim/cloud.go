@@ -368,14 +368,22 @@ func (c *cloud) handshakeBinding(lbID, listenerID string, hello *tls.ClientHello
 
 // servedBindingOf is Sim.ServedCert and Sim.Binding; ok is false for an unknown listener.
 func (c *cloud) servedBindingOf(lbID, listenerID, domain string) (b certBinding, ok bool) {
+	return onListener(c, lbID, listenerID, func(l *listener) (certBinding, bool) {
+		return servedBinding(l, domain), true
+	})
+}
+
+// onListener runs f on a listener as it is now, under the lock, for the data plane and
+// the test accessors; ok is false for an unknown listener.
+func onListener[T any](c *cloud, lbID, listenerID string, f func(l *listener) (T, bool)) (v T, ok bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.settleLocked(c.now())
 	_, l := c.findLocked(lbID, listenerID)
 	if l == nil {
-		return certBinding{}, false
+		return v, false
 	}
-	return servedBinding(l, domain), true
+	return f(l)
 }
 
 // certInfos is Sim.Certificates: oldest first.

@@ -91,31 +91,21 @@ func targetAddr(t *target) string { return net.JoinHostPort(t.IP, strconv.Itoa(t
 
 // listenerBackends is the backend set of a layer-4 listener; ok is false once it is gone.
 func (c *cloud) listenerBackends(lbID, listenerID string) (set backendSet, ok bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.settleLocked(c.now())
-	_, l := c.findLocked(lbID, listenerID)
-	if l == nil {
-		return backendSet{}, false
-	}
-	return backendSetLocked(lbID+"/"+listenerID, "", &l.balancing), true
+	return onListener(c, lbID, listenerID, func(l *listener) (backendSet, bool) {
+		return backendSetLocked(lbID+"/"+listenerID, "", &l.balancing), true
+	})
 }
 
 // ruleBackends routes a request on an HTTP or HTTPS listener to a rule and returns its
 // backend set; ok is false when no rule matches.
 func (c *cloud) ruleBackends(lbID, listenerID, host, path string) (set backendSet, ok bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.settleLocked(c.now())
-	_, l := c.findLocked(lbID, listenerID)
-	if l == nil {
-		return backendSet{}, false
-	}
-	r := routeRule(l.Rules, host, path)
-	if r == nil {
-		return backendSet{}, false
-	}
-	return backendSetLocked(lbID+"/"+listenerID+"/"+r.LocationID, "domain "+r.Domain+" url "+r.URL, &r.balancing), true
+	return onListener(c, lbID, listenerID, func(l *listener) (backendSet, bool) {
+		r := routeRule(l.Rules, host, path)
+		if r == nil {
+			return backendSet{}, false
+		}
+		return backendSetLocked(lbID+"/"+listenerID+"/"+r.LocationID, "domain "+r.Domain+" url "+r.URL, &r.balancing), true
+	})
 }
 
 // routeRule is CLB's layer-7 forwarding: the Host (without port) picks a domain — exactly,
