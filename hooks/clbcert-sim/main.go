@@ -225,6 +225,11 @@ func printBanner(w io.Writer, sim *tcsim.Sim, opts tcsim.Options, env []string) 
 			}
 		}
 	}
+	for _, r := range sim.Resources() {
+		if r.Addr != "" {
+			fmt.Fprintf(w, "# %s %s serves HTTPS at %s (connect with SNI %s)\n", r.Type, strings.Join(r.Domains, ","), r.Addr, r.Domains[0])
+		}
+	}
 	for _, b := range opts.Topology.Backends {
 		fmt.Fprintf(w, "# backend %s at %s: curl -X POST %s%s/down (or /up) makes its %s fail (or pass)\n",
 			b.ID, sim.BackendAddr(b.ID), "http://"+sim.BackendAddr(b.ID), tcsim.HealthPath, tcsim.HealthPath)

@@ -161,11 +161,26 @@ func lineageProducts(c *cli.Context, s *clbcli.Settings, certbotDir string) (map
 }
 
 // otherProducts maps each lineage in certbot's live/ whose products go
-// beyond CLB to those other products.
+// beyond CLB to those other products: the configured ones, and those its
+// deployments recorded in the state dir (a hook run with --product leaves
+// no trace in the config file).
 func otherProducts(c *cli.Context, s *clbcli.Settings) (map[string][]string, error) {
 	all, err := lineageProducts(c, s, s.CertbotDir)
 	if err != nil {
 		return nil, err
+	}
+	if st, err := store.Open(s.StateDir); err == nil {
+		for name, products := range all {
+			recorded, err := deploy.RecordedProducts(st, name)
+			if err != nil {
+				return nil, clbcli.UsageError{Err: err}
+			}
+			for _, p := range recorded {
+				if !slices.Contains(products, p) {
+					all[name] = append(all[name], p)
+				}
+			}
+		}
 	}
 	out := map[string][]string{}
 	for name, products := range all {
