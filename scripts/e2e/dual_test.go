@@ -17,19 +17,12 @@ import (
 	"github.com/clbcert/clbcert/pkg/tcsim"
 )
 
-// onlySuites are TLS 1.2 suites that only a certificate of one key algorithm can serve: a
-// client offering only these meets that member of a dual binding.
-var onlySuites = map[binding.Algorithm][]uint16{
-	binding.RSA: {tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384},
-	binding.ECC: {tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384},
-}
-
 // leafFor is the SHA-256 of the leaf a client of key algorithm alg, without a client
 // certificate, gets at addr; the handshake must complete.
 func leafFor(t *testing.T, addr, serverName string, alg binding.Algorithm) string {
 	t.Helper()
 	conn, err := tls.Dial("tcp", addr, &tls.Config{ServerName: serverName, InsecureSkipVerify: true,
-		MinVersion: tls.VersionTLS12, MaxVersion: tls.VersionTLS12, CipherSuites: onlySuites[alg]})
+		MinVersion: tls.VersionTLS12, MaxVersion: tls.VersionTLS12, CipherSuites: alg.CipherSuites()})
 	if err != nil {
 		t.Fatalf("%s handshake with %s (SNI %s), without a client certificate: %v", alg, addr, serverName, err)
 	}
