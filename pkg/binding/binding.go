@@ -7,6 +7,7 @@ package binding
 
 import (
 	"cmp"
+	"crypto/tls"
 	"fmt"
 	"slices"
 )
@@ -21,6 +22,20 @@ const (
 	ECC Algorithm = "ECC"
 	SM2 Algorithm = "SM2"
 )
+
+// CipherSuites are TLS 1.2 cipher suites that only a server certificate of algorithm a can
+// serve. Offering only these is how a client offers only that algorithm: Go's client lets no
+// one narrow its signature algorithms, and TLS 1.3 suites do not depend on the key. nil for
+// SM2 (Go speaks none) and any other algorithm.
+func (a Algorithm) CipherSuites() []uint16 {
+	switch a {
+	case RSA:
+		return []uint16{tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256}
+	case ECC:
+		return []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256}
+	}
+	return nil
+}
 
 // SSL modes and client verification settings, spelled as CLB spells them.
 const (

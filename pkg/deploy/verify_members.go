@@ -15,14 +15,6 @@ import (
 	"github.com/clbcert/clbcert/pkg/lineage"
 )
 
-// memberSuites are TLS 1.2 cipher suites that only a server certificate of one key algorithm
-// can serve. Offering only these is how a client offers only that algorithm: Go's client
-// lets no one narrow its signature algorithms, and TLS 1.3 suites do not depend on the key.
-var memberSuites = map[certbinding.Algorithm][]uint16{
-	certbinding.RSA: {tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256},
-	certbinding.ECC: {tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256},
-}
-
 // verifyMembers checks a binding at addr the way a client of each member meets it: one TLS
 // handshake per member that offers only that member's key algorithm, each of which must
 // return that member's leaf (fingerprints maps each member's certificate id to its leaf's
@@ -42,10 +34,10 @@ func verifyMembers(ctx context.Context, addr, serverName string, b certbinding.B
 		if m.Algorithm == certbinding.SM2 {
 			continue
 		}
-		suites, ok := memberSuites[m.Algorithm]
+		suites := m.Algorithm.CipherSuites()
 		want := fingerprints[m.CertID]
 		switch {
-		case !ok:
+		case suites == nil:
 			return fmt.Errorf("certificate %s has key algorithm %q: no handshake offers only that", m.CertID, m.Algorithm)
 		case want == "":
 			return fmt.Errorf("certificate %s: no fingerprint to check its leaf against", m.CertID)

@@ -15,19 +15,18 @@ import (
 const renewFix = "renew it with certbot renew and let clbcert-deploy (its deploy hook, or clbcert-watch) replace it everywhere; for a lineage renewed already: clbcert-deploy --lineage /etc/letsencrypt/live/NAME --region REGION"
 
 // checkCertDates judges the dates of every certificate a listener or SNI
-// domain serves, once per certificate with every place it is served.
+// domain serves, every member of a dual binding, once per certificate with
+// every place it is served.
 func checkCertDates(f *facts) []Finding {
 	served := map[string][]inventory.Binding{}
 	var ids []string
 	for _, b := range f.inv.Bindings() {
-		id := b.CertID()
-		if id == "" {
-			continue
+		for _, id := range b.Certificate.IDs() {
+			if served[id] == nil {
+				ids = append(ids, id)
+			}
+			served[id] = append(served[id], b)
 		}
-		if served[id] == nil {
-			ids = append(ids, id)
-		}
-		served[id] = append(served[id], b)
 	}
 	slices.Sort(ids)
 	var out []Finding

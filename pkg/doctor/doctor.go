@@ -186,9 +186,11 @@ type facts struct {
 	healthRead map[string]bool
 	lineages   []localLineage
 	// probes are the handshakes by probeKey, legacy the TLS 1.1 probes of
-	// HTTPS listeners by legacyKey.
-	probes map[string]probe
-	legacy map[string]probe
+	// HTTPS listeners by legacyKey, members those of each member of a dual
+	// binding by memberKey.
+	probes  map[string]probe
+	legacy  map[string]probe
+	members map[string]probe
 	// stale are the resources of any product that hold an older
 	// certificate of a lineage; roleMissing is why they could not be
 	// looked for, if the SSL service's role is missing.
@@ -200,6 +202,7 @@ type facts struct {
 func checks() []func(*facts) []Finding {
 	return []func(*facts) []Finding{
 		checkCertDates, checkLineages, checkNames, checkHandshakes,
+		checkDualMembers, checkClientCAs,
 		checkTLSProtocols, checkHealthChecks, checkBackends,
 	}
 }
@@ -235,7 +238,7 @@ func run(f *facts, extra ...func(*facts) []Finding) []Finding {
 func (d *Doctor) gather(ctx context.Context) (*facts, []inventory.Failure, error) {
 	f := &facts{now: d.opts.Now(), rule: d.opts.Rule,
 		configs: map[string]lbConfig{}, targets: map[string][]inventory.TargetHealth{}, healthRead: map[string]bool{},
-		probes: map[string]probe{}, legacy: map[string]probe{}}
+		probes: map[string]probe{}, legacy: map[string]probe{}, members: map[string]probe{}}
 	if d.opts.CertbotDir != "" {
 		var err error
 		if f.lineages, err = loadLineages(d.opts.CertbotDir, f.now); err != nil {
@@ -311,15 +314,29 @@ func (d *Doctor) readLoadBalancers(ctx context.Context, f *facts, region string)
 	return failures
 }
 
-// probeAll shakes hands with every binding that has an address, and offers
-// at most TLS 1.1 to every reachable HTTPS listener, Concurrency at once.
+// probeKind tells where a handshake's result goes.
+type probeKind int
+
+const (
+	bindingProbe probeKind = iota // facts.probes
+	legacyProbe                   // facts.legacy
+	memberProbe                   // facts.members
+)
+
+// probeJob is one handshake probeAll makes.
+type probeJob struct {
+	key, addr, name string
+	kind            probeKind
+	minVer, maxVer  uint16
+	// suites narrows the TLS 1.2 cipher suites offered; nil offers Go's.
+	suites []uint16
+}
+
+// probeAll shakes hands with every binding that has an address (and with
+// each member of a dual one), and offers at most TLS 1.1 to every
+// reachable HTTPS listener, Concurrency at once.
 func (d *Doctor) probeAll(ctx context.Context, f *facts) {
-	type job struct {
-		key, addr, name string
-		legacy          bool
-		minVer, maxVer  uint16
-	}
-	var jobs []job
+	var jobs []probeJob
 	domains := map[string][]string{}
 	for _, lb := range f.inv.LoadBalancers {
 		for _, l := range lb.Listeners {
@@ -333,12 +350,13 @@ func (d *Doctor) probeAll(ctx context.Context, f *facts) {
 		}
 		lk := legacyKey(b.LoadBalancerID, b.ListenerID)
 		name := probeName(b.ServerName, domains[lk])
-		jobs = append(jobs, job{key: probeKey(b), addr: b.Addr, name: name, minVer: tls.VersionTLS12, maxVer: tls.VersionTLS13})
+		jobs = append(jobs, probeJob{key: probeKey(b), addr: b.Addr, name: name, minVer: tls.VersionTLS12, maxVer: tls.VersionTLS13})
+		jobs = append(jobs, memberJobs(b, name, f.inv.Certificates)...)
 		// One TLS 1.1 probe per HTTPS listener: the versions belong to the
 		// load balancer, not to a domain.
 		if b.Protocol == "HTTPS" && !legacyPlanned[lk] {
 			legacyPlanned[lk] = true
-			jobs = append(jobs, job{key: lk, addr: b.Addr, name: name, legacy: true, minVer: tls.VersionTLS10, maxVer: tls.VersionTLS11})
+			jobs = append(jobs, probeJob{key: lk, addr: b.Addr, name: name, kind: legacyProbe, minVer: tls.VersionTLS10, maxVer: tls.VersionTLS11})
 		}
 	}
 	results := make([]probe, len(jobs))
@@ -348,14 +366,17 @@ func (d *Doctor) probeAll(ctx context.Context, f *facts) {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			results[i] = d.prober.handshake(ctx, j.addr, j.name, j.minVer, j.maxVer)
+			results[i] = d.prober.handshake(ctx, j.addr, j.name, j.minVer, j.maxVer, j.suites)
 		})
 	}
 	wg.Wait()
 	for i, j := range jobs {
-		if j.legacy {
+		switch j.kind {
+		case legacyProbe:
 			f.legacy[j.key] = results[i]
-		} else {
+		case memberProbe:
+			f.members[j.key] = results[i]
+		default:
 			f.probes[j.key] = results[i]
 		}
 	}

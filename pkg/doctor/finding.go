@@ -43,6 +43,8 @@ const (
 	CheckServedChain  = "served-chain"      // the chain a listener presents does not link
 	CheckNames        = "names"             // SNI and name coverage of listeners and domains
 	CheckHandshake    = "handshake"         // a listener serves another certificate than the bound one
+	CheckDualMembers  = "dual-certificate"  // the members of a dual binding cover different names or are not renewed together
+	CheckClientCA     = "client-ca"         // the client CA of mutual TLS expired or expiring
 	CheckTLSProtocols = "tls-protocols"     // TLS below 1.2 allowed
 	CheckHealthCheck  = "health-check"      // health check off or badly set
 	CheckBackends     = "backends"          // dead targets, no targets

@@ -22,7 +22,8 @@ type probe struct {
 	// Err is why the connection or the handshake failed; nil if it
 	// completed.
 	Err error
-	// Chain is what the listener presented, leaf first.
+	// Chain is what the listener presented, leaf first; with Err too when
+	// it refused the handshake after presenting it.
 	Chain   []*x509.Certificate
 	Version uint16
 }
@@ -37,10 +38,13 @@ type prober struct {
 }
 
 // handshake connects to addr and completes a TLS handshake asking for
-// serverName, offering TLS versions minVersion to maxVersion. A completed
+// serverName, offering TLS versions minVersion to maxVersion and, if not
+// nil, only the TLS 1.2 cipher suites suites. The chain is kept even when
+// the server refuses the handshake after presenting it (a mutual-TLS
+// listener refusing a client without a certificate). A completed
 // handshake proves the listener holds the key of the leaf it presents:
 // TLS 1.2's ECDHE and TLS 1.3 make it sign with that key.
-func (p prober) handshake(ctx context.Context, addr, serverName string, minVersion, maxVersion uint16) probe {
+func (p prober) handshake(ctx context.Context, addr, serverName string, minVersion, maxVersion uint16, suites []uint16) probe {
 	out := probe{Addr: addr, ServerName: serverName}
 	ctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
@@ -57,8 +61,20 @@ func (p prober) handshake(ctx context.Context, addr, serverName string, minVersi
 		InsecureSkipVerify: true,
 		// Set explicitly: Go's client offers nothing below TLS 1.2 unless
 		// asked, and the legacy probe must offer TLS 1.0 and 1.1.
-		MinVersion: minVersion,
-		MaxVersion: maxVersion,
+		MinVersion:   minVersion,
+		MaxVersion:   maxVersion,
+		CipherSuites: suites,
+		VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
+			out.Chain = nil
+			for _, der := range raw {
+				c, err := x509.ParseCertificate(der)
+				if err != nil {
+					return err
+				}
+				out.Chain = append(out.Chain, c)
+			}
+			return nil
+		},
 	})
 	if err := tc.HandshakeContext(ctx); err != nil {
 		out.Err = err

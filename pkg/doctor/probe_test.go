@@ -59,11 +59,11 @@ func TestHandshakeServingAnotherCertificate(t *testing.T) {
 	sim, inv := twoListeners(t)
 	b := binding(t, inv, "lb-probe001/lbl-plain001")
 
-	right := testProber().handshake(context.Background(), b.Addr, b.ServerName, tls.VersionTLS12, tls.VersionTLS13)
+	right := testProber().handshake(context.Background(), b.Addr, b.ServerName, tls.VersionTLS12, tls.VersionTLS13, nil)
 	if got := handshakeFindings(b, right, inv.Certificates); len(got) != 0 {
 		t.Fatalf("the right listener: %+v", got)
 	}
-	wrong := testProber().handshake(context.Background(), sim.ListenerAddr("lb-probe001", "lbl-sni00001"), "other.test", tls.VersionTLS12, tls.VersionTLS13)
+	wrong := testProber().handshake(context.Background(), sim.ListenerAddr("lb-probe001", "lbl-sni00001"), "other.test", tls.VersionTLS12, tls.VersionTLS13, nil)
 	got := handshakeFindings(b, wrong, inv.Certificates)
 	if len(got) != 1 || got[0].Severity != Critical || got[0].Check != CheckHandshake ||
 		!strings.Contains(got[0].Problem, "serves a certificate for other.test") || !strings.Contains(got[0].Problem, "not the bound certificate HandCrt1") {
@@ -81,7 +81,7 @@ func TestHandshakeUnreachable(t *testing.T) {
 	}
 	closed := ln.Addr().String()
 	ln.Close()
-	p := testProber().handshake(context.Background(), closed, b.ServerName, tls.VersionTLS12, tls.VersionTLS13)
+	p := testProber().handshake(context.Background(), closed, b.ServerName, tls.VersionTLS12, tls.VersionTLS13, nil)
 	got := handshakeFindings(b, p, inv.Certificates)
 	if p.Reached || len(got) != 1 || got[0].Severity != Info || !strings.Contains(got[0].Problem, "could not check from this host") || got[0].Fix != unreachableFix {
 		t.Fatalf("probe %+v: findings %+v, want one info", p, got)
@@ -120,7 +120,7 @@ func TestHandshakeChainThatDoesNotLink(t *testing.T) {
 			c.Close()
 		}
 	}()
-	p := testProber().handshake(context.Background(), ln.Addr().String(), "www.example.test", tls.VersionTLS12, tls.VersionTLS13)
+	p := testProber().handshake(context.Background(), ln.Addr().String(), "www.example.test", tls.VersionTLS12, tls.VersionTLS13, nil)
 	if p.Err != nil {
 		t.Fatal(p.Err)
 	}
@@ -173,7 +173,7 @@ func TestHandshakeLeafOnlyChain(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := binding(t, inv, "lb-probe001/lbl-plain001")
-	p := testProber().handshake(context.Background(), b.Addr, b.ServerName, tls.VersionTLS12, tls.VersionTLS13)
+	p := testProber().handshake(context.Background(), b.Addr, b.ServerName, tls.VersionTLS12, tls.VersionTLS13, nil)
 	if p.Err != nil || len(p.Chain) != 1 {
 		t.Fatalf("handshake: %v, %d certificates", p.Err, len(p.Chain))
 	}

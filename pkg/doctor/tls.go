@@ -37,6 +37,12 @@ func checkHandshakes(f *facts) []Finding {
 		if !ok {
 			continue
 		}
+		// Each member of a dual binding is judged by a handshake of its own,
+		// once the binding answers at all.
+		if dual(b) && p.Reached && p.Err == nil && memberProbed(f, b) {
+			out = append(out, memberHandshakeFindings(f, b)...)
+			continue
+		}
 		out = append(out, handshakeFindings(b, p, f.inv.Certificates)...)
 	}
 	return out
@@ -64,7 +70,7 @@ func handshakeFindings(b inventory.Binding, p probe, certs map[string]inventory.
 			Fix:     "upload the certificate again with its whole chain, leaf first (certbot's fullchain.pem): clbcert-deploy --lineage DIR --region " + b.Region})
 	}
 	leaf := p.Chain[0]
-	cert, ok := certs[b.CertID()]
+	cert, ok := servedMember(b, leaf.Raw, certs)
 	if !ok {
 		return out
 	}

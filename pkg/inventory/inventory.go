@@ -26,8 +26,9 @@ type Inventory struct {
 	Regions       []string       `json:"regions"`
 	LoadBalancers []LoadBalancer `json:"loadBalancers"`
 	// Certificates are the certificates the listeners and rules reference,
-	// by id. An id the SSL service does not know (deleted, or another
-	// account's) is absent.
+	// by id: every member of a binding, and the client CA of a MUTUAL one.
+	// An id the SSL service does not know (deleted, or another account's)
+	// is absent.
 	Certificates map[string]Certificate `json:"certificates"`
 	// Failures are what could not be read: a region's list of load
 	// balancers, one load balancer's listeners, one certificate's details.
@@ -154,18 +155,23 @@ func (c *Client) each(n int, fn func(i int)) {
 	wg.Wait()
 }
 
-// certIDs lists, sorted, the certificates the listeners and rules reference.
+// certIDs lists, sorted, the certificates the listeners and rules
+// reference: members and client CAs.
 func (inv *Inventory) certIDs() []string {
 	seen := map[string]bool{}
+	add := func(ref *CertRef) {
+		for _, id := range ref.IDs() {
+			seen[id] = true
+		}
+		if ref != nil && ref.CAID != "" {
+			seen[ref.CAID] = true
+		}
+	}
 	for _, lb := range inv.LoadBalancers {
 		for _, l := range lb.Listeners {
-			for _, id := range l.Certificate.IDs() {
-				seen[id] = true
-			}
+			add(l.Certificate)
 			for _, r := range l.Rules {
-				for _, id := range r.Certificate.IDs() {
-					seen[id] = true
-				}
+				add(r.Certificate)
 			}
 		}
 	}

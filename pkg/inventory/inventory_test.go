@@ -4,12 +4,16 @@ import (
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
+	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/clbcert/clbcert/internal/simtest"
+	"github.com/clbcert/clbcert/pkg/binding"
 	"github.com/clbcert/clbcert/pkg/inventory"
 	"github.com/clbcert/clbcert/pkg/tcsim"
 	"github.com/clbcert/clbcert/pkg/tencent"
@@ -250,5 +254,34 @@ func TestBoundAndByAlias(t *testing.T) {
 	}
 	if none, err := c.CertificatesByAlias(ctx, "clbcert/"); err != nil || len(none) != 0 {
 		t.Fatalf("clbcert/ uploads: %+v, %v", none, err)
+	}
+}
+
+// Every member of a dual binding and the client CA of a MUTUAL one are
+// described with the server certificates, so that doctor and status can
+// judge each.
+func TestCollectMembersAndClientCA(t *testing.T) {
+	until := time.Now().AddDate(0, 2, 0)
+	root, err := os.ReadFile(filepath.Join(simtest.Corpus("good-ecdsa", "example.test"), "..", "..", "..", "root.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim := simtest.Start(t, tcsim.Options{
+		Certificates: []tcsim.CertSpec{
+			simtest.HandUploadedKeyUntil(t, "RsaCrt01", binding.RSA, until, "example.test"),
+			simtest.HandUploadedKeyUntil(t, "EccCrt01", binding.ECC, until, "example.test"),
+			{ID: "ClientCA", Alias: "client CA", CertPEM: string(root), Type: "CA"},
+		},
+		Topology: tcsim.Topology{LoadBalancers: []tcsim.LoadBalancerSpec{{ID: "lb-gz1", Region: "ap-guangzhou", VIP: "127.0.0.11", Listeners: []tcsim.ListenerSpec{
+			{ID: "lbl-dual1", Protocol: "TCP_SSL", CertID: "RsaCrt01", ExtCertIDs: []string{"EccCrt01"}, SSLMode: "MUTUAL", CertCaID: "ClientCA", SSLVerifyClient: "OPTIONAL"},
+		}}}},
+	})
+	inv := collect(t, sim, inventory.Options{}, "ap-guangzhou")
+	got := slices.Sorted(maps.Keys(inv.Certificates))
+	if want := []string{"ClientCA", "EccCrt01", "RsaCrt01"}; !slices.Equal(got, want) {
+		t.Fatalf("certificates %v, want %v", got, want)
+	}
+	if ca := inv.Certificates["ClientCA"]; ca.NotAfter.IsZero() {
+		t.Errorf("client CA without dates: %+v", ca)
 	}
 }

@@ -10,6 +10,13 @@ import (
 
 const day = 24 * time.Hour
 
+// DefaultWarnDays and DefaultCriticalDays are the absolute days left of a
+// rule that sets only one of them, and of Unrenewed.
+const (
+	DefaultWarnDays     = 30
+	DefaultCriticalDays = 7
+)
+
 // DefaultDeployGrace is how long a renewed leaf may wait for its
 // deployment before the lag is critical: an hour is the rhythm of the
 // watcher's retries and of certbot's timer, so a deployment that has not
@@ -47,14 +54,25 @@ func (r Rule) Absolute() bool { return r.WarnDays != 0 || r.CriticalDays != 0 }
 func (r Rule) withDefaults() Rule {
 	if r.Absolute() {
 		if r.WarnDays == 0 {
-			r.WarnDays = 30
+			r.WarnDays = DefaultWarnDays
 		}
 		if r.CriticalDays == 0 {
-			r.CriticalDays = 7
+			r.CriticalDays = DefaultCriticalDays
 		}
 	}
 	if r.DeployGrace == 0 {
 		r.DeployGrace = DefaultDeployGrace
+	}
+	return r
+}
+
+// Unrenewed is the rule for a certificate no certbot renews, such as a
+// client CA a person uploads: the lifetime rule would call a ten-year CA
+// overdue years before it ends, so it judges by absolute days left, r's
+// own or the defaults.
+func (r Rule) Unrenewed() Rule {
+	if !r.Absolute() {
+		r.WarnDays, r.CriticalDays = DefaultWarnDays, DefaultCriticalDays
 	}
 	return r
 }
@@ -101,6 +119,13 @@ func (c Cert) RenewalDue() time.Time {
 	}
 	return due
 }
+
+// RenewalPeriod is how long certbot keeps c as the current certificate:
+// from notBefore until its renewal is overdue (the renewal due plus the
+// grace the rule gives certbot's timer). Two certificates of this lifetime
+// that certbot renews end at most this far apart, however their renewals
+// fall; further apart, the one that ends sooner is not being renewed.
+func (c Cert) RenewalPeriod() time.Duration { return c.RenewalDue().Add(c.grace()).Sub(c.NotBefore) }
 
 // grace is how long after the renewal due a certificate may still be the
 // current one without a warning.

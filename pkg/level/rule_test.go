@@ -198,3 +198,42 @@ func TestWords(t *testing.T) {
 		}
 	}
 }
+
+func TestRenewalPeriod(t *testing.T) {
+	nb := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		name        string
+		lifetime    time.Duration
+		renewBefore time.Duration
+		want        time.Duration
+	}{
+		{"90 days: due at 60, 3 days' grace", 90 * day, 0, 63 * day},
+		{"160 hours: due at 80 h, 16 h grace", 160 * time.Hour, 0, 96 * time.Hour},
+		{"90 days, renew_before_expiry 10 days", 90 * day, 10 * day, 83 * day},
+	} {
+		c := Cert{NotBefore: nb, NotAfter: nb.Add(tt.lifetime), RenewBefore: tt.renewBefore}
+		if got := c.RenewalPeriod(); got != tt.want {
+			t.Errorf("%s: RenewalPeriod() = %s, want %s", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestUnrenewed(t *testing.T) {
+	nb := time.Date(2016, 3, 1, 0, 0, 0, 0, time.UTC)
+	ca := Cert{NotBefore: nb, NotAfter: nb.AddDate(10, 0, 0)}
+	for _, tt := range []struct {
+		name string
+		rule Rule
+		left time.Duration
+		want Level
+	}{
+		{"lifetime rule: a CA with a year left is OK", Rule{}, 365 * day, OK},
+		{"lifetime rule: 30 days left warns", Rule{}, 30 * day, Warning},
+		{"lifetime rule: 7 days left is critical", Rule{}, 7 * day, Critical},
+		{"absolute rule kept", Rule{WarnDays: 60, CriticalDays: 10}, 45 * day, Warning},
+	} {
+		if got := tt.rule.Unrenewed().Expiry(ca, ca.NotAfter.Add(-tt.left)).Level; got != tt.want {
+			t.Errorf("%s: %s, want %s", tt.name, got, tt.want)
+		}
+	}
+}

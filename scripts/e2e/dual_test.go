@@ -17,19 +17,12 @@ import (
 	"github.com/clbcert/clbcert/pkg/tcsim"
 )
 
-// onlySuites are TLS 1.2 suites that only a certificate of one key algorithm can serve: a
-// client offering only these meets that member of a dual binding.
-var onlySuites = map[binding.Algorithm][]uint16{
-	binding.RSA: {tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384},
-	binding.ECC: {tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384},
-}
-
 // leafFor is the SHA-256 of the leaf a client of key algorithm alg, without a client
 // certificate, gets at addr; the handshake must complete.
 func leafFor(t *testing.T, addr, serverName string, alg binding.Algorithm) string {
 	t.Helper()
 	conn, err := tls.Dial("tcp", addr, &tls.Config{ServerName: serverName, InsecureSkipVerify: true,
-		MinVersion: tls.VersionTLS12, MaxVersion: tls.VersionTLS12, CipherSuites: onlySuites[alg]})
+		MinVersion: tls.VersionTLS12, MaxVersion: tls.VersionTLS12, CipherSuites: alg.CipherSuites()})
 	if err != nil {
 		t.Fatalf("%s handshake with %s (SNI %s), without a client certificate: %v", alg, addr, serverName, err)
 	}
@@ -161,4 +154,65 @@ func TestDualCertificatesRotateTogether(t *testing.T) {
 		}
 	}
 	check("the re-runs", both(rsa2, ecc2))
+}
+
+// A lineage alone on the host, ECDSA, issued by real certbot with clbcert-deploy as its
+// deploy hook, meets single RSA bindings: with no RSA lineage beside it, it replaces them
+// (rule 2b, a migration), keeping mutual TLS as it was; `clbcert rollback` then puts back the
+// RSA certificate, mode MUTUAL, the CA and OPTIONAL verification, which a write of the
+// certificate alone would have reset.
+func TestLoneLineageMigratesAndRollsBack(t *testing.T) {
+	names := []string{"example.test", "*.example.test"}
+	handRSA := simtest.HandUploadedKeyUntil(t, "HandRSA", binding.RSA, time.Now().Add(10*24*time.Hour), names...)
+	root, err := os.ReadFile(filepath.Join(simtest.Corpus("good-ecdsa", "example.test"), "..", "..", "..", "root.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newWorld(t, tcsim.Options{
+		Zones:        []tcsim.ZoneSpec{{Name: "example.test"}},
+		Certificates: []tcsim.CertSpec{handRSA, {ID: "ClientCA", Alias: "client CA", CertPEM: string(root), Type: "CA"}},
+		Topology: tcsim.Topology{LoadBalancers: []tcsim.LoadBalancerSpec{
+			{ID: "lb-gzlone1", Region: "ap-guangzhou", VIP: "127.0.0.52", Listeners: []tcsim.ListenerSpec{
+				{ID: "lbl-mtls1", Protocol: "HTTPS", CertID: "HandRSA", SSLMode: "MUTUAL", CertCaID: "ClientCA", SSLVerifyClient: "OPTIONAL",
+					Rules: []tcsim.RuleSpec{{Domain: "www.example.test"}}},
+				{ID: "lbl-sni1", Protocol: "HTTPS", SNI: true, Rules: []tcsim.RuleSpec{{Domain: "api.example.test", CertID: "HandRSA"}}},
+			}},
+		}},
+		TaskDelay:        100 * time.Millisecond,
+		PropagationDelay: time.Second,
+	})
+	places := []struct{ lbl, domain, sni string }{{"lbl-mtls1", "", "www.example.test"}, {"lbl-sni1", "api.example.test", "api.example.test"}}
+	// check: every place holds only want, served to clients of alg without a client
+	// certificate, and the mutual listener is MUTUAL with ClientCA and OPTIONAL.
+	check := func(when, want string, alg binding.Algorithm, leaf string) {
+		t.Helper()
+		for _, p := range places {
+			b, _ := w.sim.Binding("lb-gzlone1", p.lbl, p.domain)
+			if len(b.CertIDs) != 1 || b.CertIDs[0] != want {
+				t.Errorf("%s: %s/%s holds %v, want only %s", when, p.lbl, p.domain, b.CertIDs, want)
+			}
+			if got := leafFor(t, w.sim.ListenerAddr("lb-gzlone1", p.lbl), p.sni, alg); got != leaf {
+				t.Errorf("%s: %s/%s serves %s clients %s…, want %s…", when, p.lbl, p.domain, alg, got[:12], leaf[:12])
+			}
+			if p.lbl == "lbl-mtls1" && (b.SSLMode != "MUTUAL" || b.CertCaID != "ClientCA" || b.SSLVerifyClient != "OPTIONAL") {
+				t.Errorf("%s: the mutual listener is %s with CA %q and verification %q, want MUTUAL, ClientCA, OPTIONAL", when, b.SSLMode, b.CertCaID, b.SSLVerifyClient)
+			}
+		}
+	}
+
+	w.issue(t, "example.test", "clbcert-dns auth", []string{"--key-type", "ecdsa", "--deploy-hook", "clbcert-deploy"}, names...)
+	leaf, err := w.certbot.Leaf("example.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	newID, _ := w.sim.Binding("lb-gzlone1", "lbl-sni1", "api.example.test")
+	if len(newID.CertIDs) != 1 || newID.CertIDs[0] == "HandRSA" {
+		t.Fatalf("after the ECDSA issuance api.example.test holds %v, want the new upload alone", newID.CertIDs)
+	}
+	check("after the lone ECDSA issuance", newID.CertIDs[0], binding.ECC, lineage.Fingerprint(leaf.Raw))
+
+	if back := w.clbcert(t, "rollback", "example.test"); back.Code != 0 {
+		t.Fatalf("clbcert rollback: exit %d\n%s\n%s", back.Code, back.Stdout, back.Stderr)
+	}
+	check("after the rollback", "HandRSA", binding.RSA, specLeaf(t, handRSA))
 }
