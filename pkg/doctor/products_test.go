@@ -1,0 +1,80 @@
+package doctor_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clbcert/clbcert/internal/simtest"
+	"github.com/clbcert/clbcert/pkg/doctor"
+	"github.com/clbcert/clbcert/pkg/inventory"
+	"github.com/clbcert/clbcert/pkg/ssl"
+	"github.com/clbcert/clbcert/pkg/tcsim"
+)
+
+// An older certificate of a lineage's names still bound on a product the
+// lineage's deployment leaves alone is a warning with the config line that
+// takes the product in; a product the deployment covers is not; a missing
+// SSL service role is a warning that says how to grant it.
+func TestProductFindings(t *testing.T) {
+	now := time.Now()
+	day := 24 * time.Hour
+	certbot := t.TempDir()
+	simtest.Issue(t, certbot, "example.test", now.Add(-day), now.Add(89*day), "example.test", "*.example.test")
+	old := issued(t, "OldCrt01", now.Add(-80*day), now.Add(10*day), "example.test", "*.example.test")
+	tests := []struct {
+		name        string
+		products    []string
+		roleMissing bool
+		want        []string // substrings of the products findings, in order; none when empty
+	}{
+		{"clb only: the CDN domain is named, with the line", nil, false, []string{
+			`cdn cdn.example.test still serves OldCrt01, an older certificate of example.test's names`,
+			`add products = ["cdn", "clb"] to the config file's [[deploy]] entry for lineage "example.test"`}},
+		{"cdn chosen: nothing to say", []string{"cdn", "clb"}, false, nil},
+		{"the role is missing", nil, true, []string{ssl.RoleName, "authorise the role"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := tcsim.Options{Certificates: []tcsim.CertSpec{old}}
+			opts.Topology.CDNDomains = []tcsim.CDNDomainSpec{{Domain: "cdn.example.test", CertID: "OldCrt01"}}
+			opts.Topology.SSLRoleMissing = tt.roleMissing
+			sim := simtest.Start(t, opts)
+			inv, err := inventory.New(config(t, sim), inventory.Options{Fingerprints: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			certs, err := ssl.New(config(t, sim), ssl.Options{Poll: 10 * time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, err := doctor.New(doctor.Options{Regions: []string{region}, CertbotDir: certbot, Products: map[string][]string{"example.test": tt.products}}, inv, certs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep, err := d.Examine(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, f := range rep.Findings {
+				if f.Check == doctor.CheckProducts {
+					if f.Severity != doctor.Warning {
+						t.Errorf("%s is %v, want a warning", f.Problem, f.Severity)
+					}
+					got = append(got, f.Problem+" | "+f.Fix)
+				}
+			}
+			all := strings.Join(got, "\n")
+			if len(tt.want) == 0 && len(got) != 0 {
+				t.Fatalf("findings %q, want none", got)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(all, w) {
+					t.Errorf("the products findings do not say %q:\n%s", w, all)
+				}
+			}
+		})
+	}
+}
