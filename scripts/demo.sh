@@ -44,12 +44,10 @@ openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=127.0.0
 openssl x509 -req -in "$work/pebble.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial -days 1 \
   -extfile <(printf 'subjectAltName=IP:127.0.0.1,DNS:localhost') -out "$work/pebble.pem" 2>/dev/null
 acme_port=$(free_port)
-# 90-day certificates, as Let's Encrypt issues them (pebble's default is five years).
 cat >"$work/pebble.json" <<JSON
 {"pebble": {"listenAddress": "127.0.0.1:$acme_port", "managementListenAddress": "127.0.0.1:$(free_port)",
   "certificate": "$work/pebble.pem", "privateKey": "$work/pebble.key",
-  "httpPort": $(free_port), "tlsPort": $(free_port), "ocspResponderURL": "", "externalAccountBindingRequired": false,
-  "certificateValidityPeriod": 7776000}}
+  "httpPort": $(free_port), "tlsPort": $(free_port), "ocspResponderURL": "", "externalAccountBindingRequired": false}}
 JSON
 dns_server=${CLBCERT_RESOLVER}
 PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 PEBBLE_AUTHZREUSE=0 \
