@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	certbinding "github.com/clbcert/clbcert/pkg/binding"
 	"github.com/clbcert/clbcert/internal/golden"
+	certbinding "github.com/clbcert/clbcert/pkg/binding"
 )
 
 var goldenAt = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
