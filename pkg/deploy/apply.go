@@ -242,7 +242,7 @@ func (d *Deployer) bindAll(ctx context.Context, changes []change) {
 					c.t.Status = StatusInterrupted
 					continue
 				}
-				task, err := d.bindOne(ctx, c.t.Target, c.want)
+				task, err := d.bindOne(ctx, c.t.Address, c.want)
 				switch {
 				case err == nil:
 					c.t.Status = StatusUpdated
@@ -317,7 +317,7 @@ func (d *Deployer) recordBindings(ctx context.Context, lineageName string, rep *
 	err := d.updateState(ctx, lineageName, func(s *lineageState) {
 		now := d.opts.Now()
 		for _, t := range change {
-			s.recordBinding(t.Target, t.Before, t.After, now)
+			s.recordBinding(t.Address, t.Before, t.After, now)
 		}
 	})
 	if err != nil {
@@ -329,9 +329,9 @@ func (d *Deployer) recordBindings(ctx context.Context, lineageName string, rep *
 // bindOne writes the whole binding b (every member, with its mode, CA and
 // client verification) to a target and waits for CLB's task to finish. It
 // returns the task's id once CLB has accepted the change.
-func (d *Deployer) bindOne(ctx context.Context, t Target, b certbinding.Binding) (string, error) {
+func (d *Deployer) bindOne(ctx context.Context, t clb.Address, b certbinding.Binding) (string, error) {
 	task, err := d.clb.WhenIdle(ctx, t.LoadBalancerID, func(ctx context.Context) (string, error) {
-		return d.clb.Bind(ctx, t.address(), b)
+		return d.clb.Bind(ctx, t, b)
 	})
 	if err != nil {
 		return "", err

@@ -8,6 +8,7 @@ import (
 
 	"github.com/clbcert/clbcert/internal/golden"
 	certbinding "github.com/clbcert/clbcert/pkg/binding"
+	"github.com/clbcert/clbcert/pkg/clb"
 )
 
 var goldenAt = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -15,7 +16,7 @@ var goldenAt = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 func goldenPlanned() Planned {
 	before := certbinding.Binding{Members: []certbinding.Member{{CertID: "Old1", Algorithm: "RSA"}}, SSLMode: "UNIDIRECTIONAL"}
 	after := certbinding.Binding{Members: []certbinding.Member{{CertID: "New1", Algorithm: "RSA"}}, SSLMode: "UNIDIRECTIONAL"}
-	return Planned{Target: Target{Region: "ap-guangzhou", LoadBalancerID: "lb-gz1", ListenerID: "lbl-https1", Domain: "www.example.com"},
+	return Planned{Address: clb.Address{Region: "ap-guangzhou", LoadBalancerID: "lb-gz1", ListenerID: "lbl-https1", Domain: "www.example.com"},
 		LoadBalancerName: "web", Protocol: "HTTPS", Addr: "127.0.0.1:443", ServerName: "www.example.com", Current: "Old1",
 		CurrentNames: []string{"www.example.com"}, Before: before, After: after, Outcome: certbinding.Replaced}
 }
@@ -25,7 +26,7 @@ func TestReportJSONGolden(t *testing.T) {
 	rep := Report{Lineage: "example.com", Names: []string{"www.example.com"}, Fingerprint: "ab:cd", CertID: "New1", Uploaded: true,
 		Targets: []TargetResult{
 			{Planned: goldenPlanned(), Status: StatusUpdated, Verified: "tls"},
-			{Planned: Planned{Target: Target{Region: "ap-shanghai", LoadBalancerID: "lb-sh1", ListenerID: "lbl-tcp1"}, Protocol: "TCP_SSL"}, Status: StatusFailed, Error: "it broke"},
+			{Planned: Planned{Address: clb.Address{Region: "ap-shanghai", LoadBalancerID: "lb-sh1", ListenerID: "lbl-tcp1"}, Protocol: "TCP_SSL"}, Status: StatusFailed, Error: "it broke"},
 		},
 		Failures:  []Failure{{Region: "ap-guangzhou", LoadBalancerID: "lb-gz9", Error: "denied"}},
 		Resources: []ResourceResult{{Resource: Resource{Type: "cdn", Domain: "cdn.example.com"}, Before: "Old1", Status: StatusUpdated}},
@@ -43,7 +44,7 @@ func TestStateFileGolden(t *testing.T) {
 	p := goldenPlanned()
 	var s lineageState
 	s.addUpload(upload{CertID: "New1", Fingerprint: "ab:cd", NotAfter: goldenAt.AddDate(0, 3, 0), At: goldenAt})
-	s.recordBinding(p.Target, p.Before, p.After, goldenAt)
+	s.recordBinding(p.Address, p.Before, p.After, goldenAt)
 	s.recordResource(Resource{Type: "cdn", Domain: "cdn.example.com"}, "Old1", "New1", goldenAt)
 	golden.JSON(t, "state.json", s)
 }
@@ -63,7 +64,7 @@ func TestStateFileOldShape(t *testing.T) {
 	if !ok {
 		t.Fatalf("binding not found under its key; have %v", s.Bindings)
 	}
-	want := Target{Region: "ap-guangzhou", LoadBalancerID: "lb-gz1", ListenerID: "lbl-https1", Domain: "www.example.com"}
+	want := clb.Address{Region: "ap-guangzhou", LoadBalancerID: "lb-gz1", ListenerID: "lbl-https1", Domain: "www.example.com"}
 	if b.Target != want {
 		t.Errorf("target = %+v, want %+v", b.Target, want)
 	}

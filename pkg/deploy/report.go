@@ -100,7 +100,7 @@ func (r *Report) Err() error {
 	if len(failed) > 0 {
 		var names []string
 		for _, t := range failed {
-			names = append(names, t.Region+" "+t.Target.String())
+			names = append(names, t.Region+" "+t.String())
 		}
 		what = append(what, fmt.Sprintf("%d of %s failed (%s)", len(failed), plural.Of(len(r.Targets), "target"), strings.Join(names, ", ")))
 	}
@@ -233,18 +233,18 @@ func (r *Report) WriteTable(w io.Writer) error {
 	}
 	var why []string
 	for _, t := range r.Targets {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Region, t.Target, t.Protocol, members(t.Before), t.Status, dash(t.Verified))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Region, t.Address, t.Protocol, members(t.Before), t.Status, dash(t.Verified))
 		if t.Outcome == certbinding.Added || t.Outcome == certbinding.Migrated || (len(t.After.Members) > 1 && t.Status != StatusKept) {
-			why = append(why, fmt.Sprintf("%s %s: %s: %s", t.Region, t.Target, t.Outcome, describeMembers(t.After)))
+			why = append(why, fmt.Sprintf("%s %s: %s: %s", t.Region, t.Address, t.Outcome, describeMembers(t.After)))
 		}
 		if t.Error != "" {
-			why = append(why, fmt.Sprintf("%s %s: %s", t.Region, t.Target, t.Error))
+			why = append(why, fmt.Sprintf("%s %s: %s", t.Region, t.Address, t.Error))
 		}
 		if t.Task != "" {
-			why = append(why, fmt.Sprintf("%s %s: CLB task %s was submitted and finishes on its own", t.Region, t.Target, t.Task))
+			why = append(why, fmt.Sprintf("%s %s: CLB task %s was submitted and finishes on its own", t.Region, t.Address, t.Task))
 		}
 		if t.Status == StatusKept {
-			why = append(why, fmt.Sprintf("%s %s: kept: %s", t.Region, t.Target, t.Kept))
+			why = append(why, fmt.Sprintf("%s %s: kept: %s", t.Region, t.Address, t.Kept))
 		}
 	}
 	why = append(why, unreadableRows(tw, r.Failures)...)
@@ -329,12 +329,12 @@ func (r *RollbackReport) WriteTable(w io.Writer) error {
 	}
 	var why []string
 	for _, t := range r.Targets {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Region, t.Target, members(t.Before), t.To, t.Status, dash(t.Verified))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Region, t.Address, members(t.Before), t.To, t.Status, dash(t.Verified))
 		if t.Error != "" {
-			why = append(why, fmt.Sprintf("%s %s: %s", t.Region, t.Target, t.Error))
+			why = append(why, fmt.Sprintf("%s %s: %s", t.Region, t.Address, t.Error))
 		}
 		if t.Task != "" {
-			why = append(why, fmt.Sprintf("%s %s: CLB task %s was submitted and finishes on its own", t.Region, t.Target, t.Task))
+			why = append(why, fmt.Sprintf("%s %s: CLB task %s was submitted and finishes on its own", t.Region, t.Address, t.Task))
 		}
 	}
 	why = append(why, unreadableRows(tw, r.Failures)...)
