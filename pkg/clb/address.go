@@ -56,6 +56,11 @@ func (a Address) Listener() Address {
 	return Address{Region: a.Region, LoadBalancerID: a.LoadBalancerID, ListenerID: a.ListenerID}
 }
 
+// LoadBalancer is the address of a's load balancer.
+func (a Address) LoadBalancer() Address {
+	return Address{Region: a.Region, LoadBalancerID: a.LoadBalancerID}
+}
+
 // Compare orders addresses by region, load balancer, listener, domain and
 // location: the order reports list places in.
 func (a Address) Compare(b Address) int {
@@ -103,4 +108,17 @@ func ParseAddress(region, s string) (Address, error) {
 		}
 	}
 	return a, nil
+}
+
+// Address is the load balancer's address.
+func (lb LoadBalancer) Address() Address { return Address{Region: lb.Region, LoadBalancerID: lb.ID} }
+
+// At is the address of listener l of lb, or of its rule r when r is not
+// nil (with the rule's domain).
+func (lb LoadBalancer) At(l Listener, r *Rule) Address {
+	a := Address{Region: lb.Region, LoadBalancerID: lb.ID, ListenerID: l.ID}
+	if r != nil {
+		a.Domain, a.LocationID = r.Domain, r.LocationID
+	}
+	return a
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/clbcert/clbcert/pkg/clb"
 	"github.com/clbcert/clbcert/pkg/inventory"
 	"github.com/clbcert/clbcert/pkg/level"
 	"github.com/clbcert/clbcert/pkg/lineage"
@@ -33,7 +34,7 @@ func checkCertDates(f *facts) []Finding {
 	var out []Finding
 	for _, id := range ids {
 		bs := served[id]
-		where := Where{Region: bs[0].Region, CertificateID: id}
+		where := Where{Address: clb.Address{Region: bs[0].Region}, CertificateID: id}
 		for _, b := range bs {
 			where.Targets = append(where.Targets, b.String())
 		}

@@ -69,7 +69,7 @@ func bindings(lb LoadBalancer) []Binding {
 		if !IsTLS(l.Protocol) {
 			continue
 		}
-		base := Binding{Address: clb.Address{Region: lb.Region, LoadBalancerID: lb.ID, ListenerID: l.ID}, LoadBalancerName: lb.Name, ListenerName: l.Name, Protocol: l.Protocol, Port: l.Port}
+		base := Binding{Address: lb.At(l, nil), LoadBalancerName: lb.Name, ListenerName: l.Name, Protocol: l.Protocol, Port: l.Port}
 		if len(lb.VIPs) > 0 && l.Protocol != "QUIC" {
 			base.Addr = net.JoinHostPort(lb.VIPs[0], strconv.FormatInt(l.Port, 10))
 		}

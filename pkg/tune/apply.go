@@ -150,18 +150,13 @@ func (t *Tuner) applyGroup(ctx context.Context, results []*Result) {
 	}
 }
 
-// address is where the change applies, for clb.
-func (c Change) address() clb.Address {
-	return clb.Address{Region: c.Region, LoadBalancerID: c.LoadBalancerID, ListenerID: c.ListenerID, LocationID: c.LocationID}
-}
-
 func (t *Tuner) applyOne(ctx context.Context, c Change) error {
 	t.log.Info("changing", "target", c.Where(), "fields", len(c.Fields))
 	var task string
 	var err error
 	switch c.Kind {
 	case KindRule, KindListener:
-		task, err = t.clb.SetBalancing(ctx, c.address(), c.want.input())
+		task, err = t.clb.SetBalancing(ctx, c.Address, c.want.input())
 	case KindTLS:
 		return t.applyTLS(ctx, c)
 	}

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/clbcert/clbcert/internal/golden"
+	"github.com/clbcert/clbcert/pkg/clb"
 	"github.com/clbcert/clbcert/pkg/inventory"
 	"github.com/clbcert/clbcert/pkg/tune"
 )
@@ -11,9 +12,8 @@ import (
 // TestPlanJSONGolden pins `clbcert tune --json`: scripts read it.
 func TestPlanJSONGolden(t *testing.T) {
 	wrr := "WRR"
-	rule := tune.Change{Kind: tune.KindRule, Region: "ap-guangzhou", LoadBalancerID: "lb-gz1", LoadBalancerName: "web", ListenerID: "lbl-https1", Protocol: "HTTPS", Port: 443,
-		LocationID: "loc-1", Domain: "www.example.com", URL: "/", Fields: []tune.FieldChange{{Name: "scheduler", Before: "IP_HASH", After: "WRR"}}}
-	tls := tune.Change{Kind: tune.KindTLS, Region: "ap-guangzhou", LoadBalancerID: "lb-gz1", Fields: []tune.FieldChange{{Name: "tls protocols", Before: "TLSv1 TLSv1.2", After: "TLSv1.2"}},
+	rule := tune.Change{Address: clb.Address{Region: "ap-guangzhou", LoadBalancerID: "lb-gz1", ListenerID: "lbl-https1", LocationID: "loc-1", Domain: "www.example.com"}, Kind: tune.KindRule, LoadBalancerName: "web", Protocol: "HTTPS", Port: 443, URL: "/", Fields: []tune.FieldChange{{Name: "scheduler", Before: "IP_HASH", After: "WRR"}}}
+	tls := tune.Change{Address: clb.Address{Region: "ap-guangzhou", LoadBalancerID: "lb-gz1"}, Kind: tune.KindTLS, Fields: []tune.FieldChange{{Name: "tls protocols", Before: "TLSv1 TLSv1.2", After: "TLSv1.2"}},
 		Config: &tune.ConfigChange{Action: tune.ConfigUpdate, ID: "pz-1", SharedWith: []string{"lb-gz2"}, Before: "ssl_protocols TLSv1 TLSv1.2;", After: "ssl_protocols TLSv1.2;"}}
 	plan := tune.Plan{Settings: tune.Settings{Scheduler: &wrr}, Changes: []tune.Change{rule, tls}, Unchanged: 2,
 		Skipped:  []tune.Skipped{{Target: "lb-gz1/lbl-udp1", Reason: "UDP"}},
