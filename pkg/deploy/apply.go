@@ -212,7 +212,7 @@ func (d *Deployer) bindAll(ctx context.Context, changes []change) {
 	byLB := map[string][]change{}
 	var lbs []string
 	for _, c := range changes {
-		key := c.t.Region + "/" + c.t.LoadBalancerID
+		key := c.t.LoadBalancer().Key()
 		if _, ok := byLB[key]; !ok {
 			lbs = append(lbs, key)
 		}

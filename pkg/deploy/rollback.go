@@ -167,7 +167,7 @@ func (d *Deployer) Rollback(ctx context.Context, lineageName string) (*RollbackR
 		rep.Failures = inv.Failures
 		where := map[string]inventory.Binding{}
 		for _, b := range inv.Bindings() {
-			where[b.Region+"/"+b.String()] = b
+			where[b.Key()] = b
 		}
 		for _, b := range todo {
 			rep.Targets = append(rep.Targets, rollbackTarget(b, where, inv, prev))

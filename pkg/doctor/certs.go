@@ -119,7 +119,7 @@ func sharedCertFinding(f *facts, lb inventory.LoadBalancer, l inventory.Listener
 	if len(missing) == 0 {
 		return Finding{}, false
 	}
-	target := lb.ID + "/" + l.ID
+	target := lb.At(l, nil)
 	fd := Finding{Severity: Critical, Check: CheckNames, Where: listenerWhere(lb, l)}
 	if len(domains) == 1 {
 		fd.Problem = fmt.Sprintf("the listener's certificate %s (%s) does not cover its domain %s: clients get a name mismatch", cert.ID, strings.Join(cert.Names, ", "), domains[0])

@@ -99,7 +99,7 @@ func groups(changes []Change) [][]int {
 	for i, c := range changes {
 		g := -1
 		for _, lb := range c.touches() {
-			if h, ok := group[c.Region+"/"+lb]; ok {
+			if h, ok := group[clb.Address{Region: c.Region, LoadBalancerID: lb}.Key()]; ok {
 				if g >= 0 && h != g {
 					// Merge h into g.
 					out[g] = append(out[g], out[h]...)
@@ -121,7 +121,7 @@ func groups(changes []Change) [][]int {
 		}
 		out[g] = append(out[g], i)
 		for _, lb := range c.touches() {
-			group[c.Region+"/"+lb] = g
+			group[clb.Address{Region: c.Region, LoadBalancerID: lb}.Key()] = g
 		}
 	}
 	return slices.DeleteFunc(out, func(g []int) bool { return len(g) == 0 })
