@@ -59,6 +59,23 @@ type TargetResult struct {
 	Task string `json:"task,omitempty"`
 }
 
+// settle gives the target the status the plan already decides, and says
+// whether it did: failed where its binding cannot be worked out, kept,
+// or unchanged. The others are to be bound (planned in a dry run).
+func (t *TargetResult) settle() bool {
+	switch {
+	case t.refused != "":
+		t.Status, t.Error = StatusFailed, t.refused
+	case t.Kept != "":
+		t.Status = StatusKept
+	case t.Outcome == certbinding.Unchanged:
+		t.Status = StatusUnchanged
+	default:
+		return false
+	}
+	return true
+}
+
 func newReport(plan *Plan, dryRun bool) *Report {
 	r := &Report{Lineage: plan.Lineage.Name, Names: plan.Names, Fingerprint: plan.Fingerprint, CertID: plan.CertID, DryRun: dryRun, Failures: plan.Failures,
 		Resources: slices.Clone(plan.Resources), ProductsError: plan.ProductsError}
