@@ -34,15 +34,7 @@ func (d *Deployer) dryRun(ctx context.Context, plan *Plan) (*Report, error) {
 	}
 	rep := newReport(plan, true)
 	for i := range rep.Targets {
-		t := &rep.Targets[i]
-		switch {
-		case t.refused != "":
-			t.Status, t.Error = StatusFailed, t.refused
-		case t.Kept != "":
-			t.Status = StatusKept
-		case t.Outcome == certbinding.Unchanged:
-			t.Status = StatusUnchanged
-		default:
+		if t := &rep.Targets[i]; !t.settle() {
 			t.Status = StatusPlanned
 		}
 	}
@@ -124,14 +116,7 @@ func (d *Deployer) apply(ctx context.Context, plan *Plan) (*Report, error) {
 	changes := make([]change, len(rep.Targets))
 	for i := range rep.Targets {
 		t := &rep.Targets[i]
-		switch {
-		case t.refused != "":
-			t.Status, t.Error = StatusFailed, t.refused
-		case t.Kept != "":
-			t.Status = StatusKept
-		case t.Outcome == certbinding.Unchanged:
-			t.Status = StatusUnchanged
-		}
+		t.settle()
 		changes[i] = change{t: t, want: t.After, fingerprints: fps}
 	}
 	if err := d.recordBindings(ctx, lin.Name, rep); err != nil {
