@@ -28,7 +28,7 @@ func deployFailed(lineage, dir string, rep *deploy.Report, err error) notify.Mes
 			m.Details = append(m.Details, fmt.Sprintf("%s %s: could not be read: %s", f.Region, f.LoadBalancerID, f.Error))
 		}
 		for _, t := range failed {
-			m.Details = append(m.Details, fmt.Sprintf("%s %s: %s", t.Region, t.Target, t.Error))
+			m.Details = append(m.Details, fmt.Sprintf("%s %s: %s", t.Region, t.Address, t.Error))
 		}
 	}
 	return m
@@ -44,7 +44,7 @@ func deployDone(lineage string, rep *deploy.Report, recovered bool) notify.Messa
 	ok := level.OK
 	m.Level = &ok
 	for _, t := range rep.Targets {
-		m.Details = append(m.Details, fmt.Sprintf("%s %s: %s", t.Region, t.Target, t.Status))
+		m.Details = append(m.Details, fmt.Sprintf("%s %s: %s", t.Region, t.Address, t.Status))
 	}
 	return m
 }

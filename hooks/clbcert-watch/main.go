@@ -275,7 +275,7 @@ func (d *cloudDeployer) Deploy(ctx context.Context, lin *lineage.Lineage) (watch
 	}
 	served := watch.Served{}
 	for _, t := range rep.Targets {
-		served[t.Target.String()] = t.Status == deploy.StatusUpdated || t.Status == deploy.StatusUnchanged
+		served[t.String()] = t.Status == deploy.StatusUpdated || t.Status == deploy.StatusUnchanged
 	}
 	return served, err
 }

@@ -10,6 +10,7 @@ import (
 
 	clbcli "github.com/clbcert/clbcert/internal/cli"
 	"github.com/clbcert/clbcert/internal/cli/clbopts"
+	"github.com/clbcert/clbcert/pkg/clb"
 	"github.com/clbcert/clbcert/pkg/tencent"
 	"github.com/clbcert/clbcert/pkg/tune"
 )
@@ -67,7 +68,7 @@ func runTune(ctx context.Context, c *cli.Context) error {
 	}
 	sel := tune.Selection{All: c.Bool("all")}
 	for _, a := range c.Args().Slice() {
-		t, err := tune.ParseTarget(a)
+		t, err := clb.ParseAddress("", a)
 		if err != nil {
 			return clbcli.UsageError{Err: err}
 		}

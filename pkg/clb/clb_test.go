@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,25 +19,51 @@ func TestParseAddress(t *testing.T) {
 	tests := []struct {
 		in      string
 		want    clb.Address
-		wantErr bool
+		wantErr string
 	}{
-		{"lb-abc", clb.Address{Region: "r", LoadBalancerID: "lb-abc"}, false},
-		{"lb-abc/lbl-1", clb.Address{Region: "r", LoadBalancerID: "lb-abc", ListenerID: "lbl-1"}, false},
-		{"lb-abc/lbl-1/API.Example.com", clb.Address{Region: "r", LoadBalancerID: "lb-abc", ListenerID: "lbl-1", Domain: "api.example.com"}, false},
-		{"lbl-1", clb.Address{}, true},
-		{"lb-abc/x", clb.Address{}, true},
-		{"lb-abc/lbl-1/", clb.Address{}, true},
-		{"lb-abc/lbl-1/a/b", clb.Address{}, true},
+		{in: "lb-abc", want: clb.Address{Region: "r", LoadBalancerID: "lb-abc"}},
+		{in: "lb-abc/lbl-1", want: clb.Address{Region: "r", LoadBalancerID: "lb-abc", ListenerID: "lbl-1"}},
+		{in: " lb-abc/lbl-1/API.Example.com ", want: clb.Address{Region: "r", LoadBalancerID: "lb-abc", ListenerID: "lbl-1", Domain: "api.example.com"}},
+		{in: "lb-abc/lbl-1/loc-9z", want: clb.Address{Region: "r", LoadBalancerID: "lb-abc", ListenerID: "lbl-1", LocationID: "loc-9z"}},
+		{in: "lb-abc/lbl-1/loc-9z.example.com", want: clb.Address{Region: "r", LoadBalancerID: "lb-abc", ListenerID: "lbl-1", Domain: "loc-9z.example.com"}},
+		{in: "", wantErr: "has an empty part"},
+		{in: "lbl-1", wantErr: "does not start with a load balancer id"},
+		{in: "lb-abc/", wantErr: "has an empty part"},
+		{in: "lb-abc/x", wantErr: "has no listener id"},
+		{in: "lb-abc/loc-1", wantErr: "has no listener id"},
+		{in: "lb-abc/lbl-1/", wantErr: "has an empty part"},
+		{in: "lb-abc/lbl-1/a/b", wantErr: "has too many parts"},
 	}
 	for _, tt := range tests {
 		got, err := clb.ParseAddress("r", tt.in)
-		if (err != nil) != tt.wantErr || got != tt.want {
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), "write lb-id, lb-id/lbl-id") {
+				t.Errorf("ParseAddress(%q) = %+v, %v; want an error that it %s", tt.in, got, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
 			t.Errorf("ParseAddress(%q) = %+v, %v", tt.in, got, err)
 			continue
 		}
-		if err == nil && got.String() != tt.in && tt.in != "lb-abc/lbl-1/API.Example.com" {
-			t.Errorf("%+v.String() = %q, want %q", got, got.String(), tt.in)
+		if again, err := clb.ParseAddress("r", got.String()); err != nil || again != got {
+			t.Errorf("%+v.String() = %q reads back as %+v, %v", got, got.String(), again, err)
 		}
+		if got.Key() != "r/"+got.String() {
+			t.Errorf("%+v.Key() = %q", got, got.Key())
+		}
+	}
+}
+
+// A rule's address names its location, not its domain: the location id
+// implies the domain, and ParseAddress reads three parts.
+func TestAddressStringOfARule(t *testing.T) {
+	a := clb.Address{LoadBalancerID: "lb-a", ListenerID: "lbl-1", Domain: "www.example.com", LocationID: "loc-1"}
+	if got := a.String(); got != "lb-a/lbl-1/loc-1" {
+		t.Errorf("String() = %q, want lb-a/lbl-1/loc-1", got)
+	}
+	if got := a.Listener().String(); got != "lb-a/lbl-1" {
+		t.Errorf("Listener() = %q, want lb-a/lbl-1", got)
 	}
 }
 

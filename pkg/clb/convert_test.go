@@ -69,7 +69,7 @@ func TestHealthStatus(t *testing.T) {
 func TestTargetHealthOf(t *testing.T) {
 	in := decode[[]*clbsdk.LoadBalancerHealth](t, `[null,{"LoadBalancerId":"lb-1","Listeners":[null,{"ListenerId":"lbl-1","Rules":[null,
 		{"LocationId":"loc-1","Domain":"WWW.example.test","Url":"/","Targets":[null,{"IP":"10.0.0.1","Port":80,"HealthStatus":true,"HealthStatusDetail":"Alive","Weight":10}]}]}]}]`)
-	want := []TargetHealth{{Region: "r", LoadBalancerID: "lb-1", ListenerID: "lbl-1", LocationID: "loc-1", Domain: "www.example.test", URL: "/",
+	want := []TargetHealth{{Address: Address{Region: "r", LoadBalancerID: "lb-1", ListenerID: "lbl-1", LocationID: "loc-1", Domain: "www.example.test"}, URL: "/",
 		IP: "10.0.0.1", Port: 80, Healthy: true, Status: HealthAlive, Weight: 10}}
 	if got := targetHealthOf("r", *in); !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %+v\nwant %+v", got, want)

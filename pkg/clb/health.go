@@ -1,6 +1,7 @@
 package clb
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -26,16 +27,13 @@ const (
 // TargetHealth is one backend of a listener (layer 4) or of a forwarding
 // rule (layer 7) with its health, as DescribeTargetHealth reports it.
 type TargetHealth struct {
-	Region         string `json:"region"`
-	LoadBalancerID string `json:"loadBalancerId"`
-	ListenerID     string `json:"listenerId"`
-	// LocationID, Domain and URL name the rule of an HTTP or HTTPS
-	// listener; they are "" for the targets of a layer-4 listener.
-	LocationID string `json:"locationId,omitempty"`
-	Domain     string `json:"domain,omitempty"`
-	URL        string `json:"url,omitempty"`
-	IP         string `json:"ip"`
-	Port       int64  `json:"port"`
+	// Address is the listener, or the rule (LocationID, Domain) of an HTTP
+	// or HTTPS listener.
+	Address
+	// URL is the rule's path; "" for the targets of a layer-4 listener.
+	URL  string `json:"url,omitempty"`
+	IP   string `json:"ip"`
+	Port int64  `json:"port"`
 	// Healthy is whether CLB sends the backend traffic (HealthStatus):
 	// alive, or not checked at all. Weight 0 gets none either way.
 	Healthy bool `json:"healthy"`
@@ -70,7 +68,7 @@ func (c *Client) TargetHealth(ctx context.Context, region string, lbIDs []string
 		out = append(out, targetHealthOf(region, resp.Response.LoadBalancers)...)
 	}
 	slices.SortStableFunc(out, func(a, b TargetHealth) int {
-		return strings.Compare(a.LoadBalancerID+"/"+a.ListenerID+"/"+a.LocationID, b.LoadBalancerID+"/"+b.ListenerID+"/"+b.LocationID)
+		return cmp.Or(a.Listener().Compare(b.Listener()), cmp.Compare(a.LocationID, b.LocationID))
 	})
 	return out, nil
 }
@@ -94,8 +92,8 @@ func targetHealthOf(region string, lbs []*clbsdk.LoadBalancerHealth) []TargetHea
 						continue
 					}
 					out = append(out, TargetHealth{
-						Region: region, LoadBalancerID: tencent.Deref(lb.LoadBalancerId), ListenerID: tencent.Deref(l.ListenerId),
-						LocationID: tencent.Deref(r.LocationId), Domain: strings.ToLower(tencent.Deref(r.Domain)), URL: tencent.Deref(r.Url),
+						Address: Address{Region: region, LoadBalancerID: tencent.Deref(lb.LoadBalancerId), ListenerID: tencent.Deref(l.ListenerId),
+							LocationID: tencent.Deref(r.LocationId), Domain: strings.ToLower(tencent.Deref(r.Domain))}, URL: tencent.Deref(r.Url),
 						IP: tencent.Deref(t.IP), Port: tencent.Deref(t.Port), Healthy: tencent.Deref(t.HealthStatus),
 						Status: healthStatus(t), Weight: tencent.Deref(t.Weight),
 					})

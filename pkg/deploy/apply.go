@@ -34,15 +34,7 @@ func (d *Deployer) dryRun(ctx context.Context, plan *Plan) (*Report, error) {
 	}
 	rep := newReport(plan, true)
 	for i := range rep.Targets {
-		t := &rep.Targets[i]
-		switch {
-		case t.refused != "":
-			t.Status, t.Error = StatusFailed, t.refused
-		case t.Kept != "":
-			t.Status = StatusKept
-		case t.Outcome == certbinding.Unchanged:
-			t.Status = StatusUnchanged
-		default:
+		if t := &rep.Targets[i]; !t.settle() {
 			t.Status = StatusPlanned
 		}
 	}
@@ -124,14 +116,7 @@ func (d *Deployer) apply(ctx context.Context, plan *Plan) (*Report, error) {
 	changes := make([]change, len(rep.Targets))
 	for i := range rep.Targets {
 		t := &rep.Targets[i]
-		switch {
-		case t.refused != "":
-			t.Status, t.Error = StatusFailed, t.refused
-		case t.Kept != "":
-			t.Status = StatusKept
-		case t.Outcome == certbinding.Unchanged:
-			t.Status = StatusUnchanged
-		}
+		t.settle()
 		changes[i] = change{t: t, want: t.After, fingerprints: fps}
 	}
 	if err := d.recordBindings(ctx, lin.Name, rep); err != nil {
@@ -212,7 +197,7 @@ func (d *Deployer) bindAll(ctx context.Context, changes []change) {
 	byLB := map[string][]change{}
 	var lbs []string
 	for _, c := range changes {
-		key := c.t.Region + "/" + c.t.LoadBalancerID
+		key := c.t.LoadBalancer().Key()
 		if _, ok := byLB[key]; !ok {
 			lbs = append(lbs, key)
 		}
@@ -242,7 +227,7 @@ func (d *Deployer) bindAll(ctx context.Context, changes []change) {
 					c.t.Status = StatusInterrupted
 					continue
 				}
-				task, err := d.bindOne(ctx, c.t.Target, c.want)
+				task, err := d.bindOne(ctx, c.t.Address, c.want)
 				switch {
 				case err == nil:
 					c.t.Status = StatusUpdated
@@ -317,7 +302,7 @@ func (d *Deployer) recordBindings(ctx context.Context, lineageName string, rep *
 	err := d.updateState(ctx, lineageName, func(s *lineageState) {
 		now := d.opts.Now()
 		for _, t := range change {
-			s.recordBinding(t.Target, t.Before, t.After, now)
+			s.recordBinding(t.Address, t.Before, t.After, now)
 		}
 	})
 	if err != nil {
@@ -329,9 +314,9 @@ func (d *Deployer) recordBindings(ctx context.Context, lineageName string, rep *
 // bindOne writes the whole binding b (every member, with its mode, CA and
 // client verification) to a target and waits for CLB's task to finish. It
 // returns the task's id once CLB has accepted the change.
-func (d *Deployer) bindOne(ctx context.Context, t Target, b certbinding.Binding) (string, error) {
+func (d *Deployer) bindOne(ctx context.Context, t clb.Address, b certbinding.Binding) (string, error) {
 	task, err := d.clb.WhenIdle(ctx, t.LoadBalancerID, func(ctx context.Context) (string, error) {
-		return d.clb.Bind(ctx, t.address(), b)
+		return d.clb.Bind(ctx, t, b)
 	})
 	if err != nil {
 		return "", err

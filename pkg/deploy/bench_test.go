@@ -278,7 +278,7 @@ func checkBenchReport(b *testing.B, rep *deploy.Report, targets int, fingerprint
 	}
 	for _, t := range rep.Targets {
 		if t.Status != deploy.StatusUpdated || t.Verified != "tls" {
-			b.Fatalf("%s: %s, verified %q: %s", t.Target, t.Status, t.Verified, t.Error)
+			b.Fatalf("%s: %s, verified %q: %s", t.Address, t.Status, t.Verified, t.Error)
 		}
 	}
 }

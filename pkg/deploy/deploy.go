@@ -34,7 +34,7 @@ type Options struct {
 	Products []string
 	// Targets pins the targets; empty means discovery: every TLS listener and
 	// SNI domain whose current certificate's names the new one covers.
-	Targets []Target
+	Targets []clb.Address
 	// Keep is how many superseded uploads of the lineage stay in the SSL
 	// service after a deployment (or a prune); the rest are deleted if no
 	// load balancer uses them and no recorded rollback needs them. Default

@@ -69,7 +69,7 @@ func targetsWith(rep *deploy.Report, status string) []string {
 	var out []string
 	for _, t := range rep.Targets {
 		if t.Status == status {
-			out = append(out, t.Target.String())
+			out = append(out, t.Address.String())
 		}
 	}
 	slices.Sort(out)
@@ -99,7 +99,7 @@ func TestDeployDiscoversAndBindsEverywhere(t *testing.T) {
 	}
 	for _, tr := range rep.Targets {
 		if tr.Protocol != "QUIC" && tr.Verified != "tls" {
-			t.Errorf("%s verified %q, want a TLS handshake", tr.Target, tr.Verified)
+			t.Errorf("%s verified %q, want a TLS handshake", tr.Address, tr.Verified)
 		}
 	}
 	if !rep.Uploaded || sim.UploadCount() != 1 {
@@ -173,29 +173,29 @@ func TestDryRunChangesNothing(t *testing.T) {
 func TestPinnedTargets(t *testing.T) {
 	sim := simtest.Start(t, account(t))
 	renewed := simtest.Lineage(t, "good-ecdsa-2", "example.test")
-	pin := func(ss ...string) []deploy.Target {
-		var out []deploy.Target
+	pin := func(ss ...string) deploy.Options {
+		var o deploy.Options
 		for _, s := range ss {
 			tg, err := deploy.ParseTarget(s)
 			if err != nil {
 				t.Fatal(err)
 			}
-			out = append(out, tg)
+			o.Targets = append(o.Targets, tg)
 		}
-		return out
+		return o
 	}
-	_, err := newDeployer(t, sim, deploy.Options{Targets: pin("lb-gz1/lbl-tls1", "lb-gz1/lbl-sni1/other.test")}).Deploy(context.Background(), renewed)
+	_, err := newDeployer(t, sim, pin("lb-gz1/lbl-tls1", "lb-gz1/lbl-sni1/other.test")).Deploy(context.Background(), renewed)
 	if !errors.Is(err, deploy.ErrRefused) || !strings.Contains(err.Error(), "lb-gz1/lbl-sni1/other.test serves other.test, which example.test does not cover") {
 		t.Fatalf("err = %v", err)
 	}
-	_, err = newDeployer(t, sim, deploy.Options{Targets: pin("lb-gz1/lbl-nope")}).Deploy(context.Background(), renewed)
+	_, err = newDeployer(t, sim, pin("lb-gz1/lbl-nope")).Deploy(context.Background(), renewed)
 	if !errors.Is(err, deploy.ErrRefused) || !strings.Contains(err.Error(), "is not a TLS listener or SNI domain") {
 		t.Fatalf("err = %v", err)
 	}
 	if n := mutations(sim); n != 0 {
 		t.Fatalf("refused deployments made %d changing calls", n)
 	}
-	rep, err := newDeployer(t, sim, deploy.Options{Targets: pin("lb-gz1/lbl-tls1")}).Deploy(context.Background(), renewed)
+	rep, err := newDeployer(t, sim, pin("lb-gz1/lbl-tls1")).Deploy(context.Background(), renewed)
 	if err != nil {
 		t.Fatal(err)
 	}

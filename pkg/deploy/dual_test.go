@@ -87,7 +87,7 @@ func deployed(t *testing.T, sim *tcsim.Sim, st *store.Store, lin *lineage.Lineag
 	}
 	for _, tr := range rep.Targets {
 		if tr.Status == deploy.StatusUpdated && tr.Verified != "tls" {
-			t.Errorf("deploy %s: %s verified %q, want TLS handshakes", lin.Name, tr.Target, tr.Verified)
+			t.Errorf("deploy %s: %s verified %q, want TLS handshakes", lin.Name, tr.Address, tr.Verified)
 		}
 	}
 	return rep
@@ -120,7 +120,7 @@ func TestDeployDualPairs(t *testing.T) {
 	})
 	for _, tr := range rep.Targets {
 		if tr.Outcome != binding.Replaced {
-			t.Errorf("RSA lineage on %s: outcome %s, want replaced", tr.Target, tr.Outcome)
+			t.Errorf("RSA lineage on %s: outcome %s, want replaced", tr.Address, tr.Outcome)
 		}
 	}
 
@@ -136,7 +136,7 @@ func TestDeployDualPairs(t *testing.T) {
 	})
 	outcomes := map[string]binding.Outcome{}
 	for _, tr := range rep.Targets {
-		outcomes[tr.Target.String()] = tr.Outcome
+		outcomes[tr.Address.String()] = tr.Outcome
 	}
 	if outcomes["lb-dual1/lbl-sni1/api.example.test"] != binding.Added || outcomes["lb-dual1/lbl-mtls1"] != binding.Added || outcomes["lb-dual1/lbl-dual1"] != binding.Replaced {
 		t.Errorf("ECDSA lineage outcomes %v: want the single-RSA bindings added to, the pairs replaced", outcomes)
@@ -193,7 +193,7 @@ func TestDeployLoneLineageMigratesAndRollsBack(t *testing.T) {
 	})
 	for _, tr := range back.Targets {
 		if tr.Status != deploy.StatusUpdated || tr.Verified != "tls" {
-			t.Errorf("rollback of %s: %s, verified %q", tr.Target, tr.Status, tr.Verified)
+			t.Errorf("rollback of %s: %s, verified %q", tr.Address, tr.Status, tr.Verified)
 		}
 	}
 }

@@ -94,12 +94,12 @@ func TestInterruptedDeployNamesItsRunningTasks(t *testing.T) {
 	var running []string
 	for _, tr := range rep.Targets {
 		if tr.Status == deploy.StatusFailed {
-			t.Errorf("%s failed (%s): an interrupted target is not a failed one", tr.Target, tr.Error)
+			t.Errorf("%s failed (%s): an interrupted target is not a failed one", tr.Address, tr.Error)
 		}
 		if tr.Task != "" {
 			running = append(running, tr.Task)
 			if tr.Status != deploy.StatusInterrupted || !strings.Contains(msg, tr.LoadBalancerID+" task "+tr.Task) {
-				t.Errorf("%s: status %s, task %s not named in %s", tr.Target, tr.Status, tr.Task, msg)
+				t.Errorf("%s: status %s, task %s not named in %s", tr.Address, tr.Status, tr.Task, msg)
 			}
 		}
 	}
@@ -163,7 +163,7 @@ func TestBusyWaitIsBoundedByTheTaskTimeout(t *testing.T) {
 	}
 	for _, tr := range rep.Targets {
 		if tr.LoadBalancerID == "lb-gz1" && !strings.Contains(tr.Error, "lb-gz1 stayed busy with another CLB task for 300ms") {
-			t.Errorf("%s: %s %q", tr.Target, tr.Status, tr.Error)
+			t.Errorf("%s: %s %q", tr.Address, tr.Status, tr.Error)
 		}
 	}
 }

@@ -23,44 +23,21 @@ var ErrRefused = errors.New("refused")
 // certificate the new one covers; Options.UploadAnyway lets it upload.
 var ErrNoTarget = fmt.Errorf("%w: no target", ErrRefused)
 
-// Target is one place a certificate is served: a listener's certificate,
-// or one SNI domain of a listener.
-type Target struct {
-	Region         string `json:"region"`
-	LoadBalancerID string `json:"loadBalancerId"`
-	ListenerID     string `json:"listenerId"`
-	Domain         string `json:"domain,omitempty"`
-}
-
-func (t Target) String() string {
-	s := t.LoadBalancerID + "/" + t.ListenerID
-	if t.Domain != "" {
-		s += "/" + t.Domain
+// ParseTarget reads a pinned target of the config file: a listener or one
+// SNI domain of it, "lb-id/lbl-id" or "lb-id/lbl-id/domain", as
+// clb.ParseAddress reads addresses. Its region is found in the inventory.
+func ParseTarget(s string) (clb.Address, error) {
+	a, err := clb.ParseAddress("", s)
+	if err != nil || a.ListenerID == "" || a.LocationID != "" {
+		return clb.Address{}, fmt.Errorf("target %q: write it as lb-ID/lbl-ID, or lb-ID/lbl-ID/DOMAIN for an SNI domain", s)
 	}
-	return s
-}
-
-// address is t as pkg/clb spells a place on a load balancer.
-func (t Target) address() clb.Address {
-	return clb.Address{Region: t.Region, LoadBalancerID: t.LoadBalancerID, ListenerID: t.ListenerID, Domain: t.Domain}
-}
-
-// ParseTarget reads "lb-id/listener-id" or "lb-id/listener-id/sni-domain".
-func ParseTarget(s string) (Target, error) {
-	parts := strings.Split(strings.TrimSpace(s), "/")
-	if len(parts) < 2 || len(parts) > 3 || !strings.HasPrefix(parts[0], "lb-") || !strings.HasPrefix(parts[1], "lbl-") || (len(parts) == 3 && parts[2] == "") {
-		return Target{}, fmt.Errorf("target %q: write it as lb-ID/lbl-ID, or lb-ID/lbl-ID/DOMAIN for an SNI domain", s)
-	}
-	t := Target{LoadBalancerID: parts[0], ListenerID: parts[1]}
-	if len(parts) == 3 {
-		t.Domain = strings.ToLower(parts[2])
-	}
-	return t, nil
+	return a, nil
 }
 
 // Planned is a target with what it serves now and what deploy will do.
 type Planned struct {
-	Target
+	// Address is the target: a listener, or one SNI domain of it.
+	clb.Address
 	LoadBalancerName string `json:"loadBalancerName,omitempty"`
 	Protocol         string `json:"protocol"`
 	Addr             string `json:"addr,omitempty"` // VIP:port, for the TLS check
@@ -140,7 +117,7 @@ func (d *Deployer) candidates(ctx context.Context, regions []string) ([]Planned,
 
 func planned(b inventory.Binding, certs map[string]inventory.Certificate) Planned {
 	p := Planned{
-		Target:           Target{Region: b.Region, LoadBalancerID: b.LoadBalancerID, ListenerID: b.ListenerID, Domain: b.Domain},
+		Address:          b.Address,
 		LoadBalancerName: b.LoadBalancerName, Protocol: b.Protocol, Addr: b.Addr, ServerName: b.ServerName,
 		Before: b.Certificate.Binding(algorithmIn(certs)),
 	}

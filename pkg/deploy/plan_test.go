@@ -6,16 +6,17 @@ import (
 	"time"
 
 	certbinding "github.com/clbcert/clbcert/pkg/binding"
+	"github.com/clbcert/clbcert/pkg/clb"
 )
 
 func TestParseTarget(t *testing.T) {
 	tests := []struct {
 		in      string
-		want    Target
+		want    clb.Address
 		wantErr bool
 	}{
-		{in: "lb-abc/lbl-123", want: Target{LoadBalancerID: "lb-abc", ListenerID: "lbl-123"}},
-		{in: " lb-abc/lbl-456/API.example.com ", want: Target{LoadBalancerID: "lb-abc", ListenerID: "lbl-456", Domain: "api.example.com"}},
+		{in: "lb-abc/lbl-123", want: clb.Address{LoadBalancerID: "lb-abc", ListenerID: "lbl-123"}},
+		{in: " lb-abc/lbl-456/API.example.com ", want: clb.Address{LoadBalancerID: "lb-abc", ListenerID: "lbl-456", Domain: "api.example.com"}},
 		{in: "lb-abc", wantErr: true},
 		{in: "lbl-1/lb-2", wantErr: true},
 		{in: "lb-abc/lbl-1/", wantErr: true},
@@ -39,7 +40,7 @@ func TestParseTarget(t *testing.T) {
 // first run: that is the one to roll back to.
 func TestRecordBindingKeepsTheOriginalPrevious(t *testing.T) {
 	var s lineageState
-	tg := Target{Region: "ap-guangzhou", LoadBalancerID: "lb-1", ListenerID: "lbl-1"}
+	tg := clb.Address{Region: "ap-guangzhou", LoadBalancerID: "lb-1", ListenerID: "lbl-1"}
 	now := time.Now()
 	one := func(id string) certbinding.Binding {
 		return certbinding.Binding{Members: []certbinding.Member{{CertID: id, Algorithm: certbinding.ECC}}}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/clbcert/clbcert/internal/simtest"
+	"github.com/clbcert/clbcert/pkg/clb"
 	"github.com/clbcert/clbcert/pkg/deploy"
 	"github.com/clbcert/clbcert/pkg/lineage"
 	"github.com/clbcert/clbcert/pkg/store"
@@ -50,7 +51,7 @@ func renew(t *testing.T) *renewals {
 		o := deploy.Options{Keep: 10, Force: true}
 		if i == 0 {
 			o.Regions = []string{"ap-beijing"}
-			o.Targets = []deploy.Target{{LoadBalancerID: "lb-bj1", ListenerID: "lbl-bj1"}}
+			o.Targets = []clb.Address{{LoadBalancerID: "lb-bj1", ListenerID: "lbl-bj1"}}
 		}
 		rep, err := newDeployerWith(t, r.sim, r.st, o).Deploy(context.Background(), lin)
 		if err != nil {

@@ -59,6 +59,23 @@ type TargetResult struct {
 	Task string `json:"task,omitempty"`
 }
 
+// settle gives the target the status the plan already decides, and says
+// whether it did: failed where its binding cannot be worked out, kept,
+// or unchanged. The others are to be bound (planned in a dry run).
+func (t *TargetResult) settle() bool {
+	switch {
+	case t.refused != "":
+		t.Status, t.Error = StatusFailed, t.refused
+	case t.Kept != "":
+		t.Status = StatusKept
+	case t.Outcome == certbinding.Unchanged:
+		t.Status = StatusUnchanged
+	default:
+		return false
+	}
+	return true
+}
+
 func newReport(plan *Plan, dryRun bool) *Report {
 	r := &Report{Lineage: plan.Lineage.Name, Names: plan.Names, Fingerprint: plan.Fingerprint, CertID: plan.CertID, DryRun: dryRun, Failures: plan.Failures,
 		Resources: slices.Clone(plan.Resources), ProductsError: plan.ProductsError}
@@ -100,7 +117,7 @@ func (r *Report) Err() error {
 	if len(failed) > 0 {
 		var names []string
 		for _, t := range failed {
-			names = append(names, t.Region+" "+t.Target.String())
+			names = append(names, t.Region+" "+t.String())
 		}
 		what = append(what, fmt.Sprintf("%d of %s failed (%s)", len(failed), plural.Of(len(r.Targets), "target"), strings.Join(names, ", ")))
 	}
@@ -233,18 +250,18 @@ func (r *Report) WriteTable(w io.Writer) error {
 	}
 	var why []string
 	for _, t := range r.Targets {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Region, t.Target, t.Protocol, members(t.Before), t.Status, dash(t.Verified))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Region, t.Address, t.Protocol, members(t.Before), t.Status, dash(t.Verified))
 		if t.Outcome == certbinding.Added || t.Outcome == certbinding.Migrated || (len(t.After.Members) > 1 && t.Status != StatusKept) {
-			why = append(why, fmt.Sprintf("%s %s: %s: %s", t.Region, t.Target, t.Outcome, describeMembers(t.After)))
+			why = append(why, fmt.Sprintf("%s %s: %s: %s", t.Region, t.Address, t.Outcome, describeMembers(t.After)))
 		}
 		if t.Error != "" {
-			why = append(why, fmt.Sprintf("%s %s: %s", t.Region, t.Target, t.Error))
+			why = append(why, fmt.Sprintf("%s %s: %s", t.Region, t.Address, t.Error))
 		}
 		if t.Task != "" {
-			why = append(why, fmt.Sprintf("%s %s: CLB task %s was submitted and finishes on its own", t.Region, t.Target, t.Task))
+			why = append(why, fmt.Sprintf("%s %s: CLB task %s was submitted and finishes on its own", t.Region, t.Address, t.Task))
 		}
 		if t.Status == StatusKept {
-			why = append(why, fmt.Sprintf("%s %s: kept: %s", t.Region, t.Target, t.Kept))
+			why = append(why, fmt.Sprintf("%s %s: kept: %s", t.Region, t.Address, t.Kept))
 		}
 	}
 	why = append(why, unreadableRows(tw, r.Failures)...)
@@ -329,12 +346,12 @@ func (r *RollbackReport) WriteTable(w io.Writer) error {
 	}
 	var why []string
 	for _, t := range r.Targets {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Region, t.Target, members(t.Before), t.To, t.Status, dash(t.Verified))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Region, t.Address, members(t.Before), t.To, t.Status, dash(t.Verified))
 		if t.Error != "" {
-			why = append(why, fmt.Sprintf("%s %s: %s", t.Region, t.Target, t.Error))
+			why = append(why, fmt.Sprintf("%s %s: %s", t.Region, t.Address, t.Error))
 		}
 		if t.Task != "" {
-			why = append(why, fmt.Sprintf("%s %s: CLB task %s was submitted and finishes on its own", t.Region, t.Target, t.Task))
+			why = append(why, fmt.Sprintf("%s %s: CLB task %s was submitted and finishes on its own", t.Region, t.Address, t.Task))
 		}
 	}
 	why = append(why, unreadableRows(tw, r.Failures)...)

@@ -3,12 +3,14 @@ package deploy
 import (
 	"strings"
 	"testing"
+
+	"github.com/clbcert/clbcert/pkg/clb"
 )
 
 func TestReportWords(t *testing.T) {
 	long := "clb:ModifyListener failed (InternalError: " + strings.Repeat("the service had a very long day, ", 10) + "RequestId 1234): try again later"
 	target := func(lb, status, err string) TargetResult {
-		return TargetResult{Planned: Planned{Target: Target{Region: "ap-guangzhou", LoadBalancerID: lb, ListenerID: "lbl-1"}, Protocol: "HTTPS", Current: "Old1"}, Status: status, Error: err}
+		return TargetResult{Planned: Planned{Address: clb.Address{Region: "ap-guangzhou", LoadBalancerID: lb, ListenerID: "lbl-1"}, Protocol: "HTTPS", Current: "Old1"}, Status: status, Error: err}
 	}
 	tests := []struct {
 		name     string

@@ -79,7 +79,7 @@ func (r *RollbackReport) Err() error {
 		}
 	}
 	for _, t := range r.Targets {
-		count(t.Status, t.Region+" "+t.Target.String())
+		count(t.Status, t.Region+" "+t.String())
 	}
 	for _, res := range r.Resources {
 		count(res.Status, res.Resource.String())
@@ -167,7 +167,7 @@ func (d *Deployer) Rollback(ctx context.Context, lineageName string) (*RollbackR
 		rep.Failures = inv.Failures
 		where := map[string]inventory.Binding{}
 		for _, b := range inv.Bindings() {
-			where[b.Region+"/"+b.String()] = b
+			where[b.Key()] = b
 		}
 		for _, b := range todo {
 			rep.Targets = append(rep.Targets, rollbackTarget(b, where, inv, prev))
@@ -249,8 +249,8 @@ func (d *Deployer) rollbackCerts(ctx context.Context, todo []binding, todoRes []
 // now and the certificates to put back (prev, as the SSL service describes
 // them).
 func rollbackTarget(b binding, where map[string]inventory.Binding, inv *inventory.Inventory, prev map[string]inventory.Certificate) RollbackTarget {
-	t := RollbackTarget{TargetResult: TargetResult{Planned: Planned{Target: b.Target}}}
-	now, ok := where[b.Target.Region+"/"+b.Target.String()]
+	t := RollbackTarget{TargetResult: TargetResult{Planned: Planned{Address: b.Target}}}
+	now, ok := where[b.Target.Key()]
 	served := certbinding.Binding{}
 	if ok {
 		t.Planned = planned(now, inv.Certificates)
@@ -295,11 +295,11 @@ func (d *Deployer) recordRollback(ctx context.Context, lineageName string, rep *
 	now := d.opts.Now()
 	err := d.updateState(ctx, lineageName, func(s *lineageState) {
 		for _, t := range rep.Targets {
-			key := t.Region + "/" + t.Target.String()
+			key := t.Key()
 			switch t.Status {
 			case StatusUpdated, StatusUnchanged:
 				after := t.ToBinding
-				s.Bindings[key] = binding{Target: t.Target, Current: firstID(after), After: &after, At: now, RolledBackFrom: s.Bindings[key].Current}
+				s.Bindings[key] = binding{Target: t.Address, Current: firstID(after), After: &after, At: now, RolledBackFrom: s.Bindings[key].Current}
 			case StatusSkipped:
 				delete(s.Bindings, key)
 			}

@@ -78,7 +78,7 @@ func TestRollbackPutsThePreviousBackOnce(t *testing.T) {
 	}
 	for _, tr := range rep.Targets {
 		if tr.Status != deploy.StatusPlanned || tr.To != firstID {
-			t.Errorf("dry run %s: %s to %s, want planned to %s", tr.Target, tr.Status, tr.To, firstID)
+			t.Errorf("dry run %s: %s to %s, want planned to %s", tr.Address, tr.Status, tr.To, firstID)
 		}
 	}
 	if n := changes(sim) - before; n != 0 {
@@ -93,12 +93,12 @@ func TestRollbackPutsThePreviousBackOnce(t *testing.T) {
 	var rolled []string
 	for _, tr := range rep.Targets {
 		if tr.Status != deploy.StatusUpdated || tr.To != firstID {
-			t.Errorf("%s: %s to %s: %s", tr.Target, tr.Status, tr.To, tr.Error)
+			t.Errorf("%s: %s to %s: %s", tr.Address, tr.Status, tr.To, tr.Error)
 		}
 		if tr.Protocol != "QUIC" && tr.Verified != "tls" {
-			t.Errorf("%s verified %q, want a TLS handshake", tr.Target, tr.Verified)
+			t.Errorf("%s verified %q, want a TLS handshake", tr.Address, tr.Verified)
 		}
-		rolled = append(rolled, tr.Target.String())
+		rolled = append(rolled, tr.Address.String())
 	}
 	slices.Sort(rolled)
 	if !slices.Equal(rolled, exampleTargets) {
@@ -162,8 +162,8 @@ func TestRollbackLeavesOthersChangesAlone(t *testing.T) {
 	}
 	got := map[string]string{}
 	for _, tr := range rep.Targets {
-		got[tr.Target.String()] = tr.Status
-		if tr.Target.String() == "lb-gz1/lbl-tls1" && !strings.Contains(tr.Error, "serves HandCrt1 now") {
+		got[tr.Address.String()] = tr.Status
+		if tr.Address.String() == "lb-gz1/lbl-tls1" && !strings.Contains(tr.Error, "serves HandCrt1 now") {
 			t.Errorf("skipped target says %q", tr.Error)
 		}
 	}
@@ -255,7 +255,7 @@ func TestRollbackRestoresWhatTheLastDeployReplaced(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tr := range rep.Targets {
-		if tr.Target.String() == "lb-gz1/lbl-tls1" && (tr.Current != "HandCrt2" || tr.Status != deploy.StatusUpdated) {
+		if tr.Address.String() == "lb-gz1/lbl-tls1" && (tr.Current != "HandCrt2" || tr.Status != deploy.StatusUpdated) {
 			t.Fatalf("second deploy on lb-gz1/lbl-tls1: before %s, %s; want HandCrt2 replaced", tr.Current, tr.Status)
 		}
 	}
@@ -265,11 +265,11 @@ func TestRollbackRestoresWhatTheLastDeployReplaced(t *testing.T) {
 	}
 	for _, tr := range back.Targets {
 		want := "HandCrt1"
-		if tr.Target.String() == "lb-gz1/lbl-tls1" {
+		if tr.Address.String() == "lb-gz1/lbl-tls1" {
 			want = "HandCrt2"
 		}
 		if tr.To != want {
-			t.Errorf("rollback of %s to %s, want %s", tr.Target, tr.To, want)
+			t.Errorf("rollback of %s to %s, want %s", tr.Address, tr.To, want)
 		}
 	}
 	if got := sim.ServedCert("lb-gz1", "lbl-tls1", ""); got != "HandCrt2" {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	certbinding "github.com/clbcert/clbcert/pkg/binding"
+	"github.com/clbcert/clbcert/pkg/clb"
 	"github.com/clbcert/clbcert/pkg/store"
 )
 
@@ -42,7 +43,7 @@ type upload struct {
 }
 
 type binding struct {
-	Target Target `json:"target"`
+	Target clb.Address `json:"target"`
 	// Previous is the certificate CLB reported as the binding's CertId
 	// before the change, Current the one after; "" Previous once rolled
 	// back (or if the target had nothing bound). State files written
@@ -230,11 +231,11 @@ func (s *lineageState) addUpload(u upload) {
 // deploy (TestRollbackRestoresWhatTheLastDeployReplaced). A re-run after a
 // kill sees the same binding before, or the one after where the killed run
 // got that far, and keeps the first record.
-func (s *lineageState) recordBinding(t Target, before, after certbinding.Binding, at time.Time) {
+func (s *lineageState) recordBinding(t clb.Address, before, after certbinding.Binding, at time.Time) {
 	if s.Bindings == nil {
 		s.Bindings = map[string]binding{}
 	}
-	key := t.Region + "/" + t.String()
+	key := t.Key()
 	if b, ok := s.Bindings[key]; ok && b.After != nil && certbinding.Equal(*b.After, after) &&
 		((b.Before != nil && certbinding.Equal(*b.Before, before)) || certbinding.Equal(before, after)) {
 		return

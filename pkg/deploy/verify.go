@@ -12,6 +12,7 @@ import (
 	"time"
 
 	certbinding "github.com/clbcert/clbcert/pkg/binding"
+	"github.com/clbcert/clbcert/pkg/clb"
 	"github.com/clbcert/clbcert/pkg/inventory"
 	"github.com/clbcert/clbcert/pkg/lineage"
 )
@@ -50,7 +51,7 @@ func (d *Deployer) verifyLB(ctx context.Context, changes []change) {
 			t.Status, t.Error = StatusFailed, fmt.Sprintf("could not check what CLB serves on it: %v", err)
 			continue
 		}
-		if got := served(ls, t.Target); !certbinding.Equal(got, c.want) {
+		if got := served(ls, t.Address); !certbinding.Equal(got, c.want) {
 			t.Status, t.Error = StatusFailed, fmt.Sprintf("CLB describes %s on it, not %s", describe(got), describe(c.want))
 			continue
 		}
@@ -101,7 +102,7 @@ func (d *Deployer) handshakes(ctx context.Context, t *TargetResult, c change) er
 }
 
 // served is the binding CLB describes at t, without key algorithms.
-func served(ls []inventory.Listener, t Target) certbinding.Binding {
+func served(ls []inventory.Listener, t clb.Address) certbinding.Binding {
 	for _, l := range ls {
 		if l.ID == t.ListenerID {
 			return l.CertificateFor(t.Domain).Binding(func(string) certbinding.Algorithm { return "" })

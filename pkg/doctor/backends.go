@@ -19,7 +19,7 @@ func checkBackends(f *facts) []Finding {
 		if !f.healthRead[u.lb.ID] {
 			continue
 		}
-		out = append(out, backendFindings(u, f.targets[u.key()])...)
+		out = append(out, backendFindings(u, f.targets[u.address().Key()])...)
 	}
 	return out
 }

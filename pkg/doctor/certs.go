@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/clbcert/clbcert/pkg/clb"
 	"github.com/clbcert/clbcert/pkg/inventory"
 	"github.com/clbcert/clbcert/pkg/level"
 	"github.com/clbcert/clbcert/pkg/lineage"
@@ -32,7 +33,7 @@ func checkCertDates(f *facts) []Finding {
 	var out []Finding
 	for _, id := range ids {
 		bs := served[id]
-		where := Where{Region: bs[0].Region, CertificateID: id}
+		where := Where{Address: clb.Address{Region: bs[0].Region}, CertificateID: id}
 		for _, b := range bs {
 			where.Targets = append(where.Targets, b.String())
 		}
@@ -117,7 +118,7 @@ func sharedCertFinding(f *facts, lb inventory.LoadBalancer, l inventory.Listener
 	if len(missing) == 0 {
 		return Finding{}, false
 	}
-	target := lb.ID + "/" + l.ID
+	target := lb.At(l, nil)
 	fd := Finding{Severity: Critical, Check: CheckNames, Where: listenerWhere(lb, l)}
 	if len(domains) == 1 {
 		fd.Problem = fmt.Sprintf("the listener's certificate %s (%s) does not cover its domain %s: clients get a name mismatch", cert.ID, strings.Join(cert.Names, ", "), domains[0])

@@ -20,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/clbcert/clbcert/pkg/clb"
 	"github.com/clbcert/clbcert/pkg/inventory"
 	"github.com/clbcert/clbcert/pkg/level"
 	"github.com/clbcert/clbcert/pkg/ssl"
@@ -185,9 +186,9 @@ type facts struct {
 	targets    map[string][]inventory.TargetHealth
 	healthRead map[string]bool
 	lineages   []localLineage
-	// probes are the handshakes by probeKey, legacy the TLS 1.1 probes of
-	// HTTPS listeners by legacyKey, members those of each member of a dual
-	// binding by memberKey.
+	// probes are the handshakes by the binding's Key, legacy the TLS 1.1
+	// probes of HTTPS listeners by the listener's Key, members those of
+	// each member of a dual binding by memberKey.
 	probes  map[string]probe
 	legacy  map[string]probe
 	members map[string]probe
@@ -274,7 +275,7 @@ func (d *Doctor) readLoadBalancers(ctx context.Context, f *facts, region string)
 		}
 		all = append(all, lb.ID)
 		for _, l := range lb.Listeners {
-			protocols[lb.ID+"/"+l.ID] = l.Protocol
+			protocols[lb.At(l, nil).Key()] = l.Protocol
 			if l.Protocol == "HTTPS" && !slices.Contains(withHTTPS, lb.ID) {
 				withHTTPS = append(withHTTPS, lb.ID)
 			}
@@ -305,10 +306,10 @@ func (d *Doctor) readLoadBalancers(ctx context.Context, f *facts, region string)
 	for _, t := range health {
 		loc := t.LocationID
 		// A layer-4 listener has one list of targets, whatever CLB calls it.
-		if !inventory.IsLayer7(protocols[t.LoadBalancerID+"/"+t.ListenerID]) {
+		if !inventory.IsLayer7(protocols[t.Listener().Key()]) {
 			loc = ""
 		}
-		key := t.LoadBalancerID + "/" + t.ListenerID + "/" + loc
+		key := clb.Address{Region: t.Region, LoadBalancerID: t.LoadBalancerID, ListenerID: t.ListenerID, LocationID: loc}.Key()
 		f.targets[key] = append(f.targets[key], t)
 	}
 	return failures
@@ -340,7 +341,7 @@ func (d *Doctor) probeAll(ctx context.Context, f *facts) {
 	domains := map[string][]string{}
 	for _, lb := range f.inv.LoadBalancers {
 		for _, l := range lb.Listeners {
-			domains[legacyKey(lb.ID, l.ID)] = ruleDomains(l)
+			domains[lb.At(l, nil).Key()] = ruleDomains(l)
 		}
 	}
 	legacyPlanned := map[string]bool{}
@@ -348,9 +349,9 @@ func (d *Doctor) probeAll(ctx context.Context, f *facts) {
 		if b.Addr == "" {
 			continue
 		}
-		lk := legacyKey(b.LoadBalancerID, b.ListenerID)
+		lk := b.Listener().Key()
 		name := probeName(b.ServerName, domains[lk])
-		jobs = append(jobs, probeJob{key: probeKey(b), addr: b.Addr, name: name, minVer: tls.VersionTLS12, maxVer: tls.VersionTLS13})
+		jobs = append(jobs, probeJob{key: b.Key(), addr: b.Addr, name: name, minVer: tls.VersionTLS12, maxVer: tls.VersionTLS13})
 		jobs = append(jobs, memberJobs(b, name, f.inv.Certificates)...)
 		// One TLS 1.1 probe per HTTPS listener: the versions belong to the
 		// load balancer, not to a domain.

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/clbcert/clbcert/pkg/clb"
 )
 
 // Severity is how urgently a finding needs a person.
@@ -53,16 +55,12 @@ const (
 // Where is the place a finding is about; the fields that do not apply are
 // empty.
 type Where struct {
-	Region         string `json:"region,omitempty"`
-	LoadBalancerID string `json:"loadBalancerId,omitempty"`
-	ListenerID     string `json:"listenerId,omitempty"`
-	Protocol       string `json:"protocol,omitempty"`
-	Port           int64  `json:"port,omitempty"`
-	// LocationID, Domain and URL name a forwarding rule; Domain alone an
-	// SNI domain.
-	LocationID string `json:"locationId,omitempty"`
-	Domain     string `json:"domain,omitempty"`
-	URL        string `json:"url,omitempty"`
+	// Address is the load balancer, listener, SNI domain (Domain alone) or
+	// forwarding rule (LocationID and Domain, with URL).
+	clb.Address
+	Protocol string `json:"protocol,omitempty"`
+	Port     int64  `json:"port,omitempty"`
+	URL      string `json:"url,omitempty"`
 	// CertificateID is the certificate a finding about dates is about, and
 	// Targets where it is served ("lb-id/lbl-id[/domain]").
 	CertificateID string   `json:"certificateId,omitempty"`
@@ -126,9 +124,7 @@ func sortFindings(fs []Finding) {
 	slices.SortStableFunc(fs, func(a, b Finding) int {
 		return cmp.Or(
 			cmp.Compare(b.Severity, a.Severity),
-			cmp.Compare(a.Where.Region, b.Where.Region),
-			cmp.Compare(a.Where.LoadBalancerID, b.Where.LoadBalancerID),
-			cmp.Compare(a.Where.ListenerID, b.Where.ListenerID),
+			a.Where.Listener().Compare(b.Where.Listener()),
 			cmp.Compare(a.Where.Domain, b.Where.Domain),
 			cmp.Compare(a.Where.URL, b.Where.URL),
 			cmp.Compare(a.Where.CertificateID, b.Where.CertificateID),

@@ -1,13 +1,13 @@
 package doctor
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 
+	"github.com/clbcert/clbcert/pkg/clb"
 	"github.com/clbcert/clbcert/pkg/inventory"
 	"github.com/clbcert/clbcert/pkg/tune"
 )
@@ -15,10 +15,9 @@ import (
 // change is a fix in tune's terms, for one target; zero fields leave a
 // setting as it is.
 type change struct {
-	Region string
-	// Target is "lb-id" for TLS protocols, "lb-id/lbl-id" for a layer-4
-	// listener, "lb-id/lbl-id/loc-id" for a rule.
-	Target       string
+	// Target is the load balancer for TLS protocols, the layer-4 listener
+	// or the rule for a health check.
+	Target       clb.Address
 	HealthOn     bool
 	HealthPath   string // advised only, never applied by --fix
 	HTTPCodes    int64  // advised only, never applied by --fix
@@ -67,8 +66,8 @@ func (c change) settings() tune.Settings {
 // tuneCommand is the clbcert tune command line that makes change c.
 func tuneCommand(c change) string {
 	args := []string{"clbcert", "tune"}
-	if c.Region != "" {
-		args = append(args, "--region", c.Region)
+	if c.Target.Region != "" {
+		args = append(args, "--region", c.Target.Region)
 	}
 	if c.HealthOn {
 		args = append(args, "--"+tune.FieldHealthCheck, "on")
@@ -90,7 +89,7 @@ func tuneCommand(c change) string {
 	if c.TLSProtocols != nil {
 		args = append(args, "--"+tune.FieldTLSProtocols, strings.Join(c.TLSProtocols, ","))
 	}
-	return strings.Join(append(args, c.Target), " ")
+	return strings.Join(append(args, c.Target.String()), " ")
 }
 
 // statusClasses writes CLB's HttpCode bit mask as tune takes it: "2xx,3xx".
@@ -113,11 +112,12 @@ func safeChanges(findings []Finding) []change {
 		if !fd.Safe || fd.change == nil {
 			continue
 		}
-		c := byTarget[fd.change.Target]
+		key := fd.change.Target.String()
+		c := byTarget[key]
 		if c == nil {
-			c = &change{Region: fd.change.Region, Target: fd.change.Target}
-			byTarget[c.Target] = c
-			targets = append(targets, c.Target)
+			c = &change{Target: fd.change.Target}
+			byTarget[key] = c
+			targets = append(targets, key)
 		}
 		c.merge(*fd.change)
 	}
@@ -186,7 +186,7 @@ func (d *Doctor) Fix(ctx context.Context, rep *Report, tuner *tune.Tuner, dryRun
 func planChanges(ctx context.Context, tuner *tune.Tuner, inv *inventory.Inventory, changes []change) (*tune.Plan, error) {
 	type group struct {
 		settings tune.Settings
-		targets  []tune.Target
+		targets  []clb.Address
 	}
 	var groups []*group
 	byKey := map[string]*group{}
@@ -202,11 +202,7 @@ func planChanges(ctx context.Context, tuner *tune.Tuner, inv *inventory.Inventor
 			byKey[string(key)] = g
 			groups = append(groups, g)
 		}
-		t, err := tune.ParseTarget(c.Target)
-		if err != nil {
-			return nil, err
-		}
-		g.targets = append(g.targets, t)
+		g.targets = append(g.targets, c.Target)
 	}
 	merged := &tune.Plan{}
 	for _, g := range groups {
@@ -227,12 +223,12 @@ func planChanges(ctx context.Context, tuner *tune.Tuner, inv *inventory.Inventor
 	// places, so those already as wanted are the targets without a change
 	// (a fix made since the examination).
 	for _, c := range changes {
-		if !slices.ContainsFunc(merged.Changes, func(ch tune.Change) bool { return ch.Target() == c.Target }) {
+		if !slices.ContainsFunc(merged.Changes, func(ch tune.Change) bool { return ch.String() == c.Target.String() }) {
 			merged.Unchanged++
 		}
 	}
 	slices.SortStableFunc(merged.Changes, func(a, b tune.Change) int {
-		return cmp.Compare(a.Region+"/"+a.LoadBalancerID, b.Region+"/"+b.LoadBalancerID)
+		return a.LoadBalancer().Compare(b.LoadBalancer())
 	})
 	return merged, nil
 }

@@ -62,10 +62,9 @@ func healthCheckFindings(u unit) []Finding {
 		return nil
 	}
 	where := u.where()
-	target := u.target()
 	var out []Finding
 	safe := func(sev Severity, problem string, c change) {
-		c.Region, c.Target = u.lb.Region, target
+		c.Target = u.address()
 		out = append(out, Finding{Severity: sev, Check: CheckHealthCheck, Where: where, Problem: problem, Fix: tuneCommand(c), Safe: true, change: &c})
 	}
 	if !h.On {
@@ -76,7 +75,7 @@ func healthCheckFindings(u unit) []Finding {
 			Severity: Warning, Check: CheckHealthCheck, Where: where,
 			Problem: fmt.Sprintf("the HTTP health check asks for %q, which often answers while the application is down", "/"),
 			Fix: fmt.Sprintf("make the backends answer %s with 200 only while the application works, then run: %s",
-				HealthPath, tuneCommand(change{Region: u.lb.Region, Target: target, HealthPath: HealthPath})),
+				HealthPath, tuneCommand(change{Target: u.address(), HealthPath: HealthPath})),
 		})
 	}
 	if httpCheck(u, h) && h.HTTPCode&(httpCode4xx|httpCode5xx) != 0 {
@@ -84,7 +83,7 @@ func healthCheckFindings(u unit) []Finding {
 			Severity: Warning, Check: CheckHealthCheck, Where: where,
 			Problem: fmt.Sprintf("the HTTP health check counts %s answers as healthy (HttpCode %d), so a backend that answers errors stays in rotation", errorClasses(h.HTTPCode), h.HTTPCode),
 			Fix: fmt.Sprintf("make sure the backends answer the check path with 2xx or 3xx, then run: %s",
-				tuneCommand(change{Region: u.lb.Region, Target: target, HTTPCodes: HealthyHTTPCodes})),
+				tuneCommand(change{Target: u.address(), HTTPCodes: HealthyHTTPCodes})),
 		})
 	}
 	interval := h.IntervalTime

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/clbcert/clbcert/pkg/clb"
 	"github.com/clbcert/clbcert/pkg/inventory"
 )
 
@@ -82,17 +83,17 @@ func TestHealthCheckFindings(t *testing.T) {
 				}
 				if !w.safe {
 					advised := w.change
-					advised.Region, advised.Target = "ap-guangzhou", u.target()
+					advised.Target = u.address()
 					if g.change != nil || !strings.HasSuffix(g.Fix, tuneCommand(advised)) {
 						t.Errorf("advice %q: want it to end in %q, and no change for --fix", g.Fix, tuneCommand(advised))
 					}
 					continue
 				}
 				c := *g.change
-				if c.Target != u.target() || c.Region != "ap-guangzhou" {
-					t.Errorf("change for %s in %s, want %s", c.Target, c.Region, u.target())
+				if c.Target != u.address() || c.Target.Region != "ap-guangzhou" {
+					t.Errorf("change for %s in %s, want %s", c.Target, c.Target.Region, u.address())
 				}
-				c.Target, c.Region = "", ""
+				c.Target = clb.Address{}
 				if !changeEqual(c, w.change) {
 					t.Errorf("change %+v, want %+v", c, w.change)
 				}
@@ -113,7 +114,11 @@ func changeEqual(a, b change) bool {
 // says what tune is asked.
 func TestSafeChangesMergePerTarget(t *testing.T) {
 	mk := func(target string, c change) Finding {
-		c.Region, c.Target = "ap-guangzhou", target
+		a, err := clb.ParseAddress("ap-guangzhou", target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Target = a
 		return Finding{Safe: true, change: &c}
 	}
 	got := safeChanges([]Finding{
@@ -123,7 +128,7 @@ func TestSafeChangesMergePerTarget(t *testing.T) {
 		mk("lb-1/lbl-1/loc-1", change{Interval: 30}),
 		mk("lb-1/lbl-1/loc-1", change{Timeout: 10}),
 	})
-	if len(got) != 2 || got[0].Target != "lb-1" || got[1].Target != "lb-1/lbl-1/loc-1" {
+	if len(got) != 2 || got[0].Target.String() != "lb-1" || got[1].Target.String() != "lb-1/lbl-1/loc-1" {
 		t.Fatalf("changes %+v, want lb-1 and lb-1/lbl-1/loc-1", got)
 	}
 	s := got[1].settings()
@@ -138,7 +143,7 @@ func TestSafeChangesMergePerTarget(t *testing.T) {
 	if cmd := tuneCommand(got[1]); cmd != want {
 		t.Fatalf("command %q, want %q", cmd, want)
 	}
-	advice := change{Region: "ap-guangzhou", Target: "lb-1/lbl-1/loc-1", HealthPath: HealthPath, HTTPCodes: HealthyHTTPCodes}
+	advice := change{Target: clb.Address{Region: "ap-guangzhou", LoadBalancerID: "lb-1", ListenerID: "lbl-1", LocationID: "loc-1"}, HealthPath: HealthPath, HTTPCodes: HealthyHTTPCodes}
 	want = "clbcert tune --region ap-guangzhou --health-check-path /healthz --health-check-http-codes 2xx,3xx lb-1/lbl-1/loc-1"
 	if cmd := tuneCommand(advice); cmd != want {
 		t.Fatalf("command %q, want %q", cmd, want)

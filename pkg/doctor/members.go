@@ -9,13 +9,14 @@ import (
 
 	// binding is a test helper of this package.
 	certbinding "github.com/clbcert/clbcert/pkg/binding"
+	"github.com/clbcert/clbcert/pkg/clb"
 	"github.com/clbcert/clbcert/pkg/inventory"
 	"github.com/clbcert/clbcert/pkg/level"
 	"github.com/clbcert/clbcert/pkg/lineage"
 )
 
 // memberKey identifies the handshake made for one member of a dual binding.
-func memberKey(b inventory.Binding, certID string) string { return probeKey(b) + " " + certID }
+func memberKey(b inventory.Binding, certID string) string { return b.Key() + " " + certID }
 
 // algorithmOf is a certificate's key algorithm as the SSL service names it; "" for a
 // certificate the inventory does not have.
@@ -117,7 +118,7 @@ func checkClientCAs(f *facts) []Finding {
 	var out []Finding
 	for _, id := range ids {
 		bs := used[id]
-		where := Where{Region: bs[0].Region, CertificateID: id}
+		where := Where{Address: clb.Address{Region: bs[0].Region}, CertificateID: id}
 		required := false
 		for _, b := range bs {
 			where.Targets = append(where.Targets, b.String())

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/clbcert/clbcert/internal/simtest"
+	"github.com/clbcert/clbcert/pkg/clb"
 	"github.com/clbcert/clbcert/pkg/inventory"
 	"github.com/clbcert/clbcert/pkg/tcsim"
 )
@@ -124,7 +125,7 @@ func TestHandshakeChainThatDoesNotLink(t *testing.T) {
 	if p.Err != nil {
 		t.Fatal(p.Err)
 	}
-	b := inventory.Binding{Region: "ap-guangzhou", LoadBalancerID: "lb-1", ListenerID: "lbl-1", Protocol: "HTTPS", Addr: p.Addr}
+	b := inventory.Binding{Address: clb.Address{Region: "ap-guangzhou", LoadBalancerID: "lb-1", ListenerID: "lbl-1"}, Protocol: "HTTPS", Addr: p.Addr}
 	got := handshakeFindings(b, p, nil)
 	if len(got) != 1 || got[0].Severity != Critical || got[0].Check != CheckServedChain || !strings.Contains(got[0].Problem, "does not link") {
 		t.Fatalf("findings %+v, want one critical served-chain", got)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/clbcert/clbcert/pkg/clb"
 	"github.com/clbcert/clbcert/pkg/inventory"
 	"github.com/clbcert/clbcert/pkg/lineage"
 	"github.com/clbcert/clbcert/pkg/ssl"
@@ -85,7 +86,7 @@ func (d *Doctor) gatherProducts(ctx context.Context, f *facts) []inventory.Failu
 func (d *Doctor) checkProducts(f *facts) []Finding {
 	var out []Finding
 	if f.roleMissing != nil {
-		out = append(out, Finding{Severity: Warning, Check: CheckProducts, Where: Where{Domain: "SSL Certificates service"},
+		out = append(out, Finding{Severity: Warning, Check: CheckProducts, Where: Where{Address: clb.Address{Domain: "SSL Certificates service"}},
 			Problem: f.roleMissing.Error(),
 			Fix:     fmt.Sprintf("authorise the role %s: %s", ssl.RoleName, ssl.GrantRole)})
 	}
@@ -108,7 +109,7 @@ func (d *Doctor) checkProducts(f *facts) []Finding {
 		slices.Sort(want)
 		line := `products = ["` + strings.Join(want, `", "`) + `"]`
 		out = append(out, Finding{Severity: Warning, Check: CheckProducts,
-			Where: Where{Region: s.res.Region, Domain: s.res.Domain, CertificateID: s.res.CertID, Targets: []string{s.res.String()}},
+			Where: Where{Address: clb.Address{Region: s.res.Region, Domain: s.res.Domain}, CertificateID: s.res.CertID, Targets: []string{s.res.String()}},
 			Problem: fmt.Sprintf("%s still serves %s, an older certificate of %s's names (ends %s): clbcert-deploy updates only %s for %s",
 				s.res, s.res.CertID, name, s.notAfter.UTC().Format(time.DateOnly), strings.Join(chosen, ", "), name),
 			Fix: fmt.Sprintf("add %s to the config file's [[deploy]] entry for lineage %q (or at its top, for every lineage), then run clbcert-deploy --lineage %s",

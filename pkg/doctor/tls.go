@@ -17,14 +17,8 @@ func SafeTLSProtocols() []string { return []string{"TLSv1.2", "TLSv1.3"} }
 // unreachableFix is the advice for a listener this host cannot connect to.
 const unreachableFix = "run clbcert doctor from a host that reaches the load balancer (inside its VPC for a private one)"
 
-// probeKey identifies the handshake made for a binding.
-func probeKey(b inventory.Binding) string { return b.Region + " " + b.String() }
-
-// legacyKey identifies the TLS 1.1 probe of a listener.
-func legacyKey(lbID, listenerID string) string { return lbID + "/" + listenerID }
-
 func bindingWhere(b inventory.Binding) Where {
-	return Where{Region: b.Region, LoadBalancerID: b.LoadBalancerID, ListenerID: b.ListenerID, Protocol: b.Protocol, Port: b.Port, Domain: b.Domain}
+	return Where{Address: b.Address, Protocol: b.Protocol, Port: b.Port}
 }
 
 // checkHandshakes judges what each listener and SNI domain presents in a
@@ -33,7 +27,7 @@ func bindingWhere(b inventory.Binding) Where {
 func checkHandshakes(f *facts) []Finding {
 	var out []Finding
 	for _, b := range f.inv.Bindings() {
-		p, ok := f.probes[probeKey(b)]
+		p, ok := f.probes[b.Key()]
 		if !ok {
 			continue
 		}
@@ -133,7 +127,7 @@ func checkTLSProtocols(f *facts) []Finding {
 }
 
 func tlsProtocolFinding(lb inventory.LoadBalancer, https []inventory.Listener, configs map[string]lbConfig, legacy map[string]probe) (Finding, bool) {
-	where := Where{Region: lb.Region, LoadBalancerID: lb.ID}
+	where := Where{Address: lb.Address()}
 	cfg, read := configs[lb.ID]
 	var old []string
 	if read {
@@ -142,7 +136,7 @@ func tlsProtocolFinding(lb inventory.LoadBalancer, https []inventory.Listener, c
 	var accepted []string
 	reached := false
 	for _, l := range https {
-		p, ok := legacy[legacyKey(lb.ID, l.ID)]
+		p, ok := legacy[lb.At(l, nil).Key()]
 		if !ok {
 			continue
 		}
@@ -171,7 +165,7 @@ func tlsProtocolFinding(lb inventory.LoadBalancer, https []inventory.Listener, c
 	if len(accepted) > 0 {
 		why = append(why, "a handshake offering at most TLS 1.1: "+strings.Join(accepted, ", "))
 	}
-	c := change{Region: lb.Region, Target: lb.ID, TLSProtocols: SafeTLSProtocols()}
+	c := change{Target: lb.Address(), TLSProtocols: SafeTLSProtocols()}
 	fix := tuneCommand(c)
 	if others := slices.DeleteFunc(slices.Clone(cfg.shared), func(id string) bool { return id == lb.ID }); len(others) > 0 {
 		fix += fmt.Sprintf(" (its configuration %s is shared with %s: tune gives %s a copy of its own and leaves theirs as they are)", cfg.configID, strings.Join(others, ", "), lb.ID)

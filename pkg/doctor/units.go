@@ -1,6 +1,7 @@
 package doctor
 
 import (
+	"github.com/clbcert/clbcert/pkg/clb"
 	"github.com/clbcert/clbcert/pkg/inventory"
 )
 
@@ -39,32 +40,17 @@ func (u unit) health() *inventory.HealthCheck {
 }
 
 func (u unit) where() Where {
-	w := listenerWhere(u.lb, u.l)
+	w := Where{Address: u.address(), Protocol: u.l.Protocol, Port: u.l.Port}
 	if u.rule != nil {
-		w.LocationID, w.Domain, w.URL = u.rule.LocationID, u.rule.Domain, u.rule.URL
+		w.URL = u.rule.URL
 	}
 	return w
 }
 
-// target is the unit as clbcert tune selects it: "lb-id/lbl-id" for a
-// listener, "lb-id/lbl-id/loc-id" for a rule.
-func (u unit) target() string {
-	t := u.lb.ID + "/" + u.l.ID
-	if u.rule != nil {
-		t += "/" + u.rule.LocationID
-	}
-	return t
-}
-
-// key identifies the unit among DescribeTargetHealth's answers.
-func (u unit) key() string {
-	loc := ""
-	if u.rule != nil {
-		loc = u.rule.LocationID
-	}
-	return u.lb.ID + "/" + u.l.ID + "/" + loc
-}
+// address is the rule, or the layer-4 listener; as text it is the unit as
+// clbcert tune selects it, and its Key finds its backends in facts.targets.
+func (u unit) address() clb.Address { return u.lb.At(u.l, u.rule) }
 
 func listenerWhere(lb inventory.LoadBalancer, l inventory.Listener) Where {
-	return Where{Region: lb.Region, LoadBalancerID: lb.ID, ListenerID: l.ID, Protocol: l.Protocol, Port: l.Port}
+	return Where{Address: lb.At(l, nil), Protocol: l.Protocol, Port: l.Port}
 }

@@ -4,7 +4,8 @@ import (
 	"net"
 	"slices"
 	"strconv"
-	"strings"
+
+	"github.com/clbcert/clbcert/pkg/clb"
 )
 
 // IsTLS reports whether a listener of protocol carries a certificate.
@@ -24,15 +25,14 @@ func IsLayer7(protocol string) bool { return protocol == "HTTP" || protocol == "
 // Binding is one place a certificate is served: the certificate of a TLS
 // listener whose SNI is off, or that of one domain of an SNI listener.
 type Binding struct {
-	Region           string `json:"region"`
-	LoadBalancerID   string `json:"loadBalancerId"`
+	// Address is the listener, with the SNI domain for one domain of an
+	// SNI listener; as text "lb-id/lbl-id[/domain]", the way targets are
+	// written in the config file.
+	clb.Address
 	LoadBalancerName string `json:"loadBalancerName,omitempty"`
-	ListenerID       string `json:"listenerId"`
 	ListenerName     string `json:"listenerName,omitempty"`
 	Protocol         string `json:"protocol"`
 	Port             int64  `json:"port"`
-	// Domain is the SNI domain; "" for the listener's own certificate.
-	Domain string `json:"domain,omitempty"`
 	// ServerName is the name a TLS client would ask for here: the SNI
 	// domain, or the listener's first rule domain.
 	ServerName string `json:"serverName,omitempty"`
@@ -41,16 +41,6 @@ type Binding struct {
 	Addr string `json:"addr,omitempty"`
 	// Certificate is nil where nothing is bound.
 	Certificate *CertRef `json:"certificate,omitempty"`
-}
-
-// String is "lb-id/lbl-id", or "lb-id/lbl-id/domain" for an SNI domain: the
-// way targets are written in the config file.
-func (b Binding) String() string {
-	s := b.LoadBalancerID + "/" + b.ListenerID
-	if b.Domain != "" {
-		s += "/" + b.Domain
-	}
-	return s
 }
 
 // CertID is the bound certificate's id, or "".
@@ -68,7 +58,7 @@ func (inv *Inventory) Bindings() []Binding {
 	for _, lb := range inv.LoadBalancers {
 		out = append(out, bindings(lb)...)
 	}
-	slices.SortFunc(out, func(a, b Binding) int { return strings.Compare(a.Region+"/"+a.String(), b.Region+"/"+b.String()) })
+	slices.SortFunc(out, func(a, b Binding) int { return a.Compare(b.Address) })
 	return out
 }
 
@@ -79,7 +69,7 @@ func bindings(lb LoadBalancer) []Binding {
 		if !IsTLS(l.Protocol) {
 			continue
 		}
-		base := Binding{Region: lb.Region, LoadBalancerID: lb.ID, LoadBalancerName: lb.Name, ListenerID: l.ID, ListenerName: l.Name, Protocol: l.Protocol, Port: l.Port}
+		base := Binding{Address: lb.At(l, nil), LoadBalancerName: lb.Name, ListenerName: l.Name, Protocol: l.Protocol, Port: l.Port}
 		if len(lb.VIPs) > 0 && l.Protocol != "QUIC" {
 			base.Addr = net.JoinHostPort(lb.VIPs[0], strconv.FormatInt(l.Port, 10))
 		}

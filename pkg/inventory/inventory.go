@@ -13,7 +13,6 @@ package inventory
 import (
 	"context"
 	"slices"
-	"strings"
 	"sync"
 
 	"github.com/clbcert/clbcert/pkg/clb"
@@ -127,7 +126,7 @@ func (c *Client) Collect(ctx context.Context, regions []string) (*Inventory, err
 		inv.LoadBalancers = append(inv.LoadBalancers, lbs[i])
 	}
 	slices.SortFunc(inv.LoadBalancers, func(a, b LoadBalancer) int {
-		return strings.Compare(a.Region+"/"+a.ID, b.Region+"/"+b.ID)
+		return a.Address().Compare(b.Address())
 	})
 
 	certs, err := c.ssl.Certificates(ctx, inv.certIDs())

@@ -7,6 +7,7 @@ package status
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -15,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/clbcert/clbcert/pkg/clb"
 	"github.com/clbcert/clbcert/pkg/inventory"
 	"github.com/clbcert/clbcert/pkg/level"
 	"github.com/clbcert/clbcert/pkg/lineage"
@@ -141,13 +143,12 @@ type LineageState struct {
 type Place struct {
 	// Product is the SSL service's name of another product (cdn, teo,
 	// waf, ...); "" for CLB.
-	Product        string `json:"product,omitempty"`
-	Region         string `json:"region"`
-	LoadBalancerID string `json:"loadBalancerId"`
-	ListenerID     string `json:"listenerId"`
-	Domain         string `json:"domain,omitempty"`
-	Protocol       string `json:"protocol"`
-	Port           int64  `json:"port"`
+	Product string `json:"product,omitempty"`
+	// Address is the listener or SNI domain; of another product's
+	// resource, its region and domain.
+	clb.Address
+	Protocol string `json:"protocol"`
+	Port     int64  `json:"port"`
 	// Target is "lb-id/lbl-id[/domain]", as the config file pins targets;
 	// for another product's resource, its type, region, instance and
 	// domain ("cdn cdn.example.com").
@@ -160,6 +161,19 @@ type Place struct {
 	// one); Members are all of that binding's certificates.
 	Algorithm string   `json:"algorithm,omitempty"`
 	Members   []string `json:"members,omitempty"`
+}
+
+// MarshalJSON writes p as before Place embedded clb.Address: region,
+// loadBalancerId and listenerId are there even when empty (another
+// product's resource), because scripts read them so.
+func (p Place) MarshalJSON() ([]byte, error) {
+	type place Place
+	return json.Marshal(struct {
+		place
+		Region         string `json:"region"`
+		LoadBalancerID string `json:"loadBalancerId"`
+		ListenerID     string `json:"listenerId"`
+	}{place(p), p.Region, p.LoadBalancerID, p.ListenerID})
 }
 
 // Check reads every lineage and, with regions, the load balancers. Only a
@@ -256,7 +270,7 @@ func places(rep *Report, lins []*lineage.Lineage, inv *inventory.Inventory) {
 			if !ok {
 				continue
 			}
-			p := Place{Region: b.Region, LoadBalancerID: b.LoadBalancerID, ListenerID: b.ListenerID, Domain: b.Domain, Protocol: b.Protocol, Port: b.Port,
+			p := Place{Address: b.Address, Protocol: b.Protocol, Port: b.Port,
 				Target: b.String(), CertID: cert.ID, CertNames: cert.Names, CertNotAfter: cert.NotAfter}
 			if len(ids) > 1 {
 				p.Algorithm, p.Members = algs[id], ids
@@ -338,7 +352,7 @@ func (c *Checker) otherPlaces(ctx context.Context, rep *Report, lins []*lineage.
 		}
 		for _, r := range found {
 			if slices.Contains(types, r.Type) {
-				st.Served = append(st.Served, Place{Product: r.Type, Region: r.Region, Domain: r.Domain, Target: r.String(), CertID: r.CertID,
+				st.Served = append(st.Served, Place{Product: r.Type, Address: clb.Address{Region: r.Region, Domain: r.Domain}, Target: r.String(), CertID: r.CertID,
 					CertNames: st.Names, CertNotAfter: st.NotAfter})
 			}
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/clbcert/clbcert/internal/simtest"
 	"github.com/clbcert/clbcert/pkg/binding"
+	"github.com/clbcert/clbcert/pkg/clb"
 	"github.com/clbcert/clbcert/pkg/deploy"
 	"github.com/clbcert/clbcert/pkg/inventory"
 	"github.com/clbcert/clbcert/pkg/level"
@@ -195,7 +196,7 @@ func driftSetup(t *testing.T, w *world) {
 		t.Fatal(err)
 	}
 	pin, _ := deploy.ParseTarget("lb-gz1/lbl-https1")
-	d, err := deploy.New(simtest.Config(t, w.sim), st, deploy.Options{Regions: []string{"ap-guangzhou", "ap-shanghai"}, Targets: []deploy.Target{pin}, TaskPoll: 10 * time.Millisecond})
+	d, err := deploy.New(simtest.Config(t, w.sim), st, deploy.Options{Regions: []string{"ap-guangzhou", "ap-shanghai"}, Targets: []clb.Address{pin}, TaskPoll: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -99,7 +99,7 @@ func groups(changes []Change) [][]int {
 	for i, c := range changes {
 		g := -1
 		for _, lb := range c.touches() {
-			if h, ok := group[c.Region+"/"+lb]; ok {
+			if h, ok := group[clb.Address{Region: c.Region, LoadBalancerID: lb}.Key()]; ok {
 				if g >= 0 && h != g {
 					// Merge h into g.
 					out[g] = append(out[g], out[h]...)
@@ -121,7 +121,7 @@ func groups(changes []Change) [][]int {
 		}
 		out[g] = append(out[g], i)
 		for _, lb := range c.touches() {
-			group[c.Region+"/"+lb] = g
+			group[clb.Address{Region: c.Region, LoadBalancerID: lb}.Key()] = g
 		}
 	}
 	return slices.DeleteFunc(out, func(g []int) bool { return len(g) == 0 })
@@ -150,18 +150,13 @@ func (t *Tuner) applyGroup(ctx context.Context, results []*Result) {
 	}
 }
 
-// address is where the change applies, for clb.
-func (c Change) address() clb.Address {
-	return clb.Address{Region: c.Region, LoadBalancerID: c.LoadBalancerID, ListenerID: c.ListenerID, LocationID: c.LocationID}
-}
-
 func (t *Tuner) applyOne(ctx context.Context, c Change) error {
 	t.log.Info("changing", "target", c.Where(), "fields", len(c.Fields))
 	var task string
 	var err error
 	switch c.Kind {
 	case KindRule, KindListener:
-		task, err = t.clb.SetBalancing(ctx, c.address(), c.want.input())
+		task, err = t.clb.SetBalancing(ctx, c.Address, c.want.input())
 	case KindTLS:
 		return t.applyTLS(ctx, c)
 	}

@@ -49,13 +49,8 @@ type place struct {
 	rule     *inventory.Rule // nil for a layer-4 listener
 }
 
-func (p place) target() string {
-	t := Target{LoadBalancerID: p.lb.ID, ListenerID: p.listener.ID}
-	if p.rule != nil {
-		t.LocationID = p.rule.LocationID
-	}
-	return t.String()
-}
+// address is the listener, or the rule with its domain.
+func (p place) address() clb.Address { return p.lb.At(p.listener, p.rule) }
 
 func (p place) current() balancing {
 	b := balancing{scheduler: p.listener.Scheduler, session: p.listener.SessionExpireTime}
@@ -107,11 +102,11 @@ func (p place) plan(want Settings) (ch *Change, skipped []string, refused string
 		return nil, skipped, ""
 	}
 	c := &Change{
-		Kind: KindListener, Region: p.lb.Region, LoadBalancerID: p.lb.ID, LoadBalancerName: p.lb.Name,
-		ListenerID: p.listener.ID, Protocol: proto, Port: p.listener.Port, Fields: fields, want: next,
+		Kind: KindListener, Address: p.address(), LoadBalancerName: p.lb.Name,
+		Protocol: proto, Port: p.listener.Port, Fields: fields, want: next,
 	}
 	if layer7 {
-		c.Kind, c.LocationID, c.Domain, c.URL = KindRule, p.rule.LocationID, p.rule.Domain, p.rule.URL
+		c.Kind, c.URL = KindRule, p.rule.URL
 	}
 	return c, skipped, ""
 }

@@ -98,11 +98,11 @@ func (t *Tuner) Plan(ctx context.Context, inv *inventory.Inventory, sel Selectio
 	for _, p := range places {
 		ch, skipped, refused := p.plan(want)
 		for _, s := range skipped {
-			plan.Skipped = append(plan.Skipped, Skipped{Target: p.target(), Reason: s})
+			plan.Skipped = append(plan.Skipped, Skipped{Target: p.address().String(), Reason: s})
 		}
 		switch {
 		case refused != "":
-			plan.Refused = append(plan.Refused, Refused{Target: p.target(), Reason: refused})
+			plan.Refused = append(plan.Refused, Refused{Target: p.address().String(), Reason: refused})
 		case ch == nil:
 			plan.Unchanged++
 		default:
@@ -228,7 +228,9 @@ func selectPlaces(inv *inventory.Inventory, sel Selection) ([]place, []inventory
 		if err := checkTarget(inv, tg); err != nil {
 			return nil, nil, nil, err
 		}
-		matchers = append(matchers, tg.matches)
+		matchers = append(matchers, func(lb inventory.LoadBalancer, l inventory.Listener, r *inventory.Rule) bool {
+			return matches(tg, lb, l, r)
+		})
 	}
 	var places []place
 	var lbs []inventory.LoadBalancer
@@ -260,9 +262,9 @@ func selectPlaces(inv *inventory.Inventory, sel Selection) ([]place, []inventory
 	return places, lbs, failures, nil
 }
 
-// matches reports whether the target selects listener l of lb, or its rule
-// r (nil for a layer-4 listener).
-func (tg Target) matches(lb inventory.LoadBalancer, l inventory.Listener, r *inventory.Rule) bool {
+// matches reports whether the target tg selects listener l of lb, or its
+// rule r (nil for a layer-4 listener).
+func matches(tg clb.Address, lb inventory.LoadBalancer, l inventory.Listener, r *inventory.Rule) bool {
 	switch {
 	case tg.LoadBalancerID != lb.ID:
 		return false
@@ -279,7 +281,7 @@ func (tg Target) matches(lb inventory.LoadBalancer, l inventory.Listener, r *inv
 }
 
 // checkTarget refuses a target inv does not have, saying what it has.
-func checkTarget(inv *inventory.Inventory, tg Target) error {
+func checkTarget(inv *inventory.Inventory, tg clb.Address) error {
 	i := slices.IndexFunc(inv.LoadBalancers, func(lb inventory.LoadBalancer) bool { return lb.ID == tg.LoadBalancerID })
 	if i < 0 {
 		return fmt.Errorf("%w %s: no load balancer %s in %s: check the id and the regions", ErrUnknownTarget, tg, tg.LoadBalancerID, strings.Join(inv.Regions, ", "))

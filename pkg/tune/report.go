@@ -28,7 +28,7 @@ func (p *Plan) WriteDiff(w io.Writer) error {
 	p.writeNotes(bw)
 	lbs := map[string]bool{}
 	for _, c := range p.Changes {
-		lbs[c.Region+"/"+c.LoadBalancerID] = true
+		lbs[c.LoadBalancer().Key()] = true
 	}
 	switch {
 	case len(p.Refused) > 0:

@@ -46,7 +46,7 @@ func planTLS(lb inventory.LoadBalancer, cfg *inventory.CustomizedConfig, protoco
 	}
 	cc.After = withSSLProtocols(cc.Before, want)
 	return &Change{
-		Kind: KindTLS, Region: lb.Region, LoadBalancerID: lb.ID, LoadBalancerName: lb.Name,
+		Kind: KindTLS, Address: lb.Address(), LoadBalancerName: lb.Name,
 		Fields: []FieldChange{{Name: "TLS protocols", Before: before, After: strings.Join(want, " ")}},
 		Config: cc,
 	}

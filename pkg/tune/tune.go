@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/clbcert/clbcert/pkg/clb"
 	"github.com/clbcert/clbcert/pkg/inventory"
 )
 
@@ -164,63 +165,9 @@ func (s Settings) Validate() error {
 type Selection struct {
 	// All selects every listener of every load balancer in the inventory.
 	All bool
-	// Targets select load balancers, listeners, domains or rules.
-	Targets []Target
-}
-
-// Target is one selected place, written lb-id, lb-id/lbl-id,
-// lb-id/lbl-id/domain (every rule of that domain) or lb-id/lbl-id/loc-id
-// (one rule).
-type Target struct {
-	LoadBalancerID string
-	ListenerID     string
-	Domain         string
-	LocationID     string
-}
-
-func (t Target) String() string {
-	s := t.LoadBalancerID
-	for _, part := range []string{t.ListenerID, t.Domain, t.LocationID} {
-		if part != "" {
-			s += "/" + part
-		}
-	}
-	return s
-}
-
-// ParseTarget reads a Target. A third part that starts with "loc-" and has
-// no dot is a rule's location id; any other is a domain.
-func ParseTarget(s string) (Target, error) {
-	parts := strings.Split(strings.TrimSpace(s), "/")
-	bad := func(why string) (Target, error) {
-		return Target{}, fmt.Errorf("target %q %s: write lb-id, lb-id/lbl-id, lb-id/lbl-id/domain or lb-id/lbl-id/loc-id", s, why)
-	}
-	if len(parts) > 3 {
-		return bad("has too many parts")
-	}
-	for _, p := range parts {
-		if p == "" {
-			return bad("has an empty part")
-		}
-	}
-	t := Target{LoadBalancerID: parts[0]}
-	if !strings.HasPrefix(t.LoadBalancerID, "lb-") {
-		return bad("does not start with a load balancer id (lb-…)")
-	}
-	if len(parts) > 1 {
-		t.ListenerID = parts[1]
-		if !strings.HasPrefix(t.ListenerID, "lbl-") {
-			return bad("has no listener id (lbl-…) after the load balancer")
-		}
-	}
-	if len(parts) > 2 {
-		if strings.HasPrefix(parts[2], "loc-") && !strings.Contains(parts[2], ".") {
-			t.LocationID = parts[2]
-		} else {
-			t.Domain = strings.ToLower(parts[2])
-		}
-	}
-	return t, nil
+	// Targets select load balancers, listeners, domains (every rule of
+	// that domain) or rules, as clb.ParseAddress reads them.
+	Targets []clb.Address
 }
 
 // ChangeKind says which API makes a Change.
@@ -238,18 +185,17 @@ const (
 
 // Change is what Apply does to one rule, listener or load balancer.
 type Change struct {
-	Kind             ChangeKind `json:"kind"`
-	Region           string     `json:"region"`
-	LoadBalancerID   string     `json:"loadBalancerId"`
-	LoadBalancerName string     `json:"loadBalancerName,omitempty"`
-	// ListenerID, Protocol and Port are empty for KindTLS.
-	ListenerID string `json:"listenerId,omitempty"`
-	Protocol   string `json:"protocol,omitempty"`
-	Port       int64  `json:"port,omitempty"`
-	// LocationID, Domain and URL name the rule of KindRule.
-	LocationID string `json:"locationId,omitempty"`
-	Domain     string `json:"domain,omitempty"`
-	URL        string `json:"url,omitempty"`
+	Kind ChangeKind `json:"kind"`
+	// Address is the load balancer of KindTLS, the listener of
+	// KindListener, the rule (LocationID, with its Domain) of KindRule; as
+	// text lb-id, lb-id/lbl-id or lb-id/lbl-id/loc-id.
+	clb.Address
+	LoadBalancerName string `json:"loadBalancerName,omitempty"`
+	// Protocol and Port are empty for KindTLS.
+	Protocol string `json:"protocol,omitempty"`
+	Port     int64  `json:"port,omitempty"`
+	// URL is the path of KindRule's rule.
+	URL string `json:"url,omitempty"`
 	// Fields are the values that change, in a stable order.
 	Fields []FieldChange `json:"fields"`
 	// Config is how KindTLS changes the customized configuration.
@@ -257,12 +203,6 @@ type Change struct {
 
 	// want is the balancing after the change (KindRule, KindListener).
 	want balancing
-}
-
-// Target is where the change applies: lb-id, lb-id/lbl-id or
-// lb-id/lbl-id/loc-id.
-func (c Change) Target() string {
-	return Target{LoadBalancerID: c.LoadBalancerID, ListenerID: c.ListenerID, LocationID: c.LocationID}.String()
 }
 
 // touches are the load balancers the change keeps busy: its own, and
@@ -281,9 +221,9 @@ func (c Change) Where() string {
 	case KindTLS:
 		return c.LoadBalancerID + " (TLS of its HTTP/HTTPS listeners)"
 	case KindRule:
-		return fmt.Sprintf("%s (%s:%d %s%s)", c.Target(), c.Protocol, c.Port, c.Domain, c.URL)
+		return fmt.Sprintf("%s (%s:%d %s%s)", c.Address, c.Protocol, c.Port, c.Domain, c.URL)
 	}
-	return fmt.Sprintf("%s (%s:%d)", c.Target(), c.Protocol, c.Port)
+	return fmt.Sprintf("%s (%s:%d)", c.Address, c.Protocol, c.Port)
 }
 
 // FieldChange is one value before → after, both as a person reads them

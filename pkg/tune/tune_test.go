@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/clbcert/clbcert/internal/simtest"
+	"github.com/clbcert/clbcert/pkg/clb"
 	"github.com/clbcert/clbcert/pkg/inventory"
 	"github.com/clbcert/clbcert/pkg/tcsim"
 	"github.com/clbcert/clbcert/pkg/tencent"
@@ -63,7 +64,7 @@ func targets(t *testing.T, ss ...string) tune.Selection {
 	t.Helper()
 	var sel tune.Selection
 	for _, s := range ss {
-		tg, err := tune.ParseTarget(s)
+		tg, err := clb.ParseAddress("", s)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -631,33 +632,5 @@ func TestPlanRefusesBadSelection(t *testing.T) {
 	p, err := tu.Plan(context.Background(), inv, targets(t, "lb-bad1", "lb-own1"), want)
 	if err != nil || len(p.Failures) != 1 || p.Failures[0].LoadBalancerID != "lb-bad1" {
 		t.Fatalf("plan = %+v, %v", p, err)
-	}
-}
-
-func TestParseTarget(t *testing.T) {
-	tests := []struct {
-		in   string
-		want tune.Target
-		bad  bool
-	}{
-		{in: "lb-abc", want: tune.Target{LoadBalancerID: "lb-abc"}},
-		{in: "lb-abc/lbl-1", want: tune.Target{LoadBalancerID: "lb-abc", ListenerID: "lbl-1"}},
-		{in: "lb-abc/lbl-1/WWW.Example.com", want: tune.Target{LoadBalancerID: "lb-abc", ListenerID: "lbl-1", Domain: "www.example.com"}},
-		{in: "lb-abc/lbl-1/loc-9z", want: tune.Target{LoadBalancerID: "lb-abc", ListenerID: "lbl-1", LocationID: "loc-9z"}},
-		{in: "lb-abc/lbl-1/loc-9z.example.com", want: tune.Target{LoadBalancerID: "lb-abc", ListenerID: "lbl-1", Domain: "loc-9z.example.com"}},
-		{in: "", bad: true},
-		{in: "lbl-1", bad: true},
-		{in: "lb-abc/", bad: true},
-		{in: "lb-abc/loc-1", bad: true},
-		{in: "lb-abc/lbl-1/a/b", bad: true},
-	}
-	for _, tt := range tests {
-		got, err := tune.ParseTarget(tt.in)
-		if (err != nil) != tt.bad || (!tt.bad && got != tt.want) {
-			t.Errorf("ParseTarget(%q) = %+v, %v", tt.in, got, err)
-		}
-		if !tt.bad && got.String() != strings.ToLower(tt.in) {
-			t.Errorf("%+v.String() = %q", got, got.String())
-		}
 	}
 }
