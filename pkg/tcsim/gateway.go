@@ -160,7 +160,9 @@ type gateway struct {
 	mu       sync.Mutex
 	calls    map[string]int
 	failNext map[string][]string
-	rng      *mathrand.Rand
+	// passFirst is how many calls of an action pass before its queued failures begin.
+	passFirst map[string]int
+	rng       *mathrand.Rand
 }
 
 func newGateway(cfg gatewayConfig) *gateway {
@@ -170,11 +172,12 @@ func newGateway(cfg gatewayConfig) *gateway {
 	}
 	seed := uint64(cfg.seed)
 	return &gateway{
-		cfg:      cfg,
-		creds:    creds,
-		calls:    map[string]int{},
-		failNext: map[string][]string{},
-		rng:      mathrand.New(mathrand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+		cfg:       cfg,
+		creds:     creds,
+		calls:     map[string]int{},
+		failNext:  map[string][]string{},
+		passFirst: map[string]int{},
+		rng:       mathrand.New(mathrand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 	}
 }
 
@@ -307,6 +310,10 @@ func (g *gateway) hazards(key apiKey, host accessHost) error {
 	g.calls[action]++
 	queued := g.failNext[action]
 	injected := len(queued) > 0
+	if injected && g.passFirst[action] > 0 {
+		g.passFirst[action]--
+		injected = false
+	}
 	var code string
 	if injected {
 		code = queued[0]
@@ -353,13 +360,15 @@ func (g *gateway) callCounts() map[string]int {
 	return out
 }
 
-func (g *gateway) injectFailures(action, code string, n int) {
+func (g *gateway) injectFailures(action, code string, after, n int) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if n <= 0 {
 		delete(g.failNext, action)
+		delete(g.passFirst, action)
 		return
 	}
+	g.passFirst[action] = after
 	for range n {
 		g.failNext[action] = append(g.failNext[action], code)
 	}

@@ -235,6 +235,16 @@ func TestGatewayFailNext(t *testing.T) {
 	if _, err := c.DescribeDomainList(dnspodsdk.NewDescribeDomainListRequest()); err != nil {
 		t.Errorf("FailNext(n=0) did not cancel pending failures: %v", err)
 	}
+
+	s.FailAfter("DescribeDomainList", codeInternalError, 2, 1)
+	codes = nil
+	for range 4 {
+		_, err := c.DescribeDomainList(dnspodsdk.NewDescribeDomainListRequest())
+		codes = append(codes, sdkCode(err))
+	}
+	if want := []string{"", "", codeInternalError, ""}; strings.Join(codes, ",") != strings.Join(want, ",") {
+		t.Errorf("FailAfter(2, 1): codes %q, want %q", codes, want)
+	}
 }
 
 func TestGatewayFaultRate(t *testing.T) {

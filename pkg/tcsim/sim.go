@@ -490,7 +490,13 @@ func (s *Sim) CallCounts() map[string]int { return s.gw.callCounts() }
 
 // FailNext makes the next n authenticated calls of action answer with error code (or, with
 // code "", drop the connection without an answer). n <= 0 cancels pending failures of action.
-func (s *Sim) FailNext(action, code string, n int) { s.gw.injectFailures(action, code, n) }
+func (s *Sim) FailNext(action, code string, n int) { s.gw.injectFailures(action, code, 0, n) }
+
+// FailAfter lets the next after calls of action through, then fails the n after them as
+// FailNext does: a way to stop a client between two steps of one job.
+func (s *Sim) FailAfter(action, code string, after, n int) {
+	s.gw.injectFailures(action, code, after, n)
+}
 
 // SetFailing makes every call that names the load balancer answer InternalError, as
 // FailingLBs does from the start, or (failing false) serve it normally again: a load balancer

@@ -3,10 +3,8 @@ package tune_test
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -78,15 +76,8 @@ func targets(t *testing.T, ss ...string) tune.Selection {
 // being retried away.
 func tuner(t *testing.T, sim *tcsim.Sim) (*tune.Tuner, *inventory.Client) {
 	t.Helper()
-	return tunerLogging(t, sim, nil)
-}
-
-// tunerLogging is tuner with the API calls' log lines going to log.
-func tunerLogging(t *testing.T, sim *tcsim.Sim, log *slog.Logger) (*tune.Tuner, *inventory.Client) {
-	t.Helper()
 	cfg := simtest.Config(t, sim)
 	cfg.Retry = tencent.RetryPolicy{MaxAttempts: 1}
-	cfg.Logger = log
 	tu, err := tune.New(cfg, tune.Options{TaskPoll: 20 * time.Millisecond, TaskTimeout: 20 * time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -328,39 +319,6 @@ func TestApplyReusesItsConfiguration(t *testing.T) {
 	}
 }
 
-// failAfter is a slog.Handler that, once action has succeeded after times,
-// makes sim fail its next n calls: a way to stop Apply between two steps of
-// one change. It reads pkg/tencent's debug line per successful call.
-type failAfter struct {
-	sim      *tcsim.Sim
-	action   string
-	after, n int
-
-	mu   sync.Mutex
-	seen int
-}
-
-func (h *failAfter) Enabled(context.Context, slog.Level) bool { return true }
-func (h *failAfter) WithAttrs([]slog.Attr) slog.Handler       { return h }
-func (h *failAfter) WithGroup(string) slog.Handler            { return h }
-
-func (h *failAfter) Handle(_ context.Context, r slog.Record) error {
-	if r.Message != "api call" {
-		return nil
-	}
-	r.Attrs(func(a slog.Attr) bool {
-		if a.Key == "action" && a.Value.String() == h.action {
-			h.mu.Lock()
-			if h.seen++; h.seen == h.after {
-				h.sim.FailNext(h.action, "InternalError", h.n)
-			}
-			h.mu.Unlock()
-		}
-		return true
-	})
-	return nil
-}
-
 // A TLS change stopped between its steps says where it left the load
 // balancer, and a second run finishes it with the configuration the first
 // one created. A split whose BIND fails binds the shared configuration back
@@ -396,7 +354,8 @@ func TestApplyStoppedBetweenSteps(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			sim := simtest.Start(t, account(t))
-			tu, inv := tunerLogging(t, sim, slog.New(&failAfter{sim: sim, action: set, after: tt.after, n: tt.fails}))
+			sim.FailAfter(set, "InternalError", tt.after, tt.fails)
+			tu, inv := tuner(t, sim)
 			sel := targets(t, tt.lb)
 			want := tune.Settings{TLSProtocols: tls13}
 			rep, err := tu.Apply(context.Background(), plan(t, tu, sel, want))
