@@ -73,7 +73,7 @@ type Options struct {
 	// Certificates are in the SSL store from the start, as if uploaded by hand; the topology's
 	// certificate ids refer to them.
 	Certificates []CertSpec
-	// TaskDelay is how long an asynchronous CLB change (ModifyListener,
+	// TaskDelay is how long an asynchronous CLB change (CreateListener, ModifyListener,
 	// ModifyDomainAttributes, ModifyRule, the target changes, and binding or updating a bound
 	// customized configuration) runs before it applies. 0 means it completes when
 	// DescribeTaskStatus first asks about it: until then the load balancer stays busy, as a
