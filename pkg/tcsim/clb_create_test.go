@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"testing"
+	"time"
 
 	clbsdk "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/clb/v20180317"
 	sslsdk "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/ssl/v20191205"
@@ -277,4 +278,29 @@ func TestCreateListenerBusy(t *testing.T) {
 		t.Errorf("new listener served %s, %v; want %s", got, err, fresh)
 	}
 	w.create(t, createListenerReq("TCP", freePort(t, dualVIP)))
+}
+
+func TestCreateListenerTaskDelay(t *testing.T) {
+	clock := newFakeClock()
+	w := newCLBWorld(t, Options{Now: clock.Now, TaskDelay: 3 * time.Second})
+	req := clbsdk.NewCreateListenerRequest()
+	req.LoadBalancerId, req.Protocol, req.Ports = ptr("lb-web00001"), ptr("TCP_SSL"), []*int64{ptr(freePort(t, "127.0.0.31"))}
+	req.Certificate = &clbsdk.CertificateInput{CertId: ptr("WwwOld01")}
+	resp, err := w.gz.CreateListener(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := *resp.Response.ListenerIds[0]
+	clock.Advance(2 * time.Second)
+	if st := taskStatus(t, w.gz, *resp.Response.RequestId); st != taskRunning || w.s.ListenerAddr("lb-web00001", id) != "" {
+		t.Fatalf("before TaskDelay: task status %d, listener at %q", st, w.s.ListenerAddr("lb-web00001", id))
+	}
+	// Due, the listener serves without another API call.
+	clock.Advance(time.Second)
+	if got := w.servedLeaf(t, "lb-web00001", id, "www.example.test"); got != "WwwOld01" {
+		t.Errorf("served %s, want WwwOld01", got)
+	}
+	if st := taskStatus(t, w.gz, *resp.Response.RequestId); st != taskSucceeded {
+		t.Errorf("task status %d after TaskDelay", st)
+	}
 }

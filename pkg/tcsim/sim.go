@@ -497,10 +497,12 @@ func (s *Sim) FailNext(action, code string, n int) { s.gw.injectFailures(action,
 // that breaks and recovers between two runs.
 func (s *Sim) SetFailing(lbID string, failing bool) error { return s.cloud.setFailing(lbID, failing) }
 
-// ListenerAddr is "VIP:PORT" of a listener, where it serves; "" for an unknown listener.
+// ListenerAddr is "VIP:PORT" of a listener, where it serves; "" for an unknown listener,
+// or one that CreateListener's task has not created yet.
 func (s *Sim) ListenerAddr(lbID, listenerID string) string {
 	s.cloud.mu.Lock()
 	defer s.cloud.mu.Unlock()
+	s.cloud.settleLocked(s.now())
 	lb, l := s.cloud.findLocked(lbID, listenerID)
 	if l == nil {
 		return ""
