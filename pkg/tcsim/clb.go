@@ -38,6 +38,7 @@ const (
 func (c *cloud) registerCLB(rt *routes) {
 	rt.add(clbService, clbVersion, "DescribeLoadBalancers", regional(typed(c.describeLoadBalancers)))
 	rt.add(clbService, clbVersion, "DescribeListeners", regional(typed(c.describeListeners)))
+	rt.add(clbService, clbVersion, "CreateListener", regional(typed(c.createListener)))
 	rt.add(clbService, clbVersion, "ModifyListener", regional(typed(c.modifyListener)))
 	rt.add(clbService, clbVersion, "ModifyDomainAttributes", regional(typed(c.modifyDomainAttributes)))
 	rt.add(clbService, clbVersion, "DescribeTaskStatus", regional(typed(c.describeTaskStatus)))
@@ -553,18 +554,8 @@ func (c *cloud) modifyListener(_ context.Context, r *request, p *modifyListenerP
 				return err
 			}
 		}
-		if p.Certificate != nil || p.MultiCertInfo != nil {
-			switch {
-			case l.SNI:
-				// UNCERTAIN: the code is not documented (maybe InvalidParameter.ProtocolCheckFailed).
-				return errorf(codeInvalidParameter, "Listener %s has SNI on: its certificates are per domain; use ModifyDomainAttributes.", l.ID)
-			case l.Protocol != protoHTTPS && l.Protocol != protoTCPSSL && l.Protocol != protoQUIC:
-				// UNCERTAIN: the exact code for a certificate on a plain listener.
-				return errorf(codeInvalidParameter, "A %s listener takes no certificate.", l.Protocol)
-			case p.MultiCertInfo != nil && l.Protocol == protoQUIC:
-				// §3: MultiCertInfo is for HTTPS without SNI and TCP_SSL.
-				return errorf(codeInvalidParameter, "MultiCertInfo is for HTTPS listeners without SNI and TCP_SSL listeners, not %s.", l.Protocol)
-			}
+		if err := checkListenerCertTarget(l.Protocol, l.SNI, p.Certificate, p.MultiCertInfo); err != nil {
+			return err
 		}
 		cert, rebind, err := c.bindingLocked(p.Certificate, p.MultiCertInfo, r.Now)
 		if err != nil {
@@ -586,20 +577,58 @@ func (c *cloud) modifyListener(_ context.Context, r *request, p *modifyListenerP
 // checkListenerChange applies ModifyListener's documented rules to fields tcsim otherwise
 // ignores, so a call that CLB refuses is refused here too.
 func checkListenerChange(l *listener, p *modifyListenerParams) error {
-	if isLayer7(l.Protocol) && (p.HealthCheck != nil || p.Scheduler != nil || p.SessionExpireTime != nil) {
-		return errorf(codeInvalidParameter, "HealthCheck, Scheduler and SessionExpireTime of an %s listener are set per rule.", l.Protocol)
+	if err := checkPerRuleBalancing(l.Protocol, p.HealthCheck, p.Scheduler, p.SessionExpireTime); err != nil {
+		return err
 	}
-	if p.SniSwitch != nil {
-		switch {
-		case *p.SniSwitch != 0 && *p.SniSwitch != 1:
-			return errorf(codeInvalidParameterValue, "SniSwitch must be 0 or 1.")
-		case l.Protocol != protoHTTPS:
-			return errorf(codeInvalidParameter, "SNI is for HTTPS listeners only.")
-		case l.SNI && *p.SniSwitch == 0:
-			return errorf(codeInvalidParameter, "SNI cannot be switched off once it is on.")
-		case !l.SNI && *p.SniSwitch == 1:
-			return errorf(codeInvalidParameter, "tcsim does not simulate switching SNI on; describe the listener with SNI in the topology.")
-		}
+	if err := checkSniSwitch(l.Protocol, p.SniSwitch); err != nil {
+		return err
+	}
+	switch {
+	case p.SniSwitch == nil:
+	case l.SNI && *p.SniSwitch == 0:
+		return errorf(codeInvalidParameter, "SNI cannot be switched off once it is on.")
+	case !l.SNI && *p.SniSwitch == 1:
+		return errorf(codeInvalidParameter, "tcsim does not simulate switching SNI on; describe the listener with SNI in the topology.")
+	}
+	return nil
+}
+
+// checkPerRuleBalancing refuses HealthCheck, Scheduler and SessionExpireTime for an HTTP or
+// HTTPS listener (ModifyListener, CreateListener): layer 7 sets them per rule.
+func checkPerRuleBalancing(protocol string, hc *clbHealthCheck, scheduler *string, sessionExpire *int64) error {
+	if isLayer7(protocol) && (hc != nil || scheduler != nil || sessionExpire != nil) {
+		return errorf(codeInvalidParameter, "HealthCheck, Scheduler and SessionExpireTime of an %s listener are set per rule.", protocol)
+	}
+	return nil
+}
+
+// checkSniSwitch checks an SniSwitch given for a listener of protocol.
+func checkSniSwitch(protocol string, sni *int64) error {
+	switch {
+	case sni == nil:
+	case *sni != 0 && *sni != 1:
+		return errorf(codeInvalidParameterValue, "SniSwitch must be 0 or 1.")
+	case protocol != protoHTTPS:
+		return errorf(codeInvalidParameter, "SNI is for HTTPS listeners only.")
+	}
+	return nil
+}
+
+// checkListenerCertTarget refuses a listener certificate (Certificate or MultiCertInfo,
+// ModifyListener and CreateListener) where a listener of protocol, with SNI on or off,
+// takes none.
+func checkListenerCertTarget(protocol string, sni bool, single *certificateInput, multi *multiCertInfo) error {
+	switch {
+	case single == nil && multi == nil:
+	case sni:
+		// UNCERTAIN: the code is not documented (maybe InvalidParameter.ProtocolCheckFailed).
+		return errorf(codeInvalidParameter, "A listener with SNI on takes no listener certificate: its certificates are per domain (ModifyDomainAttributes).")
+	case protocol != protoHTTPS && protocol != protoTCPSSL && protocol != protoQUIC:
+		// UNCERTAIN: the exact code for a certificate on a plain listener.
+		return errorf(codeInvalidParameter, "A %s listener takes no certificate.", protocol)
+	case multi != nil && protocol == protoQUIC:
+		// §3: MultiCertInfo is for HTTPS without SNI and TCP_SSL.
+		return errorf(codeInvalidParameter, "MultiCertInfo is for HTTPS listeners without SNI and TCP_SSL listeners, not %s.", protocol)
 	}
 	return nil
 }

@@ -49,6 +49,9 @@ type cloud struct {
 	configs map[string]*customConfig // layer-7 customized configurations by UconfigId
 	// prod is the other products' resources and the SSL service's work over them.
 	prod *products
+	// net is the listeners' sockets, where CreateListener binds the ports of new listeners;
+	// set when the network starts, before the API serves.
+	net *lbNetwork
 }
 
 type loadBalancer struct {

@@ -145,9 +145,14 @@ func randomLowerAlnum(n int) string {
 // UDP port without answering (tcsim does not speak QUIC). The health checker keeps the
 // targets' states that decide who gets traffic.
 type lbNetwork struct {
-	servers []*portServer
 	dp      *dataPlane
 	checker *healthChecker
+	log     *slog.Logger
+
+	// mu guards servers and closed: CreateListener adds servers while the simulator runs.
+	mu      sync.Mutex
+	servers []*portServer
+	closed  bool
 }
 
 // portServer serves one listener's port.
@@ -180,7 +185,7 @@ func startNetwork(c *cloud, log *slog.Logger, healthUnit time.Duration) (*lbNetw
 }
 
 func bindNetwork(c *cloud, log *slog.Logger) (*lbNetwork, error) {
-	n := &lbNetwork{dp: newDataPlane(c)}
+	n := &lbNetwork{dp: newDataPlane(c), log: log}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, lb := range c.lbs {
@@ -192,7 +197,45 @@ func bindNetwork(c *cloud, log *slog.Logger) (*lbNetwork, error) {
 	for _, ps := range n.servers {
 		ps.start()
 	}
+	c.net = n
 	return n, nil
+}
+
+// reserveLocked binds the ports of listeners that CreateListener adds to lb, each on lb's VIP
+// at the port it asks for, all or none: the call fails, with nothing changed, when one cannot
+// be had. The sockets are held from the call on, so no other listener takes the ports; start
+// makes them serve, when the task completes. With c.mu held.
+func (n *lbNetwork) reserveLocked(c *cloud, lb *loadBalancer, ls []*listener) (start func(), err error) {
+	var bound []*portServer
+	for _, l := range ls {
+		ps, err := bindListener(c, n.dp, lb, l, map[int]bool{}, n.log)
+		if err != nil {
+			for _, ps := range bound {
+				ps.close()
+			}
+			return nil, err
+		}
+		bound = append(bound, ps)
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.closed {
+		for _, ps := range bound {
+			ps.close()
+		}
+		return nil, errors.New("the simulator is closing")
+	}
+	n.servers = append(n.servers, bound...)
+	return func() {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		if n.closed {
+			return
+		}
+		for _, ps := range bound {
+			ps.start()
+		}
+	}, nil
 }
 
 // bindLB binds the listeners with a fixed port first, so a picked port cannot take theirs.
@@ -425,9 +468,12 @@ func (n *lbNetwork) close() {
 	if n.checker != nil {
 		n.checker.stop()
 	}
-	for _, ps := range n.servers {
+	n.mu.Lock()
+	servers := n.servers
+	n.servers, n.closed = nil, true
+	n.mu.Unlock()
+	for _, ps := range servers {
 		ps.close()
 	}
-	n.servers = nil
 	n.dp.close()
 }

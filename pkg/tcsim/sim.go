@@ -73,7 +73,7 @@ type Options struct {
 	// Certificates are in the SSL store from the start, as if uploaded by hand; the topology's
 	// certificate ids refer to them.
 	Certificates []CertSpec
-	// TaskDelay is how long an asynchronous CLB change (ModifyListener,
+	// TaskDelay is how long an asynchronous CLB change (CreateListener, ModifyListener,
 	// ModifyDomainAttributes, ModifyRule, the target changes, and binding or updating a bound
 	// customized configuration) runs before it applies. 0 means it completes when
 	// DescribeTaskStatus first asks about it: until then the load balancer stays busy, as a
@@ -503,10 +503,12 @@ func (s *Sim) FailAfter(action, code string, after, n int) {
 // that breaks and recovers between two runs.
 func (s *Sim) SetFailing(lbID string, failing bool) error { return s.cloud.setFailing(lbID, failing) }
 
-// ListenerAddr is "VIP:PORT" of a listener, where it serves; "" for an unknown listener.
+// ListenerAddr is "VIP:PORT" of a listener, where it serves; "" for an unknown listener,
+// or one that CreateListener's task has not created yet.
 func (s *Sim) ListenerAddr(lbID, listenerID string) string {
 	s.cloud.mu.Lock()
 	defer s.cloud.mu.Unlock()
+	s.cloud.settleLocked(s.now())
 	lb, l := s.cloud.findLocked(lbID, listenerID)
 	if l == nil {
 		return ""
