@@ -99,7 +99,34 @@ if [ "$(member ECDHE-RSA-AES128-GCM-SHA256 -fingerprint -sha256)" = "$saved" ]; 
   echo "the dual listener lost its RSA member" >&2
   exit 1
 fi
-echo "ECDSA clients get the certificate certbot saved; RSA clients keep the RSA member"
+
+step "certbot issues an RSA lineage for the same names, pinned in the config file to the dual listener: it renews the RSA member"
+# Pinned, because the ECDSA-only listeners would otherwise become pairs
+# too (another lineage renews their other algorithm): that is how an
+# operator who keeps both lineages gets RSA + ECDSA everywhere.
+cat >"$work/config.toml" <<TOML
+[[deploy]]
+lineage = "example.test-rsa"
+targets = ["lb-demo0001/lbl-demo9443"]
+TOML
+export CLBCERT_CONFIG="$work/config.toml"
+set -x
+REQUESTS_CA_BUNDLE="$work/ca.pem" certbot certonly --manual --preferred-challenges dns \
+  -d example.test -d '*.example.test' --key-type rsa --cert-name example.test-rsa \
+  --manual-auth-hook 'clbcert-dns auth' --manual-cleanup-hook 'clbcert-dns cleanup' \
+  --deploy-hook 'clbcert-deploy' \
+  --server "https://127.0.0.1:$acme_port/dir" --non-interactive --agree-tos -m demo@example.test \
+  --config-dir "$work/letsencrypt" --work-dir "$work/work" --logs-dir "$work/logs"
+{ set +x; } 2>/dev/null
+saved_rsa=$(openssl x509 -in "$work/letsencrypt/live/example.test-rsa/cert.pem" -noout -fingerprint -sha256)
+echo "RSA clients:   $(member ECDHE-RSA-AES128-GCM-SHA256 -subject)"
+echo "ECDSA clients: $(member ECDHE-ECDSA-AES128-GCM-SHA256 -subject)"
+if [ "$(member ECDHE-RSA-AES128-GCM-SHA256 -fingerprint -sha256)" != "$saved_rsa" ] ||
+  [ "$(member ECDHE-ECDSA-AES128-GCM-SHA256 -fingerprint -sha256)" != "$saved" ]; then
+  echo "the dual listener does not serve each client its lineage's certificate" >&2
+  exit 1
+fi
+echo "ECDSA clients get example.test's certificate, RSA clients example.test-rsa's: certbot renews both members"
 
 step "requests through the listener reach its two backends, taken in turn (WRR)"
 # The certificate was checked above; -k because pebble's root is not in the system's store.
