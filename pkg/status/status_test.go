@@ -31,7 +31,6 @@ type world struct {
 	dir  string
 	sim  *tcsim.Sim
 	now  time.Time
-	opts tcsim.Options
 	rule level.Rule
 }
 

@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -74,15 +73,6 @@ func (s *Store) locked(ctx context.Context, name string, fn func(p string) error
 // so that a listing of the state files never shows them.
 func tempPattern(name string) string {
 	return "." + name + ".tmp*"
-}
-
-// errnoOf drops the operation and path that an *fs.PathError repeats.
-func errnoOf(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
 
 // Dir is the directory the store lives in.
