@@ -158,12 +158,9 @@ type listenerRef struct {
 	ListenerID     *string `json:"ListenerId" tc:"required"`
 }
 
-// modifyListenerParams: ListenerName, Certificate or MultiCertInfo, and for layer-4 listeners Scheduler,
-// SessionExpireTime and HealthCheck change what tcsim simulates; the other fields are checked
-// where CLB documents a rule for them, then accepted.
-type modifyListenerParams struct {
-	listenerRef
-	ListenerName               *string           `json:"ListenerName"`
+// listenerSettings are the settings CreateListener and ModifyListener both take (the SDK's two
+// requests name them alike).
+type listenerSettings struct {
 	SessionExpireTime          *int64            `json:"SessionExpireTime"`
 	HealthCheck                *clbHealthCheck   `json:"HealthCheck"`
 	Certificate                *certificateInput `json:"Certificate"`
@@ -185,6 +182,15 @@ type modifyListenerParams struct {
 	RescheduleExpandTarget     *bool             `json:"RescheduleExpandTarget"`
 	RescheduleStartTime        *int64            `json:"RescheduleStartTime"`
 	RescheduleInterval         *int64            `json:"RescheduleInterval"`
+}
+
+// modifyListenerParams: ListenerName, Certificate or MultiCertInfo, and for layer-4 listeners Scheduler,
+// SessionExpireTime and HealthCheck change what tcsim simulates; the other fields are checked
+// where CLB documents a rule for them, then accepted.
+type modifyListenerParams struct {
+	listenerRef
+	listenerSettings
+	ListenerName *string `json:"ListenerName"`
 }
 
 // modifyDomainAttributesParams: Certificate or MultiCertInfo, and NewDomain change what tcsim simulates; Http2,
