@@ -49,8 +49,7 @@ func (c *cloud) createListener(_ context.Context, r *request, p *createListenerP
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.settleLocked(r.Now)
-	lb, err := c.lbLocked(r.Region, *p.LoadBalancerID)
+	lb, err := c.settledLBLocked(r, *p.LoadBalancerID)
 	if err != nil {
 		return nil, err
 	}
