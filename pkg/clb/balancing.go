@@ -8,10 +8,10 @@ import (
 	"github.com/clbcert/clbcert/pkg/tencent"
 )
 
-// Balancing is a change to how a forwarding rule or a layer-4 listener
+// BalancingChange is a change to how a forwarding rule or a layer-4 listener
 // spreads traffic. An empty Scheduler, a nil SessionExpireTime or a nil
 // HealthCheck leaves that setting as it is.
-type Balancing struct {
+type BalancingChange struct {
 	Scheduler         string
 	SessionExpireTime *int64
 	// HealthCheck is the whole wanted check, not only the fields that
@@ -23,7 +23,7 @@ type Balancing struct {
 // SetBalancing changes the balancing of the rule at a (a.LocationID set,
 // ModifyRule) or of the listener at a (ModifyListener, for TCP, TCP_SSL and
 // QUIC listeners) and returns the task of the change.
-func (c *Client) SetBalancing(ctx context.Context, a Address, b Balancing) (string, error) {
+func (c *Client) SetBalancing(ctx context.Context, a Address, b BalancingChange) (string, error) {
 	scheduler, health := optional(b.Scheduler), healthCheckInput(b.HealthCheck)
 	if a.LocationID != "" {
 		req := clbsdk.NewModifyRuleRequest()

@@ -31,14 +31,14 @@ func TestListenerOf(t *testing.T) {
 		{"certificate without id is none", `{"ListenerId":"lbl-1","Protocol":"HTTPS","Certificate":{"SSLMode":"UNIDIRECTIONAL"}}`,
 			Listener{ID: "lbl-1", Protocol: "HTTPS"}},
 		{"mutual TLS keeps mode and CA", `{"ListenerId":"lbl-1","Protocol":"TCP_SSL","Certificate":{"SSLMode":"MUTUAL","CertId":"c1","CertCaId":"ca1"},"Scheduler":"WRR","SessionExpireTime":30}`,
-			Listener{ID: "lbl-1", Protocol: "TCP_SSL", Certificate: &CertRef{ID: "c1", SSLMode: "MUTUAL", CAID: "ca1"}, Scheduler: "WRR", SessionExpireTime: 30}},
+			Listener{ID: "lbl-1", Protocol: "TCP_SSL", Certificate: &CertRef{ID: "c1", SSLMode: "MUTUAL", CAID: "ca1"}, Balancing: Balancing{Scheduler: "WRR", SessionExpireTime: 30}}},
 		{"dual mutual binding: every member, OPTIONAL kept", `{"ListenerId":"lbl-4","Protocol":"HTTPS","Certificate":{"SSLMode":"MUTUAL","SSLVerifyClient":"OPTIONAL","CertId":"rsa1","CertCaId":"ca1","ExtCertIds":["ecc1"]}}`,
 			Listener{ID: "lbl-4", Protocol: "HTTPS", Certificate: &CertRef{ID: "rsa1", ExtIDs: []string{"ecc1"}, SSLMode: "MUTUAL", CAID: "ca1", SSLVerifyClient: "OPTIONAL"}}},
 		{"SNI rules lower-cased, nil rule skipped", `{"ListenerId":"lbl-2","Protocol":"HTTPS","SniSwitch":1,"Rules":[null,{"LocationId":"loc-1","Domain":"API.Example.test","Url":"/","Certificate":{"CertId":"c2"},"HealthCheck":{"HealthSwitch":1,"CheckType":"HTTP","HttpCode":31,"HttpCheckPath":"/ok"}}]}`,
 			Listener{ID: "lbl-2", Protocol: "HTTPS", SNI: true, Rules: []Rule{{LocationID: "loc-1", Domain: "api.example.test", URL: "/", Certificate: &CertRef{ID: "c2"},
-				HealthCheck: &HealthCheck{On: true, CheckType: "HTTP", HTTPCode: 31, HTTPCheckPath: "/ok"}}}}},
+				Balancing: Balancing{HealthCheck: &HealthCheck{On: true, CheckType: "HTTP", HTTPCode: 31, HTTPCheckPath: "/ok"}}}}}},
 		{"health check off", `{"ListenerId":"lbl-3","Protocol":"TCP","HealthCheck":{"HealthSwitch":0,"TimeOut":2,"IntervalTime":5,"HealthNum":3,"UnHealthNum":3,"CheckPort":81,"HttpVersion":"HTTP/1.1","HttpCheckDomain":"h","HttpCheckMethod":"GET"}}`,
-			Listener{ID: "lbl-3", Protocol: "TCP", HealthCheck: &HealthCheck{TimeOut: 2, IntervalTime: 5, HealthNum: 3, UnHealthNum: 3, CheckPort: 81, HTTPVersion: "HTTP/1.1", HTTPCheckDomain: "h", HTTPCheckMethod: "GET"}}},
+			Listener{ID: "lbl-3", Protocol: "TCP", Balancing: Balancing{HealthCheck: &HealthCheck{TimeOut: 2, IntervalTime: 5, HealthNum: 3, UnHealthNum: 3, CheckPort: 81, HTTPVersion: "HTTP/1.1", HTTPCheckDomain: "h", HTTPCheckMethod: "GET"}}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

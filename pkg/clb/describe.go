@@ -35,11 +35,9 @@ type Listener struct {
 	// its own certificate; off, the listener's certificate is served.
 	SNI bool `json:"sni"`
 	// Certificate is the listener's certificate, nil if it has none.
-	Certificate       *CertRef     `json:"certificate,omitempty"`
-	Scheduler         string       `json:"scheduler,omitempty"`
-	SessionExpireTime int64        `json:"sessionExpireTime"`
-	HealthCheck       *HealthCheck `json:"healthCheck,omitempty"`
-	Rules             []Rule       `json:"rules,omitempty"`
+	Certificate *CertRef `json:"certificate,omitempty"`
+	Balancing
+	Rules []Rule `json:"rules,omitempty"`
 }
 
 // Rule is a forwarding rule of an HTTP or HTTPS listener.
@@ -51,10 +49,26 @@ type Rule struct {
 	URL    string `json:"url"`
 	// Certificate is the domain's certificate on an SNI listener; nil
 	// otherwise.
-	Certificate       *CertRef     `json:"certificate,omitempty"`
+	Certificate *CertRef `json:"certificate,omitempty"`
+	Balancing
+}
+
+// Balancing is how requests are spread over the targets and the targets'
+// health checked: a TCP_SSL, QUIC or TCP listener's own, a rule's of an
+// HTTP or HTTPS listener.
+type Balancing struct {
 	Scheduler         string       `json:"scheduler,omitempty"`
 	SessionExpireTime int64        `json:"sessionExpireTime"`
 	HealthCheck       *HealthCheck `json:"healthCheck,omitempty"`
+}
+
+// BalancingAt is the balancing of rule r of the listener, or with r nil
+// the listener's own.
+func (l *Listener) BalancingAt(r *Rule) Balancing {
+	if r != nil {
+		return r.Balancing
+	}
+	return l.Balancing
 }
 
 // CertRef is a certificate binding as CLB reports it: its server
@@ -180,7 +194,7 @@ func listenerOf(l *clbsdk.Listener) Listener {
 	ln := Listener{
 		ID: tencent.Deref(l.ListenerId), Name: tencent.Deref(l.ListenerName), Protocol: tencent.Deref(l.Protocol), Port: tencent.Deref(l.Port),
 		SNI: tencent.Deref(l.SniSwitch) == 1, Certificate: certOf(l.Certificate),
-		Scheduler: tencent.Deref(l.Scheduler), SessionExpireTime: tencent.Deref(l.SessionExpireTime), HealthCheck: healthCheckOf(l.HealthCheck),
+		Balancing: balancingOf(l.Scheduler, l.SessionExpireTime, l.HealthCheck),
 	}
 	for _, r := range l.Rules {
 		if r == nil {
@@ -188,8 +202,7 @@ func listenerOf(l *clbsdk.Listener) Listener {
 		}
 		ln.Rules = append(ln.Rules, Rule{
 			LocationID: tencent.Deref(r.LocationId), Domain: strings.ToLower(tencent.Deref(r.Domain)), URL: tencent.Deref(r.Url),
-			Certificate: certOf(r.Certificate), Scheduler: tencent.Deref(r.Scheduler), SessionExpireTime: tencent.Deref(r.SessionExpireTime),
-			HealthCheck: healthCheckOf(r.HealthCheck),
+			Certificate: certOf(r.Certificate), Balancing: balancingOf(r.Scheduler, r.SessionExpireTime, r.HealthCheck),
 		})
 	}
 	return ln
@@ -206,6 +219,12 @@ func certOf(o *clbsdk.CertificateOutput) *CertRef {
 		}
 	}
 	return ref
+}
+
+// balancingOf reads the balancing fields that the SDK's Listener and
+// RuleOutput both have.
+func balancingOf(scheduler *string, session *int64, h *clbsdk.HealthCheck) Balancing {
+	return Balancing{Scheduler: tencent.Deref(scheduler), SessionExpireTime: tencent.Deref(session), HealthCheck: healthCheckOf(h)}
 }
 
 func healthCheckOf(h *clbsdk.HealthCheck) *HealthCheck {

@@ -130,14 +130,20 @@ func (r *Report) Err() error {
 	if r.ProductsError != "" {
 		what = append(what, r.ProductsError)
 	}
-	msg := strings.Join(what, " and ") + ": the report says why"
-	switch done := r.done(); {
-	case done == 1:
-		msg += "; the other target is done"
-	case done > 1:
-		msg += fmt.Sprintf("; the other %s are done", plural.Of(done, "target"))
-	}
+	msg := strings.Join(what, " and ") + ": the report says why" + othersDone(r.done())
 	return fmt.Errorf("%s: fix the cause and run clbcert-deploy again to finish", msg)
+}
+
+// othersDone tells, after a summary of failures, how many of the other
+// targets are done: "" for none.
+func othersDone(done int) string {
+	switch {
+	case done == 1:
+		return "; the other target is done"
+	case done > 1:
+		return fmt.Sprintf("; the other %s are done", plural.Of(done, "target"))
+	}
+	return ""
 }
 
 // productsErr is the error of a dry run (or of a run with nothing to bind)
@@ -244,7 +250,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	if !clbRows && len(r.Resources) == 0 {
 		fmt.Fprintln(w, "no target serves a certificate that this one covers")
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw := newTable(w)
 	if clbRows || len(r.Resources) == 0 {
 		fmt.Fprintln(tw, "REGION\tTARGET\tPROTOCOL\tBEFORE\tSTATUS\tVERIFIED")
 	}
@@ -254,12 +260,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 		if t.Outcome == certbinding.Added || t.Outcome == certbinding.Migrated || (len(t.After.Members) > 1 && t.Status != StatusKept) {
 			why = append(why, fmt.Sprintf("%s %s: %s: %s", t.Region, t.Address, t.Outcome, describeMembers(t.After)))
 		}
-		if t.Error != "" {
-			why = append(why, fmt.Sprintf("%s %s: %s", t.Region, t.Address, t.Error))
-		}
-		if t.Task != "" {
-			why = append(why, fmt.Sprintf("%s %s: CLB task %s was submitted and finishes on its own", t.Region, t.Address, t.Task))
-		}
+		why = append(why, t.problems()...)
 		if t.Status == StatusKept {
 			why = append(why, fmt.Sprintf("%s %s: kept: %s", t.Region, t.Address, t.Kept))
 		}
@@ -290,16 +291,38 @@ func writeResources(w io.Writer, rs []ResourceResult, why *[]string) error {
 	if len(rs) == 0 {
 		return nil
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw := newTable(w)
 	fmt.Fprintln(tw, "PRODUCT\tREGION\tRESOURCE\tBEFORE\tSTATUS")
 	for _, r := range rs {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Type, dash(r.Region), r.Where(), dash(r.Before), r.Status)
-		if r.Error != "" {
-			*why = append(*why, fmt.Sprintf("%s: %s", r.Resource, r.Error))
-		}
+		*why = append(*why, r.problems()...)
 	}
 	return tw.Flush()
 }
+
+// problems are the target's lines below a table: its error and the CLB
+// task it left running.
+func (t *TargetResult) problems() []string {
+	var out []string
+	if t.Error != "" {
+		out = append(out, fmt.Sprintf("%s %s: %s", t.Region, t.Address, t.Error))
+	}
+	if t.Task != "" {
+		out = append(out, fmt.Sprintf("%s %s: CLB task %s was submitted and finishes on its own", t.Region, t.Address, t.Task))
+	}
+	return out
+}
+
+// problems are the resource's lines below a table: its error.
+func (r *ResourceResult) problems() []string {
+	if r.Error == "" {
+		return nil
+	}
+	return []string{fmt.Sprintf("%s: %s", r.Resource, r.Error)}
+}
+
+// newTable is the tabwriter of the reports' tables.
+func newTable(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 4, 2, ' ', 0) }
 
 // describeMembers is a binding for people: each member with its key
 // algorithm, and the mutual-TLS settings.
@@ -340,32 +363,25 @@ func (r *RollbackReport) WriteTable(w io.Writer) error {
 		head += " (dry run: nothing changed)"
 	}
 	fmt.Fprintln(w, head)
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw := newTable(w)
 	if len(r.Targets) > 0 || len(r.Failures) > 0 || len(r.Resources) == 0 {
 		fmt.Fprintln(tw, "REGION\tTARGET\tFROM\tTO\tSTATUS\tVERIFIED")
 	}
 	var why []string
 	for _, t := range r.Targets {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Region, t.Address, members(t.Before), t.To, t.Status, dash(t.Verified))
-		if t.Error != "" {
-			why = append(why, fmt.Sprintf("%s %s: %s", t.Region, t.Address, t.Error))
-		}
-		if t.Task != "" {
-			why = append(why, fmt.Sprintf("%s %s: CLB task %s was submitted and finishes on its own", t.Region, t.Address, t.Task))
-		}
+		why = append(why, t.problems()...)
 	}
 	why = append(why, unreadableRows(tw, r.Failures)...)
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	if len(r.Resources) > 0 {
-		rt := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		rt := newTable(w)
 		fmt.Fprintln(rt, "PRODUCT\tREGION\tRESOURCE\tFROM\tTO\tSTATUS")
 		for _, res := range r.Resources {
 			fmt.Fprintf(rt, "%s\t%s\t%s\t%s\t%s\t%s\n", res.Type, dash(res.Region), res.Where(), dash(res.Before), res.To, res.Status)
-			if res.Error != "" {
-				why = append(why, fmt.Sprintf("%s: %s", res.Resource, res.Error))
-			}
+			why = append(why, res.problems()...)
 		}
 		if err := rt.Flush(); err != nil {
 			return err
@@ -412,7 +428,7 @@ func (r *PruneReport) WriteTable(w io.Writer) error {
 		_, err := fmt.Fprintln(w, "nothing to prune: no lineage given, and none recorded in the state dir")
 		return err
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw := newTable(w)
 	fmt.Fprintln(tw, "LINEAGE\tCERT\tNOT AFTER\tACTION")
 	for _, l := range r.Lineages {
 		if l.Error != "" {

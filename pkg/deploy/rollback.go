@@ -98,13 +98,7 @@ func (r *RollbackReport) Err() error {
 	if len(what) == 0 {
 		return nil
 	}
-	msg := fmt.Sprintf("rollback of %s: %s: the report says why", r.Lineage, strings.Join(what, " and "))
-	switch {
-	case done == 1:
-		msg += "; the other target is done"
-	case done > 1:
-		msg += fmt.Sprintf("; the other %s are done", plural.Of(done, "target"))
-	}
+	msg := fmt.Sprintf("rollback of %s: %s: the report says why", r.Lineage, strings.Join(what, " and ")) + othersDone(done)
 	return fmt.Errorf("%s: fix the cause and run clbcert rollback %s again to finish", msg, r.Lineage)
 }
 

@@ -15,7 +15,7 @@ func sane() inventory.HealthCheck {
 }
 
 func ruleUnit(h *inventory.HealthCheck) unit {
-	r := inventory.Rule{LocationID: "loc-1", Domain: "www.example.test", URL: "/", HealthCheck: h}
+	r := inventory.Rule{LocationID: "loc-1", Domain: "www.example.test", URL: "/", Balancing: inventory.Balancing{HealthCheck: h}}
 	return unit{lb: inventory.LoadBalancer{Region: "ap-guangzhou", ID: "lb-1"}, l: inventory.Listener{ID: "lbl-1", Protocol: "HTTPS", Port: 443, Rules: []inventory.Rule{r}}, rule: &r}
 }
 
@@ -70,7 +70,7 @@ func TestHealthCheckFindings(t *testing.T) {
 			tc.edit(&h)
 			u := ruleUnit(&h)
 			if tc.layer4 {
-				u = unit{lb: u.lb, l: inventory.Listener{ID: "lbl-1", Protocol: "TCP_SSL", Port: 443, HealthCheck: &h}}
+				u = unit{lb: u.lb, l: inventory.Listener{ID: "lbl-1", Protocol: "TCP_SSL", Port: 443, Balancing: inventory.Balancing{HealthCheck: &h}}}
 			}
 			got := healthCheckFindings(u)
 			if len(got) != len(tc.want) {

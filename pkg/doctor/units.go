@@ -32,12 +32,7 @@ func (f *facts) units() []unit {
 	return out
 }
 
-func (u unit) health() *inventory.HealthCheck {
-	if u.rule != nil {
-		return u.rule.HealthCheck
-	}
-	return u.l.HealthCheck
-}
+func (u unit) health() *inventory.HealthCheck { return u.l.BalancingAt(u.rule).HealthCheck }
 
 func (u unit) where() Where {
 	w := Where{Address: u.address(), Protocol: u.l.Protocol, Port: u.l.Port}

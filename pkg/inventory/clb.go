@@ -13,6 +13,7 @@ type (
 	Listener     = clb.Listener
 	Rule         = clb.Rule
 	CertRef      = clb.CertRef
+	Balancing    = clb.Balancing
 	HealthCheck  = clb.HealthCheck
 	TargetHealth = clb.TargetHealth
 )

@@ -68,25 +68,33 @@ type Listener struct {
 	// Certificate is the listener's own (nil on an SNI listener, where each
 	// rule's domain has one, and on plain HTTP/TCP/UDP).
 	Certificate *Cert `json:"certificate"`
-	// Scheduler, SessionExpireTime, HealthCheck and Backends are the
-	// listener's own on layer 4; HTTP and HTTPS listeners balance per rule.
-	Scheduler         string                 `json:"scheduler"`
-	SessionExpireTime int64                  `json:"sessionExpireTime"`
-	HealthCheck       *inventory.HealthCheck `json:"healthCheck"`
-	Backends          []Backend              `json:"backends"`
-	Rules             []Rule                 `json:"rules"`
+	// Balancing is the listener's own on layer 4; HTTP and HTTPS
+	// listeners balance per rule.
+	Balancing
+	Rules []Rule `json:"rules"`
 }
 
 // Rule is a forwarding rule of an HTTP or HTTPS listener.
 type Rule struct {
-	LocationID        string                 `json:"locationId"`
-	Domain            string                 `json:"domain"`
-	URL               string                 `json:"url"`
-	Certificate       *Cert                  `json:"certificate"`
+	LocationID  string `json:"locationId"`
+	Domain      string `json:"domain"`
+	URL         string `json:"url"`
+	Certificate *Cert  `json:"certificate"`
+	Balancing
+}
+
+// Balancing is how a layer-4 listener or a rule spreads requests over its
+// backends, and how they are.
+type Balancing struct {
 	Scheduler         string                 `json:"scheduler"`
 	SessionExpireTime int64                  `json:"sessionExpireTime"`
 	HealthCheck       *inventory.HealthCheck `json:"healthCheck"`
 	Backends          []Backend              `json:"backends"`
+}
+
+// balancing is b with the backends.
+func balancing(b inventory.Balancing, backends []Backend) Balancing {
+	return Balancing{Scheduler: b.Scheduler, SessionExpireTime: b.SessionExpireTime, HealthCheck: b.HealthCheck, Backends: backends}
 }
 
 // Cert is a bound certificate as the SSL service describes it. Known is
@@ -199,8 +207,7 @@ func Collect(ctx context.Context, c *inventory.Client, regions []string, now tim
 func listener(lb inventory.LoadBalancer, l inventory.Listener, certs map[string]inventory.Certificate, health []inventory.TargetHealth, now time.Time) Listener {
 	out := Listener{
 		ID: l.ID, Name: l.Name, Protocol: l.Protocol, Port: l.Port, TLS: inventory.IsTLS(l.Protocol), SNI: l.SNI,
-		Scheduler: l.Scheduler, SessionExpireTime: l.SessionExpireTime, HealthCheck: l.HealthCheck,
-		Backends: []Backend{}, Rules: []Rule{},
+		Balancing: balancing(l.Balancing, []Backend{}), Rules: []Rule{},
 	}
 	if !inventory.IsLayer7(l.Protocol) {
 		out.Backends = backends(health, lb.ID, l.ID, nil)
@@ -210,8 +217,8 @@ func listener(lb inventory.LoadBalancer, l inventory.Listener, certs map[string]
 	}
 	for _, r := range l.Rules {
 		rule := Rule{
-			LocationID: r.LocationID, Domain: r.Domain, URL: r.URL, Scheduler: r.Scheduler, SessionExpireTime: r.SessionExpireTime,
-			HealthCheck: r.HealthCheck, Backends: backends(health, lb.ID, l.ID, &r.LocationID),
+			LocationID: r.LocationID, Domain: r.Domain, URL: r.URL,
+			Balancing: balancing(r.Balancing, backends(health, lb.ID, l.ID, &r.LocationID)),
 		}
 		if l.SNI {
 			rule.Certificate = cert(l.CertificateFor(r.Domain), certs, now)

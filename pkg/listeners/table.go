@@ -149,8 +149,7 @@ func lbLine(lb LoadBalancer) string {
 func listenerRow(l Listener) []string {
 	proto := fmt.Sprintf("%s:%d", l.Protocol, l.Port)
 	if !inventory.IsLayer7(l.Protocol) {
-		return []string{l.ID, proto, "-", certCell(l.TLS, l.Certificate), daysCell(l.Certificate),
-			dash(l.Scheduler), session(l.SessionExpireTime), healthCell(l.HealthCheck), backendsCell(l.Backends)}
+		return append([]string{l.ID, proto, "-", certCell(l.TLS, l.Certificate), daysCell(l.Certificate)}, l.cells()...)
 	}
 	rule, certificate := "sni off", certCell(l.TLS, l.Certificate)
 	if l.SNI {
@@ -167,8 +166,12 @@ func ruleRow(l Listener, r Rule) []string {
 	if l.SNI {
 		certificate = certCell(true, r.Certificate)
 	}
-	return []string{r.LocationID, "", r.Domain + r.URL, certificate, daysCell(r.Certificate),
-		dash(r.Scheduler), session(r.SessionExpireTime), healthCell(r.HealthCheck), backendsCell(r.Backends)}
+	return append([]string{r.LocationID, "", r.Domain + r.URL, certificate, daysCell(r.Certificate)}, r.cells()...)
+}
+
+// cells are the table's columns of the balancing.
+func (b Balancing) cells() []string {
+	return []string{dash(b.Scheduler), session(b.SessionExpireTime), healthCell(b.HealthCheck), backendsCell(b.Backends)}
 }
 
 func certCell(tls bool, c *Cert) string {

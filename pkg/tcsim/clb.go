@@ -158,12 +158,9 @@ type listenerRef struct {
 	ListenerID     *string `json:"ListenerId" tc:"required"`
 }
 
-// modifyListenerParams: ListenerName, Certificate or MultiCertInfo, and for layer-4 listeners Scheduler,
-// SessionExpireTime and HealthCheck change what tcsim simulates; the other fields are checked
-// where CLB documents a rule for them, then accepted.
-type modifyListenerParams struct {
-	listenerRef
-	ListenerName               *string           `json:"ListenerName"`
+// listenerSettings are the settings CreateListener and ModifyListener both take (the SDK's two
+// requests name them alike).
+type listenerSettings struct {
 	SessionExpireTime          *int64            `json:"SessionExpireTime"`
 	HealthCheck                *clbHealthCheck   `json:"HealthCheck"`
 	Certificate                *certificateInput `json:"Certificate"`
@@ -185,6 +182,15 @@ type modifyListenerParams struct {
 	RescheduleExpandTarget     *bool             `json:"RescheduleExpandTarget"`
 	RescheduleStartTime        *int64            `json:"RescheduleStartTime"`
 	RescheduleInterval         *int64            `json:"RescheduleInterval"`
+}
+
+// modifyListenerParams: ListenerName, Certificate or MultiCertInfo, and for layer-4 listeners Scheduler,
+// SessionExpireTime and HealthCheck change what tcsim simulates; the other fields are checked
+// where CLB documents a rule for them, then accepted.
+type modifyListenerParams struct {
+	listenerRef
+	listenerSettings
+	ListenerName *string `json:"ListenerName"`
 }
 
 // modifyDomainAttributesParams: Certificate or MultiCertInfo, and NewDomain change what tcsim simulates; Http2,
@@ -456,8 +462,7 @@ func (c *cloud) describeListeners(_ context.Context, r *request, p *describeList
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.settleLocked(r.Now)
-	lb, err := c.lbLocked(r.Region, *p.LoadBalancerID)
+	lb, err := c.settledLBLocked(r, *p.LoadBalancerID)
 	if err != nil {
 		return nil, err
 	}
@@ -504,6 +509,13 @@ func listenerOut(l *listener) listenerOutput {
 
 func isLayer7(protocol string) bool { return protocol == protoHTTP || protocol == protoHTTPS }
 
+// settledLBLocked completes the tasks due at the request's time, then finds load balancer id
+// in the request's region: what an action sees of it. The caller holds c.mu.
+func (c *cloud) settledLBLocked(r *request, id string) (*loadBalancer, error) {
+	c.settleLocked(r.Now)
+	return c.lbLocked(r.Region, id)
+}
+
 // lbLocked finds a load balancer of the request's region.
 func (c *cloud) lbLocked(region, id string) (*loadBalancer, error) {
 	lb := c.lbByID[id]
@@ -523,8 +535,7 @@ func (c *cloud) changeListener(r *request, lbID, listenerID *string, change func
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.settleLocked(r.Now)
-	lb, err := c.lbLocked(r.Region, *lbID)
+	lb, err := c.settledLBLocked(r, *lbID)
 	if err != nil {
 		return nil, err
 	}

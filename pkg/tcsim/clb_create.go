@@ -22,35 +22,15 @@ const (
 // listeners tcsim simulates; what tcsim does not simulate (port ranges, target groups, TCP_SSL
 // without SSL) is refused with the reason; the other fields are accepted.
 type createListenerParams struct {
-	LoadBalancerID             *string           `json:"LoadBalancerId" tc:"required"`
-	Ports                      []*int64          `json:"Ports" tc:"required"`
-	Protocol                   *string           `json:"Protocol" tc:"required"`
-	ListenerNames              []*string         `json:"ListenerNames"`
-	HealthCheck                *clbHealthCheck   `json:"HealthCheck"`
-	Certificate                *certificateInput `json:"Certificate"`
-	SessionExpireTime          *int64            `json:"SessionExpireTime"`
-	Scheduler                  *string           `json:"Scheduler"`
-	SniSwitch                  *int64            `json:"SniSwitch"`
-	TargetType                 *string           `json:"TargetType"`
-	SessionType                *string           `json:"SessionType"`
-	KeepaliveEnable            *int64            `json:"KeepaliveEnable"`
-	EndPort                    *uint64           `json:"EndPort"`
-	DeregisterTargetRst        *bool             `json:"DeregisterTargetRst"`
-	MultiCertInfo              *multiCertInfo    `json:"MultiCertInfo"`
-	MaxConn                    *int64            `json:"MaxConn"`
-	MaxCps                     *int64            `json:"MaxCps"`
-	IdleConnectTimeout         *int64            `json:"IdleConnectTimeout"`
-	ProxyProtocol              *bool             `json:"ProxyProtocol"`
-	SnatEnable                 *bool             `json:"SnatEnable"`
-	FullEndPorts               []*int64          `json:"FullEndPorts"`
-	H2cSwitch                  *bool             `json:"H2cSwitch"`
-	SslCloseSwitch             *bool             `json:"SslCloseSwitch"`
-	DataCompressMode           *string           `json:"DataCompressMode"`
-	RescheduleTargetZeroWeight *bool             `json:"RescheduleTargetZeroWeight"`
-	RescheduleUnhealthy        *bool             `json:"RescheduleUnhealthy"`
-	RescheduleExpandTarget     *bool             `json:"RescheduleExpandTarget"`
-	RescheduleStartTime        *int64            `json:"RescheduleStartTime"`
-	RescheduleInterval         *int64            `json:"RescheduleInterval"`
+	listenerSettings
+	LoadBalancerID *string   `json:"LoadBalancerId" tc:"required"`
+	Ports          []*int64  `json:"Ports" tc:"required"`
+	Protocol       *string   `json:"Protocol" tc:"required"`
+	ListenerNames  []*string `json:"ListenerNames"`
+	EndPort        *uint64   `json:"EndPort"`
+	FullEndPorts   []*int64  `json:"FullEndPorts"`
+	H2cSwitch      *bool     `json:"H2cSwitch"`
+	SslCloseSwitch *bool     `json:"SslCloseSwitch"`
 }
 
 type createListenerResponse struct {
@@ -69,8 +49,7 @@ func (c *cloud) createListener(_ context.Context, r *request, p *createListenerP
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.settleLocked(r.Now)
-	lb, err := c.lbLocked(r.Region, *p.LoadBalancerID)
+	lb, err := c.settledLBLocked(r, *p.LoadBalancerID)
 	if err != nil {
 		return nil, err
 	}

@@ -356,8 +356,7 @@ func (c *cloud) describeTargets(_ context.Context, r *request, p *describeTarget
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.settleLocked(r.Now)
-	lb, err := c.lbLocked(r.Region, *p.LoadBalancerID)
+	lb, err := c.settledLBLocked(r, *p.LoadBalancerID)
 	if err != nil {
 		return nil, err
 	}

@@ -20,8 +20,8 @@ type balancing struct {
 
 // input is what a change sends: the settings marked to send, the health
 // check whole.
-func (b balancing) input() clb.Balancing {
-	var in clb.Balancing
+func (b balancing) input() clb.BalancingChange {
+	var in clb.BalancingChange
 	if b.sendScheduler {
 		in.Scheduler = b.scheduler
 	}
@@ -53,13 +53,10 @@ type place struct {
 func (p place) address() clb.Address { return p.lb.At(p.listener, p.rule) }
 
 func (p place) current() balancing {
-	b := balancing{scheduler: p.listener.Scheduler, session: p.listener.SessionExpireTime}
-	hc := p.listener.HealthCheck
-	if p.rule != nil {
-		b.scheduler, b.session, hc = p.rule.Scheduler, p.rule.SessionExpireTime, p.rule.HealthCheck
-	}
-	if hc != nil {
-		b.health = *hc
+	cur := p.listener.BalancingAt(p.rule)
+	b := balancing{scheduler: cur.Scheduler, session: cur.SessionExpireTime}
+	if cur.HealthCheck != nil {
+		b.health = *cur.HealthCheck
 	}
 	return b
 }
