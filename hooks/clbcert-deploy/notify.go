@@ -2,10 +2,12 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/clbcert/clbcert/pkg/deploy"
 	"github.com/clbcert/clbcert/pkg/level"
 	"github.com/clbcert/clbcert/pkg/notify"
+	"github.com/clbcert/clbcert/pkg/plural"
 )
 
 // deployFailed tells which targets failed and why, and the command that
@@ -23,7 +25,14 @@ func deployFailed(lineage, dir string, rep *deploy.Report, err error) notify.Mes
 		m.Title = fmt.Sprintf("deploy of %s failed", lineage)
 		m.Details = []string{err.Error()}
 	default:
-		m.Title = fmt.Sprintf("deploy of %s failed on %d of %d targets; %d load balancers could not be read", lineage, len(failed), len(rep.Targets), len(rep.Failures))
+		var why []string
+		if len(failed) > 0 {
+			why = append(why, fmt.Sprintf("on %d of %s", len(failed), plural.Of(len(rep.Targets), "target")))
+		}
+		if len(rep.Failures) > 0 {
+			why = append(why, fmt.Sprintf("%s of the cloud could not be read", plural.Of(len(rep.Failures), "part")))
+		}
+		m.Title = fmt.Sprintf("deploy of %s failed %s", lineage, strings.Join(why, "; "))
 		for _, f := range rep.Failures {
 			m.Details = append(m.Details, fmt.Sprintf("%s %s: could not be read: %s", f.Region, f.LoadBalancerID, f.Error))
 		}
@@ -39,7 +48,7 @@ func deployFailed(lineage, dir string, rep *deploy.Report, err error) notify.Mes
 func deployDone(lineage string, rep *deploy.Report, recovered bool) notify.Message {
 	m := notify.Message{Event: notify.EventDeployDone, Lineage: lineage, Title: fmt.Sprintf("%s deployed to %d targets", lineage, len(rep.Targets))}
 	if recovered {
-		m.Event, m.Title = notify.EventDeployRecovered, fmt.Sprintf("%s deployed to all %d targets again: the earlier failure is over", lineage, len(rep.Targets))
+		m.Event, m.Title = notify.EventDeployRecovered, fmt.Sprintf("%s deployed to %s again: the earlier failure is over", lineage, plural.Of(len(rep.Targets), "target"))
 	}
 	ok := level.OK
 	m.Level = &ok

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/clbcert/clbcert/pkg/lineage"
+	"github.com/clbcert/clbcert/pkg/plural"
 )
 
 const day = 24 * time.Hour
@@ -154,11 +155,11 @@ func (r Rule) Expiry(c Cert, now time.Time) Verdict {
 		days := lineage.DaysLeft(c.NotAfter, now)
 		switch {
 		case days <= r.CriticalDays:
-			v.Level, v.Reason = Critical, fmt.Sprintf("%d days left (critical at %d)", days, r.CriticalDays)
+			v.Level, v.Reason = Critical, fmt.Sprintf("%s left (critical at %d)", plural.Of(days, "day"), r.CriticalDays)
 		case days <= r.WarnDays:
-			v.Level, v.Reason = Warning, fmt.Sprintf("%d days left (warning at %d)", days, r.WarnDays)
+			v.Level, v.Reason = Warning, fmt.Sprintf("%s left (warning at %d)", plural.Of(days, "day"), r.WarnDays)
 		default:
-			v.Reason = fmt.Sprintf("%d days left (warning at %d)", days, r.WarnDays)
+			v.Reason = fmt.Sprintf("%s left (warning at %d)", plural.Of(days, "day"), r.WarnDays)
 		}
 	default:
 		window := c.NotAfter.Sub(v.RenewalDue)
@@ -191,7 +192,7 @@ func (r Rule) DeployLag(places int, written, now time.Time) Verdict {
 	if age < r.DeployGrace {
 		v.Level = Warning
 	}
-	v.Reason = fmt.Sprintf("an older certificate is still served on %d targets, %s after the current one was issued (critical after %s): run clbcert-deploy --lineage DIR", places, Words(age), Words(r.DeployGrace))
+	v.Reason = fmt.Sprintf("an older certificate is still served on %s, %s after the current one was issued (critical after %s): run clbcert-deploy --lineage DIR", plural.Of(places, "target"), Words(age), Words(r.DeployGrace))
 	return v
 }
 

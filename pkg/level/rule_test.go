@@ -45,7 +45,7 @@ func TestExpiry(t *testing.T) {
 		{"160h absolute fresh", absolute, cert(160*h, 0), 0, Critical, 0, "6 days left (critical at 7)"},
 		{"160h tight fresh", tight, cert(160*h, 0), 0, OK, 0, "6 days left"},
 		{"160h tight warning", tight, cert(160*h, 0), 88 * h, Warning, 0, "3 days left (warning at 3)"},
-		{"160h tight critical", tight, cert(160*h, 0), 136 * h, Critical, 0, "1 days left (critical at 1)"},
+		{"160h tight critical", tight, cert(160*h, 0), 136 * h, Critical, 0, "1 day left (critical at 1)"},
 
 		// 45 days: due at 30 d, grace 3 d, window 15 d, critical at 7.5 d left.
 		{"45d before due", lifetime, cert(45*d, 0), 30*d - time.Second, OK, 30 * d, ""},

@@ -11,6 +11,7 @@ import (
 
 	sslsdk "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/ssl/v20191205"
 
+	"github.com/clbcert/clbcert/pkg/plural"
 	"github.com/clbcert/clbcert/pkg/tencent"
 )
 
@@ -50,8 +51,8 @@ func (e *MoveError) Error() string {
 	for _, o := range e.Failed {
 		names = append(names, fmt.Sprintf("%s (%s)", o.Resource, o.Error))
 	}
-	return fmt.Sprintf("%d resources still hold certificate %s after a retry (SSL deploy record %d): %s; fix the cause and run again: the resources already on %s stay there",
-		len(e.Failed), e.OldCertID, e.RecordID, strings.Join(names, "; "), e.NewCertID)
+	return fmt.Sprintf("%s still hold certificate %s after a retry (SSL deploy record %d): %s; fix the cause and run again: the resources already on %s stay there",
+		plural.Of(len(e.Failed), "resource"), e.OldCertID, e.RecordID, strings.Join(names, "; "), e.NewCertID)
 }
 
 // Update record detail states (DescribeHostUpdateRecordDetail).
@@ -255,8 +256,8 @@ func (c *Client) awaitRecord(ctx context.Context, id uint64, what string) ([]*ss
 		}
 		if err := p.next(ctx); err != nil {
 			if errors.Is(err, errTimeout) {
-				return nil, fmt.Errorf("%s: %d resources of SSL deploy record %d still updating after %s: check the record in the SSL Certificates console, then run again",
-					what, running, id, c.opts.Timeout)
+				return nil, fmt.Errorf("%s: %s of SSL deploy record %d still updating after %s: check the record in the SSL Certificates console, then run again",
+					what, plural.Of(running, "resource"), id, c.opts.Timeout)
 			}
 			return nil, err
 		}
