@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	clbsdk "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/clb/v20180317"
+	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 
 	"github.com/clbcert/clbcert/pkg/tencent"
 )
@@ -46,7 +47,7 @@ func (c *Client) CustomizedConfigs(ctx context.Context, region string, lbIDs []s
 	for start := 0; start < len(lbIDs); start += configFilterChunk {
 		ids := lbIDs[start:min(start+configFilterChunk, len(lbIDs))]
 		found, err := c.configList(ctx, region, func(req *clbsdk.DescribeCustomizedConfigListRequest) {
-			req.Filters = []*clbsdk.Filter{{Name: ptr("loadbalancer-id"), Values: ptrs(ids)}}
+			req.Filters = []*clbsdk.Filter{{Name: ptr("loadbalancer-id"), Values: common.StringPtrs(ids)}}
 		})
 		if err != nil {
 			return nil, fmt.Errorf("read the customized configurations of %s in %s: %w", strings.Join(ids, ", "), region, err)
@@ -172,7 +173,7 @@ func (c *Client) SetCustomizedConfig(ctx context.Context, region string, ch Conf
 	req.OperationType = ptr(string(ch.Operation))
 	req.UconfigId, req.ConfigName, req.ConfigContent = optional(ch.ID), optional(ch.Name), optional(ch.Content)
 	if len(ch.LoadBalancerIDs) > 0 {
-		req.LoadBalancerIds = ptrs(ch.LoadBalancerIDs)
+		req.LoadBalancerIds = common.StringPtrs(ch.LoadBalancerIDs)
 	}
 	resp, err := call(ctx, c, region, "SetCustomizedConfigForLoadBalancer", req, (*clbsdk.Client).SetCustomizedConfigForLoadBalancerWithContext)
 	if err != nil {

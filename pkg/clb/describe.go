@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	clbsdk "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/clb/v20180317"
+	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 
 	"github.com/clbcert/clbcert/pkg/binding"
 	"github.com/clbcert/clbcert/pkg/tencent"
@@ -256,7 +257,7 @@ func (c *Client) LoadBalancersUsing(ctx context.Context, region string, ids []st
 	out := map[string][]string{}
 	for start := 0; start < len(ids); start += certIDsPerCall {
 		req := clbsdk.NewDescribeLoadBalancerListByCertIdRequest()
-		req.CertIds = ptrs(ids[start:min(start+certIDsPerCall, len(ids))])
+		req.CertIds = common.StringPtrs(ids[start:min(start+certIDsPerCall, len(ids))])
 		resp, err := call(ctx, c, region, "DescribeLoadBalancerListByCertId", req, (*clbsdk.Client).DescribeLoadBalancerListByCertIdWithContext)
 		if err != nil {
 			return nil, fmt.Errorf("find load balancers using certificates in %s: %w", region, err)
@@ -272,11 +273,3 @@ func (c *Client) LoadBalancersUsing(ctx context.Context, region string, ids []st
 }
 
 func ptr[T any](v T) *T { return &v }
-
-func ptrs(s []string) []*string {
-	out := make([]*string, len(s))
-	for i, v := range s {
-		out[i] = &v
-	}
-	return out
-}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	clbsdk "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/clb/v20180317"
+	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 
 	"github.com/clbcert/clbcert/pkg/tencent"
 )
@@ -60,7 +61,7 @@ func (c *Client) TargetHealth(ctx context.Context, region string, lbIDs []string
 	for start := 0; start < len(lbIDs); start += maxHealthLBs {
 		ids := lbIDs[start:min(start+maxHealthLBs, len(lbIDs))]
 		req := clbsdk.NewDescribeTargetHealthRequest()
-		req.LoadBalancerIds = ptrs(ids)
+		req.LoadBalancerIds = common.StringPtrs(ids)
 		resp, err := call(ctx, c, region, "DescribeTargetHealth", req, (*clbsdk.Client).DescribeTargetHealthWithContext)
 		if err != nil {
 			return nil, fmt.Errorf("read backend health of %s in %s: %w", strings.Join(ids, ", "), region, err)

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 	sslsdk "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/ssl/v20191205"
 
 	"github.com/clbcert/clbcert/pkg/tencent"
@@ -96,10 +97,7 @@ type bindTask struct{ id, certID string }
 
 func (c *Client) startBindTasks(ctx context.Context, ids []string) ([]bindTask, error) {
 	req := sslsdk.NewCreateCertificateBindResourceSyncTaskRequest()
-	req.CertificateIds = make([]*string, len(ids))
-	for i := range ids {
-		req.CertificateIds[i] = &ids[i]
-	}
+	req.CertificateIds = common.StringPtrs(ids)
 	req.IsCache = ptr(uint64(0))
 	resp, err := tencent.Do(ctx, c.caller, "CreateCertificateBindResourceSyncTask", func(ctx context.Context) (*sslsdk.CreateCertificateBindResourceSyncTaskResponse, error) {
 		return c.api.CreateCertificateBindResourceSyncTaskWithContext(ctx, req)

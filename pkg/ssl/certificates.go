@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 	sslsdk "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/ssl/v20191205"
 
 	"github.com/clbcert/clbcert/pkg/lineage"
@@ -63,7 +64,7 @@ func (c *Client) Certificates(ctx context.Context, ids []string) (map[string]Cer
 	for start := 0; start < len(ids); start += 100 {
 		batch := ids[start:min(start+100, len(ids))]
 		req := sslsdk.NewDescribeCertificatesRequest()
-		req.CertIds = ptrs(batch)
+		req.CertIds = common.StringPtrs(batch)
 		req.Limit = ptr(uint64(len(batch)))
 		if err := c.describeCerts(ctx, req, out); err != nil {
 			return nil, err

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 	sslsdk "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/ssl/v20191205"
 
 	"github.com/clbcert/clbcert/pkg/plural"
@@ -185,7 +186,7 @@ func updateRequest(oldID, newID string, resources []Resource) *sslsdk.UpdateCert
 		req.ResourceTypes = append(req.ResourceTypes, ptr(t))
 		if rs := regions[t]; len(rs) > 0 {
 			slices.Sort(rs)
-			req.ResourceTypesRegions = append(req.ResourceTypesRegions, &sslsdk.ResourceTypeRegions{ResourceType: ptr(t), Regions: ptrs(rs)})
+			req.ResourceTypesRegions = append(req.ResourceTypesRegions, &sslsdk.ResourceTypeRegions{ResourceType: ptr(t), Regions: common.StringPtrs(rs)})
 		}
 	}
 	return req
@@ -366,12 +367,4 @@ func sameAs(a, b Resource) bool {
 		return false
 	}
 	return a.Domain != "" && a.Domain == b.Domain
-}
-
-func ptrs(s []string) []*string {
-	out := make([]*string, len(s))
-	for i := range s {
-		out[i] = &s[i]
-	}
-	return out
 }
