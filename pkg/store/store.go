@@ -123,24 +123,21 @@ var ErrNotWritable = errors.New("not writable")
 // a new version written beside it — without changing it: for a caller that
 // must not change anything elsewhere that it then could not record here.
 func (s *Store) CheckWritable(ctx context.Context, name string) error {
-	p, err := s.path(name)
+	err := s.locked(ctx, name, func(p string) error {
+		if info, err := os.Stat(p); err == nil && !info.Mode().IsRegular() {
+			return fmt.Errorf("%s is not a regular file (move it aside)", p)
+		}
+		tmp, err := os.CreateTemp(s.dir, tempPattern(name))
+		if err != nil {
+			return err
+		}
+		tmp.Close()
+		return os.Remove(tmp.Name())
+	})
 	if err != nil {
-		return err
+		return fmt.Errorf("state directory %s is %w: %w", s.dir, ErrNotWritable, err)
 	}
-	unlock, err := lock(ctx, p+".lock")
-	if err != nil {
-		return fmt.Errorf("state directory %s is %w (%w)", s.dir, ErrNotWritable, err)
-	}
-	defer unlock()
-	if info, err := os.Stat(p); err == nil && !info.Mode().IsRegular() {
-		return fmt.Errorf("state directory %s is %w: %s is not a regular file (move it aside)", s.dir, ErrNotWritable, p)
-	}
-	tmp, err := os.CreateTemp(s.dir, "."+name+".tmp*")
-	if err != nil {
-		return fmt.Errorf("state directory %s is %w (%w)", s.dir, ErrNotWritable, err)
-	}
-	tmp.Close()
-	return os.Remove(tmp.Name())
+	return nil
 }
 
 // ReadJSON decodes the JSON document name into v; a missing file leaves v as is.
