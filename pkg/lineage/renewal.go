@@ -21,8 +21,7 @@ func RenewBefore(dir string) (time.Duration, error) {
 	if err != nil {
 		return 0, err
 	}
-	name := filepath.Base(abs)
-	conf := filepath.Join(filepath.Dir(filepath.Dir(abs)), "renewal", name+".conf")
+	conf := filepath.Join(ConfigDir(abs), "renewal", filepath.Base(abs)+".conf")
 	f, err := os.Open(conf)
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, nil
