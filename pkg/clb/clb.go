@@ -139,19 +139,24 @@ func next(wait time.Duration) time.Duration { return min(wait*3/2, 2*time.Second
 func (c *Client) Await(ctx context.Context, region, task string) error {
 	tctx, cancel := context.WithTimeout(ctx, c.opts.TaskTimeout)
 	defer cancel()
+	// stopped is why the wait ended with tctx, which a status call (held by
+	// the rate limiter, say) can meet as well as the pause between calls.
+	stopped := func() error {
+		if ctx.Err() != nil {
+			return fmt.Errorf("%w while CLB task %s runs: it finishes on its own", interrupted(ctx), task)
+		}
+		return fmt.Errorf("CLB task %s still running after %s: check the load balancer in the CLB console, then run again", task, c.opts.TaskTimeout)
+	}
 	for wait := c.opts.TaskPoll; ; wait = next(wait) {
 		select {
 		case <-tctx.Done():
-			if ctx.Err() != nil {
-				return fmt.Errorf("%w while CLB task %s runs: it finishes on its own", interrupted(ctx), task)
-			}
-			return fmt.Errorf("CLB task %s still running after %s: check the load balancer in the CLB console, then run again", task, c.opts.TaskTimeout)
+			return stopped()
 		case <-time.After(wait):
 		}
 		status, msg, err := c.taskStatus(tctx, region, task)
 		if err != nil {
-			if ctx.Err() != nil {
-				return fmt.Errorf("%w while CLB task %s runs: it finishes on its own", interrupted(ctx), task)
+			if tctx.Err() != nil {
+				return stopped()
 			}
 			return fmt.Errorf("task %s: %w", task, err)
 		}

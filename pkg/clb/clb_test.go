@@ -127,3 +127,29 @@ func TestBindAndAwait(t *testing.T) {
 		t.Fatalf("a bind without region: %v, want ErrNoRegion", err)
 	}
 }
+
+// A wait whose time runs out while a status call is held (here by the rate
+// limiter) says the task is still running, as one that runs out between
+// calls does, not that a call's context ended.
+func TestAwaitTimesOutInsideAStatusCall(t *testing.T) {
+	sim := simtest.Start(t, tcsim.Options{
+		Certificates: []tcsim.CertSpec{simtest.HandUploaded(t, "EccCrt01", "good-ecdsa", "example.test")},
+		Topology: tcsim.Topology{LoadBalancers: []tcsim.LoadBalancerSpec{{ID: "lb-gz1", Region: "ap-guangzhou", VIP: "127.0.0.11", Listeners: []tcsim.ListenerSpec{
+			{ID: "lbl-tls1", Protocol: "TCP_SSL", CertID: "EccCrt01"},
+		}}}},
+		TaskDelay: time.Hour,
+	})
+	cfg := simtest.Config(t, sim)
+	cfg.Limiter = tencent.NewLimiter(map[string]tencent.Rate{"clb:DescribeTaskStatus": {PerSecond: 1.0 / 3600}})
+	c := clb.New(cfg, clb.Options{TaskPoll: 10 * time.Millisecond, TaskTimeout: 300 * time.Millisecond})
+	ctx := context.Background()
+	a := clb.Address{Region: "ap-guangzhou", LoadBalancerID: "lb-gz1", ListenerID: "lbl-tls1"}
+	task, err := c.Bind(ctx, a, binding.Binding{Members: []binding.Member{{CertID: "EccCrt01", Algorithm: binding.ECC}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.Await(ctx, a.Region, task)
+	if err == nil || !strings.Contains(err.Error(), "CLB task "+task+" still running after 300ms") || errors.Is(err, clb.ErrInterrupted) {
+		t.Fatalf("Await = %v, want the task still running after 300ms", err)
+	}
+}
