@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -314,6 +315,15 @@ func TestLedger(t *testing.T) {
 	}
 	if lv, _ := l.Last("deploy example.test"); lv != level.OK {
 		t.Errorf("after OK: %s", lv)
+	}
+	// Many subjects: one write, one read.
+	if err := l.RecordAll(ctx, map[string]level.Level{"status a.test": level.Warning, "status b.test": level.Critical, "status c.test": level.OK}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := l.LastOf("status a.test", "status b.test", "status c.test", "status d.test")
+	want := map[string]level.Level{"status a.test": level.Warning, "status b.test": level.Critical, "status c.test": level.OK, "status d.test": level.OK}
+	if err != nil || !maps.Equal(got, want) {
+		t.Errorf("LastOf = %v, %v; want %v", got, err, want)
 	}
 }
 
