@@ -19,11 +19,7 @@ import (
 
 var bins simtest.Binaries
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	bins.Remove()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { bins.Main(m) }
 
 // account: example.test's old certificate (uploaded by hand) on a non-SNI
 // HTTPS listener and an SNI domain of lb-gz1, and on lb-sh1's TCP_SSL

@@ -17,11 +17,7 @@ import (
 
 var bins simtest.Binaries
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	bins.Remove()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { bins.Main(m) }
 
 // hookEnv is what certbot would give the hook, minus the CERTBOT_* values.
 func hookEnv(t *testing.T, sim *tcsim.Sim) []string {

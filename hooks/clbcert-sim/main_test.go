@@ -22,11 +22,7 @@ import (
 
 var bins simtest.Binaries
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	bins.Remove()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { bins.Main(m) }
 
 func bin(t *testing.T, name string) string {
 	return filepath.Join(bins.Dir(t), name)

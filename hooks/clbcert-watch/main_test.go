@@ -24,11 +24,7 @@ import (
 
 var bins simtest.Binaries
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	bins.Remove()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { bins.Main(m) }
 
 // certbotDir is a copy of a corpus case (a certbot config dir, links and all).
 func certbotDir(t *testing.T, kase string) string {

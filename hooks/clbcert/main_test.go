@@ -12,11 +12,7 @@ import (
 
 var bins simtest.Binaries
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	bins.Remove()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { bins.Main(m) }
 
 func clbcert(t *testing.T) string {
 	return filepath.Join(bins.Dir(t), "clbcert")

@@ -206,21 +206,29 @@ func notifyWorse(ctx context.Context, s *clbcli.Settings, rep *status.Report) {
 		return
 	}
 	ledger := notify.NewLedger(st)
+	subject := func(name string) string { return "status " + name }
+	var subjects []string
+	for _, l := range rep.Lineages {
+		subjects = append(subjects, subject(l.Name))
+	}
+	recorded, err := ledger.LastOf(subjects...)
+	if err != nil {
+		s.Logger.Error("--notify: what was notified before cannot be read: nothing notified", "err", err)
+		return
+	}
 	last := map[string]level.Level{}
 	for _, l := range rep.Lineages {
-		if last[l.Name], err = ledger.Last("status " + l.Name); err != nil {
-			s.Logger.Error("--notify: what was notified before cannot be read: nothing notified", "err", err)
-			return
-		}
+		last[l.Name] = recorded[subject(l.Name)]
 	}
 	msgs, next := rep.Worse(last)
 	for _, m := range msgs {
 		n.Notify(ctx, m)
 	}
+	levels := map[string]level.Level{}
 	for name, lv := range next {
-		if err := ledger.Record(ctx, "status "+name, lv); err != nil {
-			s.Logger.Error("--notify: the levels notified were not recorded: the next run may repeat them", "err", err)
-			return
-		}
+		levels[subject(name)] = lv
+	}
+	if err := ledger.RecordAll(ctx, levels); err != nil {
+		s.Logger.Error("--notify: the levels notified were not recorded: the next run may repeat them", "err", err)
 	}
 }

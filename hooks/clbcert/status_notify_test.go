@@ -1,18 +1,14 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/clbcert/clbcert/internal/notifytest"
 	"github.com/clbcert/clbcert/internal/simtest"
 	"github.com/clbcert/clbcert/pkg/notify"
 )
@@ -21,22 +17,8 @@ import (
 // level gets worse than at its last notification, not at every run;
 // --prometheus writes the textfile; the exit status stays the level.
 func TestStatusNotifyAndPrometheus(t *testing.T) {
-	var mu sync.Mutex
-	var got []notify.Message
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var m notify.Message
-		b, _ := io.ReadAll(r.Body)
-		json.Unmarshal(b, &m)
-		mu.Lock()
-		got = append(got, m)
-		mu.Unlock()
-	}))
-	defer hook.Close()
-	messages := func() []notify.Message {
-		mu.Lock()
-		defer mu.Unlock()
-		return append([]notify.Message(nil), got...)
-	}
+	hook := notifytest.New(t)
+	messages := hook.Messages
 
 	certbot, dir := t.TempDir(), t.TempDir()
 	cfg := filepath.Join(dir, "config.toml")

@@ -3,26 +3,14 @@ package cli
 import (
 	"errors"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/urfave/cli/v2"
-)
 
-func writeFile(t *testing.T, body string, mode os.FileMode) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), "config.toml")
-	if err := os.WriteFile(p, []byte(body), mode); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(p, mode); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
+	"github.com/clbcert/clbcert/internal/configtest"
+)
 
 // resolve runs a one-command app with the DNS flags and returns its settings.
 func resolve(t *testing.T, env map[string]string, args ...string) (*Settings, error) {
@@ -45,7 +33,7 @@ func resolve(t *testing.T, env map[string]string, args ...string) (*Settings, er
 }
 
 func TestPrecedenceFlagEnvFile(t *testing.T) {
-	file := writeFile(t, `
+	file := configtest.Write(t, `
 propagation_timeout = "2m"
 ttl = 900
 dns_server = "127.0.0.9:53"
@@ -62,7 +50,7 @@ state_dir = "/from/file"
 }
 
 func TestBadSettings(t *testing.T) {
-	secretFile := writeFile(t, "secret_id = \"AKIDx\"\nsecret_key = \"k\"\n", 0o644)
+	secretFile := configtest.Write(t, "secret_id = \"AKIDx\"\nsecret_key = \"k\"\n", 0o644)
 	tests := []struct {
 		name    string
 		env     map[string]string
@@ -70,8 +58,8 @@ func TestBadSettings(t *testing.T) {
 		wantErr string
 	}{
 		{name: "secret in a world-readable file", env: map[string]string{"CLBCERT_CONFIG": secretFile}, wantErr: "holds a secret but is readable by others (mode 0644): run chmod 600"},
-		{name: "unknown key", env: map[string]string{"CLBCERT_CONFIG": writeFile(t, "ttll = 5\n", 0o600)}, wantErr: "unknown setting on line 1 (name not shown: it could be a secret), did you mean ttl?"},
-		{name: "bad duration in file", env: map[string]string{"CLBCERT_CONFIG": writeFile(t, "propagation_timeout = \"soon\"\n", 0o600)}, wantErr: `"soon" is not a duration`},
+		{name: "unknown key", env: map[string]string{"CLBCERT_CONFIG": configtest.Write(t, "ttll = 5\n", 0o600)}, wantErr: "unknown setting on line 1 (name not shown: it could be a secret), did you mean ttl?"},
+		{name: "bad duration in file", env: map[string]string{"CLBCERT_CONFIG": configtest.Write(t, "propagation_timeout = \"soon\"\n", 0o600)}, wantErr: `"soon" is not a duration`},
 		{name: "named file missing", args: []string{"--config", "/nonexistent/clbcert.toml"}, wantErr: "config file /nonexistent/clbcert.toml"},
 		{name: "ttl zero", args: []string{"--ttl", "0"}, wantErr: "--ttl 0: give a TTL between 1 and 604800"},
 		{name: "negative timeout", args: []string{"--propagation-timeout", "-1s"}, wantErr: "give a positive duration"},
@@ -80,7 +68,7 @@ func TestBadSettings(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env := map[string]string{"CLBCERT_CONFIG": writeFile(t, "", 0o600)}
+			env := map[string]string{"CLBCERT_CONFIG": configtest.Write(t, "", 0o600)}
 			for k, v := range tt.env {
 				env[k] = v
 			}

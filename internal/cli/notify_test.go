@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/clbcert/clbcert/internal/configtest"
 	"github.com/clbcert/clbcert/pkg/notify"
 )
 
@@ -25,7 +26,7 @@ on = "all"
 url = "https://alerts.example.com/in"
 kind = "slack"
 `
-	file := writeFile(t, entries, 0o600)
+	file := configtest.Write(t, entries, 0o600)
 	var got *Settings
 	app := &cli.App{Name: "x", Flags: append(CommonFlags(), NotifyFlag()), Action: func(c *cli.Context) error {
 		var err error
@@ -59,7 +60,7 @@ kind = "slack"
 		{"[[notify]]\nurl = \"https://x.example/in\"\nsecret = SECunquoted-9876\n", 0o600, "not shown: it is secret"},
 	} {
 		// clbcert-dns has no --notify, yet a bad entry is refused there too.
-		_, err := resolve(t, map[string]string{"CLBCERT_CONFIG": writeFile(t, tt.body, tt.mode)})
+		_, err := resolve(t, map[string]string{"CLBCERT_CONFIG": configtest.Write(t, tt.body, tt.mode)})
 		if err == nil || !strings.Contains(err.Error(), tt.says) {
 			t.Errorf("%q: %v, want it to say %q", tt.body, err, tt.says)
 			continue
@@ -74,7 +75,7 @@ kind = "slack"
 		_, err := Resolve(c, io.Discard)
 		return err
 	}}
-	if err := app.Run([]string{"x", "--config", writeFile(t, "", 0o600), "--notify", "mailto:ops@example.com"}); ExitCode(err) != 2 || !strings.Contains(err.Error(), "--notify") {
+	if err := app.Run([]string{"x", "--config", configtest.Write(t, "", 0o600), "--notify", "mailto:ops@example.com"}); ExitCode(err) != 2 || !strings.Contains(err.Error(), "--notify") {
 		t.Errorf("--notify mailto: %v", err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/clbcert/clbcert/internal/configtest"
 	"github.com/clbcert/clbcert/pkg/level"
 )
 
@@ -24,7 +25,7 @@ func opsApp(act func(c *cli.Context) error) *cli.App {
 }
 
 func TestCertbotDirPrecedence(t *testing.T) {
-	file := writeFile(t, "certbot_dir = \"/from/file\"\n", 0o600)
+	file := configtest.Write(t, "certbot_dir = \"/from/file\"\n", 0o600)
 	for _, tt := range []struct {
 		env  string
 		args []string
@@ -70,8 +71,8 @@ func TestExitStatusIsQuiet(t *testing.T) {
 // the regions given, or else in those the [[deploy]] entries deploy to.
 func TestExpiryRuleAndRegionsOrDeployed(t *testing.T) {
 	const deploys = "[[deploy]]\nlineage = \"a.test\"\nregions = [\"ap-shanghai\", \"ap-guangzhou\"]\n\n[[deploy]]\nlineage = \"b.test\"\nregions = [\"ap-guangzhou\", \"ap-beijing\"]\n"
-	plain := writeFile(t, deploys, 0o600)
-	withDays := writeFile(t, "warn_days = 20\ncritical_days = 5\ndeploy_grace = \"30m\"\n"+deploys, 0o600)
+	plain := configtest.Write(t, deploys, 0o600)
+	withDays := configtest.Write(t, "warn_days = 20\ncritical_days = 5\ndeploy_grace = \"30m\"\n"+deploys, 0o600)
 	all := []string{"ap-shanghai", "ap-guangzhou", "ap-beijing"}
 	tests := []struct {
 		file    string

@@ -131,6 +131,14 @@ func (b *Binaries) Remove() {
 	}
 }
 
+// Main is a TestMain: it runs the tests, deletes the binaries they built
+// and exits with the tests' status.
+func (b *Binaries) Main(m *testing.M) {
+	code := m.Run()
+	b.Remove()
+	os.Exit(code)
+}
+
 type buildError struct {
 	out string
 	err error

@@ -1,26 +1,14 @@
 package config
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/clbcert/clbcert/internal/configtest"
 )
 
-func writeFile(t *testing.T, body string, mode os.FileMode) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), "config.toml")
-	if err := os.WriteFile(p, []byte(body), mode); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(p, mode); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 func TestSecretInPrivateFileIsUsed(t *testing.T) {
-	f, err := Load(writeFile(t, "secret_id = \"AKIDfile\"\nsecret_key = \"k\"\n", 0o600), true)
+	f, err := Load(configtest.Write(t, "secret_id = \"AKIDfile\"\nsecret_key = \"k\"\n", 0o600), true)
 	if err != nil || f.SecretID != "AKIDfile" {
 		t.Fatalf("Load = %+v, %v", f, err)
 	}
@@ -38,7 +26,7 @@ func TestUnreadableSecretIsNotQuoted(t *testing.T) {
 		{"secret_key = 123" + secret + "\n", "secret_key"},
 		{"regions = [\"ap-guangzhou\"]\nsecret_id = " + secret + "\n", "secret_id"},
 	} {
-		_, err := Load(writeFile(t, tt.body, 0o600), true)
+		_, err := Load(configtest.Write(t, tt.body, 0o600), true)
 		if err == nil {
 			t.Errorf("%q: accepted", tt.body)
 			continue
@@ -53,7 +41,7 @@ func TestUnreadableSecretIsNotQuoted(t *testing.T) {
 		}
 	}
 	// Elsewhere the parser's message stays: it says what is wrong.
-	_, err := Load(writeFile(t, "regions = ap-guangzhou\n", 0o600), true)
+	_, err := Load(configtest.Write(t, "regions = ap-guangzhou\n", 0o600), true)
 	if err == nil || !strings.Contains(err.Error(), `last key "regions"`) {
 		t.Errorf("a bad regions line: %v", err)
 	}
@@ -75,7 +63,7 @@ func TestConfigNeverQuotesASecret(t *testing.T) {
 		{"secret_key = \"a\"\nsecret_key = \"" + secret + "\"\n", "line 2: secret_key is set twice (values not shown): keep one"},
 		{"secret_id = \"" + secret + "\"\nsecret_id = \"AKIDx\"\n", "line 2: secret_id is set twice"},
 	} {
-		_, err := Load(writeFile(t, tt.body, 0o600), true)
+		_, err := Load(configtest.Write(t, tt.body, 0o600), true)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%q: %v, want %q", tt.body, err, tt.want)
 			continue

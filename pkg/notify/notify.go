@@ -245,8 +245,11 @@ func (n *Notifier) Notify(ctx context.Context, m Message) error {
 			continue
 		}
 		if err := n.send(ctx, e, m); err != nil {
-			n.opts.Logger.Warn("notification not delivered", "endpoint", i+1, "kind", e.Kind, "host", host(e.URL), "event", m.Event, "err", err)
-			errs = append(errs, fmt.Errorf("notification %d (%s at %s): %w", i+1, e.Kind, host(e.URL), err))
+			// The service's answer is quoted, and an answer may quote the
+			// request ("Cannot POST /hooks/<token>").
+			why := n.clean(err.Error())
+			n.opts.Logger.Warn("notification not delivered", "endpoint", i+1, "kind", e.Kind, "host", host(e.URL), "event", m.Event, "err", why)
+			errs = append(errs, fmt.Errorf("notification %d (%s at %s): %s", i+1, e.Kind, host(e.URL), why))
 		}
 	}
 	return errors.Join(errs...)
@@ -259,17 +262,19 @@ func host(raw string) string {
 	return "?"
 }
 
-func (n *Notifier) scrub(m Message) Message {
-	clean := func(s string) string {
-		for _, r := range n.redact {
-			s = strings.ReplaceAll(s, r, "[redacted]")
-		}
-		return s
+// clean replaces every secret in s.
+func (n *Notifier) clean(s string) string {
+	for _, r := range n.redact {
+		s = strings.ReplaceAll(s, r, "[redacted]")
 	}
-	m.Title, m.Command, m.Lineage = clean(m.Title), clean(m.Command), clean(m.Lineage)
+	return s
+}
+
+func (n *Notifier) scrub(m Message) Message {
+	m.Title, m.Command, m.Lineage = n.clean(m.Title), n.clean(m.Command), n.clean(m.Lineage)
 	m.Details = slices.Clone(m.Details)
 	for i, d := range m.Details {
-		m.Details[i] = clean(d)
+		m.Details[i] = n.clean(d)
 	}
 	if m.Details == nil {
 		m.Details = []string{}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -138,6 +139,12 @@ func TestUndeliverable(t *testing.T) {
 	refusing := newHook(t, `{"errcode":310000,"errmsg":"sign not match"}`)
 	erroring := newHook(t, "boom")
 	erroring.status = http.StatusInternalServerError
+	// An answer that quotes the request, as Express's "Cannot POST" does.
+	echoing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNotFound)
+		io.WriteString(w, "Cannot POST "+r.URL.RequestURI())
+	}))
+	t.Cleanup(echoing.Close)
 	feishuNo := newHook(t, `{"code":19021,"msg":"sign match fail or timestamp is not within one hour from current time"}`)
 	stop := make(chan struct{})
 	hanging := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-stop }))
@@ -158,6 +165,7 @@ func TestUndeliverable(t *testing.T) {
 		{"robot refuses", Endpoint{URL: refusing.URL + "/robot/send?access_token=" + token, Kind: DingTalk, Secret: secret}, "errcode 310000"},
 		{"HTTP 500", Endpoint{URL: erroring.URL + "/x/" + token, Kind: Slack}, "HTTP 500"},
 		{"feishu refuses", Endpoint{URL: feishuNo.URL + "/open-apis/bot/v2/hook/" + token, Kind: Feishu, Secret: secret}, "code 19021"},
+		{"answer quotes the token", Endpoint{URL: echoing.URL + "/hooks/" + token + "?key=" + token, Kind: JSON}, "HTTP 404: Cannot POST /hooks/[redacted]"},
 		{"nobody listens", Endpoint{URL: closed + "/send?key=" + token, Kind: WeCom}, "refused"},
 		{"hangs", Endpoint{URL: hanging.URL + "/" + token, Kind: JSON}, "deadline exceeded"},
 	}
@@ -307,6 +315,15 @@ func TestLedger(t *testing.T) {
 	}
 	if lv, _ := l.Last("deploy example.test"); lv != level.OK {
 		t.Errorf("after OK: %s", lv)
+	}
+	// Many subjects: one write, one read.
+	if err := l.RecordAll(ctx, map[string]level.Level{"status a.test": level.Warning, "status b.test": level.Critical, "status c.test": level.OK}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := l.LastOf("status a.test", "status b.test", "status c.test", "status d.test")
+	want := map[string]level.Level{"status a.test": level.Warning, "status b.test": level.Critical, "status c.test": level.OK, "status d.test": level.OK}
+	if err != nil || !maps.Equal(got, want) {
+		t.Errorf("LastOf = %v, %v; want %v", got, err, want)
 	}
 }
 

@@ -1,16 +1,12 @@
 package watch_test
 
 import (
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/clbcert/clbcert/internal/eventually"
+	"github.com/clbcert/clbcert/internal/notifytest"
 	"github.com/clbcert/clbcert/pkg/notify"
 )
 
@@ -18,24 +14,8 @@ import (
 // the success that ends the failures is told too. Meanwhile the level
 // metric says the leaf lags its deployment, and the served metric where.
 func TestFailureAndRecoveryAreToldOnce(t *testing.T) {
-	var mu sync.Mutex
-	var got []notify.Message
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var m notify.Message
-		b, _ := io.ReadAll(r.Body)
-		if err := json.Unmarshal(b, &m); err != nil {
-			t.Errorf("body %s: %v", b, err)
-		}
-		mu.Lock()
-		got = append(got, m)
-		mu.Unlock()
-	}))
-	defer hook.Close()
-	messages := func() []notify.Message {
-		mu.Lock()
-		defer mu.Unlock()
-		return append([]notify.Message(nil), got...)
-	}
+	hook := notifytest.New(t)
+	messages := hook.Messages
 	waitMessages := func(n int) []notify.Message {
 		t.Helper()
 		eventually.True(t, soon, fmt.Sprintf("%d notifications", n), func() bool { return len(messages()) >= n })

@@ -3,24 +3,15 @@ package clbopts
 import (
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/urfave/cli/v2"
 
 	clbcli "github.com/clbcert/clbcert/internal/cli"
+	"github.com/clbcert/clbcert/internal/configtest"
 	"github.com/clbcert/clbcert/pkg/deploy"
 )
-
-func writeFile(t *testing.T, body string, mode os.FileMode) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), "config.toml")
-	if err := os.WriteFile(p, []byte(body), mode); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
 
 // opsApp is one command with the flags of clbcert-deploy; its action hands
 // the context to act.
@@ -31,7 +22,7 @@ func opsApp(act func(c *cli.Context) error) *cli.App {
 }
 
 func TestKeepZeroKeepsNone(t *testing.T) {
-	file := writeFile(t, "[[deploy]]\nlineage = \"pinned.test\"\nkeep = 5\n", 0o600)
+	file := configtest.Write(t, "[[deploy]]\nlineage = \"pinned.test\"\nkeep = 5\n", 0o600)
 	tests := []struct {
 		lineage string
 		args    []string
@@ -73,7 +64,7 @@ func TestKeepZeroKeepsNone(t *testing.T) {
 // A [[deploy]] entry's regions win over the file's regions but not over
 // --region or CLBCERT_REGIONS.
 func TestDeployRegions(t *testing.T) {
-	file := writeFile(t, "regions = [\"ap-file\"]\n\n[[deploy]]\nlineage = \"pinned.test\"\nregions = [\"ap-entry\"]\n", 0o600)
+	file := configtest.Write(t, "regions = [\"ap-file\"]\n\n[[deploy]]\nlineage = \"pinned.test\"\nregions = [\"ap-entry\"]\n", 0o600)
 	tests := []struct {
 		lineage, env string
 		args         []string

@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	clbcli "github.com/clbcert/clbcert/internal/cli"
+	"github.com/clbcert/clbcert/internal/configtest"
 	"github.com/clbcert/clbcert/pkg/tune"
 )
 
@@ -17,7 +18,7 @@ import (
 // body, and returns its tune settings.
 func tuneSettings(t *testing.T, body string, args ...string) (tune.Settings, error) {
 	t.Helper()
-	t.Setenv("CLBCERT_CONFIG", writeFile(t, body, 0o600))
+	t.Setenv("CLBCERT_CONFIG", configtest.Write(t, body, 0o600))
 	var got tune.Settings
 	app := &cli.App{Commands: []*cli.Command{{
 		Name:  "tune",
