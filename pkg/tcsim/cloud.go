@@ -204,7 +204,8 @@ func (c *cloud) newCertIDLocked() string {
 	}
 }
 
-// settleLocked completes the tasks whose time has come. Everything that reads CLB state calls
+// settleLocked completes the tasks whose time has come: CLB's, then the SSL service's over
+// the products (which move CLB bindings too). Everything that reads CLB or product state calls
 // it first, so a rebinding is visible to API calls and handshakes from the moment it is due.
 func (c *cloud) settleLocked(now time.Time) {
 	for _, lb := range c.lbs {
@@ -212,6 +213,7 @@ func (c *cloud) settleLocked(now time.Time) {
 			c.completeLocked(t)
 		}
 	}
+	c.settleProductsLocked(now)
 }
 
 func (c *cloud) completeLocked(t *clbTask) {

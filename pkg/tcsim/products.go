@@ -364,7 +364,7 @@ func (s *Sim) Resources() []Resource {
 	c := s.cloud
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.settleProductsLocked(c.now())
+	c.settleLocked(c.now())
 	out := make([]Resource, 0, len(c.prod.resources))
 	for _, r := range c.prod.resources {
 		out = append(out, resourceInfo(r))
@@ -386,7 +386,7 @@ func (s *Sim) ResourceCert(typ, name string) string {
 	c := s.cloud
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.settleProductsLocked(c.now())
+	c.settleLocked(c.now())
 	if r := c.findResourceLocked(typ, name); r != nil {
 		return r.CertID
 	}
@@ -460,7 +460,7 @@ type recordDump struct {
 func (c *cloud) productsDump() productsDump {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.settleProductsLocked(c.now())
+	c.settleLocked(c.now())
 	d := productsDump{Resources: []Resource{}, RoleMissing: c.prod.roleMissing, Records: []recordDump{}, BindTasks: []string{}}
 	for _, r := range c.prod.resources {
 		d.Resources = append(d.Resources, resourceInfo(r))

@@ -283,7 +283,7 @@ func (c *cloud) createBindTask(_ context.Context, r *request, p *createBindTaskP
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.settleProductsLocked(r.Now)
+	c.settleLocked(r.Now)
 	for _, id := range ids {
 		if c.certs[id] == nil {
 			return nil, errorf(codeCertNotFound, "The certificate `%s` does not exist.", id)
@@ -373,7 +373,7 @@ func (c *cloud) bindTaskResult(_ context.Context, r *request, p *bindTaskResultP
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.settleProductsLocked(r.Now)
+	c.settleLocked(r.Now)
 	resp := bindTaskResultResponse{SyncTaskBindResourceResult: []syncTaskResult{}}
 	for _, id := range ids {
 		t, err := c.askBindTaskLocked(id, r.Now)
@@ -499,7 +499,7 @@ func (c *cloud) bindTaskDetail(_ context.Context, r *request, p *bindTaskDetailP
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.settleProductsLocked(r.Now)
+	c.settleLocked(r.Now)
 	t, err := c.askBindTaskLocked(*p.TaskID, r.Now)
 	if err != nil {
 		return nil, err

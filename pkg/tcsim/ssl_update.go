@@ -323,7 +323,6 @@ func (c *cloud) updateCertificateInstance(_ context.Context, r *request, p *upda
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.settleLocked(r.Now)
-	c.settleProductsLocked(r.Now)
 	if c.prod.roleMissing {
 		return nil, errorf(codeRoleNotAuthorised, "The service role %s is not authorised; the SSL service cannot update cloud resources.", roleName)
 	}
@@ -439,7 +438,8 @@ func (c *cloud) placesLocked(a updateArgs) []place {
 }
 
 // settleProductsLocked moves the bind-resource tasks and the update details along to now,
-// when each step takes Options.ProductTaskDelay (with 0 they move when asked about).
+// when each step takes Options.ProductTaskDelay (with 0 they move when asked about); part of
+// settleLocked.
 func (c *cloud) settleProductsLocked(now time.Time) {
 	delay := c.prod.delay
 	if delay == 0 {
@@ -529,7 +529,6 @@ func (c *cloud) hostUpdateRecordDetail(_ context.Context, r *request, p *hostUpd
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.settleLocked(r.Now)
-	c.settleProductsLocked(r.Now)
 	rec, err := c.recordLocked(id)
 	if err != nil {
 		return nil, err
@@ -599,7 +598,6 @@ func (c *cloud) updateCertificateRecordRetry(_ context.Context, r *request, p *r
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.settleLocked(r.Now)
-	c.settleProductsLocked(r.Now)
 	var rec *updateRecord
 	var only *updateDetail
 	if p.DeployRecordID != nil {
@@ -646,7 +644,6 @@ func (c *cloud) updateCertificateRecordRollback(_ context.Context, r *request, p
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.settleLocked(r.Now)
-	c.settleProductsLocked(r.Now)
 	rec, err := c.recordLocked(uint64(max(*p.DeployRecordID, 0)))
 	if err != nil {
 		return nil, err
