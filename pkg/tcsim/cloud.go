@@ -257,22 +257,33 @@ func (c *cloud) startTasksLocked(id, region string, lbs []*loadBalancer, now tim
 	return t
 }
 
-// bindingsLocked lists where CLB serves certificate id, or verifies clients with it, now.
-func (c *cloud) bindingsLocked(id string) []string {
-	var out []string
+// clbPlacesLocked are the listeners (domain "") and SNI domains where CLB serves certificate
+// id, or verifies clients with it, now.
+func (c *cloud) clbPlacesLocked(id string) []place {
+	var out []place
 	for _, lb := range c.lbs {
 		for _, l := range lb.Listeners {
 			if !l.SNI && l.Cert.uses(id) {
-				out = append(out, lb.ID+"/"+l.ID)
+				out = append(out, place{lbID: lb.ID, listenerID: l.ID})
 			}
 			seen := map[string]bool{}
 			for _, r := range l.Rules {
 				if l.SNI && r.Cert.uses(id) && !seen[r.Domain] {
 					seen[r.Domain] = true
-					out = append(out, lb.ID+"/"+l.ID+"/"+r.Domain)
+					out = append(out, place{lbID: lb.ID, listenerID: l.ID, domain: r.Domain})
 				}
 			}
 		}
+	}
+	return out
+}
+
+// bindingsLocked is clbPlacesLocked in the target syntax of clbcert's config: "lb-x/lbl-y"
+// for a listener, "lb-x/lbl-y/DOMAIN" for an SNI domain.
+func (c *cloud) bindingsLocked(id string) []string {
+	var out []string
+	for _, pl := range c.clbPlacesLocked(id) {
+		out = append(out, pl.target())
 	}
 	return out
 }

@@ -568,12 +568,8 @@ func (c *cloud) bindItemsLocked(id string) []bindItem {
 	}
 	var items []bindItem
 	byLB := map[string]int{}
-	for _, b := range c.bindingsLocked(id) {
-		parts := strings.SplitN(b, "/", 3)
-		lb, l := c.findLocked(parts[0], parts[1])
-		if l == nil {
-			continue
-		}
+	for _, pl := range c.clbPlacesLocked(id) {
+		lb, l := c.findLocked(pl.lbID, pl.listenerID)
 		i, ok := byLB[lb.ID]
 		if !ok {
 			items = append(items, bindItem{typ: resCLB, region: lb.Region, item: clbInstanceDetail{LoadBalancerID: lb.ID, LoadBalancerName: lb.Name, Forward: 1, Listeners: []clbBoundListener{}}})
@@ -592,9 +588,9 @@ func (c *cloud) bindItemsLocked(id string) []bindItem {
 			inst.Listeners = append(inst.Listeners, bl)
 			li = len(inst.Listeners) - 1
 		}
-		if len(parts) == 3 {
+		if pl.domain != "" {
 			for _, rl := range l.Rules {
-				if rl.Domain == parts[2] {
+				if rl.Domain == pl.domain {
 					inst.Listeners[li].Rules = append(inst.Listeners[li].Rules, clbListenerRule{
 						LocationID: rl.LocationID, Domain: rl.Domain, URL: rl.URL, IsMatch: nameCovered(names, rl.Domain),
 						Certificate: &bindCertificate{CertID: id, DNSNames: slices.Clone(names)},

@@ -86,6 +86,14 @@ type place struct {
 	lbID, listenerID, domain string
 }
 
+// target is a CLB place in the target syntax of clbcert's config.
+func (p place) target() string {
+	if p.domain == "" {
+		return p.lbID + "/" + p.listenerID
+	}
+	return p.lbID + "/" + p.listenerID + "/" + p.domain
+}
+
 // placeCertsLocked is what p serves: a resource's certificate, or every server certificate
 // of a CLB binding (an RSA and an ECC one may share it); nil where p is gone.
 func (c *cloud) placeCertsLocked(p place) *[]string {
@@ -412,17 +420,10 @@ func (c *cloud) newDetailLocked(pl place, now time.Time) *updateDetail {
 func (c *cloud) placesLocked(a updateArgs) []place {
 	var out []place
 	if slices.Contains(a.types, resCLB) {
-		for _, b := range c.bindingsLocked(a.old) {
-			parts := strings.SplitN(b, "/", 3)
-			lb, _ := c.findLocked(parts[0], parts[1])
-			if lb == nil || !slices.Contains(a.regions[resCLB], lb.Region) {
-				continue
+		for _, pl := range c.clbPlacesLocked(a.old) {
+			if lb, _ := c.findLocked(pl.lbID, pl.listenerID); slices.Contains(a.regions[resCLB], lb.Region) {
+				out = append(out, pl)
 			}
-			pl := place{lbID: parts[0], listenerID: parts[1]}
-			if len(parts) == 3 {
-				pl.domain = parts[2]
-			}
-			out = append(out, pl)
 		}
 	}
 	for _, res := range c.prod.resources {
