@@ -288,17 +288,16 @@ func (c *cloud) bindingsLocked(id string) []string {
 	return out
 }
 
-// inUseLocked reports whether certificate id is bound, or about to be by a running task.
-func (c *cloud) inUseLocked(id string) bool {
-	if len(c.bindingsLocked(id)) > 0 || c.productsUseLocked(id) {
-		return true
-	}
+// holdersLocked names what keeps certificate id from being deleted: the CLB places that
+// bind it, the CLB tasks about to, and the other products' resources and running updates.
+func (c *cloud) holdersLocked(id string) []string {
+	out := c.bindingsLocked(id)
 	for _, lb := range c.lbs {
 		if lb.task != nil && slices.Contains(lb.task.certIDs, id) {
-			return true
+			out = append(out, "task "+lb.task.ID+" of "+lb.ID)
 		}
 	}
-	return false
+	return append(out, c.productHoldersLocked(id)...)
 }
 
 // usesCert reports whether any listener or SNI domain of lb serves certificate id or

@@ -333,20 +333,21 @@ func (c *cloud) loadProductsLocked(t Topology) error {
 	return nil
 }
 
-// productsUseLocked reports whether a resource of another product holds certificate id, or
-// an update that has not ended is moving resources to or from it.
-func (c *cloud) productsUseLocked(id string) bool {
+// productHoldersLocked names the resources of other products that hold certificate id, and
+// the updates that have not ended moving resources to or from it.
+func (c *cloud) productHoldersLocked(id string) []string {
+	var out []string
 	for _, r := range c.prod.resources {
 		if r.CertID == id {
-			return true
+			out = append(out, r.Type+" "+r.name())
 		}
 	}
-	for _, rec := range c.prod.records {
-		if (rec.CertID == id || rec.OldCertID == id) && rec.running() {
-			return true
+	for _, recID := range c.recordIDsLocked() {
+		if rec := c.prod.records[recID]; (rec.CertID == id || rec.OldCertID == id) && rec.running() {
+			out = append(out, fmt.Sprintf("deploy record %d", rec.ID))
 		}
 	}
-	return false
+	return out
 }
 
 func (c *cloud) findResourceLocked(typ, name string) *resource {

@@ -690,6 +690,25 @@ func TestUpdateCertificateInstanceErrors(t *testing.T) {
 	}
 }
 
+// DeleteCertificate's refusal names what holds the certificate, whichever product it is.
+func TestDeleteCertificateNamesProductHolders(t *testing.T) {
+	w := newProductWorld(t, Options{Topology: Topology{
+		CDNDomains: []CDNDomainSpec{{Domain: "cdn.example.test", CertID: oldCertID}},
+		Resources:  []ResourceSpec{{Type: "live", Domains: []string{"live.example.test"}, CertID: oldCertID}},
+	}})
+	del := sslsdk.NewDeleteCertificateRequest()
+	del.CertificateId = ptr(oldCertID)
+	_, err := w.ssl.DeleteCertificate(del)
+	if sdkCode(err) != codeDeleteResource {
+		t.Fatalf("deleting a certificate CDN holds: %v", err)
+	}
+	for _, want := range []string{"cdn cdn.example.test", "live live.example.test"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("refusal %q does not name %s", err, want)
+		}
+	}
+}
+
 func TestUpdateCertificateInstanceInline(t *testing.T) {
 	w := newProductWorld(t, Options{})
 	req := updateRequest(oldCertID, "", "cdn")
