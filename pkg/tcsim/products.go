@@ -288,8 +288,11 @@ func newProducts(delay time.Duration) *products {
 	}
 }
 
-// loadProductsLocked adds the topology's resources; the certificates must be loaded.
-func (c *cloud) loadProductsLocked(t Topology) error {
+// loadProducts adds the topology's resources of other products; the certificates must be
+// loaded.
+func (c *cloud) loadProducts(t Topology) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	p := c.prod
 	p.roleMissing = t.SSLRoleMissing
 	add := func(r *resource, where string) error {
@@ -480,12 +483,4 @@ func (c *cloud) productsDump() productsDump {
 	}
 	slices.Sort(d.BindTasks)
 	return d
-}
-
-// loadProducts adds the topology's resources of other products; the certificates must be
-// loaded.
-func (c *cloud) loadProducts(t Topology) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.loadProductsLocked(t)
 }
