@@ -494,6 +494,8 @@ func (c *cloud) stepDetailLocked(rec *updateRecord, d *updateDetail, at time.Tim
 		failure = fmt.Sprintf("the certificate %s no longer exists", rec.CertID)
 	case !slices.Contains(cur, rec.OldCertID) && !slices.Contains(cur, rec.CertID):
 		failure = fmt.Sprintf("the resource holds the certificate %q now, not %s", strings.Join(cur, ","), rec.OldCertID)
+	case slices.Contains(cur, rec.OldCertID):
+		failure = c.pairConflictLocked(cur, rec.OldCertID, rec.CertID)
 	}
 	if failure == "" {
 		c.swapPlaceCertLocked(d.at, rec.OldCertID, rec.CertID)
@@ -508,6 +510,23 @@ func (c *cloud) stepDetailLocked(rec *updateRecord, d *updateDetail, at time.Tim
 			o.Status = detailRollbackFailed
 		}
 	}
+}
+
+// pairConflictLocked is why CLB would refuse the binding ids with oldID replaced by newID:
+// another member is newID or has its key algorithm (CLB pairs one RSA and one ECC
+// certificate); "" if it would not.
+func (c *cloud) pairConflictLocked(ids []string, oldID, newID string) string {
+	alg := encryptAlgorithm(c.certs[newID])
+	for _, id := range ids {
+		switch other := c.certs[id]; {
+		case id == oldID:
+		case id == newID:
+			return fmt.Sprintf("the listener binds the certificate %s already, beside %s", newID, oldID)
+		case other != nil && encryptAlgorithm(other) == alg:
+			return fmt.Sprintf("the listener binds %s beside %s, and %s is %s too: CLB pairs one RSA and one ECC certificate", id, oldID, newID, alg)
+		}
+	}
+	return ""
 }
 
 func (c *cloud) recordLocked(id uint64) (*updateRecord, error) {
