@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -266,8 +267,8 @@ func TestCreateListenerBusy(t *testing.T) {
 	}
 	del := sslsdk.NewDeleteCertificateRequest()
 	del.CertificateId = ptr(fresh)
-	if _, err := w.ssl.DeleteCertificate(del); sdkCode(err) != codeDeleteResource {
-		t.Errorf("DeleteCertificate of the certificate being bound: %v, want %s", err, codeDeleteResource)
+	if _, err := w.ssl.DeleteCertificate(del); sdkCode(err) != codeDeleteResource || !strings.Contains(err.Error(), *resp.Response.RequestId) {
+		t.Errorf("DeleteCertificate of the certificate being bound: %v, want %s naming the task", err, codeDeleteResource)
 	}
 
 	if st := taskStatus(t, w.gz, *resp.Response.RequestId); st != taskSucceeded {

@@ -579,3 +579,27 @@ func TestDualTopologyValidation(t *testing.T) {
 		t.Errorf("a valid dual mutual topology: %+v", b)
 	}
 }
+
+// The SSL service's update of a dual binding's RSA member to an ECC certificate would leave
+// two ECC certificates, which CLB never binds: that detail fails and the binding stays, while
+// the single bindings of the old certificate move.
+func TestUpdateKeepsDualBindingPaired(t *testing.T) {
+	w := newDualWorld(t)
+	ecc2 := w.upload(t, w.pki.valid(t, apexNames...))
+	pw := &productWorld{s: w.s, ssl: w.ssl}
+	id, _ := pw.update(t, updateRequest("Rsa00001", ecc2, "clb"))
+	got := pw.settle(t, id)
+	for name, status := range got {
+		dual := strings.Contains(name, "lbl-dual0001") || strings.Contains(name, "lbl-mtls0001") ||
+			strings.Contains(name, "lbl-tls00001") || strings.Contains(name, "www.example.test")
+		if want := map[bool]string{true: "2", false: "1"}[dual]; !strings.HasPrefix(status, want) {
+			t.Errorf("%s: status %s, want %s", name, status, want)
+		}
+	}
+	if b, _ := w.s.Binding("lb-dual0001", "lbl-dual0001", ""); !slices.Equal(b.CertIDs, []string{"Ecc00001", "Rsa00001"}) {
+		t.Errorf("the dual listener binds %v after a failed update, want it unchanged", b.CertIDs)
+	}
+	if got := w.s.ServedCert("lb-dual0001", "lbl-sni00001", "api.example.test"); got != ecc2 {
+		t.Errorf("the single RSA SNI domain serves %s, want %s", got, ecc2)
+	}
+}

@@ -204,7 +204,8 @@ func (c *cloud) newCertIDLocked() string {
 	}
 }
 
-// settleLocked completes the tasks whose time has come. Everything that reads CLB state calls
+// settleLocked completes the tasks whose time has come: CLB's, then the SSL service's over
+// the products (which move CLB bindings too). Everything that reads CLB or product state calls
 // it first, so a rebinding is visible to API calls and handshakes from the moment it is due.
 func (c *cloud) settleLocked(now time.Time) {
 	for _, lb := range c.lbs {
@@ -212,6 +213,7 @@ func (c *cloud) settleLocked(now time.Time) {
 			c.completeLocked(t)
 		}
 	}
+	c.settleProductsLocked(now)
 }
 
 func (c *cloud) completeLocked(t *clbTask) {
@@ -255,19 +257,20 @@ func (c *cloud) startTasksLocked(id, region string, lbs []*loadBalancer, now tim
 	return t
 }
 
-// bindingsLocked lists where CLB serves certificate id, or verifies clients with it, now.
-func (c *cloud) bindingsLocked(id string) []string {
-	var out []string
+// clbPlacesLocked are the listeners (domain "") and SNI domains where CLB serves certificate
+// id, or verifies clients with it, now.
+func (c *cloud) clbPlacesLocked(id string) []place {
+	var out []place
 	for _, lb := range c.lbs {
 		for _, l := range lb.Listeners {
 			if !l.SNI && l.Cert.uses(id) {
-				out = append(out, lb.ID+"/"+l.ID)
+				out = append(out, place{lbID: lb.ID, listenerID: l.ID})
 			}
 			seen := map[string]bool{}
 			for _, r := range l.Rules {
 				if l.SNI && r.Cert.uses(id) && !seen[r.Domain] {
 					seen[r.Domain] = true
-					out = append(out, lb.ID+"/"+l.ID+"/"+r.Domain)
+					out = append(out, place{lbID: lb.ID, listenerID: l.ID, domain: r.Domain})
 				}
 			}
 		}
@@ -275,17 +278,26 @@ func (c *cloud) bindingsLocked(id string) []string {
 	return out
 }
 
-// inUseLocked reports whether certificate id is bound, or about to be by a running task.
-func (c *cloud) inUseLocked(id string) bool {
-	if len(c.bindingsLocked(id)) > 0 || c.productsUseLocked(id) {
-		return true
+// bindingsLocked is clbPlacesLocked in the target syntax of clbcert's config: "lb-x/lbl-y"
+// for a listener, "lb-x/lbl-y/DOMAIN" for an SNI domain.
+func (c *cloud) bindingsLocked(id string) []string {
+	var out []string
+	for _, pl := range c.clbPlacesLocked(id) {
+		out = append(out, pl.target())
 	}
+	return out
+}
+
+// holdersLocked names what keeps certificate id from being deleted: the CLB places that
+// bind it, the CLB tasks about to, and the other products' resources and running updates.
+func (c *cloud) holdersLocked(id string) []string {
+	out := c.bindingsLocked(id)
 	for _, lb := range c.lbs {
 		if lb.task != nil && slices.Contains(lb.task.certIDs, id) {
-			return true
+			out = append(out, "task "+lb.task.ID+" of "+lb.ID)
 		}
 	}
-	return false
+	return append(out, c.productHoldersLocked(id)...)
 }
 
 // usesCert reports whether any listener or SNI domain of lb serves certificate id or

@@ -288,8 +288,11 @@ func newProducts(delay time.Duration) *products {
 	}
 }
 
-// loadProductsLocked adds the topology's resources; the certificates must be loaded.
-func (c *cloud) loadProductsLocked(t Topology) error {
+// loadProducts adds the topology's resources of other products; the certificates must be
+// loaded.
+func (c *cloud) loadProducts(t Topology) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	p := c.prod
 	p.roleMissing = t.SSLRoleMissing
 	add := func(r *resource, where string) error {
@@ -333,20 +336,21 @@ func (c *cloud) loadProductsLocked(t Topology) error {
 	return nil
 }
 
-// productsUseLocked reports whether a resource of another product holds certificate id, or
-// an update that has not ended is moving resources to or from it.
-func (c *cloud) productsUseLocked(id string) bool {
+// productHoldersLocked names the resources of other products that hold certificate id, and
+// the updates that have not ended moving resources to or from it.
+func (c *cloud) productHoldersLocked(id string) []string {
+	var out []string
 	for _, r := range c.prod.resources {
 		if r.CertID == id {
-			return true
+			out = append(out, r.Type+" "+r.name())
 		}
 	}
-	for _, rec := range c.prod.records {
-		if (rec.CertID == id || rec.OldCertID == id) && rec.running() {
-			return true
+	for _, recID := range c.recordIDsLocked() {
+		if rec := c.prod.records[recID]; (rec.CertID == id || rec.OldCertID == id) && rec.running() {
+			out = append(out, fmt.Sprintf("deploy record %d", rec.ID))
 		}
 	}
-	return false
+	return out
 }
 
 func (c *cloud) findResourceLocked(typ, name string) *resource {
@@ -364,7 +368,7 @@ func (s *Sim) Resources() []Resource {
 	c := s.cloud
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.settleProductsLocked(c.now())
+	c.settleLocked(c.now())
 	out := make([]Resource, 0, len(c.prod.resources))
 	for _, r := range c.prod.resources {
 		out = append(out, resourceInfo(r))
@@ -386,7 +390,7 @@ func (s *Sim) ResourceCert(typ, name string) string {
 	c := s.cloud
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.settleProductsLocked(c.now())
+	c.settleLocked(c.now())
 	if r := c.findResourceLocked(typ, name); r != nil {
 		return r.CertID
 	}
@@ -460,7 +464,7 @@ type recordDump struct {
 func (c *cloud) productsDump() productsDump {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.settleProductsLocked(c.now())
+	c.settleLocked(c.now())
 	d := productsDump{Resources: []Resource{}, RoleMissing: c.prod.roleMissing, Records: []recordDump{}, BindTasks: []string{}}
 	for _, r := range c.prod.resources {
 		d.Resources = append(d.Resources, resourceInfo(r))
@@ -479,12 +483,4 @@ func (c *cloud) productsDump() productsDump {
 	}
 	slices.Sort(d.BindTasks)
 	return d
-}
-
-// loadProducts adds the topology's resources of other products; the certificates must be
-// loaded.
-func (c *cloud) loadProducts(t Topology) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.loadProductsLocked(t)
 }

@@ -67,7 +67,7 @@ func (n *productNetwork) close() {
 func (c *cloud) resourceHandshakeCert(r *resource, sni string) (*tls.Certificate, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.settleProductsLocked(c.now())
+	c.settleLocked(c.now())
 	name := strings.ToLower(strings.TrimSuffix(sni, "."))
 	if name == "" {
 		return nil, errors.New("no SNI: an edge node picks the site by server name")

@@ -370,9 +370,9 @@ func (c *cloud) deleteCertificate(_ context.Context, r *request, p *deleteCertif
 	// UNCERTAIN: the documentation leaves open whether a delete without IsCheckResource is
 	// refused for a certificate in use; the error list says DeleteResourceFailed, and tcsim
 	// refuses, because deleting a served certificate is the mistake that must not pass.
-	if c.inUseLocked(id) {
+	if holders := c.holdersLocked(id); len(holders) > 0 {
 		return nil, errorf(codeDeleteResource, "The certificate `%s` is associated with cloud resources (%s) and cannot be deleted.",
-			id, strings.Join(c.bindingsLocked(id), ", "))
+			id, strings.Join(holders, ", "))
 	}
 	delete(c.certs, id)
 	return deleteCertificateResponse{DeleteResult: true}, nil

@@ -283,7 +283,7 @@ func (c *cloud) createBindTask(_ context.Context, r *request, p *createBindTaskP
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.settleProductsLocked(r.Now)
+	c.settleLocked(r.Now)
 	for _, id := range ids {
 		if c.certs[id] == nil {
 			return nil, errorf(codeCertNotFound, "The certificate `%s` does not exist.", id)
@@ -373,7 +373,7 @@ func (c *cloud) bindTaskResult(_ context.Context, r *request, p *bindTaskResultP
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.settleProductsLocked(r.Now)
+	c.settleLocked(r.Now)
 	resp := bindTaskResultResponse{SyncTaskBindResourceResult: []syncTaskResult{}}
 	for _, id := range ids {
 		t, err := c.askBindTaskLocked(id, r.Now)
@@ -401,16 +401,11 @@ func bindCounts(items []bindItem) []bindResourceResult {
 	out := []bindResourceResult{}
 	for _, typ := range bindTypes() {
 		res := bindResourceResult{ResourceType: typ, BindResourceRegionResult: []bindRegionResult{}}
+		groups := groupItems(items, typ, nil)
 		if !regionalType(typ) {
-			n := 0
-			for _, it := range items {
-				if it.typ == typ {
-					n++
-				}
-			}
-			res.BindResourceRegionResult = append(res.BindResourceRegionResult, bindRegionResult{TotalCount: uint64(n)})
+			res.BindResourceRegionResult = append(res.BindResourceRegionResult, bindRegionResult{TotalCount: uint64(len(unregioned(groups)))})
 		}
-		for _, g := range groupItems(items, typ, nil) {
+		for _, g := range groups {
 			if regionalType(typ) {
 				res.BindResourceRegionResult = append(res.BindResourceRegionResult, bindRegionResult{Region: ptrTo(g.region), TotalCount: uint64(len(g.items))})
 			}
@@ -441,6 +436,14 @@ func groupItems(items []bindItem, typ string, regions []string) []bindGroup {
 		out[i].items = append(out[i].items, it.item)
 	}
 	return out
+}
+
+// unregioned is the items of a type without regions: its one group, if it has any items.
+func unregioned(groups []bindGroup) []any {
+	if len(groups) == 0 {
+		return nil
+	}
+	return groups[0].items
 }
 
 // pageAs is one page of items, each of type T.
@@ -499,7 +502,7 @@ func (c *cloud) bindTaskDetail(_ context.Context, r *request, p *bindTaskDetailP
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.settleProductsLocked(r.Now)
+	c.settleLocked(r.Now)
 	t, err := c.askBindTaskLocked(*p.TaskID, r.Now)
 	if err != nil {
 		return nil, err
@@ -518,27 +521,19 @@ func (c *cloud) bindTaskDetail(_ context.Context, r *request, p *bindTaskDetailP
 	resp.Status, resp.CacheTime = bindTaskDone, sslTime(t.doneAt)
 	for _, typ := range types {
 		groups := groupItems(t.items, typ, regions)
-		total := func() uint64 {
-			if len(groups) == 0 {
-				return 0
-			}
-			return uint64(len(groups[0].items))
-		}
-		var all []any
-		if len(groups) > 0 {
-			all = groups[0].items
-		}
+		all := unregioned(groups)
+		total := uint64(len(all))
 		switch typ {
 		case resCDN:
-			resp.CDN = append(resp.CDN, cdnInstanceList{TotalCount: total(), InstanceList: pageAs[cdnInstanceDetail](all, offset, limit)})
+			resp.CDN = append(resp.CDN, cdnInstanceList{TotalCount: total, InstanceList: pageAs[cdnInstanceDetail](all, offset, limit)})
 		case resTEO:
-			resp.TEO = append(resp.TEO, teoInstanceList{TotalCount: total(), InstanceList: pageAs[teoInstanceDetail](all, offset, limit)})
+			resp.TEO = append(resp.TEO, teoInstanceList{TotalCount: total, InstanceList: pageAs[teoInstanceDetail](all, offset, limit)})
 		case resDDOS:
-			resp.DDOS = append(resp.DDOS, ddosInstanceList{TotalCount: total(), InstanceList: pageAs[ddosInstanceDetail](all, offset, limit)})
+			resp.DDOS = append(resp.DDOS, ddosInstanceList{TotalCount: total, InstanceList: pageAs[ddosInstanceDetail](all, offset, limit)})
 		case resLive:
-			resp.LIVE = append(resp.LIVE, liveInstanceList{TotalCount: total(), InstanceList: pageAs[liveInstanceDetail](all, offset, limit)})
+			resp.LIVE = append(resp.LIVE, liveInstanceList{TotalCount: total, InstanceList: pageAs[liveInstanceDetail](all, offset, limit)})
 		case resVOD:
-			resp.VOD = append(resp.VOD, vodInstanceList{TotalCount: total(), InstanceList: pageAs[vodInstanceDetail](all, offset, limit)})
+			resp.VOD = append(resp.VOD, vodInstanceList{TotalCount: total, InstanceList: pageAs[vodInstanceDetail](all, offset, limit)})
 		}
 		for _, g := range groups {
 			n := uint64(len(g.items))
@@ -568,12 +563,8 @@ func (c *cloud) bindItemsLocked(id string) []bindItem {
 	}
 	var items []bindItem
 	byLB := map[string]int{}
-	for _, b := range c.bindingsLocked(id) {
-		parts := strings.SplitN(b, "/", 3)
-		lb, l := c.findLocked(parts[0], parts[1])
-		if l == nil {
-			continue
-		}
+	for _, pl := range c.clbPlacesLocked(id) {
+		lb, l := c.findLocked(pl.lbID, pl.listenerID)
 		i, ok := byLB[lb.ID]
 		if !ok {
 			items = append(items, bindItem{typ: resCLB, region: lb.Region, item: clbInstanceDetail{LoadBalancerID: lb.ID, LoadBalancerName: lb.Name, Forward: 1, Listeners: []clbBoundListener{}}})
@@ -592,9 +583,9 @@ func (c *cloud) bindItemsLocked(id string) []bindItem {
 			inst.Listeners = append(inst.Listeners, bl)
 			li = len(inst.Listeners) - 1
 		}
-		if len(parts) == 3 {
+		if pl.domain != "" {
 			for _, rl := range l.Rules {
-				if rl.Domain == parts[2] {
+				if rl.Domain == pl.domain {
 					inst.Listeners[li].Rules = append(inst.Listeners[li].Rules, clbListenerRule{
 						LocationID: rl.LocationID, Domain: rl.Domain, URL: rl.URL, IsMatch: nameCovered(names, rl.Domain),
 						Certificate: &bindCertificate{CertID: id, DNSNames: slices.Clone(names)},

@@ -690,6 +690,25 @@ func TestUpdateCertificateInstanceErrors(t *testing.T) {
 	}
 }
 
+// DeleteCertificate's refusal names what holds the certificate, whichever product it is.
+func TestDeleteCertificateNamesProductHolders(t *testing.T) {
+	w := newProductWorld(t, Options{Topology: Topology{
+		CDNDomains: []CDNDomainSpec{{Domain: "cdn.example.test", CertID: oldCertID}},
+		Resources:  []ResourceSpec{{Type: "live", Domains: []string{"live.example.test"}, CertID: oldCertID}},
+	}})
+	del := sslsdk.NewDeleteCertificateRequest()
+	del.CertificateId = ptr(oldCertID)
+	_, err := w.ssl.DeleteCertificate(del)
+	if sdkCode(err) != codeDeleteResource {
+		t.Fatalf("deleting a certificate CDN holds: %v", err)
+	}
+	for _, want := range []string{"cdn cdn.example.test", "live live.example.test"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("refusal %q does not name %s", err, want)
+		}
+	}
+}
+
 func TestUpdateCertificateInstanceInline(t *testing.T) {
 	w := newProductWorld(t, Options{})
 	req := updateRequest(oldCertID, "", "cdn")
@@ -726,6 +745,29 @@ func TestUpdateDetailsMoveWithTime(t *testing.T) {
 	clock2.Advance(10 * time.Second)
 	if leaf := handshake(t, w2.s.ResourceAddr("cdn", "cdn.example.test"), "cdn.example.test", w2.pki.pool()); leaf.SerialNumber.Cmp(w2.next.cert.SerialNumber) != 0 {
 		t.Errorf("CDN serves the old certificate once the detail's time has passed")
+	}
+}
+
+// A CLB listener and SNI domain an update moves serve the new certificate, and the old one
+// can be deleted, once the details' time has passed: no one has to poll the record.
+func TestUpdateOfCLBMovesWithTime(t *testing.T) {
+	clock := newFakeClock()
+	w := newProductWorld(t, Options{Now: clock.Now, ProductTaskDelay: 5 * time.Second})
+	newID := upload(t, w.ssl, w.next, "next")
+	w.update(t, updateRequest(oldCertID, newID, "clb", "cdn", "teo", "waf", "cos"))
+	clock.Advance(10 * time.Second)
+	for _, at := range [][3]string{{"lb-prod0001", "lbl-plain001", ""}, {"lb-prod0001", "lbl-sni00001", "api.example.test"}} {
+		if got := w.s.ServedCert(at[0], at[1], at[2]); got != newID {
+			t.Errorf("%s/%s %s serves %s once the detail's time has passed, want %s", at[0], at[1], at[2], got, newID)
+		}
+	}
+	if leaf := handshake(t, w.s.ListenerAddr("lb-prod0001", "lbl-plain001"), "www.example.test", w.pki.pool()); leaf.SerialNumber.Cmp(w.next.cert.SerialNumber) != 0 {
+		t.Errorf("the listener's handshake gets the old certificate once the detail's time has passed")
+	}
+	req := sslsdk.NewDeleteCertificateRequest()
+	req.CertificateId = ptr(oldCertID)
+	if _, err := w.ssl.DeleteCertificate(req); err != nil {
+		t.Errorf("DeleteCertificate of the certificate the update moved every resource off: %v", err)
 	}
 }
 

@@ -86,6 +86,14 @@ type place struct {
 	lbID, listenerID, domain string
 }
 
+// target is a CLB place in the target syntax of clbcert's config.
+func (p place) target() string {
+	if p.domain == "" {
+		return p.lbID + "/" + p.listenerID
+	}
+	return p.lbID + "/" + p.listenerID + "/" + p.domain
+}
+
 // placeCertsLocked is what p serves: a resource's certificate, or every server certificate
 // of a CLB binding (an RSA and an ECC one may share it); nil where p is gone.
 func (c *cloud) placeCertsLocked(p place) *[]string {
@@ -323,7 +331,6 @@ func (c *cloud) updateCertificateInstance(_ context.Context, r *request, p *upda
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.settleLocked(r.Now)
-	c.settleProductsLocked(r.Now)
 	if c.prod.roleMissing {
 		return nil, errorf(codeRoleNotAuthorised, "The service role %s is not authorised; the SSL service cannot update cloud resources.", roleName)
 	}
@@ -413,17 +420,10 @@ func (c *cloud) newDetailLocked(pl place, now time.Time) *updateDetail {
 func (c *cloud) placesLocked(a updateArgs) []place {
 	var out []place
 	if slices.Contains(a.types, resCLB) {
-		for _, b := range c.bindingsLocked(a.old) {
-			parts := strings.SplitN(b, "/", 3)
-			lb, _ := c.findLocked(parts[0], parts[1])
-			if lb == nil || !slices.Contains(a.regions[resCLB], lb.Region) {
-				continue
+		for _, pl := range c.clbPlacesLocked(a.old) {
+			if lb, _ := c.findLocked(pl.lbID, pl.listenerID); slices.Contains(a.regions[resCLB], lb.Region) {
+				out = append(out, pl)
 			}
-			pl := place{lbID: parts[0], listenerID: parts[1]}
-			if len(parts) == 3 {
-				pl.domain = parts[2]
-			}
-			out = append(out, pl)
 		}
 	}
 	for _, res := range c.prod.resources {
@@ -439,7 +439,8 @@ func (c *cloud) placesLocked(a updateArgs) []place {
 }
 
 // settleProductsLocked moves the bind-resource tasks and the update details along to now,
-// when each step takes Options.ProductTaskDelay (with 0 they move when asked about).
+// when each step takes Options.ProductTaskDelay (with 0 they move when asked about); part of
+// settleLocked.
 func (c *cloud) settleProductsLocked(now time.Time) {
 	delay := c.prod.delay
 	if delay == 0 {
@@ -493,6 +494,8 @@ func (c *cloud) stepDetailLocked(rec *updateRecord, d *updateDetail, at time.Tim
 		failure = fmt.Sprintf("the certificate %s no longer exists", rec.CertID)
 	case !slices.Contains(cur, rec.OldCertID) && !slices.Contains(cur, rec.CertID):
 		failure = fmt.Sprintf("the resource holds the certificate %q now, not %s", strings.Join(cur, ","), rec.OldCertID)
+	case slices.Contains(cur, rec.OldCertID):
+		failure = c.pairConflictLocked(cur, rec.OldCertID, rec.CertID)
 	}
 	if failure == "" {
 		c.swapPlaceCertLocked(d.at, rec.OldCertID, rec.CertID)
@@ -507,6 +510,23 @@ func (c *cloud) stepDetailLocked(rec *updateRecord, d *updateDetail, at time.Tim
 			o.Status = detailRollbackFailed
 		}
 	}
+}
+
+// pairConflictLocked is why CLB would refuse the binding ids with oldID replaced by newID:
+// another member is newID or has its key algorithm (CLB pairs one RSA and one ECC
+// certificate); "" if it would not.
+func (c *cloud) pairConflictLocked(ids []string, oldID, newID string) string {
+	alg := encryptAlgorithm(c.certs[newID])
+	for _, id := range ids {
+		switch other := c.certs[id]; {
+		case id == oldID:
+		case id == newID:
+			return fmt.Sprintf("the listener binds the certificate %s already, beside %s", newID, oldID)
+		case other != nil && encryptAlgorithm(other) == alg:
+			return fmt.Sprintf("the listener binds %s beside %s, and %s is %s too: CLB pairs one RSA and one ECC certificate", id, oldID, newID, alg)
+		}
+	}
+	return ""
 }
 
 func (c *cloud) recordLocked(id uint64) (*updateRecord, error) {
@@ -529,7 +549,6 @@ func (c *cloud) hostUpdateRecordDetail(_ context.Context, r *request, p *hostUpd
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.settleLocked(r.Now)
-	c.settleProductsLocked(r.Now)
 	rec, err := c.recordLocked(id)
 	if err != nil {
 		return nil, err
@@ -599,7 +618,6 @@ func (c *cloud) updateCertificateRecordRetry(_ context.Context, r *request, p *r
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.settleLocked(r.Now)
-	c.settleProductsLocked(r.Now)
 	var rec *updateRecord
 	var only *updateDetail
 	if p.DeployRecordID != nil {
@@ -646,7 +664,6 @@ func (c *cloud) updateCertificateRecordRollback(_ context.Context, r *request, p
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.settleLocked(r.Now)
-	c.settleProductsLocked(r.Now)
 	rec, err := c.recordLocked(uint64(max(*p.DeployRecordID, 0)))
 	if err != nil {
 		return nil, err
