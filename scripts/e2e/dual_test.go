@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -42,6 +41,16 @@ func specLeaf(t *testing.T, spec tcsim.CertSpec) string {
 	return lineage.Fingerprint(block.Bytes)
 }
 
+// clientCA is the corpus's test root as a CA certificate for mutual TLS.
+func clientCA(t *testing.T, id string) tcsim.CertSpec {
+	t.Helper()
+	root, err := os.ReadFile(filepath.Join(simtest.Corpus("good-ecdsa", "example.test"), "..", "..", "..", "root.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tcsim.CertSpec{ID: id, Alias: "client CA", CertPEM: string(root), Type: "CA"}
+}
+
 // An operator's RSA + ECDSA pair, issued by real certbot with clbcert-deploy as the deploy
 // hook, on a dual listener, a dual SNI domain, an RSA-only SNI domain and a MUTUAL +
 // OPTIONAL listener: each lineage moves its own member and keeps the other, the RSA-only
@@ -52,13 +61,9 @@ func TestDualCertificatesRotateTogether(t *testing.T) {
 	soon := time.Now().Add(10 * 24 * time.Hour)
 	handRSA := simtest.HandUploadedKeyUntil(t, "HandRSA", binding.RSA, soon, names...)
 	handECC := simtest.HandUploadedKeyUntil(t, "HandECC", binding.ECC, soon, names...)
-	root, err := os.ReadFile(filepath.Join(simtest.Corpus("good-ecdsa", "example.test"), "..", "..", "..", "root.pem"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	w := newWorld(t, tcsim.Options{
 		Zones:        []tcsim.ZoneSpec{{Name: "example.test"}},
-		Certificates: []tcsim.CertSpec{handRSA, handECC, {ID: "ClientCA", Alias: "client CA", CertPEM: string(root), Type: "CA"}},
+		Certificates: []tcsim.CertSpec{handRSA, handECC, clientCA(t, "ClientCA")},
 		Topology: tcsim.Topology{LoadBalancers: []tcsim.LoadBalancerSpec{
 			{ID: "lb-gzdual1", Region: "ap-guangzhou", VIP: "127.0.0.51", Listeners: []tcsim.ListenerSpec{
 				{ID: "lbl-dual1", Protocol: "HTTPS", CertID: "HandRSA", ExtCertIDs: []string{"HandECC"}, Rules: []tcsim.RuleSpec{{Domain: "www.example.test"}}},
@@ -141,9 +146,7 @@ func TestDualCertificatesRotateTogether(t *testing.T) {
 
 	before := w.sim.CallCounts()
 	for _, name := range []string{"example.test", "example.test-ecdsa"} {
-		cmd := exec.Command(filepath.Join(bins.Dir(t), "clbcert-deploy"), "--lineage", w.certbot.LivePath(name))
-		cmd.Env = w.env
-		if r := simtest.Run(t, cmd); r.Code != 0 {
+		if r := w.run(t, "clbcert-deploy", "--lineage", w.certbot.LivePath(name)); r.Code != 0 {
 			t.Fatalf("clbcert-deploy %s again: exit %d\n%s\n%s", name, r.Code, r.Stdout, r.Stderr)
 		}
 	}
@@ -164,13 +167,9 @@ func TestDualCertificatesRotateTogether(t *testing.T) {
 func TestLoneLineageMigratesAndRollsBack(t *testing.T) {
 	names := []string{"example.test", "*.example.test"}
 	handRSA := simtest.HandUploadedKeyUntil(t, "HandRSA", binding.RSA, time.Now().Add(10*24*time.Hour), names...)
-	root, err := os.ReadFile(filepath.Join(simtest.Corpus("good-ecdsa", "example.test"), "..", "..", "..", "root.pem"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	w := newWorld(t, tcsim.Options{
 		Zones:        []tcsim.ZoneSpec{{Name: "example.test"}},
-		Certificates: []tcsim.CertSpec{handRSA, {ID: "ClientCA", Alias: "client CA", CertPEM: string(root), Type: "CA"}},
+		Certificates: []tcsim.CertSpec{handRSA, clientCA(t, "ClientCA")},
 		Topology: tcsim.Topology{LoadBalancers: []tcsim.LoadBalancerSpec{
 			{ID: "lb-gzlone1", Region: "ap-guangzhou", VIP: "127.0.0.52", Listeners: []tcsim.ListenerSpec{
 				{ID: "lbl-mtls1", Protocol: "HTTPS", CertID: "HandRSA", SSLMode: "MUTUAL", CertCaID: "ClientCA", SSLVerifyClient: "OPTIONAL",
@@ -211,7 +210,7 @@ func TestLoneLineageMigratesAndRollsBack(t *testing.T) {
 	}
 	check("after the lone ECDSA issuance", newID.CertIDs[0], binding.ECC, lineage.Fingerprint(leaf.Raw))
 
-	if back := w.clbcert(t, "rollback", "example.test"); back.Code != 0 {
+	if back := w.run(t, "clbcert", "rollback", "example.test"); back.Code != 0 {
 		t.Fatalf("clbcert rollback: exit %d\n%s\n%s", back.Code, back.Stdout, back.Stderr)
 	}
 	check("after the rollback", "HandRSA", binding.RSA, specLeaf(t, handRSA))

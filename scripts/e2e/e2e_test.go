@@ -5,6 +5,8 @@ package e2e
 import (
 	"context"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -47,6 +49,17 @@ func newWorld(tb testing.TB, opts tcsim.Options) *world {
 		"PATH="+bins.Dir(tb)+string(os.PathListSeparator)+os.Getenv("PATH"),
 		"CLBCERT_REGIONS=ap-guangzhou,ap-shanghai")
 	return &world{sim: sim, certbot: acmetest.NewCertbot(peb, tb.TempDir(), env), env: env}
+}
+
+// run runs program, one of the freshly built binaries, to its end with
+// args, in the hooks' environment, as an operator beside certbot would.
+func (w *world) run(t *testing.T, program string, args ...string) simtest.Result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(bins.Dir(t), program), args...)
+	cmd.Env = append(os.Environ(), w.env...)
+	return simtest.Run(t, cmd)
 }
 
 // issue runs certbot certonly for domains as lineage name, with authHook,

@@ -3,8 +3,6 @@ package e2e
 import (
 	"context"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -34,7 +32,7 @@ func TestShortlivedCertificateIsOKAfterIssuance(t *testing.T) {
 	}
 	t.Cleanup(func() { peb.Close() })
 	env := append(simtest.HookEnv(t, sim), "PATH="+bins.Dir(t)+string(os.PathListSeparator)+os.Getenv("PATH"))
-	w := &world{sim: sim, certbot: acmetest.NewCertbot(peb, t.TempDir(), env)}
+	w := &world{sim: sim, certbot: acmetest.NewCertbot(peb, t.TempDir(), env), env: env}
 	w.issue(t, "short.test", "clbcert-dns auth", nil, "short.example.test")
 	leaf, err := w.certbot.Leaf("short.test")
 	if err != nil {
@@ -45,9 +43,7 @@ func TestShortlivedCertificateIsOKAfterIssuance(t *testing.T) {
 	}
 
 	// As the operator runs it, right after issuance.
-	cmd := exec.Command(filepath.Join(bins.Dir(t), "clbcert"), "status", "--certbot-dir", w.certbot.ConfigDir(), "--json")
-	cmd.Env = env
-	r := simtest.Run(t, cmd)
+	r := w.run(t, "clbcert", "status", "--certbot-dir", w.certbot.ConfigDir(), "--json")
 	if r.Code != 0 || !strings.Contains(r.Stdout, `"status": "OK"`) || !strings.Contains(r.Stdout, `"lifetime": "160 hours"`) {
 		t.Fatalf("clbcert status right after issuance: exit %d, want 0 (OK)\n%s\n%s", r.Code, r.Stdout, r.Stderr)
 	}

@@ -1,10 +1,8 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -51,13 +49,6 @@ var (
 	dataPlane = []struct{ typ, name string }{{"cdn", "cdn.example.test"}, {"cdn", "static.example.test"}, {"teo", "edge.example.test"}}
 	others    = []struct{ typ, name string }{{"cdn", "cdn.example.test"}, {"cdn", "static.example.test"}, {"teo", "edge.example.test"}, {"waf", "shop.example.test"}, {"cos", "assets.example.test"}}
 )
-
-func (w *world) clbcert(t *testing.T, args ...string) simtest.Result {
-	t.Helper()
-	cmd := exec.Command(filepath.Join(bins.Dir(t), "clbcert"), args...)
-	cmd.Env = append(os.Environ(), w.env...)
-	return simtest.Run(t, cmd)
-}
 
 func writeFile(t *testing.T, body string) string {
 	t.Helper()
@@ -113,7 +104,7 @@ func TestRenewReachesEveryProduct(t *testing.T) {
 	}
 	recordsSucceeded(t, w.sim, newID, 5)
 
-	st := w.clbcert(t, "status", "--certbot-dir", w.certbot.ConfigDir(), "--region", "ap-guangzhou", "--json")
+	st := w.run(t, "clbcert", "status", "--certbot-dir", w.certbot.ConfigDir(), "--region", "ap-guangzhou", "--json")
 	var doc struct {
 		Lineages []struct {
 			Name   string
@@ -134,7 +125,7 @@ func TestRenewReachesEveryProduct(t *testing.T) {
 		t.Fatalf("status lists it served on\n%s\nwant\n%s", strings.Join(served, "\n"), strings.Join(wantServed, "\n"))
 	}
 
-	back := w.clbcert(t, "rollback", "example.test")
+	back := w.run(t, "clbcert", "rollback", "example.test")
 	if back.Code != 0 {
 		t.Fatalf("rollback: %+v", back)
 	}
@@ -209,11 +200,7 @@ func TestCLBOnlyAndDoctorNamesTheRest(t *testing.T) {
 	if n := w.sim.Calls("UpdateCertificateInstance"); n != 0 {
 		t.Errorf("UpdateCertificateInstance called %d times", n)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, filepath.Join(bins.Dir(t), "clbcert"), "doctor", "--certbot-dir", w.certbot.ConfigDir(), "--region", "ap-guangzhou", "--json")
-	cmd.Env = append(os.Environ(), w.env...)
-	doc := simtest.Run(t, cmd)
+	doc := w.run(t, "clbcert", "doctor", "--certbot-dir", w.certbot.ConfigDir(), "--region", "ap-guangzhou", "--json")
 	var rep struct {
 		Findings []struct{ Check, Problem, Fix string }
 	}

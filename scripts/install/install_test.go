@@ -6,12 +6,8 @@ package install
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
-	"fmt"
 	"io/fs"
-	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,43 +17,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clbcert/clbcert/internal/installtest"
 	"github.com/clbcert/clbcert/pkg/config"
 )
-
-// commands are the programs install.sh installs: every command under hooks/.
-func commands(t *testing.T) []string {
-	t.Helper()
-	entries, err := os.ReadDir(filepath.Join(repoRoot(t), "hooks"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range entries {
-		if e.IsDir() {
-			names = append(names, e.Name())
-		}
-	}
-	if !slices.Contains(names, "clbcert-deploy") {
-		t.Fatalf("hooks/ holds %q, not clbcert-deploy and the other commands", names)
-	}
-	return names
-}
-
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	root, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return root
-}
 
 // run runs install.sh; building the binaries is most of its time.
 func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, filepath.Join(repoRoot(t), "install.sh"), args...)
+	cmd := exec.CommandContext(ctx, filepath.Join(installtest.Root(t), "install.sh"), args...)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()
@@ -81,130 +50,34 @@ func mustInstall(t *testing.T, args ...string) string {
 	return out
 }
 
-// node is what a tree walk sees of one path.
-type node struct {
-	kind  string // d, f or l
-	mode  fs.FileMode
-	sum   string
-	mtime time.Time
-}
-
-func (n node) String() string { return fmt.Sprintf("%s %04o", n.kind, n.mode.Perm()) }
-
-func snapshot(t *testing.T, root string) map[string]node {
-	t.Helper()
-	tree := map[string]node{}
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || path == root {
-			return err
-		}
-		info, err := os.Lstat(path)
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, path)
-		n := node{mode: info.Mode().Perm(), mtime: info.ModTime()}
-		switch {
-		case info.IsDir():
-			n.kind = "d"
-		case info.Mode().IsRegular():
-			n.kind = "f"
-			b, err := os.ReadFile(path)
-			if err != nil {
-				return err
-			}
-			h := sha256.Sum256(b)
-			n.sum = hex.EncodeToString(h[:])
-		default:
-			n.kind = "l"
-		}
-		tree[filepath.ToSlash(rel)] = n
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tree
-}
-
-// listing is a tree as "path kind mode" lines.
-func listing(tree map[string]node) []string {
-	var out []string
-	for _, p := range slices.Sorted(maps.Keys(tree)) {
-		out = append(out, p+" "+tree[p].String())
-	}
-	return out
-}
-
 // installed is what an install with --prefix /usr/local puts into an empty
-// destdir, as listing lines.
-func installed(t *testing.T, renewalHook, certbotTimer bool) map[string]string {
-	want := map[string]string{}
-	dir := func(p string) {
-		for ; p != "."; p = filepath.Dir(p) {
-			want[p] = "d 0755"
-		}
-	}
-	file := func(p, mode string) {
-		dir(filepath.Dir(p))
-		want[p] = "f " + mode
-	}
-	for _, b := range commands(t) {
-		file("usr/local/bin/"+b, "0755")
-		file("usr/local/share/man/man1/"+b+".1", "0644")
-		file("usr/local/share/bash-completion/completions/"+b, "0644")
-		file("usr/local/share/zsh/site-functions/_"+b, "0644")
-	}
-	file("usr/local/share/clbcert/install-manifest", "0644")
-	file("etc/clbcert/config.toml", "0600")
-	file("etc/systemd/system/clbcert-watch.service", "0644")
+// destdir.
+func installed(t *testing.T, renewalHook, certbotTimer bool) installtest.Tree {
+	want := installtest.Installed(installtest.Commands(t))
 	if renewalHook {
-		file("etc/letsencrypt/renewal-hooks/deploy/clbcert-deploy", "0755")
+		want.File("etc/letsencrypt/renewal-hooks/deploy/clbcert-deploy", 0o755)
 	}
 	if certbotTimer {
-		file("etc/systemd/system/certbot.timer.d/clbcert.conf", "0644")
+		want.File("etc/systemd/system/certbot.timer.d/clbcert.conf", 0o644)
 	}
 	return want
-}
-
-func asListing(m map[string]string) []string {
-	var out []string
-	for _, p := range slices.Sorted(maps.Keys(m)) {
-		out = append(out, p+" "+m[p])
-	}
-	return out
-}
-
-func diffLines(got, want []string) string {
-	var b strings.Builder
-	for _, l := range want {
-		if !slices.Contains(got, l) {
-			fmt.Fprintf(&b, "  missing: %s\n", l)
-		}
-	}
-	for _, l := range got {
-		if !slices.Contains(want, l) {
-			fmt.Fprintf(&b, "  extra:   %s\n", l)
-		}
-	}
-	return b.String()
 }
 
 // sameTree compares two snapshots: kind, mode and content of every path,
 // and time stamps where withTimes (a directory's changes when entries come
 // and go, so a tree put back after an uninstall is compared without).
-func sameTree(t *testing.T, what string, got, want map[string]node, withTimes bool) {
+func sameTree(t *testing.T, what string, got, want installtest.Tree, withTimes bool) {
 	t.Helper()
-	if d := diffLines(listing(got), listing(want)); d != "" {
+	if d := installtest.DiffLines(got.Listing(), want.Listing()); d != "" {
 		t.Fatalf("%s: the tree differs:\n%s", what, d)
 	}
 	for p, w := range want {
 		g := got[p]
-		if g.sum != w.sum {
+		if g.Sum != w.Sum {
 			t.Errorf("%s: %s: content changed", what, p)
 		}
-		if (withTimes || w.kind == "f") && !g.mtime.Equal(w.mtime) {
-			t.Errorf("%s: %s: modified at %s, was %s", what, p, g.mtime, w.mtime)
+		if (withTimes || w.Mode.IsRegular()) && !g.ModTime.Equal(w.ModTime) {
+			t.Errorf("%s: %s: modified at %s, was %s", what, p, g.ModTime, w.ModTime)
 		}
 	}
 }
@@ -243,15 +116,15 @@ func TestInstallBesideExistingFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	before := snapshot(t, dest)
+	before := installtest.Snapshot(t, dest)
 
 	out := mustInstall(t, "--destdir", dest, "--prefix", "/usr/local")
-	first := snapshot(t, dest)
+	first := installtest.Snapshot(t, dest)
 	want := installed(t, false, false)
 	for p, n := range before {
-		want[p] = n.String()
+		want[p] = n
 	}
-	if d := diffLines(listing(first), asListing(want)); d != "" {
+	if d := installtest.DiffLines(first.Listing(), want.Listing()); d != "" {
 		t.Fatalf("installed tree:\n%s\ninstall.sh said:\n%s", d, out)
 	}
 	if first["etc/clbcert/config.toml"] != before["etc/clbcert/config.toml"] {
@@ -268,7 +141,7 @@ func TestInstallBesideExistingFiles(t *testing.T) {
 
 	t.Run("installed files work", func(t *testing.T) {
 		bin := filepath.Join(dest, "usr/local/bin")
-		for _, b := range commands(t) {
+		for _, b := range installtest.Commands(t) {
 			if out, err := exec.Command(filepath.Join(bin, b), "--help").CombinedOutput(); err != nil {
 				t.Errorf("%s --help: %v\n%s", b, err, out)
 			}
@@ -307,7 +180,7 @@ func TestInstallBesideExistingFiles(t *testing.T) {
 			}
 		}
 		if zsh, err := exec.LookPath("zsh"); err == nil {
-			for _, b := range commands(t) {
+			for _, b := range installtest.Commands(t) {
 				if out, err := exec.Command(zsh, "-n", filepath.Join(dest, "usr/local/share/zsh/site-functions/_"+b)).CombinedOutput(); err != nil {
 					t.Errorf("zsh -n _%s: %v\n%s", b, err, out)
 				}
@@ -319,7 +192,7 @@ func TestInstallBesideExistingFiles(t *testing.T) {
 
 	t.Run("second run changes nothing", func(t *testing.T) {
 		out := mustInstall(t, "--destdir", dest, "--prefix", "/usr/local")
-		sameTree(t, "after the second run", snapshot(t, dest), first, true)
+		sameTree(t, "after the second run", installtest.Snapshot(t, dest), first, true)
 		for _, l := range actions(out) {
 			if !strings.HasPrefix(l, "unchanged /") && !strings.HasPrefix(l, "kept "+dest+"/etc/clbcert/config.toml:") {
 				t.Errorf("second run: %q", l)
@@ -329,7 +202,7 @@ func TestInstallBesideExistingFiles(t *testing.T) {
 
 	t.Run("uninstall puts the tree back", func(t *testing.T) {
 		out := mustInstall(t, "--uninstall", "--destdir", dest)
-		sameTree(t, "after uninstall", snapshot(t, dest), before, false)
+		sameTree(t, "after uninstall", installtest.Snapshot(t, dest), before, false)
 		if !strings.Contains(out, "removed "+dest+"/usr/local/bin/clbcert-watch\n") || !strings.Contains(out, "removed "+dest+"/usr/local/share/clbcert/\n") {
 			t.Errorf("uninstall said:\n%s", out)
 		}
@@ -340,8 +213,8 @@ func TestInstallWithCertbotHooks(t *testing.T) {
 	dest := t.TempDir()
 	args := []string{"--destdir", dest, "--prefix", "/usr/local", "--renewal-hook", "--certbot-timer"}
 	mustInstall(t, args...)
-	first := snapshot(t, dest)
-	if d := diffLines(listing(first), asListing(installed(t, true, true))); d != "" {
+	first := installtest.Snapshot(t, dest)
+	if d := installtest.DiffLines(first.Listing(), installed(t, true, true).Listing()); d != "" {
 		t.Fatalf("installed tree:\n%s", d)
 	}
 
@@ -390,7 +263,7 @@ func TestInstallWithCertbotHooks(t *testing.T) {
 
 	t.Run("second run changes nothing", func(t *testing.T) {
 		out := mustInstall(t, args...)
-		sameTree(t, "after the second run", snapshot(t, dest), first, true)
+		sameTree(t, "after the second run", installtest.Snapshot(t, dest), first, true)
 		for _, l := range actions(out) {
 			if !strings.HasPrefix(l, "unchanged /") {
 				t.Errorf("second run: %q", l)
@@ -403,11 +276,11 @@ func TestInstallWithCertbotHooks(t *testing.T) {
 		if err := os.WriteFile(path, []byte("regions = [\"ap-guangzhou\"]\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		edited := snapshot(t, dest)["etc/clbcert/config.toml"]
+		edited := installtest.Snapshot(t, dest)["etc/clbcert/config.toml"]
 		out := mustInstall(t, "--uninstall", "--destdir", dest)
-		after := snapshot(t, dest)
+		after := installtest.Snapshot(t, dest)
 		want := []string{"etc d 0755", "etc/clbcert d 0755", "etc/clbcert/config.toml f 0600"}
-		if d := diffLines(listing(after), want); d != "" {
+		if d := installtest.DiffLines(after.Listing(), want); d != "" {
 			t.Fatalf("after uninstall:\n%s\nuninstall said:\n%s", d, out)
 		}
 		if after["etc/clbcert/config.toml"] != edited {
@@ -427,7 +300,7 @@ func TestInstallStoppedPartWay(t *testing.T) {
 	if err := os.MkdirAll(share, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	before := snapshot(t, dest)
+	before := installtest.Snapshot(t, dest)
 	// A file where the man pages' directory goes: the binaries are
 	// installed, then creating share/man/man1 fails.
 	blocker := filepath.Join(share, "man")
@@ -443,7 +316,7 @@ func TestInstallStoppedPartWay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, b := range commands(t) {
+	for _, b := range installtest.Commands(t) {
 		if !regexp.MustCompile(`(?m)^file [0-9a-f]{64} 0755 /usr/local/bin/` + b + `$`).Match(manifest) {
 			t.Errorf("the manifest does not list the installed %s:\n%s", b, manifest)
 		}
@@ -458,13 +331,13 @@ func TestInstallStoppedPartWay(t *testing.T) {
 	mustInstall(t, args...)
 	want := installed(t, false, false)
 	for p, n := range before {
-		want[p] = n.String()
+		want[p] = n
 	}
-	if d := diffLines(listing(snapshot(t, dest)), asListing(want)); d != "" {
+	if d := installtest.DiffLines(installtest.Snapshot(t, dest).Listing(), want.Listing()); d != "" {
 		t.Fatalf("after running again:\n%s", d)
 	}
 	mustInstall(t, "--uninstall", "--destdir", dest)
-	sameTree(t, "after uninstall", snapshot(t, dest), before, false)
+	sameTree(t, "after uninstall", installtest.Snapshot(t, dest), before, false)
 }
 
 func TestInstallUsage(t *testing.T) {
@@ -495,8 +368,8 @@ func TestInstallUsage(t *testing.T) {
 		{[]string{"--from=", "--destdir", dest}, 2},
 		{[]string{"--uninstall", "--from", "x.tar.gz", "--destdir", dest}, 2},
 		{[]string{"--from", filepath.Join(dest, "missing.tar.gz"), "--destdir", dest}, 1},
-		{[]string{"--from", filepath.Join(repoRoot(t), "go.mod"), "--destdir", dest}, 1},
-		{[]string{"--from", repoRoot(t), "--destdir", dest}, 1}, // a source tree, not a release
+		{[]string{"--from", filepath.Join(installtest.Root(t), "go.mod"), "--destdir", dest}, 1},
+		{[]string{"--from", installtest.Root(t), "--destdir", dest}, 1}, // a source tree, not a release
 	} {
 		code, out, stderr := run(t, tc.args...)
 		if code != tc.code || out != "" || strings.Count(stderr, "\n") != 1 || !strings.HasPrefix(stderr, "install.sh: ") {

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/clbcert/clbcert/internal/installtest"
 )
 
 // TestMaintainerScripts runs the package's maintainer scripts as dpkg does
@@ -15,7 +17,7 @@ import (
 // the same result again, never reach for systemd then, and refuse an
 // argument they do not know.
 func TestMaintainerScripts(t *testing.T) {
-	root := repoRoot(t)
+	root := installtest.Root(t)
 	dpkgRoot := t.TempDir()
 	calls := filepath.Join(t.TempDir(), "calls")
 	fakes := t.TempDir()

@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/clbcert/clbcert/internal/acmetest"
+	"github.com/clbcert/clbcert/internal/installtest"
 )
 
 const version = "0.0.0-test"
@@ -54,34 +55,6 @@ func requireTools(t *testing.T) {
 	t.Skipf("%s (set %s=1 to fail instead of skipping)", err, acmetest.RequireE2EEnv)
 }
 
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	root, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return root
-}
-
-// commands are the programs of a release: every command under hooks/.
-func commands(t *testing.T, root string) []string {
-	t.Helper()
-	entries, err := os.ReadDir(filepath.Join(root, "hooks"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range entries {
-		if e.IsDir() {
-			names = append(names, e.Name())
-		}
-	}
-	if !slices.Contains(names, "clbcert-deploy") {
-		t.Fatalf("hooks/ holds %q, not clbcert-deploy and the other commands", names)
-	}
-	return names
-}
-
 // command runs name with args and env (added to the test's environment)
 // and returns its combined output; it fails the test unless it exits 0.
 func command(t *testing.T, env []string, name string, args ...string) string {
@@ -99,8 +72,8 @@ func command(t *testing.T, env []string, name string, args ...string) string {
 
 func TestRelease(t *testing.T) {
 	requireTools(t)
-	root := repoRoot(t)
-	names := commands(t, root)
+	root := installtest.Root(t)
+	names := installtest.Commands(t)
 	epoch := strings.TrimSpace(command(t, nil, "git", "-C", root, "log", "-1", "--format=%ct", "HEAD"))
 	sde, err := strconv.ParseInt(epoch, 10, 64)
 	if err != nil {
@@ -157,19 +130,16 @@ func TestRelease(t *testing.T) {
 		for _, arch := range arches {
 			top := "clbcert_" + version + "_linux_" + arch
 			entries := tarEntries(t, filepath.Join(dist, top+".tar.gz"))
-			wantTree := map[string]string{top + "/": "d 0755", top + "/bin/": "d 0755", top + "/share/": "d 0755"}
-			for _, d := range []string{"man/", "man/man1/", "bash-completion/", "bash-completion/completions/", "zsh/", "zsh/site-functions/"} {
-				wantTree[top+"/share/"+d] = "d 0755"
-			}
+			wantTree := installtest.Tree{}
 			for _, f := range []string{"README.md", "COPYRIGHT", "cam-policy.json", "clbcert-watch.service", "config.toml"} {
-				wantTree[top+"/"+f] = "f 0644"
+				wantTree.File(top+"/"+f, 0o644)
 			}
-			wantTree[top+"/install.sh"] = "f 0755"
+			wantTree.File(top+"/install.sh", 0o755)
 			for _, b := range names {
-				wantTree[top+"/bin/"+b] = "f 0755"
-				wantTree[top+"/share/man/man1/"+b+".1"] = "f 0644"
-				wantTree[top+"/share/bash-completion/completions/"+b] = "f 0644"
-				wantTree[top+"/share/zsh/site-functions/_"+b] = "f 0644"
+				wantTree.File(top+"/bin/"+b, 0o755)
+				wantTree.File(top+"/share/man/man1/"+b+".1", 0o644)
+				wantTree.File(top+"/share/bash-completion/completions/"+b, 0o644)
+				wantTree.File(top+"/share/zsh/site-functions/_"+b, 0o644)
 			}
 			var got []string
 			for _, h := range entries {
@@ -183,7 +153,7 @@ func TestRelease(t *testing.T) {
 						arch, h.Name, h.Uid, h.Gid, h.Uname, h.Gname, h.ModTime.UTC(), time.Unix(sde, 0).UTC())
 				}
 			}
-			if d := diffLines(got, asListing(wantTree)); d != "" {
+			if d := installtest.DiffLines(got, archiveListing(wantTree, "", installtest.Node.String)); d != "" {
 				t.Errorf("%s tarball:\n%s", arch, d)
 			}
 			if !slices.IsSortedFunc(entries, func(a, b *tar.Header) int { return strings.Compare(a.Name, b.Name) }) {
@@ -244,7 +214,7 @@ func TestRelease(t *testing.T) {
 				}
 				got = append(got, f[5]+" "+f[0])
 			}
-			if d := diffLines(got, debContents(names)); d != "" {
+			if d := installtest.DiffLines(got, debContents(names)); d != "" {
 				t.Errorf("%s: dpkg-deb --contents:\n%s", arch, d)
 			}
 		}
@@ -341,30 +311,35 @@ func checkProgram(t *testing.T, path, arch, root string) {
 
 // debContents is what dpkg-deb --contents lists, as "path mode" lines.
 func debContents(names []string) []string {
-	want := map[string]string{}
-	dir := func(p string) {
-		for ; p != "."; p = filepath.Dir(p) {
-			want["./"+p+"/"] = "drwxr-xr-x"
-		}
-		want["./"] = "drwxr-xr-x"
-	}
-	file := func(p, mode string) {
-		dir(filepath.Dir(p))
-		want["./"+p] = mode
-	}
+	want := installtest.Tree{}
 	for _, b := range names {
-		file("usr/bin/"+b, "-rwxr-xr-x")
-		file("usr/share/man/man1/"+b+".1.gz", "-rw-r--r--")
-		file("usr/share/bash-completion/completions/"+b, "-rw-r--r--")
-		file("usr/share/zsh/vendor-completions/_"+b, "-rw-r--r--")
+		want.File("usr/bin/"+b, 0o755)
+		want.File("usr/share/man/man1/"+b+".1.gz", 0o644)
+		want.File("usr/share/bash-completion/completions/"+b, 0o644)
+		want.File("usr/share/zsh/vendor-completions/_"+b, 0o644)
 	}
-	file("lib/systemd/system/clbcert-watch.service", "-rw-r--r--")
-	file("etc/clbcert/config.toml", "-rw-------")
+	want.File("lib/systemd/system/clbcert-watch.service", 0o644)
+	want.File("etc/clbcert/config.toml", 0o600)
 	for _, f := range []string{"copyright", "changelog.Debian.gz", "README.md.gz", "cam-policy.json"} {
-		file("usr/share/doc/clbcert/"+f, "-rw-r--r--")
+		want.File("usr/share/doc/clbcert/"+f, 0o644)
 	}
-	file("usr/share/lintian/overrides/clbcert", "-rw-r--r--")
-	return asListing(want)
+	want.File("usr/share/lintian/overrides/clbcert", 0o644)
+	mode := func(n installtest.Node) string { return n.Mode.String() }
+	return append([]string{"./ " + mode(installtest.Node{Mode: fs.ModeDir | 0o755})}, archiveListing(want, "./", mode)...)
+}
+
+// archiveListing lists a tree as tar and dpkg-deb do: "path mode" lines,
+// each path after prefix, a directory's with a slash at its end.
+func archiveListing(tree installtest.Tree, prefix string, mode func(installtest.Node) string) []string {
+	var lines []string
+	for _, p := range slices.Sorted(maps.Keys(tree)) {
+		n := tree[p]
+		if n.Mode.IsDir() {
+			p += "/"
+		}
+		lines = append(lines, prefix+p+" "+mode(n))
+	}
+	return lines
 }
 
 // installDeb installs the package into a throwaway root with dpkg --root
@@ -380,7 +355,7 @@ func installDeb(t *testing.T, deb string, names []string) {
 	if err := os.WriteFile(filepath.Join(r, "var/lib/dpkg/status"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	before := tree(t, r)
+	before := installtest.Snapshot(t, r)
 	dpkg := func(args ...string) string {
 		t.Helper()
 		return command(t, nil, "dpkg", append([]string{"--root=" + r, "--force-script-chrootless", "--force-not-root", "--log=/dev/null"}, args...)...)
@@ -455,9 +430,8 @@ func installDeb(t *testing.T, deb string, names []string) {
 	if out, err := exec.Command("dpkg-query", "--root="+r, "--show", "clbcert").CombinedOutput(); err == nil {
 		t.Errorf("after purge dpkg still knows the package: %s", out)
 	}
-	after := tree(t, r)
-	for p := range after {
-		if !strings.HasPrefix(p, "var/lib/dpkg/") && before[p] == "" {
+	for p := range installtest.Snapshot(t, r) {
+		if _, ok := before[p]; !ok && !strings.HasPrefix(p, "var/lib/dpkg/") {
 			t.Errorf("after purge %s remains", p)
 		}
 	}
@@ -479,27 +453,8 @@ func installFrom(t *testing.T, root, tarball string, names []string) {
 	if strings.Contains(out, "building") {
 		t.Errorf("install.sh --from built something:\n%s", out)
 	}
-	want := map[string]string{}
-	dir := func(p string) {
-		for ; p != "."; p = filepath.Dir(p) {
-			want[p] = "d 0755"
-		}
-	}
-	file := func(p, mode string) {
-		dir(filepath.Dir(p))
-		want[p] = "f " + mode
-	}
-	for _, b := range names {
-		file("usr/local/bin/"+b, "0755")
-		file("usr/local/share/man/man1/"+b+".1", "0644")
-		file("usr/local/share/bash-completion/completions/"+b, "0644")
-		file("usr/local/share/zsh/site-functions/_"+b, "0644")
-	}
-	file("usr/local/share/clbcert/install-manifest", "0644")
-	file("etc/clbcert/config.toml", "0600")
-	file("etc/systemd/system/clbcert-watch.service", "0644")
-	installed := tree(t, dest)
-	if d := diffLines(asListing(installed), asListing(want)); d != "" {
+	want := installtest.Installed(names).Listing()
+	if d := installtest.DiffLines(installtest.Snapshot(t, dest).Listing(), want); d != "" {
 		t.Fatalf("install.sh --from installed:\n%s\nit said:\n%s", d, out)
 	}
 	for _, b := range names {
@@ -526,13 +481,13 @@ func installFrom(t *testing.T, root, tarball string, names []string) {
 	top := strings.TrimSuffix(filepath.Base(tarball), ".tar.gz")
 	dest2 := t.TempDir()
 	command(t, env, filepath.Join(unpacked, top, "install.sh"), "--destdir", dest2)
-	if d := diffLines(asListing(tree(t, dest2)), asListing(want)); d != "" {
+	if d := installtest.DiffLines(installtest.Snapshot(t, dest2).Listing(), want); d != "" {
 		t.Errorf("the tarball's own install.sh installed:\n%s", d)
 	}
 
 	command(t, env, filepath.Join(root, "install.sh"), "--uninstall", "--destdir", dest)
-	if left := tree(t, dest); len(left) != 0 {
-		t.Errorf("after --uninstall: %q remain", asListing(left))
+	if left := installtest.Snapshot(t, dest); len(left) != 0 {
+		t.Errorf("after --uninstall: %q remain", left.Listing())
 	}
 }
 
@@ -564,55 +519,6 @@ func wantMode(t *testing.T, path string, mode fs.FileMode) {
 	if got := info.Mode() & (fs.ModeDir | fs.ModePerm); got != mode {
 		t.Errorf("%s: mode %s, want %s", path, got, mode)
 	}
-}
-
-// tree lists the paths under root as "d 0755" or "f 0644".
-func tree(t *testing.T, root string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || p == root {
-			return err
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		kind := "f"
-		if d.IsDir() {
-			kind = "d"
-		}
-		out[filepath.ToSlash(rel)] = fmt.Sprintf("%s %04o", kind, info.Mode().Perm())
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-func asListing(m map[string]string) []string {
-	var out []string
-	for _, p := range slices.Sorted(maps.Keys(m)) {
-		out = append(out, p+" "+m[p])
-	}
-	return out
-}
-
-func diffLines(got, want []string) string {
-	var b strings.Builder
-	for _, l := range want {
-		if !slices.Contains(got, l) {
-			fmt.Fprintf(&b, "  missing: %s\n", l)
-		}
-	}
-	for _, l := range got {
-		if !slices.Contains(want, l) {
-			fmt.Fprintf(&b, "  extra:   %s\n", l)
-		}
-	}
-	return b.String()
 }
 
 func dirNames(t *testing.T, dir string) []string {
