@@ -212,8 +212,11 @@ func TestSIGTERMReportsInterruptedAndRerunFinishes(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill() })
-	eventually.True(t, 20*time.Second, "the deploy bound two targets", func() bool {
-		return sim.Calls("ModifyListener")+sim.Calls("ModifyDomainAttributes") >= 2
+	// Two changes submitted, and two task polls: the deploy polls a task
+	// only once it has CLB's answer, so by then it knows both task ids
+	// (the tasks run 1 s, the first poll comes after 500 ms).
+	eventually.True(t, 20*time.Second, "the deploy bound two targets and awaits their tasks", func() bool {
+		return sim.Calls("ModifyListener")+sim.Calls("ModifyDomainAttributes") >= 2 && sim.Calls("DescribeTaskStatus") >= 2
 	})
 	cmd.Process.Signal(syscall.SIGTERM)
 	start := time.Now()
