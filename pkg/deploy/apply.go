@@ -58,7 +58,7 @@ func (d *Deployer) dryRun(ctx context.Context, plan *Plan) (*Report, error) {
 // then true), or under the alias this tool gives its uploads. "" if
 // neither.
 func (d *Deployer) uploaded(ctx context.Context, plan *Plan) (id string, recorded bool, err error) {
-	st, err := d.loadState(ctx, plan.Lineage.Name)
+	st, err := readState(d.store, plan.Lineage.Name)
 	if err != nil {
 		return "", false, err
 	}

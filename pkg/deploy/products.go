@@ -130,7 +130,7 @@ func sortResources(rs []ResourceResult) {
 // hand included), as long as it ends before the new one. A certificate
 // that ends later stays where it is, as on CLB (Plan.keepNewer).
 func (d *Deployer) olderCertificates(ctx context.Context, lin *lineage.Lineage, newID string) ([]string, error) {
-	st, err := d.loadState(ctx, lin.Name)
+	st, err := readState(d.store, lin.Name)
 	if err != nil {
 		return nil, err
 	}

@@ -121,7 +121,7 @@ func (d *Deployer) Rollback(ctx context.Context, lineageName string) (*RollbackR
 		return nil, fmt.Errorf("another clbcert run holds %s: %w", lineageName, err)
 	}
 	defer unlock()
-	st, err := d.loadState(ctx, lineageName)
+	st, err := readState(d.store, lineageName)
 	if err != nil {
 		return nil, err
 	}
