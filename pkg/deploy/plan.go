@@ -95,6 +95,9 @@ type Plan struct {
 	partners map[string]bool
 	warnings []error
 	force    bool
+	// upload is the lineage's leaf in the SSL service, once uploaded has
+	// looked.
+	upload *foundUpload
 }
 
 // Failure is a load balancer or region discovery could not read.
