@@ -56,9 +56,27 @@ func (d *Deployer) dryRun(ctx context.Context, plan *Plan) (*Report, error) {
 // uploaded finds, without changing anything, the id of the lineage's leaf in
 // the SSL service: recorded in the state dir and still there (recorded is
 // then true), or under the alias this tool gives its uploads. "" if
-// neither.
+// neither. It asks once per plan: the products' planning asks before the
+// deployment or dry run does, and the lineage's lock keeps it true.
 func (d *Deployer) uploaded(ctx context.Context, plan *Plan) (id string, recorded bool, err error) {
-	st, err := d.loadState(ctx, plan.Lineage.Name)
+	if plan.upload == nil {
+		id, recorded, err := d.findUpload(ctx, plan)
+		if err != nil {
+			return "", false, err
+		}
+		plan.upload = &foundUpload{id: id, recorded: recorded}
+	}
+	return plan.upload.id, plan.upload.recorded, nil
+}
+
+// foundUpload is what uploaded found.
+type foundUpload struct {
+	id       string
+	recorded bool
+}
+
+func (d *Deployer) findUpload(ctx context.Context, plan *Plan) (id string, recorded bool, err error) {
+	st, err := readState(d.store, plan.Lineage.Name)
 	if err != nil {
 		return "", false, err
 	}

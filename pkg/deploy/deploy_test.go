@@ -45,11 +45,17 @@ var exampleTargets = []string{"lb-gz1/lbl-https1", "lb-gz1/lbl-sni1/example.test
 
 func newDeployer(t *testing.T, sim *tcsim.Sim, opts deploy.Options) *deploy.Deployer {
 	t.Helper()
+	return newDeployerWith(t, sim, newStore(t), opts)
+}
+
+// newStore is an empty state dir.
+func newStore(t *testing.T) *store.Store {
+	t.Helper()
 	st, err := store.Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return newDeployerWith(t, sim, st, opts)
+	return st
 }
 
 func newDeployerWith(t *testing.T, sim *tcsim.Sim, st *store.Store, opts deploy.Options) *deploy.Deployer {
@@ -84,10 +90,7 @@ func TestDeployDiscoversAndBindsEverywhere(t *testing.T) {
 	sim := simtest.Start(t, account(t))
 	renewed := simtest.Lineage(t, "good-ecdsa-2", "example.test")
 	other := simtest.Lineage(t, "other", "other.test")
-	st, err := store.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := newStore(t)
 	ctx := context.Background()
 
 	rep, err := newDeployerWith(t, sim, st, deploy.Options{}).Deploy(ctx, renewed)
@@ -245,10 +248,7 @@ func TestOneFailingLoadBalancer(t *testing.T) {
 // rollback, before the first change.
 func TestDeployRecordsWhatItReplaces(t *testing.T) {
 	sim := simtest.Start(t, account(t))
-	st, err := store.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := newStore(t)
 	rep, err := newDeployerWith(t, sim, st, deploy.Options{}).Deploy(context.Background(), simtest.Lineage(t, "good-ecdsa-2", "example.test"))
 	if err != nil {
 		t.Fatal(err)
@@ -277,10 +277,7 @@ func TestDeployRecordsWhatItReplaces(t *testing.T) {
 // than that, one DescribeTaskStatus per change, the budget's minimum.
 func TestTaskPolledOnceWhenItEndsBeforeTaskPoll(t *testing.T) {
 	sim := simtest.Start(t, account(t)) // TaskDelay 50 ms
-	st, err := store.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := newStore(t)
 	d, err := deploy.New(simtest.Config(t, sim), st, deploy.Options{Regions: []string{"ap-guangzhou", "ap-shanghai"}, TaskPoll: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

@@ -106,10 +106,7 @@ func TestDeployDualPairs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := newStore(t)
 
 	// Only the RSA lineage exists yet: the RSA member moves, the ECC one stays.
 	rep := deployed(t, sim, st, rsaLin)
@@ -176,10 +173,7 @@ func TestDeployLoneLineageMigratesAndRollsBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := newStore(t)
 	rep := deployed(t, sim, st, lin)
 	checkBindings(t, sim, "after the lone ECDSA lineage", map[[2]string]tcsim.Binding{
 		{"lbl-dual1", ""}: wantBinding("HandRSA", rep.CertID), {"lbl-sni1", "api.example.test"}: wantBinding(rep.CertID), {"lbl-mtls1", ""}: mutualBinding(rep.CertID),

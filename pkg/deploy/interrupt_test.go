@@ -56,10 +56,7 @@ func TestInterruptedDeployNamesItsRunningTasks(t *testing.T) {
 	opts := account(t)
 	opts.TaskDelay = 500 * time.Millisecond
 	sim := simtest.Start(t, opts)
-	st, err := store.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := newStore(t)
 	lin := simtest.Lineage(t, "good-ecdsa-2", "example.test")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -128,10 +125,7 @@ func TestRerunWaitsOutAnOrphanedTask(t *testing.T) {
 	opts := account(t)
 	opts.TaskDelay = 400 * time.Millisecond
 	sim := simtest.Start(t, opts)
-	st, err := store.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := newStore(t)
 	orphanTask(t, sim)
 	rep, err := deployerWithRetry(t, sim, st, quickBusyRetries, deploy.Options{TaskTimeout: 10 * time.Second}).Deploy(context.Background(), simtest.Lineage(t, "good-ecdsa-2", "example.test"))
 	if err != nil {
@@ -148,10 +142,7 @@ func TestBusyWaitIsBoundedByTheTaskTimeout(t *testing.T) {
 	opts := account(t)
 	opts.TaskDelay = 5 * time.Second
 	sim := simtest.Start(t, opts)
-	st, err := store.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := newStore(t)
 	orphanTask(t, sim)
 	start := time.Now()
 	rep, err := deployerWithRetry(t, sim, st, quickBusyRetries, deploy.Options{TaskTimeout: 300 * time.Millisecond}).Deploy(context.Background(), simtest.Lineage(t, "good-ecdsa-2", "example.test"))

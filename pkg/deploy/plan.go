@@ -95,6 +95,9 @@ type Plan struct {
 	partners map[string]bool
 	warnings []error
 	force    bool
+	// upload is the lineage's leaf in the SSL service, once uploaded has
+	// looked.
+	upload *foundUpload
 }
 
 // Failure is a load balancer or region discovery could not read.
@@ -154,7 +157,7 @@ func (d *Deployer) Plan(ctx context.Context, lin *lineage.Lineage) (*Plan, error
 	}
 	plan := &Plan{Lineage: lin, Fingerprint: lin.Fingerprint, Names: lin.Names(), Failures: failures, certs: certs, partners: map[string]bool{}, force: d.opts.Force}
 	if len(d.opts.Targets) > 0 {
-		if err := d.pinned(plan, cands, certs); err != nil {
+		if err := d.pinned(plan, cands); err != nil {
 			return plan, err
 		}
 	} else {
@@ -164,7 +167,7 @@ func (d *Deployer) Plan(ctx context.Context, lin *lineage.Lineage) (*Plan, error
 			}
 		}
 	}
-	d.settle(plan, pendingID)
+	d.warnPartners(plan)
 	d.planProducts(ctx, plan)
 	return plan, nil
 }
@@ -175,6 +178,12 @@ func (d *Deployer) settle(plan *Plan, certID string) {
 	for i := range plan.Targets {
 		plan.decide(&plan.Targets[i], certID)
 	}
+	d.warnPartners(plan)
+}
+
+// warnPartners logs, once, the lineages that could not be read while
+// deciding the targets.
+func (d *Deployer) warnPartners(plan *Plan) {
 	for _, w := range plan.warnings {
 		d.log.Warn("a lineage of the certbot config dir could not be read to tell whether it renews the other certificate of a pair", "error", w)
 	}
@@ -333,7 +342,7 @@ func unreadable(failures []Failure, lb string) bool {
 	return false
 }
 
-func (d *Deployer) pinned(plan *Plan, cands []Planned, certs map[string]inventory.Certificate) error {
+func (d *Deployer) pinned(plan *Plan, cands []Planned) error {
 	var problems []string
 	for _, want := range d.opts.Targets {
 		i := slices.IndexFunc(cands, func(c Planned) bool {
@@ -350,7 +359,7 @@ func (d *Deployer) pinned(plan *Plan, cands []Planned, certs map[string]inventor
 		plan.decide(&c, pendingID)
 		var need []string
 		for _, id := range c.Before.CertIDs() {
-			need = append(need, certs[id].Names...)
+			need = append(need, plan.certs[id].Names...)
 		}
 		if c.Domain != "" {
 			need = []string{c.Domain}

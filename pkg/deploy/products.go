@@ -130,7 +130,7 @@ func sortResources(rs []ResourceResult) {
 // hand included), as long as it ends before the new one. A certificate
 // that ends later stays where it is, as on CLB (Plan.keepNewer).
 func (d *Deployer) olderCertificates(ctx context.Context, lin *lineage.Lineage, newID string) ([]string, error) {
-	st, err := d.loadState(ctx, lin.Name)
+	st, err := readState(d.store, lin.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -164,16 +164,17 @@ func (d *Deployer) olderCertificates(ctx context.Context, lin *lineage.Lineage, 
 // only if that record cannot be written; each resource's outcome is in the
 // report.
 func (d *Deployer) moveResources(ctx context.Context, lineageName string, rep *Report, newID string) error {
-	groups := map[string][]int{}
+	groups := map[string][]*ResourceResult{}
 	var olds []string
-	for i, r := range rep.Resources {
+	for i := range rep.Resources {
+		r := &rep.Resources[i]
 		if r.Status != "" && r.Status != StatusPlanned {
 			continue
 		}
 		if _, ok := groups[r.Before]; !ok {
 			olds = append(olds, r.Before)
 		}
-		groups[r.Before] = append(groups[r.Before], i)
+		groups[r.Before] = append(groups[r.Before], r)
 	}
 	if len(olds) == 0 {
 		return nil
@@ -184,15 +185,15 @@ func (d *Deployer) moveResources(ctx context.Context, lineageName string, rep *R
 	slices.Sort(olds)
 	var extra []ResourceResult
 	for _, old := range olds {
-		idx := groups[old]
+		group := groups[old]
 		if ctx.Err() != nil {
-			for _, i := range idx {
-				rep.Resources[i].Status = StatusInterrupted
+			for _, r := range group {
+				r.Status = StatusInterrupted
 			}
 			continue
 		}
-		d.log.Info("moving resources", "from", old, "to", newID, "resources", len(idx))
-		extra = append(extra, d.move(ctx, old, newID, rep.Resources, idx)...)
+		d.log.Info("moving resources", "from", old, "to", newID, "resources", len(group))
+		extra = append(extra, d.move(ctx, old, newID, group)...)
 	}
 	if len(extra) == 0 {
 		return nil
@@ -202,12 +203,12 @@ func (d *Deployer) moveResources(ctx context.Context, lineageName string, rep *R
 	return d.recordResources(ctx, lineageName, extra, newID)
 }
 
-// move moves the resources at idx of rs from oldID to newID and sets their
-// outcomes. It returns the resources the SSL service moved besides them.
-func (d *Deployer) move(ctx context.Context, oldID, newID string, rs []ResourceResult, idx []int) []ResourceResult {
-	asked := make([]ssl.Resource, len(idx))
-	for k, i := range idx {
-		asked[k] = rs[i].ssl(oldID)
+// move moves the resources rs from oldID to newID and sets their outcomes.
+// It returns the resources the SSL service moved besides them.
+func (d *Deployer) move(ctx context.Context, oldID, newID string, rs []*ResourceResult) []ResourceResult {
+	asked := make([]ssl.Resource, len(rs))
+	for k, r := range rs {
+		asked[k] = r.ssl(oldID)
 	}
 	outcomes, err := d.ssl.Move(ctx, oldID, newID, asked)
 	var moveErr *ssl.MoveError
@@ -216,24 +217,19 @@ func (d *Deployer) move(ctx context.Context, oldID, newID string, rs []ResourceR
 		if ctx.Err() != nil {
 			status = StatusInterrupted
 		}
-		for _, i := range idx {
-			rs[i].Status, rs[i].Error = status, err.Error()
+		for _, r := range rs {
+			r.Status, r.Error = status, err.Error()
 		}
 		return nil
 	}
 	var extra []ResourceResult
 	// Move lists the resources asked about first, in order.
 	for k, o := range outcomes {
-		r := ResourceResult{Resource: resourceOf(o.Resource), Before: o.Before}
-		if k < len(idx) {
-			r = rs[idx[k]]
+		if k < len(rs) {
+			rs[k].Status, rs[k].Error = outcomeStatus(o.Status), o.Error
+			continue
 		}
-		r.Status, r.Error = outcomeStatus(o.Status), o.Error
-		if k < len(idx) {
-			rs[idx[k]] = r
-		} else {
-			extra = append(extra, r)
-		}
+		extra = append(extra, ResourceResult{Resource: resourceOf(o.Resource), Before: o.Before, Status: outcomeStatus(o.Status), Error: o.Error})
 	}
 	return extra
 }

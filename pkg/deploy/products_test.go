@@ -12,7 +12,6 @@ import (
 	"github.com/clbcert/clbcert/pkg/deploy"
 	"github.com/clbcert/clbcert/pkg/lineage"
 	"github.com/clbcert/clbcert/pkg/ssl"
-	"github.com/clbcert/clbcert/pkg/store"
 	"github.com/clbcert/clbcert/pkg/tcsim"
 	"github.com/clbcert/clbcert/pkg/tencent"
 )
@@ -72,10 +71,7 @@ var exampleHeld = []string{"cdn cdn.example.test", "cdn static.example.test", "c
 func TestDeployMovesEveryProduct(t *testing.T) {
 	sim := simtest.Start(t, productsAccount(t))
 	renewed := simtest.Lineage(t, "good-ecdsa-2", "example.test")
-	st, err := store.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := newStore(t)
 	ctx := context.Background()
 
 	dry, err := newDeployerWith(t, sim, st, deploy.Options{Products: allProducts, DryRun: true}).Deploy(ctx, renewed)
@@ -181,10 +177,7 @@ func TestDeployProductFaults(t *testing.T) {
 	opts.Topology.CDNDomains[1].Fault = tcsim.FaultAlways
 	sim := simtest.Start(t, opts)
 	renewed := simtest.Lineage(t, "good-ecdsa-2", "example.test")
-	st, err := store.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := newStore(t)
 	ctx := context.Background()
 	rep, err := newDeployerWith(t, sim, st, deploy.Options{Products: allProducts}).Deploy(ctx, renewed)
 	if err == nil || !strings.Contains(err.Error(), "1 of 5 resources of other products failed (cdn static.example.test)") || !strings.Contains(err.Error(), "run clbcert-deploy again") {
@@ -240,10 +233,7 @@ func TestDeployRoleMissingStillDeploysCLB(t *testing.T) {
 
 func TestRollbackMovesProductsBack(t *testing.T) {
 	sim := simtest.Start(t, productsAccount(t))
-	st, err := store.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := newStore(t)
 	ctx := context.Background()
 	rep, err := newDeployerWith(t, sim, st, deploy.Options{Products: allProducts}).Deploy(ctx, simtest.Lineage(t, "good-ecdsa-2", "example.test"))
 	if err != nil {
@@ -293,10 +283,7 @@ func TestRollbackMovesProductsBack(t *testing.T) {
 // Prune never deletes an upload a CDN domain still holds, though clbcert deploys to CLB only.
 func TestPruneKeepsAnUploadBoundOnCDN(t *testing.T) {
 	sim := simtest.Start(t, productsAccount(t))
-	st, err := store.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := newStore(t)
 	ctx := context.Background()
 	first, err := newDeployerWith(t, sim, st, deploy.Options{Products: allProducts}).Deploy(ctx, simtest.Lineage(t, "good-ecdsa-2", "example.test"))
 	if err != nil {
@@ -333,10 +320,7 @@ func TestPruneKeepsAnUploadBoundOnCDN(t *testing.T) {
 // for the actions that site has.
 func TestDeployProductsOnTheIntlSite(t *testing.T) {
 	sim := simtest.Start(t, productsAccount(t))
-	st, err := store.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := newStore(t)
 	cfg := simtest.Config(t, sim)
 	cfg.Site = tencent.SiteIntl
 	d, err := deploy.New(cfg, st, deploy.Options{Regions: []string{"ap-guangzhou"}, Products: ssl.Types(tencent.SiteIntl), TaskPoll: 20 * time.Millisecond})

@@ -165,10 +165,7 @@ func TestPruneKeepsWhatIsNeeded(t *testing.T) {
 // nothing else to keep.
 func TestDeployPruneKeepsTheRollbackTarget(t *testing.T) {
 	sim := simtest.Start(t, account(t))
-	st, err := store.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := newStore(t)
 	first, err := newDeployerWith(t, sim, st, deploy.Options{Keep: deploy.KeepNone}).Deploy(context.Background(), simtest.Lineage(t, "good-rsa", "example.test"))
 	if err != nil {
 		t.Fatal(err)

@@ -48,10 +48,7 @@ func renamed(t *testing.T, kase, name string) *lineage.Lineage {
 // algorithm is replaced whatever its dates.
 func TestDeployKeepsANewerCertificate(t *testing.T) {
 	sim := simtest.Start(t, account(t))
-	st, err := store.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := newStore(t)
 	ctx := context.Background()
 	newer := simtest.Lineage(t, "good-ecdsa-2", "example.test") // until 2125-03-01
 	older := renamed(t, "good-ecdsa", "example.test-0001")      // until 2125-01-01
@@ -145,10 +142,7 @@ func TestDryRunFailsLikeTheRun(t *testing.T) {
 	}
 	cfg.Retry = tencent.RetryPolicy{MaxAttempts: 1}
 	for _, dryRun := range []bool{true, false} {
-		st, err := store.Open(t.TempDir())
-		if err != nil {
-			t.Fatal(err)
-		}
+		st := newStore(t)
 		d, err := deploy.New(cfg, st, deploy.Options{Regions: []string{"ap-guangzhou"}, DryRun: dryRun})
 		if err != nil {
 			t.Fatal(err)
@@ -262,10 +256,7 @@ func TestDeployUnwritableStateDir(t *testing.T) {
 // removes it.
 func TestDeployRemovesAKilledRunsTempFile(t *testing.T) {
 	sim := simtest.Start(t, account(t))
-	st, err := store.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := newStore(t)
 	left := filepath.Join(st.Dir(), ".deploy-example.test.json.tmp123456")
 	other := filepath.Join(st.Dir(), ".deploy-other.test.json.tmp123456")
 	for _, f := range []string{left, other} {
@@ -288,10 +279,7 @@ func TestDeployRemovesAKilledRunsTempFile(t *testing.T) {
 // algorithm that expires sooner than the one it replaces.
 func TestRollbackIsNotHeldBackByExpiry(t *testing.T) {
 	sim := simtest.Start(t, account(t))
-	st, err := store.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := newStore(t)
 	ctx := context.Background()
 	if _, err := newDeployerWith(t, sim, st, deploy.Options{}).Deploy(ctx, simtest.Lineage(t, "good-ecdsa-2", "example.test")); err != nil {
 		t.Fatal(err)

@@ -121,7 +121,7 @@ func (d *Deployer) Rollback(ctx context.Context, lineageName string) (*RollbackR
 		return nil, fmt.Errorf("another clbcert run holds %s: %w", lineageName, err)
 	}
 	defer unlock()
-	st, err := d.loadState(ctx, lineageName)
+	st, err := readState(d.store, lineageName)
 	if err != nil {
 		return nil, err
 	}
@@ -355,9 +355,10 @@ func (d *Deployer) planResourceRollback(ctx context.Context, rep *RollbackReport
 // one SSL update per pair of certificates.
 func (d *Deployer) moveBack(ctx context.Context, rs []RollbackResource) {
 	type pair struct{ from, to string }
-	groups := map[pair][]int{}
+	groups := map[pair][]*ResourceResult{}
 	var pairs []pair
-	for i, r := range rs {
+	for i := range rs {
+		r := &rs[i]
 		if r.Status != StatusPlanned {
 			continue
 		}
@@ -365,31 +366,20 @@ func (d *Deployer) moveBack(ctx context.Context, rs []RollbackResource) {
 		if _, ok := groups[p]; !ok {
 			pairs = append(pairs, p)
 		}
-		groups[p] = append(groups[p], i)
+		groups[p] = append(groups[p], &r.ResourceResult)
 	}
 	for _, p := range pairs {
-		idx := groups[p]
-		results := make([]ResourceResult, len(idx))
-		for k, i := range idx {
-			results[k] = rs[i].ResourceResult
-		}
-		all := make([]int, len(idx))
-		for k := range all {
-			all[k] = k
-		}
+		group := groups[p]
 		if ctx.Err() != nil {
-			for _, i := range idx {
-				rs[i].Status = StatusInterrupted
+			for _, r := range group {
+				r.Status = StatusInterrupted
 			}
 			continue
 		}
 		// What the update moves besides (another resource that held the
 		// newer certificate) is not this rollback's: it is logged only.
-		if extra := d.move(ctx, p.from, p.to, results, all); len(extra) > 0 {
+		if extra := d.move(ctx, p.from, p.to, group); len(extra) > 0 {
 			d.log.Warn("the SSL service moved more resources back than rollback asked for", "from", p.from, "to", p.to, "resources", len(extra))
-		}
-		for k, i := range idx {
-			rs[i].ResourceResult = results[k]
 		}
 	}
 }

@@ -38,18 +38,11 @@ func servedEverywhere(t *testing.T, sim *tcsim.Sim, fp string) {
 	}
 }
 
-func changes(sim *tcsim.Sim) int {
-	return sim.Calls("ModifyListener") + sim.Calls("ModifyDomainAttributes") + sim.Calls("UploadCertificate") + sim.Calls("DeleteCertificate")
-}
-
 // deployTwice deploys good-rsa, then good-ecdsa-2, with one state dir, and
 // returns the state and good-rsa's upload.
 func deployTwice(t *testing.T, sim *tcsim.Sim) (*store.Store, string) {
 	t.Helper()
-	st, err := store.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := newStore(t)
 	first, err := newDeployerWith(t, sim, st, deploy.Options{}).Deploy(context.Background(), simtest.Lineage(t, "good-rsa", "example.test"))
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +61,7 @@ func TestRollbackPutsThePreviousBackOnce(t *testing.T) {
 	ctx := context.Background()
 
 	// A dry run shows the plan and changes nothing.
-	before := changes(sim)
+	before := mutations(sim)
 	rep, err := newDeployerWith(t, sim, st, deploy.Options{DryRun: true}).Rollback(ctx, "example.test")
 	if err != nil {
 		t.Fatal(err)
@@ -81,7 +74,7 @@ func TestRollbackPutsThePreviousBackOnce(t *testing.T) {
 			t.Errorf("dry run %s: %s to %s, want planned to %s", tr.Address, tr.Status, tr.To, firstID)
 		}
 	}
-	if n := changes(sim) - before; n != 0 {
+	if n := mutations(sim) - before; n != 0 {
 		t.Fatalf("a dry run made %d changes", n)
 	}
 	servedEverywhere(t, sim, second.Fingerprint)
@@ -110,12 +103,12 @@ func TestRollbackPutsThePreviousBackOnce(t *testing.T) {
 	}
 
 	// Again: nothing to do, and nothing is done.
-	before = changes(sim)
+	before = mutations(sim)
 	rep, err = newDeployerWith(t, sim, st, deploy.Options{}).Rollback(ctx, "example.test")
 	if err != nil || !strings.HasPrefix(rep.Note, "nothing to roll back") || len(rep.Targets) != 0 {
 		t.Fatalf("second rollback: %+v, %v", rep, err)
 	}
-	if n := changes(sim) - before; n != 0 {
+	if n := mutations(sim) - before; n != 0 {
 		t.Fatalf("the second rollback made %d changes", n)
 	}
 	servedEverywhere(t, sim, first.Fingerprint)
@@ -192,12 +185,12 @@ func TestRollbackRefusesAGoneOrExpiredCertificate(t *testing.T) {
 		if _, err := client.DeleteCertificate(req); err != nil {
 			t.Fatal(err)
 		}
-		before := changes(sim)
+		before := mutations(sim)
 		_, err := newDeployerWith(t, sim, st, deploy.Options{}).Rollback(context.Background(), "example.test")
 		if !errors.Is(err, deploy.ErrRefused) || !strings.Contains(err.Error(), "certificate "+firstID+", which ") || !strings.Contains(err.Error(), "is no longer in the SSL service") || !strings.Contains(err.Error(), "nothing was changed") {
 			t.Fatalf("err = %v", err)
 		}
-		if n := changes(sim) - before; n != 0 {
+		if n := mutations(sim) - before; n != 0 {
 			t.Fatalf("a refused rollback made %d changes", n)
 		}
 		servedEverywhere(t, sim, simtest.Lineage(t, "good-ecdsa-2", "example.test").Fingerprint)
@@ -215,19 +208,16 @@ func TestRollbackRefusesAGoneOrExpiredCertificate(t *testing.T) {
 		opts.Certificates = append(opts.Certificates, tcsim.CertSpec{ID: "Expired1", Alias: "by hand", CertPEM: pemOf("fullchain.pem"), KeyPEM: pemOf("privkey.pem")})
 		opts.Topology.LoadBalancers[0].Listeners[2].CertID = "Expired1" // lbl-tls1
 		sim := simtest.Start(t, opts)
-		st, err := store.Open(t.TempDir())
-		if err != nil {
-			t.Fatal(err)
-		}
+		st := newStore(t)
 		if _, err := newDeployerWith(t, sim, st, deploy.Options{}).Deploy(context.Background(), simtest.Lineage(t, "good-ecdsa-2", "example.test")); err != nil {
 			t.Fatal(err)
 		}
-		before := changes(sim)
-		_, err = newDeployerWith(t, sim, st, deploy.Options{}).Rollback(context.Background(), "example.test")
+		before := mutations(sim)
+		_, err := newDeployerWith(t, sim, st, deploy.Options{}).Rollback(context.Background(), "example.test")
 		if !errors.Is(err, deploy.ErrRefused) || !strings.Contains(err.Error(), "certificate Expired1, which lb-gz1/lbl-tls1 served before, expired on 2020-04-01") {
 			t.Fatalf("err = %v", err)
 		}
-		if n := changes(sim) - before; n != 0 {
+		if n := mutations(sim) - before; n != 0 {
 			t.Fatalf("a refused rollback made %d changes", n)
 		}
 	})
@@ -240,10 +230,7 @@ func TestRollbackRestoresWhatTheLastDeployReplaced(t *testing.T) {
 	opts := account(t)
 	opts.Certificates = append(opts.Certificates, simtest.HandUploaded(t, "HandCrt2", "good-rsa", "example.test"))
 	sim := simtest.Start(t, opts)
-	st, err := store.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := newStore(t)
 	lin := simtest.Lineage(t, "good-ecdsa-2", "example.test")
 	ctx := context.Background()
 	if _, err := newDeployerWith(t, sim, st, deploy.Options{}).Deploy(ctx, lin); err != nil {

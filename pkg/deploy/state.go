@@ -70,7 +70,7 @@ func (b binding) previous(served certbinding.Binding) (certbinding.Binding, bool
 	case b.Previous == "":
 		return certbinding.Binding{}, false
 	}
-	return certbinding.Binding{Members: []certbinding.Member{{CertID: b.Previous}}, SSLMode: served.SSLMode, CertCaID: served.CertCaID, SSLVerifyClient: served.SSLVerifyClient}, true
+	return withSettings(b.Previous, served), true
 }
 
 // current is the binding the deploy (or rollback) left, as previous reads it.
@@ -78,7 +78,15 @@ func (b binding) current(served certbinding.Binding) certbinding.Binding {
 	if b.After != nil {
 		return *b.After
 	}
-	return certbinding.Binding{Members: []certbinding.Member{{CertID: b.Current}}, SSLMode: served.SSLMode, CertCaID: served.CertCaID, SSLVerifyClient: served.SSLVerifyClient}
+	return withSettings(b.Current, served)
+}
+
+// withSettings is certificate id alone, with the SSL mode, client CA and
+// verification of served: how a record from before dual bindings reads.
+func withSettings(id string, served certbinding.Binding) certbinding.Binding {
+	b := served
+	b.Members = []certbinding.Member{{CertID: id}}
+	return b
 }
 
 // pending reports whether rollback has something to put back.
@@ -131,8 +139,8 @@ func RecordedLineages(st *store.Store) ([]string, error) {
 func RecordedRegions(st *store.Store, lineages ...string) ([]string, error) {
 	var out []string
 	for _, name := range lineages {
-		var s lineageState
-		if err := store.ReadJSON(st, stateName(name), &s); err != nil {
+		s, err := readState(st, name)
+		if err != nil {
 			return nil, err
 		}
 		for _, b := range s.Bindings {
@@ -149,8 +157,8 @@ func RecordedRegions(st *store.Store, lineages ...string) ([]string, error) {
 // resources deploy recorded for the lineage: what a rollback moves back
 // besides the targets of RecordedRegions.
 func RecordedProducts(st *store.Store, lineageName string) ([]string, error) {
-	var s lineageState
-	if err := store.ReadJSON(st, stateName(lineageName), &s); err != nil {
+	s, err := readState(st, lineageName)
+	if err != nil {
 		return nil, err
 	}
 	var out []string
@@ -166,8 +174,8 @@ func RecordedProducts(st *store.Store, lineageName string) ([]string, error) {
 // RecordedUploads are the certificate ids of the lineage's uploads recorded
 // in st whose leaf has the fingerprint.
 func RecordedUploads(st *store.Store, lineageName, fingerprint string) ([]string, error) {
-	var s lineageState
-	if err := store.ReadJSON(st, stateName(lineageName), &s); err != nil {
+	s, err := readState(st, lineageName)
+	if err != nil {
 		return nil, err
 	}
 	var out []string
@@ -188,8 +196,8 @@ func (d *Deployer) rollbackNeeds() (map[string]string, error) {
 	}
 	needs := map[string]string{}
 	for _, name := range names {
-		var s lineageState
-		if err := store.ReadJSON(d.store, stateName(name), &s); err != nil {
+		s, err := readState(d.store, name)
+		if err != nil {
 			return nil, err
 		}
 		for _, b := range s.Bindings {
@@ -263,10 +271,11 @@ func (s *lineageState) recordResource(r Resource, previous, current string, at t
 	s.Resources[key] = resourceBinding{Resource: r, Previous: previous, Current: current, At: at}
 }
 
-func (d *Deployer) loadState(ctx context.Context, lineageName string) (lineageState, error) {
-	var st lineageState
-	err := store.ReadJSON(d.store, stateName(lineageName), &st)
-	return st, err
+// readState is what st records of the lineage; empty if nothing.
+func readState(st *store.Store, lineageName string) (lineageState, error) {
+	var s lineageState
+	err := store.ReadJSON(st, stateName(lineageName), &s)
+	return s, err
 }
 
 func (d *Deployer) updateState(ctx context.Context, lineageName string, fn func(*lineageState)) error {

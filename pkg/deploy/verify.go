@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -65,7 +66,7 @@ func (d *Deployer) verifyLB(ctx context.Context, changes []change) {
 				t.Verified = "tls"
 			case errors.Is(err, errUnreachable):
 				t.Verified = "describe (listener not reachable from here)"
-			case errors.Is(err, errNoFingerprint):
+			case errors.Is(err, errNoFingerprint), errors.Is(err, errSM2Only):
 				t.Verified = "describe (" + err.Error() + ")"
 			case ctx.Err() != nil:
 				// Interrupted: CLB's description stands.
@@ -81,6 +82,9 @@ func (d *Deployer) verifyLB(ctx context.Context, changes []change) {
 // whether it is served.
 var errNoFingerprint = errors.New("no fingerprint to check the handshake against")
 
+// errSM2Only: the binding's one certificate is SM2, which Go cannot handshake with.
+var errSM2Only = errors.New("an SM2 certificate only, which no handshake from here can check")
+
 // handshakes checks what a client meets at t: the one certificate of a
 // plain binding, or each member of a dual or mutual one.
 func (d *Deployer) handshakes(ctx context.Context, t *TargetResult, c change) error {
@@ -93,11 +97,14 @@ func (d *Deployer) handshakes(ctx context.Context, t *TargetResult, c change) er
 			return fmt.Errorf("%w of %s", errNoFingerprint, m.CertID)
 		}
 	}
-	if len(c.want.Members) == 1 && !c.want.Mutual() {
-		return d.handshake(ctx, t.Addr, t.ServerName, fps[c.want.Members[0].CertID])
+	if len(fps) == 0 {
+		return errSM2Only
 	}
 	ctx, cancel := context.WithTimeout(ctx, d.opts.VerifyTimeout)
 	defer cancel()
+	if len(c.want.Members) == 1 && !c.want.Mutual() {
+		return handshake(ctx, t.Addr, t.ServerName, nil, fps[c.want.Members[0].CertID], true)
+	}
 	return verifyMembers(ctx, t.Addr, t.ServerName, c.want, fps)
 }
 
@@ -133,39 +140,59 @@ func members(b certbinding.Binding) string {
 
 var errUnreachable = errors.New("unreachable")
 
-// handshake connects to addr with SNI serverName until the leaf it gets has
-// the wanted fingerprint or VerifyTimeout passes. Trust is not checked: the
-// question is which certificate is served, not whether this host trusts it.
-func (d *Deployer) handshake(ctx context.Context, addr, serverName, wantFP string) error {
-	ctx, cancel := context.WithTimeout(ctx, d.opts.VerifyTimeout)
-	defer cancel()
+// handshake connects to addr with SNI serverName until the leaf it gets has fingerprint want
+// (and, with mustComplete, the handshake completes) or ctx is done. suites, if not nil, are
+// the only (TLS 1.2) cipher suites offered: how a client offers one key algorithm only.
+// errUnreachable means the first attempt could not connect; a listener that was reached
+// but fails the handshake fails the check.
+func handshake(ctx context.Context, addr, serverName string, suites []uint16, want string, mustComplete bool) error {
 	// A wildcard domain needs a concrete name in the ClientHello.
 	serverName = strings.Replace(serverName, "*", "clbcert-check", 1)
 	var last string
 	reached := false
 	for wait := 100 * time.Millisecond; ; wait = min(2*wait, time.Second) {
-		dialer := &tls.Dialer{NetDialer: &net.Dialer{Timeout: 3 * time.Second}, Config: &tls.Config{ServerName: serverName, InsecureSkipVerify: true}}
+		var leaf string
+		cfg := &tls.Config{
+			ServerName: serverName,
+			// Trust is not the question, which certificate is served is; the leaf is recorded
+			// before a mutual-TLS server can refuse the handshake for want of a client
+			// certificate.
+			InsecureSkipVerify: true,
+			VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
+				if len(raw) > 0 {
+					leaf = lineage.Fingerprint(raw[0])
+				}
+				return nil
+			},
+		}
+		if suites != nil {
+			cfg.MinVersion, cfg.MaxVersion, cfg.CipherSuites = tls.VersionTLS12, tls.VersionTLS12, suites
+		}
+		dialer := &tls.Dialer{NetDialer: &net.Dialer{Timeout: 3 * time.Second}, Config: cfg}
 		conn, err := dialer.DialContext(ctx, "tcp", addr)
-		if err != nil && !reached {
-			// Private VIPs are often unreachable from the host that renews:
-			// the describe check stands alone then.
+		if conn != nil {
+			conn.Close()
+		}
+		var netErr *net.OpError
+		if err != nil && !reached && leaf == "" && errors.As(err, &netErr) && netErr.Op == "dial" {
+			// Private VIPs are often unreachable from the host that renews: the describe
+			// check stands alone then.
 			return errUnreachable
 		}
-		if err == nil {
-			reached = true
-			state := conn.(*tls.Conn).ConnectionState()
-			conn.Close()
-			if len(state.PeerCertificates) > 0 {
-				got := lineage.Fingerprint(state.PeerCertificates[0].Raw)
-				if got == wantFP {
-					return nil
-				}
-				last = "sha256 " + got[:16] + "…"
-			}
+		reached = true
+		switch {
+		case leaf == "":
+			last = fmt.Sprintf("no certificate (%v)", err)
+		case leaf != want:
+			last = "sha256 " + leaf[:16] + "…"
+		case err != nil && mustComplete:
+			last = fmt.Sprintf("the right certificate, but the handshake without a client certificate failed (%v)", err)
+		default:
+			return nil
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%s (SNI %s) still serves %s after %s, not the certificate just bound", addr, serverName, last, d.opts.VerifyTimeout)
+			return fmt.Errorf("%s (SNI %s) answers with %s, not the certificate just bound", addr, serverName, last)
 		case <-time.After(wait):
 		}
 	}
