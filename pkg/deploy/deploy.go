@@ -187,8 +187,12 @@ func (d *Deployer) Deploy(ctx context.Context, lin *lineage.Lineage) (*Report, e
 		return d.dryRun(ctx, plan)
 	}
 	rep, err := d.apply(ctx, plan)
-	if err != nil {
-		return rep, beforeChanges(ctx, err)
+	switch {
+	case err != nil && rep == nil:
+		return nil, beforeChanges(ctx, err)
+	case err != nil:
+		// Listeners may have changed: the report says which.
+		return rep, err
 	}
 	return rep, rep.Err()
 }
