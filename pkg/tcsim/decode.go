@@ -14,6 +14,9 @@ import (
 // for "Domain"), an unknown name is UnknownParameter, a value of the wrong JSON type is
 // InvalidParameter, and a field tagged `tc:"required"` that is absent or null is
 // MissingParameter. Every failure is an *apiError; no input makes it panic.
+//
+// A field without a json tag has its wire name as its Go name, as in encoding/json: the wire
+// structs say each name once, and fields of one type share a line.
 func decodeParams(body []byte, dst any) error {
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 {
@@ -118,8 +121,11 @@ func paramFields(t reflect.Type) []paramField {
 			}
 			continue
 		}
-		if !sf.IsExported() || name == "" || name == "-" {
+		if !sf.IsExported() || name == "-" {
 			continue
+		}
+		if name == "" {
+			name = sf.Name
 		}
 		fields = append(fields, paramField{name: name, index: []int{i}, required: sf.Tag.Get("tc") == "required"})
 	}

@@ -6,11 +6,11 @@ import (
 )
 
 type decodeTarget struct {
-	Name  *string        `json:"Name" tc:"required"`
-	Count *uint64        `json:"Count"`
-	Flag  *bool          `json:"Flag"`
-	Tags  []*decodeInner `json:"Tags"`
-	IDs   []uint64       `json:"IDs"`
+	Name  *string `tc:"required"`
+	Count *uint64
+	Flag  *bool
+	Tags  []*decodeInner
+	IDs   []uint64 `json:"Ids"`
 }
 
 type decodeInner struct {
@@ -25,7 +25,7 @@ func TestDecodeParams(t *testing.T) {
 		code string
 	}{
 		{"minimal", `{"Name":"a"}`, ""},
-		{"everything", `{"Name":"a","Count":3,"Flag":true,"Tags":[{"Key":"k","Value":"v"}],"IDs":[1,2]}`, ""},
+		{"everything", `{"Name":"a","Count":3,"Flag":true,"Tags":[{"Key":"k","Value":"v"}],"Ids":[1,2]}`, ""},
 		{"whitespace around", " \n{\"Name\":\"a\"}\t", ""},
 		{"null optional", `{"Name":"a","Count":null,"Tags":null}`, ""},
 		{"empty body", ``, codeMissingParameter},
@@ -34,13 +34,14 @@ func TestDecodeParams(t *testing.T) {
 		{"missing nested required", `{"Name":"a","Tags":[{"Value":"v"}]}`, codeMissingParameter},
 		{"unknown", `{"Name":"a","Nmae":"b"}`, codeUnknownParameter},
 		{"wrong case", `{"name":"a"}`, codeUnknownParameter},
+		{"Go name of a tagged field", `{"Name":"a","IDs":[1]}`, codeUnknownParameter},
 		{"unknown nested", `{"Name":"a","Tags":[{"Key":"k","Extra":1}]}`, codeUnknownParameter},
 		{"string for integer", `{"Name":"a","Count":"3"}`, codeInvalidParameter},
 		{"negative for unsigned", `{"Name":"a","Count":-1}`, codeInvalidParameter},
 		{"fraction for integer", `{"Name":"a","Count":1.5}`, codeInvalidParameter},
 		{"integer for string", `{"Name":5}`, codeInvalidParameter},
 		{"object for array", `{"Name":"a","Tags":{"Key":"k"}}`, codeInvalidParameter},
-		{"array element of wrong type", `{"Name":"a","IDs":[1,"2"]}`, codeInvalidParameter},
+		{"array element of wrong type", `{"Name":"a","Ids":[1,"2"]}`, codeInvalidParameter},
 		{"array body", `[{"Name":"a"}]`, codeInvalidParameter},
 		{"not JSON", `Name=a`, codeInvalidParameter},
 		{"trailing garbage", `{"Name":"a"} x`, codeInvalidParameter},
