@@ -74,82 +74,54 @@ func regional(h handler) handler {
 // Request parameters: every name the SDK can send (a test compares them with the SDK's).
 
 type clbFilter struct {
-	Name   *string   `json:"Name" tc:"required"`
-	Values []*string `json:"Values" tc:"required"`
+	Name   *string   `tc:"required"`
+	Values []*string `tc:"required"`
 }
 
 type describeLoadBalancersParams struct {
 	paging[int64]
-	LoadBalancerIDs   []*string    `json:"LoadBalancerIds"`
-	LoadBalancerType  *string      `json:"LoadBalancerType"`
-	Forward           *int64       `json:"Forward"`
-	LoadBalancerName  *string      `json:"LoadBalancerName"`
-	Domain            *string      `json:"Domain"`
-	LoadBalancerVips  []*string    `json:"LoadBalancerVips"`
-	BackendPublicIps  []*string    `json:"BackendPublicIps"`
-	BackendPrivateIps []*string    `json:"BackendPrivateIps"`
-	OrderBy           *string      `json:"OrderBy"`
-	OrderType         *int64       `json:"OrderType"`
-	SearchKey         *string      `json:"SearchKey"`
-	ProjectID         *int64       `json:"ProjectId"`
-	WithRs            *int64       `json:"WithRs"`
-	VpcID             *string      `json:"VpcId"`
-	SecurityGroup     *string      `json:"SecurityGroup"`
-	MasterZone        *string      `json:"MasterZone"`
-	Filters           []*clbFilter `json:"Filters"`
-	AdditionalFields  []*string    `json:"AdditionalFields"`
+	LoadBalancerIDs []*string `json:"LoadBalancerIds"`
+	ProjectID       *int64    `json:"ProjectId"`
+	VpcID           *string   `json:"VpcId"`
+	Filters         []*clbFilter
+
+	LoadBalancerType, LoadBalancerName, Domain, OrderBy, SearchKey, SecurityGroup, MasterZone *string
+
+	Forward, OrderType, WithRs *int64
+
+	LoadBalancerVips, BackendPublicIps, BackendPrivateIps, AdditionalFields []*string
 }
 
 type describeListenersParams struct {
 	LoadBalancerID *string   `json:"LoadBalancerId" tc:"required"`
 	ListenerIDs    []*string `json:"ListenerIds"`
-	Protocol       *string   `json:"Protocol"`
-	Port           *int64    `json:"Port"`
+	Protocol       *string
+	Port           *int64
 }
 
 type clbHealthCheck struct {
-	HealthSwitch    *int64  `json:"HealthSwitch"`
-	TimeOut         *int64  `json:"TimeOut"`
-	IntervalTime    *int64  `json:"IntervalTime"`
-	HealthNum       *int64  `json:"HealthNum"`
-	UnHealthNum     *int64  `json:"UnHealthNum"`
-	HttpCode        *int64  `json:"HttpCode"`
-	HttpCheckPath   *string `json:"HttpCheckPath"`
-	HttpCheckDomain *string `json:"HttpCheckDomain"`
-	HttpCheckMethod *string `json:"HttpCheckMethod"`
-	CheckPort       *int64  `json:"CheckPort"`
-	ContextType     *string `json:"ContextType"`
-	SendContext     *string `json:"SendContext"`
-	RecvContext     *string `json:"RecvContext"`
-	CheckType       *string `json:"CheckType"`
-	HttpVersion     *string `json:"HttpVersion"`
-	SourceIpType    *int64  `json:"SourceIpType"`
-	ExtendedCode    *string `json:"ExtendedCode"`
+	HealthSwitch, TimeOut, IntervalTime, HealthNum, UnHealthNum, HttpCode, CheckPort, SourceIpType *int64
+
+	HttpCheckPath, HttpCheckDomain, HttpCheckMethod, ContextType, SendContext, RecvContext, CheckType, HttpVersion, ExtendedCode *string
 }
 
 type certificateInput struct {
-	SSLMode         *string `json:"SSLMode"`
-	SSLVerifyClient *string `json:"SSLVerifyClient"`
-	CertID          *string `json:"CertId"`
-	CertCaID        *string `json:"CertCaId"`
-	CertName        *string `json:"CertName"`
-	CertKey         *string `json:"CertKey"`
-	CertContent     *string `json:"CertContent"`
-	CertCaName      *string `json:"CertCaName"`
-	CertCaContent   *string `json:"CertCaContent"`
+	CertID   *string `json:"CertId"`
+	CertCaID *string `json:"CertCaId"`
+
+	SSLMode, SSLVerifyClient, CertName, CertKey, CertContent, CertCaName, CertCaContent *string
 }
 
 type multiCertInfo struct {
-	SSLMode         *string     `json:"SSLMode"`
-	CertList        []*certInfo `json:"CertList"`
-	SSLVerifyClient *string     `json:"SSLVerifyClient"`
+	CertList []*certInfo
+
+	SSLMode, SSLVerifyClient *string
 }
 
 type certInfo struct {
-	CertID      *string `json:"CertId"`
-	CertName    *string `json:"CertName"`
-	CertContent *string `json:"CertContent"`
-	CertKey     *string `json:"CertKey"`
+	CertID *string `json:"CertId"`
+
+	CertName, CertContent, CertKey *string
 }
 
 // listenerRef names the listener an action changes, as every such CLB action does.
@@ -161,27 +133,15 @@ type listenerRef struct {
 // listenerSettings are the settings CreateListener and ModifyListener both take (the SDK's two
 // requests name them alike).
 type listenerSettings struct {
-	SessionExpireTime          *int64            `json:"SessionExpireTime"`
-	HealthCheck                *clbHealthCheck   `json:"HealthCheck"`
-	Certificate                *certificateInput `json:"Certificate"`
-	Scheduler                  *string           `json:"Scheduler"`
-	SniSwitch                  *int64            `json:"SniSwitch"`
-	TargetType                 *string           `json:"TargetType"`
-	KeepaliveEnable            *int64            `json:"KeepaliveEnable"`
-	DeregisterTargetRst        *bool             `json:"DeregisterTargetRst"`
-	SessionType                *string           `json:"SessionType"`
-	MultiCertInfo              *multiCertInfo    `json:"MultiCertInfo"`
-	MaxConn                    *int64            `json:"MaxConn"`
-	MaxCps                     *int64            `json:"MaxCps"`
-	IdleConnectTimeout         *int64            `json:"IdleConnectTimeout"`
-	ProxyProtocol              *bool             `json:"ProxyProtocol"`
-	SnatEnable                 *bool             `json:"SnatEnable"`
-	DataCompressMode           *string           `json:"DataCompressMode"`
-	RescheduleTargetZeroWeight *bool             `json:"RescheduleTargetZeroWeight"`
-	RescheduleUnhealthy        *bool             `json:"RescheduleUnhealthy"`
-	RescheduleExpandTarget     *bool             `json:"RescheduleExpandTarget"`
-	RescheduleStartTime        *int64            `json:"RescheduleStartTime"`
-	RescheduleInterval         *int64            `json:"RescheduleInterval"`
+	HealthCheck   *clbHealthCheck
+	Certificate   *certificateInput
+	MultiCertInfo *multiCertInfo
+
+	SessionExpireTime, SniSwitch, KeepaliveEnable, MaxConn, MaxCps, IdleConnectTimeout, RescheduleStartTime, RescheduleInterval *int64
+
+	Scheduler, TargetType, SessionType, DataCompressMode *string
+
+	DeregisterTargetRst, ProxyProtocol, SnatEnable, RescheduleTargetZeroWeight, RescheduleUnhealthy, RescheduleExpandTarget *bool
 }
 
 // modifyListenerParams: ListenerName, Certificate or MultiCertInfo, and for layer-4 listeners Scheduler,
@@ -190,27 +150,26 @@ type listenerSettings struct {
 type modifyListenerParams struct {
 	listenerRef
 	listenerSettings
-	ListenerName *string `json:"ListenerName"`
+	ListenerName *string
 }
 
 // modifyDomainAttributesParams: Certificate or MultiCertInfo, and NewDomain change what tcsim simulates; Http2,
 // DefaultServer, Quic and NewDefaultServerDomain are accepted and change nothing.
 type modifyDomainAttributesParams struct {
 	listenerRef
-	Domain                 *string           `json:"Domain" tc:"required"`
-	NewDomain              *string           `json:"NewDomain"`
-	Certificate            *certificateInput `json:"Certificate"`
-	Http2                  *bool             `json:"Http2"`
-	DefaultServer          *bool             `json:"DefaultServer"`
-	Quic                   *bool             `json:"Quic"`
-	NewDefaultServerDomain *string           `json:"NewDefaultServerDomain"`
-	NewDomains             []*string         `json:"NewDomains"`
-	MultiCertInfo          *multiCertInfo    `json:"MultiCertInfo"`
+	Domain        *string `tc:"required"`
+	Certificate   *certificateInput
+	NewDomains    []*string
+	MultiCertInfo *multiCertInfo
+
+	NewDomain, NewDefaultServerDomain *string
+
+	Http2, DefaultServer, Quic *bool
 }
 
 type describeTaskStatusParams struct {
 	TaskID   *string `json:"TaskId"`
-	DealName *string `json:"DealName"`
+	DealName *string
 }
 
 type describeLoadBalancerListByCertIDParams struct {
@@ -220,30 +179,24 @@ type describeLoadBalancerListByCertIDParams struct {
 // Responses: the fields tcsim fills, a subset of the SDK's (a test checks the names).
 
 type loadBalancerOutput struct {
-	LoadBalancerID   string   `json:"LoadBalancerId"`
-	LoadBalancerName string   `json:"LoadBalancerName"`
-	LoadBalancerType string   `json:"LoadBalancerType"`
-	Forward          uint64   `json:"Forward"`
-	Domain           string   `json:"Domain"`
-	LoadBalancerVips []string `json:"LoadBalancerVips"`
-	Status           uint64   `json:"Status"`
-	CreateTime       string   `json:"CreateTime"`
-	StatusTime       string   `json:"StatusTime"`
-	ProjectID        uint64   `json:"ProjectId"`
-	VpcID            string   `json:"VpcId"`
-	AddressIPVersion string   `json:"AddressIPVersion"`
-	VipIsp           string   `json:"VipIsp"`
-	ChargeType       string   `json:"ChargeType"`
-	IsDDos           bool     `json:"IsDDos"`
+	LoadBalancerID   string `json:"LoadBalancerId"`
+	LoadBalancerVips []string
+	ProjectID        uint64 `json:"ProjectId"`
+	VpcID            string `json:"VpcId"`
+	IsDDos           bool
+
+	LoadBalancerName, LoadBalancerType, Domain, CreateTime, StatusTime, AddressIPVersion, VipIsp, ChargeType string
+
+	Forward, Status uint64
 }
 
 type describeLoadBalancersResponse struct {
-	TotalCount      uint64               `json:"TotalCount"`
-	LoadBalancerSet []loadBalancerOutput `json:"LoadBalancerSet"`
+	TotalCount      uint64
+	LoadBalancerSet []loadBalancerOutput
 }
 
 type certificateOutput struct {
-	SSLMode         string   `json:"SSLMode"`
+	SSLMode         string
 	SSLVerifyClient string   `json:"SSLVerifyClient,omitempty"`
 	CertID          string   `json:"CertId"`
 	CertCaID        string   `json:"CertCaId,omitempty"`
@@ -251,58 +204,49 @@ type certificateOutput struct {
 }
 
 type ruleOutput struct {
-	LocationID        string             `json:"LocationId"`
-	Domain            string             `json:"Domain"`
-	Domains           []string           `json:"Domains"`
-	URL               string             `json:"Url"`
-	SessionExpireTime int64              `json:"SessionExpireTime"`
-	HealthCheck       *clbHealthCheck    `json:"HealthCheck"`
+	LocationID        string `json:"LocationId"`
+	Domains           []string
+	URL               string `json:"Url"`
+	SessionExpireTime int64
+	HealthCheck       *clbHealthCheck
 	Certificate       *certificateOutput `json:"Certificate,omitempty"`
-	Scheduler         string             `json:"Scheduler"`
 	ListenerID        string             `json:"ListenerId"`
-	DefaultServer     bool               `json:"DefaultServer"`
-	Http2             bool               `json:"Http2"`
-	ForwardType       string             `json:"ForwardType"`
-	CreateTime        string             `json:"CreateTime"`
-	TargetType        string             `json:"TargetType"`
+
+	Domain, Scheduler, ForwardType, CreateTime, TargetType string
+
+	DefaultServer, Http2 bool
 }
 
 type listenerOutput struct {
-	ListenerID        string             `json:"ListenerId"`
-	Protocol          string             `json:"Protocol"`
-	Port              int64              `json:"Port"`
-	Certificate       *certificateOutput `json:"Certificate,omitempty"`
-	HealthCheck       *clbHealthCheck    `json:"HealthCheck,omitempty"`
-	Scheduler         string             `json:"Scheduler,omitempty"`
-	SessionExpireTime int64              `json:"SessionExpireTime"`
-	SniSwitch         int64              `json:"SniSwitch"`
-	Rules             []ruleOutput       `json:"Rules,omitempty"`
-	ListenerName      string             `json:"ListenerName"`
-	CreateTime        string             `json:"CreateTime"`
-	EndPort           int64              `json:"EndPort"`
-	TargetType        string             `json:"TargetType"`
-	SessionType       string             `json:"SessionType"`
-	KeepaliveEnable   int64              `json:"KeepaliveEnable"`
+	ListenerID  string             `json:"ListenerId"`
+	Certificate *certificateOutput `json:"Certificate,omitempty"`
+	HealthCheck *clbHealthCheck    `json:"HealthCheck,omitempty"`
+	Scheduler   string             `json:"Scheduler,omitempty"`
+	Rules       []ruleOutput       `json:"Rules,omitempty"`
+
+	Protocol, ListenerName, CreateTime, TargetType, SessionType string
+
+	Port, SessionExpireTime, SniSwitch, EndPort, KeepaliveEnable int64
 }
 
 type describeListenersResponse struct {
-	Listeners  []listenerOutput `json:"Listeners"`
-	TotalCount uint64           `json:"TotalCount"`
+	Listeners  []listenerOutput
+	TotalCount uint64
 }
 
 type describeTaskStatusResponse struct {
-	Status          int64    `json:"Status"`
+	Status          int64
 	LoadBalancerIDs []string `json:"LoadBalancerIds"`
-	Message         string   `json:"Message"`
+	Message         string
 }
 
 type certIDRelatedWithLoadBalancers struct {
-	CertID        string               `json:"CertId"`
-	LoadBalancers []loadBalancerOutput `json:"LoadBalancers"`
+	CertID        string `json:"CertId"`
+	LoadBalancers []loadBalancerOutput
 }
 
 type describeLoadBalancerListByCertIDResponse struct {
-	CertSet []certIDRelatedWithLoadBalancers `json:"CertSet"`
+	CertSet []certIDRelatedWithLoadBalancers
 }
 
 func (c *cloud) describeLoadBalancers(_ context.Context, r *request, p *describeLoadBalancersParams) (any, error) {

@@ -35,11 +35,11 @@ const (
 )
 
 type setCustomizedConfigParams struct {
-	OperationType   *string   `json:"OperationType" tc:"required"`
+	OperationType   *string   `tc:"required"`
 	UconfigID       *string   `json:"UconfigId"`
-	ConfigContent   *string   `json:"ConfigContent"`
-	ConfigName      *string   `json:"ConfigName"`
 	LoadBalancerIDs []*string `json:"LoadBalancerIds"`
+
+	ConfigContent, ConfigName *string
 }
 
 type setCustomizedConfigResponse struct {
@@ -50,30 +50,27 @@ type setCustomizedConfigResponse struct {
 
 type describeCustomizedConfigListParams struct {
 	paging[int64]
-	ConfigType *string      `json:"ConfigType" tc:"required"`
-	ConfigName *string      `json:"ConfigName"`
-	UconfigIDs []*string    `json:"UconfigIds"`
-	Filters    []*clbFilter `json:"Filters"`
+	ConfigType *string `tc:"required"`
+	ConfigName *string
+	UconfigIDs []*string `json:"UconfigIds"`
+	Filters    []*clbFilter
 }
 
 type configListItem struct {
-	UconfigID       string `json:"UconfigId"`
-	ConfigType      string `json:"ConfigType"`
-	ConfigName      string `json:"ConfigName"`
-	ConfigContent   string `json:"ConfigContent"`
-	CreateTimestamp string `json:"CreateTimestamp"`
-	UpdateTimestamp string `json:"UpdateTimestamp"`
+	UconfigID string `json:"UconfigId"`
+
+	ConfigType, ConfigName, ConfigContent, CreateTimestamp, UpdateTimestamp string
 }
 
 type describeCustomizedConfigListResponse struct {
-	ConfigList []configListItem `json:"ConfigList"`
-	TotalCount int64            `json:"TotalCount"`
+	ConfigList []configListItem
+	TotalCount int64
 }
 
 type describeCustomizedConfigAssociateListParams struct {
 	paging[int64]
 	UconfigID *string `json:"UconfigId" tc:"required"`
-	Domain    *string `json:"Domain"`
+	Domain    *string
 }
 
 // bindDetailItem of a CLB-type configuration names a load balancer; the listener, domain and
@@ -84,8 +81,8 @@ type bindDetailItem struct {
 }
 
 type describeCustomizedConfigAssociateListResponse struct {
-	BindList   []bindDetailItem `json:"BindList"`
-	TotalCount int64            `json:"TotalCount"`
+	BindList   []bindDetailItem
+	TotalCount int64
 }
 
 func (c *cloud) setCustomizedConfig(_ context.Context, r *request, p *setCustomizedConfigParams) (any, error) {

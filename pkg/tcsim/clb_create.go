@@ -23,14 +23,14 @@ const (
 // without SSL) is refused with the reason; the other fields are accepted.
 type createListenerParams struct {
 	listenerSettings
-	LoadBalancerID *string   `json:"LoadBalancerId" tc:"required"`
-	Ports          []*int64  `json:"Ports" tc:"required"`
-	Protocol       *string   `json:"Protocol" tc:"required"`
-	ListenerNames  []*string `json:"ListenerNames"`
-	EndPort        *uint64   `json:"EndPort"`
-	FullEndPorts   []*int64  `json:"FullEndPorts"`
-	H2cSwitch      *bool     `json:"H2cSwitch"`
-	SslCloseSwitch *bool     `json:"SslCloseSwitch"`
+	LoadBalancerID *string  `json:"LoadBalancerId" tc:"required"`
+	Ports          []*int64 `tc:"required"`
+	Protocol       *string  `tc:"required"`
+	ListenerNames  []*string
+	EndPort        *uint64
+	FullEndPorts   []*int64
+
+	H2cSwitch, SslCloseSwitch *bool
 }
 
 type createListenerResponse struct {

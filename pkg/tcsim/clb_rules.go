@@ -17,24 +17,21 @@ const (
 )
 
 type oAuth struct {
-	OAuthEnable        *bool   `json:"OAuthEnable"`
-	OAuthFailureStatus *string `json:"OAuthFailureStatus"`
+	OAuthEnable        *bool
+	OAuthFailureStatus *string
 }
 
 // modifyRuleParams: Url, Scheduler, SessionExpireTime and HealthCheck change what tcsim
 // simulates; ForwardType HTTP is accepted; the rest is refused with the reason.
 type modifyRuleParams struct {
 	listenerRef
-	LocationID        *string         `json:"LocationId" tc:"required"`
-	URL               *string         `json:"Url"`
-	HealthCheck       *clbHealthCheck `json:"HealthCheck"`
-	Scheduler         *string         `json:"Scheduler"`
-	SessionExpireTime *int64          `json:"SessionExpireTime"`
-	ForwardType       *string         `json:"ForwardType"`
-	TrpcCallee        *string         `json:"TrpcCallee"`
-	TrpcFunc          *string         `json:"TrpcFunc"`
-	OAuth             *oAuth          `json:"OAuth"`
-	CookieName        *string         `json:"CookieName"`
+	LocationID        *string `json:"LocationId" tc:"required"`
+	URL               *string `json:"Url"`
+	HealthCheck       *clbHealthCheck
+	SessionExpireTime *int64
+	OAuth             *oAuth
+
+	Scheduler, ForwardType, TrpcCallee, TrpcFunc, CookieName *string
 }
 
 // balancingChange is a checked change of a balancing, applied when its task completes.

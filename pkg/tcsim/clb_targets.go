@@ -24,35 +24,35 @@ const (
 )
 
 type clbTarget struct {
-	Port       *int64  `json:"Port"`
-	Type       *string `json:"Type"`
 	InstanceID *string `json:"InstanceId"`
-	Weight     *int64  `json:"Weight"`
 	EniIP      *string `json:"EniIp"`
-	Tag        *string `json:"Tag"`
+
+	Port, Weight *int64
+
+	Type, Tag *string
 }
 
 // targetsParams are RegisterTargets' and DeregisterTargets' parameters (the same fields), and
 // ModifyTargetWeight's but for its Weight.
 type targetsParams struct {
 	listenerRef
-	Targets    []*clbTarget `json:"Targets" tc:"required"`
+	Targets    []*clbTarget `tc:"required"`
 	LocationID *string      `json:"LocationId"`
-	Domain     *string      `json:"Domain"`
-	URL        *string      `json:"Url"`
+	Domain     *string
+	URL        *string `json:"Url"`
 }
 
 type modifyTargetWeightParams struct {
 	targetsParams
-	Weight *int64 `json:"Weight"`
+	Weight *int64
 }
 
 type describeTargetsParams struct {
-	LoadBalancerID *string      `json:"LoadBalancerId" tc:"required"`
-	ListenerIDs    []*string    `json:"ListenerIds"`
-	Protocol       *string      `json:"Protocol"`
-	Port           *int64       `json:"Port"`
-	Filters        []*clbFilter `json:"Filters"`
+	LoadBalancerID *string   `json:"LoadBalancerId" tc:"required"`
+	ListenerIDs    []*string `json:"ListenerIds"`
+	Protocol       *string
+	Port           *int64
+	Filters        []*clbFilter
 }
 
 type describeTargetHealthParams struct {
@@ -62,74 +62,72 @@ type describeTargetHealthParams struct {
 }
 
 type backendOutput struct {
-	Type               string   `json:"Type"`
-	InstanceID         string   `json:"InstanceId"`
-	Port               int64    `json:"Port"`
-	Weight             int64    `json:"Weight"`
-	PublicIpAddresses  []string `json:"PublicIpAddresses"`
-	PrivateIpAddresses []string `json:"PrivateIpAddresses"`
-	InstanceName       string   `json:"InstanceName"`
-	RegisteredTime     string   `json:"RegisteredTime"`
-	Tag                string   `json:"Tag"`
+	InstanceID string `json:"InstanceId"`
+
+	Type, InstanceName, RegisteredTime, Tag string
+
+	Port, Weight int64
+
+	PublicIpAddresses, PrivateIpAddresses []string
 }
 
 type ruleTargets struct {
-	LocationID string          `json:"LocationId"`
-	Domain     string          `json:"Domain"`
-	URL        string          `json:"Url"`
-	Targets    []backendOutput `json:"Targets"`
+	LocationID string `json:"LocationId"`
+	Domain     string
+	URL        string `json:"Url"`
+	Targets    []backendOutput
 }
 
 // listenerBackend has Rules for a layer-7 listener and Targets for a layer-4 one; the other
 // is null, as in CLB's answers.
 type listenerBackend struct {
-	ListenerID string          `json:"ListenerId"`
-	Protocol   string          `json:"Protocol"`
-	Port       int64           `json:"Port"`
-	Rules      []ruleTargets   `json:"Rules"`
-	Targets    []backendOutput `json:"Targets"`
-	EndPort    int64           `json:"EndPort"`
+	ListenerID string `json:"ListenerId"`
+	Protocol   string
+	Rules      []ruleTargets
+	Targets    []backendOutput
+
+	Port, EndPort int64
 }
 
 type describeTargetsResponse struct {
-	Listeners []listenerBackend `json:"Listeners"`
+	Listeners []listenerBackend
 }
 
 type targetHealthOutput struct {
-	IP                 string `json:"IP"`
-	Port               int64  `json:"Port"`
-	HealthStatus       bool   `json:"HealthStatus"`
-	TargetID           string `json:"TargetId"`
-	HealthStatusDetail string `json:"HealthStatusDetail"`
+	Port         int64
+	HealthStatus bool
+	TargetID     string `json:"TargetId"`
 	// HealthStatusDetial is the misspelt field CLB still fills for old clients.
 	HealthStatusDetial string `json:"HealthStatusDetial"`
-	Weight             uint64 `json:"Weight"`
+	Weight             uint64
+
+	IP, HealthStatusDetail string
 }
 
 // ruleHealth of a layer-4 listener carries its targets without a rule: Domain and Url null.
 type ruleHealth struct {
-	LocationID string               `json:"LocationId"`
-	Domain     *string              `json:"Domain"`
-	URL        *string              `json:"Url"`
-	Targets    []targetHealthOutput `json:"Targets"`
+	LocationID string `json:"LocationId"`
+	Domain     *string
+	URL        *string `json:"Url"`
+	Targets    []targetHealthOutput
 }
 
 type listenerHealth struct {
-	ListenerID   string       `json:"ListenerId"`
-	ListenerName string       `json:"ListenerName"`
-	Protocol     string       `json:"Protocol"`
-	Port         int64        `json:"Port"`
-	Rules        []ruleHealth `json:"Rules"`
+	ListenerID string `json:"ListenerId"`
+	Port       int64
+	Rules      []ruleHealth
+
+	ListenerName, Protocol string
 }
 
 type loadBalancerHealth struct {
-	LoadBalancerID   string           `json:"LoadBalancerId"`
-	LoadBalancerName string           `json:"LoadBalancerName"`
-	Listeners        []listenerHealth `json:"Listeners"`
+	LoadBalancerID   string `json:"LoadBalancerId"`
+	LoadBalancerName string
+	Listeners        []listenerHealth
 }
 
 type describeTargetHealthResponse struct {
-	LoadBalancers []loadBalancerHealth `json:"LoadBalancers"`
+	LoadBalancers []loadBalancerHealth
 }
 
 // targetInput is one checked Target of a request.

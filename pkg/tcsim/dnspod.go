@@ -82,20 +82,20 @@ func (d *dnspod) register(rt *routes) {
 
 type describeDomainListParams struct {
 	paging[int64]
-	Type    *string          `json:"Type"`
-	GroupID *int64           `json:"GroupId"`
-	Keyword *string          `json:"Keyword"`
-	Tags    []*tagItemFilter `json:"Tags"`
+	GroupID *int64 `json:"GroupId"`
+	Tags    []*tagItemFilter
+
+	Type, Keyword *string
 }
 
 type tagItemFilter struct {
-	TagKey   *string   `json:"TagKey" tc:"required"`
-	TagValue []*string `json:"TagValue"`
+	TagKey   *string `tc:"required"`
+	TagValue []*string
 }
 
 // zoneRef names a zone by name or id, as every record action does (DomainId wins).
 type zoneRef struct {
-	Domain   *string `json:"Domain"`
+	Domain   *string
 	DomainID *uint64 `json:"DomainId"`
 }
 
@@ -106,31 +106,22 @@ type describeDomainParams struct {
 type describeRecordListParams struct {
 	zoneRef
 	paging[uint64]
-	Subdomain    *string `json:"Subdomain"`
-	RecordType   *string `json:"RecordType"`
-	RecordLine   *string `json:"RecordLine"`
 	RecordLineID *string `json:"RecordLineId"`
 	GroupID      *uint64 `json:"GroupId"`
-	Keyword      *string `json:"Keyword"`
-	SortField    *string `json:"SortField"`
-	SortType     *string `json:"SortType"`
-	ErrorOnEmpty *string `json:"ErrorOnEmpty"`
+
+	Subdomain, RecordType, RecordLine, Keyword, SortField, SortType, ErrorOnEmpty *string
 }
 
 // recordFields are what CreateRecord and ModifyRecord both set.
 type recordFields struct {
 	zoneRef
-	RecordType         *string `json:"RecordType" tc:"required"`
-	RecordLine         *string `json:"RecordLine"`
-	Value              *string `json:"Value" tc:"required"`
-	SubDomain          *string `json:"SubDomain"`
-	RecordLineID       *string `json:"RecordLineId"`
-	MX                 *uint64 `json:"MX"`
-	TTL                *uint64 `json:"TTL"`
-	Weight             *uint64 `json:"Weight"`
-	Status             *string `json:"Status"`
-	Remark             *string `json:"Remark"`
-	DnssecConflictMode *string `json:"DnssecConflictMode"`
+	RecordLineID *string `json:"RecordLineId"`
+
+	RecordType, Value *string `tc:"required"`
+
+	RecordLine, SubDomain, Status, Remark, DnssecConflictMode *string
+
+	MX, TTL, Weight *uint64
 }
 
 type createRecordParams struct {
@@ -151,122 +142,67 @@ type deleteRecordParams struct {
 // Responses, with the SDK's JSON names.
 
 type domainCountInfo struct {
-	DomainTotal   uint64 `json:"DomainTotal"`
-	AllTotal      uint64 `json:"AllTotal"`
-	MineTotal     uint64 `json:"MineTotal"`
-	ShareTotal    uint64 `json:"ShareTotal"`
-	VipTotal      uint64 `json:"VipTotal"`
-	PauseTotal    uint64 `json:"PauseTotal"`
-	ErrorTotal    uint64 `json:"ErrorTotal"`
-	LockTotal     uint64 `json:"LockTotal"`
-	SpamTotal     uint64 `json:"SpamTotal"`
-	VipExpire     uint64 `json:"VipExpire"`
-	ShareOutTotal uint64 `json:"ShareOutTotal"`
-	GroupTotal    uint64 `json:"GroupTotal"`
+	DomainTotal, AllTotal, MineTotal, ShareTotal, VipTotal, PauseTotal, ErrorTotal, LockTotal, SpamTotal, VipExpire, ShareOutTotal, GroupTotal uint64
 }
 
 type tagItem struct {
-	TagKey   string `json:"TagKey"`
-	TagValue string `json:"TagValue"`
+	TagKey, TagValue string
 }
 
 type domainListItem struct {
-	DomainID         uint64    `json:"DomainId"`
-	Name             string    `json:"Name"`
-	Status           string    `json:"Status"`
-	TTL              uint64    `json:"TTL"`
-	CNAMESpeedup     string    `json:"CNAMESpeedup"`
-	DNSStatus        string    `json:"DNSStatus"`
-	Grade            string    `json:"Grade"`
-	GroupID          uint64    `json:"GroupId"`
-	SearchEnginePush string    `json:"SearchEnginePush"`
-	Remark           string    `json:"Remark"`
-	Punycode         string    `json:"Punycode"`
-	EffectiveDNS     []string  `json:"EffectiveDNS"`
-	GradeLevel       uint64    `json:"GradeLevel"`
-	GradeTitle       string    `json:"GradeTitle"`
-	IsVip            string    `json:"IsVip"`
-	VipStartAt       string    `json:"VipStartAt"`
-	VipEndAt         string    `json:"VipEndAt"`
-	VipAutoRenew     string    `json:"VipAutoRenew"`
-	RecordCount      uint64    `json:"RecordCount"`
-	CreatedOn        string    `json:"CreatedOn"`
-	UpdatedOn        string    `json:"UpdatedOn"`
-	Owner            string    `json:"Owner"`
-	TagList          []tagItem `json:"TagList"`
+	DomainID     uint64 `json:"DomainId"`
+	GroupID      uint64 `json:"GroupId"`
+	EffectiveDNS []string
+	TagList      []tagItem
+
+	Name, Status, CNAMESpeedup, DNSStatus, Grade, SearchEnginePush, Remark, Punycode, GradeTitle, IsVip, VipStartAt, VipEndAt, VipAutoRenew, CreatedOn, UpdatedOn, Owner string
+
+	TTL, GradeLevel, RecordCount uint64
 }
 
 type describeDomainListResponse struct {
-	DomainCountInfo domainCountInfo  `json:"DomainCountInfo"`
-	DomainList      []domainListItem `json:"DomainList"`
+	DomainCountInfo domainCountInfo
+	DomainList      []domainListItem
 }
 
 type domainInfo struct {
-	DomainID         uint64    `json:"DomainId"`
-	Status           string    `json:"Status"`
-	Grade            string    `json:"Grade"`
-	GroupID          uint64    `json:"GroupId"`
-	IsMark           string    `json:"IsMark"`
-	TTL              uint64    `json:"TTL"`
-	CnameSpeedup     string    `json:"CnameSpeedup"`
-	Remark           string    `json:"Remark"`
-	Punycode         string    `json:"Punycode"`
-	DNSStatus        string    `json:"DnsStatus"`
-	DnspodNsList     []string  `json:"DnspodNsList"`
-	Domain           string    `json:"Domain"`
-	GradeLevel       uint64    `json:"GradeLevel"`
-	UserID           uint64    `json:"UserId"`
-	IsVip            string    `json:"IsVip"`
-	Owner            string    `json:"Owner"`
-	GradeTitle       string    `json:"GradeTitle"`
-	CreatedOn        string    `json:"CreatedOn"`
-	UpdatedOn        string    `json:"UpdatedOn"`
-	Uin              string    `json:"Uin"`
-	ActualNsList     []string  `json:"ActualNsList"`
-	RecordCount      uint64    `json:"RecordCount"`
-	OwnerNick        string    `json:"OwnerNick"`
-	IsGracePeriod    string    `json:"IsGracePeriod"`
-	VipBuffered      string    `json:"VipBuffered"`
-	VipStartAt       string    `json:"VipStartAt"`
-	VipEndAt         string    `json:"VipEndAt"`
-	VipAutoRenew     string    `json:"VipAutoRenew"`
-	VipResourceID    string    `json:"VipResourceId"`
-	IsSubDomain      bool      `json:"IsSubDomain"`
-	TagList          []tagItem `json:"TagList"`
-	SearchEnginePush string    `json:"SearchEnginePush"`
-	SlaveDNS         string    `json:"SlaveDNS"`
+	DomainID      uint64 `json:"DomainId"`
+	GroupID       uint64 `json:"GroupId"`
+	DNSStatus     string `json:"DnsStatus"`
+	UserID        uint64 `json:"UserId"`
+	VipResourceID string `json:"VipResourceId"`
+	IsSubDomain   bool
+	TagList       []tagItem
+
+	Status, Grade, IsMark, CnameSpeedup, Remark, Punycode, Domain, IsVip, Owner, GradeTitle, CreatedOn, UpdatedOn, Uin, OwnerNick, IsGracePeriod, VipBuffered, VipStartAt, VipEndAt, VipAutoRenew, SearchEnginePush, SlaveDNS string
+
+	TTL, GradeLevel, RecordCount uint64
+
+	DnspodNsList, ActualNsList []string
 }
 
 type describeDomainResponse struct {
-	DomainInfo domainInfo `json:"DomainInfo"`
+	DomainInfo domainInfo
 }
 
 type recordCountInfo struct {
-	SubdomainCount uint64 `json:"SubdomainCount"`
-	ListCount      uint64 `json:"ListCount"`
-	TotalCount     uint64 `json:"TotalCount"`
+	SubdomainCount, ListCount, TotalCount uint64
 }
 
 type recordListItem struct {
-	RecordID      uint64  `json:"RecordId"`
-	Value         string  `json:"Value"`
-	Status        string  `json:"Status"`
-	UpdatedOn     string  `json:"UpdatedOn"`
-	Name          string  `json:"Name"`
-	Line          string  `json:"Line"`
-	LineID        string  `json:"LineId"`
-	Type          string  `json:"Type"`
-	Weight        *uint64 `json:"Weight"` // null unless the record has a weight
-	MonitorStatus string  `json:"MonitorStatus"`
-	Remark        string  `json:"Remark"`
-	TTL           uint64  `json:"TTL"`
-	MX            uint64  `json:"MX"`
-	DefaultNS     bool    `json:"DefaultNS"`
+	RecordID  uint64  `json:"RecordId"`
+	LineID    string  `json:"LineId"`
+	Weight    *uint64 `json:"Weight"` // null unless the record has a weight
+	DefaultNS bool
+
+	Value, Status, UpdatedOn, Name, Line, Type, MonitorStatus, Remark string
+
+	TTL, MX uint64
 }
 
 type describeRecordListResponse struct {
-	RecordCountInfo recordCountInfo  `json:"RecordCountInfo"`
-	RecordList      []recordListItem `json:"RecordList"`
+	RecordCountInfo recordCountInfo
+	RecordList      []recordListItem
 }
 
 type recordIDResponse struct {

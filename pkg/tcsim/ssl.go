@@ -48,20 +48,17 @@ func (c *cloud) registerSSL(rt *routes) {
 // Request parameters: every name the SDK can send (a test compares them with the SDK's).
 
 type sslTag struct {
-	TagKey   string `json:"TagKey" tc:"required"`
-	TagValue string `json:"TagValue"`
+	TagKey   string `tc:"required"`
+	TagValue string
 }
 
 type uploadCertificateParams struct {
-	CertificatePublicKey  *string  `json:"CertificatePublicKey" tc:"required"`
-	CertificatePrivateKey *string  `json:"CertificatePrivateKey"`
-	CertificateType       *string  `json:"CertificateType"`
-	Alias                 *string  `json:"Alias"`
-	ProjectID             *uint64  `json:"ProjectId"`
-	CertificateUse        *string  `json:"CertificateUse"`
-	Tags                  []sslTag `json:"Tags"`
-	Repeatable            *bool    `json:"Repeatable"`
-	KeyPassword           *string  `json:"KeyPassword"`
+	CertificatePublicKey *string `tc:"required"`
+	ProjectID            *uint64 `json:"ProjectId"`
+	Tags                 []sslTag
+	Repeatable           *bool
+
+	CertificatePrivateKey, CertificateType, Alias, CertificateUse, KeyPassword *string
 }
 
 // describeCertificatesParams: Renew, IsSM, Hostable, IsPendingIssue and ServiceId concern
@@ -69,22 +66,17 @@ type uploadCertificateParams struct {
 // accepted and change nothing.
 type describeCertificatesParams struct {
 	paging[uint64]
-	SearchKey         *string   `json:"SearchKey"`
-	CertificateType   *string   `json:"CertificateType"`
-	ProjectID         *uint64   `json:"ProjectId"`
-	ExpirationSort    *string   `json:"ExpirationSort"`
-	CertificateStatus []*uint64 `json:"CertificateStatus"`
-	Deployable        *uint64   `json:"Deployable"`
-	Upload            *int64    `json:"Upload"`
-	Renew             *int64    `json:"Renew"`
-	FilterSource      *string   `json:"FilterSource"`
-	IsSM              *int64    `json:"IsSM"`
-	FilterExpiring    *uint64   `json:"FilterExpiring"`
-	Hostable          *uint64   `json:"Hostable"`
-	Tags              []sslTag  `json:"Tags"`
-	IsPendingIssue    *int64    `json:"IsPendingIssue"`
+	ProjectID         *uint64 `json:"ProjectId"`
+	CertificateStatus []*uint64
+	Tags              []sslTag
 	CertIDs           []*string `json:"CertIds"`
 	ServiceID         *string   `json:"ServiceId"`
+
+	SearchKey, CertificateType, ExpirationSort, FilterSource *string
+
+	Deployable, FilterExpiring, Hostable *uint64
+
+	Upload, Renew, IsSM, IsPendingIssue *int64
 }
 
 type certificateIDParams struct {
@@ -93,7 +85,7 @@ type certificateIDParams struct {
 
 type deleteCertificateParams struct {
 	CertificateID   *string `json:"CertificateId" tc:"required"`
-	IsCheckResource *bool   `json:"IsCheckResource"`
+	IsCheckResource *bool
 }
 
 // Responses: the fields tcsim fills, a subset of the SDK's (a test checks the names).
@@ -106,25 +98,14 @@ type uploadCertificateResponse struct {
 // certSummary is what DescribeCertificates' items and DescribeCertificateDetail both say of
 // a certificate, filled by summary.
 type certSummary struct {
-	OwnerUin        string   `json:"OwnerUin"`
-	ProjectID       string   `json:"ProjectId"`
-	From            string   `json:"From"`
-	CertificateType string   `json:"CertificateType"`
-	Domain          string   `json:"Domain"`
-	Alias           string   `json:"Alias"`
-	Status          uint64   `json:"Status"`
-	StatusName      string   `json:"StatusName"`
-	CertBeginTime   string   `json:"CertBeginTime"`
-	CertEndTime     string   `json:"CertEndTime"`
-	InsertTime      string   `json:"InsertTime"`
-	CertificateID   string   `json:"CertificateId"`
-	IsVip           bool     `json:"IsVip"`
-	IsDv            bool     `json:"IsDv"`
-	IsWildcard      bool     `json:"IsWildcard"`
-	IsVulnerability bool     `json:"IsVulnerability"`
-	RenewAble       bool     `json:"RenewAble"`
-	Deployable      bool     `json:"Deployable"`
-	Tags            []sslTag `json:"Tags"`
+	ProjectID     string `json:"ProjectId"`
+	Status        uint64
+	CertificateID string `json:"CertificateId"`
+	Tags          []sslTag
+
+	OwnerUin, From, CertificateType, Domain, Alias, StatusName, CertBeginTime, CertEndTime, InsertTime string
+
+	IsVip, IsDv, IsWildcard, IsVulnerability, RenewAble, Deployable bool
 }
 
 // summary is cert's certSummary as of now.
@@ -152,39 +133,33 @@ func summary(cert *sslCert, now time.Time) certSummary {
 
 type certificatesItem struct {
 	certSummary
-	SubjectAltName   []string `json:"SubjectAltName"`
-	CertSANs         []string `json:"CertSANs"`
-	IsSM             bool     `json:"IsSM"`
-	EncryptAlgorithm string   `json:"EncryptAlgorithm"`
-	IsExpiring       bool     `json:"IsExpiring"`
-	AllowDownload    bool     `json:"AllowDownload"`
+	EncryptAlgorithm string
+
+	SubjectAltName, CertSANs []string
+
+	IsSM, IsExpiring, AllowDownload bool
 }
 
 type describeCertificatesResponse struct {
-	TotalCount   uint64             `json:"TotalCount"`
-	Certificates []certificatesItem `json:"Certificates"`
+	TotalCount   uint64
+	Certificates []certificatesItem
 }
 
 type certBasicInfo struct {
-	Issuer      string `json:"Issuer"`
-	Subject     string `json:"Subject"`
-	Fingerprint string `json:"Fingerprint"`
-	ValidFrom   string `json:"ValidFrom"`
-	ValidTo     string `json:"ValidTo"`
+	Issuer, Subject, Fingerprint, ValidFrom, ValidTo string
 }
 
 type describeCertificateDetailResponse struct {
 	certSummary
-	CertificatePrivateKey string          `json:"CertificatePrivateKey"`
-	CertificatePublicKey  string          `json:"CertificatePublicKey"`
-	SubjectAltName        []string        `json:"SubjectAltName"`
-	CertFingerprint       string          `json:"CertFingerprint"`
-	CertChainInfo         []certBasicInfo `json:"CertChainInfo"`
-	DomainType            uint64          `json:"DomainType"`
+	SubjectAltName []string
+	CertChainInfo  []certBasicInfo
+	DomainType     uint64
+
+	CertificatePrivateKey, CertificatePublicKey, CertFingerprint string
 }
 
 type deleteCertificateResponse struct {
-	DeleteResult bool `json:"DeleteResult"`
+	DeleteResult bool
 }
 
 func (c *cloud) uploadCertificate(_ context.Context, r *request, p *uploadCertificateParams) (any, error) {

@@ -48,7 +48,7 @@ type bindItem struct {
 
 type createBindTaskParams struct {
 	CertificateIDs []*string `json:"CertificateIds"`
-	IsCache        *uint64   `json:"IsCache"`
+	IsCache        *uint64
 }
 
 type certTaskID struct {
@@ -66,37 +66,36 @@ type bindTaskResultParams struct {
 
 type bindRegionResult struct {
 	Region     *string `json:"Region,omitempty"`
-	TotalCount uint64  `json:"TotalCount"`
+	TotalCount uint64
 }
 
 type bindResourceResult struct {
-	ResourceType             string             `json:"ResourceType"`
-	BindResourceRegionResult []bindRegionResult `json:"BindResourceRegionResult"`
+	ResourceType             string
+	BindResourceRegionResult []bindRegionResult
 }
 
 type sslError struct {
-	Code    string `json:"Code"`
-	Message string `json:"Message"`
+	Code, Message string
 }
 
 type syncTaskResult struct {
-	TaskID             string               `json:"TaskId"`
-	BindResourceResult []bindResourceResult `json:"BindResourceResult"`
-	Status             uint64               `json:"Status"`
-	Error              *sslError            `json:"Error,omitempty"`
-	CacheTime          string               `json:"CacheTime"`
+	TaskID             string `json:"TaskId"`
+	BindResourceResult []bindResourceResult
+	Status             uint64
+	Error              *sslError `json:"Error,omitempty"`
+	CacheTime          string
 }
 
 type bindTaskResultResponse struct {
-	SyncTaskBindResourceResult []syncTaskResult `json:"SyncTaskBindResourceResult"`
+	SyncTaskBindResourceResult []syncTaskResult
 }
 
 type bindTaskDetailParams struct {
-	TaskID        *string   `json:"TaskId" tc:"required"`
-	Limit         *string   `json:"Limit"`
-	Offset        *string   `json:"Offset"`
-	ResourceTypes []*string `json:"ResourceTypes"`
-	Regions       []*string `json:"Regions"`
+	TaskID *string `json:"TaskId" tc:"required"`
+
+	Limit, Offset *string
+
+	ResourceTypes, Regions []*string
 }
 
 type bindCertificate struct {
@@ -105,160 +104,154 @@ type bindCertificate struct {
 }
 
 type clbListenerRule struct {
-	LocationID  string           `json:"LocationId"`
-	Domain      string           `json:"Domain"`
-	IsMatch     bool             `json:"IsMatch"`
-	Certificate *bindCertificate `json:"Certificate"`
-	URL         string           `json:"Url"`
+	LocationID  string `json:"LocationId"`
+	Domain      string
+	IsMatch     bool
+	Certificate *bindCertificate
+	URL         string `json:"Url"`
 }
 
 type clbBoundListener struct {
-	ListenerID   string            `json:"ListenerId"`
-	ListenerName string            `json:"ListenerName"`
-	SniSwitch    uint64            `json:"SniSwitch"`
-	Protocol     string            `json:"Protocol"`
-	Certificate  *bindCertificate  `json:"Certificate"`
-	Rules        []clbListenerRule `json:"Rules"`
+	ListenerID  string `json:"ListenerId"`
+	SniSwitch   uint64
+	Certificate *bindCertificate
+	Rules       []clbListenerRule
+
+	ListenerName, Protocol string
 }
 
 type clbInstanceDetail struct {
-	LoadBalancerID   string             `json:"LoadBalancerId"`
-	LoadBalancerName string             `json:"LoadBalancerName"`
-	Listeners        []clbBoundListener `json:"Listeners"`
-	Forward          int64              `json:"Forward"`
+	LoadBalancerID   string `json:"LoadBalancerId"`
+	LoadBalancerName string
+	Listeners        []clbBoundListener
+	Forward          int64
 }
 
 type clbInstanceList struct {
-	Region       string              `json:"Region"`
-	InstanceList []clbInstanceDetail `json:"InstanceList"`
-	TotalCount   uint64              `json:"TotalCount"`
+	Region       string
+	InstanceList []clbInstanceDetail
+	TotalCount   uint64
 }
 
 type cdnInstanceDetail struct {
-	Domain             string `json:"Domain"`
 	CertID             string `json:"CertId"`
-	Status             string `json:"Status"`
 	HTTPSBillingSwitch string `json:"HttpsBillingSwitch"`
+
+	Domain, Status string
 }
 
 type cdnInstanceList struct {
-	TotalCount   uint64              `json:"TotalCount"`
-	InstanceList []cdnInstanceDetail `json:"InstanceList"`
+	TotalCount   uint64
+	InstanceList []cdnInstanceDetail
 }
 
 type wafInstanceDetail struct {
-	Domain    string `json:"Domain"`
+	Domain    string
 	CertID    string `json:"CertId"`
-	Keepalive uint64 `json:"Keepalive"`
+	Keepalive uint64
 }
 
 type wafInstanceList struct {
-	Region       string              `json:"Region"`
-	InstanceList []wafInstanceDetail `json:"InstanceList"`
-	TotalCount   uint64              `json:"TotalCount"`
+	Region       string
+	InstanceList []wafInstanceDetail
+	TotalCount   uint64
 }
 
 type teoInstanceDetail struct {
-	Host      string `json:"Host"`
-	CertID    string `json:"CertId"`
-	ZoneID    string `json:"ZoneId"`
-	Status    string `json:"Status"`
-	Algorithm string `json:"Algorithm"`
+	CertID string `json:"CertId"`
+	ZoneID string `json:"ZoneId"`
+
+	Host, Status, Algorithm string
 }
 
 type teoInstanceList struct {
-	InstanceList []teoInstanceDetail `json:"InstanceList"`
-	TotalCount   uint64              `json:"TotalCount"`
+	InstanceList []teoInstanceDetail
+	TotalCount   uint64
 }
 
 type ddosInstanceDetail struct {
-	Domain      string `json:"Domain"`
-	InstanceID  string `json:"InstanceId"`
-	Protocol    string `json:"Protocol"`
-	CertID      string `json:"CertId"`
-	VirtualPort string `json:"VirtualPort"`
+	InstanceID string `json:"InstanceId"`
+	CertID     string `json:"CertId"`
+
+	Domain, Protocol, VirtualPort string
 }
 
 type ddosInstanceList struct {
-	TotalCount   uint64               `json:"TotalCount"`
-	InstanceList []ddosInstanceDetail `json:"InstanceList"`
+	TotalCount   uint64
+	InstanceList []ddosInstanceDetail
 }
 
 type liveInstanceDetail struct {
-	Domain string `json:"Domain"`
+	Domain string
 	CertID string `json:"CertId"`
-	Status int64  `json:"Status"`
+	Status int64
 }
 
 type liveInstanceList struct {
-	TotalCount   uint64               `json:"TotalCount"`
-	InstanceList []liveInstanceDetail `json:"InstanceList"`
+	TotalCount   uint64
+	InstanceList []liveInstanceDetail
 }
 
 type vodInstanceDetail struct {
-	Domain string `json:"Domain"`
+	Domain string
 	CertID string `json:"CertId"`
 }
 
 type vodInstanceList struct {
-	InstanceList []vodInstanceDetail `json:"InstanceList"`
-	TotalCount   uint64              `json:"TotalCount"`
+	InstanceList []vodInstanceDetail
+	TotalCount   uint64
 }
 
 type apiGatewayInstanceDetail struct {
-	ServiceID   string `json:"ServiceId"`
-	ServiceName string `json:"ServiceName"`
-	Domain      string `json:"Domain"`
-	CertID      string `json:"CertId"`
-	Protocol    string `json:"Protocol"`
+	ServiceID string `json:"ServiceId"`
+	CertID    string `json:"CertId"`
+
+	ServiceName, Domain, Protocol string
 }
 
 type apiGatewayInstanceList struct {
-	Region       string                     `json:"Region"`
-	InstanceList []apiGatewayInstanceDetail `json:"InstanceList"`
-	TotalCount   uint64                     `json:"TotalCount"`
+	Region       string
+	InstanceList []apiGatewayInstanceDetail
+	TotalCount   uint64
 }
 
 type cosInstanceDetail struct {
-	Domain string `json:"Domain"`
 	CertID string `json:"CertId"`
-	Status string `json:"Status"`
-	Bucket string `json:"Bucket"`
-	Region string `json:"Region"`
+
+	Domain, Status, Bucket, Region string
 }
 
 type cosInstanceList struct {
-	Region       string              `json:"Region"`
-	InstanceList []cosInstanceDetail `json:"InstanceList"`
-	TotalCount   int64               `json:"TotalCount"`
+	Region       string
+	InstanceList []cosInstanceDetail
+	TotalCount   int64
 }
 
 type scfInstanceDetail struct {
 	CertificateID string `json:"CertificateId"`
-	Protocol      string `json:"Protocol"`
-	Domain        string `json:"Domain"`
-	Region        string `json:"Region"`
+
+	Protocol, Domain, Region string
 }
 
 type scfInstanceList struct {
-	Region       string              `json:"Region"`
-	InstanceList []scfInstanceDetail `json:"InstanceList"`
-	TotalCount   int64               `json:"TotalCount"`
+	Region       string
+	InstanceList []scfInstanceDetail
+	TotalCount   int64
 }
 
 type bindTaskDetailResponse struct {
-	CLB        []clbInstanceList        `json:"CLB"`
-	CDN        []cdnInstanceList        `json:"CDN"`
-	WAF        []wafInstanceList        `json:"WAF"`
-	DDOS       []ddosInstanceList       `json:"DDOS"`
-	LIVE       []liveInstanceList       `json:"LIVE"`
-	VOD        []vodInstanceList        `json:"VOD"`
-	APIGATEWAY []apiGatewayInstanceList `json:"APIGATEWAY"`
-	TEO        []teoInstanceList        `json:"TEO"`
-	COS        []cosInstanceList        `json:"COS"`
-	SCF        []scfInstanceList        `json:"SCF"`
-	Status     uint64                   `json:"Status"`
-	CacheTime  string                   `json:"CacheTime"`
+	CLB        []clbInstanceList
+	CDN        []cdnInstanceList
+	WAF        []wafInstanceList
+	DDOS       []ddosInstanceList
+	LIVE       []liveInstanceList
+	VOD        []vodInstanceList
+	APIGATEWAY []apiGatewayInstanceList
+	TEO        []teoInstanceList
+	COS        []cosInstanceList
+	SCF        []scfInstanceList
+	Status     uint64
+	CacheTime  string
 }
 
 // bindTypes are the types a task looks at, in the order the answers list them.

@@ -130,84 +130,73 @@ func (c *cloud) swapPlaceCertLocked(p place, oldID, newID string) {
 }
 
 type resourceTypeRegions struct {
-	ResourceType *string   `json:"ResourceType" tc:"required"`
-	Regions      []*string `json:"Regions"`
+	ResourceType *string `tc:"required"`
+	Regions      []*string
 }
 
 type updateCertificateInstanceParams struct {
-	OldCertificateID           *string               `json:"OldCertificateId" tc:"required"`
-	ResourceTypes              []*string             `json:"ResourceTypes"`
-	CertificateID              *string               `json:"CertificateId"`
-	Regions                    []*string             `json:"Regions"`
-	ResourceTypesRegions       []resourceTypeRegions `json:"ResourceTypesRegions"`
-	CertificatePublicKey       *string               `json:"CertificatePublicKey"`
-	CertificatePrivateKey      *string               `json:"CertificatePrivateKey"`
-	ExpiringNotificationSwitch *uint64               `json:"ExpiringNotificationSwitch"`
-	Repeatable                 *bool                 `json:"Repeatable"`
-	AllowDownload              *bool                 `json:"AllowDownload"`
-	Tags                       []sslTag              `json:"Tags"`
-	ProjectID                  *uint64               `json:"ProjectId"`
+	OldCertificateID           *string `json:"OldCertificateId" tc:"required"`
+	CertificateID              *string `json:"CertificateId"`
+	ResourceTypesRegions       []resourceTypeRegions
+	ExpiringNotificationSwitch *uint64
+	Tags                       []sslTag
+	ProjectID                  *uint64 `json:"ProjectId"`
+
+	ResourceTypes, Regions []*string
+
+	CertificatePublicKey, CertificatePrivateKey *string
+
+	Repeatable, AllowDownload *bool
 }
 
 type updateSyncProgressRegion struct {
-	Region      string `json:"Region"`
-	TotalCount  int64  `json:"TotalCount"`
-	OffsetCount int64  `json:"OffsetCount"`
-	Status      int64  `json:"Status"`
+	Region string
+
+	TotalCount, OffsetCount, Status int64
 }
 
 type updateSyncProgress struct {
-	ResourceType              string                     `json:"ResourceType"`
-	UpdateSyncProgressRegions []updateSyncProgressRegion `json:"UpdateSyncProgressRegions"`
-	Status                    int64                      `json:"Status"`
+	ResourceType              string
+	UpdateSyncProgressRegions []updateSyncProgressRegion
+	Status                    int64
 }
 
 type updateCertificateInstanceResponse struct {
-	DeployRecordID     uint64               `json:"DeployRecordId"`
-	DeployStatus       int64                `json:"DeployStatus"`
-	UpdateSyncProgress []updateSyncProgress `json:"UpdateSyncProgress"`
+	DeployRecordID     uint64 `json:"DeployRecordId"`
+	DeployStatus       int64
+	UpdateSyncProgress []updateSyncProgress
 }
 
 type hostUpdateRecordDetailParams struct {
 	DeployRecordID *string `json:"DeployRecordId" tc:"required"`
-	Limit          *string `json:"Limit"`
-	Offset         *string `json:"Offset"`
+
+	Limit, Offset *string
 }
 
 type updateRecordDetail struct {
-	ID           uint64   `json:"Id"`
-	CertID       string   `json:"CertId"`
-	OldCertID    string   `json:"OldCertId"`
-	Domains      []string `json:"Domains"`
-	ResourceType string   `json:"ResourceType"`
-	Region       string   `json:"Region"`
-	Status       uint64   `json:"Status"`
-	ErrorMsg     string   `json:"ErrorMsg"`
-	CreateTime   string   `json:"CreateTime"`
-	UpdateTime   string   `json:"UpdateTime"`
-	InstanceID   string   `json:"InstanceId"`
-	InstanceName string   `json:"InstanceName"`
-	ListenerID   string   `json:"ListenerId"`
-	ListenerName string   `json:"ListenerName"`
-	Protocol     string   `json:"Protocol"`
-	SniSwitch    *uint64  `json:"SniSwitch,omitempty"`
-	Bucket       string   `json:"Bucket"`
-	Port         *int64   `json:"Port,omitempty"`
+	ID         uint64 `json:"Id"`
+	CertID     string `json:"CertId"`
+	OldCertID  string `json:"OldCertId"`
+	Domains    []string
+	Status     uint64
+	InstanceID string  `json:"InstanceId"`
+	ListenerID string  `json:"ListenerId"`
+	SniSwitch  *uint64 `json:"SniSwitch,omitempty"`
+	Port       *int64  `json:"Port,omitempty"`
+
+	ResourceType, Region, ErrorMsg, CreateTime, UpdateTime, InstanceName, ListenerName, Protocol, Bucket string
 }
 
 type updateRecordDetails struct {
-	ResourceType string               `json:"ResourceType"`
-	List         []updateRecordDetail `json:"List"`
-	TotalCount   int64                `json:"TotalCount"`
+	ResourceType string
+	List         []updateRecordDetail
+	TotalCount   int64
 }
 
 type hostUpdateRecordDetailResponse struct {
-	TotalCount        int64                 `json:"TotalCount"`
-	RecordDetailList  []updateRecordDetails `json:"RecordDetailList"`
-	SuccessTotalCount int64                 `json:"SuccessTotalCount"`
-	FailedTotalCount  int64                 `json:"FailedTotalCount"`
-	RunningTotalCount int64                 `json:"RunningTotalCount"`
-	PendingTotalCount int64                 `json:"PendingTotalCount"`
+	RecordDetailList []updateRecordDetails
+
+	TotalCount, SuccessTotalCount, FailedTotalCount, RunningTotalCount, PendingTotalCount int64
 }
 
 type recordRetryParams struct {
