@@ -31,31 +31,46 @@ const RequireE2EEnv = "CLBCERT_REQUIRE_E2E"
 // Available reports whether certbot and pebble are on PATH; the error names what is missing
 // and how to install it.
 func Available() error {
+	return Missing("apt-get install -y certbot pebble", "certbot", "pebble")
+}
+
+// Missing is nil when every command of names is on PATH; otherwise its error names those that
+// are not and the install command that brings them.
+func Missing(install string, names ...string) error {
 	var missing []string
-	for _, bin := range []string{"certbot", "pebble"} {
-		if _, err := exec.LookPath(bin); err != nil {
-			missing = append(missing, bin)
+	for _, name := range names {
+		if _, err := exec.LookPath(name); err != nil {
+			missing = append(missing, name)
 		}
 	}
 	if len(missing) == 0 {
 		return nil
 	}
-	return fmt.Errorf("acmetest: %s not found on PATH; install with: apt-get install -y certbot pebble",
-		strings.Join(missing, " and "))
+	list := strings.Join(missing, ", ")
+	if n := len(missing); n > 1 {
+		list = strings.Join(missing[:n-1], ", ") + " and " + missing[n-1]
+	}
+	return fmt.Errorf("%s not found on PATH; install with: %s", list, install)
+}
+
+// Require skips tb when err (what a test needs and lacks, as Missing says it) is not nil, or
+// fails it when CLBCERT_REQUIRE_E2E=1, so CI cannot silently skip what it is meant to run.
+func Require(tb testing.TB, err error) {
+	tb.Helper()
+	if err == nil {
+		return
+	}
+	if os.Getenv(RequireE2EEnv) == "1" {
+		tb.Fatalf("%v (%s=1 requires this test to run)", err, RequireE2EEnv)
+	}
+	tb.Skipf("%v (set %s=1 to fail instead of skipping)", err, RequireE2EEnv)
 }
 
 // RequireTools skips tb when certbot or pebble is missing, or fails it when
 // CLBCERT_REQUIRE_E2E=1.
 func RequireTools(tb testing.TB) {
 	tb.Helper()
-	err := Available()
-	if err == nil {
-		return
-	}
-	if os.Getenv(RequireE2EEnv) == "1" {
-		tb.Fatalf("%v (%s=1 requires the end-to-end tests to run)", err, RequireE2EEnv)
-	}
-	tb.Skipf("%v (set %s=1 to fail instead of skipping)", err, RequireE2EEnv)
+	Require(tb, Available())
 }
 
 // tail returns the last n lines of s, so a failure message shows the end of a long output

@@ -26,16 +26,9 @@ import (
 // thresholds for 160-hour and 90-day certificates, deploy lag, a critical
 // level, the watcher down.
 func TestAlertRules(t *testing.T) {
-	promtool, err := exec.LookPath("promtool")
-	if err != nil {
-		msg := "promtool is not installed: apt-get install prometheus (scripts/deps.sh does)"
-		if os.Getenv(acmetest.RequireE2EEnv) == "1" {
-			t.Fatalf("%s (%s=1 requires it)", msg, acmetest.RequireE2EEnv)
-		}
-		t.Skip(msg)
-	}
+	acmetest.Require(t, acmetest.Missing("apt-get install -y prometheus (scripts/deps.sh does)", "promtool"))
 	for _, args := range [][]string{{"check", "rules", "alerts.yml"}, {"test", "rules", "alerts_test.yml"}} {
-		out, err := exec.Command(promtool, args...).CombinedOutput()
+		out, err := exec.Command("promtool", args...).CombinedOutput()
 		if err != nil {
 			t.Errorf("promtool %s: %v\n%s", strings.Join(args, " "), err, out)
 		}

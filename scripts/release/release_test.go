@@ -39,20 +39,8 @@ var arches = []string{"amd64", "arm64"}
 // when CLBCERT_REQUIRE_E2E=1 (as in CI).
 func requireTools(t *testing.T) {
 	t.Helper()
-	var missing []string
-	for _, tool := range []string{"git", "dpkg", "dpkg-deb", "lintian", "tar", "gzip", "sha256sum", "md5sum"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			missing = append(missing, tool)
-		}
-	}
-	if len(missing) == 0 {
-		return
-	}
-	err := fmt.Sprintf("%s not found on PATH; install with: apt-get install -y dpkg lintian git tar gzip coreutils", strings.Join(missing, ", "))
-	if os.Getenv(acmetest.RequireE2EEnv) == "1" {
-		t.Fatalf("%s (%s=1 requires the release test to run)", err, acmetest.RequireE2EEnv)
-	}
-	t.Skipf("%s (set %s=1 to fail instead of skipping)", err, acmetest.RequireE2EEnv)
+	acmetest.Require(t, acmetest.Missing("apt-get install -y dpkg lintian git tar gzip coreutils",
+		"git", "dpkg", "dpkg-deb", "lintian", "tar", "gzip", "sha256sum", "md5sum"))
 }
 
 // command runs name with args and env (added to the test's environment)
