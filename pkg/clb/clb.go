@@ -5,6 +5,7 @@
 package clb
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -32,16 +33,11 @@ type Options struct {
 	Logger *slog.Logger
 }
 
+// withDefaults gives every unset option its default; a negative duration counts as unset.
 func (o Options) withDefaults() Options {
-	if o.TaskTimeout <= 0 {
-		o.TaskTimeout = 2 * time.Minute
-	}
-	if o.TaskPoll <= 0 {
-		o.TaskPoll = 500 * time.Millisecond
-	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
-	}
+	o.TaskTimeout = cmp.Or(max(o.TaskTimeout, 0), 2*time.Minute)
+	o.TaskPoll = cmp.Or(max(o.TaskPoll, 0), 500*time.Millisecond)
+	o.Logger = cmp.Or(o.Logger, slog.New(slog.DiscardHandler))
 	return o
 }
 
