@@ -44,8 +44,7 @@ func (c *Client) CustomizedConfigs(ctx context.Context, region string, lbIDs []s
 	out := map[string]CustomizedConfig{}
 	var configs []CustomizedConfig
 	seen := map[string]bool{}
-	for start := 0; start < len(lbIDs); start += configFilterChunk {
-		ids := lbIDs[start:min(start+configFilterChunk, len(lbIDs))]
+	for ids := range slices.Chunk(lbIDs, configFilterChunk) {
 		found, err := c.configList(ctx, region, func(req *clbsdk.DescribeCustomizedConfigListRequest) {
 			req.Filters = []*clbsdk.Filter{{Name: ptr("loadbalancer-id"), Values: common.StringPtrs(ids)}}
 		})
