@@ -126,9 +126,7 @@ func (c *Client) startBindTasks(ctx context.Context, ids []string) ([]bindTask, 
 	req := sslsdk.NewCreateCertificateBindResourceSyncTaskRequest()
 	req.CertificateIds = common.StringPtrs(ids)
 	req.IsCache = ptr(uint64(0))
-	resp, err := tencent.Do(ctx, c.caller, "CreateCertificateBindResourceSyncTask", func(ctx context.Context) (*sslsdk.CreateCertificateBindResourceSyncTaskResponse, error) {
-		return c.api.CreateCertificateBindResourceSyncTaskWithContext(ctx, req)
-	})
+	resp, err := tencent.Call(ctx, c.api, "CreateCertificateBindResourceSyncTask", req, (*sslsdk.Client).CreateCertificateBindResourceSyncTaskWithContext)
 	if err != nil {
 		return nil, fmt.Errorf("find where certificates %s are bound: %w", strings.Join(ids, ", "), err)
 	}
@@ -149,9 +147,7 @@ func (c *Client) awaitBindTasks(ctx context.Context, tasks []bindTask) error {
 	}
 	p := c.poller()
 	for {
-		resp, err := tencent.Do(ctx, c.caller, "DescribeCertificateBindResourceTaskResult", func(ctx context.Context) (*sslsdk.DescribeCertificateBindResourceTaskResultResponse, error) {
-			return c.api.DescribeCertificateBindResourceTaskResultWithContext(ctx, req)
-		})
+		resp, err := tencent.Call(ctx, c.api, "DescribeCertificateBindResourceTaskResult", req, (*sslsdk.Client).DescribeCertificateBindResourceTaskResultWithContext)
 		if err != nil {
 			return fmt.Errorf("find where certificates are bound: %w", err)
 		}
@@ -204,9 +200,7 @@ func (c *Client) bindTaskResources(ctx context.Context, t bindTask) ([]Resource,
 	for offset := 0; ; offset += bindDetailLimit {
 		req := sslsdk.NewDescribeCertificateBindResourceTaskDetailRequest()
 		req.TaskId, req.Limit, req.Offset = ptr(t.id), ptr(strconv.Itoa(bindDetailLimit)), ptr(strconv.Itoa(offset))
-		resp, err := tencent.Do(ctx, c.caller, "DescribeCertificateBindResourceTaskDetail", func(ctx context.Context) (*sslsdk.DescribeCertificateBindResourceTaskDetailResponse, error) {
-			return c.api.DescribeCertificateBindResourceTaskDetailWithContext(ctx, req)
-		})
+		resp, err := tencent.Call(ctx, c.api, "DescribeCertificateBindResourceTaskDetail", req, (*sslsdk.Client).DescribeCertificateBindResourceTaskDetailWithContext)
 		what := fmt.Sprintf("find where certificate %s is bound", t.certID)
 		if tencent.IsCode(err, codeRoleMissing) {
 			return nil, roleError(what, err)
@@ -422,9 +416,7 @@ func (c *Client) retry(ctx context.Context, recordID uint64, what string) ([]*ss
 	c.opts.Logger.Debug("retrying failed resources", "record", recordID)
 	req := sslsdk.NewUpdateCertificateRecordRetryRequest()
 	req.DeployRecordId = ptr(int64(recordID))
-	_, err := tencent.Do(ctx, c.caller, "UpdateCertificateRecordRetry", func(ctx context.Context) (*sslsdk.UpdateCertificateRecordRetryResponse, error) {
-		return c.api.UpdateCertificateRecordRetryWithContext(ctx, req)
-	})
+	_, err := tencent.Call(ctx, c.api, "UpdateCertificateRecordRetry", req, (*sslsdk.Client).UpdateCertificateRecordRetryWithContext)
 	if err != nil {
 		return nil, fmt.Errorf("%s: retry the failed resources of SSL deploy record %d: %w", what, recordID, err)
 	}
@@ -498,9 +490,7 @@ var errNothingToMove = errors.New("no resource holds the old certificate")
 func (c *Client) startUpdate(ctx context.Context, req *sslsdk.UpdateCertificateInstanceRequest, what string) (uint64, error) {
 	p := c.poller()
 	for {
-		resp, err := tencent.Do(ctx, c.caller, "UpdateCertificateInstance", func(ctx context.Context) (*sslsdk.UpdateCertificateInstanceResponse, error) {
-			return c.api.UpdateCertificateInstanceWithContext(ctx, req)
-		})
+		resp, err := tencent.Call(ctx, c.api, "UpdateCertificateInstance", req, (*sslsdk.Client).UpdateCertificateInstanceWithContext)
 		busy := tencent.IsCode(err, codeHasPending)
 		switch {
 		case tencent.IsCode(err, codeInstanceEmpty), tencent.IsCode(err, codeNotDeployInstace):
@@ -570,9 +560,7 @@ func (c *Client) recordDetails(ctx context.Context, id uint64) ([]*sslsdk.Update
 		req := sslsdk.NewDescribeHostUpdateRecordDetailRequest()
 		req.DeployRecordId = ptr(strconv.FormatUint(id, 10))
 		req.Limit, req.Offset = ptr(strconv.Itoa(recordPageLimit)), ptr(strconv.Itoa(offset))
-		resp, err := tencent.Do(ctx, c.caller, "DescribeHostUpdateRecordDetail", func(ctx context.Context) (*sslsdk.DescribeHostUpdateRecordDetailResponse, error) {
-			return c.api.DescribeHostUpdateRecordDetailWithContext(ctx, req)
-		})
+		resp, err := tencent.Call(ctx, c.api, "DescribeHostUpdateRecordDetail", req, (*sslsdk.Client).DescribeHostUpdateRecordDetailWithContext)
 		if err != nil {
 			return nil, fmt.Errorf("read SSL deploy record %d: %w", id, err)
 		}

@@ -78,19 +78,18 @@ func (o Options) withDefaults() Options {
 
 // Client calls the SSL service.
 type Client struct {
-	api    *sslsdk.Client
-	caller *tencent.Caller
-	opts   Options
+	api  tencent.API[*sslsdk.Client]
+	opts Options
 }
 
 // New builds a Client from the project's API configuration: its credential, endpoint, retry
 // policy and rate limiter.
 func New(cfg tencent.Config, opts Options) (*Client, error) {
-	api, err := tencent.NewClient(cfg, "ssl", "", sslsdk.NewClient)
+	api, err := tencent.NewAPI(cfg, "ssl", "", sslsdk.NewClient)
 	if err != nil {
 		return nil, fmt.Errorf("create SSL client: %w", err)
 	}
-	return &Client{api: api, caller: cfg.Caller("ssl"), opts: opts.withDefaults()}, nil
+	return &Client{api: api, opts: opts.withDefaults()}, nil
 }
 
 // poller paces the looks at one asynchronous task.
