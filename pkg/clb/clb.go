@@ -5,6 +5,7 @@
 package clb
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -32,16 +33,11 @@ type Options struct {
 	Logger *slog.Logger
 }
 
+// withDefaults gives every unset option its default; a negative duration counts as unset.
 func (o Options) withDefaults() Options {
-	if o.TaskTimeout <= 0 {
-		o.TaskTimeout = 2 * time.Minute
-	}
-	if o.TaskPoll <= 0 {
-		o.TaskPoll = 500 * time.Millisecond
-	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
-	}
+	o.TaskTimeout = cmp.Or(max(o.TaskTimeout, 0), 2*time.Minute)
+	o.TaskPoll = cmp.Or(max(o.TaskPoll, 0), 500*time.Millisecond)
+	o.Logger = cmp.Or(o.Logger, slog.New(slog.DiscardHandler))
 	return o
 }
 
@@ -51,50 +47,41 @@ type Client struct {
 	opts Options
 
 	mu      sync.Mutex
-	regions map[string]*regional
-}
-
-// regional is the SDK client of one region with the Caller of its host.
-type regional struct {
-	sdk    *clbsdk.Client
-	caller *tencent.Caller
+	regions map[string]tencent.API[*clbsdk.Client]
 }
 
 // New returns a Client. Share cfg.Limiter with everything else in the
 // process that calls the same account.
 func New(cfg tencent.Config, opts Options) *Client {
-	return &Client{cfg: cfg, opts: opts.withDefaults(), regions: map[string]*regional{}}
+	return &Client{cfg: cfg, opts: opts.withDefaults(), regions: map[string]tencent.API[*clbsdk.Client]{}}
 }
 
 // in returns region's client, built on first use.
-func (c *Client) in(region string) (*regional, error) {
+func (c *Client) in(region string) (tencent.API[*clbsdk.Client], error) {
 	if region == "" {
-		return nil, fmt.Errorf("create CLB client: %w", tencent.ErrNoRegion)
+		return tencent.API[*clbsdk.Client]{}, fmt.Errorf("create CLB client: %w", tencent.ErrNoRegion)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if r, ok := c.regions[region]; ok {
-		return r, nil
+	if api, ok := c.regions[region]; ok {
+		return api, nil
 	}
-	sdk, err := tencent.NewClient(c.cfg, "clb", region, clbsdk.NewClient)
+	api, err := tencent.NewAPI(c.cfg, "clb", region, clbsdk.NewClient)
 	if err != nil {
-		return nil, fmt.Errorf("create CLB client for %s: %w", region, err)
+		return api, fmt.Errorf("create CLB client for %s: %w", region, err)
 	}
-	r := &regional{sdk: sdk, caller: c.cfg.RegionCaller("clb", region)}
-	c.regions[region] = r
-	return r, nil
+	c.regions[region] = api
+	return api, nil
 }
 
-// call runs one CLB action in region through tencent.Do.
+// call runs one CLB action in region through tencent.Call.
 func call[Req any, Resp any](ctx context.Context, c *Client, region, action string, req Req, send func(*clbsdk.Client, context.Context, Req) (Resp, error)) (Resp, error) {
-	r, err := c.in(region)
+	api, err := c.in(region)
 	if err != nil {
 		var zero Resp
 		return zero, err
 	}
-	return tencent.Do(ctx, r.caller, action, func(ctx context.Context) (Resp, error) {
-		return send(r.sdk, ctx, req)
-	})
+	return tencent.Call(ctx, api, action, req, send)
 }
 
 // ErrInterrupted marks a wait stopped by the caller (SIGINT, SIGTERM): a

@@ -8,6 +8,7 @@
 package deploy
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -90,28 +91,20 @@ type Options struct {
 // default, as for every other option.
 const KeepNone = -1
 
+// withDefaults gives every unset option its default; a negative Concurrency
+// or duration counts as unset.
 func (o Options) withDefaults() Options {
 	if len(o.Products) == 0 {
 		o.Products = []string{productCLB}
 	}
-	if o.Concurrency <= 0 {
-		o.Concurrency = 64
-	}
-	if o.TaskTimeout <= 0 {
-		o.TaskTimeout = 2 * time.Minute
-	}
-	if o.TaskPoll <= 0 {
-		o.TaskPoll = 500 * time.Millisecond
-	}
-	if o.VerifyTimeout <= 0 {
-		o.VerifyTimeout = 10 * time.Second
-	}
+	o.Concurrency = cmp.Or(max(o.Concurrency, 0), 64)
+	o.TaskTimeout = cmp.Or(max(o.TaskTimeout, 0), 2*time.Minute)
+	o.TaskPoll = cmp.Or(max(o.TaskPoll, 0), 500*time.Millisecond)
+	o.VerifyTimeout = cmp.Or(max(o.VerifyTimeout, 0), 10*time.Second)
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
-	}
+	o.Logger = cmp.Or(o.Logger, slog.New(slog.DiscardHandler))
 	return o
 }
 

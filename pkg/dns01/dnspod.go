@@ -30,18 +30,17 @@ type txtRecord struct {
 
 // dnspodAPI is the only place that builds DNSPod SDK requests.
 type dnspodAPI struct {
-	client   *dnspod.Client
-	caller   *tencent.Caller
+	api      tencent.API[*dnspod.Client]
 	pageSize uint64
 }
 
 // newDNSPodAPI builds the DNSPod client from cfg; DNSPod needs no region.
 func newDNSPodAPI(cfg tencent.Config, pageSize uint64) (*dnspodAPI, error) {
-	client, err := tencent.NewClient(cfg, "dnspod", "", dnspod.NewClient)
+	api, err := tencent.NewAPI(cfg, "dnspod", "", dnspod.NewClient)
 	if err != nil {
 		return nil, fmt.Errorf("create DNSPod client: %w", err)
 	}
-	return &dnspodAPI{client: client, caller: cfg.Caller("dnspod"), pageSize: pageSize}, nil
+	return &dnspodAPI{api: api, pageSize: pageSize}, nil
 }
 
 func (a *dnspodAPI) zones(ctx context.Context) ([]zone, error) {
@@ -50,9 +49,7 @@ func (a *dnspodAPI) zones(ctx context.Context) ([]zone, error) {
 		req := dnspod.NewDescribeDomainListRequest()
 		req.Offset = common.Int64Ptr(offset)
 		req.Limit = common.Int64Ptr(int64(a.pageSize))
-		resp, err := tencent.Do(ctx, a.caller, "DescribeDomainList", func(ctx context.Context) (*dnspod.DescribeDomainListResponse, error) {
-			return a.client.DescribeDomainListWithContext(ctx, req)
-		})
+		resp, err := tencent.Call(ctx, a.api, "DescribeDomainList", req, (*dnspod.Client).DescribeDomainListWithContext)
 		if err != nil {
 			return nil, err
 		}
@@ -83,9 +80,7 @@ func (a *dnspodAPI) createTXT(ctx context.Context, zoneName, sub, value string, 
 	req.RecordLine = common.StringPtr(defaultLine)
 	req.Value = common.StringPtr(value)
 	req.TTL = common.Uint64Ptr(ttl)
-	resp, err := tencent.Do(ctx, a.caller, "CreateRecord", func(ctx context.Context) (*dnspod.CreateRecordResponse, error) {
-		return a.client.CreateRecordWithContext(ctx, req)
-	})
+	resp, err := tencent.Call(ctx, a.api, "CreateRecord", req, (*dnspod.Client).CreateRecordWithContext)
 	if err != nil {
 		return 0, err
 	}
@@ -96,9 +91,7 @@ func (a *dnspodAPI) deleteRecord(ctx context.Context, zoneName string, id uint64
 	req := dnspod.NewDeleteRecordRequest()
 	req.Domain = common.StringPtr(zoneName)
 	req.RecordId = common.Uint64Ptr(id)
-	_, err := tencent.Do(ctx, a.caller, "DeleteRecord", func(ctx context.Context) (*dnspod.DeleteRecordResponse, error) {
-		return a.client.DeleteRecordWithContext(ctx, req)
-	})
+	_, err := tencent.Call(ctx, a.api, "DeleteRecord", req, (*dnspod.Client).DeleteRecordWithContext)
 	return err
 }
 
@@ -113,9 +106,7 @@ func (a *dnspodAPI) listTXT(ctx context.Context, zoneName, sub string) ([]txtRec
 		req.RecordType = common.StringPtr("TXT")
 		req.Offset = common.Uint64Ptr(offset)
 		req.Limit = common.Uint64Ptr(a.pageSize)
-		resp, err := tencent.Do(ctx, a.caller, "DescribeRecordList", func(ctx context.Context) (*dnspod.DescribeRecordListResponse, error) {
-			return a.client.DescribeRecordListWithContext(ctx, req)
-		})
+		resp, err := tencent.Call(ctx, a.api, "DescribeRecordList", req, (*dnspod.Client).DescribeRecordListWithContext)
 		if tencent.IsCode(err, "ResourceNotFound.NoDataOfRecord") {
 			return out, nil
 		}

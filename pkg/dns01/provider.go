@@ -180,27 +180,24 @@ func ParseRecord(s string) (Record, error) {
 // Present publishes value as a TXT record at fqdn (or at the end of fqdn's
 // CNAME chain), adding to any values already there.
 func (p *Provider) Present(ctx context.Context, fqdn, value string) (Record, error) {
-	fqdn = normalize(fqdn)
-	target, z, err := p.locate(ctx, fqdn)
+	rec, err := p.Locate(ctx, fqdn, value)
 	if err != nil {
 		return Record{}, err
 	}
-	rec := Record{Name: fqdn, Target: target, Zone: z.Name, Value: value}
-	sub := relative(target, z.Name)
-	id, err := p.api.createTXT(ctx, z.Name, sub, value, p.opts.TTL)
+	id, err := p.api.createTXT(ctx, rec.Zone, relative(rec.Target, rec.Zone), value, p.opts.TTL)
 	switch {
 	case tencent.IsCode(err, "LimitExceeded.RecordTtlLimit"):
-		return Record{}, ttlError(err, p.opts.TTL, z.Name)
+		return Record{}, ttlError(err, p.opts.TTL, rec.Zone)
 	case tencent.IsCode(err, "InvalidParameter.DomainRecordExist"):
 		// Our own earlier attempt got through before its answer was lost: the
 		// value is this challenge's, so the record is ours.
 		id, err = p.adopt(ctx, rec)
 	}
 	if err != nil {
-		return Record{}, fmt.Errorf("create TXT %s in DNSPod zone %s: %w", target, z.Name, err)
+		return Record{}, fmt.Errorf("create TXT %s in DNSPod zone %s: %w", rec.Target, rec.Zone, err)
 	}
 	rec.ID = id
-	p.log.Info("created TXT record", "name", target, "zone", z.Name, "id", id)
+	p.log.Info("created TXT record", "name", rec.Target, "zone", rec.Zone, "id", id)
 	return rec, nil
 }
 

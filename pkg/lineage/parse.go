@@ -15,26 +15,30 @@ import (
 
 const pemBegin = "-----BEGIN "
 
-// splitPEM returns the PEM blocks of data, or a description of what is wrong
-// with it. Unlike a loop over pem.Decode it refuses text between blocks and
-// blocks cut short: fullchain.pem is uploaded exactly as read, and a
-// truncated last certificate must not pass as a shorter chain.
-func splitPEM(data []byte) ([]*pem.Block, string) {
+// splitPEM returns the PEM blocks of the file at path, which holds data; a
+// file without any is not a file of kind (holding block) at all. Unlike a
+// loop over pem.Decode it refuses text between blocks and blocks cut short:
+// fullchain.pem is uploaded exactly as read, and a truncated last
+// certificate must not pass as a shorter chain.
+func splitPEM(path string, data []byte, block, kind string) ([]*pem.Block, error) {
+	if !bytes.Contains(data, []byte(pemBegin)) {
+		return nil, invalid(path, "%s holds no PEM %s block: it is not a %s file; %s", path, block, kind, contentFix(path))
+	}
 	var blocks []*pem.Block
 	rest := data
 	for {
 		rest = bytes.TrimLeft(rest, " \t\r\n")
 		if len(rest) == 0 {
-			return blocks, ""
+			return blocks, nil
 		}
 		if !bytes.HasPrefix(rest, []byte(pemBegin)) {
-			return nil, "has text outside its PEM blocks"
+			return nil, invalid(path, "%s has text outside its PEM blocks; %s", path, contentFix(path))
 		}
 		b, next := pem.Decode(rest)
 		// pem.Decode skips a malformed block and returns the next good one;
 		// seeing two BEGIN lines in what it consumed means it did that.
 		if b == nil || bytes.Count(rest[:len(rest)-len(next)], []byte(pemBegin)) != 1 {
-			return nil, fmt.Sprintf("has a malformed or truncated PEM block (block %d)", len(blocks)+1)
+			return nil, invalid(path, "%s has a malformed or truncated PEM block (block %d); %s", path, len(blocks)+1, contentFix(path))
 		}
 		blocks = append(blocks, b)
 		rest = next
@@ -44,14 +48,11 @@ func splitPEM(data []byte) ([]*pem.Block, string) {
 // parseChain reads fullchain.pem: the leaf first, then the certificates that
 // issued it, in order.
 func parseChain(path string, data []byte) ([]*x509.Certificate, error) {
+	blocks, err := splitPEM(path, data, "CERTIFICATE", "certificate")
+	if err != nil {
+		return nil, err
+	}
 	fix := contentFix(path)
-	if !bytes.Contains(data, []byte(pemBegin)) {
-		return nil, invalid(path, "%s holds no PEM CERTIFICATE block: it is not a certificate file; %s", path, fix)
-	}
-	blocks, problem := splitPEM(data)
-	if problem != "" {
-		return nil, invalid(path, "%s %s; %s", path, problem, fix)
-	}
 	certs := make([]*x509.Certificate, 0, len(blocks))
 	for i, b := range blocks {
 		switch {
@@ -75,14 +76,11 @@ func parseChain(path string, data []byte) ([]*x509.Certificate, error) {
 // PKCS#8 or SEC1 form. Messages never include the key's bytes, nor the
 // parser's error text, which is not ours to vouch for.
 func parseKey(path string, data []byte) (crypto.Signer, error) {
+	blocks, err := splitPEM(path, data, "private key", "key")
+	if err != nil {
+		return nil, err
+	}
 	fix := contentFix(path)
-	if !bytes.Contains(data, []byte(pemBegin)) {
-		return nil, invalid(path, "%s holds no PEM private key block: it is not a key file; %s", path, fix)
-	}
-	blocks, problem := splitPEM(data)
-	if problem != "" {
-		return nil, invalid(path, "%s %s; %s", path, problem, fix)
-	}
 	var key *pem.Block
 	for i, b := range blocks {
 		switch {
@@ -105,7 +103,6 @@ func parseKey(path string, data []byte) (crypto.Signer, error) {
 
 	var (
 		parsed any
-		err    error
 		form   string
 	)
 	switch key.Type {

@@ -94,9 +94,7 @@ func (c *Client) CertificatesByAlias(ctx context.Context, prefix string) ([]Cert
 func (c *Client) describeCerts(ctx context.Context, req *sslsdk.DescribeCertificatesRequest, into map[string]Certificate) error {
 	for offset := uint64(0); ; {
 		req.Offset = ptr(offset)
-		resp, err := tencent.Do(ctx, c.caller, "DescribeCertificates", func(ctx context.Context) (*sslsdk.DescribeCertificatesResponse, error) {
-			return c.api.DescribeCertificatesWithContext(ctx, req)
-		})
+		resp, err := tencent.Call(ctx, c.api, "DescribeCertificates", req, (*sslsdk.Client).DescribeCertificatesWithContext)
 		if err != nil {
 			return fmt.Errorf("describe certificates: %w", err)
 		}
@@ -129,9 +127,7 @@ func (c *Client) describeCerts(ctx context.Context, req *sslsdk.DescribeCertific
 func (c *Client) Fingerprint(ctx context.Context, id string) (sha256, sha1 string, err error) {
 	req := sslsdk.NewDescribeCertificateDetailRequest()
 	req.CertificateId = &id
-	resp, err := tencent.Do(ctx, c.caller, "DescribeCertificateDetail", func(ctx context.Context) (*sslsdk.DescribeCertificateDetailResponse, error) {
-		return c.api.DescribeCertificateDetailWithContext(ctx, req)
-	})
+	resp, err := tencent.Call(ctx, c.api, "DescribeCertificateDetail", req, (*sslsdk.Client).DescribeCertificateDetailWithContext)
 	if err != nil {
 		return "", "", fmt.Errorf("describe certificate %s: %w", id, err)
 	}
@@ -175,9 +171,7 @@ func (c *Client) Upload(ctx context.Context, fullchain, key, alias string) (id s
 	req.CertificatePublicKey, req.CertificatePrivateKey = &fullchain, &key
 	req.CertificateType, req.Alias, req.CertificateUse = ptr("SVR"), &alias, ptr("CLB")
 	req.Repeatable = ptr(false)
-	resp, err := tencent.Do(ctx, c.caller, "UploadCertificate", func(ctx context.Context) (*sslsdk.UploadCertificateResponse, error) {
-		return c.api.UploadCertificateWithContext(ctx, req)
-	})
+	resp, err := tencent.Call(ctx, c.api, "UploadCertificate", req, (*sslsdk.Client).UploadCertificateWithContext)
 	if err != nil {
 		return "", false, fmt.Errorf("upload the certificate: %w", err)
 	}
@@ -191,8 +185,6 @@ func (c *Client) Upload(ctx context.Context, fullchain, key, alias string) (id s
 func (c *Client) Delete(ctx context.Context, id string) error {
 	req := sslsdk.NewDeleteCertificateRequest()
 	req.CertificateId = &id
-	_, err := tencent.Do(ctx, c.caller, "DeleteCertificate", func(ctx context.Context) (*sslsdk.DeleteCertificateResponse, error) {
-		return c.api.DeleteCertificateWithContext(ctx, req)
-	})
+	_, err := tencent.Call(ctx, c.api, "DeleteCertificate", req, (*sslsdk.Client).DeleteCertificateWithContext)
 	return err
 }

@@ -9,6 +9,7 @@
 package ssl
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -64,43 +65,31 @@ type Options struct {
 	Logger *slog.Logger
 }
 
+// withDefaults gives every unset option its default; a negative duration counts as unset.
 func (o Options) withDefaults() Options {
-	if o.Poll <= 0 {
-		o.Poll = 2 * time.Second
-	}
-	if o.MaxPoll <= 0 {
-		o.MaxPoll = 15 * time.Second
-	}
-	if o.MaxPoll < o.Poll {
-		o.MaxPoll = o.Poll
-	}
-	if o.Timeout <= 0 {
-		o.Timeout = 10 * time.Minute
-	}
-	if o.Clock == nil {
-		o.Clock = wallClock{}
-	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
-	}
+	o.Poll = cmp.Or(max(o.Poll, 0), 2*time.Second)
+	o.MaxPoll = cmp.Or(max(o.MaxPoll, 0), 15*time.Second)
+	o.MaxPoll = max(o.MaxPoll, o.Poll)
+	o.Timeout = cmp.Or(max(o.Timeout, 0), 10*time.Minute)
+	o.Clock = cmp.Or[Clock](o.Clock, wallClock{})
+	o.Logger = cmp.Or(o.Logger, slog.New(slog.DiscardHandler))
 	return o
 }
 
 // Client calls the SSL service.
 type Client struct {
-	api    *sslsdk.Client
-	caller *tencent.Caller
-	opts   Options
+	api  tencent.API[*sslsdk.Client]
+	opts Options
 }
 
 // New builds a Client from the project's API configuration: its credential, endpoint, retry
 // policy and rate limiter.
 func New(cfg tencent.Config, opts Options) (*Client, error) {
-	api, err := tencent.NewClient(cfg, "ssl", "", sslsdk.NewClient)
+	api, err := tencent.NewAPI(cfg, "ssl", "", sslsdk.NewClient)
 	if err != nil {
 		return nil, fmt.Errorf("create SSL client: %w", err)
 	}
-	return &Client{api: api, caller: cfg.Caller("ssl"), opts: opts.withDefaults()}, nil
+	return &Client{api: api, opts: opts.withDefaults()}, nil
 }
 
 // poller paces the looks at one asynchronous task.

@@ -187,6 +187,32 @@ func NewClient[C SDKClient](cfg Config, product, region string, newClient func(c
 	return cl, nil
 }
 
+// API is a product's SDK client for one access region with the Caller of the
+// host it calls: what a product package sends each of its requests through,
+// with Call.
+type API[C SDKClient] struct {
+	sdk    C
+	caller *Caller
+}
+
+// NewAPI builds the API of product for region, "" for a product's global
+// host: the SDK client as NewClient builds it, and RegionCaller's Caller.
+func NewAPI[C SDKClient](cfg Config, product, region string, newClient func(common.CredentialIface, string, *profile.ClientProfile) (C, error)) (API[C], error) {
+	sdk, err := NewClient(cfg, product, region, newClient)
+	if err != nil {
+		return API[C]{}, err
+	}
+	return API[C]{sdk: sdk, caller: cfg.RegionCaller(product, region)}, nil
+}
+
+// Call sends req, a request of action, through Do; send is the SDK client's
+// method for the action, e.g. (*clb.Client).DescribeListenersWithContext.
+func Call[C SDKClient, Req, Resp any](ctx context.Context, a API[C], action string, req Req, send func(C, context.Context, Req) (Resp, error)) (Resp, error) {
+	return Do(ctx, a.caller, action, func(ctx context.Context) (Resp, error) {
+		return send(a.sdk, ctx, req)
+	})
+}
+
 // Deref reads an optional SDK field: the SDK models every field as a
 // pointer, nil when the service left it out.
 func Deref[T any](p *T) T {

@@ -17,6 +17,7 @@
 package watch
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -86,29 +87,19 @@ type Options struct {
 	Logger *slog.Logger
 }
 
+// withDefaults gives every unset option its default; a negative duration or
+// Parallel counts as unset.
 func (o Options) withDefaults() Options {
-	if o.Quiet <= 0 {
-		o.Quiet = 2 * time.Second
-	}
-	if o.RetryMin <= 0 {
-		o.RetryMin = 10 * time.Second
-	}
-	if o.RetryMax <= 0 {
-		o.RetryMax = 10 * time.Minute
-	}
+	o.Quiet = cmp.Or(max(o.Quiet, 0), 2*time.Second)
+	o.RetryMin = cmp.Or(max(o.RetryMin, 0), 10*time.Second)
+	o.RetryMax = cmp.Or(max(o.RetryMax, 0), 10*time.Minute)
 	o.RetryMax = max(o.RetryMax, o.RetryMin)
-	if o.Parallel <= 0 {
-		o.Parallel = 1
-	}
+	o.Parallel = cmp.Or(max(o.Parallel, 0), 1)
 	if o.Registerer == nil {
 		o.Registerer = prometheus.NewRegistry()
 	}
-	if o.Clock == nil {
-		o.Clock = realClock{}
-	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
-	}
+	o.Clock = cmp.Or[Clock](o.Clock, realClock{})
+	o.Logger = cmp.Or(o.Logger, slog.New(slog.DiscardHandler))
 	return o
 }
 
