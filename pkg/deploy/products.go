@@ -97,9 +97,6 @@ func (d *Deployer) findResources(ctx context.Context, plan *Plan, types []string
 	if newID != "" {
 		ids = append(ids, newID)
 	}
-	if len(ids) == 0 {
-		return nil
-	}
 	found, err := d.ssl.Bindings(ctx, ids)
 	if err != nil {
 		return err

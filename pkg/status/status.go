@@ -344,9 +344,6 @@ func (c *Checker) otherPlaces(ctx context.Context, rep *Report, lins []*lineage.
 				add(id)
 			}
 		}
-		if len(ids) == 0 {
-			continue
-		}
 		found, err := c.certs.Bindings(ctx, ids)
 		if err != nil {
 			rep.Failures = append(rep.Failures, inventory.Failure{Error: fmt.Sprintf("where %s is served on %s: %v", st.Name, strings.Join(types, ", "), err)})
