@@ -180,11 +180,7 @@ func run(ctx context.Context, c *cli.Context, stdout, stderr io.Writer) error {
 		return clbcli.UsageError{Err: err}
 	}
 	if rep != nil {
-		if c.Bool("json") {
-			if werr := rep.WriteJSON(stdout); werr != nil {
-				return werr
-			}
-		} else if werr := rep.WriteTable(stdout); werr != nil {
+		if werr := clbcli.WriteReport(stdout, c.Bool("json"), rep); werr != nil {
 			return werr
 		}
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"io"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -11,17 +10,9 @@ import (
 	"github.com/clbcert/clbcert/pkg/store"
 )
 
-// report is what the commands print: a table, or JSON with --json.
-type report interface {
-	WriteJSON(w io.Writer) error
-	WriteTable(w io.Writer) error
-}
-
-func writeReport(c *cli.Context, r report) error {
-	if c.Bool("json") {
-		return r.WriteJSON(c.App.Writer)
-	}
-	return r.WriteTable(c.App.Writer)
+// writeReport prints what a command found: a table, or JSON with --json.
+func writeReport(c *cli.Context, r clbcli.Report) error {
+	return clbcli.WriteReport(c.App.Writer, c.Bool("json"), r)
 }
 
 // flagsFirst refuses an option after the arguments: urfave/cli stops

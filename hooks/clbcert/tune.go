@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -159,9 +158,7 @@ func runTune(ctx context.Context, c *cli.Context) error {
 
 // writeTuneJSON prints {"plan": Plan, "report": Report|null}.
 func writeTuneJSON(c *cli.Context, plan *tune.Plan, rep *tune.Report) error {
-	enc := json.NewEncoder(c.App.Writer)
-	enc.SetIndent("", "  ")
-	return enc.Encode(struct {
+	return clbcli.WriteJSON(c.App.Writer, struct {
 		Plan   *tune.Plan   `json:"plan"`
 		Report *tune.Report `json:"report"`
 	}{plan, rep})

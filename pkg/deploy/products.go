@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -97,9 +98,6 @@ func (d *Deployer) findResources(ctx context.Context, plan *Plan, types []string
 	if newID != "" {
 		ids = append(ids, newID)
 	}
-	if len(ids) == 0 {
-		return nil
-	}
 	found, err := d.ssl.Bindings(ctx, ids)
 	if err != nil {
 		return err
@@ -164,43 +162,61 @@ func (d *Deployer) olderCertificates(ctx context.Context, lin *lineage.Lineage, 
 // only if that record cannot be written; each resource's outcome is in the
 // report.
 func (d *Deployer) moveResources(ctx context.Context, lineageName string, rep *Report, newID string) error {
-	groups := map[string][]*ResourceResult{}
-	var olds []string
+	var moves []resourceMove
 	for i := range rep.Resources {
 		r := &rep.Resources[i]
-		if r.Status != "" && r.Status != StatusPlanned {
-			continue
+		if r.Status == "" || r.Status == StatusPlanned {
+			moves = append(moves, resourceMove{r.Before, newID, r})
 		}
-		if _, ok := groups[r.Before]; !ok {
-			olds = append(olds, r.Before)
-		}
-		groups[r.Before] = append(groups[r.Before], r)
 	}
-	if len(olds) == 0 {
+	if len(moves) == 0 {
 		return nil
 	}
 	if err := d.recordResources(ctx, lineageName, rep.Resources, newID); err != nil {
 		return fmt.Errorf("record the resources' current certificates for rollback (nothing was moved): %w", err)
 	}
-	slices.Sort(olds)
-	var extra []ResourceResult
-	for _, old := range olds {
-		group := groups[old]
-		if ctx.Err() != nil {
-			for _, r := range group {
-				r.Status = StatusInterrupted
-			}
-			continue
-		}
-		d.log.Info("moving resources", "from", old, "to", newID, "resources", len(group))
-		extra = append(extra, d.move(ctx, old, newID, group)...)
-	}
+	extra := d.moveAll(ctx, moves)
 	if len(extra) == 0 {
 		return nil
 	}
 	rep.Resources = append(rep.Resources, extra...)
 	sortResources(rep.Resources)
 	return d.recordResources(ctx, lineageName, extra, newID)
+}
+
+// resourceMove is a resource to move from one certificate to another.
+type resourceMove struct {
+	from, to string
+	r        *ResourceResult
+}
+
+// moveAll makes the moves, one SSL update per pair of certificates, the
+// pairs in order; once ctx is done, the resources of the pairs not moved yet
+// are interrupted. It returns the resources the SSL service moved besides
+// them.
+func (d *Deployer) moveAll(ctx context.Context, moves []resourceMove) []ResourceResult {
+	type pair struct{ from, to string }
+	groups := map[pair][]*ResourceResult{}
+	for _, m := range moves {
+		p := pair{m.from, m.to}
+		groups[p] = append(groups[p], m.r)
+	}
+	pairs := slices.SortedFunc(maps.Keys(groups), func(a, b pair) int {
+		return cmp.Or(cmp.Compare(a.from, b.from), cmp.Compare(a.to, b.to))
+	})
+	var extra []ResourceResult
+	for _, p := range pairs {
+		group := groups[p]
+		if ctx.Err() != nil {
+			for _, r := range group {
+				r.Status = StatusInterrupted
+			}
+			continue
+		}
+		d.log.Info("moving resources", "from", p.from, "to", p.to, "resources", len(group))
+		extra = append(extra, d.move(ctx, p.from, p.to, group)...)
+	}
+	return extra
 }
 
 // move moves the resources rs from oldID to newID and sets their outcomes.

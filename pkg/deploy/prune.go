@@ -200,9 +200,6 @@ func (d *Deployer) boundElsewhere(ctx context.Context, certs []inventory.Certifi
 			ask = append(ask, c.ID)
 		}
 	}
-	if len(ask) == 0 {
-		return nil
-	}
 	found, err := d.ssl.Bindings(ctx, ask)
 	if err != nil {
 		return err

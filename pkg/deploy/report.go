@@ -2,7 +2,6 @@ package deploy
 
 import (
 	"cmp"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -223,13 +222,6 @@ func unreadableSummary(failures []Failure) string {
 	return strings.Join(counts, ", ") + " could not be read (" + strings.Join(where, "; ") + ")"
 }
 
-// WriteJSON writes the report for scripts.
-func (r *Report) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(r)
-}
-
 // WriteTable writes the report for people.
 func (r *Report) WriteTable(w io.Writer) error {
 	head := fmt.Sprintf("%s (%s), sha256 %s…", r.Lineage, strings.Join(r.Names, ", "), r.Fingerprint[:16])
@@ -345,13 +337,6 @@ func dash(s string) string {
 	return s
 }
 
-// WriteJSON writes the rollback report for scripts.
-func (r *RollbackReport) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(r)
-}
-
 // WriteTable writes the rollback report for people.
 func (r *RollbackReport) WriteTable(w io.Writer) error {
 	if r.Note != "" {
@@ -408,13 +393,6 @@ func writeWhy(w io.Writer, why []string) {
 	for _, s := range why {
 		fmt.Fprintln(w, "  "+s)
 	}
-}
-
-// WriteJSON writes the prune report for scripts.
-func (r *PruneReport) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(r)
 }
 
 // WriteTable writes the prune report for people: one line per upload.

@@ -354,32 +354,15 @@ func (d *Deployer) planResourceRollback(ctx context.Context, rep *RollbackReport
 // moveBack moves each planned resource back to its previous certificate,
 // one SSL update per pair of certificates.
 func (d *Deployer) moveBack(ctx context.Context, rs []RollbackResource) {
-	type pair struct{ from, to string }
-	groups := map[pair][]*ResourceResult{}
-	var pairs []pair
+	var moves []resourceMove
 	for i := range rs {
-		r := &rs[i]
-		if r.Status != StatusPlanned {
-			continue
+		if r := &rs[i]; r.Status == StatusPlanned {
+			moves = append(moves, resourceMove{r.from, r.To, &r.ResourceResult})
 		}
-		p := pair{r.from, r.To}
-		if _, ok := groups[p]; !ok {
-			pairs = append(pairs, p)
-		}
-		groups[p] = append(groups[p], &r.ResourceResult)
 	}
-	for _, p := range pairs {
-		group := groups[p]
-		if ctx.Err() != nil {
-			for _, r := range group {
-				r.Status = StatusInterrupted
-			}
-			continue
-		}
-		// What the update moves besides (another resource that held the
-		// newer certificate) is not this rollback's: it is logged only.
-		if extra := d.move(ctx, p.from, p.to, group); len(extra) > 0 {
-			d.log.Warn("the SSL service moved more resources back than rollback asked for", "from", p.from, "to", p.to, "resources", len(extra))
-		}
+	// What an update moves besides (another resource that held the newer
+	// certificate) is not this rollback's: it is logged only.
+	for _, e := range d.moveAll(ctx, moves) {
+		d.log.Warn("the SSL service moved a resource back that rollback did not ask for", "resource", e.String(), "from", e.Before, "status", e.Status)
 	}
 }

@@ -84,7 +84,8 @@ func New(opts Options, inv *inventory.Client, certs *ssl.Client) (*Doctor, error
 	return &Doctor{opts: opts, inv: inv, certs: certs, prober: prober{timeout: opts.ProbeTimeout, dialer: &net.Dialer{}}}, nil
 }
 
-// Report is what Examine found.
+// Report is what Examine found. Its JSON (--json) is for scripts and
+// monitoring: every list is present (empty rather than null).
 type Report struct {
 	// Status is OK, WARNING, CRITICAL or UNKNOWN, as monitoring plugins
 	// say it, and ExitCode its exit status (see ExitCode).

@@ -60,9 +60,6 @@ func (d *Doctor) gatherProducts(ctx context.Context, f *facts) []inventory.Failu
 			notAfter[c.ID] = c.NotAfter
 		}
 	}
-	if len(ids) == 0 {
-		return nil
-	}
 	found, err := d.certs.Bindings(ctx, ids)
 	if errors.Is(err, ssl.ErrRoleMissing) {
 		f.roleMissing = err

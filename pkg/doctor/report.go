@@ -2,21 +2,12 @@ package doctor
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 
 	"github.com/clbcert/clbcert/pkg/plural"
 )
-
-// WriteJSON writes the report for scripts and monitoring. Every list is
-// present (empty rather than null).
-func (r *Report) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(r)
-}
 
 // WriteTable writes the report for people: a summary line, as monitoring
 // plugins start their output; what --fix did; then the findings grouped by

@@ -213,11 +213,11 @@ func TestWriteTable(t *testing.T) {
 }
 
 // The JSON document keeps its field names and shape.
-func TestWriteJSON(t *testing.T) {
+func TestViewJSON(t *testing.T) {
 	sim := simtest.Start(t, account(t))
 	settled(t, sim)
 	var b bytes.Buffer
-	if err := collect(t, sim).WriteJSON(&b); err != nil {
+	if err := json.NewEncoder(&b).Encode(collect(t, sim)); err != nil {
 		t.Fatal(err)
 	}
 	var doc struct {

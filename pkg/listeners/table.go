@@ -3,7 +3,6 @@ package listeners
 import (
 	"bufio"
 	"cmp"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -91,13 +90,6 @@ func (v *View) WriteTable(w io.Writer) error {
 		fmt.Fprintf(bw, "no load balancers in %s\n", strings.Join(v.Regions, ", "))
 	}
 	return bw.Flush()
-}
-
-// WriteJSON writes the view as one JSON document (see View).
-func (v *View) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }
 
 func writeRow(w io.Writer, cells []string, widths []int) {

@@ -2,7 +2,6 @@ package status
 
 import (
 	"cmp"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -10,14 +9,6 @@ import (
 
 	"github.com/clbcert/clbcert/pkg/plural"
 )
-
-// WriteJSON writes the report for scripts and monitoring. Every list is
-// present (empty rather than null), so consumers need no special cases.
-func (r *Report) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(r)
-}
 
 // width is what the table is laid out for.
 const width = 80

@@ -84,7 +84,9 @@ func New(opts Options, inv *inventory.Client, certs *ssl.Client) (*Checker, erro
 	return &Checker{opts: opts, inv: inv, certs: certs}, nil
 }
 
-// Report is the answer for every lineage.
+// Report is the answer for every lineage. Its JSON (--json) is for scripts
+// and monitoring: every list is present (empty rather than null), so
+// consumers need no special cases.
 type Report struct {
 	Status     Level     `json:"status"`
 	ExitCode   int       `json:"exitCode"`
@@ -341,9 +343,6 @@ func (c *Checker) otherPlaces(ctx context.Context, rep *Report, lins []*lineage.
 			for _, id := range ups {
 				add(id)
 			}
-		}
-		if len(ids) == 0 {
-			continue
 		}
 		found, err := c.certs.Bindings(ctx, ids)
 		if err != nil {

@@ -33,21 +33,15 @@ type Report struct {
 	Failures []inventory.Failure `json:"failures,omitempty"`
 }
 
-// Failed lists the results that failed.
-func (r *Report) Failed() []Result {
-	var out []Result
-	for _, res := range r.Results {
-		if res.Status == StatusFailed {
-			out = append(out, res)
-		}
-	}
-	return out
-}
-
 // Err is nil if every change was made and confirmed and every selected load
 // balancer could be read.
 func (r *Report) Err() error {
-	failed := r.Failed()
+	var failed []Result
+	for _, res := range r.Results {
+		if res.Status == StatusFailed {
+			failed = append(failed, res)
+		}
+	}
 	switch {
 	case len(failed) > 0:
 		return fmt.Errorf("%d of %s failed, first %s: %s", len(failed), plural.Of(len(r.Results), "change"), failed[0].Where(), failed[0].Error)
