@@ -93,10 +93,7 @@ type describeLoadBalancersParams struct {
 }
 
 type describeListenersParams struct {
-	LoadBalancerID *string   `json:"LoadBalancerId" tc:"required"`
-	ListenerIDs    []*string `json:"ListenerIds"`
-	Protocol       *string
-	Port           *int64
+	listenerQuery
 }
 
 type clbHealthCheck struct {
@@ -394,13 +391,7 @@ func lbOutput(lb *loadBalancer) loadBalancerOutput {
 }
 
 func (c *cloud) describeListeners(_ context.Context, r *request, p *describeListenersParams) (any, error) {
-	if err := c.checkLBID(p.LoadBalancerID); err != nil {
-		return nil, err
-	}
-	if len(p.ListenerIDs) > maxListenerIDs {
-		return nil, errorf(codeValueLength, "At most %d ListenerIds may be given.", maxListenerIDs)
-	}
-	if err := checkListenerQuery(p.Protocol, p.Port); err != nil {
+	if err := c.checkListenerQuery(p.listenerQuery, maxListenerIDs); err != nil {
 		return nil, err
 	}
 
@@ -412,7 +403,7 @@ func (c *cloud) describeListeners(_ context.Context, r *request, p *describeList
 	}
 	resp := describeListenersResponse{Listeners: []listenerOutput{}}
 	for _, l := range lb.Listeners {
-		if listenerMatches(l, p.ListenerIDs, p.Protocol, p.Port) {
+		if p.matches(l) {
 			resp.Listeners = append(resp.Listeners, listenerOut(l))
 		}
 	}

@@ -48,11 +48,8 @@ type modifyTargetWeightParams struct {
 }
 
 type describeTargetsParams struct {
-	LoadBalancerID *string   `json:"LoadBalancerId" tc:"required"`
-	ListenerIDs    []*string `json:"ListenerIds"`
-	Protocol       *string
-	Port           *int64
-	Filters        []*clbFilter
+	listenerQuery
+	Filters []*clbFilter
 }
 
 type describeTargetHealthParams struct {
@@ -321,13 +318,7 @@ func (c *cloud) modifyTargetWeight(_ context.Context, r *request, p *modifyTarge
 }
 
 func (c *cloud) describeTargets(_ context.Context, r *request, p *describeTargetsParams) (any, error) {
-	if err := c.checkLBID(p.LoadBalancerID); err != nil {
-		return nil, err
-	}
-	if len(p.ListenerIDs) > maxTargetListeners {
-		return nil, errorf(codeValueLength, "At most %d ListenerIds may be given.", maxTargetListeners)
-	}
-	if err := checkListenerQuery(p.Protocol, p.Port); err != nil {
+	if err := c.checkListenerQuery(p.listenerQuery, maxTargetListeners); err != nil {
 		return nil, err
 	}
 	var locations, ips, tags []string
@@ -362,7 +353,7 @@ func (c *cloud) describeTargets(_ context.Context, r *request, p *describeTarget
 	// out; without, every listener and rule is listed, with or without targets.
 	resp := describeTargetsResponse{Listeners: []listenerBackend{}}
 	for _, l := range lb.Listeners {
-		if !listenerMatches(l, p.ListenerIDs, p.Protocol, p.Port) {
+		if !p.matches(l) {
 			continue
 		}
 		out := listenerBackend{ListenerID: l.ID, Protocol: l.Protocol, Port: int64(l.Port)}
@@ -396,26 +387,41 @@ func (c *cloud) describeTargets(_ context.Context, r *request, p *describeTarget
 	return resp, nil
 }
 
-// checkListenerQuery validates the Protocol and Port a listing may be narrowed to.
-func checkListenerQuery(protocol *string, port *int64) error {
-	if protocol != nil {
-		switch *protocol {
+// listenerQuery is how DescribeListeners and DescribeTargets narrow a load balancer's
+// listeners.
+type listenerQuery struct {
+	LoadBalancerID *string   `json:"LoadBalancerId" tc:"required"`
+	ListenerIDs    []*string `json:"ListenerIds"`
+	Protocol       *string
+	Port           *int64
+}
+
+// checkListenerQuery validates q, with at most maxIDs ListenerIds.
+func (c *cloud) checkListenerQuery(q listenerQuery, maxIDs int) error {
+	if err := c.checkLBID(q.LoadBalancerID); err != nil {
+		return err
+	}
+	if len(q.ListenerIDs) > maxIDs {
+		return errorf(codeValueLength, "At most %d ListenerIds may be given.", maxIDs)
+	}
+	if q.Protocol != nil {
+		switch *q.Protocol {
 		case protoHTTPS, protoTCPSSL, protoQUIC, protoHTTP, protoTCP, "UDP":
 		default:
 			return errorf(codeInvalidParameterValue, "Protocol must be one of TCP, UDP, HTTP, HTTPS, TCP_SSL, QUIC.")
 		}
 	}
-	if port != nil && (*port < 1 || *port > 65535) {
+	if q.Port != nil && (*q.Port < 1 || *q.Port > 65535) {
 		return errorf(codeValueRange, "Port must be between 1 and 65535.")
 	}
 	return nil
 }
 
-func listenerMatches(l *listener, ids []*string, protocol *string, port *int64) bool {
+func (q listenerQuery) matches(l *listener) bool {
 	switch {
-	case len(ids) > 0 && !slices.ContainsFunc(ids, func(id *string) bool { return id != nil && *id == l.ID }),
-		protocol != nil && *protocol != l.Protocol,
-		port != nil && *port != int64(l.Port):
+	case len(q.ListenerIDs) > 0 && !slices.ContainsFunc(q.ListenerIDs, func(id *string) bool { return id != nil && *id == l.ID }),
+		q.Protocol != nil && *q.Protocol != l.Protocol,
+		q.Port != nil && *q.Port != int64(l.Port):
 		return false
 	}
 	return true
