@@ -308,6 +308,17 @@ func (c *cloud) checkLBID(id *string) error {
 	return nil
 }
 
+// checkRequiredList refuses a list parameter that must hold 1 to limit items but holds n.
+func checkRequiredList(name string, n, limit int) error {
+	switch {
+	case n == 0:
+		return errorf(codeMissingParameter, "The request is missing a required parameter `%s`.", name)
+	case n > limit:
+		return errorf(codeValueLength, "At most %d %s may be given.", limit, name)
+	}
+	return nil
+}
+
 // lbMatches applies DescribeLoadBalancers' filters. The simulated load balancers are public,
 // current-generation, in project 0, without backends, VPC, security groups, tags or a
 // Tencent-assigned domain, so a filter on any of those matches none of them.
@@ -679,11 +690,8 @@ func (c *cloud) describeTaskStatus(_ context.Context, r *request, p *describeTas
 }
 
 func (c *cloud) describeLoadBalancerListByCertID(_ context.Context, r *request, p *describeLoadBalancerListByCertIDParams) (any, error) {
-	switch {
-	case len(p.CertIDs) == 0:
-		return nil, errorf(codeMissingParameter, "The request is missing a required parameter `CertIds`.")
-	case len(p.CertIDs) > maxCertIDs:
-		return nil, errorf(codeValueLength, "At most %d CertIds may be given.", maxCertIDs)
+	if err := checkRequiredList("CertIds", len(p.CertIDs), maxCertIDs); err != nil {
+		return nil, err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

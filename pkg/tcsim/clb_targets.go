@@ -140,11 +140,8 @@ func (t targetInput) addr() string { return net.JoinHostPort(t.ip, strconv.Itoa(
 // checkTargets validates a request's Targets: each an EniIp on loopback with a port, none
 // twice.
 func checkTargets(ts []*clbTarget) ([]targetInput, error) {
-	switch {
-	case len(ts) == 0:
-		return nil, errorf(codeMissingParameter, "The request is missing a required parameter `Targets`.")
-	case len(ts) > maxTargetsPerCall:
-		return nil, errorf(codeValueLength, "At most %d Targets may be given.", maxTargetsPerCall)
+	if err := checkRequiredList("Targets", len(ts), maxTargetsPerCall); err != nil {
+		return nil, err
 	}
 	out := make([]targetInput, 0, len(ts))
 	seen := map[string]bool{}
@@ -448,11 +445,8 @@ func backendsOut(b *balancing, created time.Time, keep func(*target) bool) []bac
 }
 
 func (c *cloud) describeTargetHealth(_ context.Context, r *request, p *describeTargetHealthParams) (any, error) {
-	switch {
-	case len(p.LoadBalancerIDs) == 0:
-		return nil, errorf(codeMissingParameter, "The request is missing a required parameter `LoadBalancerIds`.")
-	case len(p.LoadBalancerIDs) > maxHealthLBIDs:
-		return nil, errorf(codeValueLength, "At most %d LoadBalancerIds may be given.", maxHealthLBIDs)
+	if err := checkRequiredList("LoadBalancerIds", len(p.LoadBalancerIDs), maxHealthLBIDs); err != nil {
+		return nil, err
 	}
 	for _, id := range p.LoadBalancerIDs {
 		if err := c.checkLBID(id); err != nil {
