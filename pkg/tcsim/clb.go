@@ -697,15 +697,10 @@ func (c *cloud) describeLoadBalancerListByCertID(_ context.Context, r *request, 
 	defer c.mu.Unlock()
 	c.settleLocked(r.Now)
 	resp := describeLoadBalancerListByCertIDResponse{CertSet: []certIDRelatedWithLoadBalancers{}}
-	seen := map[string]bool{}
-	for _, id := range p.CertIDs {
-		if id == nil || seen[*id] {
-			continue
-		}
-		seen[*id] = true
-		entry := certIDRelatedWithLoadBalancers{CertID: *id, LoadBalancers: []loadBalancerOutput{}}
+	for _, id := range distinct(p.CertIDs) {
+		entry := certIDRelatedWithLoadBalancers{CertID: id, LoadBalancers: []loadBalancerOutput{}}
 		for _, lb := range c.lbs {
-			if lb.Region == r.Region && usesCert(lb, *id) {
+			if lb.Region == r.Region && usesCert(lb, id) {
 				entry.LoadBalancers = append(entry.LoadBalancers, lbOutput(lb))
 			}
 		}

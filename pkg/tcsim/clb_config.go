@@ -306,7 +306,7 @@ func (c *cloud) describeCustomizedConfigList(_ context.Context, r *request, p *d
 	if err != nil {
 		return nil, err
 	}
-	ids := nonNull(p.UconfigIDs)
+	ids := distinct(p.UconfigIDs)
 	for _, id := range ids {
 		if !isResourceID(id, "pz-") {
 			return nil, errorf(codeFormatError, "The customized configuration id `%s` is malformed; it looks like pz-abc12345.", id)
@@ -319,9 +319,9 @@ func (c *cloud) describeCustomizedConfigList(_ context.Context, r *request, p *d
 		}
 		switch *f.Name {
 		case "loadbalancer-id":
-			lbIDs = append(lbIDs, nonNull(f.Values)...)
+			lbIDs = append(lbIDs, distinct(f.Values)...)
 		case "vip":
-			vips = append(vips, nonNull(f.Values)...)
+			vips = append(vips, distinct(f.Values)...)
 		default:
 			return nil, errorf(codeInvalidFilter, "The filter `%s` is not supported; use loadbalancer-id or vip.", *f.Name)
 		}

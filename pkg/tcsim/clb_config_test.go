@@ -197,7 +197,7 @@ func TestCustomizedConfigBindsSeveral(t *testing.T) {
 	st := clbsdk.NewDescribeTaskStatusRequest()
 	st.TaskId = resp.Response.RequestId
 	status, err := w.gz.DescribeTaskStatus(st)
-	if err != nil || *status.Response.Status != 2 || strings.Join(nonNull(status.Response.LoadBalancerIds), ",") != "lb-bal00001,lb-bal00002" {
+	if err != nil || *status.Response.Status != 2 || strings.Join(distinct(status.Response.LoadBalancerIds), ",") != "lb-bal00001,lb-bal00002" {
 		t.Fatalf("task %v %+v", err, status)
 	}
 	for _, lb := range []string{"lb-bal00001", "lb-bal00002"} {

@@ -323,7 +323,7 @@ func (c *cloud) describeTargets(_ context.Context, r *request, p *describeTarget
 		if f == nil {
 			return nil, errorf(codeInvalidFilter, "A filter is null.")
 		}
-		values := nonNull(f.Values)
+		values := distinct(f.Values)
 		switch *f.Name {
 		case "location-id":
 			locations = append(locations, values...)
@@ -453,19 +453,14 @@ func (c *cloud) describeTargetHealth(_ context.Context, r *request, p *describeT
 			return nil, err
 		}
 	}
-	listenerIDs, locationIDs := nonNull(p.ListenerIDs), nonNull(p.LocationIDs)
+	listenerIDs, locationIDs := distinct(p.ListenerIDs), distinct(p.LocationIDs)
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.settleLocked(r.Now)
 	resp := describeTargetHealthResponse{LoadBalancers: []loadBalancerHealth{}}
-	seen := map[string]bool{}
-	for _, id := range p.LoadBalancerIDs {
-		if seen[*id] {
-			continue
-		}
-		seen[*id] = true
-		lb, err := c.lbLocked(r.Region, *id)
+	for _, id := range distinct(p.LoadBalancerIDs) {
+		lb, err := c.lbLocked(r.Region, id)
 		if err != nil {
 			return nil, err
 		}
@@ -513,11 +508,11 @@ func targetsHealthOut(b *balancing) []targetHealthOutput {
 	return out
 }
 
-// nonNull is the strings of a list parameter without its nulls.
-func nonNull(ss []*string) []string {
+// distinct is the strings of a list parameter without its nulls and repeats, in order.
+func distinct(ss []*string) []string {
 	out := []string{}
 	for _, s := range ss {
-		if s != nil {
+		if s != nil && !slices.Contains(out, *s) {
 			out = append(out, *s)
 		}
 	}
