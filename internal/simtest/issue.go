@@ -1,16 +1,10 @@
 package simtest
 
 import (
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
-	"math/big"
 	"os"
 	"path/filepath"
 	"testing"
@@ -39,20 +33,24 @@ func Issue(tb testing.TB, certbotDir, name string, notBefore, notAfter time.Time
 // or binding.RSA (2048 bits), as certbot's --key-type ecdsa and rsa.
 func IssueKey(tb testing.TB, certbotDir, name string, alg binding.Algorithm, notBefore, notAfter time.Time, names ...string) string {
 	tb.Helper()
-	caKey := newKey(tb, binding.ECC)
-	ca := issueCert(tb, &x509.Certificate{
+	ca, caKey, err := tcsim.Issue(string(binding.ECC), &x509.Certificate{
 		Subject: pkix.Name{CommonName: "clbcert simtest CA"}, NotBefore: notBefore.Add(-time.Hour), NotAfter: notAfter.Add(time.Hour),
 		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}, nil, caKey, caKey)
-	key := newKey(tb, alg)
+	}, nil, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
 	usage := x509.KeyUsageDigitalSignature
 	if alg == binding.RSA {
 		usage |= x509.KeyUsageKeyEncipherment
 	}
-	leaf := issueCert(tb, &x509.Certificate{
+	leaf, key, err := tcsim.Issue(string(alg), &x509.Certificate{
 		Subject: pkix.Name{CommonName: names[0]}, DNSNames: names, NotBefore: notBefore, NotAfter: notAfter,
 		KeyUsage: usage, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}, ca, caKey, key)
+	}, ca, caKey)
+	if err != nil {
+		tb.Fatal(err)
+	}
 	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
 		tb.Fatal(err)
@@ -94,46 +92,6 @@ func IssueKey(tb testing.TB, certbotDir, name string, alg binding.Algorithm, not
 		}
 	}
 	return live
-}
-
-func newKey(tb testing.TB, alg binding.Algorithm) crypto.Signer {
-	tb.Helper()
-	var key crypto.Signer
-	var err error
-	switch alg {
-	case binding.ECC:
-		key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	case binding.RSA:
-		key, err = rsa.GenerateKey(rand.Reader, 2048)
-	default:
-		err = fmt.Errorf("simtest: no %q keys", alg)
-	}
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return key
-}
-
-// issueCert signs tmpl for key with parentKey; a nil parent self-signs.
-func issueCert(tb testing.TB, tmpl, parent *x509.Certificate, parentKey, key crypto.Signer) *x509.Certificate {
-	tb.Helper()
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 64))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tmpl.SerialNumber = serial
-	if parent == nil {
-		parent = tmpl
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, key.Public(), parentKey)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return cert
 }
 
 // HandUploadedUntil is a certificate for names, expiring at notAfter,

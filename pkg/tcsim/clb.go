@@ -93,10 +93,7 @@ type describeLoadBalancersParams struct {
 }
 
 type describeListenersParams struct {
-	LoadBalancerID *string   `json:"LoadBalancerId" tc:"required"`
-	ListenerIDs    []*string `json:"ListenerIds"`
-	Protocol       *string
-	Port           *int64
+	listenerQuery
 }
 
 type clbHealthCheck struct {
@@ -311,6 +308,17 @@ func (c *cloud) checkLBID(id *string) error {
 	return nil
 }
 
+// checkRequiredList refuses a list parameter that must hold 1 to limit items but holds n.
+func checkRequiredList(name string, n, limit int) error {
+	switch {
+	case n == 0:
+		return errorf(codeMissingParameter, "The request is missing a required parameter `%s`.", name)
+	case n > limit:
+		return errorf(codeValueLength, "At most %d %s may be given.", limit, name)
+	}
+	return nil
+}
+
 // lbMatches applies DescribeLoadBalancers' filters. The simulated load balancers are public,
 // current-generation, in project 0, without backends, VPC, security groups, tags or a
 // Tencent-assigned domain, so a filter on any of those matches none of them.
@@ -394,13 +402,7 @@ func lbOutput(lb *loadBalancer) loadBalancerOutput {
 }
 
 func (c *cloud) describeListeners(_ context.Context, r *request, p *describeListenersParams) (any, error) {
-	if err := c.checkLBID(p.LoadBalancerID); err != nil {
-		return nil, err
-	}
-	if len(p.ListenerIDs) > maxListenerIDs {
-		return nil, errorf(codeValueLength, "At most %d ListenerIds may be given.", maxListenerIDs)
-	}
-	if err := checkListenerQuery(p.Protocol, p.Port); err != nil {
+	if err := c.checkListenerQuery(p.listenerQuery, maxListenerIDs); err != nil {
 		return nil, err
 	}
 
@@ -412,7 +414,7 @@ func (c *cloud) describeListeners(_ context.Context, r *request, p *describeList
 	}
 	resp := describeListenersResponse{Listeners: []listenerOutput{}}
 	for _, l := range lb.Listeners {
-		if listenerMatches(l, p.ListenerIDs, p.Protocol, p.Port) {
+		if p.matches(l) {
 			resp.Listeners = append(resp.Listeners, listenerOut(l))
 		}
 	}
@@ -688,25 +690,17 @@ func (c *cloud) describeTaskStatus(_ context.Context, r *request, p *describeTas
 }
 
 func (c *cloud) describeLoadBalancerListByCertID(_ context.Context, r *request, p *describeLoadBalancerListByCertIDParams) (any, error) {
-	switch {
-	case len(p.CertIDs) == 0:
-		return nil, errorf(codeMissingParameter, "The request is missing a required parameter `CertIds`.")
-	case len(p.CertIDs) > maxCertIDs:
-		return nil, errorf(codeValueLength, "At most %d CertIds may be given.", maxCertIDs)
+	if err := checkRequiredList("CertIds", len(p.CertIDs), maxCertIDs); err != nil {
+		return nil, err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.settleLocked(r.Now)
 	resp := describeLoadBalancerListByCertIDResponse{CertSet: []certIDRelatedWithLoadBalancers{}}
-	seen := map[string]bool{}
-	for _, id := range p.CertIDs {
-		if id == nil || seen[*id] {
-			continue
-		}
-		seen[*id] = true
-		entry := certIDRelatedWithLoadBalancers{CertID: *id, LoadBalancers: []loadBalancerOutput{}}
+	for _, id := range distinct(p.CertIDs) {
+		entry := certIDRelatedWithLoadBalancers{CertID: id, LoadBalancers: []loadBalancerOutput{}}
 		for _, lb := range c.lbs {
-			if lb.Region == r.Region && usesCert(lb, *id) {
+			if lb.Region == r.Region && usesCert(lb, id) {
 				entry.LoadBalancers = append(entry.LoadBalancers, lbOutput(lb))
 			}
 		}

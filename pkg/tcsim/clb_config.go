@@ -101,10 +101,9 @@ func (c *cloud) setCustomizedConfig(_ context.Context, r *request, p *setCustomi
 	if op == opAdd {
 		return c.addConfigLocked(r, *p.ConfigName, *p.ConfigContent)
 	}
-	cfg := c.configs[*p.UconfigID]
-	if cfg == nil || cfg.Region != r.Region {
-		// UNCERTAIN: the code for an unknown configuration id.
-		return nil, errorf(codeInvalidParameter, "The customized configuration `%s` does not exist in region %s.", *p.UconfigID, r.Region)
+	cfg, err := c.configLocked(r, *p.UconfigID)
+	if err != nil {
+		return nil, err
 	}
 	var lbs []*loadBalancer
 	var apply func()
@@ -307,7 +306,7 @@ func (c *cloud) describeCustomizedConfigList(_ context.Context, r *request, p *d
 	if err != nil {
 		return nil, err
 	}
-	ids := nonNull(p.UconfigIDs)
+	ids := distinct(p.UconfigIDs)
 	for _, id := range ids {
 		if !isResourceID(id, "pz-") {
 			return nil, errorf(codeFormatError, "The customized configuration id `%s` is malformed; it looks like pz-abc12345.", id)
@@ -320,9 +319,9 @@ func (c *cloud) describeCustomizedConfigList(_ context.Context, r *request, p *d
 		}
 		switch *f.Name {
 		case "loadbalancer-id":
-			lbIDs = append(lbIDs, nonNull(f.Values)...)
+			lbIDs = append(lbIDs, distinct(f.Values)...)
 		case "vip":
-			vips = append(vips, nonNull(f.Values)...)
+			vips = append(vips, distinct(f.Values)...)
 		default:
 			return nil, errorf(codeInvalidFilter, "The filter `%s` is not supported; use loadbalancer-id or vip.", *f.Name)
 		}
@@ -363,6 +362,17 @@ func (c *cloud) boundToAnyLocked(id string, lbIDs, vips []string) bool {
 	})
 }
 
+// configLocked is the customized configuration id in the request's region. The caller holds
+// c.mu.
+func (c *cloud) configLocked(r *request, id string) (*customConfig, error) {
+	cfg := c.configs[id]
+	if cfg == nil || cfg.Region != r.Region {
+		// UNCERTAIN: the code for an unknown configuration id.
+		return nil, errorf(codeInvalidParameter, "The customized configuration `%s` does not exist in region %s.", id, r.Region)
+	}
+	return cfg, nil
+}
+
 // configPage applies the default paging and refuses values outside it.
 func configPage(p paging[int64]) (uint64, uint64, error) {
 	o, l := p.window(configListDefaultLimit)
@@ -384,10 +394,9 @@ func (c *cloud) describeCustomizedConfigAssociateList(_ context.Context, r *requ
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.settleLocked(r.Now)
-	cfg := c.configs[*p.UconfigID]
-	if cfg == nil || cfg.Region != r.Region {
-		// UNCERTAIN: the code for an unknown configuration id.
-		return nil, errorf(codeInvalidParameter, "The customized configuration `%s` does not exist in region %s.", *p.UconfigID, r.Region)
+	cfg, err := c.configLocked(r, *p.UconfigID)
+	if err != nil {
+		return nil, err
 	}
 	var bound []bindDetailItem
 	for _, lb := range c.lbs {

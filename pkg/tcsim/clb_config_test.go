@@ -8,6 +8,7 @@ import (
 	"time"
 
 	clbsdk "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/clb/v20180317"
+	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 )
 
 func setConfig(op string, mod func(*clbsdk.SetCustomizedConfigForLoadBalancerRequest)) *clbsdk.SetCustomizedConfigForLoadBalancerRequest {
@@ -197,7 +198,7 @@ func TestCustomizedConfigBindsSeveral(t *testing.T) {
 	st := clbsdk.NewDescribeTaskStatusRequest()
 	st.TaskId = resp.Response.RequestId
 	status, err := w.gz.DescribeTaskStatus(st)
-	if err != nil || *status.Response.Status != 2 || strings.Join(nonNull(status.Response.LoadBalancerIds), ",") != "lb-bal00001,lb-bal00002" {
+	if err != nil || *status.Response.Status != 2 || strings.Join(common.StringValues(status.Response.LoadBalancerIds), ",") != "lb-bal00001,lb-bal00002" {
 		t.Fatalf("task %v %+v", err, status)
 	}
 	for _, lb := range []string{"lb-bal00001", "lb-bal00002"} {

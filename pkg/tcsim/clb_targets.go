@@ -48,11 +48,8 @@ type modifyTargetWeightParams struct {
 }
 
 type describeTargetsParams struct {
-	LoadBalancerID *string   `json:"LoadBalancerId" tc:"required"`
-	ListenerIDs    []*string `json:"ListenerIds"`
-	Protocol       *string
-	Port           *int64
-	Filters        []*clbFilter
+	listenerQuery
+	Filters []*clbFilter
 }
 
 type describeTargetHealthParams struct {
@@ -143,11 +140,8 @@ func (t targetInput) addr() string { return net.JoinHostPort(t.ip, strconv.Itoa(
 // checkTargets validates a request's Targets: each an EniIp on loopback with a port, none
 // twice.
 func checkTargets(ts []*clbTarget) ([]targetInput, error) {
-	switch {
-	case len(ts) == 0:
-		return nil, errorf(codeMissingParameter, "The request is missing a required parameter `Targets`.")
-	case len(ts) > maxTargetsPerCall:
-		return nil, errorf(codeValueLength, "At most %d Targets may be given.", maxTargetsPerCall)
+	if err := checkRequiredList("Targets", len(ts), maxTargetsPerCall); err != nil {
+		return nil, err
 	}
 	out := make([]targetInput, 0, len(ts))
 	seen := map[string]bool{}
@@ -321,13 +315,7 @@ func (c *cloud) modifyTargetWeight(_ context.Context, r *request, p *modifyTarge
 }
 
 func (c *cloud) describeTargets(_ context.Context, r *request, p *describeTargetsParams) (any, error) {
-	if err := c.checkLBID(p.LoadBalancerID); err != nil {
-		return nil, err
-	}
-	if len(p.ListenerIDs) > maxTargetListeners {
-		return nil, errorf(codeValueLength, "At most %d ListenerIds may be given.", maxTargetListeners)
-	}
-	if err := checkListenerQuery(p.Protocol, p.Port); err != nil {
+	if err := c.checkListenerQuery(p.listenerQuery, maxTargetListeners); err != nil {
 		return nil, err
 	}
 	var locations, ips, tags []string
@@ -335,7 +323,7 @@ func (c *cloud) describeTargets(_ context.Context, r *request, p *describeTarget
 		if f == nil {
 			return nil, errorf(codeInvalidFilter, "A filter is null.")
 		}
-		values := nonNull(f.Values)
+		values := distinct(f.Values)
 		switch *f.Name {
 		case "location-id":
 			locations = append(locations, values...)
@@ -362,7 +350,7 @@ func (c *cloud) describeTargets(_ context.Context, r *request, p *describeTarget
 	// out; without, every listener and rule is listed, with or without targets.
 	resp := describeTargetsResponse{Listeners: []listenerBackend{}}
 	for _, l := range lb.Listeners {
-		if !listenerMatches(l, p.ListenerIDs, p.Protocol, p.Port) {
+		if !p.matches(l) {
 			continue
 		}
 		out := listenerBackend{ListenerID: l.ID, Protocol: l.Protocol, Port: int64(l.Port)}
@@ -396,26 +384,41 @@ func (c *cloud) describeTargets(_ context.Context, r *request, p *describeTarget
 	return resp, nil
 }
 
-// checkListenerQuery validates the Protocol and Port a listing may be narrowed to.
-func checkListenerQuery(protocol *string, port *int64) error {
-	if protocol != nil {
-		switch *protocol {
+// listenerQuery is how DescribeListeners and DescribeTargets narrow a load balancer's
+// listeners.
+type listenerQuery struct {
+	LoadBalancerID *string   `json:"LoadBalancerId" tc:"required"`
+	ListenerIDs    []*string `json:"ListenerIds"`
+	Protocol       *string
+	Port           *int64
+}
+
+// checkListenerQuery validates q, with at most maxIDs ListenerIds.
+func (c *cloud) checkListenerQuery(q listenerQuery, maxIDs int) error {
+	if err := c.checkLBID(q.LoadBalancerID); err != nil {
+		return err
+	}
+	if len(q.ListenerIDs) > maxIDs {
+		return errorf(codeValueLength, "At most %d ListenerIds may be given.", maxIDs)
+	}
+	if q.Protocol != nil {
+		switch *q.Protocol {
 		case protoHTTPS, protoTCPSSL, protoQUIC, protoHTTP, protoTCP, "UDP":
 		default:
 			return errorf(codeInvalidParameterValue, "Protocol must be one of TCP, UDP, HTTP, HTTPS, TCP_SSL, QUIC.")
 		}
 	}
-	if port != nil && (*port < 1 || *port > 65535) {
+	if q.Port != nil && (*q.Port < 1 || *q.Port > 65535) {
 		return errorf(codeValueRange, "Port must be between 1 and 65535.")
 	}
 	return nil
 }
 
-func listenerMatches(l *listener, ids []*string, protocol *string, port *int64) bool {
+func (q listenerQuery) matches(l *listener) bool {
 	switch {
-	case len(ids) > 0 && !slices.ContainsFunc(ids, func(id *string) bool { return id != nil && *id == l.ID }),
-		protocol != nil && *protocol != l.Protocol,
-		port != nil && *port != int64(l.Port):
+	case len(q.ListenerIDs) > 0 && !slices.ContainsFunc(q.ListenerIDs, func(id *string) bool { return id != nil && *id == l.ID }),
+		q.Protocol != nil && *q.Protocol != l.Protocol,
+		q.Port != nil && *q.Port != int64(l.Port):
 		return false
 	}
 	return true
@@ -442,30 +445,22 @@ func backendsOut(b *balancing, created time.Time, keep func(*target) bool) []bac
 }
 
 func (c *cloud) describeTargetHealth(_ context.Context, r *request, p *describeTargetHealthParams) (any, error) {
-	switch {
-	case len(p.LoadBalancerIDs) == 0:
-		return nil, errorf(codeMissingParameter, "The request is missing a required parameter `LoadBalancerIds`.")
-	case len(p.LoadBalancerIDs) > maxHealthLBIDs:
-		return nil, errorf(codeValueLength, "At most %d LoadBalancerIds may be given.", maxHealthLBIDs)
+	if err := checkRequiredList("LoadBalancerIds", len(p.LoadBalancerIDs), maxHealthLBIDs); err != nil {
+		return nil, err
 	}
 	for _, id := range p.LoadBalancerIDs {
 		if err := c.checkLBID(id); err != nil {
 			return nil, err
 		}
 	}
-	listenerIDs, locationIDs := nonNull(p.ListenerIDs), nonNull(p.LocationIDs)
+	listenerIDs, locationIDs := distinct(p.ListenerIDs), distinct(p.LocationIDs)
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.settleLocked(r.Now)
 	resp := describeTargetHealthResponse{LoadBalancers: []loadBalancerHealth{}}
-	seen := map[string]bool{}
-	for _, id := range p.LoadBalancerIDs {
-		if seen[*id] {
-			continue
-		}
-		seen[*id] = true
-		lb, err := c.lbLocked(r.Region, *id)
+	for _, id := range distinct(p.LoadBalancerIDs) {
+		lb, err := c.lbLocked(r.Region, id)
 		if err != nil {
 			return nil, err
 		}
@@ -513,11 +508,11 @@ func targetsHealthOut(b *balancing) []targetHealthOutput {
 	return out
 }
 
-// nonNull is the strings of a list parameter without its nulls.
-func nonNull(ss []*string) []string {
+// distinct is the strings of a list parameter without its nulls and repeats, in order.
+func distinct(ss []*string) []string {
 	out := []string{}
 	for _, s := range ss {
-		if s != nil {
+		if s != nil && !slices.Contains(out, *s) {
 			out = append(out, *s)
 		}
 	}

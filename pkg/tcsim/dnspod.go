@@ -390,15 +390,11 @@ func (d *dnspod) describeRecordList(_ context.Context, r *request, p *describeRe
 }
 
 func (d *dnspod) createRecord(_ context.Context, r *request, p *createRecordParams) (any, error) {
-	zi, err := d.resolveZone(p.Domain, p.DomainID)
+	zone, data, err := d.resolveRecord(p.recordFields)
 	if err != nil {
 		return nil, err
 	}
-	data, err := buildRecord(zi, p.recordFields, true)
-	if err != nil {
-		return nil, err
-	}
-	id, err := d.store.insert(zi.Name, data, r.Now, insertChange)
+	id, err := d.store.insert(zone, data, r.Now, insertChange)
 	if err != nil {
 		return nil, changeError(err)
 	}
@@ -406,16 +402,12 @@ func (d *dnspod) createRecord(_ context.Context, r *request, p *createRecordPara
 }
 
 func (d *dnspod) modifyRecord(_ context.Context, r *request, p *modifyRecordParams) (any, error) {
-	zi, err := d.resolveZone(p.Domain, p.DomainID)
-	if err != nil {
-		return nil, err
-	}
 	// SubDomain defaults to "@" here too: a modify that omits it moves the record to the apex.
-	data, err := buildRecord(zi, p.recordFields, true)
+	zone, data, err := d.resolveRecord(p.recordFields)
 	if err != nil {
 		return nil, err
 	}
-	if err := d.store.modify(zi.Name, *p.RecordID, data, r.Now); err != nil {
+	if err := d.store.modify(zone, *p.RecordID, data, r.Now); err != nil {
 		return nil, changeError(err)
 	}
 	return recordIDResponse{RecordID: *p.RecordID}, nil
@@ -471,6 +463,16 @@ func (d *dnspod) effectiveDNS() []string {
 		out[i] = strings.TrimSuffix(h, ".")
 	}
 	return out
+}
+
+// resolveRecord is the zone and the record that CreateRecord's or ModifyRecord's fields name.
+func (d *dnspod) resolveRecord(f recordFields) (string, recordData, error) {
+	zi, err := d.resolveZone(f.Domain, f.DomainID)
+	if err != nil {
+		return "", recordData{}, err
+	}
+	data, err := buildRecord(zi, f, true)
+	return zi.Name, data, err
 }
 
 // resolveZone finds the zone named by DomainId (which wins, as documented) or Domain.

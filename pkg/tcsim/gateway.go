@@ -238,7 +238,7 @@ func (g *gateway) serve(w http.ResponseWriter, hr *http.Request, id string) (any
 		return nil, err
 	}
 	host, ok := parseHost(hr.Host, key.service)
-	if !ok || (host.intl && intlMissing[key.action]) {
+	if !ok {
 		return nil, errorf(codeInvalidAction, "The action `%s` is not found or not supported at %s.", key.action, hr.Host)
 	}
 	if err := g.hazards(key, host); err != nil {

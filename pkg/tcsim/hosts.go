@@ -9,12 +9,12 @@ const apiRoot = ".tencentcloudapi.com"
 
 // accessHost is what the Host of a request says about where it went: the
 // access region whose rate budget it spends ("" for the plain host, which
-// reaches the nearest API server) and whether it is an international-site
-// host. Requests may also name the simulator's own address (127.0.0.1:PORT),
+// reaches the nearest API server). An international-site host (.intl.)
+// serves every action tcsim simulates, so the site makes no difference.
+// Requests may also name the simulator's own address (127.0.0.1:PORT),
 // which counts as the plain host of the China site.
 type accessHost struct {
 	region string
-	intl   bool
 }
 
 // parseHost reads a request's Host. A Tencent Cloud host must name the
@@ -35,7 +35,6 @@ func parseHost(host, service string) (h accessHost, ok bool) {
 	}
 	labels = labels[1:]
 	if n := len(labels); n > 0 && labels[n-1] == "intl" {
-		h.intl = true
 		labels = labels[:n-1]
 	}
 	switch len(labels) {
@@ -54,15 +53,4 @@ func (h accessHost) budgetKey(action string) string {
 		return action
 	}
 	return action + "@" + h.region
-}
-
-// intlMissing are the actions the international site's SSL service lacks
-// (docs/tencentcloud-api.md §2, "International site").
-var intlMissing = map[string]bool{
-	"DeployCertificateInstance":      true,
-	"DescribeHostDeployRecord":       true,
-	"DescribeHostDeployRecordDetail": true,
-	"DescribeDeployedResources":      true,
-	"CheckCertificateChain":          true,
-	"DeleteCertificates":             true,
 }

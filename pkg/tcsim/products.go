@@ -182,16 +182,23 @@ func checkProducts(t Topology) error {
 		seen[typ+" "+domain] = true
 		return nil
 	}
-	for i, d := range t.CDNDomains {
-		where := fmt.Sprintf("CDN domain %d (%s)", i, d.Domain)
-		if err := claim(resCDN, d.Domain, where); err != nil {
+	// serve claims domain for a product that serves it with certificate certID, on data-plane
+	// address vip (none for a WAF domain), failing as fault says.
+	serve := func(typ, domain, certID, vip, fault, where string) error {
+		if err := claim(typ, domain, where); err != nil {
 			return err
 		}
-		if err := cmp.Or(checkFault(d.Fault), checkDataVIP(d.VIP)); err != nil {
+		if err := cmp.Or(checkFault(fault), checkDataVIP(vip)); err != nil {
 			return fmt.Errorf("%s: %w", where, err)
 		}
-		if d.CertID == "" {
-			return fmt.Errorf("%s: needs certId (a CDN domain without HTTPS is not a resource of the SSL service)", where)
+		if certID == "" {
+			return fmt.Errorf("%s: needs certId (a domain without HTTPS is not a resource of the SSL service)", where)
+		}
+		return nil
+	}
+	for i, d := range t.CDNDomains {
+		if err := serve(resCDN, d.Domain, d.CertID, d.VIP, d.Fault, fmt.Sprintf("CDN domain %d (%s)", i, d.Domain)); err != nil {
+			return err
 		}
 	}
 	zones := map[string]bool{}
@@ -201,31 +208,18 @@ func checkProducts(t Topology) error {
 			return err
 		}
 		for j, h := range z.Hosts {
-			hwhere := fmt.Sprintf("%s host %d (%s)", where, j, h.Host)
-			if err := claim(resTEO, h.Host, hwhere); err != nil {
+			if err := serve(resTEO, h.Host, h.CertID, h.VIP, h.Fault, fmt.Sprintf("%s host %d (%s)", where, j, h.Host)); err != nil {
 				return err
-			}
-			if err := cmp.Or(checkFault(h.Fault), checkDataVIP(h.VIP)); err != nil {
-				return fmt.Errorf("%s: %w", hwhere, err)
-			}
-			if h.CertID == "" {
-				return fmt.Errorf("%s: needs certId", hwhere)
 			}
 		}
 	}
 	for i, w := range t.WAFDomains {
 		where := fmt.Sprintf("WAF domain %d (%s)", i, w.Domain)
-		if err := claim(resWAF, w.Domain, where); err != nil {
+		if err := serve(resWAF, w.Domain, w.CertID, "", w.Fault, where); err != nil {
 			return err
 		}
 		if !knownRegion(w.Region) {
 			return fmt.Errorf("%s: region %q is not a Tencent Cloud region", where, w.Region)
-		}
-		if err := checkFault(w.Fault); err != nil {
-			return fmt.Errorf("%s: %w", where, err)
-		}
-		if w.CertID == "" {
-			return fmt.Errorf("%s: needs certId", where)
 		}
 	}
 	for i, r := range t.Resources {
