@@ -36,22 +36,29 @@ const (
 )
 
 func (c *cloud) registerCLB(rt *routes) {
-	rt.add(clbService, clbVersion, "DescribeLoadBalancers", regional(typed(c.describeLoadBalancers)))
-	rt.add(clbService, clbVersion, "DescribeListeners", regional(typed(c.describeListeners)))
-	rt.add(clbService, clbVersion, "CreateListener", regional(typed(c.createListener)))
-	rt.add(clbService, clbVersion, "ModifyListener", regional(typed(c.modifyListener)))
-	rt.add(clbService, clbVersion, "ModifyDomainAttributes", regional(typed(c.modifyDomainAttributes)))
-	rt.add(clbService, clbVersion, "DescribeTaskStatus", regional(typed(c.describeTaskStatus)))
-	rt.add(clbService, clbVersion, "DescribeLoadBalancerListByCertId", regional(typed(c.describeLoadBalancerListByCertID)))
-	rt.add(clbService, clbVersion, "ModifyRule", regional(typed(c.modifyRule)))
-	rt.add(clbService, clbVersion, "RegisterTargets", regional(typed(c.registerTargets)))
-	rt.add(clbService, clbVersion, "DeregisterTargets", regional(typed(c.deregisterTargets)))
-	rt.add(clbService, clbVersion, "ModifyTargetWeight", regional(typed(c.modifyTargetWeight)))
-	rt.add(clbService, clbVersion, "DescribeTargets", regional(typed(c.describeTargets)))
-	rt.add(clbService, clbVersion, "DescribeTargetHealth", regional(typed(c.describeTargetHealth)))
-	rt.add(clbService, clbVersion, "SetCustomizedConfigForLoadBalancer", regional(typed(c.setCustomizedConfig)))
-	rt.add(clbService, clbVersion, "DescribeCustomizedConfigList", regional(typed(c.describeCustomizedConfigList)))
-	rt.add(clbService, clbVersion, "DescribeCustomizedConfigAssociateList", regional(typed(c.describeCustomizedConfigAssociateList)))
+	actions := map[string]handler{
+		"DescribeLoadBalancers":                 typed(c.describeLoadBalancers),
+		"DescribeListeners":                     typed(c.describeListeners),
+		"CreateListener":                        typed(c.createListener),
+		"ModifyListener":                        typed(c.modifyListener),
+		"ModifyDomainAttributes":                typed(c.modifyDomainAttributes),
+		"DescribeTaskStatus":                    typed(c.describeTaskStatus),
+		"DescribeLoadBalancerListByCertId":      typed(c.describeLoadBalancerListByCertID),
+		"ModifyRule":                            typed(c.modifyRule),
+		"RegisterTargets":                       typed(c.registerTargets),
+		"DeregisterTargets":                     typed(c.deregisterTargets),
+		"ModifyTargetWeight":                    typed(c.modifyTargetWeight),
+		"DescribeTargets":                       typed(c.describeTargets),
+		"DescribeTargetHealth":                  typed(c.describeTargetHealth),
+		"SetCustomizedConfigForLoadBalancer":    typed(c.setCustomizedConfig),
+		"DescribeCustomizedConfigList":          typed(c.describeCustomizedConfigList),
+		"DescribeCustomizedConfigAssociateList": typed(c.describeCustomizedConfigAssociateList),
+	}
+	// CLB is a regional product: every action needs a valid region first.
+	for action, h := range actions {
+		actions[action] = regional(h)
+	}
+	rt.addAll(clbService, clbVersion, actions)
 }
 
 // regional refuses a call without a valid X-TC-Region before its parameters are looked at, as

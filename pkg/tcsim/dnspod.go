@@ -69,12 +69,14 @@ type dnspod struct {
 }
 
 func (d *dnspod) register(rt *routes) {
-	rt.add(dnspodService, dnspodVersion, "DescribeDomainList", typed(d.describeDomainList))
-	rt.add(dnspodService, dnspodVersion, "DescribeDomain", typed(d.describeDomain))
-	rt.add(dnspodService, dnspodVersion, "DescribeRecordList", typed(d.describeRecordList))
-	rt.add(dnspodService, dnspodVersion, "CreateRecord", typed(d.createRecord))
-	rt.add(dnspodService, dnspodVersion, "ModifyRecord", typed(d.modifyRecord))
-	rt.add(dnspodService, dnspodVersion, "DeleteRecord", typed(d.deleteRecord))
+	rt.addAll(dnspodService, dnspodVersion, map[string]handler{
+		"DescribeDomainList": typed(d.describeDomainList),
+		"DescribeDomain":     typed(d.describeDomain),
+		"DescribeRecordList": typed(d.describeRecordList),
+		"CreateRecord":       typed(d.createRecord),
+		"ModifyRecord":       typed(d.modifyRecord),
+		"DeleteRecord":       typed(d.deleteRecord),
+	})
 }
 
 // Request parameters. Every field the SDK can send is listed (a test compares the names with

@@ -118,10 +118,13 @@ func (rt *routes) limitCode(service string) string {
 	return codeRequestLimitExceeded
 }
 
-func (rt *routes) add(service, version, action string, h handler) {
-	k := apiKey{service, version, action}
-	rt.handlers[k] = h
-	rt.byAction[action] = append(rt.byAction[action], k)
+// addAll registers the handlers of service's actions, by action name.
+func (rt *routes) addAll(service, version string, actions map[string]handler) {
+	for action, h := range actions {
+		k := apiKey{service, version, action}
+		rt.handlers[k] = h
+		rt.byAction[action] = append(rt.byAction[action], k)
+	}
 }
 
 // lookup finds the handler for an action and version. One endpoint serves every product (as

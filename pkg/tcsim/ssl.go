@@ -39,10 +39,12 @@ const (
 
 func (c *cloud) registerSSL(rt *routes) {
 	rt.setLimitCode(sslService, codeSSLRateLimit)
-	rt.add(sslService, sslVersion, "UploadCertificate", typed(c.uploadCertificate))
-	rt.add(sslService, sslVersion, "DescribeCertificates", typed(c.describeCertificates))
-	rt.add(sslService, sslVersion, "DescribeCertificateDetail", typed(c.describeCertificateDetail))
-	rt.add(sslService, sslVersion, "DeleteCertificate", typed(c.deleteCertificate))
+	rt.addAll(sslService, sslVersion, map[string]handler{
+		"UploadCertificate":         typed(c.uploadCertificate),
+		"DescribeCertificates":      typed(c.describeCertificates),
+		"DescribeCertificateDetail": typed(c.describeCertificateDetail),
+		"DeleteCertificate":         typed(c.deleteCertificate),
+	})
 }
 
 // Request parameters: every name the SDK can send (a test compares them with the SDK's).

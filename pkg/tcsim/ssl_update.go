@@ -680,11 +680,13 @@ func (c *cloud) updateCertificateRecordRollback(_ context.Context, r *request, p
 
 // registerSSLProducts adds the SSL service's actions over the other products.
 func (c *cloud) registerSSLProducts(rt *routes) {
-	rt.add(sslService, sslVersion, "CreateCertificateBindResourceSyncTask", typed(c.createBindTask))
-	rt.add(sslService, sslVersion, "DescribeCertificateBindResourceTaskResult", typed(c.bindTaskResult))
-	rt.add(sslService, sslVersion, "DescribeCertificateBindResourceTaskDetail", typed(c.bindTaskDetail))
-	rt.add(sslService, sslVersion, "UpdateCertificateInstance", typed(c.updateCertificateInstance))
-	rt.add(sslService, sslVersion, "DescribeHostUpdateRecordDetail", typed(c.hostUpdateRecordDetail))
-	rt.add(sslService, sslVersion, "UpdateCertificateRecordRetry", typed(c.updateCertificateRecordRetry))
-	rt.add(sslService, sslVersion, "UpdateCertificateRecordRollback", typed(c.updateCertificateRecordRollback))
+	rt.addAll(sslService, sslVersion, map[string]handler{
+		"CreateCertificateBindResourceSyncTask":     typed(c.createBindTask),
+		"DescribeCertificateBindResourceTaskResult": typed(c.bindTaskResult),
+		"DescribeCertificateBindResourceTaskDetail": typed(c.bindTaskDetail),
+		"UpdateCertificateInstance":                 typed(c.updateCertificateInstance),
+		"DescribeHostUpdateRecordDetail":            typed(c.hostUpdateRecordDetail),
+		"UpdateCertificateRecordRetry":              typed(c.updateCertificateRecordRetry),
+		"UpdateCertificateRecordRollback":           typed(c.updateCertificateRecordRollback),
+	})
 }
