@@ -82,17 +82,22 @@ func statusCommand(ctx context.Context) *cli.Command {
 
 func runStatus(ctx context.Context, c *cli.Context, s *clbcli.Settings) error {
 	regions := s.RegionsOrDeployed()
-	products, err := otherProducts(c, s)
+	// The state dir is optional here (nil st): without it, nothing recorded is looked at
+	// and --notify cannot remember what it told.
+	st, stErr := store.Open(s.StateDir)
+	products, err := otherProducts(c, s, st)
 	if err != nil {
 		return err
 	}
 	var inv *inventory.Client
 	var certs *ssl.Client
+	var secrets []string
 	if len(regions) > 0 || len(products) > 0 {
 		cloud, err := s.Cloud(ctx)
 		if err != nil {
 			return err
 		}
+		secrets = []string{cloud.Credential.GetSecretKey(), cloud.Credential.GetToken()}
 		if inv, err = inventory.New(cloud, inventory.Options{Fingerprints: true}); err != nil {
 			return clbcli.UsageError{Err: err}
 		}
@@ -101,12 +106,10 @@ func runStatus(ctx context.Context, c *cli.Context, s *clbcli.Settings) error {
 		}
 	}
 	opts := status.Options{CertbotDir: s.CertbotDir, Regions: regions, Rule: s.Rule, Products: products}
-	if len(products) > 0 {
+	if len(products) > 0 && st != nil {
 		// Without a state dir, the certificates CLB serves are all there is
 		// to look for.
-		if st, err := store.Open(s.StateDir); err == nil {
-			opts.Uploads = func(name, fingerprint string) ([]string, error) { return deploy.RecordedUploads(st, name, fingerprint) }
-		}
+		opts.Uploads = func(name, fingerprint string) ([]string, error) { return deploy.RecordedUploads(st, name, fingerprint) }
 	}
 	checker, err := status.New(opts, inv, certs)
 	if err != nil {
@@ -134,7 +137,11 @@ func runStatus(ctx context.Context, c *cli.Context, s *clbcli.Settings) error {
 		}
 	}
 	if c.Bool("notify") {
-		notifyWorse(ctx, s, rep)
+		if stErr != nil {
+			s.Logger.Error("--notify: the state dir cannot be opened: nothing notified", "err", stErr)
+		} else {
+			notifyWorse(ctx, s, st, rep, secrets)
+		}
 	}
 	if rep.ExitCode != 0 {
 		return clbcli.ExitStatus(rep.ExitCode)
@@ -164,12 +171,12 @@ func lineageProducts(c *cli.Context, s *clbcli.Settings, certbotDir string) (map
 // beyond CLB to those other products: the configured ones, and those its
 // deployments recorded in the state dir (a hook run with --product leaves
 // no trace in the config file).
-func otherProducts(c *cli.Context, s *clbcli.Settings) (map[string][]string, error) {
+func otherProducts(c *cli.Context, s *clbcli.Settings, st *store.Store) (map[string][]string, error) {
 	all, err := lineageProducts(c, s, s.CertbotDir)
 	if err != nil {
 		return nil, err
 	}
-	if st, err := store.Open(s.StateDir); err == nil {
+	if st != nil {
 		for name, products := range all {
 			recorded, err := deploy.RecordedProducts(st, name)
 			if err != nil {
@@ -193,14 +200,10 @@ func otherProducts(c *cli.Context, s *clbcli.Settings) (map[string][]string, err
 
 // notifyWorse tells the [[notify]] webhooks of the lineages whose level got
 // worse since their last notification, and remembers the levels. What
-// fails here is logged: the exit status is the report's.
-func notifyWorse(ctx context.Context, s *clbcli.Settings, rep *status.Report) {
-	st, err := store.Open(s.StateDir)
-	if err != nil {
-		s.Logger.Error("--notify: the state dir cannot be opened: nothing notified", "err", err)
-		return
-	}
-	n, err := s.Notifier()
+// fails here is logged: the exit status is the report's. secrets (the API key, when the
+// cloud was asked) never reach a message.
+func notifyWorse(ctx context.Context, s *clbcli.Settings, st *store.Store, rep *status.Report, secrets []string) {
+	n, err := s.Notifier(secrets...)
 	if err != nil {
 		s.Logger.Error("--notify: nothing notified", "err", err)
 		return

@@ -8,9 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clbcert/clbcert/internal/configtest"
 	"github.com/clbcert/clbcert/internal/notifytest"
 	"github.com/clbcert/clbcert/internal/simtest"
 	"github.com/clbcert/clbcert/pkg/notify"
+	"github.com/clbcert/clbcert/pkg/tcsim"
 )
 
 // clbcert status --notify, run as cron would: a lineage is told when its
@@ -63,5 +65,30 @@ func TestStatusNotifyAndPrometheus(t *testing.T) {
 	run(2)
 	if ms := messages(); len(ms) != 2 || !strings.Contains(ms[1].Title, "late.test is CRITICAL (was WARNING)") {
 		t.Fatalf("third run: %+v", ms)
+	}
+}
+
+// With regions, status asks the cloud with the API key: the key never reaches a notification,
+// even where a message would carry it (here, as the lineage's name).
+func TestStatusNotifyScrubsTheAPIKey(t *testing.T) {
+	const key = "late-secret-key.example.test"
+	sim := simtest.Start(t, tcsim.Options{Credentials: []tcsim.Credential{{SecretID: "AKIDstatusnotify", SecretKey: key}}})
+	hook := notifytest.New(t)
+	certbot, dir := t.TempDir(), t.TempDir()
+	cfg := configtest.Write(t, fmt.Sprintf("[[notify]]\nurl = %q\nkind = \"json\"\n", hook.URL+"/in"), 0o600)
+	now, day := time.Now(), 24*time.Hour
+	simtest.Issue(t, certbot, key, now.Add(-70*day), now.Add(20*day), key)
+	env := append(simtest.HookEnv(t, sim), "CLBCERT_CONFIG="+cfg, "CLBCERT_CERTBOT_DIR="+certbot, "HOME="+dir)
+
+	r := runOps(t, env, "clbcert", "status", "--notify", "--region", "ap-guangzhou")
+	if r.Code != 1 {
+		t.Fatalf("exit %d, want 1 (WARNING)\n%s\n%s", r.Code, r.Stdout, r.Stderr)
+	}
+	ms := hook.Messages()
+	if len(ms) != 1 {
+		t.Fatalf("%d messages, want 1: %+v", len(ms), ms)
+	}
+	if m := fmt.Sprintf("%+v", ms[0]); strings.Contains(m, key) || !strings.Contains(m, "WARNING") {
+		t.Errorf("message %s: want the level told and the API key scrubbed", m)
 	}
 }
