@@ -3,6 +3,7 @@ package simtest
 import (
 	"bytes"
 	"crypto/tls"
+	"os"
 	"path/filepath"
 	"runtime"
 	"sync"
@@ -18,6 +19,22 @@ import (
 func Corpus(kase, name string) string {
 	_, file, _, _ := runtime.Caller(0)
 	return filepath.Join(filepath.Dir(file), "..", "..", "testdata", "lineages", kase, "live", name)
+}
+
+// CorpusRoot is the PEM of the root that issued the corpus's certificates.
+func CorpusRoot(tb testing.TB) []byte {
+	tb.Helper()
+	b, err := os.ReadFile(filepath.Join(Corpus("good-ecdsa", "example.test"), "..", "..", "..", "root.pem"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+// ClientCA is the corpus's root as a CA certificate of the SSL service, for mutual TLS.
+func ClientCA(tb testing.TB, id string) tcsim.CertSpec {
+	tb.Helper()
+	return tcsim.CertSpec{ID: id, Alias: "client CA", CertPEM: string(CorpusRoot(tb)), Type: "CA"}
 }
 
 // Lineage loads a good lineage of the corpus.

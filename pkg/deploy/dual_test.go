@@ -2,8 +2,6 @@ package deploy_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -16,16 +14,6 @@ import (
 	"github.com/clbcert/clbcert/pkg/tcsim"
 )
 
-// clientCA is the corpus's test root as a CA certificate for mutual TLS.
-func clientCA(t *testing.T, id string) tcsim.CertSpec {
-	t.Helper()
-	pem, err := os.ReadFile(filepath.Join(simtest.Corpus("good-ecdsa", "example.test"), "..", "..", "..", "root.pem"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tcsim.CertSpec{ID: id, Alias: "client CA", CertPEM: string(pem), Type: "CA"}
-}
-
 // dualAccount: example.test's hand-uploaded RSA and ECC certificates, expiring in ten days, on
 // a dual listener, a dual SNI domain, a single-RSA SNI domain and a MUTUAL + OPTIONAL listener
 // with the RSA one only.
@@ -36,7 +24,7 @@ func dualAccount(t *testing.T) tcsim.Options {
 		Certificates: []tcsim.CertSpec{
 			simtest.HandUploadedKeyUntil(t, "HandRSA", binding.RSA, soon, names...),
 			simtest.HandUploadedKeyUntil(t, "HandECC", binding.ECC, soon, names...),
-			clientCA(t, "ClientCA"),
+			simtest.ClientCA(t, "ClientCA"),
 		},
 		Topology: tcsim.Topology{LoadBalancers: []tcsim.LoadBalancerSpec{
 			{ID: "lb-dual1", Region: "ap-guangzhou", VIP: "127.0.0.41", Listeners: []tcsim.ListenerSpec{

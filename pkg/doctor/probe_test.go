@@ -202,11 +202,7 @@ func TestChainLinks(t *testing.T) {
 		return out
 	}
 	root := func() []*x509.Certificate {
-		b, err := os.ReadFile(filepath.Join(simtest.Corpus("good-ecdsa", "example.test"), "..", "..", "..", "root.pem"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		blk, _ := pem.Decode(b)
+		blk, _ := pem.Decode(simtest.CorpusRoot(t))
 		c, err := x509.ParseCertificate(blk.Bytes)
 		if err != nil {
 			t.Fatal(err)

@@ -5,8 +5,6 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"maps"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -262,15 +260,11 @@ func TestBoundAndByAlias(t *testing.T) {
 // judge each.
 func TestCollectMembersAndClientCA(t *testing.T) {
 	until := time.Now().AddDate(0, 2, 0)
-	root, err := os.ReadFile(filepath.Join(simtest.Corpus("good-ecdsa", "example.test"), "..", "..", "..", "root.pem"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	sim := simtest.Start(t, tcsim.Options{
 		Certificates: []tcsim.CertSpec{
 			simtest.HandUploadedKeyUntil(t, "RsaCrt01", binding.RSA, until, "example.test"),
 			simtest.HandUploadedKeyUntil(t, "EccCrt01", binding.ECC, until, "example.test"),
-			{ID: "ClientCA", Alias: "client CA", CertPEM: string(root), Type: "CA"},
+			simtest.ClientCA(t, "ClientCA"),
 		},
 		Topology: tcsim.Topology{LoadBalancers: []tcsim.LoadBalancerSpec{{ID: "lb-gz1", Region: "ap-guangzhou", VIP: "127.0.0.11", Listeners: []tcsim.ListenerSpec{
 			{ID: "lbl-dual1", Protocol: "TCP_SSL", CertID: "RsaCrt01", ExtCertIDs: []string{"EccCrt01"}, SSLMode: "MUTUAL", CertCaID: "ClientCA", SSLVerifyClient: "OPTIONAL"},

@@ -5,8 +5,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -41,16 +39,6 @@ func specLeaf(t *testing.T, spec tcsim.CertSpec) string {
 	return lineage.Fingerprint(block.Bytes)
 }
 
-// clientCA is the corpus's test root as a CA certificate for mutual TLS.
-func clientCA(t *testing.T, id string) tcsim.CertSpec {
-	t.Helper()
-	root, err := os.ReadFile(filepath.Join(simtest.Corpus("good-ecdsa", "example.test"), "..", "..", "..", "root.pem"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tcsim.CertSpec{ID: id, Alias: "client CA", CertPEM: string(root), Type: "CA"}
-}
-
 // An operator's RSA + ECDSA pair, issued by real certbot with clbcert-deploy as the deploy
 // hook, on a dual listener, a dual SNI domain, an RSA-only SNI domain and a MUTUAL +
 // OPTIONAL listener: each lineage moves its own member and keeps the other, the RSA-only
@@ -63,7 +51,7 @@ func TestDualCertificatesRotateTogether(t *testing.T) {
 	handECC := simtest.HandUploadedKeyUntil(t, "HandECC", binding.ECC, soon, names...)
 	w := newWorld(t, tcsim.Options{
 		Zones:        []tcsim.ZoneSpec{{Name: "example.test"}},
-		Certificates: []tcsim.CertSpec{handRSA, handECC, clientCA(t, "ClientCA")},
+		Certificates: []tcsim.CertSpec{handRSA, handECC, simtest.ClientCA(t, "ClientCA")},
 		Topology: tcsim.Topology{LoadBalancers: []tcsim.LoadBalancerSpec{
 			{ID: "lb-gzdual1", Region: "ap-guangzhou", VIP: "127.0.0.51", Listeners: []tcsim.ListenerSpec{
 				{ID: "lbl-dual1", Protocol: "HTTPS", CertID: "HandRSA", ExtCertIDs: []string{"HandECC"}, Rules: []tcsim.RuleSpec{{Domain: "www.example.test"}}},
@@ -169,7 +157,7 @@ func TestLoneLineageMigratesAndRollsBack(t *testing.T) {
 	handRSA := simtest.HandUploadedKeyUntil(t, "HandRSA", binding.RSA, time.Now().Add(10*24*time.Hour), names...)
 	w := newWorld(t, tcsim.Options{
 		Zones:        []tcsim.ZoneSpec{{Name: "example.test"}},
-		Certificates: []tcsim.CertSpec{handRSA, clientCA(t, "ClientCA")},
+		Certificates: []tcsim.CertSpec{handRSA, simtest.ClientCA(t, "ClientCA")},
 		Topology: tcsim.Topology{LoadBalancers: []tcsim.LoadBalancerSpec{
 			{ID: "lb-gzlone1", Region: "ap-guangzhou", VIP: "127.0.0.52", Listeners: []tcsim.ListenerSpec{
 				{ID: "lbl-mtls1", Protocol: "HTTPS", CertID: "HandRSA", SSLMode: "MUTUAL", CertCaID: "ClientCA", SSLVerifyClient: "OPTIONAL",
