@@ -31,15 +31,8 @@ func TuneFlags() []cli.Flag {
 	}
 }
 
-// fileKeys are the [tune] keys of the flags.
-var fileKeys = map[string]string{
-	tune.FieldScheduler: "scheduler", tune.FieldSessionPersistence: "session_persistence",
-	tune.FieldHealthCheck: "health_check", tune.FieldHealthCheckType: "health_check_type",
-	tune.FieldHealthCheckPath: "health_check_path", tune.FieldHealthCheckDomain: "health_check_domain",
-	tune.FieldHealthCheckInterval: "health_check_interval", tune.FieldHealthCheckTimeout: "health_check_timeout",
-	tune.FieldHealthyThreshold: "healthy_threshold", tune.FieldUnhealthyThreshold: "unhealthy_threshold",
-	tune.FieldHTTPCodes: "health_check_http_codes", tune.FieldTLSProtocols: "tls_protocols",
-}
+// fileKey is the [tune] key of a flag (config.TuneTable's): its name with underscores.
+func fileKey(field string) string { return strings.ReplaceAll(field, "-", "_") }
 
 // Tune is the settings of TuneFlags, each from its flag if set,
 // else from the config file's [tune] table, checked against CLB's ranges.
@@ -157,7 +150,7 @@ func Tune(c *cli.Context, s *clbcli.Settings) (tune.Settings, error) {
 
 func tuneError(path, field string, fromFile bool, value, fix string) error {
 	if fromFile {
-		return clbcli.Usagef("config file %s, [tune] %s = %s: %s", path, fileKeys[field], value, fix)
+		return clbcli.Usagef("config file %s, [tune] %s = %s: %s", path, fileKey(field), value, fix)
 	}
 	return clbcli.Usagef("--%s %s: %s", field, value, fix)
 }

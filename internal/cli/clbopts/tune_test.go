@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -11,6 +13,7 @@ import (
 
 	clbcli "github.com/clbcert/clbcert/internal/cli"
 	"github.com/clbcert/clbcert/internal/configtest"
+	"github.com/clbcert/clbcert/pkg/config"
 	"github.com/clbcert/clbcert/pkg/tune"
 )
 
@@ -98,5 +101,23 @@ func TestTuneSettingsErrors(t *testing.T) {
 				t.Fatalf("error %v, want a usage error with %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// Every tune flag has its [tune] key in the config file, named as fileKey names it, and no
+// key is without a flag.
+func TestTuneFlagsAndFileKeysMatch(t *testing.T) {
+	var flags, keys []string
+	for _, f := range TuneFlags() {
+		flags = append(flags, fileKey(f.Names()[0]))
+	}
+	table := reflect.TypeOf(config.TuneTable{})
+	for i := range table.NumField() {
+		keys = append(keys, table.Field(i).Tag.Get("toml"))
+	}
+	slices.Sort(flags)
+	slices.Sort(keys)
+	if !slices.Equal(flags, keys) {
+		t.Errorf("flags as keys %v, [tune] keys %v", flags, keys)
 	}
 }
