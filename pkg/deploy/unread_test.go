@@ -103,3 +103,37 @@ func TestPruneDeletesNothingWhenAListIsUnread(t *testing.T) {
 		t.Fatalf("after the list reads again: deleted %v, error %q", ids(l.Deleted), l.Error)
 	}
 }
+
+// A rollback stops, changing nothing, when a list of a type it moves back could not be read
+// (the resources there would look gone); a list of another type does not stop it.
+func TestRollbackWithAnUnreadList(t *testing.T) {
+	sim := simtest.Start(t, productsAccount(t))
+	st := newStore(t)
+	ctx := context.Background()
+	rep, err := newDeployerWith(t, sim, st, deploy.Options{Products: allProducts}).Deploy(ctx, simtest.Lineage(t, "good-ecdsa-2", "example.test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.SetListUnread("cdn", "", true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := newDeployerWith(t, sim, st, deploy.Options{Products: allProducts}).Rollback(ctx, "example.test"); err == nil ||
+		!strings.Contains(err.Error(), "nothing was changed") || !strings.Contains(err.Error(), "cdn (") {
+		t.Fatalf("rollback with the cdn list unread: %v", err)
+	}
+	if got := heldBy(sim, rep.CertID); !slices.Equal(got, exampleHeld) {
+		t.Fatalf("the failed rollback moved something: the upload is held by %v", got)
+	}
+	if err := sim.SetListUnread("cdn", "", false); err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.SetListUnread("tke", "ap-hongkong", true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := newDeployerWith(t, sim, st, deploy.Options{Products: allProducts}).Rollback(ctx, "example.test"); err != nil {
+		t.Fatalf("rollback with an unread tke list: %v", err)
+	}
+	if got := heldBy(sim, "HandCrt1"); !slices.Equal(got, exampleHeld) {
+		t.Fatalf("after the rollback the old certificate is held by %v", got)
+	}
+}
