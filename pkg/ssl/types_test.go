@@ -136,3 +136,25 @@ func TestBindingsUnreadList(t *testing.T) {
 		t.Error("UnreadOf changed another error")
 	}
 }
+
+// A resource the update left out is checked on the new certificate; when its list cannot be
+// read, it is a failure that says so, not "holds neither".
+func TestMoveLeftOutResourceInAnUnreadList(t *testing.T) {
+	w := newWorld(t, topology())
+	rs := others(t, w)
+	startUpdate(t, w, newID, "teo")
+	if err := w.sim.SetListUnread("teo", "", true); err != nil {
+		t.Fatal(err)
+	}
+	out, err := w.client.Move(context.Background(), oldID, newID, rs)
+	var me *ssl.MoveError
+	if !errors.As(err, &me) || len(me.Failed) != 1 || me.Failed[0].Resource.Type != "teo" {
+		t.Fatalf("err = %v, want a MoveError for the teo host", err)
+	}
+	if e := me.Failed[0].Error; !strings.Contains(e, "unknown") || !strings.Contains(e, "teo (") || strings.Contains(e, "neither") {
+		t.Errorf("the teo host's error %q", e)
+	}
+	if st := statuses(out); st["cdn cdn.example.test"] != "moved" || len(st) != 5 {
+		t.Errorf("outcomes %v", st)
+	}
+}
