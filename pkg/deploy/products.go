@@ -75,13 +75,20 @@ func (d *Deployer) clbChosen() bool { return slices.Contains(d.opts.Products, pr
 // planProducts finds the resources of the chosen products other than CLB
 // that hold an older certificate of the lineage's names (or its upload
 // already). What stops it is the plan's ProductsError: CLB is deployed
-// all the same.
+// all the same. Lists of the chosen products the SSL service could not
+// read are the ProductsError too, while what it did read moves.
 func (d *Deployer) planProducts(ctx context.Context, plan *Plan) {
 	types := d.otherProducts()
 	if len(types) == 0 {
 		return
 	}
-	if err := d.findResources(ctx, plan, types); err != nil {
+	err := d.findResources(ctx, plan, types)
+	var unread *ssl.UnreadError
+	switch {
+	case errors.As(err, &unread):
+		// The resources found elsewhere move; these were not looked at.
+		plan.ProductsError = err.Error()
+	case err != nil:
 		plan.ProductsError = fmt.Sprintf("the resources of %s were left alone: %v", strings.Join(types, ", "), err)
 	}
 }
@@ -98,8 +105,11 @@ func (d *Deployer) findResources(ctx context.Context, plan *Plan, types []string
 	if newID != "" {
 		ids = append(ids, newID)
 	}
+	// Lists of other types that could not be read are none of this deploy's business.
 	found, err := d.ssl.Bindings(ctx, ids)
-	if err != nil {
+	err = ssl.UnreadOf(err, types)
+	var unread *ssl.UnreadError
+	if err != nil && !errors.As(err, &unread) {
 		return err
 	}
 	for _, r := range found {
@@ -113,7 +123,7 @@ func (d *Deployer) findResources(ctx context.Context, plan *Plan, types []string
 		plan.Resources = append(plan.Resources, rr)
 	}
 	sortResources(plan.Resources)
-	return nil
+	return err
 }
 
 func sortResources(rs []ResourceResult) {

@@ -331,8 +331,14 @@ func (d *Deployer) planResourceRollback(ctx context.Context, rep *RollbackReport
 			}
 		}
 	}
+	var types []string
+	for _, b := range todo {
+		types = append(types, b.Resource.Type)
+	}
+	// A list of another type that could not be read does not stop the rollback; one of
+	// these types does, as the resources there would look gone.
 	found, err := d.ssl.Bindings(ctx, ids)
-	if err != nil {
+	if err := ssl.UnreadOf(err, types); err != nil {
 		return fmt.Errorf("find where the resources of other products are now (nothing was changed): %w", err)
 	}
 	for _, b := range todo {

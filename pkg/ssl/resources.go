@@ -17,18 +17,22 @@ import (
 )
 
 // Resource is a place a certificate is bound: a CLB listener or SNI domain, a CDN domain, an
-// EdgeOne host, a WAF domain, a COS custom domain, ...
+// EdgeOne host, a WAF domain, a COS custom domain, a TKE secret, ...
 type Resource struct {
 	// Type is the SSL service's name of the product: "clb", "cdn", "teo", "waf", "cos", ...
 	Type string
-	// Region is "" for the types without regions (cdn, teo, live, vod, ddos).
+	// Region is "" for the types without regions (cdn, teo, live, vod, ddos, gaap).
 	Region string
-	// Instance is the load balancer, EdgeOne zone, bucket, API gateway service or DDoS
-	// instance; "" where the service names none (CDN and WAF domains).
+	// Instance is the load balancer, EdgeOne zone, bucket, API gateway service, DDoS
+	// instance, TCB environment, TSE gateway, TDMQ or MQTT instance; for tke the Secret that
+	// holds the certificate as "cluster/namespace/secret", for gaap the listener as
+	// "proxy/listener"; "" where the service names none (CDN and WAF domains). The types
+	// without domains (tke, tdmq, mqtt, gaap) are told apart by it.
 	Instance string
 	// Listener is the CLB listener; "" for other types.
 	Listener string
-	// Domain is the domain or host; "" for a CLB listener without SNI.
+	// Domain is the domain or host; "" for a CLB listener without SNI and for the types the
+	// service lists without domains (tke, tdmq, mqtt, gaap).
 	Domain string
 	// CertID is the certificate bound there.
 	CertID string
@@ -99,8 +103,13 @@ const (
 // Bindings finds every resource, of every type and region the SSL service knows, that holds
 // one of the certificates certIDs. It asks for fresh results (IsCache=0): the service's cached
 // answers can be half an hour old, and a deploy must see what the previous run just moved.
+//
+// When the service could not read some types in some regions, the error is an *UnreadError
+// naming them, returned with the resources of the lists it read: what those lists hold is
+// unknown, never "nothing" (see UnreadError.Of).
 func (c *Client) Bindings(ctx context.Context, certIDs []string) ([]Resource, error) {
 	var out []Resource
+	var unread []Unread
 	for batch := range slices.Chunk(certIDs, bindTaskBatch) {
 		tasks, err := c.startBindTasks(ctx, batch)
 		if err != nil {
@@ -110,14 +119,90 @@ func (c *Client) Bindings(ctx context.Context, certIDs []string) ([]Resource, er
 			return nil, err
 		}
 		for _, t := range tasks {
-			found, err := c.bindTaskResources(ctx, t)
+			found, failed, err := c.bindTaskResources(ctx, t)
 			if err != nil {
 				return nil, err
 			}
 			out = append(out, found...)
+			for _, u := range failed {
+				if !slices.ContainsFunc(unread, func(x Unread) bool { return x.Type == u.Type && x.Region == u.Region }) {
+					unread = append(unread, u)
+				}
+			}
 		}
 	}
+	if len(unread) > 0 {
+		return out, &UnreadError{Lists: sortUnread(unread)}
+	}
 	return out, nil
+}
+
+// Unread is a list of the bind-resource detail the SSL service answered with an error: it
+// could not read resources of Type in Region ("" for the types without regions).
+type Unread struct {
+	Type, Region string
+	// Reason is the service's error.
+	Reason string
+}
+
+func (u Unread) String() string {
+	where := u.Type
+	if u.Region != "" {
+		where += " in " + u.Region
+	}
+	return fmt.Sprintf("%s (%s)", where, u.Reason)
+}
+
+// UnreadError is the error of a Bindings whose answer left some types and regions unread:
+// which resources there hold the certificates is unknown. A certificate must not be deleted,
+// and a deploy to those types is not complete, on such an answer.
+type UnreadError struct {
+	// Lists are the lists not read, by type and region.
+	Lists []Unread
+}
+
+func (e *UnreadError) Error() string {
+	names := make([]string, len(e.Lists))
+	for i, u := range e.Lists {
+		names[i] = u.String()
+	}
+	return fmt.Sprintf("the SSL service could not read the resources of %s, so whether they hold the certificates is unknown: run again, and if it persists check that product in the SSL Certificates console (associated cloud resources) or ask Tencent Cloud support",
+		strings.Join(names, ", "))
+}
+
+// Of is the error narrowed to the lists of types; nil when none of them is unread.
+func (e *UnreadError) Of(types []string) error {
+	var lists []Unread
+	for _, u := range e.Lists {
+		if slices.Contains(types, u.Type) {
+			lists = append(lists, u)
+		}
+	}
+	if len(lists) == 0 {
+		return nil
+	}
+	return &UnreadError{Lists: lists}
+}
+
+// Covers reports whether r is of a type and region that was not read.
+func (e *UnreadError) Covers(r Resource) bool {
+	return slices.ContainsFunc(e.Lists, func(u Unread) bool { return u.Type == r.Type && (u.Region == "" || u.Region == r.Region) })
+}
+
+// UnreadOf narrows err to the types when it is an *UnreadError (nil when none of them is
+// unread); any other error is returned as it is. Callers that look at some types only use
+// it so that a list of another type that could not be read does not stop them.
+func UnreadOf(err error, types []string) error {
+	var unread *UnreadError
+	if errors.As(err, &unread) {
+		return unread.Of(types)
+	}
+	return err
+}
+
+func sortUnread(us []Unread) []Unread {
+	slices.SortFunc(us, func(a, b Unread) int { return cmp.Or(cmp.Compare(a.Type, b.Type), cmp.Compare(a.Region, b.Region)) })
+	return us
 }
 
 type bindTask struct{ id, certID string }
@@ -195,114 +280,255 @@ func bindTaskError(tasks []bindTask, r *sslsdk.SyncTaskBindResourceResult) error
 
 // bindTaskResources pages through one task's detail. The service pages every type's and
 // region's list at once, so the pages end when no list has more.
-func (c *Client) bindTaskResources(ctx context.Context, t bindTask) ([]Resource, error) {
+func (c *Client) bindTaskResources(ctx context.Context, t bindTask) ([]Resource, []Unread, error) {
 	var out []Resource
+	var unread []Unread
 	for offset := 0; ; offset += bindDetailLimit {
 		req := sslsdk.NewDescribeCertificateBindResourceTaskDetailRequest()
 		req.TaskId, req.Limit, req.Offset = ptr(t.id), ptr(strconv.Itoa(bindDetailLimit)), ptr(strconv.Itoa(offset))
 		resp, err := tencent.Call(ctx, c.api, "DescribeCertificateBindResourceTaskDetail", req, (*sslsdk.Client).DescribeCertificateBindResourceTaskDetailWithContext)
 		what := fmt.Sprintf("find where certificate %s is bound", t.certID)
 		if tencent.IsCode(err, codeRoleMissing) {
-			return nil, roleError(what, err)
+			return nil, nil, roleError(what, err)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", what, err)
+			return nil, nil, fmt.Errorf("%s: %w", what, err)
 		}
-		found, more := detailResources(resp.Response, t.certID, uint64(offset+bindDetailLimit))
-		out = append(out, found...)
-		if !more {
-			return out, nil
+		page := detailResources(resp.Response, t.certID, uint64(offset+bindDetailLimit))
+		out, unread = append(out, page.found...), append(unread, page.unread...)
+		if !page.more {
+			return out, unread, nil
 		}
 	}
 }
 
-// detailResources lists a detail page's resources; more reports whether a list holds more
-// than end entries.
-func detailResources(d *sslsdk.DescribeCertificateBindResourceTaskDetailResponseParams, certID string, end uint64) (out []Resource, more bool) {
+// detailPage is what one page of a task's detail holds.
+type detailPage struct {
+	found  []Resource
+	unread []Unread
+	// more: a list holds more entries than the pages up to this one.
+	more bool
+}
+
+// detailResources reads a detail page; a list holds more when its total passes end.
+//
+// A resource counts when it holds certID. Where an entry names the certificate it holds (CLB
+// listeners and rules, TKE secrets, TSE gateway certificates, TDMQ instances, MQTT server
+// certificates, GAAP listeners, and the CertId of the domain types), an entry naming another
+// is left out; where it names none (TCB domains, or an answer without the field), the task is
+// about certID alone, so the entry holds it. A list with an Error could not be read: it is
+// reported in unread, never taken as empty.
+func detailResources(d *sslsdk.DescribeCertificateBindResourceTaskDetailResponseParams, certID string, end uint64) detailPage {
+	var p detailPage
 	total := func(n uint64) {
 		if n > end {
-			more = true
+			p.more = true
 		}
 	}
-	add := func(r Resource) {
-		r.CertID = certID
-		out = append(out, r)
+	total64 := func(n *int64) { total(uint64(max(tencent.Deref(n), 0))) }
+	// readable notes a list that could not be read and reports whether this one was.
+	readable := func(typ string, region, errText *string) bool {
+		if e := tencent.Deref(errText); e != "" {
+			p.unread = append(p.unread, Unread{Type: typ, Region: tencent.Deref(region), Reason: e})
+			return false
+		}
+		return true
+	}
+	add := func(r Resource, holder *string) {
+		if h := tencent.Deref(holder); h == "" || h == certID {
+			r.CertID = certID
+			p.found = append(p.found, r)
+		}
+	}
+	// listed is the holder to check for an entry that lists its certificates: none (it
+	// holds certID) when the list is empty or has certID, else one of the others.
+	listed := func(ids []*string) *string {
+		if len(ids) == 0 || slices.Contains(common.StringValues(ids), certID) {
+			return nil
+		}
+		return ids[0]
 	}
 	for _, l := range d.CLB {
+		if !readable("clb", l.Region, l.Error) {
+			continue
+		}
 		total(tencent.Deref(l.TotalCount))
 		region := tencent.Deref(l.Region)
 		for _, in := range l.InstanceList {
 			lb := tencent.Deref(in.LoadBalancerId)
 			for _, li := range in.Listeners {
 				if li.Certificate != nil && tencent.Deref(li.Certificate.CertId) == certID {
-					add(Resource{Type: "clb", Region: region, Instance: lb, Listener: tencent.Deref(li.ListenerId)})
+					add(Resource{Type: "clb", Region: region, Instance: lb, Listener: tencent.Deref(li.ListenerId)}, nil)
 				}
 				var domains []string
 				for _, r := range li.Rules {
 					d := tencent.Deref(r.Domain)
 					if r.Certificate != nil && tencent.Deref(r.Certificate.CertId) == certID && !slices.Contains(domains, d) {
 						domains = append(domains, d)
-						add(Resource{Type: "clb", Region: region, Instance: lb, Listener: tencent.Deref(li.ListenerId), Domain: d})
+						add(Resource{Type: "clb", Region: region, Instance: lb, Listener: tencent.Deref(li.ListenerId), Domain: d}, nil)
 					}
 				}
 			}
 		}
 	}
 	for _, l := range d.CDN {
-		total(tencent.Deref(l.TotalCount))
-		for _, in := range l.InstanceList {
-			add(Resource{Type: "cdn", Domain: tencent.Deref(in.Domain)})
+		if readable("cdn", nil, l.Error) {
+			total(tencent.Deref(l.TotalCount))
+			for _, in := range l.InstanceList {
+				add(Resource{Type: "cdn", Domain: tencent.Deref(in.Domain)}, in.CertId)
+			}
 		}
 	}
 	for _, l := range d.TEO {
-		total(tencent.Deref(l.TotalCount))
-		for _, in := range l.InstanceList {
-			add(Resource{Type: "teo", Instance: tencent.Deref(in.ZoneId), Domain: tencent.Deref(in.Host)})
+		if readable("teo", nil, l.Error) {
+			total(tencent.Deref(l.TotalCount))
+			for _, in := range l.InstanceList {
+				add(Resource{Type: "teo", Instance: tencent.Deref(in.ZoneId), Domain: tencent.Deref(in.Host)}, in.CertId)
+			}
 		}
 	}
 	for _, l := range d.WAF {
-		total(tencent.Deref(l.TotalCount))
-		for _, in := range l.InstanceList {
-			add(Resource{Type: "waf", Region: tencent.Deref(l.Region), Domain: tencent.Deref(in.Domain)})
+		if readable("waf", l.Region, l.Error) {
+			total(tencent.Deref(l.TotalCount))
+			for _, in := range l.InstanceList {
+				add(Resource{Type: "waf", Region: tencent.Deref(l.Region), Domain: tencent.Deref(in.Domain)}, in.CertId)
+			}
 		}
 	}
 	for _, l := range d.DDOS {
-		total(tencent.Deref(l.TotalCount))
-		for _, in := range l.InstanceList {
-			add(Resource{Type: "ddos", Instance: tencent.Deref(in.InstanceId), Domain: tencent.Deref(in.Domain)})
+		if readable("ddos", nil, l.Error) {
+			total(tencent.Deref(l.TotalCount))
+			for _, in := range l.InstanceList {
+				add(Resource{Type: "ddos", Instance: tencent.Deref(in.InstanceId), Domain: tencent.Deref(in.Domain)}, in.CertId)
+			}
 		}
 	}
 	for _, l := range d.LIVE {
-		total(tencent.Deref(l.TotalCount))
-		for _, in := range l.InstanceList {
-			add(Resource{Type: "live", Domain: tencent.Deref(in.Domain)})
+		if readable("live", nil, l.Error) {
+			total(tencent.Deref(l.TotalCount))
+			for _, in := range l.InstanceList {
+				add(Resource{Type: "live", Domain: tencent.Deref(in.Domain)}, in.CertId)
+			}
 		}
 	}
 	for _, l := range d.VOD {
-		total(tencent.Deref(l.TotalCount))
-		for _, in := range l.InstanceList {
-			add(Resource{Type: "vod", Domain: tencent.Deref(in.Domain)})
+		if readable("vod", nil, l.Error) {
+			total(tencent.Deref(l.TotalCount))
+			for _, in := range l.InstanceList {
+				add(Resource{Type: "vod", Domain: tencent.Deref(in.Domain)}, in.CertId)
+			}
 		}
 	}
 	for _, l := range d.APIGATEWAY {
-		total(tencent.Deref(l.TotalCount))
-		for _, in := range l.InstanceList {
-			add(Resource{Type: "apigateway", Region: tencent.Deref(l.Region), Instance: tencent.Deref(in.ServiceId), Domain: tencent.Deref(in.Domain)})
+		if readable("apigateway", l.Region, l.Error) {
+			total(tencent.Deref(l.TotalCount))
+			for _, in := range l.InstanceList {
+				add(Resource{Type: "apigateway", Region: tencent.Deref(l.Region), Instance: tencent.Deref(in.ServiceId), Domain: tencent.Deref(in.Domain)}, in.CertId)
+			}
 		}
 	}
 	for _, l := range d.COS {
-		total(uint64(max(tencent.Deref(l.TotalCount), 0)))
-		for _, in := range l.InstanceList {
-			add(Resource{Type: "cos", Region: tencent.Deref(l.Region), Instance: tencent.Deref(in.Bucket), Domain: tencent.Deref(in.Domain)})
+		if readable("cos", l.Region, l.Error) {
+			total64(l.TotalCount)
+			for _, in := range l.InstanceList {
+				add(Resource{Type: "cos", Region: tencent.Deref(l.Region), Instance: tencent.Deref(in.Bucket), Domain: tencent.Deref(in.Domain)}, in.CertId)
+			}
 		}
 	}
 	for _, l := range d.SCF {
-		total(uint64(max(tencent.Deref(l.TotalCount), 0)))
-		for _, in := range l.InstanceList {
-			add(Resource{Type: "scf", Region: tencent.Deref(l.Region), Domain: tencent.Deref(in.Domain)})
+		if readable("scf", l.Region, l.Error) {
+			total64(l.TotalCount)
+			for _, in := range l.InstanceList {
+				add(Resource{Type: "scf", Region: tencent.Deref(l.Region), Domain: tencent.Deref(in.Domain)}, in.CertificateId)
+			}
 		}
 	}
-	return out, more
+	for _, l := range d.TKE {
+		if !readable("tke", l.Region, l.Error) {
+			continue
+		}
+		total(tencent.Deref(l.TotalCount))
+		for _, in := range l.InstanceList {
+			for _, ns := range in.NamespaceList {
+				for _, sec := range ns.SecretList {
+					name := strings.Join([]string{tencent.Deref(in.ClusterId), tencent.Deref(ns.Name), tencent.Deref(sec.Name)}, "/")
+					add(Resource{Type: "tke", Region: tencent.Deref(l.Region), Instance: name}, sec.CertId)
+				}
+			}
+		}
+	}
+	for _, l := range d.TCB {
+		if !readable("tcb", l.Region, l.Error) {
+			continue
+		}
+		for _, env := range l.Environments {
+			var id string
+			if env.Environment != nil {
+				id = tencent.Deref(env.Environment.ID)
+			}
+			// OldCertificateId is left unread: whether it names the certificate the domain
+			// holds or the one it held before is not documented, and the task is certID's.
+			if s := env.AccessService; s != nil {
+				total64(s.TotalCount)
+				for _, in := range s.InstanceList {
+					add(Resource{Type: "tcb", Region: tencent.Deref(l.Region), Instance: id, Domain: tencent.Deref(in.Domain)}, nil)
+				}
+			}
+			if s := env.HostService; s != nil {
+				total64(s.TotalCount)
+				for _, in := range s.InstanceList {
+					add(Resource{Type: "tcb", Region: tencent.Deref(l.Region), Instance: id, Domain: tencent.Deref(in.Domain)}, nil)
+				}
+			}
+		}
+	}
+	for _, l := range d.TSE {
+		if !readable("tse", l.Region, l.Error) {
+			continue
+		}
+		total(tencent.Deref(l.TotalCount))
+		for _, in := range l.InstanceList {
+			for _, gc := range in.CertificateList {
+				r := Resource{Type: "tse", Region: tencent.Deref(l.Region), Instance: tencent.Deref(in.GatewayId)}
+				if len(gc.BindDomains) == 0 {
+					add(r, gc.CertId)
+				}
+				for _, d := range gc.BindDomains {
+					r.Domain = tencent.Deref(d)
+					add(r, gc.CertId)
+				}
+			}
+		}
+	}
+	for _, l := range d.TDMQ {
+		if readable("tdmq", l.Region, l.Error) {
+			total64(l.TotalCount)
+			for _, in := range l.InstanceList {
+				add(Resource{Type: "tdmq", Region: tencent.Deref(l.Region), Instance: tencent.Deref(in.InstanceId)}, in.CertId)
+			}
+		}
+	}
+	for _, l := range d.MQTT {
+		if readable("mqtt", l.Region, l.Error) {
+			total64(l.TotalCount)
+			for _, in := range l.InstanceList {
+				add(Resource{Type: "mqtt", Region: tencent.Deref(l.Region), Instance: tencent.Deref(in.InstanceId)}, listed(in.ServerCertIdList))
+			}
+		}
+	}
+	for _, l := range d.GAAP {
+		if !readable("gaap", nil, l.Error) {
+			continue
+		}
+		total64(l.TotalCount)
+		for _, in := range l.InstanceList {
+			for _, li := range in.ListenerList {
+				name := tencent.Deref(in.InstanceId) + "/" + tencent.Deref(li.ListenerId)
+				add(Resource{Type: "gaap", Instance: name}, listed(li.CertIdList))
+			}
+		}
+	}
+	return p
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -432,7 +658,8 @@ func (c *Client) checkUnlisted(ctx context.Context, out []Outcome, newID, what s
 		return nil
 	}
 	onNew, err := c.Bindings(ctx, []string{newID})
-	if err != nil {
+	var unread *UnreadError
+	if err != nil && !errors.As(err, &unread) {
 		return fmt.Errorf("%s: check the resources the update left out: %w", what, err)
 	}
 	for i := range out {
@@ -444,6 +671,10 @@ func (c *Client) checkUnlisted(ctx context.Context, out []Outcome, newID, what s
 			continue
 		}
 		out[i].Status = StatusFailed
+		if unread != nil && unread.Covers(out[i].Resource) {
+			out[i].Error = fmt.Sprintf("the update left it out and whether it holds %s is unknown: %v", newID, unread)
+			continue
+		}
 		out[i].Error = fmt.Sprintf("holds neither the old nor the new certificate (%s): check it in its product's console", newID)
 	}
 	return nil
@@ -593,7 +824,7 @@ func outcomes(resources []Resource, oldID string, details []*sslsdk.UpdateRecord
 	used := make([]bool, len(details))
 	for _, r := range resources {
 		o := Outcome{Resource: r, Before: oldID, Status: statusUnlisted}
-		if i := slices.IndexFunc(details, func(d *sslsdk.UpdateRecordDetail) bool { return sameAs(r, detailResource(d)) }); i >= 0 {
+		if i := slices.IndexFunc(details, func(d *sslsdk.UpdateRecordDetail) bool { return detailNames(d, r) }); i >= 0 {
 			used[i] = true
 			o.Status, o.Error = detailStatus(details[i])
 		}
@@ -632,15 +863,53 @@ func detailResource(d *sslsdk.UpdateRecordDetail) Resource {
 	case "clb":
 		r.Instance, r.Listener = tencent.Deref(d.InstanceId), tencent.Deref(d.ListenerId)
 	case "cdn", "waf", "live", "vod", "scf":
+	case "tcb":
+		r.Instance = cmp.Or(tencent.Deref(d.EnvId), tencent.Deref(d.InstanceId))
+	case "tke":
+		r.Instance, r.Domain = tencent.Deref(d.InstanceId), ""
+		if sec := tencent.Deref(d.SecretName); sec != "" {
+			r.Instance += "/" + tencent.Deref(d.Namespace) + "/" + sec
+		}
+	case "gaap":
+		r.Instance, r.Domain = tencent.Deref(d.InstanceId), ""
+		if li := tencent.Deref(d.ListenerId); li != "" {
+			r.Instance += "/" + li
+		}
+	case "tdmq", "mqtt":
+		r.Instance, r.Domain = tencent.Deref(d.InstanceId), ""
 	default:
 		r.Instance = tencent.Deref(d.InstanceId)
 	}
 	return r
 }
 
+// detailNames reports whether detail d is about r: a detail of several domains (a TSE gateway
+// certificate's) names each of them.
+func detailNames(d *sslsdk.UpdateRecordDetail, r Resource) bool {
+	dr := detailResource(d)
+	if sameAs(r, dr) {
+		return true
+	}
+	if dr.Type == "clb" || byInstance(dr.Type) {
+		return false
+	}
+	return slices.ContainsFunc(d.Domains, func(dom *string) bool {
+		dr.Domain = tencent.Deref(dom)
+		return sameAs(r, dr)
+	})
+}
+
+// byInstance reports whether the SSL service lists the resources of type t without domains,
+// so that their instance (see Resource.Instance) tells them apart.
+func byInstance(t string) bool {
+	return t == "tke" || t == "tdmq" || t == "mqtt" || t == "gaap"
+}
+
 // sameAs reports whether a and b are the same resource: CLB by load balancer, listener and
-// domain; the other types by domain (the bind-resource lists and the deploy records name
-// instances differently, and some not at all), and region where both give one.
+// domain; the types listed without domains by instance, where a deploy record that names only
+// the cluster or proxy ("cls-x") matches each of its secrets or listeners ("cls-x/ns/name");
+// the other types by domain (the bind-resource lists and the deploy records name instances
+// differently, and some not at all), and region where both give one.
 func sameAs(a, b Resource) bool {
 	if a.Type != b.Type {
 		return false
@@ -650,6 +919,13 @@ func sameAs(a, b Resource) bool {
 	}
 	if a.Region != "" && b.Region != "" && a.Region != b.Region {
 		return false
+	}
+	if byInstance(a.Type) {
+		short, long := a.Instance, b.Instance
+		if len(short) > len(long) {
+			short, long = long, short
+		}
+		return short != "" && (short == long || strings.HasPrefix(long, short+"/"))
 	}
 	return a.Domain != "" && a.Domain == b.Domain
 }

@@ -26,6 +26,12 @@ const (
 	resAPIGateway = "apigateway"
 	resCOS        = "cos"
 	resSCF        = "scf"
+	resTKE        = "tke"
+	resTCB        = "tcb"
+	resTSE        = "tse"
+	resTDMQ       = "tdmq"
+	resMQTT       = "mqtt"
+	resGAAP       = "gaap"
 )
 
 // Faults a resource can be given: how the SSL service's update of it ends.
@@ -71,16 +77,38 @@ type WAFDomainSpec struct {
 	Fault      string `json:"fault"`
 }
 
-// ResourceSpec is a resource of another type the SSL service can update: ddos, live, vod
-// (no region), apigateway, cos, scf (regional: Region required). Domains are the names it
-// serves the certificate for.
+// ResourceSpec is a resource of another type the SSL service can update: ddos, live, vod,
+// gaap (no region), apigateway, cos, scf, tke, tcb, tse, tdmq, mqtt (regional: Region
+// required). Domains are the names it serves the certificate for: required for the types the
+// service lists by domain, optional for tke (its ingresses' TLS domains) and not listed for
+// tdmq, mqtt and gaap, which the service lists by instance.
 type ResourceSpec struct {
 	Type       string   `json:"type"`
 	Region     string   `json:"region"`
-	InstanceID string   `json:"instanceId"` // the instance, service, bucket or function; default generated
+	InstanceID string   `json:"instanceId"` // the instance, service, bucket, function, cluster, environment, gateway or proxy; default generated
 	Domains    []string `json:"domains"`
 	CertID     string   `json:"certId"`
 	Fault      string   `json:"fault"`
+	// Namespace and Secret name a tke resource's Kubernetes Secret (both required);
+	// Listener is a gaap resource's listener (required); Service is a tcb resource's
+	// "access" (default) or "host" service. Other types leave them empty.
+	Namespace string `json:"namespace"`
+	Secret    string `json:"secret"`
+	Listener  string `json:"listener"`
+	Service   string `json:"service"`
+}
+
+// TCB services a ResourceSpec names.
+const (
+	tcbAccess = "access"
+	tcbHost   = "host"
+)
+
+// ListSpec names one list of the SSL service's bind-resource detail: a type, and for the
+// regional types a region.
+type ListSpec struct {
+	Type   string `json:"type"`
+	Region string `json:"region"`
 }
 
 // Resource is a resource of another product as the SSL service sees it, for tests.
@@ -93,6 +121,8 @@ type Resource struct {
 	// Addr is "IP:PORT" where the data plane serves it (cdn and teo), else "".
 	Addr  string
 	Fault string
+	// Namespace, Secret, Listener and Service are as in ResourceSpec.
+	Namespace, Secret, Listener, Service string
 }
 
 // resource is a resource of another product in the model.
@@ -104,6 +134,8 @@ type resource struct {
 	VIP   string
 	Port  int
 	fault string
+	// Namespace, Secret, Listener and Service are as in ResourceSpec.
+	Namespace, Secret, Listener, Service string
 }
 
 func (r *resource) name() string {
@@ -124,8 +156,8 @@ func (r *resource) servesData() bool { return r.Type == resCDN || r.Type == resT
 // updatableType reports whether UpdateCertificateInstance takes resource type t (China site).
 func updatableType(t string) bool {
 	switch t {
-	case resCLB, resCDN, resWAF, resLive, resDDOS, resTEO, resAPIGateway, resVOD, "tke", "tcb", "tse", resCOS,
-		"mqtt", resSCF, "tdmq", "gaap":
+	case resCLB, resCDN, resWAF, resLive, resDDOS, resTEO, resAPIGateway, resVOD, resTKE, resTCB, resTSE, resCOS,
+		resMQTT, resSCF, resTDMQ, resGAAP:
 		return true
 	}
 	return false
@@ -135,7 +167,7 @@ func updatableType(t string) bool {
 // ResourceTypesRegions.
 func regionalType(t string) bool {
 	switch t {
-	case resCLB, "tke", resAPIGateway, resWAF, "tcb", "tse", resCOS, "mqtt", resSCF, "tdmq":
+	case resCLB, resTKE, resAPIGateway, resWAF, resTCB, resTSE, resCOS, resMQTT, resSCF, resTDMQ:
 		return true
 	}
 	return false
@@ -144,10 +176,50 @@ func regionalType(t string) bool {
 // genericType reports whether a ResourceSpec may have type t.
 func genericType(t string) bool {
 	switch t {
-	case resDDOS, resLive, resVOD, resAPIGateway, resCOS, resSCF:
+	case resDDOS, resLive, resVOD, resAPIGateway, resCOS, resSCF, resTKE, resTCB, resTSE, resTDMQ, resMQTT, resGAAP:
 		return true
 	}
 	return false
+}
+
+// byInstance reports whether the bind-resource detail lists resources of type t by instance,
+// without their domains.
+func byInstance(t string) bool { return t == resTDMQ || t == resMQTT || t == resGAAP }
+
+// checkResourceParts checks the fields of a ResourceSpec that only some types have.
+func checkResourceParts(r ResourceSpec) error {
+	switch {
+	case (r.Type == resTKE) != (r.Namespace != "") || (r.Type == resTKE) != (r.Secret != ""):
+		return fmt.Errorf("namespace and secret are for tke resources, which need both")
+	case (r.Type == resGAAP) != (r.Listener != ""):
+		return fmt.Errorf("listener is for gaap resources, which need one")
+	case r.Service != "" && r.Type != resTCB:
+		return fmt.Errorf("service is for tcb resources only")
+	case r.Service != "" && r.Service != tcbAccess && r.Service != tcbHost:
+		return fmt.Errorf("service %q is not %q or %q", r.Service, tcbAccess, tcbHost)
+	case byInstance(r.Type) && len(r.Domains) > 0:
+		return fmt.Errorf("the SSL service lists %s resources by instance: leave domains empty", r.Type)
+	case !byInstance(r.Type) && r.Type != resTKE && len(r.Domains) == 0:
+		return fmt.Errorf("needs at least one domain")
+	}
+	return nil
+}
+
+// checkLists checks the lists a topology makes fail: types the bind-resource detail lists,
+// a region exactly for the regional ones.
+func checkLists(lists []ListSpec) error {
+	for i, l := range lists {
+		where := fmt.Sprintf("unread list %d (%s %s)", i, l.Type, l.Region)
+		switch {
+		case !slices.Contains(bindTypes(), l.Type):
+			return fmt.Errorf("%s: type %q is not one the SSL service lists: %s", where, l.Type, strings.Join(bindTypes(), ", "))
+		case regionalType(l.Type) && !knownRegion(l.Region):
+			return fmt.Errorf("%s: a %s list needs a Tencent Cloud region, not %q", where, l.Type, l.Region)
+		case !regionalType(l.Type) && l.Region != "":
+			return fmt.Errorf("%s: a %s list has no region", where, l.Type)
+		}
+	}
+	return nil
 }
 
 func checkFault(f string) error {
@@ -228,26 +300,34 @@ func checkProducts(t Topology) error {
 		case r.Type == resCDN || r.Type == resTEO || r.Type == resWAF || r.Type == resCLB:
 			return fmt.Errorf("%s: type %s has its own topology section (cdnDomains, edgeOneZones, wafDomains, loadBalancers)", where, r.Type)
 		case !genericType(r.Type):
-			return fmt.Errorf("%s: type %q is not one tcsim simulates: ddos, live, vod, apigateway, cos or scf", where, r.Type)
+			return fmt.Errorf("%s: type %q is not one tcsim simulates: ddos, live, vod, apigateway, cos, scf, tke, tcb, tse, tdmq, mqtt or gaap", where, r.Type)
 		case regionalType(r.Type) && !knownRegion(r.Region):
 			return fmt.Errorf("%s: a %s resource needs a Tencent Cloud region, not %q", where, r.Type, r.Region)
 		case !regionalType(r.Type) && r.Region != "":
 			return fmt.Errorf("%s: a %s resource has no region", where, r.Type)
-		case len(r.Domains) == 0:
-			return fmt.Errorf("%s: needs at least one domain", where)
 		case r.CertID == "":
 			return fmt.Errorf("%s: needs certId", where)
+		}
+		if err := cmp.Or(checkResourceParts(r), checkFault(r.Fault)); err != nil {
+			return fmt.Errorf("%s: %w", where, err)
 		}
 		for _, d := range r.Domains {
 			if err := claim(r.Type, d, where); err != nil {
 				return err
 			}
 		}
-		if err := checkFault(r.Fault); err != nil {
-			return fmt.Errorf("%s: %w", where, err)
+		part := r.Listener
+		if r.Type == resTKE {
+			part = r.Namespace + "/" + r.Secret
+		}
+		if key := r.Type + " " + r.InstanceID + " " + part; r.InstanceID != "" && part != "" {
+			if seen[key] {
+				return fmt.Errorf("%s: %s %s of %s is listed twice", where, r.Type, part, r.InstanceID)
+			}
+			seen[key] = true
 		}
 	}
-	return nil
+	return checkLists(t.UnreadLists)
 }
 
 // products is the state of the other products and of the SSL service's work over them. It is
@@ -256,6 +336,8 @@ type products struct {
 	delay       time.Duration
 	resources   []*resource
 	roleMissing bool
+	// unread are the bind-resource lists that answer Error (Topology.UnreadLists).
+	unread []ListSpec
 	// muted are the certificates whose expiry notices an update turned off.
 	muted map[string]bool
 
@@ -289,6 +371,7 @@ func (c *cloud) loadProducts(t Topology) error {
 	defer c.mu.Unlock()
 	p := c.prod
 	p.roleMissing = t.SSLRoleMissing
+	p.unread = slices.Clone(t.UnreadLists)
 	add := func(r *resource, where string) error {
 		if c.certs[r.CertID] == nil {
 			return fmt.Errorf("%s: certificate %q is not in Options.Certificates", where, r.CertID)
@@ -322,7 +405,11 @@ func (c *cloud) loadProducts(t Topology) error {
 	}
 	for _, g := range t.Resources {
 		id := cmp.Or(g.InstanceID, g.Type+"-"+randomLowerAlnum(8))
-		r := &resource{Type: g.Type, Region: g.Region, InstanceID: id, Domains: slices.Clone(g.Domains), CertID: g.CertID, fault: g.Fault}
+		r := &resource{Type: g.Type, Region: g.Region, InstanceID: id, Domains: slices.Clone(g.Domains), CertID: g.CertID, fault: g.Fault,
+			Namespace: g.Namespace, Secret: g.Secret, Listener: g.Listener, Service: g.Service}
+		if r.Type == resTCB && r.Service == "" {
+			r.Service = tcbAccess
+		}
 		if err := add(r, g.Type+" resource "+id); err != nil {
 			return err
 		}
@@ -371,7 +458,8 @@ func (s *Sim) Resources() []Resource {
 }
 
 func resourceInfo(r *resource) Resource {
-	info := Resource{Type: r.Type, Region: r.Region, InstanceID: r.InstanceID, Domains: slices.Clone(r.Domains), CertID: r.CertID, Fault: r.fault}
+	info := Resource{Type: r.Type, Region: r.Region, InstanceID: r.InstanceID, Domains: slices.Clone(r.Domains), CertID: r.CertID, Fault: r.fault,
+		Namespace: r.Namespace, Secret: r.Secret, Listener: r.Listener, Service: r.Service}
 	if r.Port != 0 {
 		info.Addr = net.JoinHostPort(r.VIP, fmt.Sprint(r.Port))
 	}
@@ -428,6 +516,24 @@ func (s *Sim) SetSSLRole(authorised bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.prod.roleMissing = !authorised
+}
+
+// SetListUnread makes the SSL service's bind-resource tasks that end from now on answer the
+// list of type typ in region (""  for the types without regions) with Error (unread true), or
+// read it again (false), as Topology.UnreadLists does.
+func (s *Sim) SetListUnread(typ, region string, unread bool) error {
+	l := ListSpec{Type: typ, Region: region}
+	if err := checkLists([]ListSpec{l}); err != nil {
+		return fmt.Errorf("tcsim: %w", err)
+	}
+	c := s.cloud
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.prod.unread = slices.DeleteFunc(c.prod.unread, func(x ListSpec) bool { return x == l })
+	if unread {
+		c.prod.unread = append(c.prod.unread, l)
+	}
+	return nil
 }
 
 // ExpiryNoticesMuted reports whether an update with ExpiringNotificationSwitch=1 turned off

@@ -1,6 +1,7 @@
 package tcsim
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -38,6 +39,8 @@ type bindTask struct {
 	// failCode is why it failed, "" if it did not.
 	failCode string
 	items    []bindItem
+	// unread are the lists it could not read (Topology.UnreadLists when it ended).
+	unread []ListSpec
 }
 
 // bindItem is one instance a task found, already in the SDK's shape for its type.
@@ -131,6 +134,7 @@ type clbInstanceList struct {
 	Region       string
 	InstanceList []clbInstanceDetail
 	TotalCount   uint64
+	Error        *string `json:"Error,omitempty"`
 }
 
 type cdnInstanceDetail struct {
@@ -143,6 +147,7 @@ type cdnInstanceDetail struct {
 type cdnInstanceList struct {
 	TotalCount   uint64
 	InstanceList []cdnInstanceDetail
+	Error        *string `json:"Error,omitempty"`
 }
 
 type wafInstanceDetail struct {
@@ -155,6 +160,7 @@ type wafInstanceList struct {
 	Region       string
 	InstanceList []wafInstanceDetail
 	TotalCount   uint64
+	Error        *string `json:"Error,omitempty"`
 }
 
 type teoInstanceDetail struct {
@@ -167,6 +173,7 @@ type teoInstanceDetail struct {
 type teoInstanceList struct {
 	InstanceList []teoInstanceDetail
 	TotalCount   uint64
+	Error        *string `json:"Error,omitempty"`
 }
 
 type ddosInstanceDetail struct {
@@ -179,6 +186,7 @@ type ddosInstanceDetail struct {
 type ddosInstanceList struct {
 	TotalCount   uint64
 	InstanceList []ddosInstanceDetail
+	Error        *string `json:"Error,omitempty"`
 }
 
 type liveInstanceDetail struct {
@@ -190,6 +198,7 @@ type liveInstanceDetail struct {
 type liveInstanceList struct {
 	TotalCount   uint64
 	InstanceList []liveInstanceDetail
+	Error        *string `json:"Error,omitempty"`
 }
 
 type vodInstanceDetail struct {
@@ -200,6 +209,7 @@ type vodInstanceDetail struct {
 type vodInstanceList struct {
 	InstanceList []vodInstanceDetail
 	TotalCount   uint64
+	Error        *string `json:"Error,omitempty"`
 }
 
 type apiGatewayInstanceDetail struct {
@@ -213,6 +223,7 @@ type apiGatewayInstanceList struct {
 	Region       string
 	InstanceList []apiGatewayInstanceDetail
 	TotalCount   uint64
+	Error        *string `json:"Error,omitempty"`
 }
 
 type cosInstanceDetail struct {
@@ -225,6 +236,7 @@ type cosInstanceList struct {
 	Region       string
 	InstanceList []cosInstanceDetail
 	TotalCount   int64
+	Error        *string `json:"Error,omitempty"`
 }
 
 type scfInstanceDetail struct {
@@ -237,6 +249,154 @@ type scfInstanceList struct {
 	Region       string
 	InstanceList []scfInstanceDetail
 	TotalCount   int64
+	Error        *string `json:"Error,omitempty"`
+}
+
+type tkeIngressDetail struct {
+	IngressName string
+	TLSDomains  []string `json:"TlsDomains"`
+	Domains     []string
+}
+
+type tkeSecretDetail struct {
+	Name           string
+	CertID         string `json:"CertId"`
+	IngressList    []tkeIngressDetail
+	NoMatchDomains []string
+}
+
+type tkeNamespaceDetail struct {
+	Name       string
+	SecretList []tkeSecretDetail
+}
+
+type tkeInstanceDetail struct {
+	ClusterID     string `json:"ClusterId"`
+	NamespaceList []tkeNamespaceDetail
+
+	ClusterName, ClusterType, ClusterVersion string
+}
+
+type tkeInstanceList struct {
+	Region       string
+	InstanceList []tkeInstanceDetail
+	TotalCount   uint64
+	Error        *string `json:"Error,omitempty"`
+}
+
+type tcbEnvironment struct {
+	ID, Source, Name, Status string
+}
+
+type tcbAccessInstance struct {
+	Domain           string
+	IsPreempted      bool
+	ICPStatus        int64  `json:"ICPStatus"`
+	OldCertificateID string `json:"OldCertificateId"`
+
+	Status, UnionStatus int64
+}
+
+type tcbAccessService struct {
+	InstanceList []tcbAccessInstance
+	TotalCount   int64
+}
+
+type tcbHostInstance struct {
+	DNSStatus        string `json:"DNSStatus"`
+	OldCertificateID string `json:"OldCertificateId"`
+
+	Domain, Status string
+}
+
+type tcbHostService struct {
+	InstanceList []tcbHostInstance
+	TotalCount   int64
+}
+
+type tcbEnvironments struct {
+	Environment   tcbEnvironment
+	AccessService tcbAccessService
+	HostService   tcbHostService
+}
+
+type tcbInstanceList struct {
+	Region       string
+	Environments []tcbEnvironments
+	Error        *string `json:"Error,omitempty"`
+}
+
+type gatewayCertificate struct {
+	ID          string `json:"Id"`
+	CertID      string `json:"CertId"`
+	BindDomains []string
+
+	Name, CertSource string
+}
+
+type tseInstanceDetail struct {
+	GatewayID       string `json:"GatewayId"`
+	GatewayName     string
+	CertificateList []gatewayCertificate
+}
+
+type tseInstanceList struct {
+	InstanceList []tseInstanceDetail
+	TotalCount   uint64
+	Region       string
+	Error        *string `json:"Error,omitempty"`
+}
+
+type tdmqInstanceDetail struct {
+	InstanceID     string `json:"InstanceId"`
+	CertID         string `json:"CertId"`
+	CaCertID       string `json:"CaCertId"`
+	NoMatchDomains []string
+
+	InstanceName, InstanceStatus string
+}
+
+type tdmqInstanceList struct {
+	Region       string
+	InstanceList []tdmqInstanceDetail
+	TotalCount   int64
+	Error        *string `json:"Error,omitempty"`
+}
+
+type mqttInstanceDetail struct {
+	InstanceID       string `json:"InstanceId"`
+	NoMatchDomains   []string
+	ServerCertIDList []string `json:"ServerCertIdList"`
+	CaCertIDList     []string `json:"CaCertIdList"`
+
+	InstanceName, InstanceStatus string
+}
+
+type mqttInstanceList struct {
+	Region       string
+	InstanceList []mqttInstanceDetail
+	TotalCount   int64
+	Error        *string `json:"Error,omitempty"`
+}
+
+type gaapListenerDetail struct {
+	ListenerID     string `json:"ListenerId"`
+	NoMatchDomains []string
+	CertIDList     []string `json:"CertIdList"`
+
+	ListenerStatus, ListenerName, Protocol string
+}
+
+type gaapInstanceDetail struct {
+	InstanceID   string `json:"InstanceId"`
+	ListenerList []gaapListenerDetail
+	InstanceName string
+}
+
+type gaapInstanceList struct {
+	InstanceList []gaapInstanceDetail
+	TotalCount   int64
+	Error        *string `json:"Error,omitempty"`
 }
 
 type bindTaskDetailResponse struct {
@@ -246,9 +406,15 @@ type bindTaskDetailResponse struct {
 	DDOS       []ddosInstanceList
 	LIVE       []liveInstanceList
 	VOD        []vodInstanceList
+	TKE        []tkeInstanceList
 	APIGATEWAY []apiGatewayInstanceList
+	TCB        []tcbInstanceList
 	TEO        []teoInstanceList
+	TSE        []tseInstanceList
 	COS        []cosInstanceList
+	TDMQ       []tdmqInstanceList
+	MQTT       []mqttInstanceList
+	GAAP       []gaapInstanceList
 	SCF        []scfInstanceList
 	Status     uint64
 	CacheTime  string
@@ -256,7 +422,7 @@ type bindTaskDetailResponse struct {
 
 // bindTypes are the types a task looks at, in the order the answers list them.
 func bindTypes() []string {
-	return []string{resCLB, resCDN, resWAF, resDDOS, resLive, resVOD, resAPIGateway, resTEO, resCOS, resSCF}
+	return []string{resCLB, resCDN, resWAF, resDDOS, resLive, resVOD, resTKE, resAPIGateway, resTCB, resTEO, resTSE, resCOS, resTDMQ, resMQTT, resGAAP, resSCF}
 }
 
 func (c *cloud) createBindTask(_ context.Context, r *request, p *createBindTaskParams) (any, error) {
@@ -357,6 +523,7 @@ func (c *cloud) completeBindTaskLocked(t *bindTask, at time.Time) {
 		return
 	}
 	t.items = c.bindItemsLocked(t.CertID)
+	t.unread = slices.Clone(c.prod.unread)
 }
 
 func (c *cloud) bindTaskResult(_ context.Context, r *request, p *bindTaskResultParams) (any, error) {
@@ -502,8 +669,9 @@ func (c *cloud) bindTaskDetail(_ context.Context, r *request, p *bindTaskDetailP
 	}
 	resp := bindTaskDetailResponse{
 		CLB: []clbInstanceList{}, CDN: []cdnInstanceList{}, WAF: []wafInstanceList{}, DDOS: []ddosInstanceList{},
-		LIVE: []liveInstanceList{}, VOD: []vodInstanceList{}, APIGATEWAY: []apiGatewayInstanceList{},
-		TEO: []teoInstanceList{}, COS: []cosInstanceList{}, SCF: []scfInstanceList{}, Status: bindTaskRunning,
+		LIVE: []liveInstanceList{}, VOD: []vodInstanceList{}, TKE: []tkeInstanceList{}, APIGATEWAY: []apiGatewayInstanceList{},
+		TCB: []tcbInstanceList{}, TEO: []teoInstanceList{}, TSE: []tseInstanceList{}, COS: []cosInstanceList{},
+		TDMQ: []tdmqInstanceList{}, MQTT: []mqttInstanceList{}, GAAP: []gaapInstanceList{}, SCF: []scfInstanceList{}, Status: bindTaskRunning,
 	}
 	if !t.done {
 		return resp, nil
@@ -514,37 +682,75 @@ func (c *cloud) bindTaskDetail(_ context.Context, r *request, p *bindTaskDetailP
 	resp.Status, resp.CacheTime = bindTaskDone, sslTime(t.doneAt)
 	for _, typ := range types {
 		groups := groupItems(t.items, typ, regions)
-		all := unregioned(groups)
-		total := uint64(len(all))
-		switch typ {
-		case resCDN:
-			resp.CDN = append(resp.CDN, cdnInstanceList{TotalCount: total, InstanceList: pageAs[cdnInstanceDetail](all, offset, limit)})
-		case resTEO:
-			resp.TEO = append(resp.TEO, teoInstanceList{TotalCount: total, InstanceList: pageAs[teoInstanceDetail](all, offset, limit)})
-		case resDDOS:
-			resp.DDOS = append(resp.DDOS, ddosInstanceList{TotalCount: total, InstanceList: pageAs[ddosInstanceDetail](all, offset, limit)})
-		case resLive:
-			resp.LIVE = append(resp.LIVE, liveInstanceList{TotalCount: total, InstanceList: pageAs[liveInstanceDetail](all, offset, limit)})
-		case resVOD:
-			resp.VOD = append(resp.VOD, vodInstanceList{TotalCount: total, InstanceList: pageAs[vodInstanceDetail](all, offset, limit)})
+		if !regionalType(typ) {
+			groups = []bindGroup{{items: unregioned(groups)}}
+		}
+		for _, l := range t.unread {
+			if l.Type == typ && regionalType(typ) && (len(regions) == 0 || slices.Contains(regions, l.Region)) &&
+				!slices.ContainsFunc(groups, func(g bindGroup) bool { return g.region == l.Region }) {
+				groups = append(groups, bindGroup{region: l.Region})
+			}
 		}
 		for _, g := range groups {
-			n := uint64(len(g.items))
-			switch typ {
-			case resCLB:
-				resp.CLB = append(resp.CLB, clbInstanceList{Region: g.region, TotalCount: n, InstanceList: pageAs[clbInstanceDetail](g.items, offset, limit)})
-			case resWAF:
-				resp.WAF = append(resp.WAF, wafInstanceList{Region: g.region, TotalCount: n, InstanceList: pageAs[wafInstanceDetail](g.items, offset, limit)})
-			case resAPIGateway:
-				resp.APIGATEWAY = append(resp.APIGATEWAY, apiGatewayInstanceList{Region: g.region, TotalCount: n, InstanceList: pageAs[apiGatewayInstanceDetail](g.items, offset, limit)})
-			case resCOS:
-				resp.COS = append(resp.COS, cosInstanceList{Region: g.region, TotalCount: int64(n), InstanceList: pageAs[cosInstanceDetail](g.items, offset, limit)})
-			case resSCF:
-				resp.SCF = append(resp.SCF, scfInstanceList{Region: g.region, TotalCount: int64(n), InstanceList: pageAs[scfInstanceDetail](g.items, offset, limit)})
+			var unread *string
+			if slices.Contains(t.unread, ListSpec{Type: typ, Region: g.region}) {
+				unread = ptrTo(fmt.Sprintf("The %s resources in %s could not be read: InternalError.", typ, cmp.Or(g.region, "every region")))
+				g.items = nil
 			}
+			resp.addList(typ, g, unread, offset, limit)
 		}
 	}
 	return resp, nil
+}
+
+// addList adds a page of one type's list in one region (every region for the types without
+// regions); a list with unread set holds no resources, as the service answers when it could
+// not read the product there.
+func (resp *bindTaskDetailResponse) addList(typ string, g bindGroup, unread *string, offset, limit uint64) {
+	n := uint64(len(g.items))
+	switch typ {
+	case resCLB:
+		resp.CLB = append(resp.CLB, clbInstanceList{Region: g.region, TotalCount: n, InstanceList: pageAs[clbInstanceDetail](g.items, offset, limit), Error: unread})
+	case resCDN:
+		resp.CDN = append(resp.CDN, cdnInstanceList{TotalCount: n, InstanceList: pageAs[cdnInstanceDetail](g.items, offset, limit), Error: unread})
+	case resWAF:
+		resp.WAF = append(resp.WAF, wafInstanceList{Region: g.region, TotalCount: n, InstanceList: pageAs[wafInstanceDetail](g.items, offset, limit), Error: unread})
+	case resDDOS:
+		resp.DDOS = append(resp.DDOS, ddosInstanceList{TotalCount: n, InstanceList: pageAs[ddosInstanceDetail](g.items, offset, limit), Error: unread})
+	case resLive:
+		resp.LIVE = append(resp.LIVE, liveInstanceList{TotalCount: n, InstanceList: pageAs[liveInstanceDetail](g.items, offset, limit), Error: unread})
+	case resVOD:
+		resp.VOD = append(resp.VOD, vodInstanceList{TotalCount: n, InstanceList: pageAs[vodInstanceDetail](g.items, offset, limit), Error: unread})
+	case resTKE:
+		resp.TKE = append(resp.TKE, tkeInstanceList{Region: g.region, TotalCount: n, InstanceList: pageAs[tkeInstanceDetail](g.items, offset, limit), Error: unread})
+	case resAPIGateway:
+		resp.APIGATEWAY = append(resp.APIGATEWAY, apiGatewayInstanceList{Region: g.region, TotalCount: n, InstanceList: pageAs[apiGatewayInstanceDetail](g.items, offset, limit), Error: unread})
+	case resTCB:
+		// The environments are all listed; each service's domains are paged.
+		l := tcbInstanceList{Region: g.region, Environments: []tcbEnvironments{}, Error: unread}
+		for _, it := range g.items {
+			env := it.(tcbEnvironments)
+			env.AccessService.TotalCount, env.HostService.TotalCount = int64(len(env.AccessService.InstanceList)), int64(len(env.HostService.InstanceList))
+			env.AccessService.InstanceList = append([]tcbAccessInstance{}, page(env.AccessService.InstanceList, offset, limit)...)
+			env.HostService.InstanceList = append([]tcbHostInstance{}, page(env.HostService.InstanceList, offset, limit)...)
+			l.Environments = append(l.Environments, env)
+		}
+		resp.TCB = append(resp.TCB, l)
+	case resTEO:
+		resp.TEO = append(resp.TEO, teoInstanceList{TotalCount: n, InstanceList: pageAs[teoInstanceDetail](g.items, offset, limit), Error: unread})
+	case resTSE:
+		resp.TSE = append(resp.TSE, tseInstanceList{Region: g.region, TotalCount: n, InstanceList: pageAs[tseInstanceDetail](g.items, offset, limit), Error: unread})
+	case resCOS:
+		resp.COS = append(resp.COS, cosInstanceList{Region: g.region, TotalCount: int64(n), InstanceList: pageAs[cosInstanceDetail](g.items, offset, limit), Error: unread})
+	case resTDMQ:
+		resp.TDMQ = append(resp.TDMQ, tdmqInstanceList{Region: g.region, TotalCount: int64(n), InstanceList: pageAs[tdmqInstanceDetail](g.items, offset, limit), Error: unread})
+	case resMQTT:
+		resp.MQTT = append(resp.MQTT, mqttInstanceList{Region: g.region, TotalCount: int64(n), InstanceList: pageAs[mqttInstanceDetail](g.items, offset, limit), Error: unread})
+	case resGAAP:
+		resp.GAAP = append(resp.GAAP, gaapInstanceList{TotalCount: int64(n), InstanceList: pageAs[gaapInstanceDetail](g.items, offset, limit), Error: unread})
+	case resSCF:
+		resp.SCF = append(resp.SCF, scfInstanceList{Region: g.region, TotalCount: int64(n), InstanceList: pageAs[scfInstanceDetail](g.items, offset, limit), Error: unread})
+	}
 }
 
 // bindItemsLocked is where certificate id is bound now, in the SDK's shapes.
@@ -593,14 +799,90 @@ func (c *cloud) bindItemsLocked(id string) []bindItem {
 			continue
 		}
 		for _, it := range resourceItems(res, cert) {
-			items = append(items, bindItem{typ: res.Type, region: res.Region, item: it})
+			items = addItem(items, bindItem{typ: res.Type, region: res.Region, item: it})
 		}
 	}
 	return items
 }
 
-// resourceItems is how the bind-resource detail lists a resource: one entry per domain.
+// addItem adds it to items, folded into an earlier item of the same cluster, environment,
+// gateway or proxy: the service lists each of those once, with what of it holds the
+// certificate inside.
+func addItem(items []bindItem, it bindItem) []bindItem {
+	for i, x := range items {
+		if x.typ != it.typ || x.region != it.region {
+			continue
+		}
+		switch a, b := x.item, it.item; a := a.(type) {
+		case tkeInstanceDetail:
+			if b := b.(tkeInstanceDetail); a.ClusterID == b.ClusterID {
+				for _, ns := range b.NamespaceList {
+					j := slices.IndexFunc(a.NamespaceList, func(n tkeNamespaceDetail) bool { return n.Name == ns.Name })
+					if j < 0 {
+						a.NamespaceList = append(a.NamespaceList, ns)
+					} else {
+						a.NamespaceList[j].SecretList = append(a.NamespaceList[j].SecretList, ns.SecretList...)
+					}
+				}
+				items[i].item = a
+				return items
+			}
+		case tcbEnvironments:
+			if b := b.(tcbEnvironments); a.Environment.ID == b.Environment.ID {
+				a.AccessService.InstanceList = append(a.AccessService.InstanceList, b.AccessService.InstanceList...)
+				a.HostService.InstanceList = append(a.HostService.InstanceList, b.HostService.InstanceList...)
+				items[i].item = a
+				return items
+			}
+		case tseInstanceDetail:
+			if b := b.(tseInstanceDetail); a.GatewayID == b.GatewayID {
+				a.CertificateList = append(a.CertificateList, b.CertificateList...)
+				items[i].item = a
+				return items
+			}
+		case gaapInstanceDetail:
+			if b := b.(gaapInstanceDetail); a.InstanceID == b.InstanceID {
+				a.ListenerList = append(a.ListenerList, b.ListenerList...)
+				items[i].item = a
+				return items
+			}
+		}
+	}
+	return append(items, it)
+}
+
+// resourceItems is how the bind-resource detail lists a resource: one entry per domain, or
+// one entry for the types listed by instance (see addItem).
 func resourceItems(r *resource, cert *sslCert) []any {
+	switch r.Type {
+	case resTKE:
+		secret := tkeSecretDetail{Name: r.Secret, CertID: r.CertID, NoMatchDomains: []string{},
+			IngressList: []tkeIngressDetail{{IngressName: r.Secret, TLSDomains: slices.Clone(r.Domains), Domains: slices.Clone(r.Domains)}}}
+		return []any{tkeInstanceDetail{ClusterID: r.InstanceID, ClusterName: r.InstanceID, ClusterType: "MANAGED_CLUSTER", ClusterVersion: "1.30.0",
+			NamespaceList: []tkeNamespaceDetail{{Name: r.Namespace, SecretList: []tkeSecretDetail{secret}}}}}
+	case resTCB:
+		env := tcbEnvironments{Environment: tcbEnvironment{ID: r.InstanceID, Source: "miniapp", Name: r.InstanceID, Status: "NORMAL"},
+			AccessService: tcbAccessService{InstanceList: []tcbAccessInstance{}}, HostService: tcbHostService{InstanceList: []tcbHostInstance{}}}
+		for _, d := range r.Domains {
+			if r.Service == tcbHost {
+				env.HostService.InstanceList = append(env.HostService.InstanceList, tcbHostInstance{Domain: d, Status: "online", DNSStatus: "ok", OldCertificateID: r.CertID})
+			} else {
+				env.AccessService.InstanceList = append(env.AccessService.InstanceList, tcbAccessInstance{Domain: d, Status: 1, UnionStatus: 1, OldCertificateID: r.CertID})
+			}
+		}
+		return []any{env}
+	case resTSE:
+		return []any{tseInstanceDetail{GatewayID: r.InstanceID, GatewayName: r.InstanceID, CertificateList: []gatewayCertificate{{
+			ID: "cert-" + r.CertID, CertID: r.CertID, BindDomains: slices.Clone(r.Domains), Name: r.CertID, CertSource: "ssl"}}}}
+	case resTDMQ:
+		return []any{tdmqInstanceDetail{InstanceID: r.InstanceID, InstanceName: r.InstanceID, InstanceStatus: "running", CertID: r.CertID, NoMatchDomains: []string{}}}
+	case resMQTT:
+		return []any{mqttInstanceDetail{InstanceID: r.InstanceID, InstanceName: r.InstanceID, InstanceStatus: "RUNNING",
+			ServerCertIDList: []string{r.CertID}, CaCertIDList: []string{}, NoMatchDomains: []string{}}}
+	case resGAAP:
+		return []any{gaapInstanceDetail{InstanceID: r.InstanceID, InstanceName: r.InstanceID, ListenerList: []gaapListenerDetail{{
+			ListenerID: r.Listener, ListenerName: r.Listener, ListenerStatus: "running", Protocol: "HTTPS", CertIDList: []string{r.CertID}, NoMatchDomains: []string{}}}}}
+	}
 	var out []any
 	for _, d := range r.Domains {
 		switch r.Type {

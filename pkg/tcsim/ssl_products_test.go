@@ -2,6 +2,7 @@ package tcsim
 
 import (
 	"crypto/tls"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -56,6 +57,28 @@ func TestSSLProductsParamsMatchSDK(t *testing.T) {
 		{cosInstanceList{}, sslsdk.COSInstanceList{}},
 		{scfInstanceDetail{}, sslsdk.SCFInstanceDetail{}},
 		{scfInstanceList{}, sslsdk.SCFInstanceList{}},
+		{tkeIngressDetail{}, sslsdk.TkeIngressDetail{}},
+		{tkeSecretDetail{}, sslsdk.TkeSecretDetail{}},
+		{tkeNamespaceDetail{}, sslsdk.TkeNameSpaceDetail{}},
+		{tkeInstanceDetail{}, sslsdk.TkeInstanceDetail{}},
+		{tkeInstanceList{}, sslsdk.TkeInstanceList{}},
+		{tcbEnvironment{}, sslsdk.TCBEnvironment{}},
+		{tcbAccessInstance{}, sslsdk.TCBAccessInstance{}},
+		{tcbAccessService{}, sslsdk.TCBAccessService{}},
+		{tcbHostInstance{}, sslsdk.TCBHostInstance{}},
+		{tcbHostService{}, sslsdk.TCBHostService{}},
+		{tcbEnvironments{}, sslsdk.TCBEnvironments{}},
+		{tcbInstanceList{}, sslsdk.TCBInstanceList{}},
+		{gatewayCertificate{}, sslsdk.GatewayCertificate{}},
+		{tseInstanceDetail{}, sslsdk.TSEInstanceDetail{}},
+		{tseInstanceList{}, sslsdk.TSEInstanceList{}},
+		{tdmqInstanceDetail{}, sslsdk.TDMQInstanceDetail{}},
+		{tdmqInstanceList{}, sslsdk.TDMQInstanceList{}},
+		{mqttInstanceDetail{}, sslsdk.MQTTInstanceDetail{}},
+		{mqttInstanceList{}, sslsdk.MQTTInstanceList{}},
+		{gaapListenerDetail{}, sslsdk.GAAPListenerDetail{}},
+		{gaapInstanceDetail{}, sslsdk.GAAPInstanceDetail{}},
+		{gaapInstanceList{}, sslsdk.GAAPInstanceList{}},
 		{updateCertificateInstanceResponse{}, sslsdk.UpdateCertificateInstanceResponseParams{}},
 		{updateSyncProgress{}, sslsdk.UpdateSyncProgress{}},
 		{updateSyncProgressRegion{}, sslsdk.UpdateSyncProgressRegion{}},
@@ -83,7 +106,19 @@ func TestProductsTopologyIsChecked(t *testing.T) {
 		{"zone id", Topology{EdgeOneZones: []EdgeOneZoneSpec{{ID: "z1", Hosts: []EdgeOneHostSpec{{Host: "a.example.test", CertID: "Old00001"}}}}}, "zone-abc12345"},
 		{"WAF without region", Topology{WAFDomains: []WAFDomainSpec{{Domain: "a.example.test", CertID: "Old00001"}}}, "region"},
 		{"generic CDN", Topology{Resources: []ResourceSpec{{Type: "cdn", Domains: []string{"a.example.test"}, CertID: "Old00001"}}}, "own topology section"},
-		{"generic unknown type", Topology{Resources: []ResourceSpec{{Type: "tke", Domains: []string{"a.example.test"}, CertID: "Old00001"}}}, "not one tcsim simulates"},
+		{"generic unknown type", Topology{Resources: []ResourceSpec{{Type: "ssl", Domains: []string{"a.example.test"}, CertID: "Old00001"}}}, "not one tcsim simulates"},
+		{"tke without secret", Topology{Resources: []ResourceSpec{{Type: "tke", Region: "ap-guangzhou", Namespace: "default", CertID: "Old00001"}}}, "need both"},
+		{"secret on cos", Topology{Resources: []ResourceSpec{{Type: "cos", Region: "ap-guangzhou", Namespace: "a", Secret: "b", Domains: []string{"a.example.test"}, CertID: "Old00001"}}}, "for tke resources"},
+		{"gaap without listener", Topology{Resources: []ResourceSpec{{Type: "gaap", CertID: "Old00001"}}}, "need one"},
+		{"tcb service unknown", Topology{Resources: []ResourceSpec{{Type: "tcb", Region: "ap-guangzhou", Service: "cdn", Domains: []string{"a.example.test"}, CertID: "Old00001"}}}, "is not"},
+		{"mqtt with domains", Topology{Resources: []ResourceSpec{{Type: "mqtt", Region: "ap-guangzhou", Domains: []string{"a.example.test"}, CertID: "Old00001"}}}, "by instance"},
+		{"tke secret twice", Topology{Resources: []ResourceSpec{
+			{Type: "tke", Region: "ap-guangzhou", InstanceID: "cls-1", Namespace: "default", Secret: "tls", CertID: "Old00001"},
+			{Type: "tke", Region: "ap-guangzhou", InstanceID: "cls-1", Namespace: "default", Secret: "tls", CertID: "Old00001"},
+		}}, "listed twice"},
+		{"unread list of an unknown type", Topology{UnreadLists: []ListSpec{{Type: "dns"}}}, "not one the SSL service lists"},
+		{"unread regional list without region", Topology{UnreadLists: []ListSpec{{Type: "tke"}}}, "needs a Tencent Cloud region"},
+		{"unread list with a region it has not", Topology{UnreadLists: []ListSpec{{Type: "cdn", Region: "ap-guangzhou"}}}, "has no region"},
 		{"COS without region", Topology{Resources: []ResourceSpec{{Type: "cos", Domains: []string{"a.example.test"}, CertID: "Old00001"}}}, "needs a Tencent Cloud region"},
 		{"live with region", Topology{Resources: []ResourceSpec{{Type: "live", Region: "ap-guangzhou", Domains: []string{"a.example.test"}, CertID: "Old00001"}}}, "has no region"},
 		{"generic without domains", Topology{Resources: []ResourceSpec{{Type: "vod", CertID: "Old00001"}}}, "at least one domain"},
@@ -145,7 +180,7 @@ func newProductWorld(t *testing.T, opts Options) *productWorld {
 	pki := newTestPKI(t)
 	w := &productWorld{pki: pki, old: pki.valid(t, "example.test", "*.example.test"), oth: pki.valid(t, "other.test", "*.other.test")}
 	w.next = pki.valid(t, "example.test", "*.example.test")
-	if opts.Topology.LoadBalancers == nil && opts.Topology.CDNDomains == nil {
+	if opts.Topology.LoadBalancers == nil && opts.Topology.CDNDomains == nil && opts.Topology.Resources == nil {
 		opts.Topology = productTopology()
 	}
 	opts.Certificates = append(opts.Certificates, w.old.spec(oldCertID), w.oth.spec(otherCertID))
@@ -821,4 +856,172 @@ func mapsEqual(a, b map[string]string) bool {
 		}
 	}
 	return true
+}
+
+// instanceTopology puts the old certificate on a resource of each type the SSL service lists
+// by cluster, environment, gateway or instance; a second tke secret and a gaap listener hold
+// the other certificate, which the old certificate's task must not list.
+func instanceTopology() Topology {
+	return Topology{Resources: []ResourceSpec{
+		{Type: "tke", Region: "ap-guangzhou", InstanceID: "cls-prod0001", Namespace: "web", Secret: "www-tls", Domains: []string{"www.example.test"}, CertID: oldCertID},
+		{Type: "tke", Region: "ap-guangzhou", InstanceID: "cls-prod0001", Namespace: "web", Secret: "other-tls", CertID: otherCertID},
+		{Type: "tcb", Region: "ap-shanghai", InstanceID: "env-prod0001", Domains: []string{"app.example.test"}, CertID: oldCertID},
+		{Type: "tcb", Region: "ap-shanghai", InstanceID: "env-prod0001", Service: "host", Domains: []string{"static.example.test"}, CertID: oldCertID},
+		{Type: "tse", Region: "ap-guangzhou", InstanceID: "gateway-prod0001", Domains: []string{"gw.example.test"}, CertID: oldCertID},
+		{Type: "tdmq", Region: "ap-guangzhou", InstanceID: "amqp-prod0001", CertID: oldCertID},
+		{Type: "mqtt", Region: "ap-beijing", InstanceID: "mqtt-prod0001", CertID: oldCertID},
+		{Type: "gaap", InstanceID: "link-prod0001", Listener: "listener-a", CertID: oldCertID},
+		{Type: "gaap", InstanceID: "link-prod0001", Listener: "listener-b", CertID: otherCertID},
+	}}
+}
+
+func TestBindResourceTaskInstanceTypes(t *testing.T) {
+	w := newProductWorld(t, Options{Topology: instanceTopology()})
+	id := w.bindTask(t, 0, oldCertID)[0]
+	w.taskResult(t, id)
+	d := w.taskDetail(t, id, 100, 0)
+	var got []string
+	for _, l := range d.TKE {
+		for _, c := range l.InstanceList {
+			for _, ns := range c.NamespaceList {
+				for _, s := range ns.SecretList {
+					got = append(got, "tke "+*l.Region+" "+*c.ClusterId+"/"+*ns.Name+"/"+*s.Name+" "+*s.CertId+" "+strings.Join(derefAll(s.IngressList[0].TlsDomains), ","))
+				}
+			}
+		}
+	}
+	for _, l := range d.TCB {
+		for _, e := range l.Environments {
+			for _, in := range e.AccessService.InstanceList {
+				got = append(got, "tcb "+*l.Region+" "+*e.Environment.ID+" access "+*in.Domain)
+			}
+			for _, in := range e.HostService.InstanceList {
+				got = append(got, "tcb "+*l.Region+" "+*e.Environment.ID+" host "+*in.Domain)
+			}
+		}
+	}
+	for _, l := range d.TSE {
+		for _, g := range l.InstanceList {
+			for _, c := range g.CertificateList {
+				got = append(got, "tse "+*l.Region+" "+*g.GatewayId+" "+*c.CertId+" "+strings.Join(derefAll(c.BindDomains), ","))
+			}
+		}
+	}
+	for _, l := range d.TDMQ {
+		for _, in := range l.InstanceList {
+			got = append(got, "tdmq "+*l.Region+" "+*in.InstanceId+" "+*in.CertId)
+		}
+	}
+	for _, l := range d.MQTT {
+		for _, in := range l.InstanceList {
+			got = append(got, "mqtt "+*l.Region+" "+*in.InstanceId+" "+strings.Join(derefAll(in.ServerCertIdList), ","))
+		}
+	}
+	for _, l := range d.GAAP {
+		for _, in := range l.InstanceList {
+			for _, li := range in.ListenerList {
+				got = append(got, "gaap "+*in.InstanceId+"/"+*li.ListenerId+" "+strings.Join(derefAll(li.CertIdList), ","))
+			}
+		}
+	}
+	slices.Sort(got)
+	want := []string{
+		"gaap link-prod0001/listener-a " + oldCertID,
+		"mqtt ap-beijing mqtt-prod0001 " + oldCertID,
+		"tcb ap-shanghai env-prod0001 access app.example.test",
+		"tcb ap-shanghai env-prod0001 host static.example.test",
+		"tdmq ap-guangzhou amqp-prod0001 " + oldCertID,
+		"tke ap-guangzhou cls-prod0001/web/www-tls " + oldCertID + " www.example.test",
+		"tse ap-guangzhou gateway-prod0001 " + oldCertID + " gw.example.test",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("detail lists\n%v\nwant\n%v", got, want)
+	}
+	if len(d.TCB) != 1 || len(d.TCB[0].Environments) != 1 || len(d.TKE[0].InstanceList) != 1 {
+		t.Errorf("one environment and one cluster are listed once each: %d tcb lists, tke %d clusters", len(d.TCB), len(d.TKE[0].InstanceList))
+	}
+
+	// Both secrets of the cluster hold their certificates: the other task lists the second.
+	other := w.bindTask(t, 0, otherCertID)[0]
+	w.taskResult(t, other)
+	if od := w.taskDetail(t, other, 100, 0); len(od.TKE) != 1 || *od.TKE[0].InstanceList[0].NamespaceList[0].SecretList[0].Name != "other-tls" {
+		t.Errorf("the other certificate's task lists tke %+v", od.TKE)
+	}
+
+	// The update moves them and its details name the secret, the listener and the environment.
+	newID := upload(t, w.ssl, w.next, "next")
+	req := sslsdk.NewUpdateCertificateInstanceRequest()
+	req.OldCertificateId, req.CertificateId, req.ResourceTypes = ptr(oldCertID), ptr(newID), ptrs("tke", "gaap", "tcb")
+	req.ResourceTypesRegions = []*sslsdk.ResourceTypeRegions{
+		{ResourceType: ptr("tke"), Regions: ptrs("ap-guangzhou")}, {ResourceType: ptr("tcb"), Regions: ptrs("ap-shanghai")},
+	}
+	rec, _ := w.update(t, req)
+	w.settle(t, rec)
+	_, resp := w.details(t, rec)
+	var named []string
+	for _, g := range resp.RecordDetailList {
+		for _, det := range g.List {
+			named = append(named, *det.ResourceType+" "+deref(det.InstanceId)+" "+deref(det.Namespace)+"/"+deref(det.SecretName)+" "+deref(det.ListenerId)+" "+deref(det.EnvId)+" "+deref(det.TCBType))
+		}
+	}
+	slices.Sort(named)
+	wantNamed := []string{
+		"gaap link-prod0001 / listener-a  ",
+		"tcb env-prod0001 /  env-prod0001 access",
+		"tcb env-prod0001 /  env-prod0001 host",
+		"tke cls-prod0001 web/www-tls   ",
+	}
+	if !slices.Equal(named, wantNamed) {
+		t.Errorf("record details\n%q\nwant\n%q", named, wantNamed)
+	}
+	if got := w.s.ResourceCert("gaap", "link-prod0001"); got != newID {
+		t.Errorf("gaap holds %s after the update, want %s", got, newID)
+	}
+}
+
+func TestBindResourceTaskUnreadList(t *testing.T) {
+	top := instanceTopology()
+	top.CDNDomains = []CDNDomainSpec{{Domain: "cdn.example.test", CertID: oldCertID}}
+	top.UnreadLists = []ListSpec{{Type: "tke", Region: "ap-guangzhou"}, {Type: "tke", Region: "ap-hongkong"}, {Type: "cdn"}}
+	w := newProductWorld(t, Options{Topology: top})
+	id := w.bindTask(t, 0, oldCertID)[0]
+	w.taskResult(t, id)
+	d := w.taskDetail(t, id, 100, 0)
+	var tke []string
+	for _, l := range d.TKE {
+		tke = append(tke, fmt.Sprintf("%s %d %d %v", *l.Region, len(l.InstanceList), *l.TotalCount, l.Error != nil && *l.Error != ""))
+	}
+	slices.Sort(tke)
+	if want := []string{"ap-guangzhou 0 0 true", "ap-hongkong 0 0 true"}; !slices.Equal(tke, want) {
+		t.Errorf("tke lists %v, want %v", tke, want)
+	}
+	if len(d.CDN) != 1 || d.CDN[0].Error == nil || len(d.CDN[0].InstanceList) != 0 {
+		t.Errorf("cdn lists %+v, want one with Error and no domains", d.CDN)
+	}
+	if len(d.MQTT) != 1 || d.MQTT[0].Error != nil || len(d.MQTT[0].InstanceList) != 1 {
+		t.Errorf("mqtt, which reads, lists %+v", d.MQTT)
+	}
+	// A region filter keeps only the unread lists of its regions; a fixed list reads again.
+	req := sslsdk.NewDescribeCertificateBindResourceTaskDetailRequest()
+	req.TaskId, req.Regions = ptr(id), ptrs("ap-hongkong")
+	resp, err := w.ssl.DescribeCertificateBindResourceTaskDetail(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.Response.TKE) != 1 || *resp.Response.TKE[0].Region != "ap-hongkong" {
+		t.Errorf("tke lists in ap-hongkong: %+v", resp.Response.TKE)
+	}
+	if err := w.s.SetListUnread("tke", "ap-guangzhou", false); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.s.SetListUnread("tke", "", true); err == nil {
+		t.Error("SetListUnread took a tke list without a region")
+	}
+	fresh := w.bindTask(t, 0, oldCertID)[0]
+	w.taskResult(t, fresh)
+	for _, l := range w.taskDetail(t, fresh, 100, 0).TKE {
+		if *l.Region == "ap-guangzhou" && (l.Error != nil || len(l.InstanceList) != 1) {
+			t.Errorf("tke ap-guangzhou after the fix: error %v, %d clusters", deref(l.Error), len(l.InstanceList))
+		}
+	}
 }

@@ -185,6 +185,10 @@ type updateRecordDetail struct {
 	Port       *int64  `json:"Port,omitempty"`
 
 	ResourceType, Region, ErrorMsg, CreateTime, UpdateTime, InstanceName, ListenerName, Protocol, Bucket string
+
+	EnvID string `json:"EnvId"`
+
+	Namespace, SecretName, TCBType string
 }
 
 type updateRecordDetails struct {
@@ -596,6 +600,12 @@ func detailOut(rec *updateRecord, d *updateDetail) updateRecordDetail {
 		out.SniSwitch, out.Port = &sni, &port
 	case resCOS:
 		out.Bucket = d.InstanceID
+	case resTKE:
+		out.Namespace, out.SecretName = d.at.res.Namespace, d.at.res.Secret
+	case resGAAP:
+		out.ListenerID = d.at.res.Listener
+	case resTCB:
+		out.EnvID, out.TCBType = d.InstanceID, d.at.res.Service
 	}
 	return out
 }

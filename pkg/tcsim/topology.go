@@ -31,6 +31,9 @@ type Topology struct {
 	// SSLRoleMissing: the account has not authorised the SSL service's role, so it can neither
 	// find nor update the resources of other products (FailedOperation.RoleNotFoundAuthorization).
 	SSLRoleMissing bool `json:"sslRoleMissing"`
+	// UnreadLists are the lists of the SSL service's bind-resource detail that answer Error
+	// instead of resources: the service could not read that product in that region.
+	UnreadLists []ListSpec `json:"unreadLists"`
 }
 
 // BackendSpec is an HTTP server tcsim runs: it answers every request with 200 and a body that
