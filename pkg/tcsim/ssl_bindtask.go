@@ -130,12 +130,24 @@ type clbInstanceDetail struct {
 	Forward          int64
 }
 
-type clbInstanceList struct {
+// regionList is one product's list in one region of the bind-resource detail, as the SDK's
+// XxxInstanceList of a regional product: ClbInstanceList, WafInstanceList and the like. The SDK
+// types TotalCount int64 for some products and uint64 for others; the JSON is the same.
+type regionList[T any] struct {
 	Region       string
-	InstanceList []clbInstanceDetail
+	InstanceList []T
 	TotalCount   uint64
 	Error        *string `json:"Error,omitempty"`
 }
+
+// globalList is regionList of a product without regions: CdnInstanceList, TeoInstanceList...
+type globalList[T any] struct {
+	InstanceList []T
+	TotalCount   uint64
+	Error        *string `json:"Error,omitempty"`
+}
+
+type clbInstanceList = regionList[clbInstanceDetail]
 
 type cdnInstanceDetail struct {
 	CertID             string `json:"CertId"`
@@ -144,11 +156,7 @@ type cdnInstanceDetail struct {
 	Domain, Status string
 }
 
-type cdnInstanceList struct {
-	TotalCount   uint64
-	InstanceList []cdnInstanceDetail
-	Error        *string `json:"Error,omitempty"`
-}
+type cdnInstanceList = globalList[cdnInstanceDetail]
 
 type wafInstanceDetail struct {
 	Domain    string
@@ -156,12 +164,7 @@ type wafInstanceDetail struct {
 	Keepalive uint64
 }
 
-type wafInstanceList struct {
-	Region       string
-	InstanceList []wafInstanceDetail
-	TotalCount   uint64
-	Error        *string `json:"Error,omitempty"`
-}
+type wafInstanceList = regionList[wafInstanceDetail]
 
 type teoInstanceDetail struct {
 	CertID string `json:"CertId"`
@@ -170,11 +173,7 @@ type teoInstanceDetail struct {
 	Host, Status, Algorithm string
 }
 
-type teoInstanceList struct {
-	InstanceList []teoInstanceDetail
-	TotalCount   uint64
-	Error        *string `json:"Error,omitempty"`
-}
+type teoInstanceList = globalList[teoInstanceDetail]
 
 type ddosInstanceDetail struct {
 	InstanceID string `json:"InstanceId"`
@@ -183,11 +182,7 @@ type ddosInstanceDetail struct {
 	Domain, Protocol, VirtualPort string
 }
 
-type ddosInstanceList struct {
-	TotalCount   uint64
-	InstanceList []ddosInstanceDetail
-	Error        *string `json:"Error,omitempty"`
-}
+type ddosInstanceList = globalList[ddosInstanceDetail]
 
 type liveInstanceDetail struct {
 	Domain string
@@ -195,22 +190,14 @@ type liveInstanceDetail struct {
 	Status int64
 }
 
-type liveInstanceList struct {
-	TotalCount   uint64
-	InstanceList []liveInstanceDetail
-	Error        *string `json:"Error,omitempty"`
-}
+type liveInstanceList = globalList[liveInstanceDetail]
 
 type vodInstanceDetail struct {
 	Domain string
 	CertID string `json:"CertId"`
 }
 
-type vodInstanceList struct {
-	InstanceList []vodInstanceDetail
-	TotalCount   uint64
-	Error        *string `json:"Error,omitempty"`
-}
+type vodInstanceList = globalList[vodInstanceDetail]
 
 type apiGatewayInstanceDetail struct {
 	ServiceID string `json:"ServiceId"`
@@ -219,12 +206,7 @@ type apiGatewayInstanceDetail struct {
 	ServiceName, Domain, Protocol string
 }
 
-type apiGatewayInstanceList struct {
-	Region       string
-	InstanceList []apiGatewayInstanceDetail
-	TotalCount   uint64
-	Error        *string `json:"Error,omitempty"`
-}
+type apiGatewayInstanceList = regionList[apiGatewayInstanceDetail]
 
 type cosInstanceDetail struct {
 	CertID string `json:"CertId"`
@@ -232,12 +214,7 @@ type cosInstanceDetail struct {
 	Domain, Status, Bucket, Region string
 }
 
-type cosInstanceList struct {
-	Region       string
-	InstanceList []cosInstanceDetail
-	TotalCount   int64
-	Error        *string `json:"Error,omitempty"`
-}
+type cosInstanceList = regionList[cosInstanceDetail]
 
 type scfInstanceDetail struct {
 	CertificateID string `json:"CertificateId"`
@@ -245,12 +222,7 @@ type scfInstanceDetail struct {
 	Protocol, Domain, Region string
 }
 
-type scfInstanceList struct {
-	Region       string
-	InstanceList []scfInstanceDetail
-	TotalCount   int64
-	Error        *string `json:"Error,omitempty"`
-}
+type scfInstanceList = regionList[scfInstanceDetail]
 
 type tkeIngressDetail struct {
 	IngressName string
@@ -277,12 +249,7 @@ type tkeInstanceDetail struct {
 	ClusterName, ClusterType, ClusterVersion string
 }
 
-type tkeInstanceList struct {
-	Region       string
-	InstanceList []tkeInstanceDetail
-	TotalCount   uint64
-	Error        *string `json:"Error,omitempty"`
-}
+type tkeInstanceList = regionList[tkeInstanceDetail]
 
 type tcbEnvironment struct {
 	ID, Source, Name, Status string
@@ -340,12 +307,7 @@ type tseInstanceDetail struct {
 	CertificateList []gatewayCertificate
 }
 
-type tseInstanceList struct {
-	InstanceList []tseInstanceDetail
-	TotalCount   uint64
-	Region       string
-	Error        *string `json:"Error,omitempty"`
-}
+type tseInstanceList = regionList[tseInstanceDetail]
 
 type tdmqInstanceDetail struct {
 	InstanceID     string `json:"InstanceId"`
@@ -356,12 +318,7 @@ type tdmqInstanceDetail struct {
 	InstanceName, InstanceStatus string
 }
 
-type tdmqInstanceList struct {
-	Region       string
-	InstanceList []tdmqInstanceDetail
-	TotalCount   int64
-	Error        *string `json:"Error,omitempty"`
-}
+type tdmqInstanceList = regionList[tdmqInstanceDetail]
 
 type mqttInstanceDetail struct {
 	InstanceID       string `json:"InstanceId"`
@@ -372,12 +329,7 @@ type mqttInstanceDetail struct {
 	InstanceName, InstanceStatus string
 }
 
-type mqttInstanceList struct {
-	Region       string
-	InstanceList []mqttInstanceDetail
-	TotalCount   int64
-	Error        *string `json:"Error,omitempty"`
-}
+type mqttInstanceList = regionList[mqttInstanceDetail]
 
 type gaapListenerDetail struct {
 	ListenerID     string `json:"ListenerId"`
@@ -393,11 +345,7 @@ type gaapInstanceDetail struct {
 	InstanceName string
 }
 
-type gaapInstanceList struct {
-	InstanceList []gaapInstanceDetail
-	TotalCount   int64
-	Error        *string `json:"Error,omitempty"`
-}
+type gaapInstanceList = globalList[gaapInstanceDetail]
 
 type bindTaskDetailResponse struct {
 	CLB        []clbInstanceList
@@ -707,24 +655,23 @@ func (c *cloud) bindTaskDetail(_ context.Context, r *request, p *bindTaskDetailP
 // regions); a list with unread set holds no resources, as the service answers when it could
 // not read the product there.
 func (resp *bindTaskDetailResponse) addList(typ string, g bindGroup, unread *string, offset, limit uint64) {
-	n := uint64(len(g.items))
 	switch typ {
 	case resCLB:
-		resp.CLB = append(resp.CLB, clbInstanceList{Region: g.region, TotalCount: n, InstanceList: pageAs[clbInstanceDetail](g.items, offset, limit), Error: unread})
+		resp.CLB = append(resp.CLB, regionPage[clbInstanceDetail](g, unread, offset, limit))
 	case resCDN:
-		resp.CDN = append(resp.CDN, cdnInstanceList{TotalCount: n, InstanceList: pageAs[cdnInstanceDetail](g.items, offset, limit), Error: unread})
+		resp.CDN = append(resp.CDN, globalPage[cdnInstanceDetail](g, unread, offset, limit))
 	case resWAF:
-		resp.WAF = append(resp.WAF, wafInstanceList{Region: g.region, TotalCount: n, InstanceList: pageAs[wafInstanceDetail](g.items, offset, limit), Error: unread})
+		resp.WAF = append(resp.WAF, regionPage[wafInstanceDetail](g, unread, offset, limit))
 	case resDDOS:
-		resp.DDOS = append(resp.DDOS, ddosInstanceList{TotalCount: n, InstanceList: pageAs[ddosInstanceDetail](g.items, offset, limit), Error: unread})
+		resp.DDOS = append(resp.DDOS, globalPage[ddosInstanceDetail](g, unread, offset, limit))
 	case resLive:
-		resp.LIVE = append(resp.LIVE, liveInstanceList{TotalCount: n, InstanceList: pageAs[liveInstanceDetail](g.items, offset, limit), Error: unread})
+		resp.LIVE = append(resp.LIVE, globalPage[liveInstanceDetail](g, unread, offset, limit))
 	case resVOD:
-		resp.VOD = append(resp.VOD, vodInstanceList{TotalCount: n, InstanceList: pageAs[vodInstanceDetail](g.items, offset, limit), Error: unread})
+		resp.VOD = append(resp.VOD, globalPage[vodInstanceDetail](g, unread, offset, limit))
 	case resTKE:
-		resp.TKE = append(resp.TKE, tkeInstanceList{Region: g.region, TotalCount: n, InstanceList: pageAs[tkeInstanceDetail](g.items, offset, limit), Error: unread})
+		resp.TKE = append(resp.TKE, regionPage[tkeInstanceDetail](g, unread, offset, limit))
 	case resAPIGateway:
-		resp.APIGATEWAY = append(resp.APIGATEWAY, apiGatewayInstanceList{Region: g.region, TotalCount: n, InstanceList: pageAs[apiGatewayInstanceDetail](g.items, offset, limit), Error: unread})
+		resp.APIGATEWAY = append(resp.APIGATEWAY, regionPage[apiGatewayInstanceDetail](g, unread, offset, limit))
 	case resTCB:
 		// The environments are all listed; each service's domains are paged.
 		l := tcbInstanceList{Region: g.region, Environments: []tcbEnvironments{}, Error: unread}
@@ -737,20 +684,30 @@ func (resp *bindTaskDetailResponse) addList(typ string, g bindGroup, unread *str
 		}
 		resp.TCB = append(resp.TCB, l)
 	case resTEO:
-		resp.TEO = append(resp.TEO, teoInstanceList{TotalCount: n, InstanceList: pageAs[teoInstanceDetail](g.items, offset, limit), Error: unread})
+		resp.TEO = append(resp.TEO, globalPage[teoInstanceDetail](g, unread, offset, limit))
 	case resTSE:
-		resp.TSE = append(resp.TSE, tseInstanceList{Region: g.region, TotalCount: n, InstanceList: pageAs[tseInstanceDetail](g.items, offset, limit), Error: unread})
+		resp.TSE = append(resp.TSE, regionPage[tseInstanceDetail](g, unread, offset, limit))
 	case resCOS:
-		resp.COS = append(resp.COS, cosInstanceList{Region: g.region, TotalCount: int64(n), InstanceList: pageAs[cosInstanceDetail](g.items, offset, limit), Error: unread})
+		resp.COS = append(resp.COS, regionPage[cosInstanceDetail](g, unread, offset, limit))
 	case resTDMQ:
-		resp.TDMQ = append(resp.TDMQ, tdmqInstanceList{Region: g.region, TotalCount: int64(n), InstanceList: pageAs[tdmqInstanceDetail](g.items, offset, limit), Error: unread})
+		resp.TDMQ = append(resp.TDMQ, regionPage[tdmqInstanceDetail](g, unread, offset, limit))
 	case resMQTT:
-		resp.MQTT = append(resp.MQTT, mqttInstanceList{Region: g.region, TotalCount: int64(n), InstanceList: pageAs[mqttInstanceDetail](g.items, offset, limit), Error: unread})
+		resp.MQTT = append(resp.MQTT, regionPage[mqttInstanceDetail](g, unread, offset, limit))
 	case resGAAP:
-		resp.GAAP = append(resp.GAAP, gaapInstanceList{TotalCount: int64(n), InstanceList: pageAs[gaapInstanceDetail](g.items, offset, limit), Error: unread})
+		resp.GAAP = append(resp.GAAP, globalPage[gaapInstanceDetail](g, unread, offset, limit))
 	case resSCF:
-		resp.SCF = append(resp.SCF, scfInstanceList{Region: g.region, TotalCount: int64(n), InstanceList: pageAs[scfInstanceDetail](g.items, offset, limit), Error: unread})
+		resp.SCF = append(resp.SCF, regionPage[scfInstanceDetail](g, unread, offset, limit))
 	}
+}
+
+// regionPage is a page of a regional product's list in g's region.
+func regionPage[T any](g bindGroup, unread *string, offset, limit uint64) regionList[T] {
+	return regionList[T]{Region: g.region, TotalCount: uint64(len(g.items)), InstanceList: pageAs[T](g.items, offset, limit), Error: unread}
+}
+
+// globalPage is a page of the list of a product without regions.
+func globalPage[T any](g bindGroup, unread *string, offset, limit uint64) globalList[T] {
+	return globalList[T]{TotalCount: uint64(len(g.items)), InstanceList: pageAs[T](g.items, offset, limit), Error: unread}
 }
 
 // bindItemsLocked is where certificate id is bound now, in the SDK's shapes.
