@@ -147,8 +147,6 @@ type globalList[T any] struct {
 	Error        *string `json:"Error,omitempty"`
 }
 
-type clbInstanceList = regionList[clbInstanceDetail]
-
 type cdnInstanceDetail struct {
 	CertID             string `json:"CertId"`
 	HTTPSBillingSwitch string `json:"HttpsBillingSwitch"`
@@ -156,15 +154,11 @@ type cdnInstanceDetail struct {
 	Domain, Status string
 }
 
-type cdnInstanceList = globalList[cdnInstanceDetail]
-
 type wafInstanceDetail struct {
 	Domain    string
 	CertID    string `json:"CertId"`
 	Keepalive uint64
 }
-
-type wafInstanceList = regionList[wafInstanceDetail]
 
 type teoInstanceDetail struct {
 	CertID string `json:"CertId"`
@@ -173,8 +167,6 @@ type teoInstanceDetail struct {
 	Host, Status, Algorithm string
 }
 
-type teoInstanceList = globalList[teoInstanceDetail]
-
 type ddosInstanceDetail struct {
 	InstanceID string `json:"InstanceId"`
 	CertID     string `json:"CertId"`
@@ -182,22 +174,16 @@ type ddosInstanceDetail struct {
 	Domain, Protocol, VirtualPort string
 }
 
-type ddosInstanceList = globalList[ddosInstanceDetail]
-
 type liveInstanceDetail struct {
 	Domain string
 	CertID string `json:"CertId"`
 	Status int64
 }
 
-type liveInstanceList = globalList[liveInstanceDetail]
-
 type vodInstanceDetail struct {
 	Domain string
 	CertID string `json:"CertId"`
 }
-
-type vodInstanceList = globalList[vodInstanceDetail]
 
 type apiGatewayInstanceDetail struct {
 	ServiceID string `json:"ServiceId"`
@@ -206,23 +192,17 @@ type apiGatewayInstanceDetail struct {
 	ServiceName, Domain, Protocol string
 }
 
-type apiGatewayInstanceList = regionList[apiGatewayInstanceDetail]
-
 type cosInstanceDetail struct {
 	CertID string `json:"CertId"`
 
 	Domain, Status, Bucket, Region string
 }
 
-type cosInstanceList = regionList[cosInstanceDetail]
-
 type scfInstanceDetail struct {
 	CertificateID string `json:"CertificateId"`
 
 	Protocol, Domain, Region string
 }
-
-type scfInstanceList = regionList[scfInstanceDetail]
 
 type tkeIngressDetail struct {
 	IngressName string
@@ -248,8 +228,6 @@ type tkeInstanceDetail struct {
 
 	ClusterName, ClusterType, ClusterVersion string
 }
-
-type tkeInstanceList = regionList[tkeInstanceDetail]
 
 type tcbEnvironment struct {
 	ID, Source, Name, Status string
@@ -307,8 +285,6 @@ type tseInstanceDetail struct {
 	CertificateList []gatewayCertificate
 }
 
-type tseInstanceList = regionList[tseInstanceDetail]
-
 type tdmqInstanceDetail struct {
 	InstanceID     string `json:"InstanceId"`
 	CertID         string `json:"CertId"`
@@ -318,8 +294,6 @@ type tdmqInstanceDetail struct {
 	InstanceName, InstanceStatus string
 }
 
-type tdmqInstanceList = regionList[tdmqInstanceDetail]
-
 type mqttInstanceDetail struct {
 	InstanceID       string `json:"InstanceId"`
 	NoMatchDomains   []string
@@ -328,8 +302,6 @@ type mqttInstanceDetail struct {
 
 	InstanceName, InstanceStatus string
 }
-
-type mqttInstanceList = regionList[mqttInstanceDetail]
 
 type gaapListenerDetail struct {
 	ListenerID     string `json:"ListenerId"`
@@ -345,25 +317,23 @@ type gaapInstanceDetail struct {
 	InstanceName string
 }
 
-type gaapInstanceList = globalList[gaapInstanceDetail]
-
 type bindTaskDetailResponse struct {
-	CLB        []clbInstanceList
-	CDN        []cdnInstanceList
-	WAF        []wafInstanceList
-	DDOS       []ddosInstanceList
-	LIVE       []liveInstanceList
-	VOD        []vodInstanceList
-	TKE        []tkeInstanceList
-	APIGATEWAY []apiGatewayInstanceList
+	CLB        []regionList[clbInstanceDetail]
+	CDN        []globalList[cdnInstanceDetail]
+	WAF        []regionList[wafInstanceDetail]
+	DDOS       []globalList[ddosInstanceDetail]
+	LIVE       []globalList[liveInstanceDetail]
+	VOD        []globalList[vodInstanceDetail]
+	TKE        []regionList[tkeInstanceDetail]
+	APIGATEWAY []regionList[apiGatewayInstanceDetail]
 	TCB        []tcbInstanceList
-	TEO        []teoInstanceList
-	TSE        []tseInstanceList
-	COS        []cosInstanceList
-	TDMQ       []tdmqInstanceList
-	MQTT       []mqttInstanceList
-	GAAP       []gaapInstanceList
-	SCF        []scfInstanceList
+	TEO        []globalList[teoInstanceDetail]
+	TSE        []regionList[tseInstanceDetail]
+	COS        []regionList[cosInstanceDetail]
+	TDMQ       []regionList[tdmqInstanceDetail]
+	MQTT       []regionList[mqttInstanceDetail]
+	GAAP       []globalList[gaapInstanceDetail]
+	SCF        []regionList[scfInstanceDetail]
 	Status     uint64
 	CacheTime  string
 }
@@ -616,10 +586,10 @@ func (c *cloud) bindTaskDetail(_ context.Context, r *request, p *bindTaskDetailP
 		return nil, err
 	}
 	resp := bindTaskDetailResponse{
-		CLB: []clbInstanceList{}, CDN: []cdnInstanceList{}, WAF: []wafInstanceList{}, DDOS: []ddosInstanceList{},
-		LIVE: []liveInstanceList{}, VOD: []vodInstanceList{}, TKE: []tkeInstanceList{}, APIGATEWAY: []apiGatewayInstanceList{},
-		TCB: []tcbInstanceList{}, TEO: []teoInstanceList{}, TSE: []tseInstanceList{}, COS: []cosInstanceList{},
-		TDMQ: []tdmqInstanceList{}, MQTT: []mqttInstanceList{}, GAAP: []gaapInstanceList{}, SCF: []scfInstanceList{}, Status: bindTaskRunning,
+		CLB: []regionList[clbInstanceDetail]{}, CDN: []globalList[cdnInstanceDetail]{}, WAF: []regionList[wafInstanceDetail]{}, DDOS: []globalList[ddosInstanceDetail]{},
+		LIVE: []globalList[liveInstanceDetail]{}, VOD: []globalList[vodInstanceDetail]{}, TKE: []regionList[tkeInstanceDetail]{}, APIGATEWAY: []regionList[apiGatewayInstanceDetail]{},
+		TCB: []tcbInstanceList{}, TEO: []globalList[teoInstanceDetail]{}, TSE: []regionList[tseInstanceDetail]{}, COS: []regionList[cosInstanceDetail]{},
+		TDMQ: []regionList[tdmqInstanceDetail]{}, MQTT: []regionList[mqttInstanceDetail]{}, GAAP: []globalList[gaapInstanceDetail]{}, SCF: []regionList[scfInstanceDetail]{}, Status: bindTaskRunning,
 	}
 	if !t.done {
 		return resp, nil
