@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clbcert/clbcert/internal/configtest"
 	"github.com/clbcert/clbcert/internal/simtest"
 	"github.com/clbcert/clbcert/pkg/lineage"
 	"github.com/clbcert/clbcert/pkg/tcsim"
@@ -33,5 +34,42 @@ func TestStatusListsRecordedProducts(t *testing.T) {
 	r := runOps(t, env, "clbcert", "status")
 	if r.Code != 0 || !strings.Contains(r.Stdout, "\n  served  cdn cdn.example.test\n") {
 		t.Fatalf("status: exit %d\n%s%s", r.Code, r.Stdout, r.Stderr)
+	}
+}
+
+// A product list the SSL service could not read counts against a lineage only when the lineage
+// goes to that product: an unread TKE list leaves a CDN-only lineage OK, an unread CDN list
+// makes it UNKNOWN, naming the list.
+func TestStatusUnreadProductList(t *testing.T) {
+	now := time.Now()
+	day := 24 * time.Hour
+	for _, tt := range []struct {
+		name   string
+		unread tcsim.ListSpec
+		code   int
+		want   string
+	}{
+		{"another product's list", tcsim.ListSpec{Type: "tke", Region: "ap-guangzhou"}, 0, "\n  served  cdn cdn.example.test\n"},
+		{"its product's list", tcsim.ListSpec{Type: "cdn"}, 3, "could not read the resources of cdn"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			certbot := t.TempDir()
+			dir := simtest.Issue(t, certbot, "example.test", now.Add(-time.Hour), now.Add(90*day), "example.test")
+			lin, err := lineage.Load(dir, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts := opsAccount(certSpec("NewCrt01", lin))
+			opts.Topology.CDNDomains = []tcsim.CDNDomainSpec{{Domain: "cdn.example.test", CertID: "NewCrt01"}}
+			opts.Topology.UnreadLists = []tcsim.ListSpec{tt.unread}
+			sim := simtest.Start(t, opts)
+			cfg := configtest.Write(t, "products = [\"clb\", \"cdn\"]\n", 0o600)
+			env := append(simtest.HookEnv(t, sim), "CLBCERT_CERTBOT_DIR="+certbot, "CLBCERT_CONFIG="+cfg, "CLBCERT_REGIONS=ap-guangzhou")
+
+			r := runOps(t, env, "clbcert", "status")
+			if r.Code != tt.code || !strings.Contains(r.Stdout+r.Stderr, tt.want) {
+				t.Fatalf("exit %d, want %d with %q\n%s%s", r.Code, tt.code, tt.want, r.Stdout, r.Stderr)
+			}
+		})
 	}
 }
