@@ -130,22 +130,37 @@ func TestBindings(t *testing.T) {
 	}
 }
 
-// A certificate on more resources than a detail page holds is listed in full.
+// A certificate on more resources than a detail page holds is listed in full, whether its
+// product's list names domains (vod) or instances (tke).
 func TestBindingsPages(t *testing.T) {
-	top := tcsim.Topology{}
-	for i := range 130 {
-		top.Resources = append(top.Resources, tcsim.ResourceSpec{Type: "vod", Domains: []string{fmt.Sprintf("v%d.example.test", i)}, CertID: oldID})
-	}
-	w := newWorld(t, top)
-	got, err := w.client.Bindings(context.Background(), []string{oldID})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != 130 {
-		t.Fatalf("%d resources, want 130", len(got))
-	}
-	if w.sim.Calls("DescribeCertificateBindResourceTaskDetail") != 2 {
-		t.Errorf("%d detail pages, want 2", w.sim.Calls("DescribeCertificateBindResourceTaskDetail"))
+	for _, tt := range []struct {
+		typ      string
+		resource func(i int) tcsim.ResourceSpec
+	}{
+		{"vod", func(i int) tcsim.ResourceSpec {
+			return tcsim.ResourceSpec{Type: "vod", Domains: []string{fmt.Sprintf("v%d.example.test", i)}, CertID: oldID}
+		}},
+		{"tke", func(i int) tcsim.ResourceSpec {
+			return tcsim.ResourceSpec{Type: "tke", Region: "ap-guangzhou", InstanceID: fmt.Sprintf("cls-%08d", i), Namespace: "web", Secret: "tls", CertID: oldID}
+		}},
+	} {
+		t.Run(tt.typ, func(t *testing.T) {
+			top := tcsim.Topology{}
+			for i := range 130 {
+				top.Resources = append(top.Resources, tt.resource(i))
+			}
+			w := newWorld(t, top)
+			got, err := w.client.Bindings(context.Background(), []string{oldID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 130 {
+				t.Fatalf("%d resources, want 130", len(got))
+			}
+			if w.sim.Calls("DescribeCertificateBindResourceTaskDetail") != 2 {
+				t.Errorf("%d detail pages, want 2", w.sim.Calls("DescribeCertificateBindResourceTaskDetail"))
+			}
+		})
 	}
 }
 

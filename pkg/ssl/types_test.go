@@ -3,7 +3,6 @@ package ssl_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -77,21 +76,6 @@ func TestBindingsEveryType(t *testing.T) {
 	}
 }
 
-// A type whose list passes a detail page is read to its end.
-func TestBindingsPagesTKE(t *testing.T) {
-	top := tcsim.Topology{}
-	for i := range 130 {
-		top.Resources = append(top.Resources, tcsim.ResourceSpec{Type: "tke", Region: "ap-guangzhou", InstanceID: fmt.Sprintf("cls-%08d", i), Namespace: "web", Secret: "tls", CertID: oldID})
-	}
-	w := newWorld(t, top)
-	got, err := w.client.Bindings(context.Background(), []string{oldID})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != 130 {
-		t.Fatalf("%d resources, want 130", len(got))
-	}
-}
 
 // A list the SSL service could not read is an error naming it, never an empty list; the
 // lists it read come with the error.
