@@ -16,28 +16,6 @@ import (
 	"github.com/clbcert/clbcert/pkg/tcsim"
 )
 
-// opsAccount: one certificate (id cert) on lb-gz1's HTTPS listener and SNI
-// domain and on lb-sh1's TCP_SSL listener.
-func opsAccount(certs ...tcsim.CertSpec) tcsim.Options {
-	return tcsim.Options{
-		Certificates: certs,
-		Topology: tcsim.Topology{LoadBalancers: []tcsim.LoadBalancerSpec{
-			{ID: "lb-gz1", Region: "ap-guangzhou", VIP: "127.0.0.11", Listeners: []tcsim.ListenerSpec{
-				{ID: "lbl-https1", Protocol: "HTTPS", CertID: certs[0].ID, Rules: []tcsim.RuleSpec{{Domain: "www.example.test"}}},
-				{ID: "lbl-sni1", Protocol: "HTTPS", SNI: true, Rules: []tcsim.RuleSpec{{Domain: "example.test", CertID: certs[0].ID}}},
-			}},
-			{ID: "lb-sh1", Region: "ap-shanghai", VIP: "127.0.0.21", Listeners: []tcsim.ListenerSpec{
-				{ID: "lbl-tls1", Protocol: "TCP_SSL", CertID: certs[0].ID},
-			}},
-		}},
-		TaskDelay: 20 * time.Millisecond,
-	}
-}
-
-func certSpec(id string, l *lineage.Lineage) tcsim.CertSpec {
-	return tcsim.CertSpec{ID: id, Alias: "by hand", CertPEM: l.FullchainPEM, KeyPEM: l.KeyPEM}
-}
-
 // runOps runs a built binary of ./hooks with env only (and PATH).
 func runOps(t *testing.T, env []string, bin string, args ...string) simtest.Result {
 	t.Helper()
@@ -65,7 +43,7 @@ func TestStatusCommand(t *testing.T) {
 	example := load(simtest.Issue(t, certbot, "example.test", now.Add(-day), now.Add(60*day+time.Hour), "example.test", "*.example.test"))
 	// 91 days, 71 gone: certbot should have renewed it 10 days ago.
 	www := load(simtest.Issue(t, certbot, "www.example.test", now.Add(-71*day), now.Add(20*day+time.Hour), "www.example.test"))
-	opts := opsAccount(certSpec("ExCrt001", example), certSpec("WwwCrt01", www))
+	opts := simtest.ThreeTargets(simtest.UploadedByHand("ExCrt001", example), simtest.UploadedByHand("WwwCrt01", www))
 	opts.Topology.LoadBalancers[0].Listeners[0].CertID = "WwwCrt01"
 	sim := simtest.Start(t, opts)
 	env := append(simtest.HookEnv(t, sim), "CLBCERT_CERTBOT_DIR="+certbot)
@@ -138,7 +116,7 @@ func TestStatusCommandUnknown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := opsAccount(certSpec("ExCrt001", l))
+	opts := simtest.ThreeTargets(simtest.UploadedByHand("ExCrt001", l))
 	opts.FailingLBs = []string{"lb-sh1"}
 	sim := simtest.Start(t, opts)
 	r := runOps(t, append(simtest.HookEnv(t, sim), "CLBCERT_CERTBOT_DIR="+certbot, "CLBCERT_REGIONS=ap-guangzhou,ap-shanghai"), "clbcert", "status")
@@ -154,7 +132,7 @@ func TestStatusCommandUnknown(t *testing.T) {
 // on every target, a second one has nothing to do.
 func TestRollbackCommand(t *testing.T) {
 	first, second := simtest.Lineage(t, "good-rsa", "example.test"), simtest.Lineage(t, "good-ecdsa-2", "example.test")
-	sim := simtest.Start(t, opsAccount(simtest.HandUploaded(t, "HandCrt1", "good-ecdsa", "example.test")))
+	sim := simtest.Start(t, simtest.ThreeTargets(simtest.HandUploaded(t, "HandCrt1", "good-ecdsa", "example.test")))
 	env := append(simtest.HookEnv(t, sim), "CLBCERT_REGIONS=ap-guangzhou,ap-shanghai")
 	for _, kase := range []string{"good-rsa", "good-ecdsa-2"} {
 		if r := runOps(t, env, "clbcert-deploy", "--lineage", simtest.Corpus(kase, "example.test")); r.Code != 0 {
@@ -222,7 +200,7 @@ func TestRollbackCommand(t *testing.T) {
 // oldest (the newest is current, the middle one a rollback target); its
 // dry run deletes nothing.
 func TestPruneCommand(t *testing.T) {
-	sim := simtest.Start(t, opsAccount(simtest.HandUploaded(t, "HandCrt1", "good-ecdsa", "example.test")))
+	sim := simtest.Start(t, simtest.ThreeTargets(simtest.HandUploaded(t, "HandCrt1", "good-ecdsa", "example.test")))
 	env := append(simtest.HookEnv(t, sim), "CLBCERT_REGIONS=ap-guangzhou,ap-shanghai")
 	certbot := t.TempDir()
 	now := time.Now()
@@ -306,7 +284,7 @@ func TestReadCommandsKeepSecrets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sim := simtest.Start(t, opsAccount(certSpec("ExCrt001", l)))
+	sim := simtest.Start(t, simtest.ThreeTargets(simtest.UploadedByHand("ExCrt001", l)))
 	env := append(simtest.HookEnv(t, sim), "CLBCERT_CERTBOT_DIR="+certbot, "CLBCERT_REGIONS=ap-guangzhou,ap-shanghai", "CLBCERT_LOG_LEVEL=debug")
 	keyBody := strings.Split(strings.TrimSpace(l.KeyPEM), "\n")[1]
 	for _, args := range [][]string{{"status"}, {"status", "--json"}, {"listeners", "--json"}, {"doctor", "--json"}, {"doctor"}} {

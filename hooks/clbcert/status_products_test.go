@@ -23,7 +23,7 @@ func TestStatusListsRecordedProducts(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := simtest.Issue(t, certbot, "example.test", now.Add(-time.Hour), now.Add(90*day), "example.test", "*.example.test")
-	opts := opsAccount(certSpec("OldCrt01", old))
+	opts := simtest.ThreeTargets(simtest.UploadedByHand("OldCrt01", old))
 	opts.Topology.CDNDomains = []tcsim.CDNDomainSpec{{Domain: "cdn.example.test", CertID: "OldCrt01"}}
 	sim := simtest.Start(t, opts)
 	env := append(simtest.HookEnv(t, sim), "CLBCERT_CERTBOT_DIR="+certbot, "CLBCERT_REGIONS=ap-guangzhou,ap-shanghai")
@@ -59,7 +59,7 @@ func TestStatusUnreadProductList(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			opts := opsAccount(certSpec("NewCrt01", lin))
+			opts := simtest.ThreeTargets(simtest.UploadedByHand("NewCrt01", lin))
 			opts.Topology.CDNDomains = []tcsim.CDNDomainSpec{{Domain: "cdn.example.test", CertID: "NewCrt01"}}
 			opts.Topology.UnreadLists = []tcsim.ListSpec{tt.unread}
 			sim := simtest.Start(t, opts)

@@ -51,8 +51,33 @@ func Lineage(tb testing.TB, kase, name string) *lineage.Lineage {
 // SSL console: in the sim's store from the start, under id.
 func HandUploaded(tb testing.TB, id, kase, name string) tcsim.CertSpec {
 	tb.Helper()
-	l := Lineage(tb, kase, name)
+	return UploadedByHand(id, Lineage(tb, kase, name))
+}
+
+// UploadedByHand is l's certificate and key in the SSL service under id, as an operator
+// uploads them (not under clbcert's alias).
+func UploadedByHand(id string, l *lineage.Lineage) tcsim.CertSpec {
 	return tcsim.CertSpec{ID: id, Alias: "uploaded by hand", CertPEM: l.FullchainPEM, KeyPEM: l.KeyPEM}
+}
+
+// ThreeTargets is an account whose certificate certs[0] is on three targets in two regions:
+// lb-gz1's HTTPS listener lbl-https1 (rule www.example.test) and SNI domain
+// lbl-sni1/example.test, and lb-sh1's TCP_SSL listener lbl-tls1. The other certs are in the
+// SSL service only.
+func ThreeTargets(certs ...tcsim.CertSpec) tcsim.Options {
+	return tcsim.Options{
+		Certificates: certs,
+		Topology: tcsim.Topology{LoadBalancers: []tcsim.LoadBalancerSpec{
+			{ID: "lb-gz1", Region: "ap-guangzhou", VIP: "127.0.0.11", Listeners: []tcsim.ListenerSpec{
+				{ID: "lbl-https1", Protocol: "HTTPS", CertID: certs[0].ID, Rules: []tcsim.RuleSpec{{Domain: "www.example.test"}}},
+				{ID: "lbl-sni1", Protocol: "HTTPS", SNI: true, Rules: []tcsim.RuleSpec{{Domain: "example.test", CertID: certs[0].ID}}},
+			}},
+			{ID: "lb-sh1", Region: "ap-shanghai", VIP: "127.0.0.21", Listeners: []tcsim.ListenerSpec{
+				{ID: "lbl-tls1", Protocol: "TCP_SSL", CertID: certs[0].ID},
+			}},
+		}},
+		TaskDelay: 20 * time.Millisecond,
+	}
 }
 
 // ServedLeaf is the SHA-256 of the leaf a TLS client asking for serverName

@@ -76,7 +76,6 @@ func TestBindingsEveryType(t *testing.T) {
 	}
 }
 
-
 // A list the SSL service could not read is an error naming it, never an empty list; the
 // lists it read come with the error.
 func TestBindingsUnreadList(t *testing.T) {

@@ -46,29 +46,7 @@ func (w *world) issue(t *testing.T, name string, left time.Duration, names ...st
 	return lin
 }
 
-// account puts cert on lb-gz1's HTTPS listener and SNI domain and on
-// lb-sh1's TCP_SSL listener.
-func account(certs ...tcsim.CertSpec) tcsim.Options {
-	return tcsim.Options{
-		Certificates: certs,
-		Topology: tcsim.Topology{LoadBalancers: []tcsim.LoadBalancerSpec{
-			{ID: "lb-gz1", Region: "ap-guangzhou", VIP: "127.0.0.11", Listeners: []tcsim.ListenerSpec{
-				{ID: "lbl-https1", Protocol: "HTTPS", CertID: certs[0].ID, Rules: []tcsim.RuleSpec{{Domain: "www.example.test"}}},
-				{ID: "lbl-sni1", Protocol: "HTTPS", SNI: true, Rules: []tcsim.RuleSpec{{Domain: "example.test", CertID: certs[0].ID}}},
-			}},
-			{ID: "lb-sh1", Region: "ap-shanghai", VIP: "127.0.0.21", Listeners: []tcsim.ListenerSpec{
-				{ID: "lbl-tls1", Protocol: "TCP_SSL", CertID: certs[0].ID},
-			}},
-		}},
-		TaskDelay: 20 * time.Millisecond,
-	}
-}
-
 var allTargets = []string{"lb-gz1/lbl-https1", "lb-gz1/lbl-sni1/example.test", "lb-sh1/lbl-tls1"}
-
-func spec(id string, l *lineage.Lineage) tcsim.CertSpec {
-	return tcsim.CertSpec{ID: id, Alias: "by hand", CertPEM: l.FullchainPEM, KeyPEM: l.KeyPEM}
-}
 
 func check(t *testing.T, w *world, regions ...string) *status.Report {
 	t.Helper()
@@ -153,7 +131,7 @@ func TestLevels(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			w := &world{dir: t.TempDir(), now: time.Now().Truncate(time.Second), rule: tt.rule}
 			current := w.issue(t, "example.test", tt.left, "example.test", "*.example.test")
-			opts := account(spec("CurCrt01", current))
+			opts := simtest.ThreeTargets(simtest.UploadedByHand("CurCrt01", current))
 			opts.FailingLBs = tt.failingLBs
 			w.sim = simtest.Start(t, opts)
 			if tt.setup != nil {
@@ -209,7 +187,7 @@ func driftSetup(t *testing.T, w *world) {
 func TestCriticalOutranksUnknown(t *testing.T) {
 	w := &world{dir: t.TempDir(), now: time.Now().Truncate(time.Second)}
 	cur := w.issue(t, "example.test", 3*day, "example.test", "*.example.test")
-	opts := account(spec("CurCrt01", cur))
+	opts := simtest.ThreeTargets(simtest.UploadedByHand("CurCrt01", cur))
 	opts.FailingLBs = []string{"lb-sh1"}
 	w.sim = simtest.Start(t, opts)
 	if rep := check(t, w, "ap-guangzhou", "ap-shanghai"); rep.Status != status.Critical || len(rep.Failures) != 1 {
@@ -335,7 +313,7 @@ func TestDriftNeedsCoveredNamesAndAge(t *testing.T) {
 		return l
 	}
 	w.sim = simtest.Start(t, tcsim.Options{
-		Certificates: []tcsim.CertSpec{spec("ExCrt001", example), spec("WwwCrt01", www), spec("OldApi01", load(older)), spec("Newer001", load(newer)), spec("Other001", load(other))},
+		Certificates: []tcsim.CertSpec{simtest.UploadedByHand("ExCrt001", example), simtest.UploadedByHand("WwwCrt01", www), simtest.UploadedByHand("OldApi01", load(older)), simtest.UploadedByHand("Newer001", load(newer)), simtest.UploadedByHand("Other001", load(other))},
 		Topology: tcsim.Topology{LoadBalancers: []tcsim.LoadBalancerSpec{
 			{ID: "lb-gz1", Region: "ap-guangzhou", VIP: "127.0.0.11", Listeners: []tcsim.ListenerSpec{
 				{ID: "lbl-sni1", Protocol: "HTTPS", SNI: true, Rules: []tcsim.RuleSpec{
@@ -404,7 +382,7 @@ func TestDualBindingServesEachLineageAsItsMember(t *testing.T) {
 	ecc := load(simtest.IssueKey(t, w.dir, "example.test-ecdsa", binding.ECC, w.now.Add(-30*day), w.now.Add(60*day), names...))
 	oldECC := load(simtest.IssueKey(t, t.TempDir(), "old", binding.ECC, w.now.Add(-80*day), w.now.Add(10*day), names...))
 	w.sim = simtest.Start(t, tcsim.Options{
-		Certificates: []tcsim.CertSpec{spec("RsaCrt01", rsa), spec("EccCrt01", ecc), spec("OldEcc01", oldECC)},
+		Certificates: []tcsim.CertSpec{simtest.UploadedByHand("RsaCrt01", rsa), simtest.UploadedByHand("EccCrt01", ecc), simtest.UploadedByHand("OldEcc01", oldECC)},
 		Topology: tcsim.Topology{LoadBalancers: []tcsim.LoadBalancerSpec{
 			{ID: "lb-gz1", Region: "ap-guangzhou", VIP: "127.0.0.11", Listeners: []tcsim.ListenerSpec{
 				{ID: "lbl-dual1", Protocol: "HTTPS", CertID: "RsaCrt01", ExtCertIDs: []string{"EccCrt01"}, Rules: []tcsim.RuleSpec{{Domain: "www.example.test"}}},
