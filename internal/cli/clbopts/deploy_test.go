@@ -13,12 +13,23 @@ import (
 	"github.com/clbcert/clbcert/pkg/deploy"
 )
 
-// opsApp is one command with the flags of clbcert-deploy; its action hands
-// the context to act.
-func opsApp(act func(c *cli.Context) error) *cli.App {
+// deployOptions runs one command with the flags of clbcert-deploy, given
+// args, and returns what Deploy makes of them for lineage.
+func deployOptions(lineage string, args ...string) (deploy.Options, error) {
 	flags := append(clbcli.CommonFlags(), clbcli.CertbotDirFlag(), &cli.IntFlag{Name: "keep"})
 	flags = append(flags, clbcli.DeployFlags()...)
-	return &cli.App{Name: "x", Commands: []*cli.Command{{Name: "op", Flags: flags, Action: act}}}
+	var got deploy.Options
+	act := func(c *cli.Context) error {
+		s, err := clbcli.Resolve(c, io.Discard)
+		if err != nil {
+			return err
+		}
+		got, err = Deploy(c, s, lineage)
+		return err
+	}
+	app := &cli.App{Name: "x", Commands: []*cli.Command{{Name: "op", Flags: flags, Action: act}}}
+	err := app.Run(append([]string{"x", "op"}, args...))
+	return got, err
 }
 
 func TestKeepZeroKeepsNone(t *testing.T) {
@@ -35,28 +46,12 @@ func TestKeepZeroKeepsNone(t *testing.T) {
 		{"pinned.test", []string{"--keep", "0"}, deploy.KeepNone},
 	}
 	for _, tt := range tests {
-		var got deploy.Options
-		err := opsApp(func(c *cli.Context) error {
-			s, err := clbcli.Resolve(c, io.Discard)
-			if err != nil {
-				return err
-			}
-			got, err = Deploy(c, s, tt.lineage)
-			return err
-		}).Run(append([]string{"x", "op", "--config", file}, tt.args...))
+		got, err := deployOptions(tt.lineage, append([]string{"--config", file}, tt.args...)...)
 		if err != nil || got.Keep != tt.want {
 			t.Errorf("%s %v: keep %d, %v; want %d", tt.lineage, tt.args, got.Keep, err, tt.want)
 		}
 	}
-	err := opsApp(func(c *cli.Context) error {
-		s, err := clbcli.Resolve(c, io.Discard)
-		if err != nil {
-			return err
-		}
-		_, err = Deploy(c, s, "example.test")
-		return err
-	}).Run([]string{"x", "op", "--config", file, "--keep", "-1"})
-	if clbcli.ExitCode(err) != 2 {
+	if _, err := deployOptions("example.test", "--config", file, "--keep", "-1"); clbcli.ExitCode(err) != 2 {
 		t.Errorf("--keep -1: %v", err)
 	}
 }
@@ -80,15 +75,7 @@ func TestDeployRegions(t *testing.T) {
 		if tt.env == "" {
 			os.Unsetenv("CLBCERT_REGIONS")
 		}
-		var got deploy.Options
-		err := opsApp(func(c *cli.Context) error {
-			s, err := clbcli.Resolve(c, io.Discard)
-			if err != nil {
-				return err
-			}
-			got, err = Deploy(c, s, tt.lineage)
-			return err
-		}).Run(append([]string{"x", "op", "--config", file}, tt.args...))
+		got, err := deployOptions(tt.lineage, append([]string{"--config", file}, tt.args...)...)
 		if err != nil || !slices.Equal(got.Regions, tt.want) {
 			t.Errorf("%s env %q %v: regions %v, %v; want %v", tt.lineage, tt.env, tt.args, got.Regions, err, tt.want)
 		}
