@@ -296,12 +296,7 @@ func TestDescribeTargets(t *testing.T) {
 		"lbl-tls00001": sorted(web1, web2), "lbl-tcp00001": {},
 		"lbl-https001/loc-www00001": {web1}, "lbl-https001/loc-api00001": {web2},
 	}
-	tests := []struct {
-		name string
-		mod  func(*clbsdk.DescribeTargetsRequest)
-		want shape
-		code string
-	}{
+	tests := []describeCase[clbsdk.DescribeTargetsRequest, shape]{
 		{"everything", func(*clbsdk.DescribeTargetsRequest) {}, all, ""},
 		{"by listener", func(r *clbsdk.DescribeTargetsRequest) { r.ListenerIds = []*string{ptr("lbl-tcp00001")} }, shape{"lbl-tcp00001": {}}, ""},
 		{"by protocol", func(r *clbsdk.DescribeTargetsRequest) { r.Protocol = ptr("HTTPS") },
@@ -322,14 +317,29 @@ func TestDescribeTargets(t *testing.T) {
 		{"other region", func(r *clbsdk.DescribeTargetsRequest) { r.LoadBalancerId = ptr("lb-balsh001") }, nil, codeLBIDNotFound},
 		{"no load balancer", func(r *clbsdk.DescribeTargetsRequest) { r.LoadBalancerId = nil }, nil, codeMissingParameter},
 	}
-	for _, tt := range tests {
+	runDescribeCases(t, describe, tests)
+}
+
+// describeCase is a row of a describe table: mod changes the table's base
+// request; the answer, in fmt.Sprint's form, is want, or the call fails with code.
+type describeCase[R, W any] struct {
+	name string
+	mod  func(*R)
+	want W
+	code string
+}
+
+// runDescribeCases runs each case through describe.
+func runDescribeCases[R, W any](t *testing.T, describe func(func(*R)) (W, error), cases []describeCase[R, W]) {
+	t.Helper()
+	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := describe(tt.mod)
 			if sdkCode(err) != tt.code {
 				t.Fatalf("got %v, want %q", err, tt.code)
 			}
 			if err == nil && fmt.Sprint(got) != fmt.Sprint(tt.want) {
-				t.Errorf("got %v\nwant %v", got, tt.want)
+				t.Errorf("got  %v\nwant %v", got, tt.want)
 			}
 		})
 	}
@@ -367,12 +377,7 @@ func TestDescribeTargetHealth(t *testing.T) {
 		}
 		return out, nil
 	}
-	tests := []struct {
-		name string
-		mod  func(*clbsdk.DescribeTargetHealthRequest)
-		want report
-		code string
-	}{
+	tests := []describeCase[clbsdk.DescribeTargetHealthRequest, report]{
 		{"everything", func(*clbsdk.DescribeTargetHealthRequest) {}, report{
 			"lb-bal00001/lbl-tls00001/":             web1 + "=Unknown(false,3) " + web2 + "=Unknown(false,10) ",
 			"lb-bal00001/lbl-tcp00001/":             "",
@@ -399,17 +404,7 @@ func TestDescribeTargetHealth(t *testing.T) {
 		}, nil, codeLBIDNotFound},
 		{"malformed id", func(r *clbsdk.DescribeTargetHealthRequest) { r.LoadBalancerIds = []*string{ptr("bal-1")} }, nil, codeFormatError},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := describe(tt.mod)
-			if sdkCode(err) != tt.code {
-				t.Fatalf("got %v, want %q", err, tt.code)
-			}
-			if err == nil && fmt.Sprint(got) != fmt.Sprint(tt.want) {
-				t.Errorf("got  %v\nwant %v", got, tt.want)
-			}
-		})
-	}
+	runDescribeCases(t, describe, tests)
 }
 
 // TestTargetHealthFromChecker reads what the data plane's health checker found about real
