@@ -9,7 +9,6 @@ import (
 
 	"github.com/clbcert/clbcert/internal/simtest"
 	certbinding "github.com/clbcert/clbcert/pkg/binding"
-	"github.com/clbcert/clbcert/pkg/inventory"
 	"github.com/clbcert/clbcert/pkg/tcsim"
 )
 
@@ -32,14 +31,7 @@ func TestMemberHandshakes(t *testing.T) {
 			{ID: "lbl-one00001", Protocol: "TCP_SSL", CertID: "EccCrt01"},
 		}}}},
 	})
-	c, err := inventory.New(simtest.Config(t, sim), inventory.Options{Fingerprints: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	inv, err := c.Collect(context.Background(), []string{"ap-guangzhou"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	inv := collect(t, sim)
 	f := &facts{inv: inv, members: map[string]probe{}}
 	for _, b := range inv.Bindings() {
 		jobs := memberJobs(b, "example.test", inv.Certificates)

@@ -30,6 +30,12 @@ func twoListeners(t *testing.T) (*tcsim.Sim, *inventory.Inventory) {
 			{ID: "lbl-sni00001", Protocol: "HTTPS", SNI: true, Rules: []tcsim.RuleSpec{{Domain: "other.test", CertID: "OtherCrt"}}},
 		}}}},
 	})
+	return sim, collect(t, sim)
+}
+
+// collect is the inventory of sim's ap-guangzhou, with fingerprints.
+func collect(t *testing.T, sim *tcsim.Sim) *inventory.Inventory {
+	t.Helper()
 	c, err := inventory.New(simtest.Config(t, sim), inventory.Options{Fingerprints: true})
 	if err != nil {
 		t.Fatal(err)
@@ -38,7 +44,7 @@ func twoListeners(t *testing.T) (*tcsim.Sim, *inventory.Inventory) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return sim, inv
+	return inv
 }
 
 func binding(t *testing.T, inv *inventory.Inventory, target string) inventory.Binding {
@@ -165,14 +171,7 @@ func TestHandshakeLeafOnlyChain(t *testing.T) {
 			{ID: "lbl-plain001", Protocol: "HTTPS", CertID: "LeafOnly", Rules: []tcsim.RuleSpec{{Domain: "www.example.test"}}},
 		}}}},
 	})
-	c, err := inventory.New(simtest.Config(t, sim), inventory.Options{Fingerprints: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	inv, err := c.Collect(context.Background(), []string{"ap-guangzhou"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	inv := collect(t, sim)
 	b := binding(t, inv, "lb-probe001/lbl-plain001")
 	p := testProber().handshake(context.Background(), b.Addr, b.ServerName, tls.VersionTLS12, tls.VersionTLS13, nil)
 	if p.Err != nil || len(p.Chain) != 1 {
