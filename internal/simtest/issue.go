@@ -107,7 +107,15 @@ func HandUploadedUntil(tb testing.TB, id string, notAfter time.Time, names ...st
 // HandUploadedKeyUntil is HandUploadedUntil with a key of algorithm alg.
 func HandUploadedKeyUntil(tb testing.TB, id string, alg binding.Algorithm, notAfter time.Time, names ...string) tcsim.CertSpec {
 	tb.Helper()
-	dir := IssueKey(tb, tb.TempDir(), names[0], alg, notAfter.Add(-90*24*time.Hour), notAfter, names...)
+	return HandUploadedBetween(tb, id, alg, notAfter.Add(-90*24*time.Hour), notAfter, names...)
+}
+
+// HandUploadedBetween is HandUploadedKeyUntil valid from notBefore: for a
+// certificate not valid yet, or one that has expired, or lived longer or
+// shorter than 90 days.
+func HandUploadedBetween(tb testing.TB, id string, alg binding.Algorithm, notBefore, notAfter time.Time, names ...string) tcsim.CertSpec {
+	tb.Helper()
+	dir := IssueKey(tb, tb.TempDir(), names[0], alg, notBefore, notAfter, names...)
 	l, err := lineage.Load(dir, notAfter.Add(-time.Hour))
 	if err != nil {
 		tb.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/clbcert/clbcert/internal/simtest"
+	certbinding "github.com/clbcert/clbcert/pkg/binding"
 	"github.com/clbcert/clbcert/pkg/doctor"
 	"github.com/clbcert/clbcert/pkg/inventory"
 	"github.com/clbcert/clbcert/pkg/tcsim"
@@ -161,7 +162,7 @@ func TestEachFindingFromItsTopology(t *testing.T) {
 		{
 			name: "certificate expires in 5 days, half its renewal window gone",
 			change: func(t *testing.T, o *tcsim.Options) {
-				o.Certificates = append(o.Certificates, issued(t, "SoonCrt1", now.AddDate(0, -2, 0), now.Add(5*24*time.Hour+time.Hour), "example.test"))
+				o.Certificates = append(o.Certificates, simtest.HandUploadedBetween(t, "SoonCrt1", certbinding.ECC, now.AddDate(0, -2, 0), now.Add(5*24*time.Hour+time.Hour), "example.test"))
 				listener(o, lblTLS).CertID = "SoonCrt1"
 			},
 			want: []want{{doctor.CheckCertDates, doctor.Critical, "certificate SoonCrt1 on " + lbWeb + "/" + lblTLS, []string{"121 hours left", "less than half"}}},
@@ -170,7 +171,7 @@ func TestEachFindingFromItsTopology(t *testing.T) {
 		{
 			name: "certificate expires in 20 days, its renewal overdue",
 			change: func(t *testing.T, o *tcsim.Options) {
-				o.Certificates = append(o.Certificates, issued(t, "SoonCrt2", now.AddDate(0, -2, 0), now.Add(20*24*time.Hour+time.Hour), "example.test"))
+				o.Certificates = append(o.Certificates, simtest.HandUploadedBetween(t, "SoonCrt2", certbinding.ECC, now.AddDate(0, -2, 0), now.Add(20*24*time.Hour+time.Hour), "example.test"))
 				listener(o, lblTLS).CertID = "SoonCrt2"
 			},
 			want: []want{{doctor.CheckCertDates, doctor.Warning, "certificate SoonCrt2", []string{"renewal overdue", "20 days left"}}},
@@ -179,7 +180,7 @@ func TestEachFindingFromItsTopology(t *testing.T) {
 		{
 			name: "certificate expired",
 			change: func(t *testing.T, o *tcsim.Options) {
-				o.Certificates = append(o.Certificates, issued(t, "OldCrt01", now.AddDate(0, -3, 0), now.Add(-24*time.Hour), "example.test"))
+				o.Certificates = append(o.Certificates, simtest.HandUploadedBetween(t, "OldCrt01", certbinding.ECC, now.AddDate(0, -3, 0), now.Add(-24*time.Hour), "example.test"))
 				listener(o, lblTLS).CertID = "OldCrt01"
 			},
 			want: []want{{doctor.CheckCertDates, doctor.Critical, "certificate OldCrt01", []string{"expired on"}}},
@@ -188,7 +189,7 @@ func TestEachFindingFromItsTopology(t *testing.T) {
 		{
 			name: "certificate not yet valid",
 			change: func(t *testing.T, o *tcsim.Options) {
-				o.Certificates = append(o.Certificates, issued(t, "NewCrt01", now.Add(48*time.Hour), now.AddDate(0, 3, 0), "example.test"))
+				o.Certificates = append(o.Certificates, simtest.HandUploadedBetween(t, "NewCrt01", certbinding.ECC, now.Add(48*time.Hour), now.AddDate(0, 3, 0), "example.test"))
 				listener(o, lblTLS).CertID = "NewCrt01"
 			},
 			want: []want{{doctor.CheckCertDates, doctor.Critical, "certificate NewCrt01", []string{"not valid until"}}},

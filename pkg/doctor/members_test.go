@@ -1,18 +1,15 @@
 package doctor_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"math/big"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/clbcert/clbcert/internal/simtest"
+	"github.com/clbcert/clbcert/internal/testpki"
 	certbinding "github.com/clbcert/clbcert/pkg/binding"
 	"github.com/clbcert/clbcert/pkg/doctor"
 	"github.com/clbcert/clbcert/pkg/tcsim"
@@ -22,20 +19,15 @@ import (
 // the SSL service under id.
 func clientCA(t *testing.T, id string, notAfter time.Time) tcsim.CertSpec {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "doctor client CA " + id},
+	ca, _, err := testpki.Issue(&x509.Certificate{
+		Subject:   pkix.Name{CommonName: "doctor client CA " + id},
 		NotBefore: notAfter.AddDate(-5, 0, 0), NotAfter: notAfter,
 		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return tcsim.CertSpec{ID: id, Alias: "client CA", CertPEM: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})), Type: "CA"}
+	return tcsim.CertSpec{ID: id, Alias: "client CA", CertPEM: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Raw})), Type: "CA"}
 }
 
 // Dual bindings and mutual TLS: each variant of the healthy site must give exactly its

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/clbcert/clbcert/internal/simtest"
+	certbinding "github.com/clbcert/clbcert/pkg/binding"
 	"github.com/clbcert/clbcert/pkg/doctor"
 	"github.com/clbcert/clbcert/pkg/inventory"
 	"github.com/clbcert/clbcert/pkg/ssl"
@@ -22,7 +23,7 @@ func TestProductFindings(t *testing.T) {
 	day := 24 * time.Hour
 	certbot := t.TempDir()
 	simtest.Issue(t, certbot, "example.test", now.Add(-day), now.Add(89*day), "example.test", "*.example.test")
-	old := issued(t, "OldCrt01", now.Add(-80*day), now.Add(10*day), "example.test", "*.example.test")
+	old := simtest.HandUploadedBetween(t, "OldCrt01", certbinding.ECC, now.Add(-80*day), now.Add(10*day), "example.test", "*.example.test")
 	tests := []struct {
 		name        string
 		products    []string
