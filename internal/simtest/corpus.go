@@ -80,6 +80,29 @@ func ThreeTargets(certs ...tcsim.CertSpec) tcsim.Options {
 	}
 }
 
+// DualTargets is an account whose RSA certificate rsa and ECC certificate ecc (for
+// example.test and *.example.test) are a pair on lb-dual1's listener lbl-dual1 (rule
+// www.example.test) and SNI domain lbl-sni1/example.test; rsa alone is on SNI domain
+// lbl-sni1/api.example.test and on lbl-mtls1 (rule www.example.test), MUTUAL + OPTIONAL
+// with the corpus root as client CA ClientCA.
+func DualTargets(tb testing.TB, rsa, ecc tcsim.CertSpec) tcsim.Options {
+	tb.Helper()
+	return tcsim.Options{
+		Certificates: []tcsim.CertSpec{rsa, ecc, ClientCA(tb, "ClientCA")},
+		Topology: tcsim.Topology{LoadBalancers: []tcsim.LoadBalancerSpec{
+			{ID: "lb-dual1", Region: "ap-guangzhou", VIP: "127.0.0.41", Listeners: []tcsim.ListenerSpec{
+				{ID: "lbl-dual1", Protocol: "HTTPS", CertID: rsa.ID, ExtCertIDs: []string{ecc.ID}, Rules: []tcsim.RuleSpec{{Domain: "www.example.test"}}},
+				{ID: "lbl-sni1", Protocol: "HTTPS", SNI: true, Rules: []tcsim.RuleSpec{
+					{Domain: "example.test", CertID: rsa.ID, ExtCertIDs: []string{ecc.ID}},
+					{Domain: "api.example.test", CertID: rsa.ID}}},
+				{ID: "lbl-mtls1", Protocol: "HTTPS", CertID: rsa.ID, SSLMode: "MUTUAL", CertCaID: "ClientCA", SSLVerifyClient: "OPTIONAL",
+					Rules: []tcsim.RuleSpec{{Domain: "www.example.test"}}},
+			}},
+		}},
+		TaskDelay: 20 * time.Millisecond,
+	}
+}
+
 // ServedLeaf is the SHA-256 of the leaf a TLS client asking for serverName
 // gets at addr (a sim listener's VIP:port).
 func ServedLeaf(tb testing.TB, addr, serverName string) string {

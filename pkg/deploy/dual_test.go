@@ -20,24 +20,9 @@ import (
 func dualAccount(t *testing.T) tcsim.Options {
 	names := []string{"example.test", "*.example.test"}
 	soon := time.Now().Add(10 * 24 * time.Hour)
-	return tcsim.Options{
-		Certificates: []tcsim.CertSpec{
-			simtest.HandUploadedKeyUntil(t, "HandRSA", binding.RSA, soon, names...),
-			simtest.HandUploadedKeyUntil(t, "HandECC", binding.ECC, soon, names...),
-			simtest.ClientCA(t, "ClientCA"),
-		},
-		Topology: tcsim.Topology{LoadBalancers: []tcsim.LoadBalancerSpec{
-			{ID: "lb-dual1", Region: "ap-guangzhou", VIP: "127.0.0.41", Listeners: []tcsim.ListenerSpec{
-				{ID: "lbl-dual1", Protocol: "HTTPS", CertID: "HandRSA", ExtCertIDs: []string{"HandECC"}, Rules: []tcsim.RuleSpec{{Domain: "www.example.test"}}},
-				{ID: "lbl-sni1", Protocol: "HTTPS", SNI: true, Rules: []tcsim.RuleSpec{
-					{Domain: "example.test", CertID: "HandRSA", ExtCertIDs: []string{"HandECC"}},
-					{Domain: "api.example.test", CertID: "HandRSA"}}},
-				{ID: "lbl-mtls1", Protocol: "HTTPS", CertID: "HandRSA", SSLMode: "MUTUAL", CertCaID: "ClientCA", SSLVerifyClient: "OPTIONAL",
-					Rules: []tcsim.RuleSpec{{Domain: "www.example.test"}}},
-			}},
-		}},
-		TaskDelay: 20 * time.Millisecond,
-	}
+	return simtest.DualTargets(t,
+		simtest.HandUploadedKeyUntil(t, "HandRSA", binding.RSA, soon, names...),
+		simtest.HandUploadedKeyUntil(t, "HandECC", binding.ECC, soon, names...))
 }
 
 // bound is a binding as tcsim serves it, for comparing.

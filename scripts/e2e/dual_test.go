@@ -49,22 +49,10 @@ func TestDualCertificatesRotateTogether(t *testing.T) {
 	soon := time.Now().Add(10 * 24 * time.Hour)
 	handRSA := simtest.HandUploadedKeyUntil(t, "HandRSA", binding.RSA, soon, names...)
 	handECC := simtest.HandUploadedKeyUntil(t, "HandECC", binding.ECC, soon, names...)
-	w := newWorld(t, tcsim.Options{
-		Zones:        []tcsim.ZoneSpec{{Name: "example.test"}},
-		Certificates: []tcsim.CertSpec{handRSA, handECC, simtest.ClientCA(t, "ClientCA")},
-		Topology: tcsim.Topology{LoadBalancers: []tcsim.LoadBalancerSpec{
-			{ID: "lb-gzdual1", Region: "ap-guangzhou", VIP: "127.0.0.51", Listeners: []tcsim.ListenerSpec{
-				{ID: "lbl-dual1", Protocol: "HTTPS", CertID: "HandRSA", ExtCertIDs: []string{"HandECC"}, Rules: []tcsim.RuleSpec{{Domain: "www.example.test"}}},
-				{ID: "lbl-sni1", Protocol: "HTTPS", SNI: true, Rules: []tcsim.RuleSpec{
-					{Domain: "example.test", CertID: "HandRSA", ExtCertIDs: []string{"HandECC"}},
-					{Domain: "api.example.test", CertID: "HandRSA"}}},
-				{ID: "lbl-mtls1", Protocol: "HTTPS", CertID: "HandRSA", SSLMode: "MUTUAL", CertCaID: "ClientCA", SSLVerifyClient: "OPTIONAL",
-					Rules: []tcsim.RuleSpec{{Domain: "www.example.test"}}},
-			}},
-		}},
-		TaskDelay:        100 * time.Millisecond,
-		PropagationDelay: time.Second,
-	})
+	opts := simtest.DualTargets(t, handRSA, handECC)
+	opts.Zones = []tcsim.ZoneSpec{{Name: "example.test"}}
+	opts.TaskDelay, opts.PropagationDelay = 100*time.Millisecond, time.Second
+	w := newWorld(t, opts)
 	places := []struct{ lbl, domain, sni string }{
 		{"lbl-dual1", "", "www.example.test"},
 		{"lbl-sni1", "example.test", "example.test"},
@@ -85,8 +73,8 @@ func TestDualCertificatesRotateTogether(t *testing.T) {
 		t.Helper()
 		for _, p := range places {
 			wantRSA, wantECC := want(p.lbl, p.domain)
-			addr := w.sim.ListenerAddr("lb-gzdual1", p.lbl)
-			b, _ := w.sim.Binding("lb-gzdual1", p.lbl, p.domain)
+			addr := w.sim.ListenerAddr("lb-dual1", p.lbl)
+			b, _ := w.sim.Binding("lb-dual1", p.lbl, p.domain)
 			if n := 1 + min(len(wantECC), 1); len(b.CertIDs) != n {
 				t.Errorf("%s: %s/%s holds %v, want %d certificates", when, p.lbl, p.domain, b.CertIDs, n)
 			}
