@@ -6,46 +6,18 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 	sslsdk "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/ssl/v20191205"
 
+	"github.com/clbcert/clbcert/internal/clocktest"
 	"github.com/clbcert/clbcert/internal/simtest"
 	"github.com/clbcert/clbcert/pkg/lineage"
 	"github.com/clbcert/clbcert/pkg/ssl"
 	"github.com/clbcert/clbcert/pkg/tcsim"
 )
-
-// fakeClock is the clock of both the client's polling and the simulator: Sleep moves it, so
-// the SSL service's records advance exactly as far as the client waited. It starts at the
-// real time, because the SDK signs with the real time and tcsim allows 5 minutes of skew.
-type fakeClock struct {
-	mu    sync.Mutex
-	now   time.Time
-	slept time.Duration
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{now: time.Now()} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	c.slept += d
-	return nil
-}
 
 const (
 	oldID   = "Old00001"
@@ -78,13 +50,15 @@ func topology() tcsim.Topology {
 
 type world struct {
 	sim    *tcsim.Sim
-	clock  *fakeClock
+	clock  *clocktest.Clock
 	client *ssl.Client
 }
 
 func newWorld(t *testing.T, top tcsim.Topology) *world {
 	t.Helper()
-	clock := newFakeClock()
+	// The clock of both the client's polling and the simulator: the SSL service's
+	// records advance exactly as far as the client waited.
+	clock := clocktest.New(time.Now())
 	sim := simtest.Start(t, tcsim.Options{
 		Topology: top, Now: clock.Now, ProductTaskDelay: 3 * time.Second,
 		Certificates: []tcsim.CertSpec{
@@ -237,8 +211,12 @@ func TestMoveAcrossTypes(t *testing.T) {
 	if w.sim.Calls("UpdateCertificateRecordRetry") != 0 {
 		t.Errorf("nothing failed, but a retry was asked for")
 	}
-	if w.clock.slept > 2*time.Minute {
-		t.Errorf("polling took %s of the clock", w.clock.slept)
+	var slept time.Duration
+	for _, d := range w.clock.Slept() {
+		slept += d
+	}
+	if slept > 2*time.Minute {
+		t.Errorf("polling took %s of the clock", slept)
 	}
 
 	// Nothing to move is no call at all.

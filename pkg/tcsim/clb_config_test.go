@@ -9,6 +9,8 @@ import (
 
 	clbsdk "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/clb/v20180317"
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
+
+	"github.com/clbcert/clbcert/internal/clocktest"
 )
 
 func setConfig(op string, mod func(*clbsdk.SetCustomizedConfigForLoadBalancerRequest)) *clbsdk.SetCustomizedConfigForLoadBalancerRequest {
@@ -187,7 +189,7 @@ func TestCustomizedConfigLifecycle(t *testing.T) {
 }
 
 func TestCustomizedConfigBindsSeveral(t *testing.T) {
-	clock := newFakeClock()
+	clock := clocktest.New(time.Now())
 	w := newBalWorld(t, Options{Now: clock.Now, TaskDelay: 2 * time.Second, Topology: Topology{
 		CustomizedConfigs: []CustomizedConfigSpec{{ID: "pz-tls00001", Name: "tls", Region: gz, Content: "ssl_protocols TLSv1.2;"}},
 	}})

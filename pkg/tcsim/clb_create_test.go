@@ -12,6 +12,8 @@ import (
 
 	clbsdk "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/clb/v20180317"
 	sslsdk "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/ssl/v20191205"
+
+	"github.com/clbcert/clbcert/internal/clocktest"
 )
 
 // dualVIP is lb-dual0001's VIP.
@@ -282,7 +284,7 @@ func TestCreateListenerBusy(t *testing.T) {
 }
 
 func TestCreateListenerTaskDelay(t *testing.T) {
-	clock := newFakeClock()
+	clock := clocktest.New(time.Now())
 	w := newCLBWorld(t, Options{Now: clock.Now, TaskDelay: 3 * time.Second})
 	req := clbsdk.NewCreateListenerRequest()
 	req.LoadBalancerId, req.Protocol, req.Ports = ptr("lb-web00001"), ptr("TCP_SSL"), []*int64{ptr(freePort(t, "127.0.0.31"))}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	clbsdk "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/clb/v20180317"
+
+	"github.com/clbcert/clbcert/internal/clocktest"
 )
 
 // balWorld is a simulator whose listeners and rules balance over two backends:
@@ -289,7 +291,7 @@ func TestModifyListenerBalancingRefusals(t *testing.T) {
 // TestBalancingTask: a change is invisible until its task is due, the load balancer refuses
 // other changes meanwhile, and switching the check off and on restarts the targets' health.
 func TestBalancingTask(t *testing.T) {
-	clock := newFakeClock()
+	clock := clocktest.New(time.Now())
 	w := newBalWorld(t, Options{Now: clock.Now, TaskDelay: 3 * time.Second})
 	setTargetCounters(t, w.s, "lb-bal00001", "lbl-tls00001", 4, 1)
 

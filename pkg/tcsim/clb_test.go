@@ -15,6 +15,8 @@ import (
 
 	clbsdk "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/clb/v20180317"
 	sslsdk "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/ssl/v20191205"
+
+	"github.com/clbcert/clbcert/internal/clocktest"
 )
 
 const (
@@ -191,7 +193,7 @@ func listenerCert(t *testing.T, c *clbsdk.Client, lbID, listenerID string) strin
 }
 
 func TestModifyListenerTask(t *testing.T) {
-	clock := newFakeClock()
+	clock := clocktest.New(time.Now())
 	w := newCLBWorld(t, Options{Now: clock.Now, TaskDelay: 3 * time.Second})
 	newID := w.addCert(t, "www.example.test")
 	if got := w.servedLeaf(t, "lb-web00001", "lbl-https001", "www.example.test"); got != "WwwOld01" {

@@ -10,6 +10,8 @@ import (
 
 	"github.com/miekg/dns"
 	dnspodsdk "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/dnspod/v20210323"
+
+	"github.com/clbcert/clbcert/internal/clocktest"
 )
 
 // TestDNSPodParamsMatchSDK guards strict decoding: every name the SDK can send must be known,
@@ -311,7 +313,7 @@ func TestDescribeRecordList(t *testing.T) {
 }
 
 func TestListingDelay(t *testing.T) {
-	clock := newFakeClock()
+	clock := clocktest.New(time.Now())
 	s := startSim(t, Options{Now: clock.Now, ListingDelay: 30 * time.Second, Zones: []ZoneSpec{{Name: "example.test"}}})
 	c := dnspodClient(t, s, s.Credential())
 	if _, err := c.CreateRecord(createTXT("example.test", "_acme-challenge", "v")); err != nil {

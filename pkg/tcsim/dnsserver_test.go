@@ -10,12 +10,14 @@ import (
 
 	"github.com/miekg/dns"
 	dnspodsdk "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/dnspod/v20210323"
+
+	"github.com/clbcert/clbcert/internal/clocktest"
 )
 
 const acmeName = "_acme-challenge.example.test."
 
 func TestPropagationDelayAndLag(t *testing.T) {
-	clock := newFakeClock()
+	clock := clocktest.New(time.Now())
 	s := startSim(t, Options{
 		Now:              clock.Now,
 		PropagationDelay: 60 * time.Second,
@@ -88,7 +90,7 @@ func TestPropagationDelayAndLag(t *testing.T) {
 }
 
 func TestAddRecordPropagates(t *testing.T) {
-	clock := newFakeClock()
+	clock := clocktest.New(time.Now())
 	s := startSim(t, Options{Now: clock.Now, PropagationDelay: 10 * time.Second, Zones: []ZoneSpec{{Name: "example.test"}}})
 	if _, err := s.AddRecord("example.test", RecordSpec{Name: "_acme-challenge", Type: "TXT", Value: "other-client"}); err != nil {
 		t.Fatal(err)

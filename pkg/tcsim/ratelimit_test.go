@@ -3,10 +3,12 @@ package tcsim
 import (
 	"testing"
 	"time"
+
+	"github.com/clbcert/clbcert/internal/clocktest"
 )
 
 func TestRateLimiter(t *testing.T) {
-	clock := newFakeClock()
+	clock := clocktest.New(time.Now())
 	l := newRateLimiter(map[string]int{"CreateRecord": 2, "Free": 0}, clock.Now)
 	steps := []struct {
 		advance time.Duration

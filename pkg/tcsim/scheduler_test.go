@@ -5,6 +5,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/clbcert/clbcert/internal/clocktest"
 )
 
 func cands(weights ...int) []candidate {
@@ -106,7 +108,7 @@ func TestIPHashStable(t *testing.T) {
 }
 
 func TestSessionPersistence(t *testing.T) {
-	clock := newFakeClock()
+	clock := clocktest.New(time.Now())
 	b := newBalancer(clock.Now)
 	set := backendSet{key: "lb/l", scheduler: schedWRR, sessionExpire: 30, eligible: cands(10, 10)}
 	first, _ := b.pick(set, "127.0.0.2")

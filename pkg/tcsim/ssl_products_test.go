@@ -13,6 +13,8 @@ import (
 	"time"
 
 	sslsdk "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/ssl/v20191205"
+
+	"github.com/clbcert/clbcert/internal/clocktest"
 )
 
 func TestSSLProductsParamsMatchSDK(t *testing.T) {
@@ -342,7 +344,7 @@ func TestBindResourceTask(t *testing.T) {
 }
 
 func TestBindResourceTaskCacheExpires(t *testing.T) {
-	clock := newFakeClock()
+	clock := clocktest.New(time.Now())
 	w := newProductWorld(t, Options{Now: clock.Now, ProductTaskDelay: 2 * time.Second})
 	first := w.bindTask(t, 1, oldCertID)[0]
 	if r := w.taskResult(t, first); *r.Status != bindTaskRunning {
@@ -758,7 +760,7 @@ func TestUpdateCertificateInstanceInline(t *testing.T) {
 }
 
 func TestUpdateDetailsMoveWithTime(t *testing.T) {
-	clock := newFakeClock()
+	clock := clocktest.New(time.Now())
 	w := newProductWorld(t, Options{Now: clock.Now, ProductTaskDelay: 5 * time.Second})
 	newID := upload(t, w.ssl, w.next, "next")
 	id, _ := w.update(t, updateRequest(oldCertID, newID, "cdn"))
@@ -773,7 +775,7 @@ func TestUpdateDetailsMoveWithTime(t *testing.T) {
 		}
 	}
 	// The data plane sees the change without anyone polling the record.
-	clock2 := newFakeClock()
+	clock2 := clocktest.New(time.Now())
 	w2 := newProductWorld(t, Options{Now: clock2.Now, ProductTaskDelay: 5 * time.Second})
 	next2 := upload(t, w2.ssl, w2.next, "next")
 	w2.update(t, updateRequest(oldCertID, next2, "cdn"))
@@ -786,7 +788,7 @@ func TestUpdateDetailsMoveWithTime(t *testing.T) {
 // A CLB listener and SNI domain an update moves serve the new certificate, and the old one
 // can be deleted, once the details' time has passed: no one has to poll the record.
 func TestUpdateOfCLBMovesWithTime(t *testing.T) {
-	clock := newFakeClock()
+	clock := clocktest.New(time.Now())
 	w := newProductWorld(t, Options{Now: clock.Now, ProductTaskDelay: 5 * time.Second})
 	newID := upload(t, w.ssl, w.next, "next")
 	w.update(t, updateRequest(oldCertID, newID, "clb", "cdn", "teo", "waf", "cos"))

@@ -9,56 +9,16 @@ import (
 	"time"
 
 	tcerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
+
+	"github.com/clbcert/clbcert/internal/clocktest"
 )
 
-// fakeClock drives a Limiter (and a Caller) without real time. Sleeping
-// records the duration; with advance set it also moves the clock, as a real
-// sleep would, which only makes sense for one goroutine at a time.
-type fakeClock struct {
-	mu      sync.Mutex
-	t       time.Time
-	advance bool
-	slept   []time.Duration
-}
+// epoch is where the tests' clocks start: nothing here signs a request.
+var epoch = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 
-func newFakeClock(advance bool) *fakeClock {
-	return &fakeClock{t: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), advance: advance}
-}
-
-func (c *fakeClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func (c *fakeClock) sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.slept = append(c.slept, d)
-	if c.advance {
-		c.t = c.t.Add(d)
-	}
-	return nil
-}
-
-func (c *fakeClock) sleeps() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return slices.Clone(c.slept)
-}
-
-func fakeLimiter(overrides map[string]Rate, clock *fakeClock) *Limiter {
+func fakeLimiter(overrides map[string]Rate, clock *clocktest.Clock) *Limiter {
 	l := NewLimiter(overrides)
-	l.now, l.sleep = clock.now, clock.sleep
+	l.now, l.sleep = clock.Now, clock.Sleep
 	return l
 }
 
@@ -125,17 +85,17 @@ func TestLimiterSpacesCalls(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clock := newFakeClock(false)
-			start := clock.now()
+			clock := clocktest.Still(epoch)
+			start := clock.Now()
 			l := fakeLimiter(tt.overrides, clock)
 			for i, c := range tt.calls {
-				clock.add(start.Add(c.at).Sub(clock.now()))
-				before := len(clock.sleeps())
+				clock.Advance(start.Add(c.at).Sub(clock.Now()))
+				before := len(clock.Slept())
 				if err := l.Wait(context.Background(), c.product+".tencentcloudapi.com", c.product, c.action); err != nil {
 					t.Fatal(err)
 				}
 				var got time.Duration
-				if s := clock.sleeps(); len(s) > before {
+				if s := clock.Slept(); len(s) > before {
 					got = s[before]
 				}
 				if got != c.wait {
@@ -150,7 +110,7 @@ func TestLimiterSpacesCalls(t *testing.T) {
 // calls of an action share one, and none is skipped.
 func TestLimiterConcurrentCallers(t *testing.T) {
 	const n, burst = 100, 5 // CLB's default burst
-	clock := newFakeClock(false)
+	clock := clocktest.Still(epoch)
 	l := fakeLimiter(nil, clock)
 	var wg sync.WaitGroup
 	for range n {
@@ -163,7 +123,7 @@ func TestLimiterConcurrentCallers(t *testing.T) {
 		}
 	}
 	wg.Wait()
-	got := clock.sleeps()
+	got := clock.Slept()
 	slices.Sort(got)
 	var want []time.Duration
 	for i := 1; i <= n-burst; i++ {
@@ -189,7 +149,7 @@ func TestLimiterWaitEndsWithContext(t *testing.T) {
 		}
 	})
 	t.Run("an ended context takes no slot", func(t *testing.T) {
-		clock := newFakeClock(false)
+		clock := clocktest.Still(epoch)
 		l := fakeLimiter(map[string]Rate{"clb": {PerSecond: 20, Burst: 1}}, clock)
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
@@ -202,7 +162,7 @@ func TestLimiterWaitEndsWithContext(t *testing.T) {
 		if err := l.Wait(context.Background(), "clb.tencentcloudapi.com", "clb", "ModifyListener"); err != nil {
 			t.Fatal(err)
 		}
-		if got := clock.sleeps(); !slices.Equal(got, []time.Duration{50 * time.Millisecond}) {
+		if got := clock.Slept(); !slices.Equal(got, []time.Duration{50 * time.Millisecond}) {
 			t.Fatalf("waits %v, want [50ms]: the cancelled call must not have taken a slot", got)
 		}
 	})
@@ -211,11 +171,11 @@ func TestLimiterWaitEndsWithContext(t *testing.T) {
 // Do waits for the limiter before every attempt, retries included, and the
 // time spent queued there does not use up MaxElapsed.
 func TestDoWaitsForTheLimiter(t *testing.T) {
-	clock := newFakeClock(true)
+	clock := clocktest.New(epoch)
 	var waits []time.Duration
 	c := testCaller(&waits)
-	c.now = clock.now
-	c.sleep = clock.sleep
+	c.now = clock.Now
+	c.sleep = clock.Sleep
 	c.Limiter = fakeLimiter(map[string]Rate{"dnspod": {PerSecond: 1}}, clock)
 	c.Policy = RetryPolicy{MaxAttempts: 5, MaxElapsed: time.Second, Base: 250 * time.Millisecond, Cap: time.Second}
 	calls := 0
@@ -232,7 +192,7 @@ func TestDoWaitsForTheLimiter(t *testing.T) {
 	// Attempt 1 at 0 s; backoff 250 ms; attempt 2 waits for its slot at 1 s;
 	// backoff 500 ms; attempt 3 waits for its slot at 2 s.
 	want := []time.Duration{250 * time.Millisecond, 750 * time.Millisecond, 500 * time.Millisecond, 500 * time.Millisecond}
-	if got := clock.sleeps(); calls != 3 || !slices.Equal(got, want) {
+	if got := clock.Slept(); calls != 3 || !slices.Equal(got, want) {
 		t.Fatalf("%d calls, sleeps %v; want 3 calls and %v", calls, got, want)
 	}
 
@@ -250,7 +210,7 @@ func TestDoWaitsForTheLimiter(t *testing.T) {
 // The service counts each action's calls per access region, the host a call
 // reaches: regional hosts have a budget each, the plain host one of its own.
 func TestLimiterBudgetPerAccessRegion(t *testing.T) {
-	clock := newFakeClock(false)
+	clock := clocktest.Still(epoch)
 	l := fakeLimiter(map[string]Rate{"clb": {PerSecond: 20, Burst: 1}}, clock)
 	calls := []struct {
 		host string
@@ -263,12 +223,12 @@ func TestLimiterBudgetPerAccessRegion(t *testing.T) {
 		{"clb.ap-shanghai.tencentcloudapi.com", 50 * time.Millisecond},
 	}
 	for i, c := range calls {
-		before := len(clock.sleeps())
+		before := len(clock.Slept())
 		if err := l.Wait(context.Background(), c.host, "clb", "ModifyListener"); err != nil {
 			t.Fatal(err)
 		}
 		var got time.Duration
-		if s := clock.sleeps(); len(s) > before {
+		if s := clock.Slept(); len(s) > before {
 			got = s[before]
 		}
 		if got != c.wait {
