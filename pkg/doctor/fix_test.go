@@ -69,14 +69,21 @@ func changes(sim *tcsim.Sim) map[string]int {
 	return out
 }
 
-func TestFixAppliesOnlyTheSafeFixes(t *testing.T) {
+// examineNeglected starts the neglected account and examines it.
+func examineNeglected(t *testing.T) (*tcsim.Sim, *doctor.Doctor, *doctor.Report) {
+	t.Helper()
 	sim := simtest.Start(t, neglected(t))
-	ctx := context.Background()
 	d := newDoctor(t, sim, doctor.Options{})
-	rep, err := d.Examine(ctx)
+	rep, err := d.Examine(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
+	return sim, d, rep
+}
+
+func TestFixAppliesOnlyTheSafeFixes(t *testing.T) {
+	sim, d, rep := examineNeglected(t)
+	ctx := context.Background()
 	expectFindings(t, rep.Findings, neglectedFindings...)
 
 	after, err := d.Fix(ctx, rep, tuner(t, sim), false)
@@ -110,13 +117,8 @@ func TestFixAppliesOnlyTheSafeFixes(t *testing.T) {
 }
 
 func TestFixDryRunChangesNothing(t *testing.T) {
-	sim := simtest.Start(t, neglected(t))
+	sim, d, rep := examineNeglected(t)
 	ctx := context.Background()
-	d := newDoctor(t, sim, doctor.Options{})
-	rep, err := d.Examine(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	before := changes(sim)
 	reads := sim.CallCounts()
 	dry, err := d.Fix(ctx, rep, tuner(t, sim), true)
