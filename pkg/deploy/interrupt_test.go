@@ -119,15 +119,21 @@ func TestInterruptedDeployNamesItsRunningTasks(t *testing.T) {
 	servedEverywhere(t, sim, lin.Fingerprint)
 }
 
+// behindAnOrphanedTask is a deployer, with quick busy retries and taskTimeout,
+// for account where lb-gz1 is busy with a task of taskDelay that no run waits for.
+func behindAnOrphanedTask(t *testing.T, taskDelay, taskTimeout time.Duration) *deploy.Deployer {
+	t.Helper()
+	opts := account(t)
+	opts.TaskDelay = taskDelay
+	sim := simtest.Start(t, opts)
+	orphanTask(t, sim)
+	return deployerWithRetry(t, sim, newStore(t), quickBusyRetries, deploy.Options{TaskTimeout: taskTimeout})
+}
+
 // A killed run's task keeps its load balancer busy for longer than the
 // API retries last: the re-run waits it out.
 func TestRerunWaitsOutAnOrphanedTask(t *testing.T) {
-	opts := account(t)
-	opts.TaskDelay = 400 * time.Millisecond
-	sim := simtest.Start(t, opts)
-	st := newStore(t)
-	orphanTask(t, sim)
-	rep, err := deployerWithRetry(t, sim, st, quickBusyRetries, deploy.Options{TaskTimeout: 10 * time.Second}).Deploy(context.Background(), simtest.Lineage(t, "good-ecdsa-2", "example.test"))
+	rep, err := behindAnOrphanedTask(t, 400*time.Millisecond, 10*time.Second).Deploy(context.Background(), simtest.Lineage(t, "good-ecdsa-2", "example.test"))
 	if err != nil {
 		t.Fatalf("%v\n%+v", err, rep)
 	}
@@ -139,13 +145,9 @@ func TestRerunWaitsOutAnOrphanedTask(t *testing.T) {
 // The wait for a busy load balancer is bounded by the task timeout, and the
 // error says what kept it busy.
 func TestBusyWaitIsBoundedByTheTaskTimeout(t *testing.T) {
-	opts := account(t)
-	opts.TaskDelay = 5 * time.Second
-	sim := simtest.Start(t, opts)
-	st := newStore(t)
-	orphanTask(t, sim)
+	d := behindAnOrphanedTask(t, 5*time.Second, 300*time.Millisecond)
 	start := time.Now()
-	rep, err := deployerWithRetry(t, sim, st, quickBusyRetries, deploy.Options{TaskTimeout: 300 * time.Millisecond}).Deploy(context.Background(), simtest.Lineage(t, "good-ecdsa-2", "example.test"))
+	rep, err := d.Deploy(context.Background(), simtest.Lineage(t, "good-ecdsa-2", "example.test"))
 	if err == nil {
 		t.Fatalf("deploy succeeded while lb-gz1 was busy: %+v", rep)
 	}
