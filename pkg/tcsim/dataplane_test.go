@@ -107,6 +107,20 @@ func client(t *testing.T, pki *testPKI, local string, keepAlive bool) *http.Clie
 	return &http.Client{Transport: tr, Timeout: 10 * time.Second}
 }
 
+// spread is how many of n GETs of url each backend answered; every answer must be 200.
+func spread(t *testing.T, c *http.Client, url string, n int) map[string]int {
+	t.Helper()
+	counts := map[string]int{}
+	for range n {
+		a := get(t, c, url)
+		if a.code != http.StatusOK {
+			t.Fatalf("answer %d %q", a.code, a.body)
+		}
+		counts[a.backend]++
+	}
+	return counts
+}
+
 type answer struct {
 	code    int
 	backend string // X-Backend of tcsim's backends
@@ -205,14 +219,7 @@ func TestWRRSplitsByWeight(t *testing.T) {
 	}})
 	c := client(t, pki, "", true)
 	url := "https://" + s.ListenerAddr("lb-wrr00001", "lbl-https001") + "/"
-	counts := map[string]int{}
-	for range 1000 {
-		a := get(t, c, url)
-		if a.code != http.StatusOK {
-			t.Fatalf("answer %d %q", a.code, a.body)
-		}
-		counts[a.backend]++
-	}
+	counts := spread(t, c, url, 1000)
 	if ratio := float64(counts["web1"]) / float64(counts["web2"]); ratio < 3*0.95 || ratio > 3*1.05 {
 		t.Errorf("weights 3:1 split 1,000 requests %v (ratio %.3f), want within 5%% of 3", counts, ratio)
 	}
@@ -428,17 +435,6 @@ func TestUnhealthyBackendTakenOut(t *testing.T) {
 	web1, web2 := s.BackendAddr("web1"), s.BackendAddr("web2")
 	c := client(t, nil, "", true)
 	url := "http://" + s.ListenerAddr("lb-out00001", "lbl-http0001") + "/"
-	spread := func() map[string]int {
-		counts := map[string]int{}
-		for range 20 {
-			a := get(t, c, url)
-			if a.code != http.StatusOK {
-				t.Fatalf("answer %d %q", a.code, a.body)
-			}
-			counts[a.backend]++
-		}
-		return counts
-	}
 	waitFor := func(state1, state2 string) {
 		t.Helper()
 		waitHealth(t, s, "lb-out00001", "lbl-http0001", "loc-out00001", web1, state1)
@@ -446,14 +442,14 @@ func TestUnhealthyBackendTakenOut(t *testing.T) {
 	}
 
 	waitFor(healthAlive, healthAlive)
-	if got := spread(); got["web1"] != 10 || got["web2"] != 10 {
+	if got := spread(t, c, url, 20); got["web1"] != 10 || got["web2"] != 10 {
 		t.Errorf("both alive: %v", got)
 	}
 	if err := s.SetBackendHealthy("web1", false); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(healthDead, healthAlive)
-	if got := spread(); got["web2"] != 20 {
+	if got := spread(t, c, url, 20); got["web2"] != 20 {
 		t.Errorf("web1 dead: %v, want all on web2", got)
 	}
 	// Every weighted target dead: CLB forwards to all of them.
@@ -461,7 +457,7 @@ func TestUnhealthyBackendTakenOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(healthDead, healthDead)
-	if got := spread(); got["web1"] != 10 || got["web2"] != 10 {
+	if got := spread(t, c, url, 20); got["web1"] != 10 || got["web2"] != 10 {
 		t.Errorf("all dead: %v, want both used", got)
 	}
 	if err := s.SetBackendHealthy("web2", true); err != nil {
@@ -471,7 +467,7 @@ func TestUnhealthyBackendTakenOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(healthAlive, healthAlive)
-	if got := spread(); got["web1"] != 10 || got["web2"] != 10 {
+	if got := spread(t, c, url, 20); got["web1"] != 10 || got["web2"] != 10 {
 		t.Errorf("both back: %v", got)
 	}
 }
