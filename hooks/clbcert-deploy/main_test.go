@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clbcert/clbcert/internal/configtest"
 	"github.com/clbcert/clbcert/internal/eventually"
 	"github.com/clbcert/clbcert/internal/simtest"
 	"github.com/clbcert/clbcert/pkg/tcsim"
@@ -91,11 +92,7 @@ func TestBadLineagesChangeNothing(t *testing.T) {
 
 func TestPinnedTargetNotCoveredIsRefused(t *testing.T) {
 	sim := simtest.Start(t, account(t, 0))
-	cfg := filepath.Join(t.TempDir(), "config.toml")
-	body := "[[deploy]]\nlineage = \"example.test\"\ntargets = [\"lb-gz1/lbl-https1\", \"lb-gz1/lbl-sni1/other.test\"]\n"
-	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cfg := configtest.Write(t, "[[deploy]]\nlineage = \"example.test\"\ntargets = [\"lb-gz1/lbl-https1\", \"lb-gz1/lbl-sni1/other.test\"]\n", 0o600)
 	r := runDeploy(t, append(simtest.HookEnv(t, sim), "CLBCERT_CONFIG="+cfg), "--lineage", simtest.Corpus("good-ecdsa-2", "example.test"))
 	if r.Code != 2 || !strings.Contains(r.Stderr, "lb-gz1/lbl-sni1/other.test serves other.test, which example.test does not cover") {
 		t.Fatalf("%+v", r)

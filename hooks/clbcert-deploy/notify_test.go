@@ -10,8 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clbcert/clbcert/internal/configtest"
 	"github.com/clbcert/clbcert/internal/simtest"
 )
 
@@ -154,10 +153,7 @@ func TestNotifiesFailureAndRecovery(t *testing.T) {
 			fmt.Fprintf(&cfg, "secret = %q\n", h.secret)
 		}
 	}
-	file := filepath.Join(t.TempDir(), "config.toml")
-	if err := os.WriteFile(file, []byte(cfg.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	file := configtest.Write(t, cfg.String(), 0o600)
 	dir := simtest.Corpus("good-ecdsa-2", "example.test")
 	env := append(simtest.HookEnv(t, sim), "CLBCERT_CONFIG="+file)
 

@@ -2,11 +2,10 @@ package main
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/clbcert/clbcert/internal/configtest"
 	"github.com/clbcert/clbcert/internal/simtest"
 	"github.com/clbcert/clbcert/pkg/tcsim"
 )
@@ -20,15 +19,6 @@ func productsAccount(t *testing.T) tcsim.Options {
 	}
 	opts.Topology.WAFDomains = []tcsim.WAFDomainSpec{{Domain: "shop.example.test", Region: "ap-shanghai", CertID: "HandCrt1"}}
 	return opts
-}
-
-func writeConfig(t *testing.T, body string) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "config.toml")
-	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
 }
 
 func TestBadProductsExitTwo(t *testing.T) {
@@ -47,7 +37,7 @@ func TestBadProductsExitTwo(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			env := simtest.HookEnv(t, sim)
 			if tt.config != "" {
-				env = append(env, "CLBCERT_CONFIG="+writeConfig(t, tt.config))
+				env = append(env, "CLBCERT_CONFIG="+configtest.Write(t, tt.config, 0o600))
 			}
 			r := runDeploy(t, env, append([]string{"--lineage", lin, "--dry-run"}, tt.args...)...)
 			if tt.want == "" {
@@ -70,7 +60,7 @@ func TestBadProductsExitTwo(t *testing.T) {
 // clb overrides it.
 func TestProductsFromTheConfigFile(t *testing.T) {
 	sim := simtest.Start(t, productsAccount(t))
-	env := append(simtest.HookEnv(t, sim), "CLBCERT_CONFIG="+writeConfig(t, "products = [\"all\"]\n"),
+	env := append(simtest.HookEnv(t, sim), "CLBCERT_CONFIG="+configtest.Write(t, "products = [\"all\"]\n", 0o600),
 		"RENEWED_LINEAGE="+simtest.Corpus("good-ecdsa-2", "example.test"))
 
 	clbOnly := runDeploy(t, env, "--product", "clb", "--dry-run", "--json")

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clbcert/clbcert/internal/configtest"
 	"github.com/clbcert/clbcert/internal/eventually"
 	"github.com/clbcert/clbcert/internal/simtest"
 	"github.com/clbcert/clbcert/pkg/lineage"
@@ -94,10 +95,7 @@ func TestFailingDeployIsRetriedUntilItSucceeds(t *testing.T) {
 	// A code retrying cannot fix, so each attempt fails at once.
 	sim.FailNext("UploadCertificate", "FailedOperation.CertificateUploadFailed", 1000)
 
-	conf := filepath.Join(t.TempDir(), "config.toml")
-	if err := os.WriteFile(conf, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	conf := configtest.Write(t, "", 0o600)
 	addr := freeAddr(t)
 	url := "http://" + addr + "/metrics"
 	cmd := exec.Command(filepath.Join(bins.Dir(t), "clbcert-watch"),
@@ -193,10 +191,7 @@ func TestLineageWithoutTargetIsNoFailure(t *testing.T) {
 			}},
 		}},
 	})
-	conf := filepath.Join(t.TempDir(), "config.toml")
-	if err := os.WriteFile(conf, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	conf := configtest.Write(t, "", 0o600)
 	addr := freeAddr(t)
 	cmd := exec.Command(filepath.Join(bins.Dir(t), "clbcert-watch"), "--metrics-listen", addr, "--quiet-period", "100ms", "--retry-min", "100ms")
 	cmd.Env = append(simtest.HookEnv(t, sim), "PATH="+os.Getenv("PATH"), "CLBCERT_CONFIG="+conf, "CLBCERT_CERTBOT_DIR="+dir, "CLBCERT_REGIONS=ap-guangzhou")
@@ -220,14 +215,8 @@ func TestLineageWithoutTargetIsNoFailure(t *testing.T) {
 }
 
 func TestUsageErrors(t *testing.T) {
-	conf := filepath.Join(t.TempDir(), "config.toml")
-	if err := os.WriteFile(conf, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	badTarget := filepath.Join(t.TempDir(), "config.toml")
-	if err := os.WriteFile(badTarget, []byte("[[deploy]]\nlineage = \"example.test\"\ntargets = [\"nonsense\"]\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	conf := configtest.Write(t, "", 0o600)
+	badTarget := configtest.Write(t, "[[deploy]]\nlineage = \"example.test\"\ntargets = [\"nonsense\"]\n", 0o600)
 	tests := []struct {
 		name string
 		env  []string

@@ -2,12 +2,12 @@ package main
 
 import (
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/clbcert/clbcert/internal/configtest"
 	"github.com/clbcert/clbcert/internal/simtest"
 	"github.com/clbcert/clbcert/pkg/tcsim"
 )
@@ -33,10 +33,7 @@ func doctorSite(t *testing.T) tcsim.Options {
 // doctorEnv reaches sim, with an empty config file so that this host's
 // /etc/clbcert stays out of it.
 func doctorEnv(t *testing.T, sim *tcsim.Sim) []string {
-	conf := filepath.Join(t.TempDir(), "config.toml")
-	if err := os.WriteFile(conf, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	conf := configtest.Write(t, "", 0o600)
 	return append(simtest.Env(sim), "HOME="+t.TempDir(), "CLBCERT_CONFIG="+conf)
 }
 

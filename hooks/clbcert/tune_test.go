@@ -2,12 +2,11 @@ package main
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/clbcert/clbcert/internal/configtest"
 	"github.com/clbcert/clbcert/internal/simtest"
 	"github.com/clbcert/clbcert/pkg/tcsim"
 )
@@ -54,10 +53,7 @@ func tuneSite(t *testing.T, failing bool) tcsim.Options {
 
 // tuneEnv reaches sim with config file content conf.
 func tuneEnv(t *testing.T, sim *tcsim.Sim, conf string) []string {
-	path := filepath.Join(t.TempDir(), "config.toml")
-	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := configtest.Write(t, conf, 0o600)
 	return append(simtest.Env(sim), "HOME="+t.TempDir(), "CLBCERT_CONFIG="+path, "CLBCERT_REGIONS=ap-guangzhou")
 }
 

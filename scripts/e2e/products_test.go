@@ -2,13 +2,12 @@ package e2e
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/clbcert/clbcert/internal/configtest"
 	"github.com/clbcert/clbcert/internal/simtest"
 	"github.com/clbcert/clbcert/pkg/lineage"
 	"github.com/clbcert/clbcert/pkg/tcsim"
@@ -50,15 +49,6 @@ var (
 	others    = []struct{ typ, name string }{{"cdn", "cdn.example.test"}, {"cdn", "static.example.test"}, {"teo", "edge.example.test"}, {"waf", "shop.example.test"}, {"cos", "assets.example.test"}}
 )
 
-func writeFile(t *testing.T, body string) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "config.toml")
-	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
 // certbot issues example.test and *.example.test with clbcert-deploy as its deploy hook and
 // products = ["all"]: every CLB listener, CDN domain, EdgeOne host, WAF domain and COS domain
 // that held the old certificate holds the new one, the CDN domains and the EdgeOne host serve
@@ -66,7 +56,7 @@ func writeFile(t *testing.T, body string) string {
 // rollback puts every product back.
 func TestRenewReachesEveryProduct(t *testing.T) {
 	w := newWorld(t, productsOptions(t))
-	cfg := writeFile(t, "products = [\"all\"]\n")
+	cfg := configtest.Write(t, "products = [\"all\"]\n", 0o600)
 	w.env = append(w.env, "CLBCERT_CONFIG="+cfg)
 	res := w.issue(t, "example.test", "clbcert-dns auth", []string{"--deploy-hook", "clbcert-deploy --config " + cfg}, "example.test", "*.example.test")
 	leaf, err := w.certbot.Leaf("example.test")

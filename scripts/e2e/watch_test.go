@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clbcert/clbcert/internal/configtest"
 	"github.com/clbcert/clbcert/internal/eventually"
 	"github.com/clbcert/clbcert/internal/simtest"
 	"github.com/clbcert/clbcert/pkg/lineage"
@@ -40,10 +41,7 @@ type watchProc struct {
 // unit configures it.
 func startWatch(t testing.TB, sim *tcsim.Sim, certbotDir string) *watchProc {
 	t.Helper()
-	conf := filepath.Join(t.TempDir(), "config.toml")
-	if err := os.WriteFile(conf, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	conf := configtest.Write(t, "", 0o600)
 	p := &watchProc{stderr: &simtest.LockedBuffer{}, exited: make(chan struct{})}
 	p.cmd = exec.Command(filepath.Join(bins.Dir(t), "clbcert-watch"))
 	p.cmd.Env = append(simtest.HookEnv(t, sim),

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clbcert/clbcert/internal/configtest"
 	"github.com/clbcert/clbcert/internal/installtest"
 	"github.com/clbcert/clbcert/pkg/config"
 )
@@ -245,10 +246,7 @@ func TestInstallWithCertbotHooks(t *testing.T) {
 		}
 		// Every example is a real setting: uncommented, they all load.
 		example := regexp.MustCompile(`(?m)^# ([a-z_]+ = .*|\[\[deploy\]\]|\[tune\])$`).ReplaceAll(skeleton, []byte("$1"))
-		uncommented := filepath.Join(t.TempDir(), "config.toml")
-		if err := os.WriteFile(uncommented, example, 0o600); err != nil {
-			t.Fatal(err)
-		}
+		uncommented := configtest.Write(t, string(example), 0o600)
 		f, err = config.Load(uncommented, true)
 		if err != nil {
 			t.Fatalf("the skeleton's examples, uncommented: %v\n%s", err, example)
