@@ -111,11 +111,7 @@ func TestStatusCommand(t *testing.T) {
 func TestStatusCommandUnknown(t *testing.T) {
 	certbot := t.TempDir()
 	now := time.Now()
-	dir := simtest.Issue(t, certbot, "example.test", now.Add(-24*time.Hour), now.Add(90*24*time.Hour), "example.test", "*.example.test")
-	l, err := lineage.Load(dir, now)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := simtest.IssueLineage(t, certbot, "example.test", now.Add(-24*time.Hour), now.Add(90*24*time.Hour), "example.test", "*.example.test")
 	opts := simtest.ThreeTargets(simtest.UploadedByHand("ExCrt001", l))
 	opts.FailingLBs = []string{"lb-sh1"}
 	sim := simtest.Start(t, opts)
@@ -279,11 +275,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 func TestReadCommandsKeepSecrets(t *testing.T) {
 	certbot := t.TempDir()
 	now := time.Now()
-	live := simtest.Issue(t, certbot, "example.test", now.Add(-24*time.Hour), now.Add(60*24*time.Hour), "example.test", "*.example.test")
-	l, err := lineage.Load(live, now)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := simtest.IssueLineage(t, certbot, "example.test", now.Add(-24*time.Hour), now.Add(60*24*time.Hour), "example.test", "*.example.test")
 	sim := simtest.Start(t, simtest.ThreeTargets(simtest.UploadedByHand("ExCrt001", l)))
 	env := append(simtest.HookEnv(t, sim), "CLBCERT_CERTBOT_DIR="+certbot, "CLBCERT_REGIONS=ap-guangzhou,ap-shanghai", "CLBCERT_LOG_LEVEL=debug")
 	keyBody := strings.Split(strings.TrimSpace(l.KeyPEM), "\n")[1]

@@ -7,7 +7,6 @@ import (
 
 	"github.com/clbcert/clbcert/internal/configtest"
 	"github.com/clbcert/clbcert/internal/simtest"
-	"github.com/clbcert/clbcert/pkg/lineage"
 	"github.com/clbcert/clbcert/pkg/tcsim"
 )
 
@@ -18,10 +17,7 @@ func TestStatusListsRecordedProducts(t *testing.T) {
 	certbot := t.TempDir()
 	now := time.Now()
 	day := 24 * time.Hour
-	old, err := lineage.Load(simtest.Issue(t, t.TempDir(), "example.test", now.Add(-80*day), now.Add(10*day), "example.test", "*.example.test"), now)
-	if err != nil {
-		t.Fatal(err)
-	}
+	old := simtest.IssueLineage(t, t.TempDir(), "example.test", now.Add(-80*day), now.Add(10*day), "example.test", "*.example.test")
 	dir := simtest.Issue(t, certbot, "example.test", now.Add(-time.Hour), now.Add(90*day), "example.test", "*.example.test")
 	opts := simtest.ThreeTargets(simtest.UploadedByHand("OldCrt01", old))
 	opts.Topology.CDNDomains = []tcsim.CDNDomainSpec{{Domain: "cdn.example.test", CertID: "OldCrt01"}}
@@ -54,11 +50,7 @@ func TestStatusUnreadProductList(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			certbot := t.TempDir()
-			dir := simtest.Issue(t, certbot, "example.test", now.Add(-time.Hour), now.Add(90*day), "example.test")
-			lin, err := lineage.Load(dir, now)
-			if err != nil {
-				t.Fatal(err)
-			}
+			lin := simtest.IssueLineage(t, certbot, "example.test", now.Add(-time.Hour), now.Add(90*day), "example.test")
 			opts := simtest.ThreeTargets(simtest.UploadedByHand("NewCrt01", lin))
 			opts.Topology.CDNDomains = []tcsim.CDNDomainSpec{{Domain: "cdn.example.test", CertID: "NewCrt01"}}
 			opts.Topology.UnreadLists = []tcsim.ListSpec{tt.unread}

@@ -29,6 +29,16 @@ func Issue(tb testing.TB, certbotDir, name string, notBefore, notAfter time.Time
 	return IssueKey(tb, certbotDir, name, binding.ECC, notBefore, notAfter, names...)
 }
 
+// IssueLineage is Issue's lineage, loaded.
+func IssueLineage(tb testing.TB, certbotDir, name string, notBefore, notAfter time.Time, names ...string) *lineage.Lineage {
+	tb.Helper()
+	l, err := lineage.Load(Issue(tb, certbotDir, name, notBefore, notAfter, names...), notAfter.Add(-time.Hour))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return l
+}
+
 // IssueKey is Issue with a leaf key of algorithm alg: binding.ECC (P-256)
 // or binding.RSA (2048 bits), as certbot's --key-type ecdsa and rsa.
 func IssueKey(tb testing.TB, certbotDir, name string, alg binding.Algorithm, notBefore, notAfter time.Time, names ...string) string {

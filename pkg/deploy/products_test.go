@@ -10,7 +10,6 @@ import (
 
 	"github.com/clbcert/clbcert/internal/simtest"
 	"github.com/clbcert/clbcert/pkg/deploy"
-	"github.com/clbcert/clbcert/pkg/lineage"
 	"github.com/clbcert/clbcert/pkg/ssl"
 	"github.com/clbcert/clbcert/pkg/tcsim"
 	"github.com/clbcert/clbcert/pkg/tencent"
@@ -294,10 +293,7 @@ func TestPruneKeepsAnUploadBoundOnCDN(t *testing.T) {
 	now := time.Now()
 	for i := range 2 {
 		from := now.Add(time.Duration(i-2) * time.Hour)
-		next, err := lineage.Load(simtest.Issue(t, t.TempDir(), "example.test", from, from.Add(90*24*time.Hour), "example.test", "*.example.test"), now)
-		if err != nil {
-			t.Fatal(err)
-		}
+		next := simtest.IssueLineage(t, t.TempDir(), "example.test", from, from.Add(90*24*time.Hour), "example.test", "*.example.test")
 		if _, err := newDeployerWith(t, sim, st, deploy.Options{Force: true}).Deploy(ctx, next); err != nil {
 			t.Fatal(err)
 		}

@@ -10,7 +10,6 @@ import (
 	"github.com/clbcert/clbcert/internal/simtest"
 	"github.com/clbcert/clbcert/pkg/clb"
 	"github.com/clbcert/clbcert/pkg/deploy"
-	"github.com/clbcert/clbcert/pkg/lineage"
 	"github.com/clbcert/clbcert/pkg/store"
 	"github.com/clbcert/clbcert/pkg/tcsim"
 )
@@ -42,10 +41,7 @@ func renew(t *testing.T) *renewals {
 	ids := []*string{&r.a, &r.b, &r.c, &r.d}
 	for i, id := range ids {
 		from := now.Add(time.Duration(i-4) * 20 * 24 * time.Hour)
-		lin, err := lineage.Load(simtest.Issue(t, certbot, "example.test", from, from.Add(365*24*time.Hour), "example.test", "*.example.test"), now)
-		if err != nil {
-			t.Fatal(err)
-		}
+		lin := simtest.IssueLineage(t, certbot, "example.test", from, from.Add(365*24*time.Hour), "example.test", "*.example.test")
 		// Force: HandCrt1, the corpus's good-ecdsa, expires in 2125, later
 		// than these renewals.
 		o := deploy.Options{Keep: 10, Force: true}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/clbcert/clbcert/internal/simtest"
 	"github.com/clbcert/clbcert/pkg/deploy"
-	"github.com/clbcert/clbcert/pkg/lineage"
 	"github.com/clbcert/clbcert/pkg/tcsim"
 )
 
@@ -66,10 +65,7 @@ func TestPruneDeletesNothingWhenAListIsUnread(t *testing.T) {
 	var uploads []string
 	for i := range 3 {
 		from := now.Add(time.Duration(i-3) * time.Hour)
-		next, err := lineage.Load(simtest.Issue(t, t.TempDir(), "example.test", from, from.Add(90*24*time.Hour), "example.test", "*.example.test"), now)
-		if err != nil {
-			t.Fatal(err)
-		}
+		next := simtest.IssueLineage(t, t.TempDir(), "example.test", from, from.Add(90*24*time.Hour), "example.test", "*.example.test")
 		rep, err := newDeployerWith(t, sim, st, deploy.Options{Force: true}).Deploy(ctx, next)
 		if err != nil {
 			t.Fatal(err)

@@ -38,12 +38,7 @@ type world struct {
 // hour, so that whole days count as expected) and returns it loaded.
 func (w *world) issue(t *testing.T, name string, left time.Duration, names ...string) *lineage.Lineage {
 	t.Helper()
-	dir := simtest.Issue(t, w.dir, name, w.now.Add(-30*day), w.now.Add(left+time.Hour), names...)
-	lin, err := lineage.Load(dir, w.now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return lin
+	return simtest.IssueLineage(t, w.dir, name, w.now.Add(-30*day), w.now.Add(left+time.Hour), names...)
 }
 
 var allTargets = []string{"lb-gz1/lbl-https1", "lb-gz1/lbl-sni1/example.test", "lb-sh1/lbl-tls1"}
