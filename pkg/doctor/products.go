@@ -31,7 +31,8 @@ type stale struct {
 // gatherProducts finds, for each valid local lineage, the resources of
 // every product that still hold an older certificate of its names: one the
 // SSL service holds whose names the lineage covers and that ends sooner.
-// A missing role is kept for its finding; other errors are failures.
+// A missing role is kept for its finding; other errors are failures, and
+// an unread list does not hide what the others hold.
 func (d *Doctor) gatherProducts(ctx context.Context, f *facts) []inventory.Failure {
 	if d.certs == nil || !slices.ContainsFunc(f.lineages, func(l localLineage) bool { return l.lin != nil }) {
 		return nil
@@ -65,15 +66,17 @@ func (d *Doctor) gatherProducts(ctx context.Context, f *facts) []inventory.Failu
 		f.roleMissing = err
 		return nil
 	}
+	var failures []inventory.Failure
 	if err != nil {
-		return []inventory.Failure{{Error: err.Error()}}
+		// Lists the SSL service could not read come with those it read (nothing else does).
+		failures = append(failures, inventory.Failure{Error: err.Error()})
 	}
 	for _, r := range found {
 		for _, lin := range olderOf[r.CertID] {
 			f.stale = append(f.stale, stale{lineage: lin, res: r, notAfter: notAfter[r.CertID]})
 		}
 	}
-	return nil
+	return failures
 }
 
 // checkProducts reports each resource that still holds an older

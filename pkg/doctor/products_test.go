@@ -17,7 +17,8 @@ import (
 // An older certificate of a lineage's names still bound on a product the
 // lineage's deployment leaves alone is a warning with the config line that
 // takes the product in; a product the deployment covers is not; a missing
-// SSL service role is a warning that says how to grant it.
+// SSL service role is a warning that says how to grant it; a list the SSL service could not
+// read is a failure, and what it did read is still judged.
 func TestProductFindings(t *testing.T) {
 	now := time.Now()
 	day := 24 * time.Hour
@@ -28,19 +29,25 @@ func TestProductFindings(t *testing.T) {
 		name        string
 		products    []string
 		roleMissing bool
+		unread      []tcsim.ListSpec
 		want        []string // substrings of the products findings, in order; none when empty
+		wantFailure string   // a substring of a failure; none when empty
 	}{
-		{"clb only: the CDN domain is named, with the line", nil, false, []string{
+		{name: "clb only: the CDN domain is named, with the line", want: []string{
 			`cdn cdn.example.test still serves OldCrt01, an older certificate of example.test's names`,
 			`add products = ["cdn", "clb"] to the config file's [[deploy]] entry for lineage "example.test"`}},
-		{"cdn chosen: nothing to say", []string{"cdn", "clb"}, false, nil},
-		{"the role is missing", nil, true, []string{ssl.RoleName, "authorise the role"}},
+		{name: "cdn chosen: nothing to say", products: []string{"cdn", "clb"}},
+		{name: "the role is missing", roleMissing: true, want: []string{ssl.RoleName, "authorise the role"}},
+		{name: "a TKE list unread: a failure, and the CDN domain still named", unread: []tcsim.ListSpec{{Type: "tke", Region: region}},
+			want:        []string{`cdn cdn.example.test still serves OldCrt01`},
+			wantFailure: "could not read the resources of tke in " + region},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			opts := tcsim.Options{Certificates: []tcsim.CertSpec{old}}
 			opts.Topology.CDNDomains = []tcsim.CDNDomainSpec{{Domain: "cdn.example.test", CertID: "OldCrt01"}}
 			opts.Topology.SSLRoleMissing = tt.roleMissing
+			opts.Topology.UnreadLists = tt.unread
 			sim := simtest.Start(t, opts)
 			inv, err := inventory.New(config(t, sim), inventory.Options{Fingerprints: true})
 			if err != nil {
@@ -66,6 +73,13 @@ func TestProductFindings(t *testing.T) {
 					}
 					got = append(got, f.Problem+" | "+f.Fix)
 				}
+			}
+			var failures []string
+			for _, f := range rep.Failures {
+				failures = append(failures, f.Error)
+			}
+			if fs := strings.Join(failures, "\n"); (tt.wantFailure == "") != (fs == "") || !strings.Contains(fs, tt.wantFailure) {
+				t.Errorf("failures %q, want one saying %q", fs, tt.wantFailure)
 			}
 			all := strings.Join(got, "\n")
 			if len(tt.want) == 0 && len(got) != 0 {
