@@ -533,28 +533,6 @@ func pageAs[T any](items []any, offset, limit uint64) []T {
 	return out
 }
 
-// pagingParams reads the string Limit and Offset of the SSL service's paged calls.
-func pagingParams(limit, offset *string, def, max uint64) (uint64, uint64, error) {
-	l, o := def, uint64(0)
-	if limit != nil {
-		n, err := strconv.ParseUint(*limit, 10, 64)
-		if err != nil || n > max {
-			return 0, 0, errorf(codeSSLInvalidParam, "The parameter `Limit` must be a number from 0 to %d, not `%s`.", max, *limit)
-		}
-		if n > 0 {
-			l = n
-		}
-	}
-	if offset != nil {
-		n, err := strconv.ParseUint(*offset, 10, 64)
-		if err != nil {
-			return 0, 0, errorf(codeSSLInvalidParam, "The parameter `Offset` must be a number, not `%s`.", *offset)
-		}
-		o = n
-	}
-	return l, o, nil
-}
-
 func (c *cloud) bindTaskDetail(_ context.Context, r *request, p *bindTaskDetailParams) (any, error) {
 	limit, offset, err := pagingParams(p.Limit, p.Offset, bindDetailDefault, bindDetailMaxLimit)
 	if err != nil {

@@ -417,9 +417,15 @@ func TestBindResourceTaskErrors(t *testing.T) {
 	if _, err := w.ssl.DescribeCertificateBindResourceTaskDetail(det); sdkCode(err) != codeRoleNotAuthorised {
 		t.Errorf("detail with the role missing: %v", err)
 	}
-	det.Limit = ptr("101")
-	if _, err := w.ssl.DescribeCertificateBindResourceTaskDetail(det); sdkCode(err) != codeSSLInvalidParam {
-		t.Errorf("Limit 101: %v", err)
+	// Limit and Offset are strings of digits; a bad one is named.
+	for _, tt := range []struct{ limit, offset, names string }{
+		{"101", "0", "`Limit`"}, {"abc", "0", "`Limit`"}, {"10", "-1", "`Offset`"}, {"10", "1e3", "`Offset`"},
+	} {
+		det.Limit, det.Offset = ptr(tt.limit), ptr(tt.offset)
+		_, err := w.ssl.DescribeCertificateBindResourceTaskDetail(det)
+		if sdkCode(err) != codeSSLInvalidParam || !strings.Contains(fmt.Sprint(err), tt.names) {
+			t.Errorf("Limit %s Offset %s: %v, want %s naming %s", tt.limit, tt.offset, err, codeSSLInvalidParam, tt.names)
+		}
 	}
 }
 

@@ -531,9 +531,9 @@ func (c *cloud) recordLocked(id uint64) (*updateRecord, error) {
 }
 
 func (c *cloud) hostUpdateRecordDetail(_ context.Context, r *request, p *hostUpdateRecordDetailParams) (any, error) {
-	id, err := strconv.ParseUint(*p.DeployRecordID, 10, 64)
+	id, err := numberParam("DeployRecordId", *p.DeployRecordID)
 	if err != nil {
-		return nil, errorf(codeSSLInvalidParam, "The parameter `DeployRecordId` must be a number, not `%s`.", *p.DeployRecordID)
+		return nil, err
 	}
 	limit, offset, err := pagingParams(p.Limit, p.Offset, recordDetailDefaultLimit, recordDetailMaxLimit)
 	if err != nil {
