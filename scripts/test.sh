@@ -20,7 +20,7 @@ go vet -tags urfave_cli_no_docs ./...
 # simulated listener serves the certificate certbot saved. Its end is shown
 # here, from the served certificate's subject and names on, and checked.
 demo_log=$(mktemp)
-bash scripts/demo.sh >"$demo_log" 2>&1 || { cat "$demo_log" >&2; echo "scripts/demo.sh failed" >&2; exit 1; }
+scripts/demo.sh >"$demo_log" 2>&1 || { cat "$demo_log" >&2; echo "scripts/demo.sh failed" >&2; exit 1; }
 sed -n '/serves now: the certificate certbot saved/,$p' "$demo_log"
 for want in 'subject=CN ?= ?example.test' 'DNS:example.test, DNS:\*.example.test' '^backend web1$' '^backend web2$' 'ECDSA clients get example.test.s certificate, RSA clients example.test-rsa.s: certbot renews both members' 'after the fixes, OK'; do
   grep -Eq "$want" "$demo_log" || { cat "$demo_log" >&2; echo "scripts/demo.sh did not print /$want/" >&2; exit 1; }
