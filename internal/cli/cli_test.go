@@ -127,3 +127,37 @@ func TestBadSettingsNameTheirSource(t *testing.T) {
 		})
 	}
 }
+
+// A flag or variable value urfave/cli cannot parse is refused (exit 2)
+// with what to give instead, by the flag's type.
+func TestBadFlagValueSaysWhatToGive(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{name: "duration without unit", args: []string{"--propagation-timeout", "30"}, want: `invalid value "30" for flag -propagation-timeout: parse error: give a duration with its unit, e.g. 90s or 3m`},
+		{name: "duration in env", env: map[string]string{"CLBCERT_PROPAGATION_TIMEOUT": "5"}, want: `environment variable "CLBCERT_PROPAGATION_TIMEOUT" for flag propagation-timeout: time: missing unit in duration "5": give a duration with its unit`},
+		{name: "negative ttl", args: []string{"--ttl", "-1"}, want: `for flag -ttl: parse error: give a whole number, 0 or more`},
+		{name: "port", args: []string{"--nameserver-port", "dns"}, want: `for flag -nameserver-port: parse error: give a whole number`},
+		{name: "bool", args: []string{"--dry-run=maybe"}, want: `invalid boolean value "maybe" for -dry-run: parse error: give true or false, or the flag alone`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			app := &cli.App{Name: "x", Commands: []*cli.Command{{
+				Name:   "auth",
+				Flags:  append(append(CommonFlags(), DNSFlags()...), DryRunFlag()),
+				Action: func(*cli.Context) error { t.Error("the action ran"); return nil },
+			}}}
+			var stderr strings.Builder
+			code := Run(app, append([]string{"x", "auth"}, tt.args...), &stderr)
+			if code != 2 || !strings.Contains(stderr.String(), tt.want) || strings.Count(stderr.String(), "\n") != 1 {
+				t.Fatalf("exit %d, stderr %q, want exit 2 and one line with %q", code, stderr.String(), tt.want)
+			}
+		})
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"math"
 	"net"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -394,7 +395,7 @@ func Run(app *cli.App, args []string, stderr io.Writer, more ...Hinter) int {
 	case completing(args):
 		err = writeCompletions(app.Writer, app, args)
 	default:
-		usage := func(_ *cli.Context, err error, _ bool) error { return UsageError{err} }
+		usage := func(c *cli.Context, err error, _ bool) error { return UsageError{withValueHint(c, err)} }
 		app.OnUsageError = usage
 		if app.Action == nil && len(app.Commands) > 0 {
 			// Without an action of its own, urfave/cli answers an unknown
@@ -417,6 +418,54 @@ func Run(app *cli.App, args []string, stderr io.Writer, more ...Hinter) int {
 		fmt.Fprintf(stderr, "%s: %s\n", app.Name, hinted(err, append([]Hinter{Hint}, more...)))
 	}
 	return ExitCode(err)
+}
+
+// flagInMessage finds the flag that urfave/cli names in its message about
+// a value it could not parse, from a flag ("invalid value "30" for flag
+// -propagation-timeout: parse error", "invalid boolean value "x" for
+// -dry-run: parse error") or from an environment variable
+// ("could not parse ... for flag propagation-timeout: ...").
+var flagInMessage = regexp.MustCompile(`for (?:flag )?-{0,2}([A-Za-z0-9-]+)`)
+
+// withValueHint adds to urfave/cli's message about a value it could not
+// parse what to give instead, by the flag's type: its own message ends in
+// "parse error". Tested by TestBadFlagValueSaysWhatToGive.
+func withValueHint(c *cli.Context, err error) error {
+	m := flagInMessage.FindStringSubmatch(err.Error())
+	if m == nil || c == nil {
+		return err
+	}
+	var flags []cli.Flag
+	for _, l := range c.Lineage() {
+		if l.Command != nil {
+			flags = append(flags, l.Command.Flags...)
+		}
+	}
+	if c.App != nil {
+		flags = append(flags, c.App.Flags...)
+	}
+	for _, f := range flags {
+		if !slices.Contains(f.Names(), m[1]) {
+			continue
+		}
+		var hint string
+		switch f.(type) {
+		case *cli.DurationFlag:
+			hint = "give a duration with its unit, e.g. 90s or 3m"
+		case *cli.IntFlag, *cli.Int64Flag:
+			hint = "give a whole number"
+		case *cli.UintFlag, *cli.Uint64Flag:
+			hint = "give a whole number, 0 or more"
+		case *cli.Float64Flag:
+			hint = "give a number, e.g. 0.1"
+		case *cli.BoolFlag:
+			hint = "give true or false, or the flag alone"
+		default:
+			return err
+		}
+		return fmt.Errorf("%w: %s", err, hint)
+	}
+	return err
 }
 
 func oneLine(s string) string {
