@@ -401,12 +401,7 @@ func Run(app *cli.App, args []string, stderr io.Writer, more ...Hinter) int {
 			// Without an action of its own, urfave/cli answers an unknown
 			// command with "No help topic" and exit status 3. Tested by
 			// TestUnknownCommand.
-			app.Action = func(c *cli.Context) error {
-				if c.Args().Present() {
-					return Usagef("unknown command %q: run %s --help for the commands", c.Args().First(), app.Name)
-				}
-				return cli.ShowAppHelp(c)
-			}
+			app.Action = NoCommand
 		}
 		for _, cmd := range app.Commands {
 			cmd.OnUsageError = usage
@@ -466,6 +461,16 @@ func withValueHint(c *cli.Context, err error) error {
 		return fmt.Errorf("%w: %s", err, hint)
 	}
 	return err
+}
+
+// NoCommand is the action of an app that has only commands, given none or
+// an unknown one: it shows the help, or refuses the unknown command (exit
+// 2). Run makes it the action of such an app that has none.
+func NoCommand(c *cli.Context) error {
+	if c.Args().Present() {
+		return Usagef("unknown command %q: run %s --help for the commands", c.Args().First(), c.App.Name)
+	}
+	return cli.ShowAppHelp(c)
 }
 
 func oneLine(s string) string {
