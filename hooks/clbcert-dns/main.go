@@ -51,6 +51,16 @@ func app(ctx context.Context, stdout, stderr io.Writer) *cli.App {
    ~/.tencentcloud/credentials, or the CVM role.
    Exit status: 0 done, 1 failed, 2 usage or configuration error.`,
 		HideHelpCommand: true,
+		// Without a command, the help would go to stdout with exit status
+		// 0: certbot, given the hook as plain "clbcert-dns", would take it
+		// for a record created and pass the help to cleanup. Tested by
+		// TestBadInput ("certbot hook without its command").
+		Action: func(c *cli.Context) error {
+			if !c.Args().Present() && os.Getenv("CERTBOT_DOMAIN") != "" {
+				return clbcli.Usagef("no command given: certbot runs this as --manual-auth-hook 'clbcert-dns auth' and --manual-cleanup-hook 'clbcert-dns cleanup'")
+			}
+			return clbcli.NoCommand(c)
+		},
 		Commands: []*cli.Command{
 			{
 				Name:  "auth",

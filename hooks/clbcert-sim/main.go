@@ -94,7 +94,7 @@ func app(ctx context.Context) *cli.App {
 func simOptions(c *cli.Context) (tcsim.Options, error) {
 	logger, err := clbcli.NewLogger(c.App.ErrWriter, c.String("log-level"))
 	if err != nil {
-		return tcsim.Options{}, clbcli.UsageError{Err: err}
+		return tcsim.Options{}, clbcli.Usagef("--log-level: %w", err)
 	}
 	opts := tcsim.Options{
 		APIAddr:          c.String("listen"),

@@ -13,8 +13,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -144,6 +146,15 @@ func Resolve(c *cli.Context, stderr io.Writer) (*Settings, error) {
 		}
 		return fromFile
 	}
+	// from names where a bad value came from: the flag or its variable
+	// when either is set, else the config file's key, so the message
+	// points at the line to mend. Tested by TestBadSettingsNameTheirSource.
+	from := func(name, env, key string) string {
+		if c.IsSet(name) {
+			return "--" + name + " / " + env
+		}
+		return fmt.Sprintf("config file %s: %s", f.Path, key)
+	}
 	level := str(flagLogLevel, f.LogLevel)
 	if level == "" && isTerminal(stderr) {
 		// A person at a terminal wants the progress lines; certbot, which
@@ -151,13 +162,13 @@ func Resolve(c *cli.Context, stderr io.Writer) (*Settings, error) {
 		level = "info"
 	}
 	if s.Logger, err = NewLogger(stderr, level); err != nil {
-		return nil, UsageError{err}
+		return nil, Usagef("%s: %w", from(flagLogLevel, "CLBCERT_LOG_LEVEL", "log_level"), err)
 	}
 	if s.Endpoint, err = tencent.ParseEndpoint(str(flagEndpoint, f.Endpoint)); err != nil {
-		return nil, UsageError{fmt.Errorf("--endpoint / CLBCERT_ENDPOINT: %w", err)}
+		return nil, Usagef("%s: %w", from(flagEndpoint, "CLBCERT_ENDPOINT", "endpoint"), err)
 	}
 	if s.Site, err = tencent.ParseSite(str(flagSite, f.Site)); err != nil {
-		return nil, Usagef("--site / CLBCERT_SITE / site: %v", err)
+		return nil, Usagef("%s: %w", from(flagSite, "CLBCERT_SITE", "site"), err)
 	}
 	s.StateDir = str(flagStateDir, f.StateDir)
 	if HasFlag(c, flagCertbotDir) {
@@ -190,33 +201,34 @@ func Resolve(c *cli.Context, stderr io.Writer) (*Settings, error) {
 	}
 	if s.DNSServer = str(flagDNSServer, f.DNSServer); s.DNSServer != "" {
 		if err := checkHostPort(s.DNSServer); err != nil {
-			return nil, Usagef("--dns-server / CLBCERT_DNS_SERVER %q: %v: give it as HOST:PORT, e.g. 127.0.0.1:53", s.DNSServer, err)
+			return nil, Usagef("%s %q: %v: give it as HOST:PORT, e.g. 127.0.0.1:53", from(flagDNSServer, "CLBCERT_DNS_SERVER", "dns_server"), s.DNSServer, err)
 		}
 	}
 	for _, r := range pick(c, flagResolver, f.Resolvers) {
 		if err := checkHostPort(r); err != nil {
-			return nil, Usagef("--resolver / CLBCERT_RESOLVER %q: %v: give it as HOST:PORT, e.g. 127.0.0.1:53", r, err)
+			return nil, Usagef("%s %q: %v: give it as HOST:PORT, e.g. 127.0.0.1:53", from(flagResolver, "CLBCERT_RESOLVER", "resolvers"), r, err)
 		}
 		s.Resolvers = append(s.Resolvers, r)
 	}
 	s.NameserverPort = c.Int(flagNameserverPort)
 	if s.NameserverPort <= 0 || s.NameserverPort > 65535 {
-		return nil, Usagef("--nameserver-port %d: give a port between 1 and 65535", s.NameserverPort)
+		return nil, Usagef("--nameserver-port / CLBCERT_NAMESERVER_PORT %d: give a port between 1 and 65535", s.NameserverPort)
 	}
 	s.PropagationTimeout = c.Duration(flagPropagationTimeout)
 	if !c.IsSet(flagPropagationTimeout) && f.PropagationTimeout.Duration != 0 {
 		s.PropagationTimeout = f.PropagationTimeout.Duration
 	}
 	if s.PropagationTimeout <= 0 {
-		return nil, Usagef("--propagation-timeout %s: give a positive duration such as 180s", s.PropagationTimeout)
+		return nil, Usagef("%s %s: give a positive duration such as 180s", from(flagPropagationTimeout, "CLBCERT_PROPAGATION_TIMEOUT", "propagation_timeout"), s.PropagationTimeout)
 	}
-	s.TTL = c.Uint64(flagTTL)
+	ttl := int64(min(c.Uint64(flagTTL), math.MaxInt64))
 	if !c.IsSet(flagTTL) && f.TTL != 0 {
-		s.TTL = f.TTL
+		ttl = f.TTL
 	}
-	if s.TTL == 0 || s.TTL > 604800 {
-		return nil, Usagef("--ttl %d: give a TTL between 1 and 604800 seconds (600 on DNSPod's free plan)", s.TTL)
+	if ttl < 1 || ttl > 604800 {
+		return nil, Usagef("%s %d: give a TTL between 1 and 604800 seconds (600 on DNSPod's free plan)", from(flagTTL, "CLBCERT_DNS_TTL", "ttl"), ttl)
 	}
+	s.TTL = uint64(ttl)
 	return s, nil
 }
 
@@ -293,7 +305,7 @@ func NewLogger(w io.Writer, level string) (*slog.Logger, error) {
 	case "error":
 		l = slog.LevelError
 	default:
-		return nil, fmt.Errorf("--log-level / CLBCERT_LOG_LEVEL %q: use debug, info, warn or error", level)
+		return nil, fmt.Errorf("log level %q: use debug, info, warn or error", level)
 	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
 }
@@ -383,18 +395,13 @@ func Run(app *cli.App, args []string, stderr io.Writer, more ...Hinter) int {
 	case completing(args):
 		err = writeCompletions(app.Writer, app, args)
 	default:
-		usage := func(_ *cli.Context, err error, _ bool) error { return UsageError{err} }
+		usage := func(c *cli.Context, err error, _ bool) error { return UsageError{withValueHint(c, err)} }
 		app.OnUsageError = usage
 		if app.Action == nil && len(app.Commands) > 0 {
 			// Without an action of its own, urfave/cli answers an unknown
 			// command with "No help topic" and exit status 3. Tested by
 			// TestUnknownCommand.
-			app.Action = func(c *cli.Context) error {
-				if c.Args().Present() {
-					return Usagef("unknown command %q: run %s --help for the commands", c.Args().First(), app.Name)
-				}
-				return cli.ShowAppHelp(c)
-			}
+			app.Action = NoCommand
 		}
 		for _, cmd := range app.Commands {
 			cmd.OnUsageError = usage
@@ -406,6 +413,64 @@ func Run(app *cli.App, args []string, stderr io.Writer, more ...Hinter) int {
 		fmt.Fprintf(stderr, "%s: %s\n", app.Name, hinted(err, append([]Hinter{Hint}, more...)))
 	}
 	return ExitCode(err)
+}
+
+// flagInMessage finds the flag that urfave/cli names in its message about
+// a value it could not parse, from a flag ("invalid value "30" for flag
+// -propagation-timeout: parse error", "invalid boolean value "x" for
+// -dry-run: parse error") or from an environment variable
+// ("could not parse ... for flag propagation-timeout: ...").
+var flagInMessage = regexp.MustCompile(`for (?:flag )?-{0,2}([A-Za-z0-9-]+)`)
+
+// withValueHint adds to urfave/cli's message about a value it could not
+// parse what to give instead, by the flag's type: its own message ends in
+// "parse error". Tested by TestBadFlagValueSaysWhatToGive.
+func withValueHint(c *cli.Context, err error) error {
+	m := flagInMessage.FindStringSubmatch(err.Error())
+	if m == nil || c == nil {
+		return err
+	}
+	var flags []cli.Flag
+	for _, l := range c.Lineage() {
+		if l.Command != nil {
+			flags = append(flags, l.Command.Flags...)
+		}
+	}
+	if c.App != nil {
+		flags = append(flags, c.App.Flags...)
+	}
+	for _, f := range flags {
+		if !slices.Contains(f.Names(), m[1]) {
+			continue
+		}
+		var hint string
+		switch f.(type) {
+		case *cli.DurationFlag:
+			hint = "give a duration with its unit, e.g. 90s or 3m"
+		case *cli.IntFlag, *cli.Int64Flag:
+			hint = "give a whole number"
+		case *cli.UintFlag, *cli.Uint64Flag:
+			hint = "give a whole number, 0 or more"
+		case *cli.Float64Flag:
+			hint = "give a number, e.g. 0.1"
+		case *cli.BoolFlag:
+			hint = "give true or false, or the flag alone"
+		default:
+			return err
+		}
+		return fmt.Errorf("%w: %s", err, hint)
+	}
+	return err
+}
+
+// NoCommand is the action of an app that has only commands, given none or
+// an unknown one: it shows the help, or refuses the unknown command (exit
+// 2). Run makes it the action of such an app that has none.
+func NoCommand(c *cli.Context) error {
+	if c.Args().Present() {
+		return Usagef("unknown command %q: run %s --help for the commands", c.Args().First(), c.App.Name)
+	}
+	return cli.ShowAppHelp(c)
 }
 
 func oneLine(s string) string {

@@ -26,7 +26,7 @@ type File struct {
 	DNSServer          string   `toml:"dns_server"`
 	Resolvers          []string `toml:"resolvers"`
 	PropagationTimeout Duration `toml:"propagation_timeout"`
-	TTL                uint64   `toml:"ttl"`
+	TTL                int64    `toml:"ttl"` // signed: a negative TTL is refused as written, not wrapped
 	CertbotDir         string   `toml:"certbot_dir"`
 	StateDir           string   `toml:"state_dir"`
 	LogLevel           string   `toml:"log_level"`

@@ -26,6 +26,7 @@ func (p *Provider) Wait(ctx context.Context, recs []Record) error {
 		return nil
 	}
 	start := time.Now()
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, p.opts.PropagationTimeout)
 	defer cancel()
 
@@ -49,6 +50,11 @@ func (p *Provider) Wait(ctx context.Context, recs []Record) error {
 		}
 		select {
 		case <-ctx.Done():
+			if err := parent.Err(); err != nil {
+				// Stopped (SIGTERM, Ctrl-C), not timed out: a longer
+				// --propagation-timeout would not have helped.
+				return fmt.Errorf("stopped after %s while waiting for TXT records: %w", time.Since(start).Round(100*time.Millisecond), err)
+			}
 			return p.timeoutError(checks, time.Since(start))
 		case <-time.After(interval):
 		}

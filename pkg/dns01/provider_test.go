@@ -212,6 +212,23 @@ func TestWaitTimesOutNamingWhatIsMissing(t *testing.T) {
 	}
 }
 
+// A wait stopped by a signal says so: it is not a propagation timeout,
+// whose hint (raise --propagation-timeout) would mislead.
+func TestWaitStoppedIsNotATimeout(t *testing.T) {
+	sim := simtest.Start(t, tcsim.Options{Zones: []tcsim.ZoneSpec{{Name: "example.test"}}, PropagationDelay: time.Hour})
+	p := newProvider(t, sim, Options{})
+	rec, err := p.Present(context.Background(), "_acme-challenge.example.test", "v")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	err = p.Wait(ctx, []Record{rec})
+	if err == nil || errors.Is(err, ErrNotPropagated) || !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "stopped after") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
 func TestTTLBelowPlanMinimum(t *testing.T) {
 	sim := simtest.Start(t, tcsim.Options{Zones: []tcsim.ZoneSpec{{Name: "example.test"}}})
 	p := newProvider(t, sim, Options{TTL: 60})

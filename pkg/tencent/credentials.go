@@ -64,8 +64,15 @@ func (c *Credential) SecretIDHint() string {
 	return maskID(c.GetSecretId())
 }
 
+// secretIDPrefix starts every Tencent Cloud SecretId, permanent or
+// temporary; a SecretKey is random.
+const secretIDPrefix = "AKID"
+
+// maskID masks a SecretId. One that does not start as SecretIds do may be
+// a SecretKey pasted in its place, so none of it is shown.
+// Tested by TestSecretKeyAsSecretIDIsNeverShown.
 func maskID(id string) string {
-	if len(id) <= 8 {
+	if len(id) <= 8 || !strings.HasPrefix(id, secretIDPrefix) {
 		return strings.Repeat("*", len(id))
 	}
 	return id[:4] + strings.Repeat("*", len(id)-8) + id[len(id)-4:]
@@ -204,6 +211,10 @@ func CheckKeyShape(id, key, source string) error {
 	if legacy {
 		return fmt.Errorf("the key from %s looks like a legacy DNSPod token (ID,Token), which the Tencent Cloud API does not accept: create a Tencent Cloud API key (SecretId/SecretKey) at %s and set %s and %s",
 			from(source, EnvSecretID+" and "+EnvSecretKey), apiKeyConsole, EnvSecretID, EnvSecretKey)
+	}
+	if !strings.HasPrefix(id, secretIDPrefix) && strings.HasPrefix(key, secretIDPrefix) {
+		return fmt.Errorf("the SecretId and SecretKey from %s look swapped (the SecretId is the one that starts with %s): swap them",
+			from(source, EnvSecretID+" and "+EnvSecretKey), secretIDPrefix)
 	}
 	for _, part := range []struct{ name, value, env string }{{"SecretId", id, EnvSecretID}, {"SecretKey", key, EnvSecretKey}} {
 		if strings.IndexFunc(part.value, unicode.IsSpace) >= 0 {

@@ -62,6 +62,7 @@ func TestLoadCredential(t *testing.T) {
 		{name: "half-set env", env: map[string]string{EnvSecretID: "AKIDenv"}, home: home, wantErr: "TENCENTCLOUD_SECRET_ID is set but TENCENTCLOUD_SECRET_KEY is empty"},
 		{name: "legacy DNSPod token in id", env: map[string]string{EnvSecretID: "123456", EnvSecretKey: "0123456789abcdef0123456789abcdef"}, wantErr: "legacy DNSPod token"},
 		{name: "legacy ID,Token in key", env: map[string]string{EnvSecretID: "AKIDx", EnvSecretKey: "123456,0123456789abcdef"}, wantErr: "legacy DNSPod token"},
+		{name: "SecretId and SecretKey swapped", env: map[string]string{EnvSecretID: "0123456789abcdef0123456789abcdef", EnvSecretKey: "AKIDenv000000"}, wantErr: "look swapped"},
 		{name: "explicit profile missing", env: map[string]string{EnvCredentialsFile: filepath.Join(home, "nope")}, wantErr: "read credentials profile"},
 		{name: "profile without key", env: map[string]string{EnvCredentialsFile: badProfile}, wantErr: "has no secret_id and secret_key"},
 		{name: "config file after env", env: map[string]string{EnvSecretID: "AKIDenv000000", EnvSecretKey: "envkey"}, file: [2]string{"AKIDfile00000", "filekey"},
@@ -284,5 +285,19 @@ func TestDoStopsWhenContextEnds(t *testing.T) {
 	})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+}
+
+// A SecretKey pasted as the SecretId (a key that does not start as every
+// SecretId does) is never shown, not even its ends.
+func TestSecretKeyAsSecretIDIsNeverShown(t *testing.T) {
+	for id, want := range map[string]string{
+		"AKIDenv0000000000000000000000000abcd": "AKID****************************abcd",
+		"1U6XKd6YRHGTdb0Hj8nwTVIlc1QumOOM":     "********************************",
+		"short":                                "*****",
+	} {
+		if got := maskID(id); got != want {
+			t.Errorf("maskID(%q) = %q, want %q", id, got, want)
+		}
 	}
 }
