@@ -89,7 +89,8 @@ func app(ctx context.Context, stdout, stderr io.Writer) *cli.App {
    default is clb alone), every resource of those other products — CDN
    domains, EdgeOne hosts, WAF domains, COS custom domains, ... — that holds
    an earlier upload of the lineage, or a certificate of the SSL service
-   whose names the lineage covers and that ends sooner, is moved to this
+   whose names the lineage covers and that ends sooner (unless another
+   lineage of its key algorithm covers it: an RSA + ECDSA pair), is moved to this
    upload by the SSL service (by its id, never by the PEMs): --product all
    takes every product the SSL service can update. The report lists each
    resource; one that already holds the upload is done. Without the SSL

@@ -164,3 +164,53 @@ func TestDeployLoneLineageMigratesAndRollsBack(t *testing.T) {
 		}
 	}
 }
+
+// Rolling back one lineage of a pair after the other renewed its member takes back only that
+// lineage's member: the RSA rollback puts the old RSA certificate back beside the renewed
+// ECDSA one (mutual TLS as it was), and the ECDSA rollback after it then finds the bindings
+// as they were before either deploy. Restoring the whole recorded binding would revert the
+// other lineage's renewal; skipping the targets (as rollback did) rolled nothing back and
+// still exited 0.
+func TestRollbackOneLineageOfARenewedPair(t *testing.T) {
+	sim := simtest.Start(t, dualAccount(t))
+	certbot := t.TempDir()
+	start, end := time.Now().Add(-time.Hour), time.Now().Add(60*24*time.Hour)
+	names := []string{"example.test", "*.example.test"}
+	var lins []*lineage.Lineage
+	for _, l := range []struct {
+		name string
+		alg  binding.Algorithm
+	}{{"example.test", binding.RSA}, {"example.test-ecdsa", binding.ECC}} {
+		lin, err := lineage.Load(simtest.IssueKey(t, certbot, l.name, l.alg, start, end, names...), time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		lins = append(lins, lin)
+	}
+	st := newStore(t)
+	deployed(t, sim, st, lins[0])
+	newECC := deployed(t, sim, st, lins[1]).CertID
+
+	rollback := func(name string) {
+		t.Helper()
+		back, err := newDeployerWith(t, sim, st, deploy.Options{Regions: []string{"ap-guangzhou"}}).Rollback(context.Background(), name)
+		if err != nil {
+			t.Fatalf("rollback %s: %v\n%+v", name, err, back)
+		}
+		for _, tr := range back.Targets {
+			if tr.Status != deploy.StatusUpdated || tr.Verified != "tls" {
+				t.Errorf("rollback %s of %s: %s %s, verified %q", name, tr.Address, tr.Status, tr.Error, tr.Verified)
+			}
+		}
+	}
+	rollback("example.test")
+	checkBindings(t, sim, "after rolling the RSA lineage back", map[[2]string]tcsim.Binding{
+		{"lbl-dual1", ""}: wantBinding("HandRSA", newECC), {"lbl-sni1", "example.test"}: wantBinding("HandRSA", newECC),
+		{"lbl-sni1", "api.example.test"}: wantBinding("HandRSA", newECC), {"lbl-mtls1", ""}: mutualBinding("HandRSA", newECC),
+	})
+	rollback("example.test-ecdsa")
+	checkBindings(t, sim, "after rolling both lineages back", map[[2]string]tcsim.Binding{
+		{"lbl-dual1", ""}: wantBinding("HandRSA", "HandECC"), {"lbl-sni1", "example.test"}: wantBinding("HandRSA", "HandECC"),
+		{"lbl-sni1", "api.example.test"}: wantBinding("HandRSA"), {"lbl-mtls1", ""}: mutualBinding("HandRSA"),
+	})
+}

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	certbinding "github.com/clbcert/clbcert/pkg/binding"
 	"github.com/clbcert/clbcert/pkg/inventory"
 	"github.com/clbcert/clbcert/pkg/lineage"
 	"github.com/clbcert/clbcert/pkg/ssl"
@@ -98,7 +99,7 @@ func (d *Deployer) findResources(ctx context.Context, plan *Plan, types []string
 	if err != nil {
 		return err
 	}
-	ids, err := d.olderCertificates(ctx, plan.Lineage, newID)
+	ids, err := d.olderCertificates(ctx, plan, newID)
 	if err != nil {
 		return err
 	}
@@ -136,8 +137,14 @@ func sortResources(rs []ResourceResult) {
 // one replaces: its earlier uploads recorded in the state dir, and every
 // certificate of the SSL service whose names it covers (one uploaded by
 // hand included), as long as it ends before the new one. A certificate
-// that ends later stays where it is, as on CLB (Plan.keepNewer).
-func (d *Deployer) olderCertificates(ctx context.Context, lin *lineage.Lineage, newID string) ([]string, error) {
+// that ends later stays where it is, as on CLB (Plan.keepNewer). So does a
+// certificate of the other key algorithm (RSA for an ECDSA lineage, say)
+// that another lineage of that algorithm renews for its names: a resource
+// holds one certificate, so rule 2b's pair cannot be made there, and moving
+// it would take its clients' key algorithm away at every renewal of either
+// lineage (TestDeployLeavesTheOtherAlgorithmToItsLineage).
+func (d *Deployer) olderCertificates(ctx context.Context, plan *Plan, newID string) ([]string, error) {
+	lin := plan.Lineage
 	st, err := readState(d.store, lin.Name)
 	if err != nil {
 		return nil, err
@@ -160,10 +167,17 @@ func (d *Deployer) olderCertificates(ctx context.Context, lin *lineage.Lineage, 
 	}
 	slices.SortFunc(all, func(a, b inventory.Certificate) int { return cmp.Compare(a.ID, b.ID) })
 	for _, c := range all {
-		if len(c.Names) > 0 && len(lineage.Uncovered(lin.Names(), c.Names)) == 0 && c.NotAfter.Before(lin.Leaf.NotAfter) {
-			add(c.ID)
+		if len(c.Names) == 0 || len(lineage.Uncovered(lin.Names(), c.Names)) > 0 || !c.NotAfter.Before(lin.Leaf.NotAfter) {
+			continue
 		}
+		alg := certbinding.Algorithm(strings.ToUpper(c.Algorithm))
+		own := strings.HasPrefix(c.Alias, aliasPrefix(lin.Name))
+		if !own && alg != lin.Algorithm() && plan.partnerCovers(alg, c.Names) {
+			continue
+		}
+		add(c.ID)
 	}
+	d.warnPartners(plan)
 	return ids, nil
 }
 

@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/clbcert/clbcert/internal/simtest"
+	"github.com/clbcert/clbcert/pkg/binding"
 	"github.com/clbcert/clbcert/pkg/deploy"
+	"github.com/clbcert/clbcert/pkg/lineage"
 	"github.com/clbcert/clbcert/pkg/ssl"
 	"github.com/clbcert/clbcert/pkg/tcsim"
 	"github.com/clbcert/clbcert/pkg/tencent"
@@ -329,5 +331,51 @@ func TestDeployProductsOnTheIntlSite(t *testing.T) {
 	}
 	if got := resourcesWith(rep.Resources, deploy.StatusUpdated); !slices.Equal(got, exampleResources) {
 		t.Fatalf("moved %v", got)
+	}
+}
+
+// An operator's RSA + ECDSA pair of lineages with products: each renewal moves the CDN
+// domains of its own key algorithm and leaves the other's to its lineage. Moving them all
+// would take RSA from the RSA domain at every ECDSA renewal (and back at every RSA one),
+// locking out the clients that speak RSA only.
+func TestDeployLeavesTheOtherAlgorithmToItsLineage(t *testing.T) {
+	names := []string{"example.test", "*.example.test"}
+	soon := time.Now().Add(10 * 24 * time.Hour)
+	opts := simtest.DualTargets(t,
+		simtest.HandUploadedKeyUntil(t, "HandRSA", binding.RSA, soon, names...),
+		simtest.HandUploadedKeyUntil(t, "HandECC", binding.ECC, soon, names...))
+	opts.Topology.CDNDomains = []tcsim.CDNDomainSpec{{Domain: "rsa.example.test", CertID: "HandRSA"}, {Domain: "ecc.example.test", CertID: "HandECC"}}
+	sim := simtest.Start(t, opts)
+	certbot := t.TempDir()
+	start := time.Now().Add(-time.Hour)
+	st := newStore(t)
+	issue := func(name string, alg binding.Algorithm, days int) *lineage.Lineage {
+		lin, err := lineage.Load(simtest.IssueKey(t, certbot, name, alg, start, start.Add(time.Duration(days)*24*time.Hour), names...), time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return lin
+	}
+	rsaLin, eccLin := issue("example.test", binding.RSA, 60), issue("example.test-ecdsa", binding.ECC, 61)
+	want := map[string]string{"rsa.example.test": "HandRSA", "ecc.example.test": "HandECC"}
+	for i, step := range []struct {
+		lin    func() *lineage.Lineage
+		domain string
+	}{
+		{func() *lineage.Lineage { return rsaLin }, "rsa.example.test"},
+		{func() *lineage.Lineage { return eccLin }, "ecc.example.test"},
+		{func() *lineage.Lineage { return issue("example.test", binding.RSA, 62) }, "rsa.example.test"}, // renewed
+	} {
+		lin := step.lin()
+		rep, err := newDeployerWith(t, sim, st, deploy.Options{Regions: []string{"ap-guangzhou"}, Products: []string{"clb", "cdn"}}).Deploy(context.Background(), lin)
+		if err != nil {
+			t.Fatalf("deploy %s: %v", lin.Name, err)
+		}
+		want[step.domain] = rep.CertID
+		for domain, id := range want {
+			if got := heldBy(sim, id); !slices.Equal(got, []string{"cdn " + domain}) {
+				t.Errorf("step %d, %s: %s is held by %v, want cdn %s", i, lin.Name, id, got, domain)
+			}
+		}
 	}
 }

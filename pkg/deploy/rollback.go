@@ -255,6 +255,24 @@ func rollbackTarget(b binding, where map[string]inventory.Binding, inv *inventor
 		if m.Algorithm == "" {
 			to.Members[i].Algorithm = algorithmIn(prev)(m.CertID)
 		}
+	}
+	switch cur := b.current(served); {
+	case !ok && unreadable(inv.Failures, b.Target.LoadBalancerID):
+		t.Status, t.Error = StatusFailed, "its load balancer could not be read"
+	case !ok:
+		t.Status, t.Error = StatusSkipped, "no longer a TLS listener or SNI domain"
+	case certbinding.Equal(served, to):
+		t.Status = StatusUnchanged
+	case certbinding.Equal(served, cur):
+		t.Status = StatusPlanned
+	default:
+		if undone, ok := undo(served, to, cur); ok {
+			to, t.Status = undone, StatusPlanned
+			break
+		}
+		t.Status, t.Error = StatusSkipped, fmt.Sprintf("serves %s now, not %s that clbcert-deploy put there: left as it is", describe(served), describe(cur))
+	}
+	for _, m := range to.Members {
 		if na := prev[m.CertID].NotAfter; t.ToNotAfter.IsZero() || (!na.IsZero() && na.Before(t.ToNotAfter)) {
 			t.ToNotAfter = na
 		}
@@ -263,23 +281,53 @@ func rollbackTarget(b binding, where map[string]inventory.Binding, inv *inventor
 	if len(to.Members) == 1 {
 		t.To = to.Members[0].CertID
 	}
-	switch {
-	case !ok && unreadable(inv.Failures, b.Target.LoadBalancerID):
-		t.Status, t.Error = StatusFailed, "its load balancer could not be read"
-		return t
-	case !ok:
-		t.Status, t.Error = StatusSkipped, "no longer a TLS listener or SNI domain"
-		return t
-	}
-	switch cur := b.current(served); {
-	case certbinding.Equal(served, to):
-		t.Status = StatusUnchanged
-	case certbinding.Equal(served, cur):
-		t.Status = StatusPlanned
-	default:
-		t.Status, t.Error = StatusSkipped, fmt.Sprintf("serves %s now, not %s that clbcert-deploy put there: left as it is", describe(served), describe(cur))
-	}
 	return t
+}
+
+// undo takes one deploy's change (before to after) back from served, a
+// binding whose other members changed since: the other lineage of an RSA +
+// ECDSA pair renewed its member. The members the deploy bound leave, the
+// ones it replaced come back, and the members it did not touch stay as they
+// are served now, so rolling back one lineage of a pair never reverts the
+// other's renewal. ok is false when served is not after with only those
+// other members changed: the deploy's members are gone from it, a member
+// it replaced is back, or its mode, CA or verification changed since.
+// Tested by TestRollbackOneLineageOfARenewedPair.
+func undo(served, before, after certbinding.Binding) (certbinding.Binding, bool) {
+	bound := func(b certbinding.Binding, id string) bool {
+		return slices.ContainsFunc(b.Members, func(m certbinding.Member) bool { return m.CertID == id })
+	}
+	settingsOf := func(b certbinding.Binding) certbinding.Binding {
+		b.Members = nil
+		return b
+	}
+	if !certbinding.Equal(settingsOf(served), settingsOf(after)) {
+		return certbinding.Binding{}, false
+	}
+	next := settingsOf(before)
+	for _, m := range after.Members {
+		if !bound(before, m.CertID) && !bound(served, m.CertID) {
+			return certbinding.Binding{}, false
+		}
+	}
+	for _, m := range served.Members {
+		if !bound(after, m.CertID) || bound(before, m.CertID) {
+			next.Members = append(next.Members, m)
+		}
+	}
+	for _, m := range before.Members {
+		if bound(after, m.CertID) {
+			continue
+		}
+		if bound(served, m.CertID) {
+			return certbinding.Binding{}, false
+		}
+		next.Members = append(next.Members, m)
+	}
+	if len(next.Members) == 0 || next.Check() != nil {
+		return certbinding.Binding{}, false
+	}
+	return next, true
 }
 
 // recordRollback notes each target put back (or found so) as serving the
