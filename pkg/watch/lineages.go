@@ -43,6 +43,7 @@ func (w *Watcher) check(name string, t *tracked) {
 	lin, err := lineage.Load(dir, w.opts.Clock.Now())
 	if err != nil {
 		w.incomplete(name, t)
+		w.metrics.setInvalid(name)
 		w.log.Warn("lineage cannot be deployed as it is: waiting for it to change", "lineage", name, "err", err)
 		return
 	}
