@@ -39,6 +39,7 @@ func TestFailureAndRecoveryAreToldOnce(t *testing.T) {
 	fp := e.certbot.issue("example.test")
 	start(t, opts)
 
+	var release func()
 	for i := range 2 {
 		expectDeploy(t, e.deployer, "example.test", fp)
 		clock.nextTimer(t)
@@ -53,11 +54,15 @@ func TestFailureAndRecoveryAreToldOnce(t *testing.T) {
 		if v, ok := gauge(t, e.reg, "clbcert_target_serves_current", "example.test"); !ok || v != 0 {
 			t.Errorf("served %v (%v), want 0", v, ok)
 		}
+		if i == 1 {
+			// Before the advance that starts the next attempt, which
+			// would otherwise read the failure still set.
+			e.deployer.setFail(nil)
+			release = e.deployer.hold() // the next attempt waits until the level is read
+		}
 		clock.advance(10 * time.Second)
 	}
-	e.deployer.setFail(nil)
-	release := e.deployer.hold() // the next attempt waits until the level is read
-	clock.advance(time.Hour)     // past the deploy grace: the lag is critical now
+	clock.advance(time.Hour) // past the deploy grace: the lag is critical now
 	expectDeploy(t, e.deployer, "example.test", fp)
 	if v, _ := gauge(t, e.reg, "clbcert_certificate_level", "example.test"); v != 2 {
 		t.Errorf("level %v an hour on, want 2 (CRITICAL)", v)
