@@ -225,7 +225,11 @@ func notifyWorse(ctx context.Context, s *clbcli.Settings, st *store.Store, rep *
 	}
 	msgs, next := rep.Worse(last)
 	for _, m := range msgs {
-		n.Notify(ctx, m)
+		if err := n.Notify(ctx, m); err != nil {
+			// Not told (the notifier logged why): the next run tells it again,
+			// rather than the alarm being lost until the level gets worse still.
+			next[m.Lineage] = last[m.Lineage]
+		}
 	}
 	levels := map[string]level.Level{}
 	for name, lv := range next {

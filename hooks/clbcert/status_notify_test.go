@@ -2,9 +2,12 @@ package main
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -90,5 +93,48 @@ func TestStatusNotifyScrubsTheAPIKey(t *testing.T) {
 	}
 	if m := fmt.Sprintf("%+v", ms[0]); strings.Contains(m, key) || !strings.Contains(m, "WARNING") {
 		t.Errorf("message %s: want the level told and the API key scrubbed", m)
+	}
+}
+
+// A level-worse message the webhook did not take is not recorded as told:
+// the next run (cron's next hour) tells it again, rather than the alarm
+// being lost until the level gets worse still.
+func TestStatusNotifyRetriesWhatWasNotDelivered(t *testing.T) {
+	var mu sync.Mutex
+	down, got := true, 0
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if down {
+			http.Error(w, "maintenance", http.StatusServiceUnavailable)
+			return
+		}
+		got++
+	}))
+	t.Cleanup(hook.Close)
+
+	certbot, dir := t.TempDir(), t.TempDir()
+	cfg := configtest.Write(t, fmt.Sprintf("[[notify]]\nurl = %q\nkind = \"json\"\n", hook.URL+"/in"), 0o600)
+	env := []string{"HOME=" + dir, "CLBCERT_CONFIG=" + cfg, "CLBCERT_STATE_DIR=" + filepath.Join(dir, "state"), "CLBCERT_CERTBOT_DIR=" + certbot}
+	now, day := time.Now(), 24*time.Hour
+	// 6 days, 4 gone: overdue.
+	simtest.Issue(t, certbot, "late.test", now.Add(-4*day), now.Add(2*day), "late.test")
+
+	run := func() {
+		t.Helper()
+		if r := runOps(t, env, "clbcert", "status", "--notify"); r.Code != 1 {
+			t.Fatalf("exit %d, want 1 (WARNING)\n%s\n%s", r.Code, r.Stdout, r.Stderr)
+		}
+	}
+	run()
+	mu.Lock()
+	down = false
+	mu.Unlock()
+	run()
+	run()
+	mu.Lock()
+	defer mu.Unlock()
+	if got != 1 {
+		t.Fatalf("the webhook took %d messages once it was back, want 1 (the one it missed, once)", got)
 	}
 }

@@ -112,6 +112,19 @@ func (c *Certificates) Update(name string, fn func(*Lineage)) {
 	}
 }
 
+// Raise makes level the least of the lineage name, keeping what else is
+// known of it, or knowing it by that level alone.
+func (c *Certificates) Raise(name string, floor level.Level) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	l, ok := c.lineages[name]
+	if !ok {
+		l = Lineage{Name: name}
+	}
+	l.Floor = level.Worse(l.Floor, floor)
+	c.lineages[name] = l
+}
+
 // Forget drops a lineage, so that its series stop.
 func (c *Certificates) Forget(name string) {
 	c.mu.Lock()

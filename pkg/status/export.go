@@ -12,10 +12,15 @@ import (
 // Metrics are the lineages as package metrics exports them: the same
 // series clbcert-watch serves, for hosts that run certbot's timer and no
 // watcher. Served places count as serving the current leaf, drift as not.
+// With part of the cloud unreadable every lineage is at least UNKNOWN, as
+// the exit status is: a target that drifted may be in that part.
 func (r *Report) Metrics() []metrics.Lineage {
 	var out []metrics.Lineage
 	for _, st := range r.Lineages {
 		m := metrics.Lineage{Name: st.Name, Floor: st.Status}
+		if len(r.Failures) > 0 {
+			m.Floor = level.Worse(m.Floor, Unknown)
+		}
 		if st.Error == "" {
 			m.Cert = level.Cert{NotBefore: st.NotBefore, NotAfter: st.NotAfter, RenewBefore: time.Duration(st.RenewBeforeExpiry) * time.Second}
 			m.Written = st.Written

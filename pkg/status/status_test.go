@@ -420,3 +420,23 @@ func TestDualBindingServesEachLineageAsItsMember(t *testing.T) {
 		t.Errorf("the report does not say which member:\n%s", out.String())
 	}
 }
+
+// The metrics say UNKNOWN where the exit status does: with part of the
+// cloud unreadable, a drifted target may be in that part, so a lineage
+// whose dates are fine is not OK to Prometheus either (--prometheus);
+// a CRITICAL one stays CRITICAL.
+func TestMetricsUnknownWhereTheCloudWasNotRead(t *testing.T) {
+	w := &world{dir: t.TempDir(), now: time.Now().Truncate(time.Second)}
+	cur := w.issue(t, "example.test", 60*day, "example.test", "*.example.test")
+	w.issue(t, "late.test", 3*day, "late.test")
+	opts := simtest.ThreeTargets(simtest.UploadedByHand("CurCrt01", cur))
+	opts.FailingLBs = []string{"lb-sh1"}
+	w.sim = simtest.Start(t, opts)
+	rep := check(t, w, "ap-guangzhou", "ap-shanghai")
+	want := map[string]status.Level{"example.test": status.Unknown, "late.test": status.Critical}
+	for _, m := range rep.Metrics() {
+		if got := m.Verdict(w.rule, w.now).Level; got != want[m.Name] {
+			t.Errorf("%s: level %s in the metrics, want %s (report %s, failures %+v)", m.Name, got, want[m.Name], rep.Status, rep.Failures)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"path/filepath"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/clbcert/clbcert/pkg/level"
@@ -43,6 +44,7 @@ func (w *Watcher) check(name string, t *tracked) {
 	lin, err := lineage.Load(dir, w.opts.Clock.Now())
 	if err != nil {
 		w.incomplete(name, t)
+		w.metrics.setInvalid(name)
 		w.log.Warn("lineage cannot be deployed as it is: waiting for it to change", "lineage", name, "err", err)
 		return
 	}
@@ -145,7 +147,7 @@ func (w *Watcher) record(r result) {
 			if t.failures > 0 {
 				w.notify(notify.Message{Event: notify.EventDeployRecovered, Lineage: r.name,
 					Title:   fmt.Sprintf("%s deployed after %d failed attempts: the failure is over", r.name, t.failures),
-					Details: servedDetails(r.served)})
+					Details: servedDetails(r.served)}, nil)
 			}
 			t.failures, t.served = 0, r.served
 			w.metrics.setSuccess(r.name, d.At)
@@ -163,10 +165,16 @@ func (w *Watcher) record(r result) {
 	w.metrics.setFailures(r.name, t.failures)
 	w.metrics.setServed(r.name, r.served, true)
 	if t.failures == 1 {
+		t.told.Store(false)
+	}
+	// The first failure is told, and again at the next attempt if a
+	// webhook did not take it: an alarm lost to a webhook down for a moment
+	// would leave the failures unheard until they end.
+	if !t.told.Load() {
 		crit := level.Critical
 		w.notify(notify.Message{Event: notify.EventDeployFailed, Failure: true, Lineage: r.name, Level: &crit,
 			Title:   fmt.Sprintf("clbcert-watch could not deploy %s; it retries with a growing wait and tells when it succeeds", r.name),
-			Details: []string{r.err.Error()}, Command: notify.FinishCommand(r.lin.Dir)})
+			Details: []string{r.err.Error()}, Command: notify.FinishCommand(r.lin.Dir)}, &t.told)
 	}
 	if w.stopping {
 		w.log.Error("deploy failed; it is tried again at the next start", "lineage", r.lin, "attempt", t.failures, "err", r.err)
@@ -186,14 +194,21 @@ func (w *Watcher) backoff(n int) time.Duration {
 }
 
 // notify sends m without holding up the loop; Run waits for it at the end.
-func (w *Watcher) notify(m notify.Message) {
+// told, where not nil, is true while m is on its way and stays true once
+// every endpoint took it.
+func (w *Watcher) notify(m notify.Message, told *atomic.Bool) {
 	if !w.opts.Notifier.Enabled(m) {
 		return
+	}
+	if told != nil {
+		told.Store(true)
 	}
 	w.notifying.Add(1)
 	go func() {
 		defer w.notifying.Done()
-		w.opts.Notifier.Notify(w.deployCtx, m)
+		if err := w.opts.Notifier.Notify(w.deployCtx, m); err != nil && told != nil {
+			told.Store(false)
+		}
 	}()
 }
 

@@ -97,6 +97,13 @@ func (m *metrics) setLineage(lin *lineage.Lineage, t *tracked, written time.Time
 	})
 }
 
+// setInvalid says the lineage fails validation: CRITICAL, as clbcert status
+// calls it, until a leaf that passes replaces it (setLineage). Without it
+// a lineage that expired while the watcher was down would have no level.
+func (m *metrics) setInvalid(name string) {
+	m.certs.Raise(name, level.Critical)
+}
+
 // setServed says where a deployment left the lineage's leaf.
 func (m *metrics) setServed(name string, served Served, failed bool) {
 	m.certs.Update(name, func(l *certmetrics.Lineage) {

@@ -2,6 +2,10 @@ package watch_test
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -35,6 +39,7 @@ func TestFailureAndRecoveryAreToldOnce(t *testing.T) {
 	fp := e.certbot.issue("example.test")
 	start(t, opts)
 
+	var release func()
 	for i := range 2 {
 		expectDeploy(t, e.deployer, "example.test", fp)
 		clock.nextTimer(t)
@@ -49,11 +54,15 @@ func TestFailureAndRecoveryAreToldOnce(t *testing.T) {
 		if v, ok := gauge(t, e.reg, "clbcert_target_serves_current", "example.test"); !ok || v != 0 {
 			t.Errorf("served %v (%v), want 0", v, ok)
 		}
+		if i == 1 {
+			// Before the advance that starts the next attempt, which
+			// would otherwise read the failure still set.
+			e.deployer.setFail(nil)
+			release = e.deployer.hold() // the next attempt waits until the level is read
+		}
 		clock.advance(10 * time.Second)
 	}
-	e.deployer.setFail(nil)
-	release := e.deployer.hold() // the next attempt waits until the level is read
-	clock.advance(time.Hour)     // past the deploy grace: the lag is critical now
+	clock.advance(time.Hour) // past the deploy grace: the lag is critical now
 	expectDeploy(t, e.deployer, "example.test", fp)
 	if v, _ := gauge(t, e.reg, "clbcert_certificate_level", "example.test"); v != 2 {
 		t.Errorf("level %v an hour on, want 2 (CRITICAL)", v)
@@ -71,5 +80,59 @@ func TestFailureAndRecoveryAreToldOnce(t *testing.T) {
 		if _, ok := gauge(t, e.reg, name, "example.test"); !ok {
 			t.Errorf("no %s", name)
 		}
+	}
+}
+
+// A failure whose notification the webhook did not take is told again at
+// the next failed attempt, once: the alarm is not lost to a webhook that
+// was down for a moment.
+func TestFailureNotDeliveredIsToldAtTheNextAttempt(t *testing.T) {
+	var mu sync.Mutex
+	down, got := true, 0
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if down {
+			down = false // back for the next one
+			http.Error(w, "maintenance", http.StatusServiceUnavailable)
+			return
+		}
+		got++
+	}))
+	t.Cleanup(hook.Close)
+	received := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return got
+	}
+
+	e := newEnv(t)
+	opts := e.options()
+	opts.RetryMin, opts.RetryMax = 10*time.Second, 10*time.Second
+	n, err := notify.New([]notify.Endpoint{{URL: hook.URL, Kind: notify.JSON}}, notify.Options{Logger: opts.Logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Notifier = n
+	e.deployer.setFail(errCloudDown)
+	fp := e.certbot.issue("example.test")
+	_, stop := start(t, opts)
+	for i := range 3 {
+		expectDeploy(t, e.deployer, "example.test", fp)
+		e.clock.nextTimer(t)
+		if i == 0 {
+			eventually.True(t, soon, "the first message refused", func() bool { return strings.Contains(e.log.String(), "notification not delivered") })
+		}
+		if i == 1 {
+			eventually.True(t, soon, "the failure told at the second attempt", func() bool { return received() == 1 })
+		}
+		e.clock.advance(10 * time.Second)
+	}
+	expectDeploy(t, e.deployer, "example.test", fp)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if n := received(); n != 1 {
+		t.Fatalf("the webhook took %d failure messages, want 1", n)
 	}
 }

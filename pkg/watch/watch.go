@@ -147,6 +147,9 @@ type tracked struct {
 	// recheck: an event came in while deploying; look again afterwards.
 	recheck  bool
 	failures int
+	// told: the failures since the last success were told (or the message
+	// is on its way); the notifier's goroutine sets it too.
+	told atomic.Bool
 	// incomplete counts the looks in a row that found the lineage not
 	// deployable as it is; it sets the wait before the next one.
 	incomplete int

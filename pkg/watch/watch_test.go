@@ -587,3 +587,21 @@ func TestBadOptions(t *testing.T) {
 		t.Fatalf("Run on a file: %v", err)
 	}
 }
+
+// A lineage that fails validation, such as one that expired while the
+// watcher was down (certbot failing for weeks, then a reboot), is
+// CRITICAL in the metrics, as clbcert status calls it: without a level
+// series no alert fires for the certificate that most needs one. One
+// that is repaired is judged by its dates again.
+func TestInvalidLineageIsCritical(t *testing.T) {
+	e := newEnv(t)
+	e.certbot.issue("example.test")
+	e.clock.advance(25 * time.Hour) // the fake certbot's leaves last a day
+	_, stop := start(t, e.options())
+	e.waitGauge(t, "clbcert_watch_lineage_incomplete", "example.test", 1)
+	e.waitGauge(t, "clbcert_certificate_level", "example.test", 2)
+	e.deployer.none(t, "an expired lineage")
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+}
