@@ -165,7 +165,7 @@ func TestEachFindingFromItsTopology(t *testing.T) {
 				o.Certificates = append(o.Certificates, simtest.HandUploadedBetween(t, "SoonCrt1", certbinding.ECC, now.AddDate(0, -2, 0), now.Add(5*24*time.Hour+time.Hour), "example.test"))
 				listener(o, lblTLS).CertID = "SoonCrt1"
 			},
-			want: []want{{doctor.CheckCertDates, doctor.Critical, "certificate SoonCrt1 on " + lbWeb + "/" + lblTLS, []string{"121 hours left", "less than half"}}},
+			want: []want{{doctor.CheckCertDates, doctor.Critical, "certificate SoonCrt1 on " + lbWeb + "/" + lblTLS, []string{"120 hours left", "less than half"}}},
 			exit: doctor.ExitCritical,
 		},
 		{

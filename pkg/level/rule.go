@@ -166,9 +166,9 @@ func (r Rule) Expiry(c Cert, now time.Time) Verdict {
 		overdue := v.RenewalDue.Add(c.grace())
 		switch {
 		case left <= window/2:
-			v.Level, v.Reason = Critical, fmt.Sprintf("%s left, less than half of the %s certbot had to renew it since %s: renew it now", Words(left), Words(window), stamp(v.RenewalDue))
+			v.Level, v.Reason = Critical, fmt.Sprintf("%s left, less than half of the %s certbot had to renew it since %s: renew it now", Left(left), Words(window), stamp(v.RenewalDue))
 		case !now.Before(overdue):
-			v.Level, v.Reason = Warning, fmt.Sprintf("renewal overdue: due since %s (%s ago), %s left: check that certbot renew runs and succeeds", stamp(v.RenewalDue), Words(now.Sub(v.RenewalDue)), Words(left))
+			v.Level, v.Reason = Warning, fmt.Sprintf("renewal overdue: due since %s (%s ago), %s left: check that certbot renew runs and succeeds", stamp(v.RenewalDue), Words(now.Sub(v.RenewalDue)), Left(left))
 		case !now.Before(v.RenewalDue):
 			v.Reason = fmt.Sprintf("renewal due since %s; overdue from %s", stamp(v.RenewalDue), stamp(overdue))
 		default:
@@ -181,7 +181,8 @@ func (r Rule) Expiry(c Cert, now time.Time) Verdict {
 // DeployLag judges places still serving an older certificate than the
 // lineage's current leaf, written at written: a deployment that has not
 // happened yet is a WARNING for the deploy grace, CRITICAL after it.
-// places 0 is OK.
+// places 0 is OK. Its reason names no command: the caller knows the
+// lineage's directory that clbcert-deploy takes.
 func (r Rule) DeployLag(places int, written, now time.Time) Verdict {
 	r = r.withDefaults()
 	if places == 0 {
@@ -192,7 +193,7 @@ func (r Rule) DeployLag(places int, written, now time.Time) Verdict {
 	if age < r.DeployGrace {
 		v.Level = Warning
 	}
-	v.Reason = fmt.Sprintf("an older certificate is still served on %s, %s after the current one was issued (critical after %s): run clbcert-deploy --lineage DIR", plural.Of(places, "target"), Words(age), Words(r.DeployGrace))
+	v.Reason = fmt.Sprintf("an older certificate is still served on %s, %s after the current one was issued (critical after %s)", plural.Of(places, "target"), Words(age), Words(r.DeployGrace))
 	return v
 }
 
@@ -216,9 +217,19 @@ func stamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
 // Words is a duration for people, rounded to the unit that matters: days
 // from a week on, hours from two hours, then minutes and seconds ("45
 // days", "160 hours", "90 minutes").
-func Words(d time.Duration) string {
+func Words(d time.Duration) string { return words(d, true) }
+
+// Left is a time left in Words' units, rounded down as lineage.DaysLeft
+// counts days: a reason never promises more time than the headline's days
+// left, nor more than there is.
+func Left(d time.Duration) string { return words(d, false) }
+
+func words(d time.Duration, nearest bool) string {
 	unit := func(u time.Duration, name string) string {
-		n := int64((d + u/2) / u)
+		n := int64(d / u)
+		if nearest {
+			n = int64((d + u/2) / u)
+		}
 		if n == 1 {
 			return "1 " + name
 		}

@@ -68,6 +68,9 @@ func TestExpiry(t *testing.T) {
 		{"90d overdue", lifetime, cert(90*d, 0), 63 * d, Warning, 60 * d, ""},
 		{"90d before critical", lifetime, cert(90*d, 0), 75*d - time.Second, Warning, 60 * d, ""},
 		{"90d critical", lifetime, cert(90*d, 0), 75 * d, Critical, 60 * d, ""},
+		// Days left are rounded down, as the headline's (lineage.DaysLeft) are.
+		{"90d overdue, 26.5 days left", lifetime, cert(90*d, 0), 63*d + 12*h, Warning, 60 * d, ", 26 days left"},
+		{"90d critical, 14.5 days left", lifetime, cert(90*d, 0), 75*d + 12*h, Critical, 60 * d, "14 days left, less than half"},
 		// renew_before_expiry = 20 days: due at 70 d, window 20 d.
 		{"90d rbe in grace", lifetime, cert(90*d, 20*d), 73*d - time.Second, OK, 70 * d, ""},
 		{"90d rbe overdue", lifetime, cert(90*d, 20*d), 73 * d, Warning, 70 * d, ""},
@@ -195,6 +198,17 @@ func TestWords(t *testing.T) {
 	} {
 		if got := Words(d); got != want {
 			t.Errorf("Words(%s) = %q, want %q", d, got, want)
+		}
+	}
+}
+
+func TestLeft(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		45 * day: "45 days", 7*day + 23*time.Hour: "7 days", 160*time.Hour - time.Second: "159 hours",
+		2*time.Hour - time.Second: "119 minutes", 119 * time.Second: "119 seconds", time.Second: "1 second",
+	} {
+		if got := Left(d); got != want {
+			t.Errorf("Left(%s) = %q, want %q", d, got, want)
 		}
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/clbcert/clbcert/pkg/inventory"
 	"github.com/clbcert/clbcert/pkg/level"
 	"github.com/clbcert/clbcert/pkg/lineage"
+	"github.com/clbcert/clbcert/pkg/notify"
 	"github.com/clbcert/clbcert/pkg/ssl"
 )
 
@@ -363,6 +364,10 @@ func (c *Checker) otherPlaces(ctx context.Context, rep *Report, lins []*lineage.
 func (c *Checker) judge(st *LineageState, now time.Time) {
 	cert := level.Cert{NotBefore: st.NotBefore, NotAfter: st.NotAfter, RenewBefore: time.Duration(st.RenewBeforeExpiry) * time.Second}
 	v := c.opts.Rule.Judge(cert, len(st.Drift), st.Written, now)
+	if len(st.Drift) > 0 {
+		// The lag's reason comes last and names no command: this one deploys the lineage.
+		v.Reason += ": run " + notify.FinishCommand(st.Dir)
+	}
 	st.Lifetime, st.LifetimeSeconds = level.Words(v.Lifetime), int64(v.Lifetime/time.Second)
 	st.RenewalDue, st.Reason = v.RenewalDue.UTC(), v.Reason
 	if v.Level != OK {

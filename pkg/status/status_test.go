@@ -147,6 +147,10 @@ func TestLevels(t *testing.T) {
 			if tt.wantReason != "" && !slices.ContainsFunc(l.Reasons, func(r string) bool { return strings.Contains(r, tt.wantReason) }) {
 				t.Errorf("reasons %q, want %q among them", l.Reasons, tt.wantReason)
 			}
+			// Drift's reason ends in the command that deploys this lineage.
+			if deployIt := ": run clbcert-deploy --lineage " + l.Dir; len(tt.wantDrift) > 0 && !strings.HasSuffix(l.Reason, deployIt) {
+				t.Errorf("reason %q, want it to end in %q", l.Reason, deployIt)
+			}
 			var failed []string
 			for _, f := range rep.Failures {
 				failed = append(failed, f.LoadBalancerID)
