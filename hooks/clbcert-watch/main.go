@@ -94,7 +94,7 @@ func app(ctx context.Context, hup <-chan os.Signal, stdout, stderr io.Writer) *c
    per target whether it serves the current certificate;
    scripts/monitoring/alerts.yml has alert rules for them.
 
-   SIGHUP reloads the config file and credentials and checks every lineage
+   SIGHUP reloads the config file, credentials and webhooks and checks every lineage
    again. SIGTERM lets the deployment in flight finish, then exits; a second
    SIGTERM exits at once.
 
@@ -165,7 +165,7 @@ func run(ctx context.Context, c *cli.Context, hup <-chan os.Signal, stdout, stde
 				continue
 			}
 			ns.Logger.Info("SIGHUP: reloading the configuration", "config", ns.File.Path)
-			if err := w.Reload(loopCtx, nd); err != nil {
+			if err := w.Reload(loopCtx, nd, nd.notifier); err != nil {
 				return
 			}
 		}
@@ -205,8 +205,8 @@ type cloudDeployer struct {
 	pinned  map[string]deploy.Options
 	reports io.Writer
 	mu      sync.Mutex // one report at a time on reports
-	// notifier is built with the first configuration: webhooks added by a
-	// reload are used after a restart.
+	// notifier tells of failures, with this configuration's webhooks and
+	// keeping its API key out of every message.
 	notifier *notify.Notifier
 }
 

@@ -197,7 +197,8 @@ func (w *Watcher) backoff(n int) time.Duration {
 // told, where not nil, is true while m is on its way and stays true once
 // every endpoint took it.
 func (w *Watcher) notify(m notify.Message, told *atomic.Bool) {
-	if !w.opts.Notifier.Enabled(m) {
+	n := w.notifier
+	if !n.Enabled(m) {
 		return
 	}
 	if told != nil {
@@ -206,7 +207,7 @@ func (w *Watcher) notify(m notify.Message, told *atomic.Bool) {
 	w.notifying.Add(1)
 	go func() {
 		defer w.notifying.Done()
-		if err := w.opts.Notifier.Notify(w.deployCtx, m); err != nil && told != nil {
+		if err := n.Notify(w.deployCtx, m); err != nil && told != nil {
 			told.Store(false)
 		}
 	}()

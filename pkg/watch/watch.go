@@ -114,7 +114,7 @@ type Watcher struct {
 	// Channels into the loop: timers, finished deployments, reloads.
 	wake    chan wakeup
 	results chan result
-	reload  chan Deployer
+	reload  chan reloaded
 	// stopped is closed when Run returns, so that late timers and Reload
 	// calls do not block forever.
 	stopped chan struct{}
@@ -132,6 +132,7 @@ type Watcher struct {
 	queue     []string // lineages waiting for a free deployment slot
 	running   int
 	deployer  Deployer
+	notifier  *notify.Notifier
 	deployCtx context.Context
 	stopping  bool // Run is draining: no retries are scheduled
 }
@@ -204,11 +205,12 @@ func New(opts Options) (*Watcher, error) {
 		metrics:  m,
 		wake:     make(chan wakeup),
 		results:  make(chan result),
-		reload:   make(chan Deployer),
+		reload:   make(chan reloaded),
 		stopped:  make(chan struct{}),
 		lineages: map[string]*tracked{},
 		deployed: done,
 		deployer: opts.Deployer,
+		notifier: opts.Notifier,
 	}, nil
 }
 
@@ -260,8 +262,8 @@ func (w *Watcher) Run(ctx context.Context) error {
 			}
 		case r := <-w.results:
 			w.finished(r)
-		case d := <-w.reload:
-			w.deployer = d
+		case r := <-w.reload:
+			w.deployer, w.notifier = r.deployer, r.notifier
 			w.log.Info("configuration reloaded: checking every lineage again")
 			if w.attached {
 				w.reconcile()
@@ -270,13 +272,21 @@ func (w *Watcher) Run(ctx context.Context) error {
 	}
 }
 
-// Reload makes later deployments use d and checks every lineage again, so
-// that one failing for a reason the new configuration fixes is retried at
-// once. A lineage whose leaf is already deployed is not deployed again:
-// run clbcert-deploy --lineage to push it to new targets.
-func (w *Watcher) Reload(ctx context.Context, d Deployer) error {
+// reloaded is what a new configuration brings.
+type reloaded struct {
+	deployer Deployer
+	notifier *notify.Notifier
+}
+
+// Reload makes later deployments use d and later notifications n (its
+// webhooks, and the API key it keeps out of messages: a reload may bring a
+// new one), and checks every lineage again, so that one failing for a
+// reason the new configuration fixes is retried at once. A lineage whose
+// leaf is already deployed is not deployed again: run clbcert-deploy
+// --lineage to push it to new targets.
+func (w *Watcher) Reload(ctx context.Context, d Deployer, n *notify.Notifier) error {
 	select {
-	case w.reload <- d:
+	case w.reload <- reloaded{d, n}:
 		return nil
 	case <-w.stopped:
 		return errors.New("the watcher has stopped")

@@ -18,8 +18,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/clbcert/clbcert/internal/eventually"
+	"github.com/clbcert/clbcert/internal/notifytest"
 	"github.com/clbcert/clbcert/internal/simtest"
 	"github.com/clbcert/clbcert/pkg/lineage"
+	"github.com/clbcert/clbcert/pkg/notify"
 	"github.com/clbcert/clbcert/pkg/store"
 	"github.com/clbcert/clbcert/pkg/watch"
 )
@@ -467,20 +469,39 @@ func TestFailingDeployIsRetried(t *testing.T) {
 	}
 }
 
-// A reload retries a failing lineage at once with the new deployer.
+// A reload retries a failing lineage at once with the new deployer, and
+// tells with the new notifier (its webhooks, the API key it keeps out).
 func TestReloadRetriesAtOnce(t *testing.T) {
 	e := newEnv(t)
+	notifier := func(hook *notifytest.Receiver) *notify.Notifier {
+		n, err := notify.New([]notify.Endpoint{{URL: hook.URL, Kind: notify.JSON}}, notify.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before, after := notifytest.New(t), notifytest.New(t)
+	opts := e.options()
+	opts.Notifier = notifier(before)
 	e.deployer.setFail(errCloudDown)
 	fp := e.certbot.issue("example.test")
-	w, stop := start(t, e.options())
+	w, stop := start(t, opts)
 	expectDeploy(t, e.deployer, "example.test", fp)
 	e.waitGauge(t, "clbcert_watch_deploy_failures", "example.test", 1)
+	eventually.True(t, soon, "the failure told", func() bool { return len(before.Messages()) == 1 })
 
 	fixed := newFakeDeployer()
-	if err := w.Reload(context.Background(), fixed); err != nil {
+	if err := w.Reload(context.Background(), fixed, notifier(after)); err != nil {
 		t.Fatal(err)
 	}
 	expectDeploy(t, fixed, "example.test", fp)
+	eventually.True(t, soon, "the recovery told by the new notifier", func() bool {
+		ms := after.Messages()
+		return len(ms) == 1 && ms[0].Event == notify.EventDeployRecovered
+	})
+	if ms := before.Messages(); len(ms) != 1 {
+		t.Errorf("the notifier of before the reload got %d messages, want the failure alone: %+v", len(ms), ms)
+	}
 	e.clock.advance(time.Hour)
 	if err := stop(); err != nil {
 		t.Fatal(err)
