@@ -5,8 +5,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clbcert/clbcert/internal/simtest"
 	certbinding "github.com/clbcert/clbcert/pkg/binding"
 	"github.com/clbcert/clbcert/pkg/clb"
+	"github.com/clbcert/clbcert/pkg/inventory"
 )
 
 func TestParseTarget(t *testing.T) {
@@ -58,5 +60,32 @@ func TestRecordBindingKeepsTheOriginalPrevious(t *testing.T) {
 	s.addUpload(upload{CertID: "c1", Fingerprint: "f1"})
 	if len(s.Uploads) != 1 || s.uploadOf("f1") != "c1" || s.uploadOf("f2") != "" {
 		t.Fatalf("uploads = %+v", s.Uploads)
+	}
+}
+
+// Which certificates of the SSL service an ECDSA lineage takes the place of on other
+// products' resources.
+func TestReplacesOnProducts(t *testing.T) {
+	const day = 24 * time.Hour
+	now := time.Now()
+	certbotDir := t.TempDir()
+	lin := simtest.IssueLineage(t, certbotDir, "example.test", now.Add(-day), now.Add(90*day), "example.test", "*.example.test")
+	p := &Plan{Lineage: lin, partners: map[string]bool{}}
+	sooner, later := now.Add(10*day), now.Add(100*day)
+	for _, tt := range []struct {
+		name string
+		c    inventory.Certificate
+		want bool
+	}{
+		{"an ECC certificate of its names that ends sooner", inventory.Certificate{Names: lin.Names(), Algorithm: "ECC", NotAfter: sooner}, true},
+		{"an RSA one no other lineage renews (a migration)", inventory.Certificate{Names: lin.Names(), Algorithm: "RSA", NotAfter: sooner}, true},
+		{"an SM2 one: its clients need it", inventory.Certificate{Names: lin.Names(), Algorithm: "SM2", NotAfter: sooner}, false},
+		{"one that ends later", inventory.Certificate{Names: lin.Names(), Algorithm: "ECC", NotAfter: later}, false},
+		{"one with a name the lineage lacks", inventory.Certificate{Names: []string{"example.test", "other.test"}, Algorithm: "ECC", NotAfter: sooner}, false},
+		{"one without names", inventory.Certificate{Algorithm: "ECC", NotAfter: sooner}, false},
+	} {
+		if got := p.replacesOnProducts(tt.c); got != tt.want {
+			t.Errorf("%s: replacesOnProducts = %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }

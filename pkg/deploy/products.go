@@ -137,12 +137,12 @@ func sortResources(rs []ResourceResult) {
 // one replaces: its earlier uploads recorded in the state dir, and every
 // certificate of the SSL service whose names it covers (one uploaded by
 // hand included), as long as it ends before the new one. A certificate
-// that ends later stays where it is, as on CLB (Plan.keepNewer). So does a
-// certificate of the other key algorithm (RSA for an ECDSA lineage, say)
-// that another lineage of that algorithm renews for its names: a resource
-// holds one certificate, so rule 2b's pair cannot be made there, and moving
-// it would take its clients' key algorithm away at every renewal of either
-// lineage (TestDeployLeavesTheOtherAlgorithmToItsLineage).
+// that ends later stays where it is, as on CLB (Plan.keepNewer). So do an
+// SM2 certificate and one of the other key algorithm (RSA for an ECDSA
+// lineage, say) that another lineage of that algorithm renews for its
+// names: a resource holds one certificate, so rule 2b's pair cannot be made
+// there, and moving it would take its clients' key algorithm away at every
+// renewal of either lineage (TestDeployLeavesTheOtherAlgorithmToItsLineage).
 func (d *Deployer) olderCertificates(ctx context.Context, plan *Plan, newID string) ([]string, error) {
 	lin := plan.Lineage
 	st, err := readState(d.store, lin.Name)
@@ -167,18 +167,30 @@ func (d *Deployer) olderCertificates(ctx context.Context, plan *Plan, newID stri
 	}
 	slices.SortFunc(all, func(a, b inventory.Certificate) int { return cmp.Compare(a.ID, b.ID) })
 	for _, c := range all {
-		if len(c.Names) == 0 || len(lineage.Uncovered(lin.Names(), c.Names)) > 0 || !c.NotAfter.Before(lin.Leaf.NotAfter) {
-			continue
+		if plan.replacesOnProducts(c) {
+			add(c.ID)
 		}
-		alg := certbinding.Algorithm(strings.ToUpper(c.Algorithm))
-		own := strings.HasPrefix(c.Alias, aliasPrefix(lin.Name))
-		if !own && alg != lin.Algorithm() && plan.partnerCovers(alg, c.Names) {
-			continue
-		}
-		add(c.ID)
 	}
 	d.warnPartners(plan)
 	return ids, nil
+}
+
+// replacesOnProducts reports whether the lineage's certificate takes the place of c, a
+// certificate of the SSL service, on other products' resources: the lineage covers c's names,
+// c ends sooner, and it is not one the lineage leaves alone. Those are an SM2 certificate, as
+// on CLB, where a deploy never replaces an SM2 member (its clients speak SM2 alone:
+// TestReplacesOnProducts), and one of the other key algorithm that a partner lineage renews.
+func (p *Plan) replacesOnProducts(c inventory.Certificate) bool {
+	lin := p.Lineage
+	if len(c.Names) == 0 || len(lineage.Uncovered(lin.Names(), c.Names)) > 0 || !c.NotAfter.Before(lin.Leaf.NotAfter) {
+		return false
+	}
+	alg := certbinding.Algorithm(strings.ToUpper(c.Algorithm))
+	if alg == certbinding.SM2 {
+		return false
+	}
+	own := strings.HasPrefix(c.Alias, aliasPrefix(lin.Name))
+	return own || alg == lin.Algorithm() || !p.partnerCovers(alg, c.Names)
 }
 
 // moveResources moves every planned resource to newID, one SSL update per
