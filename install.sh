@@ -149,6 +149,9 @@ if [ "$destdir_given" = 1 ]; then
 	destdir=$(cd "$destdir" && pwd -P)
 	[ "$destdir" != / ] || destdir=
 elif [ "$(id -u)" != 0 ]; then
+	if [ "$uninstall" = 1 ]; then
+		die "removing the install from the system needs root: run sudo ./install.sh --uninstall (with the --prefix it was installed with)"
+	fi
 	die "installing into the system needs root: run sudo ./install.sh, or stage the files with --destdir DIR"
 fi
 

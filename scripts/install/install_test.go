@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -376,5 +377,49 @@ func TestInstallUsage(t *testing.T) {
 	}
 	if entries, err := os.ReadDir(dest); err != nil || len(entries) != 0 {
 		t.Errorf("a refused run wrote into the destdir: %v %v", entries, err)
+	}
+}
+
+// Without root and without --destdir, install.sh refuses at once, in one line that says what
+// the operation asked for needs.
+func TestSystemInstallNeedsRoot(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("runs install.sh as another user, which needs root")
+	}
+	// A copy that user nobody can read: the clone may be in root's home.
+	// Not t.TempDir, whose parent only root may enter.
+	dir, err := os.MkdirTemp("", "clbcert-install-nonroot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	script, err := os.ReadFile(filepath.Join(installtest.Root(t), "install.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "install.sh"), script, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "install.sh: installing into the system needs root: run sudo ./install.sh"},
+		{[]string{"--uninstall"}, "install.sh: removing the install from the system needs root: run sudo ./install.sh --uninstall"},
+	} {
+		cmd := exec.Command(filepath.Join(dir, "install.sh"), tc.args...)
+		cmd.Dir = dir
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		var out, errOut bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errOut
+		err := cmd.Run()
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != 1 || out.Len() != 0 ||
+			strings.Count(errOut.String(), "\n") != 1 || !strings.HasPrefix(errOut.String(), tc.want) {
+			t.Errorf("install.sh %q as nobody: %v, stdout %q, stderr %q; want exit 1 and %q", tc.args, err, out.String(), errOut.String(), tc.want)
+		}
 	}
 }
