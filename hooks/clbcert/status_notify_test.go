@@ -2,12 +2,9 @@ package main
 
 import (
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -100,18 +97,8 @@ func TestStatusNotifyScrubsTheAPIKey(t *testing.T) {
 // the next run (cron's next hour) tells it again, rather than the alarm
 // being lost until the level gets worse still.
 func TestStatusNotifyRetriesWhatWasNotDelivered(t *testing.T) {
-	var mu sync.Mutex
-	down, got := true, 0
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		defer mu.Unlock()
-		if down {
-			http.Error(w, "maintenance", http.StatusServiceUnavailable)
-			return
-		}
-		got++
-	}))
-	t.Cleanup(hook.Close)
+	hook := notifytest.New(t)
+	hook.Refuse(1)
 
 	certbot, dir := t.TempDir(), t.TempDir()
 	cfg := configtest.Write(t, fmt.Sprintf("[[notify]]\nurl = %q\nkind = \"json\"\n", hook.URL+"/in"), 0o600)
@@ -126,15 +113,10 @@ func TestStatusNotifyRetriesWhatWasNotDelivered(t *testing.T) {
 			t.Fatalf("exit %d, want 1 (WARNING)\n%s\n%s", r.Code, r.Stdout, r.Stderr)
 		}
 	}
-	run()
-	mu.Lock()
-	down = false
-	mu.Unlock()
+	run() // refused
 	run()
 	run()
-	mu.Lock()
-	defer mu.Unlock()
-	if got != 1 {
-		t.Fatalf("the webhook took %d messages once it was back, want 1 (the one it missed, once)", got)
+	if ms := hook.Messages(); len(ms) != 1 {
+		t.Fatalf("the webhook took %d messages once it was back, want 1 (the one it missed, once): %+v", len(ms), ms)
 	}
 }

@@ -18,6 +18,8 @@ type Receiver struct {
 	*httptest.Server
 	mu  sync.Mutex
 	got []notify.Message
+	// refuse is how many of the next requests are answered 503.
+	refuse int
 }
 
 // New starts a Receiver for the length of the test. A body that is not a
@@ -25,6 +27,16 @@ type Receiver struct {
 func New(t testing.TB) *Receiver {
 	r := &Receiver{}
 	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		r.mu.Lock()
+		down := r.refuse > 0
+		if down {
+			r.refuse--
+		}
+		r.mu.Unlock()
+		if down {
+			http.Error(w, "maintenance", http.StatusServiceUnavailable)
+			return
+		}
 		var m notify.Message
 		b, _ := io.ReadAll(req.Body)
 		if err := json.Unmarshal(b, &m); err != nil {
@@ -43,4 +55,12 @@ func (r *Receiver) Messages() []notify.Message {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]notify.Message(nil), r.got...)
+}
+
+// Refuse answers the next n requests 503 Service Unavailable, without
+// recording them: a webhook down for a moment.
+func (r *Receiver) Refuse(n int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.refuse = n
 }

@@ -2,10 +2,7 @@ package watch_test
 
 import (
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -87,24 +84,9 @@ func TestFailureAndRecoveryAreToldOnce(t *testing.T) {
 // the next failed attempt, once: the alarm is not lost to a webhook that
 // was down for a moment.
 func TestFailureNotDeliveredIsToldAtTheNextAttempt(t *testing.T) {
-	var mu sync.Mutex
-	down, got := true, 0
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		defer mu.Unlock()
-		if down {
-			down = false // back for the next one
-			http.Error(w, "maintenance", http.StatusServiceUnavailable)
-			return
-		}
-		got++
-	}))
-	t.Cleanup(hook.Close)
-	received := func() int {
-		mu.Lock()
-		defer mu.Unlock()
-		return got
-	}
+	hook := notifytest.New(t)
+	hook.Refuse(1)
+	received := func() int { return len(hook.Messages()) }
 
 	e := newEnv(t)
 	opts := e.options()
