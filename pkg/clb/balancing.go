@@ -46,7 +46,8 @@ func (c *Client) SetBalancing(ctx context.Context, a Address, b BalancingChange)
 }
 
 // healthCheckInput is h as CLB takes it; nil for nil. The HTTP fields go
-// only with an HTTP check, the domain only when it is set.
+// only with an HTTP check, the domain and the HTTP version only when they
+// are set (CLB requires the version with a TCP listener's HTTP check).
 func healthCheckInput(h *HealthCheck) *clbsdk.HealthCheck {
 	if h == nil {
 		return nil
@@ -62,6 +63,7 @@ func healthCheckInput(h *HealthCheck) *clbsdk.HealthCheck {
 		in.HttpCode, in.HttpCheckPath = ptr(h.HTTPCode), ptr(h.HTTPCheckPath)
 		in.HttpCheckMethod = ptr(h.HTTPCheckMethod)
 		in.HttpCheckDomain = optional(h.HTTPCheckDomain)
+		in.HttpVersion = optional(h.HTTPVersion)
 	}
 	return in
 }

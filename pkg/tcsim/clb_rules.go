@@ -144,7 +144,7 @@ func mergeHealthCheck(cur healthCheck, in *clbHealthCheck, protocol string) (hea
 	for _, f := range []struct {
 		dst *string
 		src *string
-	}{{&h.Path, in.HttpCheckPath}, {&h.Domain, in.HttpCheckDomain}, {&h.Method, in.HttpCheckMethod}, {&h.CheckType, in.CheckType}} {
+	}{{&h.Path, in.HttpCheckPath}, {&h.Domain, in.HttpCheckDomain}, {&h.Method, in.HttpCheckMethod}, {&h.CheckType, in.CheckType}, {&h.HTTPVersion, in.HttpVersion}} {
 		if f.src != nil {
 			*f.dst = *f.src
 		}
@@ -156,6 +156,11 @@ func mergeHealthCheck(cur healthCheck, in *clbHealthCheck, protocol string) (hea
 		h = h.withHTTPDefaults()
 		if protocol == protoTCP && h.Domain == "" {
 			return cur, errorf(codeMissingParameter, "The request is missing a required parameter `HealthCheck.HttpCheckDomain` (an HTTP check of a TCP listener needs it).")
+		}
+		// The SDK documents HttpVersion as required whenever CheckType is HTTP on a TCP
+		// listener: a request that names the check type must name the version too.
+		if protocol == protoTCP && in.CheckType != nil && in.HttpVersion == nil {
+			return cur, errorf(codeMissingParameter, "The request is missing a required parameter `HealthCheck.HttpVersion` (HTTP/1.0 or HTTP/1.1; an HTTP check of a TCP listener needs it).")
 		}
 	}
 	if err := h.check(layer7); err != nil {
@@ -201,6 +206,9 @@ func healthCheckOut(h healthCheck) *clbHealthCheck {
 	if h.CheckType == checkHTTP {
 		out.HttpCode, out.HttpCheckPath = ptrTo(int64(h.HTTPCode)), ptrTo(h.Path)
 		out.HttpCheckDomain, out.HttpCheckMethod = ptrTo(h.Domain), ptrTo(h.Method)
+		if h.HTTPVersion != "" {
+			out.HttpVersion = ptrTo(h.HTTPVersion)
+		}
 	}
 	return out
 }

@@ -205,7 +205,7 @@ func TestModifyListenerBalancing(t *testing.T) {
 			map[string]any{"SessionExpireTime": 0.0}},
 		{"HTTP check of a TCP listener with its domain", "lbl-tcp00001", func(r *clbsdk.ModifyListenerRequest) {
 			r.HealthCheck = &clbsdk.HealthCheck{CheckType: ptr("HTTP"), HttpCheckDomain: ptr("www.example.test"), HttpVersion: ptr("HTTP/1.1")}
-		}, map[string]any{"CheckType": "HTTP", "HttpCheckPath": "/", "HttpCode": 31.0, "HttpCheckMethod": "HEAD", "HttpCheckDomain": "www.example.test"}},
+		}, map[string]any{"CheckType": "HTTP", "HttpCheckPath": "/", "HttpCode": 31.0, "HttpCheckMethod": "HEAD", "HttpCheckDomain": "www.example.test", "HttpVersion": "HTTP/1.1"}},
 		{"name and certificate only", "lbl-tls00001", func(r *clbsdk.ModifyListenerRequest) { r.ListenerName = ptr("renamed") }, nil},
 	}
 	for _, tt := range tests {
@@ -250,6 +250,7 @@ func TestModifyListenerBalancingRefusals(t *testing.T) {
 		{"custom probe content", hc("lbl-tcp00001", clbsdk.HealthCheck{SendContext: ptr("PING")}), codeInvalidParameter},
 		{"check port", hc("lbl-tcp00001", clbsdk.HealthCheck{CheckPort: ptr(int64(8080))}), codeInvalidParameter},
 		{"HTTP check of TCP without domain", hc("lbl-tcp00001", clbsdk.HealthCheck{CheckType: ptr("HTTP")}), codeMissingParameter},
+		{"HTTP check of TCP without HTTP version", hc("lbl-tcp00001", clbsdk.HealthCheck{CheckType: ptr("HTTP"), HttpCheckDomain: ptr("www.example.test")}), codeMissingParameter},
 		{"path without slash", hc("lbl-tls00001", clbsdk.HealthCheck{CheckType: ptr("HTTP"), HttpCheckPath: ptr("healthz")}), codeInvalidParameterValue},
 		{"method POST", hc("lbl-tls00001", clbsdk.HealthCheck{CheckType: ptr("HTTP"), HttpCheckMethod: ptr("POST")}), codeInvalidParameterValue},
 		{"status code mask 32", hc("lbl-tls00001", clbsdk.HealthCheck{CheckType: ptr("HTTP"), HttpCode: ptr(int64(32))}), codeInvalidParameterValue},

@@ -102,6 +102,9 @@ type healthCheck struct {
 	Path        string // HTTP checks
 	Domain      string // HTTP checks: the Host header; "" means the rule's domain
 	Method      string // HEAD or GET
+	// HTTPVersion is the HTTP check's protocol version on a TCP listener (HTTP/1.0 or
+	// HTTP/1.1), which CLB requires with CheckType HTTP there; "" elsewhere.
+	HTTPVersion string
 	CheckType   string // TCP or HTTP
 }
 

@@ -40,6 +40,9 @@ const (
 	defaultCheckPath   = "/"
 	defaultCheckMethod = "HEAD"
 	defaultHTTPCodes   = 31
+	// defaultHTTPVersion is the HttpVersion an HTTP check of a TCP listener
+	// gets when it has none: CLB requires one there.
+	defaultHTTPVersion = "HTTP/1.1"
 )
 
 // place is a rule or layer-4 listener as Plan sees it.
@@ -150,6 +153,9 @@ func mergeHealth(cur inventory.HealthCheck, want HealthCheck, layer7 bool, proto
 		}
 		if h.HTTPCode == 0 {
 			h.HTTPCode = defaultHTTPCodes
+		}
+		if proto == "TCP" && h.HTTPVersion == "" {
+			h.HTTPVersion = defaultHTTPVersion
 		}
 	} else if want.Path != nil || want.Domain != nil || want.HTTPCodes != nil {
 		skipped = append(skipped, fmt.Sprintf("health check path, domain and HTTP codes: the check is %s, not HTTP (set --%s HTTP to use them)", cmpOr(h.CheckType, "TCP"), FieldHealthCheckType))

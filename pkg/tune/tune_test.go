@@ -271,6 +271,35 @@ func TestApply(t *testing.T) {
 	}
 }
 
+// CLB requires HttpVersion with an HTTP check of a TCP listener: a switch
+// to one sends HTTP/1.1, and a later change keeps the version it has.
+func TestTCPListenerHTTPCheck(t *testing.T) {
+	sim := simtest.Start(t, tcsim.Options{Topology: tcsim.Topology{LoadBalancers: []tcsim.LoadBalancerSpec{
+		{ID: "lb-tcp1", Region: gz, VIP: "127.0.0.16", Listeners: []tcsim.ListenerSpec{{ID: "lbl-tcp1", Protocol: "TCP"}}},
+	}}})
+	tu, inv := tuner(t, sim)
+	sel := targets(t, "lb-tcp1/lbl-tcp1")
+	for _, want := range []tune.Settings{
+		{HealthCheck: tune.HealthCheck{Type: ptr("HTTP"), Domain: ptr("www.example.test"), Path: ptr("/healthz")}},
+		{HealthCheck: tune.HealthCheck{Interval: ptr(int64(10))}},
+	} {
+		p := plan(t, tu, sel, want)
+		if len(p.Changes) != 1 || p.Err() != nil {
+			t.Fatalf("plan: %d changes; refused %v; skipped %v", len(p.Changes), p.Refused, p.Skipped)
+		}
+		rep, err := tu.Apply(context.Background(), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := rep.Err(); err != nil {
+			t.Fatalf("apply: %v", err)
+		}
+	}
+	if _, _, hc := balancingOf(t, inv, "lb-tcp1/lbl-tcp1"); hc.CheckType != "HTTP" || hc.HTTPCheckDomain != "www.example.test" || hc.HTTPCheckPath != "/healthz" || hc.HTTPVersion != "HTTP/1.1" || hc.IntervalTime != 10 {
+		t.Errorf("lbl-tcp1: %+v", hc)
+	}
+}
+
 // A configuration of tune's name left unbound (a run stopped between
 // creating and binding it) is reused with the directives it holds; one of
 // that name bound elsewhere is not taken over.
