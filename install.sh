@@ -19,7 +19,9 @@ rewrites only what differs; a file already as it should be is reported
 
 Besides the programs it installs:
   /etc/clbcert/config.toml   a commented config skeleton, mode 0600, only if
-                             no config exists (an existing one is never touched)
+                             no config exists; it replaces only the skeleton of
+                             an earlier run, never edited (an edited or other
+                             config is never touched)
   /etc/systemd/system/clbcert-watch.service
                              the watcher's unit (not on a machine without
                              systemd, such as a container: that is reported)
@@ -418,8 +420,10 @@ for b in $binaries; do
 	put "$rel/share/zsh/site-functions/_$b" "$prefix/share/zsh/site-functions/_$b" 0644
 done
 
-# The config: written once, never overwritten; --uninstall removes it only
-# while it is still the skeleton written here.
+# The config: never overwritten once edited; --uninstall removes it only
+# while it is still the skeleton written here. The skeleton of an earlier
+# install, never edited, becomes this release's, as dpkg does with a
+# conffile.
 config_path=/etc/clbcert/config.toml
 config=$destdir$config_path
 if [ -e "$config" ] || [ -L "$config" ]; then
@@ -428,6 +432,9 @@ if [ -e "$config" ] || [ -L "$config" ]; then
 		say "kept $config: it exists, and install.sh never overwrites a config"
 	elif cmp -s "$rel/config.toml" "$config"; then
 		say "unchanged $config"
+	elif [ -f "$config" ] && [ ! -L "$config" ] && [ "$(sha256 "$config")" = "$(printf '%s\n' "$earlier" | cut -d' ' -f2)" ]; then
+		put "$rel/config.toml" "$config_path" 0600
+		earlier=
 	else
 		say "kept $config: edited since it was installed"
 	fi

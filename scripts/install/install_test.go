@@ -423,3 +423,89 @@ func TestSystemInstallNeedsRoot(t *testing.T) {
 		}
 	}
 }
+
+// An upgrade from a release tarball whose skeleton changed: a config never
+// edited since the last install becomes the new skeleton (and --uninstall
+// still removes it), an edited one is kept and said to be.
+func TestInstallUpgradesConfigSkeleton(t *testing.T) {
+	built := t.TempDir()
+	mustInstall(t, "--destdir", built, "--prefix", "/usr/local")
+	skeleton, err := os.ReadFile("config.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// release lays out a release, as install.sh --from reads it unpacked,
+	// with the programs just built and this skeleton.
+	release := func(skeleton []byte) string {
+		t.Helper()
+		dir := t.TempDir()
+		copyDir := func(from, to string) {
+			t.Helper()
+			if out, err := exec.Command("cp", "-R", filepath.Join(built, from), filepath.Join(dir, to)).CombinedOutput(); err != nil {
+				t.Fatalf("cp: %v\n%s", err, out)
+			}
+		}
+		copyDir("usr/local/bin", "bin")
+		copyDir("usr/local/share", "share")
+		copyDir("etc/systemd/system/clbcert-watch.service", "clbcert-watch.service")
+		if err := os.WriteFile(filepath.Join(dir, "config.toml"), skeleton, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	newer := append(slices.Clip(skeleton), []byte("\n# A setting a newer release explains.\n")...)
+	older, next := release(skeleton), release(newer)
+	configIn := func(dest string) string { return filepath.Join(dest, "etc/clbcert/config.toml") }
+
+	t.Run("never edited", func(t *testing.T) {
+		dest := t.TempDir()
+		before := installtest.Snapshot(t, dest)
+		mustInstall(t, "--from", older, "--destdir", dest)
+		out := mustInstall(t, "--from", next, "--destdir", dest)
+		if !slices.Contains(actions(out), "updated "+configIn(dest)) {
+			t.Errorf("the upgrade did not update the skeleton:\n%s", out)
+		}
+		got, err := os.ReadFile(configIn(dest))
+		if err != nil || !bytes.Equal(got, newer) {
+			t.Errorf("after the upgrade the config is not the newer skeleton: %v\n%s", err, got)
+		}
+		wantMode(t, configIn(dest), 0o600)
+		out = mustInstall(t, "--uninstall", "--destdir", dest)
+		sameTree(t, "after uninstall", installtest.Snapshot(t, dest), before, false)
+		if !strings.Contains(out, "removed "+configIn(dest)+"\n") {
+			t.Errorf("uninstall did not remove the skeleton:\n%s", out)
+		}
+	})
+
+	t.Run("edited", func(t *testing.T) {
+		dest := t.TempDir()
+		mustInstall(t, "--from", older, "--destdir", dest)
+		edited := append(slices.Clip(skeleton), []byte("regions = [\"ap-guangzhou\"]\n")...)
+		if err := os.WriteFile(configIn(dest), edited, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out := mustInstall(t, "--from", next, "--destdir", dest)
+		if !slices.Contains(actions(out), "kept "+configIn(dest)+": edited since it was installed") {
+			t.Errorf("the upgrade did not say it kept the edited config:\n%s", out)
+		}
+		if got, err := os.ReadFile(configIn(dest)); err != nil || !bytes.Equal(got, edited) {
+			t.Errorf("the upgrade changed the edited config: %v\n%s", err, got)
+		}
+		out = mustInstall(t, "--uninstall", "--destdir", dest)
+		if !strings.Contains(out, "kept "+configIn(dest)+": changed since it was installed\n") {
+			t.Errorf("uninstall did not keep the edited config:\n%s", out)
+		}
+	})
+}
+
+func wantMode(t *testing.T, path string, mode fs.FileMode) {
+	t.Helper()
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	if info.Mode().Perm() != mode {
+		t.Errorf("%s: mode %s, want %s", path, info.Mode().Perm(), mode)
+	}
+}
