@@ -95,7 +95,14 @@ func (t *Tuner) Plan(ctx context.Context, inv *inventory.Inventory, sel Selectio
 	}
 	plan := &Plan{Settings: want, Failures: failures}
 	byLB := map[string][]Change{}
+	// With only TLS protocols asked, a load balancer's setting, no rule or
+	// listener is judged: none counts as already as wanted.
+	perPlace := want
+	perPlace.TLSProtocols = nil
 	for _, p := range places {
+		if perPlace.Empty() {
+			break
+		}
 		ch, skipped, refused := p.plan(want)
 		for _, s := range skipped {
 			plan.Skipped = append(plan.Skipped, Skipped{Target: p.address().String(), Reason: s})

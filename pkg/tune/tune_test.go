@@ -254,6 +254,10 @@ func TestApply(t *testing.T) {
 			if len(p.Changes) != tt.changes || p.Err() != nil {
 				t.Fatalf("plan: %d changes, want %d; refused %v; skipped %v", len(p.Changes), tt.changes, p.Refused, p.Skipped)
 			}
+			// TLS protocols are a load balancer's: no rule or listener is judged for them.
+			if tt.want.Scheduler == nil && tt.want.SessionExpireTime == nil && tt.want.HealthCheck == (tune.HealthCheck{}) && p.Unchanged != 0 {
+				t.Errorf("only TLS protocols asked, and %d places are already as wanted; want 0", p.Unchanged)
+			}
 			rep, err := tu.Apply(context.Background(), p)
 			if err != nil {
 				t.Fatal(err)
