@@ -23,9 +23,14 @@ const (
 	defaultTargetWeight   = 10
 	maxTargetWeight       = 100
 
-	checkTCP  = "TCP"
-	checkHTTP = "HTTP"
+	checkTCP   = "TCP"
+	checkHTTP  = "HTTP"
+	checkHTTPS = "HTTPS"
 )
+
+// asksForPath reports whether a check of this type sends an HTTP request, and so has a path,
+// domain, method and status codes: HTTP checks and HTTPS ones (the same request over TLS).
+func asksForPath(checkType string) bool { return checkType == checkHTTP || checkType == checkHTTPS }
 
 func validScheduler(s string) bool {
 	return s == schedWRR || s == schedLeastConn || s == schedIPHash
@@ -44,7 +49,7 @@ func defaultHealth(layer7 bool) healthCheck {
 }
 
 // check applies CLB's documented ranges; the message says which field is wrong and why.
-func (h healthCheck) check(layer7 bool) error {
+func (h healthCheck) check() error {
 	switch {
 	case h.TimeOut < 2 || h.TimeOut > 60:
 		return fmt.Errorf("HealthCheck.TimeOut %d is outside 2-60", h.TimeOut)
@@ -56,8 +61,8 @@ func (h healthCheck) check(layer7 bool) error {
 		return fmt.Errorf("HealthCheck.HealthNum %d is outside 2-10", h.HealthNum)
 	case h.UnHealthNum < 2 || h.UnHealthNum > 10:
 		return fmt.Errorf("HealthCheck.UnHealthNum %d is outside 2-10", h.UnHealthNum)
-	case h.CheckType != checkTCP && h.CheckType != checkHTTP:
-		return fmt.Errorf("HealthCheck.CheckType %q is not TCP or HTTP (the ones tcsim simulates)", h.CheckType)
+	case h.CheckType != checkTCP && !asksForPath(h.CheckType):
+		return fmt.Errorf("HealthCheck.CheckType %q is not TCP, HTTP or HTTPS (the ones tcsim simulates)", h.CheckType)
 	case h.CheckType == checkTCP:
 		return nil
 	case h.HTTPCode < 1 || h.HTTPCode > 31:
@@ -86,7 +91,7 @@ func healthFromSpec(s *HealthCheckSpec, layer7 bool) healthCheck {
 	setIf(&h.Domain, s.HTTPCheckDomain)
 	setIf(&h.Method, s.HTTPCheckMethod)
 	setIf(&h.CheckType, s.CheckType)
-	if h.CheckType == checkHTTP && !layer7 {
+	if asksForPath(h.CheckType) && !layer7 {
 		h = h.withHTTPDefaults()
 	}
 	return h
@@ -108,8 +113,9 @@ func setIf[T comparable](dst *T, v T) {
 }
 
 // checkBalancingSpec validates a listener's or rule's balancing against the backends the
-// topology defines.
-func checkBalancingSpec(b BalancingSpec, layer7 bool, backends map[string]bool) error {
+// topology defines; protocol is the listener's.
+func checkBalancingSpec(b BalancingSpec, protocol string, backends map[string]bool) error {
+	layer7 := isLayer7(protocol)
 	if b.Scheduler != "" && !validScheduler(b.Scheduler) {
 		return fmt.Errorf("scheduler %q is not WRR, LEAST_CONN or IP_HASH", b.Scheduler)
 	}
@@ -123,8 +129,14 @@ func checkBalancingSpec(b BalancingSpec, layer7 bool, backends map[string]bool) 
 	if b.SessionExpireTime != 0 && b.Scheduler == schedLeastConn {
 		return fmt.Errorf("sessionExpireTime needs scheduler WRR or IP_HASH; CLB refuses it with LEAST_CONN")
 	}
-	if err := healthFromSpec(b.HealthCheck, layer7).check(layer7); err != nil {
+	h := healthFromSpec(b.HealthCheck, layer7)
+	if err := h.check(); err != nil {
 		return fmt.Errorf("healthCheck: %w", err)
+	}
+	// The SDK's CheckType comment: HTTP rules check by HTTP or GRPC, HTTPS rules by HTTP,
+	// HTTPS or GRPC, and no layer-4 listener has HTTPS.
+	if h.CheckType == checkHTTPS && protocol != protoHTTPS {
+		return fmt.Errorf("healthCheck: CheckType HTTPS is for rules of HTTPS listeners, not %s ones: use HTTP", protocol)
 	}
 	seen := map[string]bool{}
 	for i, t := range b.Targets {

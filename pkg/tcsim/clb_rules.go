@@ -163,7 +163,7 @@ func mergeHealthCheck(cur healthCheck, in *clbHealthCheck, protocol string) (hea
 			return cur, errorf(codeMissingParameter, "The request is missing a required parameter `HealthCheck.HttpVersion` (HTTP/1.0 or HTTP/1.1; an HTTP check of a TCP listener needs it).")
 		}
 	}
-	if err := h.check(layer7); err != nil {
+	if err := h.check(); err != nil {
 		return cur, errorf(codeInvalidParameterValue, "%s.", err.Error())
 	}
 	return h, nil
@@ -177,7 +177,7 @@ func checkCheckType(typ, protocol string) error {
 	case protoHTTP:
 		allowed = []string{checkHTTP, "GRPC"}
 	case protoHTTPS:
-		allowed = []string{checkHTTP, "HTTPS", "GRPC"}
+		allowed = []string{checkHTTP, checkHTTPS, "GRPC"}
 	case protoTCP:
 		allowed = []string{checkTCP, checkHTTP, "CUSTOM"}
 	default: // TCP_SSL, QUIC
@@ -186,14 +186,14 @@ func checkCheckType(typ, protocol string) error {
 	switch {
 	case !slices.Contains(allowed, typ):
 		return errorf(codeInvalidParameterValue, "HealthCheck.CheckType %q is not one of %s for a %s listener.", typ, strings.Join(allowed, ", "), protocol)
-	case typ != checkTCP && typ != checkHTTP:
-		return errorf(codeInvalidParameter, "tcsim does not simulate %s health checks; use %s.", typ, strings.Join(slices.DeleteFunc(allowed, func(s string) bool { return s != checkTCP && s != checkHTTP }), " or "))
+	case typ != checkTCP && !asksForPath(typ):
+		return errorf(codeInvalidParameter, "tcsim does not simulate %s health checks; use %s.", typ, strings.Join(slices.DeleteFunc(allowed, func(s string) bool { return s != checkTCP && !asksForPath(s) }), " or "))
 	}
 	return nil
 }
 
 // healthCheckOut is a check as DescribeListeners shows it. The HTTP fields are null for a
-// TCP check, as CLB's answers may have them.
+// TCP check, as CLB's answers may have them; an HTTPS check has them as an HTTP one does.
 func healthCheckOut(h healthCheck) *clbHealthCheck {
 	out := &clbHealthCheck{
 		HealthSwitch: ptrTo(int64(0)), TimeOut: ptrTo(int64(h.TimeOut)), IntervalTime: ptrTo(int64(h.Interval)),
@@ -203,7 +203,7 @@ func healthCheckOut(h healthCheck) *clbHealthCheck {
 	if h.On {
 		out.HealthSwitch = ptrTo(int64(1))
 	}
-	if h.CheckType == checkHTTP {
+	if asksForPath(h.CheckType) {
 		out.HttpCode, out.HttpCheckPath = ptrTo(int64(h.HTTPCode)), ptrTo(h.Path)
 		out.HttpCheckDomain, out.HttpCheckMethod = ptrTo(h.Domain), ptrTo(h.Method)
 		if h.HTTPVersion != "" {

@@ -19,7 +19,7 @@ import (
 //	                              lbl-tcp00001 TCP, IP_HASH, session 60 s, no targets
 //	                              lbl-https001 HTTPS: loc-www00001 www.example.test / → web1 (check /healthz)
 //	                                                  loc-api00001 www.example.test /api → web2 (check off, LEAST_CONN)
-//	lb-bal00002 (gz, 127.0.0.62): lbl-https002 HTTPS: loc-www00002 www.example.test /
+//	lb-bal00002 (gz, 127.0.0.62): lbl-https002 HTTPS: loc-www00002 www.example.test / (HTTPS check of /ready, 2xx)
 //	lb-balsh001 (sh, 127.0.0.63): lbl-https003 HTTPS
 //
 // The health checks that are on run every 300 s and need 10 results either way, so no
@@ -40,6 +40,8 @@ func newBalWorld(t *testing.T, opts Options) *balWorld {
 	three := 3
 	www := slowCheck()
 	www.HTTPCheckPath = HealthPath
+	tlsCheck := slowCheck()
+	tlsCheck.CheckType, tlsCheck.HTTPCheckPath, tlsCheck.HTTPCode = "HTTPS", "/ready", 2
 	opts.Topology.Backends = append(opts.Topology.Backends, BackendSpec{ID: "web1"}, BackendSpec{ID: "web2"})
 	opts.Topology.LoadBalancers = append(opts.Topology.LoadBalancers,
 		LoadBalancerSpec{ID: "lb-bal00001", Name: "bal-1", Region: gz, VIP: "127.0.0.61", Listeners: []ListenerSpec{
@@ -55,7 +57,9 @@ func newBalWorld(t *testing.T, opts Options) *balWorld {
 			}},
 		}},
 		LoadBalancerSpec{ID: "lb-bal00002", Name: "bal-2", Region: gz, VIP: "127.0.0.62", Listeners: []ListenerSpec{
-			{ID: "lbl-https002", Protocol: "HTTPS", CertID: "Www00001", Rules: []RuleSpec{{LocationID: "loc-www00002", Domain: "www.example.test"}}},
+			{ID: "lbl-https002", Protocol: "HTTPS", CertID: "Www00001", Rules: []RuleSpec{
+				{LocationID: "loc-www00002", Domain: "www.example.test", BalancingSpec: BalancingSpec{HealthCheck: tlsCheck}},
+			}},
 		}},
 		LoadBalancerSpec{ID: "lb-balsh001", Name: "bal-sh", Region: sh, VIP: "127.0.0.63", Listeners: []ListenerSpec{
 			{ID: "lbl-https003", Protocol: "HTTPS", CertID: "Www00001", Rules: []RuleSpec{{Domain: "www.example.test"}}},
@@ -177,6 +181,58 @@ func TestDescribeListenersBalancing(t *testing.T) {
 	api := w.rule(t, "lb-bal00001", "lbl-https001", "loc-api00001")
 	if *api.HealthCheck.HealthSwitch != 0 || *api.Scheduler != "LEAST_CONN" {
 		t.Errorf("rule api: switch %d, scheduler %s", *api.HealthCheck.HealthSwitch, *api.Scheduler)
+	}
+	tlsRule := w.rule(t, "lb-bal00002", "lbl-https002", "loc-www00002")
+	got = balancingFields(t, tlsRule.HealthCheck, tlsRule.Scheduler, tlsRule.SessionExpireTime)
+	want = map[string]any{
+		"HealthSwitch": 1.0, "TimeOut": 2.0, "IntervalTime": 300.0, "HealthNum": 10.0, "UnHealthNum": 10.0,
+		"CheckType": "HTTPS", "HttpCode": 2.0, "HttpCheckPath": "/ready", "HttpCheckDomain": "", "HttpCheckMethod": "HEAD",
+		"SourceIpType": 0.0, "Scheduler": "WRR", "SessionExpireTime": 0.0,
+	}
+	if diff := changedAsWanted(want, got, nil); diff != "" {
+		t.Errorf("rule with an HTTPS check: %s", diff)
+	}
+}
+
+// An HTTPS check has the HTTP check's path, domain, method and codes (the SDK's HealthCheck
+// comments: "HTTP/HTTPS转发规则"); a change of them alone keeps the check HTTPS.
+func TestModifyRuleHTTPSCheck(t *testing.T) {
+	tests := []struct {
+		name     string
+		listener string
+		location string
+		hc       clbsdk.HealthCheck
+		want     map[string]any
+	}{
+		{"path of an HTTPS check", "lbl-https002", "loc-www00002", clbsdk.HealthCheck{HttpCheckPath: ptr("/healthz")},
+			map[string]any{"HttpCheckPath": "/healthz"}},
+		{"domain, method and codes of an HTTPS check", "lbl-https002", "loc-www00002",
+			clbsdk.HealthCheck{HttpCheckDomain: ptr("check.example.test"), HttpCheckMethod: ptr("GET"), HttpCode: ptr(int64(6))},
+			map[string]any{"HttpCheckDomain": "check.example.test", "HttpCheckMethod": "GET", "HttpCode": 6.0}},
+		{"HTTPS check back to HTTP", "lbl-https002", "loc-www00002", clbsdk.HealthCheck{CheckType: ptr("HTTP")},
+			map[string]any{"CheckType": "HTTP"}},
+		{"HTTP check of an HTTPS rule to HTTPS", "lbl-https001", "loc-www00001", clbsdk.HealthCheck{CheckType: ptr("HTTPS"), HttpCheckPath: ptr("/ready")},
+			map[string]any{"CheckType": "HTTPS", "HttpCheckPath": "/ready"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newBalWorld(t, Options{})
+			lb := map[string]string{"lbl-https001": "lb-bal00001", "lbl-https002": "lb-bal00002"}[tt.listener]
+			r := w.rule(t, lb, tt.listener, tt.location)
+			before := balancingFields(t, r.HealthCheck, r.Scheduler, r.SessionExpireTime)
+			req := clbsdk.NewModifyRuleRequest()
+			req.LoadBalancerId, req.ListenerId, req.LocationId = ptr(lb), ptr(tt.listener), ptr(tt.location)
+			req.HealthCheck = &tt.hc
+			resp, err := w.gz.ModifyRule(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.done(t, resp.Response.RequestId)
+			r = w.rule(t, lb, tt.listener, tt.location)
+			if diff := changedAsWanted(before, balancingFields(t, r.HealthCheck, r.Scheduler, r.SessionExpireTime), tt.want); diff != "" {
+				t.Error(diff)
+			}
+		})
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -868,5 +869,39 @@ func TestBackendSwitch(t *testing.T) {
 		if got := get(t, c, base+"/").code; got != step.on {
 			t.Errorf("after %q: / answers %d, want %d", step.post, got, step.on)
 		}
+	}
+}
+
+// An HTTPS check sends the HTTP check's request over TLS: a target that serves HTTPS
+// answers it and comes alive; tcsim's own backends, which speak plain HTTP, fail it.
+func TestHTTPSHealthCheck(t *testing.T) {
+	var mu sync.Mutex
+	var asked []string
+	tlsBackend := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		asked = append(asked, r.Method+" "+r.Host+r.URL.Path)
+		mu.Unlock()
+		if r.URL.Path != "/ready" {
+			w.WriteHeader(http.StatusNotFound)
+		}
+	}))
+	t.Cleanup(tlsBackend.Close)
+	tlsAddr := tlsBackend.Listener.Addr().(*net.TCPAddr)
+	_, certs := dataPKI(t)
+	s := startSim(t, Options{HealthCheckUnit: 5 * time.Millisecond, Certificates: certs, Topology: Topology{
+		Backends: []BackendSpec{{ID: "web1"}},
+		LoadBalancers: []LoadBalancerSpec{{ID: "lb-tls00001", Region: gz, VIP: "127.0.0.64", Listeners: []ListenerSpec{
+			{ID: "lbl-https001", Protocol: "HTTPS", CertID: "WwwCert1", Rules: []RuleSpec{{LocationID: "loc-tls00001", Domain: "www.example.test", BalancingSpec: BalancingSpec{
+				HealthCheck: &HealthCheckSpec{CheckType: checkHTTPS, HTTPCheckPath: "/ready", HTTPCode: 2, HealthNum: 2, UnHealthNum: 2, TimeOut: 10, IntervalTime: 11},
+				Targets:     []TargetSpec{{IP: "127.0.0.1", Port: tlsAddr.Port}, {Backend: "web1"}},
+			}}}},
+		}}},
+	}})
+	waitHealth(t, s, "lb-tls00001", "lbl-https001", "loc-tls00001", tlsAddr.String(), healthAlive)
+	waitHealth(t, s, "lb-tls00001", "lbl-https001", "loc-tls00001", s.BackendAddr("web1"), healthDead)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(asked) == 0 || asked[0] != "HEAD www.example.test/ready" {
+		t.Errorf("the TLS backend was asked %q, want HEAD www.example.test/ready", asked)
 	}
 }

@@ -413,7 +413,7 @@ func checkListenerSpec(l ListenerSpec, locationIDs, backends map[string]bool) er
 	if (l.Protocol == protoTCPSSL || l.Protocol == protoQUIC) && l.SessionExpireTime != 0 {
 		return fmt.Errorf("a %s listener has no session persistence (sessionExpireTime is for TCP listeners and rules)", l.Protocol)
 	}
-	if err := checkBalancingSpec(l.BalancingSpec, false, backends); err != nil {
+	if err := checkBalancingSpec(l.BalancingSpec, l.Protocol, backends); err != nil {
 		return err
 	}
 	if l.SNI && len(l.Rules) == 0 {
@@ -445,7 +445,7 @@ func checkListenerSpec(l ListenerSpec, locationIDs, backends map[string]bool) er
 			return fmt.Errorf("rule %d: domain %s url %s repeats another rule", k, r.Domain, url)
 		}
 		paths[r.Domain+url] = true
-		if err := checkBalancingSpec(r.BalancingSpec, true, backends); err != nil {
+		if err := checkBalancingSpec(r.BalancingSpec, l.Protocol, backends); err != nil {
 			return fmt.Errorf("rule %d: %w", k, err)
 		}
 		rb := r.binding()

@@ -41,6 +41,8 @@ func TestTopologyBalancingValidation(t *testing.T) {
 		{"healthy threshold 1", l7(func(b *BalancingSpec) { b.HealthCheck = &HealthCheckSpec{HealthNum: 1} }), "HealthNum 1"},
 		{"interval 301", l4(func(b *BalancingSpec) { b.HealthCheck = &HealthCheckSpec{IntervalTime: 301} }), "IntervalTime 301"},
 		{"GRPC check", l7(func(b *BalancingSpec) { b.HealthCheck = &HealthCheckSpec{CheckType: "GRPC"} }), `CheckType "GRPC"`},
+		{"HTTPS check of an HTTP rule", l7(func(b *BalancingSpec) { b.HealthCheck = &HealthCheckSpec{CheckType: "HTTPS"} }), "CheckType HTTPS is for rules of HTTPS listeners, not HTTP ones"},
+		{"HTTPS check of a TCP_SSL listener", l4(func(b *BalancingSpec) { b.HealthCheck = &HealthCheckSpec{CheckType: "HTTPS"} }), "not TCP_SSL ones"},
 		{"path without slash", l7(func(b *BalancingSpec) { b.HealthCheck = &HealthCheckSpec{HTTPCheckPath: "healthz"} }), "HttpCheckPath"},
 		{"target on an unknown backend", l4(func(b *BalancingSpec) { b.Targets = []TargetSpec{{Backend: "web9"}} }), `backend "web9"`},
 		{"target with backend and address", l4(func(b *BalancingSpec) { b.Targets = []TargetSpec{{Backend: "web1", Port: 80}} }), "not both"},
