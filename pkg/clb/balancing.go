@@ -46,8 +46,10 @@ func (c *Client) SetBalancing(ctx context.Context, a Address, b BalancingChange)
 }
 
 // healthCheckInput is h as CLB takes it; nil for nil. The HTTP fields go
-// only with an HTTP check, the domain and the HTTP version only when they
-// are set (CLB requires the version with a TCP listener's HTTP check).
+// only with an HTTP or HTTPS check (an HTTPS check is the same request over
+// TLS, with the same path, domain, method and codes), the domain and the
+// HTTP version only when they are set (CLB requires the version with a TCP
+// listener's HTTP check).
 func healthCheckInput(h *HealthCheck) *clbsdk.HealthCheck {
 	if h == nil {
 		return nil
@@ -59,7 +61,7 @@ func healthCheckInput(h *HealthCheck) *clbsdk.HealthCheck {
 	in.TimeOut, in.IntervalTime = ptr(h.TimeOut), ptr(h.IntervalTime)
 	in.HealthNum, in.UnHealthNum = ptr(h.HealthNum), ptr(h.UnHealthNum)
 	in.CheckType = optional(h.CheckType)
-	if h.CheckType == "HTTP" {
+	if h.AsksForPath() {
 		in.HttpCode, in.HttpCheckPath = ptr(h.HTTPCode), ptr(h.HTTPCheckPath)
 		in.HttpCheckMethod = ptr(h.HTTPCheckMethod)
 		in.HttpCheckDomain = optional(h.HTTPCheckDomain)

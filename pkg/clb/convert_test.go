@@ -90,6 +90,8 @@ func TestHealthCheckInput(t *testing.T) {
 			`{"HealthSwitch":1,"TimeOut":2,"IntervalTime":5,"HealthNum":3,"UnHealthNum":2,"HttpCode":31,"HttpCheckPath":"/","HttpCheckMethod":"HEAD","CheckType":"HTTP"}`},
 		{"HTTP with domain", &HealthCheck{On: true, CheckType: "HTTP", HTTPCheckPath: "/", HTTPCheckMethod: "GET", HTTPCheckDomain: "h.example.test"},
 			`{"HealthSwitch":1,"TimeOut":0,"IntervalTime":0,"HealthNum":0,"UnHealthNum":0,"HttpCode":0,"HttpCheckPath":"/","HttpCheckDomain":"h.example.test","HttpCheckMethod":"GET","CheckType":"HTTP"}`},
+		{"HTTPS sends the HTTP fields too", &HealthCheck{On: true, TimeOut: 2, IntervalTime: 5, HealthNum: 3, UnHealthNum: 2, CheckType: "HTTPS", HTTPCode: 6, HTTPCheckPath: "/healthz", HTTPCheckMethod: "GET", HTTPCheckDomain: "h.example.test"},
+			`{"HealthSwitch":1,"TimeOut":2,"IntervalTime":5,"HealthNum":3,"UnHealthNum":2,"HttpCode":6,"HttpCheckPath":"/healthz","HttpCheckDomain":"h.example.test","HttpCheckMethod":"GET","CheckType":"HTTPS"}`},
 		{"HTTP of a TCP listener keeps its version", &HealthCheck{On: true, CheckType: "HTTP", HTTPCheckPath: "/", HTTPCheckMethod: "GET", HTTPCheckDomain: "h.example.test", HTTPVersion: "HTTP/1.0"},
 			`{"HealthSwitch":1,"TimeOut":0,"IntervalTime":0,"HealthNum":0,"UnHealthNum":0,"HttpCode":0,"HttpCheckPath":"/","HttpCheckDomain":"h.example.test","HttpCheckMethod":"GET","CheckType":"HTTP","HttpVersion":"HTTP/1.0"}`},
 	}

@@ -127,6 +127,12 @@ type HealthCheck struct {
 	CheckType       string `json:"checkType,omitempty"` // TCP, HTTP, HTTPS, CUSTOM, PING
 }
 
+// AsksForPath reports whether the check sends an HTTP request, and so has a
+// path, domain, method and status codes: HTTP checks, and HTTPS ones, which
+// send the same request over TLS (the SDK documents those fields for
+// "HTTP/HTTPS" checks alike).
+func (h HealthCheck) AsksForPath() bool { return h.CheckType == "HTTP" || h.CheckType == "HTTPS" }
+
 // Domains is the first rule of each distinct domain: on an SNI listener the
 // domain's certificate is the same on all its rules.
 func (l Listener) Domains() []Rule {
