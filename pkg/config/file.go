@@ -107,9 +107,9 @@ func (f *File) DeployFor(lineage string) (DeployEntry, bool) {
 //	scheduler = "WRR"                 # WRR, LEAST_CONN or IP_HASH
 //	session_persistence = 0           # seconds; 0 off, else 30-86400 (30-3600 on TCP)
 //	health_check = true               # on (true) or off (false)
-//	health_check_type = "HTTP"        # TCP or HTTP (HTTP/HTTPS rules: HTTP only)
+//	health_check_type = "HTTP"        # TCP or HTTP; HTTPS on rules of HTTPS listeners
 //	health_check_path = "/healthz"
-//	health_check_domain = "www.example.com"  # Host of an HTTP check (TCP listeners need one)
+//	health_check_domain = "www.example.com"  # Host of an HTTP(S) check (TCP listeners need one)
 //	health_check_interval = 30        # seconds, 2-300
 //	health_check_timeout = 5          # seconds, 2-60, below the interval
 //	healthy_threshold = 2             # 2-10

@@ -2,6 +2,7 @@ package tune
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/clbcert/clbcert/pkg/clb"
@@ -119,8 +120,8 @@ func mergeHealth(cur inventory.HealthCheck, want HealthCheck, layer7 bool, proto
 		h.On = *want.On
 	}
 	if want.Type != nil {
-		if layer7 && *want.Type != "HTTP" {
-			skipped = append(skipped, fmt.Sprintf("health check type %s: %s rules check by HTTP", *want.Type, proto))
+		if types := checkTypes(layer7, proto); !slices.Contains(types, *want.Type) {
+			skipped = append(skipped, fmt.Sprintf("health check type %s: %s %s check by %s", *want.Type, proto, placeName(layer7), strings.Join(types, " or ")))
 		} else {
 			h.CheckType = *want.Type
 		}
@@ -137,7 +138,9 @@ func mergeHealth(cur inventory.HealthCheck, want HealthCheck, layer7 bool, proto
 	set(&h.TimeOut, want.Timeout)
 	set(&h.HealthNum, want.HealthyThreshold)
 	set(&h.UnHealthNum, want.UnhealthyThreshold)
-	if h.CheckType == "HTTP" {
+	// An HTTPS check is the HTTP check's request over TLS: it has the same
+	// path, domain and codes, and keeps its type when they change.
+	if h.AsksForPath() {
 		set(&h.HTTPCode, want.HTTPCodes)
 		if want.Path != nil {
 			h.HTTPCheckPath = *want.Path
@@ -158,7 +161,9 @@ func mergeHealth(cur inventory.HealthCheck, want HealthCheck, layer7 bool, proto
 			h.HTTPVersion = defaultHTTPVersion
 		}
 	} else if want.Path != nil || want.Domain != nil || want.HTTPCodes != nil {
-		skipped = append(skipped, fmt.Sprintf("health check path, domain and HTTP codes: the check is %s, not HTTP (set --%s HTTP to use them)", cmpOr(h.CheckType, "TCP"), FieldHealthCheckType))
+		asking := slices.DeleteFunc(checkTypes(layer7, proto), func(t string) bool { return t == "TCP" })
+		skipped = append(skipped, fmt.Sprintf("health check path, domain and HTTP codes: the check is %s, which sends no HTTP request (set --%s %s to use them)",
+			cmpOr(h.CheckType, "TCP"), FieldHealthCheckType, strings.Join(asking, " or ")))
 	}
 	if !healthChanged(cur, h) {
 		return h, skipped, ""
@@ -178,6 +183,28 @@ func mergeHealth(cur inventory.HealthCheck, want HealthCheck, layer7 bool, proto
 		refused = fmt.Sprintf("an HTTP health check of a TCP listener needs a domain: set --%s", FieldHealthCheckDomain)
 	}
 	return h, skipped, refused
+}
+
+// checkTypes are the check types tune sets on a rule (layer7) or listener
+// of protocol proto: CLB's HTTP rules check by HTTP, HTTPS rules by HTTP or
+// HTTPS, TCP, TCP_SSL and QUIC listeners by TCP or HTTP (the SDK's
+// HealthCheck.CheckType; tune leaves GRPC, PING and CUSTOM alone).
+func checkTypes(layer7 bool, proto string) []string {
+	switch {
+	case proto == "HTTPS":
+		return []string{"HTTP", "HTTPS"}
+	case layer7:
+		return []string{"HTTP"}
+	}
+	return []string{"TCP", "HTTP"}
+}
+
+// placeName is what a change applies to: a rule or a listener.
+func placeName(layer7 bool) string {
+	if layer7 {
+		return "rules"
+	}
+	return "listeners"
 }
 
 func cmpOr(s, def string) string {
@@ -204,7 +231,7 @@ func diffBalancing(cur, next balancing) []FieldChange {
 }
 
 // diffHealth lists the managed fields of a health check that differ; the
-// HTTP ones only for an HTTP check.
+// HTTP ones only for an HTTP or HTTPS check.
 func diffHealth(a, b inventory.HealthCheck) []FieldChange {
 	var out []FieldChange
 	add := func(name, before, after string) {
@@ -214,7 +241,7 @@ func diffHealth(a, b inventory.HealthCheck) []FieldChange {
 	}
 	add("health check", onOff(a.On), onOff(b.On))
 	add("health check type", cmpOr(a.CheckType, "-"), cmpOr(b.CheckType, "-"))
-	if b.CheckType == "HTTP" {
+	if b.AsksForPath() {
 		add("health check path", cmpOr(a.HTTPCheckPath, "-"), b.HTTPCheckPath)
 		add("health check domain", cmpOr(a.HTTPCheckDomain, "-"), cmpOr(b.HTTPCheckDomain, "-"))
 		add("health check HTTP codes", httpCodes(a.HTTPCode), httpCodes(b.HTTPCode))

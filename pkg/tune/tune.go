@@ -43,13 +43,15 @@ type Settings struct {
 // HealthCheck are the settings of a health check; nil leaves a field.
 type HealthCheck struct {
 	On *bool `json:"on,omitempty"`
-	// Type is TCP (connect) or HTTP (a request to Path). HTTP and HTTPS
-	// listeners check by HTTP only.
+	// Type is TCP (connect), HTTP (a request to Path) or HTTPS (the same
+	// request over TLS, for backends that serve HTTPS). Rules of HTTP
+	// listeners check by HTTP, rules of HTTPS listeners by HTTP or HTTPS,
+	// other listeners by TCP or HTTP.
 	Type *string `json:"type,omitempty"`
-	// Path is the HTTP check's path; it starts with "/".
+	// Path is the HTTP or HTTPS check's path; it starts with "/".
 	Path *string `json:"path,omitempty"`
-	// Domain is the HTTP check's Host header; CLB requires one for an HTTP
-	// check of a TCP listener.
+	// Domain is the HTTP or HTTPS check's Host header; CLB requires one for
+	// an HTTP check of a TCP listener.
 	Domain *string `json:"domain,omitempty"`
 	// Interval between checks, seconds, 2-300.
 	Interval *int64 `json:"interval,omitempty"`
@@ -125,8 +127,8 @@ func (s Settings) Validate() error {
 	if s.Scheduler != nil && *s.Scheduler == "LEAST_CONN" && s.SessionExpireTime != nil && *s.SessionExpireTime > 0 {
 		return &FieldError{FieldSessionPersistence, fmt.Sprint(*s.SessionExpireTime), "LEAST_CONN scheduling has no session persistence: give 0, or use WRR"}
 	}
-	if h.Type != nil && *h.Type != "TCP" && *h.Type != "HTTP" {
-		return &FieldError{FieldHealthCheckType, *h.Type, "give TCP or HTTP"}
+	if h.Type != nil && *h.Type != "TCP" && *h.Type != "HTTP" && *h.Type != "HTTPS" {
+		return &FieldError{FieldHealthCheckType, *h.Type, "give TCP, HTTP or HTTPS (HTTPS for rules of HTTPS listeners)"}
 	}
 	if h.Path != nil && (!strings.HasPrefix(*h.Path, "/") || strings.ContainsFunc(*h.Path, func(r rune) bool { return r <= ' ' || r >= 0x7f })) {
 		return &FieldError{FieldHealthCheckPath, fmt.Sprintf("%q", *h.Path), "give a path that starts with / and has no spaces, e.g. /healthz"}

@@ -142,13 +142,45 @@ func configs(t *testing.T, inv *inventory.Client, lbs ...string) map[string]inve
 func TestApply(t *testing.T) {
 	health := tune.HealthCheck{Path: ptr("/healthz"), Interval: ptr(int64(30)), Timeout: ptr(int64(5)), HealthyThreshold: ptr(int64(2)), UnhealthyThreshold: ptr(int64(3))}
 	tls13 := []string{"TLSv1.3", "TLSv1.2"} // written out of order on purpose
+	// httpsCheck gives lb-own1's rule an HTTPS check: its backends serve HTTPS.
+	httpsCheck := func(o *tcsim.Options) {
+		o.Topology.LoadBalancers[1].Listeners[0].Rules[0].HealthCheck = &tcsim.HealthCheckSpec{CheckType: "HTTPS"}
+	}
 	tests := []struct {
 		name    string
+		account func(*tcsim.Options) // changes to account(t)
 		targets []string
 		want    tune.Settings
 		changes int
 		check   func(t *testing.T, sim *tcsim.Sim, inv *inventory.Client)
 	}{
+		{
+			name: "path of an HTTPS rule's HTTPS check", account: httpsCheck, targets: []string{"lb-own1/lbl-own1/loc-own1"},
+			want: tune.Settings{HealthCheck: tune.HealthCheck{Path: ptr("/healthz")}}, changes: 1,
+			check: func(t *testing.T, _ *tcsim.Sim, inv *inventory.Client) {
+				if _, _, hc := balancingOf(t, inv, "lb-own1/lbl-own1/loc-own1"); hc.CheckType != "HTTPS" || hc.HTTPCheckPath != "/healthz" || hc.HTTPCode != 31 || hc.HTTPCheckMethod != "HEAD" {
+					t.Errorf("loc-own1: %+v, want an HTTPS check of /healthz", hc)
+				}
+			},
+		},
+		{
+			name: "domain, codes and interval of an HTTPS check", account: httpsCheck, targets: []string{"lb-own1/lbl-own1"},
+			want: tune.Settings{HealthCheck: tune.HealthCheck{Domain: ptr("check.example.test"), HTTPCodes: ptr(int64(6)), Interval: ptr(int64(10))}}, changes: 1,
+			check: func(t *testing.T, _ *tcsim.Sim, inv *inventory.Client) {
+				if _, _, hc := balancingOf(t, inv, "lb-own1/lbl-own1/loc-own1"); hc.CheckType != "HTTPS" || hc.HTTPCheckDomain != "check.example.test" || hc.HTTPCode != 6 || hc.IntervalTime != 10 || hc.HTTPCheckPath != "/" {
+					t.Errorf("loc-own1: %+v", hc)
+				}
+			},
+		},
+		{
+			name: "an HTTPS rule's HTTP check switched to HTTPS", targets: []string{"lb-own1/lbl-own1/loc-own1"},
+			want: tune.Settings{HealthCheck: tune.HealthCheck{Type: ptr("HTTPS"), Path: ptr("/healthz")}}, changes: 1,
+			check: func(t *testing.T, _ *tcsim.Sim, inv *inventory.Client) {
+				if _, _, hc := balancingOf(t, inv, "lb-own1/lbl-own1/loc-own1"); hc.CheckType != "HTTPS" || hc.HTTPCheckPath != "/healthz" {
+					t.Errorf("loc-own1: %+v", hc)
+				}
+			},
+		},
 		{
 			name: "scheduler and health check of one HTTPS rule", targets: []string{"lb-web1/lbl-sni1/loc-ex1"},
 			want: tune.Settings{Scheduler: ptr("IP_HASH"), SessionExpireTime: ptr(int64(600)), HealthCheck: health}, changes: 1,
@@ -247,7 +279,11 @@ func TestApply(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			sim := simtest.Start(t, account(t))
+			opts := account(t)
+			if tt.account != nil {
+				tt.account(&opts)
+			}
+			sim := simtest.Start(t, opts)
 			tu, inv := tuner(t, sim)
 			sel := targets(t, tt.targets...)
 			p := plan(t, tu, sel, tt.want)
@@ -552,6 +588,75 @@ func TestRefusedPlanChangesNothing(t *testing.T) {
 			for _, a := range []string{"ModifyRule", "ModifyListener", "SetCustomizedConfigForLoadBalancer"} {
 				if after[a] != before[a] {
 					t.Errorf("%s called %d times", a, after[a]-before[a])
+				}
+			}
+		})
+	}
+}
+
+// A check type or HTTP setting a place does not have is skipped there with
+// what it has; an HTTPS check takes a path as an HTTP check does, and its
+// type is changed only when a type is given.
+func TestPlanCheckTypes(t *testing.T) {
+	opts := account(t)
+	opts.Topology.LoadBalancers[1].Listeners[0].Rules[0].HealthCheck = &tcsim.HealthCheckSpec{CheckType: "HTTPS"}
+	sim := simtest.Start(t, opts)
+	tu, _ := tuner(t, sim)
+	tests := []struct {
+		name    string
+		want    tune.HealthCheck
+		skipped map[string]string // target: part of the reason
+		changed map[string]string // target: part of the diff
+	}{
+		{
+			name:    "path: HTTPS and HTTP rules take it, a TCP check does not",
+			want:    tune.HealthCheck{Path: ptr("/healthz")},
+			skipped: map[string]string{"lb-web1/lbl-tls1": "the check is TCP, which sends no HTTP request (set --health-check-type HTTP to use them)"},
+			changed: map[string]string{"lb-own1/lbl-own1/loc-own1": "health check path / -> /healthz", "lb-web1/lbl-sni1/loc-ex1": "health check path / -> /healthz"},
+		},
+		{
+			name:    "type HTTPS: rules of HTTPS listeners only",
+			want:    tune.HealthCheck{Type: ptr("HTTPS")},
+			skipped: map[string]string{"lb-web1/lbl-tls1": "health check type HTTPS: TCP_SSL listeners check by TCP or HTTP"},
+			changed: map[string]string{"lb-web1/lbl-sni1/loc-ex1": "health check type HTTP -> HTTPS"},
+		},
+		{
+			name:    "type TCP: not on rules",
+			want:    tune.HealthCheck{Type: ptr("TCP")},
+			skipped: map[string]string{"lb-own1/lbl-own1/loc-own1": "health check type TCP: HTTPS rules check by HTTP or HTTPS"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := plan(t, tu, targets(t, "lb-own1", "lb-web1"), tune.Settings{HealthCheck: tt.want})
+			if p.Err() != nil {
+				t.Fatalf("plan: %v", p.Err())
+			}
+			for target, reason := range tt.skipped {
+				if !slices.ContainsFunc(p.Skipped, func(s tune.Skipped) bool { return s.Target == target && strings.Contains(s.Reason, reason) }) {
+					t.Errorf("%s not skipped for %q: %v", target, reason, p.Skipped)
+				}
+			}
+			seen := map[string]bool{}
+			for _, c := range p.Changes {
+				var fields []string
+				for _, f := range c.Fields {
+					fields = append(fields, f.Name+" "+f.Before+" -> "+f.After)
+				}
+				got := strings.Join(fields, "; ")
+				if want, ok := tt.changed[c.Address.String()]; ok {
+					if !strings.Contains(got, want) {
+						t.Errorf("%s changes %q, want %q", c.Address, got, want)
+					}
+					seen[c.Address.String()] = true
+				}
+				if strings.Contains(got, "health check type HTTPS ->") {
+					t.Errorf("%s: an HTTPS check's type changed without a type given: %s", c.Address, got)
+				}
+			}
+			for target := range tt.changed {
+				if !seen[target] {
+					t.Errorf("no change of %s", target)
 				}
 			}
 		})
