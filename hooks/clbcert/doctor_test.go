@@ -2,6 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -123,33 +126,64 @@ func TestDoctorUsageErrors(t *testing.T) {
 }
 
 // A fix is a command a person can paste: run as given, each one makes its
-// finding go away.
+// finding go away. An HTTPS check (to backends that serve HTTPS) takes the
+// same advice as an HTTP one, and keeps its type.
 func TestDoctorFixesAreCommandsThatWork(t *testing.T) {
-	o := doctorSite(t)
-	o.Topology.LoadBalancers[0].Listeners[0].Rules[0].HealthCheck.HTTPCheckPath = "/"
-	sim := simtest.Start(t, o)
-	env := doctorEnv(t, sim)
-	args := []string{"doctor", "--region", "ap-guangzhou", "--json"}
-	r := runOps(t, env, "clbcert", args...)
-	var doc struct {
-		Findings []struct {
-			Check string `json:"check"`
-			Fix   string `json:"fix"`
-		} `json:"findings"`
+	tests := []struct {
+		name  string
+		check string
+	}{
+		{"HTTP check on /", "HTTP"},
+		{"HTTPS check on /", "HTTPS"},
 	}
-	if err := json.Unmarshal([]byte(r.Stdout), &doc); err != nil || r.Code != 1 || len(doc.Findings) != 2 {
-		t.Fatalf("exit %d, %v: want 2 findings (path, TLS versions)\n%s%s", r.Code, err, r.Stdout, r.Stderr)
-	}
-	for _, f := range doc.Findings {
-		_, cmd, ok := strings.Cut(f.Fix, "clbcert tune ")
-		if !ok {
-			t.Fatalf("fix of %s has no tune command: %q", f.Check, f.Fix)
-		}
-		if r := runOps(t, env, "clbcert", append([]string{"tune"}, strings.Fields(cmd)...)...); r.Code != 0 {
-			t.Fatalf("clbcert tune %s: exit %d\n%s%s", cmd, r.Code, r.Stdout, r.Stderr)
-		}
-	}
-	if r := runOps(t, env, "clbcert", args...); r.Code != 0 {
-		t.Fatalf("after the fixes: exit %d\n%s", r.Code, r.Stdout)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := doctorSite(t)
+			r0 := &o.Topology.LoadBalancers[0].Listeners[0].Rules[0]
+			r0.HealthCheck.HTTPCheckPath, r0.HealthCheck.CheckType = "/", tt.check
+			if tt.check == "HTTPS" {
+				backend := httptest.NewTLSServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+				t.Cleanup(backend.Close)
+				r0.Targets = []tcsim.TargetSpec{{IP: "127.0.0.1", Port: backend.Listener.Addr().(*net.TCPAddr).Port}}
+			}
+			sim := simtest.Start(t, o)
+			env := doctorEnv(t, sim)
+			args := []string{"doctor", "--region", "ap-guangzhou", "--json"}
+			r := runOps(t, env, "clbcert", args...)
+			var doc struct {
+				Findings []struct {
+					Check   string `json:"check"`
+					Problem string `json:"problem"`
+					Fix     string `json:"fix"`
+				} `json:"findings"`
+			}
+			if err := json.Unmarshal([]byte(r.Stdout), &doc); err != nil || r.Code != 1 || len(doc.Findings) != 2 {
+				t.Fatalf("exit %d, %v: want 2 findings (path, TLS versions)\n%s%s", r.Code, err, r.Stdout, r.Stderr)
+			}
+			for _, f := range doc.Findings {
+				_, cmd, ok := strings.Cut(f.Fix, "clbcert tune ")
+				if !ok {
+					t.Fatalf("fix of %s has no tune command: %q", f.Check, f.Fix)
+				}
+				r := runOps(t, env, "clbcert", append([]string{"tune"}, strings.Fields(cmd)...)...)
+				if r.Code != 0 {
+					t.Fatalf("clbcert tune %s: exit %d\n%s%s", cmd, r.Code, r.Stdout, r.Stderr)
+				}
+				if strings.Contains(f.Problem, "asks for") && (!strings.Contains(r.Stdout, "+ health check path /healthz") || strings.Contains(r.Stdout, "health check type")) {
+					t.Errorf("clbcert tune %s (for %q) did not change the path alone:\n%s", cmd, f.Problem, r.Stdout)
+				}
+			}
+			if r := runOps(t, env, "clbcert", args...); r.Code != 0 {
+				t.Fatalf("after the fixes: exit %d\n%s", r.Code, r.Stdout)
+			}
+			r = runOps(t, env, "clbcert", "listeners", "--region", "ap-guangzhou", "--json")
+			var ls listenersDoc
+			if err := json.Unmarshal([]byte(r.Stdout), &ls); err != nil || len(ls.LoadBalancers) != 1 {
+				t.Fatalf("listeners: exit %d, %v\n%s%s", r.Code, err, r.Stdout, r.Stderr)
+			}
+			if hc := ls.LoadBalancers[0].Listeners[0].Rules[0].HealthCheck; hc.CheckType != tt.check || hc.HTTPCheckPath != "/healthz" {
+				t.Errorf("the check is now %+v, want %s of /healthz", hc, tt.check)
+			}
+		})
 	}
 }

@@ -87,6 +87,7 @@ type listenersDoc struct {
 				HealthCheck struct {
 					IntervalTime  int64  `json:"intervalTime"`
 					HTTPCheckPath string `json:"httpCheckPath"`
+					CheckType     string `json:"checkType"`
 				} `json:"healthCheck"`
 			} `json:"rules"`
 		} `json:"listeners"`

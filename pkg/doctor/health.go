@@ -70,18 +70,19 @@ func healthCheckFindings(u unit) []Finding {
 	if !h.On {
 		safe(Warning, "the health check is off: CLB keeps sending requests to a backend that is down", change{HealthOn: true})
 	}
-	if httpCheck(u, h) && (h.HTTPCheckPath == "" || h.HTTPCheckPath == "/") {
+	kind, asks := requestCheck(u, h)
+	if asks && (h.HTTPCheckPath == "" || h.HTTPCheckPath == "/") {
 		out = append(out, Finding{
 			Severity: Warning, Check: CheckHealthCheck, Where: where,
-			Problem: fmt.Sprintf("the HTTP health check asks for %q, which often answers while the application is down", "/"),
+			Problem: fmt.Sprintf("the %s health check asks for %q, which often answers while the application is down", kind, "/"),
 			Fix: fmt.Sprintf("make the backends answer %s with 200 only while the application works, then run: %s",
 				HealthPath, tuneCommand(change{Target: u.address(), HealthPath: HealthPath})),
 		})
 	}
-	if httpCheck(u, h) && h.HTTPCode&(httpCode4xx|httpCode5xx) != 0 {
+	if asks && h.HTTPCode&(httpCode4xx|httpCode5xx) != 0 {
 		out = append(out, Finding{
 			Severity: Warning, Check: CheckHealthCheck, Where: where,
-			Problem: fmt.Sprintf("the HTTP health check counts %s answers as healthy (HttpCode %d), so a backend that answers errors stays in rotation", errorClasses(h.HTTPCode), h.HTTPCode),
+			Problem: fmt.Sprintf("the %s health check counts %s answers as healthy (HttpCode %d), so a backend that answers errors stays in rotation", kind, errorClasses(h.HTTPCode), h.HTTPCode),
 			Fix: fmt.Sprintf("make sure the backends answer the check path with 2xx or 3xx, then run: %s",
 				tuneCommand(change{Target: u.address(), HTTPCodes: HealthyHTTPCodes})),
 		})
@@ -110,16 +111,19 @@ func saneTimeout(interval int64) int64 {
 	return max(minTimeout, min(MaxTimeout, interval-1))
 }
 
-// httpCheck reports whether the check asks for a path: HTTP and HTTPS
-// checks, which layer-7 rules have unless set otherwise.
-func httpCheck(u unit, h *inventory.HealthCheck) bool {
-	switch h.CheckType {
-	case "HTTP", "HTTPS":
-		return true
-	case "":
-		return u.rule != nil
+// requestCheck reports whether the check sends an HTTP request to a path,
+// and which kind: HTTP, or HTTPS (the same request over TLS). A rule whose
+// type CLB left out checks by HTTP, as layer-7 rules do unless set
+// otherwise. The advice for both is the same tune command: tune sets the
+// path and codes of either and keeps the type.
+func requestCheck(u unit, h *inventory.HealthCheck) (kind string, asks bool) {
+	switch {
+	case h.AsksForPath():
+		return h.CheckType, true
+	case h.CheckType == "" && u.rule != nil:
+		return "HTTP", true
 	}
-	return false
+	return "", false
 }
 
 // errorClasses names the error classes an HttpCode mask counts as healthy.
