@@ -99,13 +99,13 @@ type healthCheck struct {
 	HealthNum   int    // consecutive successes that make a dead target alive
 	UnHealthNum int    // consecutive failures that make an alive target dead
 	HTTPCode    int    // bitmask of healthy status classes: 1 = 1xx, 2 = 2xx, 4 = 3xx, 8 = 4xx, 16 = 5xx
-	Path        string // HTTP checks
-	Domain      string // HTTP checks: the Host header; "" means the rule's domain
+	Path        string // HTTP and HTTPS checks
+	Domain      string // HTTP and HTTPS checks: the Host header; "" means the rule's domain
 	Method      string // HEAD or GET
 	// HTTPVersion is the HTTP check's protocol version on a TCP listener (HTTP/1.0 or
 	// HTTP/1.1), which CLB requires with CheckType HTTP there; "" elsewhere.
 	HTTPVersion string
-	CheckType   string // TCP or HTTP
+	CheckType   string // TCP, HTTP or HTTPS (rules of HTTPS listeners)
 }
 
 // target is a backend registered to a listener or rule.

@@ -40,7 +40,7 @@ type checkTarget struct {
 	lbID, listenerID, locationID string // locationID "" for a layer-4 listener
 	addr                         string
 	health                       healthCheck
-	host                         string // HTTP checks' Host header
+	host                         string // HTTP and HTTPS checks' Host header
 }
 
 func (t checkTarget) key() string {

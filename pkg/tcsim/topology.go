@@ -96,6 +96,7 @@ type BalancingSpec struct {
 // HealthCheckSpec is a health check in CLB's HealthCheck terms; zero fields take CLB's
 // defaults: on, TimeOut 2, IntervalTime 5, HealthNum 3, UnHealthNum 3, HttpCode 31
 // (every status is healthy), path "/", method HEAD, type HTTP on layer 7 and TCP on layer 4.
+// CheckType HTTPS (the HTTP check over TLS) is for rules of HTTPS listeners only.
 type HealthCheckSpec struct {
 	Off             bool   `json:"off"`
 	TimeOut         int    `json:"timeOut"`
