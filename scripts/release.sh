@@ -16,6 +16,11 @@ dist/ in the source tree), replacing an earlier release there:
                                      installs them without Go:
                                      install.sh --from clbcert_VERSION_linux_ARCH.tar.gz
   clbcert_VERSION_ARCH.deb           the Debian package: apt install ./clbcert_VERSION_ARCH.deb
+                                     Its first install copies the config
+                                     skeleton /usr/share/clbcert/config.toml
+                                     to /etc/clbcert/config.toml (0600), not
+                                     a conffile: an upgrade never touches it
+                                     and never asks; purge removes it.
   SHA256SUMS                         the checksums of both: sha256sum -c SHA256SUMS
 
 VERSION is stamped into the programs (--version) and names the package; it
@@ -269,7 +274,10 @@ for arch in $arches; do
 	chmod 0644 "$r/lib/systemd/system/clbcert-watch.service"
 	grep -qx 'ExecStart=/usr/bin/clbcert-watch' "$r/lib/systemd/system/clbcert-watch.service" ||
 		die "scripts/systemd/clbcert-watch.service has no ExecStart=.../clbcert-watch line to point at /usr/bin"
-	put "$src/scripts/install/config.toml" "$r/etc/clbcert/config.toml" 0600
+	# The config skeleton, which postinst copies to /etc/clbcert/config.toml
+	# on a first install. Not a conffile there: dpkg would ask on an upgrade
+	# what to do with an edited one, and fail without a terminal.
+	put "$src/scripts/install/config.toml" "$r/usr/share/clbcert/config.toml" 0644
 	doc=$r/usr/share/doc/clbcert
 	put "$gen/copyright.debian" "$doc/copyright" 0644
 	put "$src/scripts/cam-policy.json" "$doc/cam-policy.json" 0644
@@ -285,11 +293,10 @@ for arch in $arches; do
 	chmod 0644 "$doc/README.md.gz" "$doc/$changelog"
 
 	mkdir -p "$r/DEBIAN"
-	echo /etc/clbcert/config.toml >"$r/DEBIAN/conffiles"
 	(cd "$r" && find usr lib -type f | sort | xargs md5sum) >"$r/DEBIAN/md5sums"
 	# Installed-Size as dpkg-gencontrol counts: KiB per file, rounded up,
 	# and one per directory.
-	size=$(cd "$r" && find usr lib etc -printf '%y %s\n' |
+	size=$(cd "$r" && find usr lib -printf '%y %s\n' |
 		awk '$1 == "d" { n += 1; next } { n += int(($2 + 1023) / 1024) } END { print n }')
 	cat >"$r/DEBIAN/control" <<EOF
 Package: clbcert
@@ -314,7 +321,7 @@ EOF
 	for s in postinst prerm postrm; do
 		put "$src/scripts/debian/$s" "$r/DEBIAN/$s" 0755
 	done
-	chmod 0644 "$r/DEBIAN/control" "$r/DEBIAN/conffiles" "$r/DEBIAN/md5sums"
+	chmod 0644 "$r/DEBIAN/control" "$r/DEBIAN/md5sums"
 	find "$r" -type d -exec chmod 0755 {} +
 	stamp "$r"
 	threads=

@@ -1,11 +1,13 @@
 package release
 
 import (
+	"bytes"
 	"errors"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -15,7 +17,8 @@ import (
 // TestMaintainerScripts runs the package's maintainer scripts as dpkg does
 // for a root of its own (DPKG_ROOT set), each step twice: they must give
 // the same result again, never reach for systemd then, and refuse an
-// argument they do not know.
+// argument they do not know. The config is theirs, not dpkg's: a first
+// install writes it from the skeleton, nothing else touches it but purge.
 func TestMaintainerScripts(t *testing.T) {
 	root := installtest.Root(t)
 	dpkgRoot := t.TempDir()
@@ -55,10 +58,39 @@ func TestMaintainerScripts(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	state := path("var/lib/clbcert")
+	state, config := path("var/lib/clbcert"), path("etc/clbcert/config.toml")
+	skeleton := readFile(t, filepath.Join(root, "scripts/install/config.toml"))
+	if err := os.MkdirAll(path("usr/share/clbcert"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path("usr/share/clbcert/config.toml"), skeleton, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	wantConfig := func(want []byte, what string) {
+		t.Helper()
+		wantMode(t, config, 0o600)
+		if got, err := os.ReadFile(config); err != nil || !bytes.Equal(got, want) {
+			t.Errorf("/etc/clbcert/config.toml is not %s: %v\n%s", what, err, got)
+		}
+	}
+	wantNoConfig := func() {
+		t.Helper()
+		if _, err := os.Lstat(config); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("/etc/clbcert/config.toml: %v, want none", err)
+		}
+	}
 
 	must("postinst", "configure")
 	wantMode(t, state, fs.ModeDir|0o700)
+	wantMode(t, path("etc/clbcert"), fs.ModeDir|0o755)
+	wantConfig(skeleton, "the skeleton")
+	// An edited config stays as it is, whatever configure runs.
+	edited := append(slices.Clone(skeleton), "regions = [\"ap-guangzhou\"]\n"...)
+	if err := os.WriteFile(config, edited, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	must("postinst", "configure")
+	wantConfig(edited, "the edited config")
 	// An admin's mode and the state survive an upgrade's configure.
 	if err := os.Chmod(state, 0o750); err != nil {
 		t.Fatal(err)
@@ -67,11 +99,43 @@ func TestMaintainerScripts(t *testing.T) {
 	must("postinst", "configure", "0.0.1")
 	wantMode(t, state, fs.ModeDir|0o750)
 	wantMode(t, path("var/lib/clbcert/record"), 0o600)
+	wantConfig(edited, "the edited config")
+	// An upgrade writes no config: one deleted on purpose stays deleted.
+	if err := os.Remove(config); err != nil {
+		t.Fatal(err)
+	}
+	must("postinst", "configure", "0.0.1")
+	wantNoConfig()
+	// A link is the admin's, even one that leads nowhere.
+	if err := os.Symlink(path("nowhere/config.toml"), config); err != nil {
+		t.Fatal(err)
+	}
+	must("postinst", "configure")
+	if target, err := os.Readlink(config); err != nil || target != path("nowhere/config.toml") {
+		t.Errorf("configure replaced the dangling link to the config: %q, %v", target, err)
+	}
+	if _, err := os.Lstat(path("nowhere")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("configure wrote through the dangling link: %v", err)
+	}
+	// /etc/clbcert keeps the mode its admin gave it.
+	if err := os.Remove(config); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path("etc/clbcert"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	must("postinst", "configure")
+	wantMode(t, path("etc/clbcert"), fs.ModeDir|0o750)
+	wantConfig(skeleton, "the skeleton")
+	if err := os.WriteFile(config, edited, 0o600); err != nil {
+		t.Fatal(err)
+	}
 
 	must("prerm", "upgrade", "0.0.2")
 	must("prerm", "remove")
 	must("postrm", "remove")
 	wantMode(t, path("var/lib/clbcert/record"), 0o600)
+	wantConfig(edited, "the edited config")
 
 	write("etc/clbcert/env", 0o600)
 	write("etc/clbcert/notes", 0o600)
@@ -83,7 +147,7 @@ func TestMaintainerScripts(t *testing.T) {
 		t.Fatal(err)
 	}
 	must("postrm", "purge")
-	for _, gone := range []string{"var/lib/clbcert", "etc/clbcert/env", "etc/systemd/system/multi-user.target.wants/clbcert-watch.service"} {
+	for _, gone := range []string{"var/lib/clbcert", "etc/clbcert/config.toml", "etc/clbcert/env", "etc/systemd/system/multi-user.target.wants/clbcert-watch.service"} {
 		if _, err := os.Lstat(path(gone)); !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("after purge /%s: %v", gone, err)
 		}

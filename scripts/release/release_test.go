@@ -1,8 +1,10 @@
 // Package release tests scripts/release.sh: two runs give the same bytes,
 // the programs are static and stamped, the Debian package holds what an
 // operator expects and lintian finds no error in it, the package installs,
-// is removed and purged in a throwaway root, and install.sh --from installs
-// a tarball on a machine without Go.
+// is removed and purged in a throwaway root, an upgrade (from this release
+// or from one that shipped the config as a conffile) keeps an edited config
+// and never asks, and install.sh --from installs a tarball on a machine
+// without Go.
 package release
 
 import (
@@ -175,7 +177,6 @@ func TestRelease(t *testing.T) {
 				`(?m)^ +[0-9]+ bytes, +[0-9]+ lines +\* +postinst +#!/bin/sh$`,
 				`(?m)^ +[0-9]+ bytes, +[0-9]+ lines +\* +prerm +#!/bin/sh$`,
 				`(?m)^ +[0-9]+ bytes, +[0-9]+ lines +\* +postrm +#!/bin/sh$`,
-				`(?m)^ +[0-9]+ bytes, +1 lines +conffiles *$`,
 			} {
 				if !regexp.MustCompile(re).MatchString(info) {
 					t.Errorf("%s: dpkg-deb --info has no /%s/:\n%s", arch, re, info)
@@ -184,9 +185,11 @@ func TestRelease(t *testing.T) {
 			if regexp.MustCompile(`(?m)^ (Pre-)?Depends:`).MatchString(info) {
 				t.Errorf("%s: the package depends on something; static programs need nothing:\n%s", arch, info)
 			}
-			conffiles := command(t, nil, "sh", "-c", `dpkg-deb --ctrl-tarfile "$1" | tar -xOf - ./conffiles`, "sh", deb)
-			if conffiles != "/etc/clbcert/config.toml\n" {
-				t.Errorf("%s: conffiles %q, want /etc/clbcert/config.toml", arch, conffiles)
+			// No conffiles: the config is postinst's to write, so that dpkg
+			// never asks about it on an upgrade.
+			members := command(t, nil, "sh", "-c", `dpkg-deb --ctrl-tarfile "$1" | tar -tf -`, "sh", deb)
+			if want := "./\n./control\n./md5sums\n./postinst\n./postrm\n./prerm\n"; members != want {
+				t.Errorf("%s: control members %q, want %q", arch, members, want)
 			}
 
 			contents := command(t, []string{"TZ=UTC"}, "dpkg-deb", "--contents", deb)
@@ -229,7 +232,18 @@ func TestRelease(t *testing.T) {
 	})
 
 	t.Run("deb install, remove, purge", func(t *testing.T) {
-		installDeb(t, filepath.Join(dist, "clbcert_"+version+"_"+hostArch(t)+".deb"), names)
+		installDeb(t, filepath.Join(dist, "clbcert_"+version+"_"+hostArch(t)+".deb"), root, names)
+	})
+
+	t.Run("deb upgrade", func(t *testing.T) {
+		deb := filepath.Join(dist, "clbcert_"+version+"_"+hostArch(t)+".deb")
+		next := nextRelease(t, deb)
+		t.Run("keeps the config and never asks", func(t *testing.T) {
+			upgradeDeb(t, deb, next)
+		})
+		t.Run("from a release with the config a conffile", func(t *testing.T) {
+			upgradeFromConffile(t, deb, next)
+		})
 	})
 
 	t.Run("install.sh --from without go", func(t *testing.T) {
@@ -308,7 +322,7 @@ func debContents(names []string) []string {
 		want.File("usr/share/zsh/vendor-completions/_"+b, 0o644)
 	}
 	want.File("lib/systemd/system/clbcert-watch.service", 0o644)
-	want.File("etc/clbcert/config.toml", 0o600)
+	want.File("usr/share/clbcert/config.toml", 0o644)
 	for _, f := range []string{"copyright", "changelog.Debian.gz", "README.md.gz", "cam-policy.json"} {
 		want.File("usr/share/doc/clbcert/"+f, 0o644)
 	}
@@ -331,10 +345,12 @@ func archiveListing(tree installtest.Tree, prefix string, mode func(installtest.
 	return lines
 }
 
-// installDeb installs the package into a throwaway root with dpkg --root
-// (the machine's own package database is never touched), then removes and
-// purges it.
-func installDeb(t *testing.T, deb string, names []string) {
+// dpkgRoot is a throwaway root that dpkg --root installs into: the
+// machine's own package database is never touched.
+type dpkgRoot string
+
+func newDpkgRoot(t *testing.T) dpkgRoot {
+	t.Helper()
 	r := t.TempDir()
 	for _, d := range []string{"var/lib/dpkg/info", "var/lib/dpkg/updates", "etc"} {
 		if err := os.MkdirAll(filepath.Join(r, d), 0o755); err != nil {
@@ -344,16 +360,38 @@ func installDeb(t *testing.T, deb string, names []string) {
 	if err := os.WriteFile(filepath.Join(r, "var/lib/dpkg/status"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	before := installtest.Snapshot(t, r)
+	return dpkgRoot(r)
+}
+
+// dpkg runs dpkg in the root with stdin /dev/null: no terminal, as for an
+// upgrade from a script or config management, so a prompt fails it.
+func (r dpkgRoot) dpkg(t *testing.T, args ...string) string {
+	t.Helper()
+	return command(t, nil, "dpkg", append([]string{"--root=" + string(r), "--force-script-chrootless", "--force-not-root", "--log=/dev/null"}, args...)...)
+}
+
+// query shows the fields in format of the installed clbcert.
+func (r dpkgRoot) query(t *testing.T, format string) string {
+	t.Helper()
+	return strings.TrimSpace(command(t, nil, "dpkg-query", "--root="+string(r), "--showformat="+format, "--show", "clbcert"))
+}
+
+func (r dpkgRoot) path(p string) string { return filepath.Join(string(r), p) }
+
+// installDeb installs the package into a throwaway root, then removes and
+// purges it.
+func installDeb(t *testing.T, deb, root string, names []string) {
+	r := newDpkgRoot(t)
+	before := installtest.Snapshot(t, string(r))
 	dpkg := func(args ...string) string {
 		t.Helper()
-		return command(t, nil, "dpkg", append([]string{"--root=" + r, "--force-script-chrootless", "--force-not-root", "--log=/dev/null"}, args...)...)
+		return r.dpkg(t, args...)
 	}
 	status := func() string {
 		t.Helper()
-		return strings.TrimSpace(command(t, nil, "dpkg-query", "--root="+r, "--showformat=${Status}", "--show", "clbcert"))
+		return r.query(t, "${Status}")
 	}
-	path := func(p string) string { return filepath.Join(r, p) }
+	path := r.path
 	config, state := path("etc/clbcert/config.toml"), path("var/lib/clbcert")
 
 	dpkg("--install", deb)
@@ -370,6 +408,10 @@ func installDeb(t *testing.T, deb string, names []string) {
 		t.Errorf("installed clbcert-deploy --help: %v\n%s", err, out)
 	}
 	wantMode(t, config, 0o600)
+	wantMode(t, path("etc/clbcert"), fs.ModeDir|0o755)
+	if got, want := readFile(t, config), readFile(t, filepath.Join(root, "scripts/install/config.toml")); !bytes.Equal(got, want) {
+		t.Errorf("the first install wrote a config that is not scripts/install/config.toml:\n%s", got)
+	}
 	wantMode(t, state, fs.ModeDir|0o700)
 	unit := string(readFile(t, path("lib/systemd/system/clbcert-watch.service")))
 	if !regexp.MustCompile(`(?m)^ExecStart=/usr/bin/clbcert-watch$`).MatchString(unit) {
@@ -416,10 +458,134 @@ func installDeb(t *testing.T, deb string, names []string) {
 	}
 
 	dpkg("--purge", "clbcert")
-	if out, err := exec.Command("dpkg-query", "--root="+r, "--show", "clbcert").CombinedOutput(); err == nil {
+	if out, err := exec.Command("dpkg-query", "--root="+string(r), "--show", "clbcert").CombinedOutput(); err == nil {
 		t.Errorf("after purge dpkg still knows the package: %s", out)
 	}
-	for p := range installtest.Snapshot(t, r) {
+	if _, err := os.Lstat(config); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("after purge /etc/clbcert/config.toml: %v", err)
+	}
+	for p := range installtest.Snapshot(t, string(r)) {
+		if _, ok := before[p]; !ok && !strings.HasPrefix(p, "var/lib/dpkg/") {
+			t.Errorf("after purge %s remains", p)
+		}
+	}
+}
+
+// nextRelease rebuilds deb as a later release whose config skeleton offers
+// one more setting.
+func nextRelease(t *testing.T, deb string) string {
+	t.Helper()
+	return repack(t, deb, "0.0.1-test", func(dir string) {
+		skeleton := filepath.Join(dir, "usr/share/clbcert/config.toml")
+		writeFile(t, skeleton, append(readFile(t, skeleton), "# a setting of a later release\n"...), 0o644)
+	})
+}
+
+// repack rebuilds deb as version, with change applied to the unpacked
+// package (DEBIAN/ holds its control files) and the md5sums computed again
+// as scripts/release.sh does. Uncompressed: xz took most of the test's time.
+func repack(t *testing.T, deb, version string, change func(dir string)) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "pkg")
+	command(t, nil, "dpkg-deb", "--raw-extract", deb, dir)
+	control := filepath.Join(dir, "DEBIAN/control")
+	field := regexp.MustCompile(`(?m)^Version: .*$`)
+	if !field.Match(readFile(t, control)) {
+		t.Fatalf("%s: no Version field in its control file", deb)
+	}
+	writeFile(t, control, field.ReplaceAll(readFile(t, control), []byte("Version: "+version)), 0o644)
+	change(dir)
+	command(t, nil, "sh", "-c", `cd "$1" && find usr lib -type f | sort | xargs md5sum >DEBIAN/md5sums`, "sh", dir)
+	out := filepath.Join(t.TempDir(), "clbcert_"+version+".deb")
+	command(t, nil, "dpkg-deb", "--root-owner-group", "-Znone", "--build", dir, out)
+	return out
+}
+
+// editConfig adds a setting to the installed config, as its admin does,
+// and returns what the config then holds.
+func editConfig(t *testing.T, r dpkgRoot) []byte {
+	t.Helper()
+	config := r.path("etc/clbcert/config.toml")
+	edited := append(readFile(t, config), "regions = [\"ap-guangzhou\"]\n"...)
+	writeFile(t, config, edited, 0o600)
+	return edited
+}
+
+// wantInstalled checks that the package is configured at version with the
+// config as the admin left it.
+func wantInstalled(t *testing.T, r dpkgRoot, version string, config []byte) {
+	t.Helper()
+	if s := r.query(t, "${Status} ${Version}"); s != "install ok installed "+version {
+		t.Errorf("status %q, want install ok installed %s", s, version)
+	}
+	path := r.path("etc/clbcert/config.toml")
+	wantMode(t, path, 0o600)
+	if got := readFile(t, path); !bytes.Equal(got, config) {
+		t.Errorf("the admin's config changed:\n%s", got)
+	}
+}
+
+// upgradeDeb upgrades from deb to next, whose skeleton differs, with an
+// edited config: dpkg asked what to do when the config was a conffile,
+// and failed without a terminal, the package left unconfigured.
+func upgradeDeb(t *testing.T, deb, next string) {
+	r := newDpkgRoot(t)
+	r.dpkg(t, "--install", deb)
+	edited := editConfig(t, r)
+	r.dpkg(t, "--install", next)
+	wantInstalled(t, r, "0.0.1-test", edited)
+	if got := readFile(t, r.path("usr/share/clbcert/config.toml")); !bytes.HasSuffix(got, []byte("# a setting of a later release\n")) {
+		t.Errorf("the upgrade did not install the later skeleton:\n%s", got)
+	}
+
+	// A config its admin deleted stays deleted, as a conffile did.
+	if err := os.Remove(r.path("etc/clbcert/config.toml")); err != nil {
+		t.Fatal(err)
+	}
+	r.dpkg(t, "--install", next)
+	if _, err := os.Lstat(r.path("etc/clbcert/config.toml")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("an upgrade wrote the config its admin had deleted: %v", err)
+	}
+}
+
+// upgradeFromConffile upgrades to deb and then next from a release that
+// shipped the config at /etc as a conffile (made from deb, maintainer
+// scripts and all: its postinst leaves alone the config it finds). dpkg
+// keeps an edited one and remembers it as obsolete; purge removes it.
+func upgradeFromConffile(t *testing.T, deb, next string) {
+	old := repack(t, deb, "0.0.0~conffile", func(dir string) {
+		if err := os.MkdirAll(filepath.Join(dir, "etc/clbcert"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		skeleton := readFile(t, filepath.Join(dir, "usr/share/clbcert/config.toml"))
+		writeFile(t, filepath.Join(dir, "etc/clbcert/config.toml"), skeleton, 0o600)
+		if err := os.RemoveAll(filepath.Join(dir, "usr/share/clbcert")); err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(dir, "DEBIAN/conffiles"), []byte("/etc/clbcert/config.toml\n"), 0o644)
+	})
+	r := newDpkgRoot(t)
+	before := installtest.Snapshot(t, string(r))
+	r.dpkg(t, "--install", old)
+	if c := r.query(t, "${Conffiles}"); !strings.HasPrefix(c, "/etc/clbcert/config.toml ") {
+		t.Fatalf("the old release's conffiles: %q, want /etc/clbcert/config.toml", c)
+	}
+	edited := editConfig(t, r)
+
+	r.dpkg(t, "--install", deb)
+	wantInstalled(t, r, version, edited)
+	if c := r.query(t, "${Conffiles}"); !regexp.MustCompile(`^/etc/clbcert/config.toml [0-9a-f]{32} obsolete$`).MatchString(c) {
+		t.Errorf("after the upgrade dpkg's conffiles: %q, want /etc/clbcert/config.toml obsolete", c)
+	}
+	r.dpkg(t, "--install", next)
+	wantInstalled(t, r, "0.0.1-test", edited)
+
+	r.dpkg(t, "--remove", "clbcert")
+	if got := readFile(t, r.path("etc/clbcert/config.toml")); !bytes.Equal(got, edited) {
+		t.Errorf("remove did not keep the edited config:\n%s", got)
+	}
+	r.dpkg(t, "--purge", "clbcert")
+	for p := range installtest.Snapshot(t, string(r)) {
 		if _, ok := before[p]; !ok && !strings.HasPrefix(p, "var/lib/dpkg/") {
 			t.Errorf("after purge %s remains", p)
 		}
@@ -521,6 +687,16 @@ func dirNames(t *testing.T, dir string) []string {
 		names = append(names, e.Name())
 	}
 	return names
+}
+
+func writeFile(t *testing.T, path string, data []byte, mode fs.FileMode) {
+	t.Helper()
+	if err := os.WriteFile(path, data, mode); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, mode); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func readFile(t *testing.T, path string) []byte {
