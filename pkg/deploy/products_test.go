@@ -13,6 +13,7 @@ import (
 	"github.com/clbcert/clbcert/pkg/deploy"
 	"github.com/clbcert/clbcert/pkg/lineage"
 	"github.com/clbcert/clbcert/pkg/ssl"
+	"github.com/clbcert/clbcert/pkg/store"
 	"github.com/clbcert/clbcert/pkg/tcsim"
 	"github.com/clbcert/clbcert/pkg/tencent"
 )
@@ -232,14 +233,22 @@ func TestDeployRoleMissingStillDeploysCLB(t *testing.T) {
 	}
 }
 
-func TestRollbackMovesProductsBack(t *testing.T) {
+// deployedToEveryProduct is the products account with example.test's renewal deployed to CLB
+// and every other product, and the store that recorded it.
+func deployedToEveryProduct(t *testing.T) (*tcsim.Sim, *store.Store, *deploy.Report) {
+	t.Helper()
 	sim := simtest.Start(t, productsAccount(t))
 	st := newStore(t)
-	ctx := context.Background()
-	rep, err := newDeployerWith(t, sim, st, deploy.Options{Products: allProducts}).Deploy(ctx, simtest.Lineage(t, "good-ecdsa-2", "example.test"))
+	rep, err := newDeployerWith(t, sim, st, deploy.Options{Products: allProducts}).Deploy(context.Background(), simtest.Lineage(t, "good-ecdsa-2", "example.test"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return sim, st, rep
+}
+
+func TestRollbackMovesProductsBack(t *testing.T) {
+	sim, st, rep := deployedToEveryProduct(t)
+	ctx := context.Background()
 	if got, err := deploy.RecordedProducts(st, "example.test"); err != nil || !slices.Equal(got, []string{"cdn", "cos", "teo", "waf"}) {
 		t.Fatalf("RecordedProducts = %v, %v", got, err)
 	}
@@ -283,13 +292,8 @@ func TestRollbackMovesProductsBack(t *testing.T) {
 
 // Prune never deletes an upload a CDN domain still holds, though clbcert deploys to CLB only.
 func TestPruneKeepsAnUploadBoundOnCDN(t *testing.T) {
-	sim := simtest.Start(t, productsAccount(t))
-	st := newStore(t)
+	sim, st, first := deployedToEveryProduct(t)
 	ctx := context.Background()
-	first, err := newDeployerWith(t, sim, st, deploy.Options{Products: allProducts}).Deploy(ctx, simtest.Lineage(t, "good-ecdsa-2", "example.test"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	// The next two renewals go to CLB only (forced: the corpus's certificates end in 2125):
 	// the CDN domains keep the first upload, which no CLB rollback needs any more.
 	now := time.Now()

@@ -103,13 +103,8 @@ func TestPruneDeletesNothingWhenAListIsUnread(t *testing.T) {
 // A rollback stops, changing nothing, when a list of a type it moves back could not be read
 // (the resources there would look gone); a list of another type does not stop it.
 func TestRollbackWithAnUnreadList(t *testing.T) {
-	sim := simtest.Start(t, productsAccount(t))
-	st := newStore(t)
+	sim, st, rep := deployedToEveryProduct(t)
 	ctx := context.Background()
-	rep, err := newDeployerWith(t, sim, st, deploy.Options{Products: allProducts}).Deploy(ctx, simtest.Lineage(t, "good-ecdsa-2", "example.test"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	if err := sim.SetListUnread("cdn", "", true); err != nil {
 		t.Fatal(err)
 	}
